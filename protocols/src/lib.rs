@@ -1,0 +1,5 @@
+//! Protocols as sans-IO state machines over `splitbrain_api`. Each protocol ships its correct
+//! implementation and its planted bugs as named variants of that one implementation.
+
+pub mod pingpong;
+pub mod tas;

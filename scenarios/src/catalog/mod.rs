@@ -1,0 +1,4 @@
+//! The named scenario catalogue, one module per protocol; each scenario's doc says which
+//! paper section or bug report it tests.
+
+pub mod tas;

@@ -1,0 +1,15 @@
+//! Worlds assembled: scenario files, random fault generation, workloads, the named catalogue
+//! of scenarios per protocol, the protocol registry, and running one seed or a seed range.
+
+pub mod catalog;
+pub mod explore;
+pub mod generator;
+pub mod history_checks;
+pub mod registry;
+pub mod runner;
+pub mod scenario;
+pub mod workload;
+
+pub use registry::{find_protocol, protocols, ProtocolEntry};
+pub use runner::{run_seed, RunOptions, RunResult};
+pub use scenario::{Scenario, ScenarioError};

@@ -1,0 +1,38 @@
+//! The protocol registry: each protocol, type-erased behind `ProtocolEntry`, with its variants
+//! and catalogue scenarios. The CLI and the campaign look protocols up here by name.
+
+use crate::scenario::Scenario;
+use splitbrain_api::{ProtocolInfo, VariantInfo};
+use splitbrain_sim::{RunRecord, Workload, WorldConfig};
+
+/// A protocol the harness can run, whatever its message and state types.
+pub trait ProtocolEntry: Send + Sync {
+    fn info(&self) -> ProtocolInfo;
+    /// Cluster size for `variant` when neither the user nor the scenario says.
+    fn default_servers(&self, variant: &VariantInfo) -> usize;
+    /// Runs one world of `variant` with the protocol's online invariants attached.
+    fn run(
+        &self,
+        variant: &VariantInfo,
+        cfg: WorldConfig,
+        workload: Box<dyn Workload>,
+    ) -> RunRecord;
+    /// The protocol's named scenarios.
+    fn scenarios(&self) -> Vec<Scenario>;
+}
+
+/// Every protocol, in the order `list` shows them.
+pub fn protocols() -> Vec<Box<dyn ProtocolEntry>> {
+    vec![Box::new(crate::catalog::tas::TasEntry)]
+}
+
+pub fn find_protocol(name: &str) -> Option<Box<dyn ProtocolEntry>> {
+    protocols()
+        .into_iter()
+        .find(|p| p.info().name.eq_ignore_ascii_case(name))
+}
+
+/// Every named scenario of every protocol.
+pub fn all_scenarios() -> Vec<Scenario> {
+    protocols().iter().flat_map(|p| p.scenarios()).collect()
+}

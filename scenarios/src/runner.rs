@@ -1,0 +1,137 @@
+//! Running one seed of one protocol variant on one scenario: resolve the variant, draw the
+//! fault schedule, run the world, check the history, and say how to reproduce it.
+
+use crate::generator::{generate, Shape};
+use crate::history_checks;
+use crate::registry::ProtocolEntry;
+use crate::scenario::{Scenario, ScenarioError};
+use serde::Serialize;
+use splitbrain_api::VariantInfo;
+use splitbrain_sim::rng::{stream, Stream};
+use splitbrain_sim::{Outcome, RunRecord, Schedule, WorldConfig};
+
+/// Per-run overrides from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub servers: Option<usize>,
+    pub clients: Option<usize>,
+    pub full_trace: bool,
+}
+
+/// A finished run with everything needed to explain and reproduce it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunResult {
+    pub protocol: String,
+    pub variant: String,
+    pub bug_id: Option<String>,
+    pub scenario: String,
+    pub servers: usize,
+    pub clients: usize,
+    /// The explicit schedule the world ran (scenario faults plus generated ones).
+    pub schedule: Schedule,
+    pub record: RunRecord,
+}
+
+impl RunResult {
+    /// The one command that reproduces this run.
+    pub fn repro_command(&self, scenario_arg: &str) -> String {
+        format!(
+            "splitbrain run {} --variant {} --scenario {} --seed {} --nodes {} --clients {}",
+            self.protocol, self.variant, scenario_arg, self.record.seed, self.servers, self.clients
+        )
+    }
+}
+
+/// Finds a variant by name or bug id.
+pub fn resolve_variant(
+    entry: &dyn ProtocolEntry,
+    key: Option<&str>,
+) -> Result<VariantInfo, String> {
+    let info = entry.info();
+    match key {
+        None => info
+            .variants
+            .iter()
+            .find(|v| v.bug_id.is_none())
+            .cloned()
+            .ok_or_else(|| format!("{} has no correct variant", info.name)),
+        Some(k) => info.variant(k).cloned().ok_or_else(|| {
+            let names: Vec<String> = info.variants.iter().map(|v| v.name.to_string()).collect();
+            format!(
+                "unknown variant `{k}` of {}; known: {}",
+                info.name,
+                names.join(", ")
+            )
+        }),
+    }
+}
+
+/// Runs `seed` and checks it.
+pub fn run_seed(
+    entry: &dyn ProtocolEntry,
+    variant: &VariantInfo,
+    scenario: &Scenario,
+    seed: u64,
+    opts: &RunOptions,
+) -> Result<RunResult, ScenarioError> {
+    let info = entry.info();
+    let servers = opts
+        .servers
+        .or(scenario.servers)
+        .unwrap_or_else(|| entry.default_servers(variant));
+    let clients = opts.clients.unwrap_or(scenario.clients);
+    scenario.check_nodes(servers, clients)?;
+    let safety_us = scenario.safety_ms * 1_000;
+    let mut faults = scenario.schedule.0.clone();
+    if let Some(g) = &scenario.generator {
+        let shape = Shape {
+            servers,
+            clients,
+            safety_us,
+            budget: &info.budget,
+            beyond_budget: scenario.beyond_budget,
+        };
+        faults.extend(generate(g, &shape, &mut stream(seed, Stream::Faults)));
+    }
+    let schedule = Schedule::new(faults);
+    let cfg = WorldConfig {
+        seed,
+        servers,
+        clients,
+        safety_us,
+        liveness_us: scenario.liveness_ms * 1_000,
+        max_events: scenario.max_events,
+        net: scenario.network.clone(),
+        schedule: schedule.clone(),
+        full_trace: opts.full_trace,
+        model: scenario.workload.model().to_string(),
+        ..WorldConfig::default()
+    };
+    let mut record = entry.run(variant, cfg, scenario.workload.build(clients));
+    check_history(&mut record);
+    Ok(RunResult {
+        protocol: info.name.to_string(),
+        variant: variant.name.to_string(),
+        bug_id: variant.bug_id.map(str::to_string),
+        scenario: scenario.name.clone(),
+        servers,
+        clients,
+        schedule,
+        record,
+    })
+}
+
+/// Adds history-level violations (mutual exclusion, linearizability) to a record.
+fn check_history(record: &mut RunRecord) {
+    if matches!(record.outcome, Outcome::Panic) {
+        return;
+    }
+    let found = match record.history.model.as_str() {
+        "mutex" => history_checks::mutual_exclusion(&record.history),
+        _ => None,
+    };
+    if let Some(v) = found {
+        record.violations.insert(0, v);
+        record.outcome = Outcome::Violation;
+    }
+}

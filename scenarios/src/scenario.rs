@@ -1,0 +1,207 @@
+//! A scenario: cluster shape, phases, network, explicit faults, random fault generation,
+//! workload and "sometimes" expectations. Loaded from JSON with unknown fields refused and
+//! errors that name the file, line, column and field.
+
+use crate::generator::GeneratorConfig;
+use crate::workload::WorkloadSpec;
+use serde::{Deserialize, Serialize};
+use splitbrain_sim::{LinkProfile, Schedule};
+use std::path::Path;
+
+/// A named, replayable test setup.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The protocol it was written for (`null`: any).
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// Cluster size (`null`: the variant's default).
+    #[serde(default)]
+    pub servers: Option<usize>,
+    pub clients: usize,
+    pub safety_ms: u64,
+    #[serde(default)]
+    pub liveness_ms: u64,
+    #[serde(default = "default_network")]
+    pub network: LinkProfile,
+    #[serde(default)]
+    pub schedule: Schedule,
+    #[serde(default)]
+    pub generator: Option<GeneratorConfig>,
+    pub workload: WorkloadSpec,
+    /// Coverage marks that must be reached at least once over an exploration; a scenario that
+    /// never reaches its interesting state fails instead of passing vacuously.
+    #[serde(default)]
+    pub sometimes: Vec<String>,
+    /// Set by scenarios that deliberately exceed the protocol's fault budget (say so in the
+    /// name, e.g. `...-beyond-budget`).
+    #[serde(default)]
+    pub beyond_budget: bool,
+    #[serde(default = "default_max_events")]
+    pub max_events: u64,
+}
+
+fn default_network() -> LinkProfile {
+    LinkProfile::default()
+}
+
+fn default_max_events() -> u64 {
+    5_000_000
+}
+
+/// Bad scenario input, with the place it was found.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: field `{field}`: {message}")]
+    Parse {
+        file: String,
+        line: usize,
+        column: usize,
+        field: String,
+        message: String,
+    },
+    #[error("{file}: field `{field}`: {message}")]
+    Invalid {
+        file: String,
+        field: String,
+        message: String,
+    },
+    #[error("unknown scenario `{0}` (see `splitbrain list`)")]
+    Unknown(String),
+}
+
+impl Scenario {
+    /// Parses scenario JSON; `file` names the source in errors.
+    pub fn from_json(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            ScenarioError::Parse {
+                file: file.to_string(),
+                line: inner.line(),
+                column: inner.column(),
+                field,
+                message: inner.to_string(),
+            }
+        })?;
+        scenario.validate(file)?;
+        Ok(scenario)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        Scenario::from_json(&text, &file)
+    }
+
+    fn validate(&self, file: &str) -> Result<(), ScenarioError> {
+        let invalid = |field: &str, message: String| ScenarioError::Invalid {
+            file: file.to_string(),
+            field: field.to_string(),
+            message,
+        };
+        self.network.validate().map_err(|m| invalid("network", m))?;
+        if self.safety_ms == 0 {
+            return Err(invalid("safety_ms", "must be at least 1".to_string()));
+        }
+        if let Some(n) = self.servers {
+            if n == 0 || n > splitbrain_sim::world::MAX_SERVERS {
+                return Err(invalid("servers", format!("must be 1..=16, got {n}")));
+            }
+        }
+        if let Some(g) = &self.generator {
+            g.validate()
+                .map_err(|(f, m)| invalid(&format!("generator.{f}"), m))?;
+        }
+        for (i, t) in self.schedule.0.iter().enumerate() {
+            if let splitbrain_sim::Fault::Link { profile, .. } = &t.fault {
+                profile
+                    .validate()
+                    .map_err(|m| invalid(&format!("schedule[{i}].fault.profile"), m))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that every node the schedule names exists in a world of this shape.
+    pub fn check_nodes(&self, servers: usize, clients: usize) -> Result<(), ScenarioError> {
+        for node in self.schedule.nodes() {
+            let limit = if node.is_client() { clients } else { servers };
+            if node.index() >= limit {
+                return Err(ScenarioError::Invalid {
+                    file: self.name.clone(),
+                    field: "schedule".to_string(),
+                    message: format!(
+                        "names {node}, but the world has {servers} servers and {clients} clients"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"name": "x", "clients": 2, "safety_ms": 100,
+        "workload": {"kind": "lock"},
+        "schedule": [{"at_us": 5, "fault": {"kind": "isolate", "node": "S1"}}]}"#;
+
+    #[test]
+    fn a_valid_scenario_parses() {
+        let s = Scenario::from_json(GOOD, "good.json").expect("parses");
+        assert_eq!(s.schedule.len(), 1);
+    }
+
+    #[test]
+    fn an_unknown_field_is_refused_with_its_place() {
+        let text = GOOD.replace("\"safety_ms\"", "\"safety_msec\"");
+        let err = Scenario::from_json(&text, "typo.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("typo.json:1:"), "{err}");
+        assert!(err.contains("safety_msec"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_fault_kind_is_refused_naming_the_field() {
+        let text = GOOD.replace("isolate", "isolated");
+        let err = Scenario::from_json(&text, "f.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("schedule[0].fault"), "{err}");
+        assert!(err.contains("isolated"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_field_inside_a_fault_is_refused() {
+        let text = GOOD.replace("\"node\": \"S1\"", "\"node\": \"S1\", \"nod\": 1");
+        let err = Scenario::from_json(&text, "f.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("nod"), "{err}");
+    }
+
+    #[test]
+    fn a_probability_out_of_range_is_refused() {
+        let text = GOOD.replace("\"clients\": 2,", "\"clients\": 2, \"network\": {\"latency\": {\"dist\": \"constant\", \"us\": 5}, \"drop\": 5},");
+        let err = Scenario::from_json(&text, "p.json")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("network") && err.contains("drop"), "{err}");
+    }
+}

@@ -1,0 +1,115 @@
+//! Client workloads: which operation each client issues next. Drawn from each client's own
+//! workload stream, so adding a client never changes another client's operations.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use splitbrain_api::{Op, SimRng};
+use splitbrain_sim::Workload;
+
+/// The workload of a scenario.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum WorkloadSpec {
+    /// Every client races to acquire lock 0, then lock 1, ... (one lock per epoch).
+    Lock {
+        #[serde(default)]
+        max_ops_per_client: Option<u64>,
+    },
+    /// Key-value gets, puts, appends and compare-and-sets over `keys` keys.
+    Kv {
+        keys: u64,
+        #[serde(default = "default_read_percent")]
+        read_percent: u32,
+        #[serde(default)]
+        max_ops_per_client: Option<u64>,
+    },
+}
+
+fn default_read_percent() -> u32 {
+    40
+}
+
+impl WorkloadSpec {
+    /// The sequential model the history of this workload must satisfy.
+    pub fn model(&self) -> &'static str {
+        match self {
+            WorkloadSpec::Lock { .. } => "mutex",
+            WorkloadSpec::Kv { .. } => "kv",
+        }
+    }
+
+    pub fn build(&self, clients: usize) -> Box<dyn Workload> {
+        match *self {
+            WorkloadSpec::Lock { max_ops_per_client } => Box::new(LockRace {
+                issued: vec![0; clients],
+                limit: max_ops_per_client,
+            }),
+            WorkloadSpec::Kv {
+                keys,
+                read_percent,
+                max_ops_per_client,
+            } => Box::new(KvMix {
+                keys: keys.max(1),
+                read_percent,
+                issued: vec![0; clients],
+                limit: max_ops_per_client,
+            }),
+        }
+    }
+}
+
+struct LockRace {
+    issued: Vec<u64>,
+    limit: Option<u64>,
+}
+
+impl Workload for LockRace {
+    fn next_op(&mut self, client: usize, _rng: &mut SimRng) -> Option<Op> {
+        let n = self.issued[client];
+        if self.limit.is_some_and(|l| n >= l) {
+            return None;
+        }
+        self.issued[client] += 1;
+        Some(Op::Acquire { lock: n })
+    }
+}
+
+struct KvMix {
+    keys: u64,
+    read_percent: u32,
+    issued: Vec<u64>,
+    limit: Option<u64>,
+}
+
+impl Workload for KvMix {
+    fn next_op(&mut self, client: usize, rng: &mut SimRng) -> Option<Op> {
+        let n = self.issued[client];
+        if self.limit.is_some_and(|l| n >= l) {
+            return None;
+        }
+        self.issued[client] += 1;
+        let key = format!("k{}", rng.gen_range(0..self.keys));
+        let value = format!("c{}.{}", client + 1, n);
+        let roll = rng.gen_range(0..100u32);
+        let writes = 100 - self.read_percent.min(100);
+        let op = if roll < self.read_percent {
+            Op::Get { key }
+        } else if roll < self.read_percent + writes / 2 {
+            Op::Put { key, value }
+        } else if roll < self.read_percent + writes * 3 / 4 {
+            Op::Append {
+                key,
+                value: format!("{value};"),
+            }
+        } else {
+            let from = (rng.gen_range(0..3) > 0)
+                .then(|| format!("c{}.{}", rng.gen_range(1..=3), n.saturating_sub(1)));
+            Op::Cas {
+                key,
+                from,
+                to: value,
+            }
+        };
+        Some(op)
+    }
+}

@@ -1,0 +1,35 @@
+//! The contract between a protocol and the simulator, and nothing more.
+//!
+//! A protocol crate depends on this crate only: it cannot name the engine, the network or the
+//! root RNG. Everything here is plain data or a sans-IO trait: events in, effects out.
+
+pub mod ctx;
+pub mod ids;
+pub mod ops;
+pub mod process;
+pub mod time;
+pub mod view;
+
+pub use ctx::{Ctx, Effect};
+pub use ids::NodeId;
+pub use ops::{Op, Ret};
+pub use process::{
+    ClientProcess, ClusterInvariant, Expect, FaultBudget, Message, Process, Protocol, ProtocolInfo,
+    VariantInfo,
+};
+pub use time::{Dur, Time};
+pub use view::{NodeView, Role};
+
+/// The RNG every protocol draws from: its own ChaCha stream, derived by the world.
+pub type SimRng = rand_chacha::ChaCha8Rng;
+
+/// A stable 64-bit hash (FNV-1a) for digests of commands and trace entries: the same bytes
+/// give the same value on every machine and every build.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}

@@ -1,0 +1,146 @@
+//! The sans-IO process contract: a protocol node (or client) reacts to start, message and timer
+//! events by pushing effects into its `Ctx`. It never performs I/O, reads a clock or spawns.
+
+use crate::ctx::Ctx;
+use crate::ids::NodeId;
+use crate::ops::Op;
+use crate::view::NodeView;
+use serde::Serialize;
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// A message on the simulated network. `kind` is a short stable label ("VoteGranted") used by
+/// crash points, traces, filters and reports. `Hash` feeds the run's rolling trace hash.
+pub trait Message: Clone + Debug + Hash {
+    fn kind(&self) -> &'static str;
+}
+
+/// One node of a protocol (server or client). Handlers run to completion; the engine applies
+/// the effects afterwards, in order.
+pub trait Process: Sized + 'static {
+    type Msg: Message;
+    /// Timer names. Setting a timer that is already pending re-arms it.
+    type Timer: Copy + Debug + Eq;
+    /// The state that survives a crash once synced (term, vote, log...).
+    type Durable: Clone + Debug;
+
+    /// Boot (`durable` is `None`) or restart after a crash (the last synced state).
+    fn on_start(&mut self, ctx: &mut Ctx<Self>, durable: Option<&Self::Durable>);
+    fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: Self::Msg);
+    fn on_timer(&mut self, ctx: &mut Ctx<Self>, timer: Self::Timer);
+    /// Assertions over local state; the engine calls this after every handler. Panic to fail.
+    fn invariants(&self) {}
+    /// A plain-data summary for online checkers and reports.
+    fn view(&self) -> NodeView;
+}
+
+/// A client process: the engine hands it one operation at a time (the workload decides which);
+/// it finishes with `ctx.complete`, `ctx.fail` or `ctx.give_up` (indeterminate).
+pub trait ClientProcess: Process {
+    fn on_invoke(&mut self, ctx: &mut Ctx<Self>, op: Op);
+}
+
+/// Whether a variant is the correct implementation or a planted bug the harness must find.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Expect {
+    Pass,
+    Fail,
+}
+
+/// A named variant of one implementation (`--variant NAME` or its bug id).
+#[derive(Clone, Debug, Serialize)]
+pub struct VariantInfo {
+    pub name: &'static str,
+    /// The `../shared/BUGS.md` id of a planted bug, `None` for correct variants.
+    pub bug_id: Option<&'static str>,
+    pub expect: Expect,
+    /// The catalogue scenario that exposes the bug (or exercises the correct variant).
+    pub scenario: &'static str,
+    pub summary: &'static str,
+}
+
+/// The faults a protocol promises to survive. Random generators stay inside it unless a
+/// scenario opts out by name.
+#[derive(Clone, Debug, Serialize)]
+pub struct FaultBudget {
+    /// At most this many servers crashed or paused at once, as a function of cluster size
+    /// (stored for sizes 1..=9).
+    pub max_down_by_size: [usize; 10],
+    /// Whether losing writes that were never synced at a crash is within the promise.
+    pub survives_lost_unsynced: bool,
+    /// Whether clock offset and drift are within the promise.
+    pub survives_clock_skew: bool,
+}
+
+impl FaultBudget {
+    /// The usual quorum promise: at most f of 2f+1 servers down.
+    pub fn minority() -> FaultBudget {
+        let mut max_down_by_size = [0; 10];
+        for (n, slot) in max_down_by_size.iter_mut().enumerate() {
+            *slot = n.saturating_sub(1) / 2;
+        }
+        FaultBudget {
+            max_down_by_size,
+            survives_lost_unsynced: true,
+            survives_clock_skew: true,
+        }
+    }
+
+    /// No crash promise at all (a single server, or a design that is broken by crashes).
+    pub fn no_crashes() -> FaultBudget {
+        FaultBudget {
+            max_down_by_size: [0; 10],
+            survives_lost_unsynced: true,
+            survives_clock_skew: true,
+        }
+    }
+
+    pub fn max_down(&self, servers: usize) -> usize {
+        self.max_down_by_size[servers.min(9)]
+    }
+}
+
+/// What a protocol tells the harness about itself.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProtocolInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub variants: Vec<VariantInfo>,
+    pub default_servers: usize,
+    pub budget: FaultBudget,
+}
+
+impl ProtocolInfo {
+    /// Finds a variant by name or bug id (case-insensitive).
+    pub fn variant(&self, key: &str) -> Option<&VariantInfo> {
+        self.variants.iter().find(|v| {
+            v.name.eq_ignore_ascii_case(key)
+                || v.bug_id.is_some_and(|id| id.eq_ignore_ascii_case(key))
+        })
+    }
+}
+
+/// Builds the processes of one protocol for one world: the configured variant lives in
+/// `self`. `servers` lists every server id of the world.
+pub trait Protocol: Send + Sync + 'static {
+    type Server: Process;
+    type Client: ClientProcess<Msg = <Self::Server as Process>::Msg>;
+
+    fn server(&self, id: NodeId, servers: &[NodeId]) -> Self::Server;
+    fn client(&self, id: NodeId, servers: &[NodeId]) -> Self::Client;
+}
+
+/// A cross-node safety property checked after every server step (log matching, leader
+/// completeness...). `servers[i]` is server `i`, `None` while it is crashed. Return a message
+/// saying what broke; the run records it as a violation at `at`.
+pub trait ClusterInvariant<S>: Send {
+    /// A sentence naming the property ("log matching").
+    fn name(&self) -> &'static str;
+    fn check(
+        &mut self,
+        at: crate::Time,
+        stepped: NodeId,
+        servers: &[Option<&S>],
+    ) -> Result<(), String>;
+}

@@ -1,0 +1,220 @@
+//! Faults are data: a schedule is a sorted list of `(at_us, fault)` that serialises to JSON and
+//! replays exactly. Unknown fields and unknown kinds are errors, never silently ignored.
+
+use serde::{Deserialize, Serialize};
+use splitbrain_api::NodeId;
+
+/// One fault, applied at a point of simulated time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Fault {
+    /// Cut every link between endpoints of different groups. Endpoints not listed (often the
+    /// clients) keep all their links.
+    Partition {
+        groups: Vec<Vec<NodeId>>,
+    },
+    /// Cut the one-way link `from -> to`.
+    CutLink {
+        from: NodeId,
+        to: NodeId,
+    },
+    /// Cut every link to and from `node`.
+    Isolate {
+        node: NodeId,
+    },
+    /// `left` and `right` cannot talk; `bridge` talks to both.
+    Bridge {
+        bridge: NodeId,
+        left: Vec<NodeId>,
+        right: Vec<NodeId>,
+    },
+    /// Only `a` and `b` cannot talk; both still see everyone else (e.g. the configuration
+    /// manager sees both).
+    PartialPartition {
+        a: NodeId,
+        b: NodeId,
+    },
+    /// Restore every link (partitions only; link profiles stay).
+    Heal,
+    /// Change the link profile of `from -> to` (`null` = every endpoint).
+    Link {
+        from: Option<NodeId>,
+        to: Option<NodeId>,
+        profile: crate::network::LinkProfile,
+    },
+    /// Stop the node; volatile state is lost. With `lose_unsynced`, writes not yet synced are
+    /// lost too (power failure rather than process crash).
+    Crash {
+        node: NodeId,
+        #[serde(default)]
+        lose_unsynced: bool,
+    },
+    /// Start a crashed node from its durable state.
+    Restart {
+        node: NodeId,
+    },
+    /// Freeze the node: events for it wait until `resume`.
+    Pause {
+        node: NodeId,
+    },
+    Resume {
+        node: NodeId,
+    },
+    /// Jump the node's clock by `offset_us` (may be negative).
+    ClockOffset {
+        node: NodeId,
+        offset_us: i64,
+    },
+    /// Make the node's clock run fast (positive) or slow by `ppm` parts per million.
+    ClockDrift {
+        node: NodeId,
+        ppm: i64,
+    },
+    /// Add `extra_us` to every message the node sends.
+    Slow {
+        node: NodeId,
+        extra_us: u64,
+    },
+    /// Crash point: crash `node` right after it next sends a message of kind `msg_kind`.
+    CrashAfterSend {
+        node: NodeId,
+        msg_kind: String,
+        #[serde(default)]
+        lose_unsynced: bool,
+    },
+    /// Crash point: crash `node` after its next persist, before that write is synced (the
+    /// write is lost).
+    CrashBeforeSync {
+        node: NodeId,
+    },
+}
+
+/// A fault at a time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timed {
+    pub at_us: u64,
+    pub fault: Fault,
+}
+
+/// A replayable fault schedule, kept sorted by time (stable for equal times).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Schedule(pub Vec<Timed>);
+
+impl Schedule {
+    pub fn new(mut faults: Vec<Timed>) -> Schedule {
+        faults.sort_by_key(|t| t.at_us);
+        Schedule(faults)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every node the schedule names, to validate it against the cluster size.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        for t in &self.0 {
+            t.fault.nodes_into(&mut out);
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+impl Fault {
+    fn nodes_into(&self, out: &mut Vec<NodeId>) {
+        match self {
+            Fault::Partition { groups } => out.extend(groups.iter().flatten()),
+            Fault::Bridge {
+                bridge,
+                left,
+                right,
+            } => {
+                out.push(*bridge);
+                out.extend(left.iter().chain(right));
+            }
+            Fault::CutLink { from, to } => out.extend([*from, *to]),
+            Fault::PartialPartition { a, b } => out.extend([*a, *b]),
+            Fault::Link { from, to, .. } => out.extend(from.iter().chain(to.iter())),
+            Fault::Heal => {}
+            Fault::Isolate { node }
+            | Fault::Crash { node, .. }
+            | Fault::Restart { node }
+            | Fault::Pause { node }
+            | Fault::Resume { node }
+            | Fault::ClockOffset { node, .. }
+            | Fault::ClockDrift { node, .. }
+            | Fault::Slow { node, .. }
+            | Fault::CrashAfterSend { node, .. }
+            | Fault::CrashBeforeSync { node } => out.push(*node),
+        }
+    }
+
+    /// A short human label ("partition {S1,C1} | {S2,C2}").
+    pub fn label(&self) -> String {
+        let list = |v: &[NodeId]| {
+            v.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        match self {
+            Fault::Partition { groups } => {
+                let parts: Vec<String> =
+                    groups.iter().map(|g| format!("{{{}}}", list(g))).collect();
+                format!("partition {}", parts.join(" | "))
+            }
+            Fault::Bridge {
+                bridge,
+                left,
+                right,
+            } => {
+                format!(
+                    "bridge {bridge} between {{{}}} and {{{}}}",
+                    list(left),
+                    list(right)
+                )
+            }
+            Fault::CutLink { from, to } => format!("cut {from}->{to}"),
+            Fault::PartialPartition { a, b } => format!("partial partition {a} x {b}"),
+            Fault::Isolate { node } => format!("isolate {node}"),
+            Fault::Heal => "heal".to_string(),
+            Fault::Link { from, to, profile } => format!(
+                "link {}->{} {}",
+                from.map_or("*".to_string(), |n| n.to_string()),
+                to.map_or("*".to_string(), |n| n.to_string()),
+                profile.label()
+            ),
+            Fault::Crash {
+                node,
+                lose_unsynced,
+            } => {
+                format!(
+                    "crash {node}{}",
+                    if *lose_unsynced {
+                        " (lose unsynced)"
+                    } else {
+                        ""
+                    }
+                )
+            }
+            Fault::Restart { node } => format!("restart {node}"),
+            Fault::Pause { node } => format!("pause {node}"),
+            Fault::Resume { node } => format!("resume {node}"),
+            Fault::ClockOffset { node, offset_us } => format!("clock {node} {offset_us:+}us"),
+            Fault::ClockDrift { node, ppm } => format!("drift {node} {ppm:+}ppm"),
+            Fault::Slow { node, extra_us } => format!("slow {node} +{extra_us}us"),
+            Fault::CrashAfterSend { node, msg_kind, .. } => {
+                format!("arm: crash {node} after it sends {msg_kind}")
+            }
+            Fault::CrashBeforeSync { node } => format!("arm: crash {node} before its next sync"),
+        }
+    }
+}

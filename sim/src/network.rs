@@ -1,0 +1,348 @@
+//! The simulated network: per-link latency distributions with jitter, drop, duplication,
+//! reordering, per-node slowness, and a connectivity matrix that partitions cut.
+
+use petgraph::graphmap::UnGraphMap;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use splitbrain_api::{NodeId, SimRng};
+
+/// How long a message takes on a link, before jitter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "dist", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Latency {
+    Constant {
+        us: u64,
+    },
+    Uniform {
+        min_us: u64,
+        max_us: u64,
+    },
+    /// `min_us` plus an exponential tail with mean `mean_tail_us`, capped at `max_us`.
+    LongTail {
+        min_us: u64,
+        mean_tail_us: u64,
+        max_us: u64,
+    },
+}
+
+/// Everything a link does to a message. Probabilities are in [0, 1].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkProfile {
+    pub latency: Latency,
+    #[serde(default)]
+    pub jitter_us: u64,
+    #[serde(default)]
+    pub drop: f64,
+    #[serde(default)]
+    pub duplicate: f64,
+    /// Probability that a message is held back by up to `reorder_window_us` extra.
+    #[serde(default)]
+    pub reorder: f64,
+    #[serde(default)]
+    pub reorder_window_us: u64,
+}
+
+impl Default for LinkProfile {
+    fn default() -> Self {
+        LinkProfile {
+            latency: Latency::Uniform {
+                min_us: 500,
+                max_us: 2_000,
+            },
+            jitter_us: 0,
+            drop: 0.0,
+            duplicate: 0.0,
+            reorder: 0.0,
+            reorder_window_us: 0,
+        }
+    }
+}
+
+impl LinkProfile {
+    /// Checks ranges so a typo such as `drop: 5` is refused instead of silently saturating.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, p) in [
+            ("drop", self.drop),
+            ("duplicate", self.duplicate),
+            ("reorder", self.reorder),
+        ] {
+            if !(0.0..=1.0).contains(&p) {
+                return Err(format!("`{name}` must be a probability in [0, 1], got {p}"));
+            }
+        }
+        match self.latency {
+            Latency::Uniform { min_us, max_us } | Latency::LongTail { min_us, max_us, .. }
+                if min_us > max_us =>
+            {
+                Err(format!("latency min_us {min_us} exceeds max_us {max_us}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        let lat = match self.latency {
+            Latency::Constant { us } => format!("{us}us"),
+            Latency::Uniform { min_us, max_us } => format!("{min_us}-{max_us}us"),
+            Latency::LongTail {
+                min_us,
+                mean_tail_us,
+                ..
+            } => format!("{min_us}us+exp({mean_tail_us})"),
+        };
+        format!(
+            "lat {lat} drop {:.2} dup {:.2} reorder {:.2}",
+            self.drop, self.duplicate, self.reorder
+        )
+    }
+
+    /// Draws one message's transit time (latency, jitter, reorder hold-back).
+    fn transit_us(&self, rng: &mut SimRng) -> u64 {
+        let base = match self.latency {
+            Latency::Constant { us } => us,
+            Latency::Uniform { min_us, max_us } => rng.gen_range(min_us..=max_us),
+            Latency::LongTail {
+                min_us,
+                mean_tail_us,
+                max_us,
+            } => {
+                let u: f64 = rng.gen::<f64>().max(1e-12);
+                let tail = (-u.ln() * mean_tail_us as f64) as u64;
+                (min_us + tail).min(max_us)
+            }
+        };
+        let jitter = if self.jitter_us > 0 {
+            rng.gen_range(0..=self.jitter_us)
+        } else {
+            0
+        };
+        let hold = if self.reorder > 0.0 && rng.gen_bool(self.reorder) {
+            rng.gen_range(0..=self.reorder_window_us)
+        } else {
+            0
+        };
+        base + jitter + hold
+    }
+}
+
+/// What happened to one send.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// The link is cut.
+    Cut,
+    /// The link lost it.
+    Dropped,
+    /// Delivered after `first` microseconds, and a copy after `copy` when duplicated.
+    Delivered { first: u64, copy: Option<u64> },
+}
+
+/// Connectivity and link behaviour for `endpoints` endpoints (servers first, then clients).
+pub struct Network {
+    servers: usize,
+    endpoints: usize,
+    blocked: Vec<bool>,
+    profiles: Vec<LinkProfile>,
+    link_profile: Vec<u16>,
+    slow_us: Vec<u64>,
+}
+
+impl Network {
+    pub fn new(servers: usize, clients: usize, default: LinkProfile) -> Network {
+        let endpoints = servers + clients;
+        Network {
+            servers,
+            endpoints,
+            blocked: vec![false; endpoints * endpoints],
+            profiles: vec![default],
+            link_profile: vec![0; endpoints * endpoints],
+            slow_us: vec![0; endpoints],
+        }
+    }
+
+    fn link(&self, from: NodeId, to: NodeId) -> usize {
+        from.slot(self.servers) * self.endpoints + to.slot(self.servers)
+    }
+
+    pub fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
+        self.blocked[self.link(from, to)]
+    }
+
+    /// Decides the fate of a message sent now. Draws from `rng` only as the profile needs.
+    pub fn send(&self, from: NodeId, to: NodeId, rng: &mut SimRng) -> Fate {
+        let link = self.link(from, to);
+        if self.blocked[link] {
+            return Fate::Cut;
+        }
+        let profile = &self.profiles[self.link_profile[link] as usize];
+        if profile.drop > 0.0 && rng.gen_bool(profile.drop) {
+            return Fate::Dropped;
+        }
+        let slow = self.slow_us[from.slot(self.servers)];
+        let first = profile.transit_us(rng) + slow;
+        let copy = (profile.duplicate > 0.0 && rng.gen_bool(profile.duplicate))
+            .then(|| profile.transit_us(rng) + slow);
+        Fate::Delivered { first, copy }
+    }
+
+    pub fn set_cut(&mut self, from: NodeId, to: NodeId, cut: bool) {
+        let link = self.link(from, to);
+        self.blocked[link] = cut;
+    }
+
+    /// Cuts every link between endpoints in different groups; unlisted endpoints keep theirs.
+    pub fn partition(&mut self, groups: &[Vec<NodeId>]) {
+        for (gi, a_group) in groups.iter().enumerate() {
+            for (gj, b_group) in groups.iter().enumerate() {
+                if gi == gj {
+                    continue;
+                }
+                for &a in a_group {
+                    for &b in b_group {
+                        if a != b {
+                            self.set_cut(a, b, true);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn isolate(&mut self, node: NodeId, all: &[NodeId]) {
+        for &other in all.iter().filter(|&&o| o != node) {
+            self.set_cut(node, other, true);
+            self.set_cut(other, node, true);
+        }
+    }
+
+    pub fn heal(&mut self) {
+        self.blocked.iter_mut().for_each(|b| *b = false);
+    }
+
+    /// Sets the profile of matching links (`None` matches every endpoint).
+    pub fn set_profile(
+        &mut self,
+        from: Option<NodeId>,
+        to: Option<NodeId>,
+        p: LinkProfile,
+        all: &[NodeId],
+    ) {
+        let idx = match self.profiles.iter().position(|q| *q == p) {
+            Some(i) => i,
+            None => {
+                self.profiles.push(p);
+                self.profiles.len() - 1
+            }
+        } as u16;
+        for &a in all.iter().filter(|a| from.is_none_or(|f| f == **a)) {
+            for &b in all.iter().filter(|b| to.is_none_or(|t| t == **b)) {
+                let link = self.link(a, b);
+                self.link_profile[link] = idx;
+            }
+        }
+    }
+
+    /// Every link back to the run's default profile and no slow nodes (liveness phase).
+    pub fn reset_profiles(&mut self) {
+        self.link_profile.iter_mut().for_each(|l| *l = 0);
+        self.slow_us.iter_mut().for_each(|s| *s = 0);
+    }
+
+    pub fn set_slow(&mut self, node: NodeId, extra_us: u64) {
+        let slot = node.slot(self.servers);
+        self.slow_us[slot] = extra_us;
+    }
+
+    /// Groups of endpoints that can reach each other both ways (for reports and generators).
+    pub fn components(&self, all: &[NodeId]) -> Vec<Vec<NodeId>> {
+        let mut graph: UnGraphMap<NodeId, ()> = UnGraphMap::new();
+        for &a in all {
+            graph.add_node(a);
+            for &b in all.iter().filter(|&&b| b > a) {
+                if !self.is_cut(a, b) && !self.is_cut(b, a) {
+                    graph.add_edge(a, b, ());
+                }
+            }
+        }
+        let mut out: Vec<Vec<NodeId>> = petgraph::algo::tarjan_scc(&graph)
+            .into_iter()
+            .map(|mut c| {
+                c.sort();
+                c
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{stream, Stream};
+
+    fn ids() -> Vec<NodeId> {
+        vec![
+            NodeId::server(0),
+            NodeId::server(1),
+            NodeId::client(0),
+            NodeId::client(1),
+        ]
+    }
+
+    #[test]
+    fn partition_groups_cut_across_but_not_within() {
+        let mut net = Network::new(2, 2, LinkProfile::default());
+        let [s1, s2, c1, c2] = ids()[..] else {
+            unreachable!()
+        };
+        net.partition(&[vec![s1, c1], vec![s2, c2]]);
+        assert!(net.is_cut(s1, s2) && net.is_cut(c1, s2) && net.is_cut(s2, c1));
+        assert!(!net.is_cut(s1, c1) && !net.is_cut(s2, c2));
+        assert_eq!(net.components(&ids()), vec![vec![s1, c1], vec![s2, c2]]);
+        net.heal();
+        assert_eq!(net.components(&ids()).len(), 1);
+    }
+
+    #[test]
+    fn one_way_cut_blocks_one_direction_only() {
+        let mut net = Network::new(2, 0, LinkProfile::default());
+        let (a, b) = (NodeId::server(0), NodeId::server(1));
+        net.set_cut(a, b, true);
+        let mut rng = stream(1, Stream::Network);
+        assert_eq!(net.send(a, b, &mut rng), Fate::Cut);
+        assert!(matches!(net.send(b, a, &mut rng), Fate::Delivered { .. }));
+    }
+
+    #[test]
+    fn drop_probability_one_drops_everything() {
+        let mut net = Network::new(2, 0, LinkProfile::default());
+        let all = [NodeId::server(0), NodeId::server(1)];
+        let lossy = LinkProfile {
+            drop: 1.0,
+            ..LinkProfile::default()
+        };
+        net.set_profile(None, None, lossy, &all);
+        let mut rng = stream(1, Stream::Network);
+        assert_eq!(net.send(all[0], all[1], &mut rng), Fate::Dropped);
+    }
+
+    #[test]
+    fn long_tail_stays_within_its_cap() {
+        let p = LinkProfile {
+            latency: Latency::LongTail {
+                min_us: 100,
+                mean_tail_us: 5_000,
+                max_us: 20_000,
+            },
+            ..LinkProfile::default()
+        };
+        let mut rng = stream(3, Stream::Network);
+        let draws: Vec<u64> = (0..2_000).map(|_| p.transit_us(&mut rng)).collect();
+        assert!(draws.iter().all(|&d| (100..=20_000).contains(&d)));
+        assert!(
+            draws.iter().any(|&d| d > 10_000),
+            "the tail is never reached"
+        );
+    }
+}

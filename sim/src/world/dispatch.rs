@@ -1,0 +1,223 @@
+//! Routing each event to the slot it concerns, the client workload loop, the liveness phase
+//! and the run's final outcome.
+
+use super::kernel::Event;
+use super::World;
+use crate::record::{OpStatus, Outcome, TraceKind};
+use crate::trace::stable_hash_of;
+use splitbrain_api::{ClientProcess, NodeId, Process, Protocol};
+
+impl<P: Protocol> World<'_, P> {
+    pub(super) fn dispatch(&mut self, ev: Event<<P::Server as Process>::Msg>) {
+        if let Some(target) = ev.target() {
+            if self.is_paused(target) {
+                self.park(target, ev);
+                return;
+            }
+        }
+        match ev {
+            Event::Deliver {
+                from,
+                to,
+                msg,
+                sent,
+                copy,
+            } => self.deliver(from, to, msg, sent, copy),
+            Event::Timer { node, idx, gen } => self.fire_timer(node, idx, gen),
+            Event::SyncDone { node, epoch } => self.sync_done(node, epoch),
+            Event::Fault { index } => self.apply_fault(index as usize),
+            Event::Invoke { client } => self.invoke(client),
+            Event::LivenessStart => self.start_liveness(),
+        }
+    }
+
+    fn is_paused(&self, node: NodeId) -> bool {
+        if node.is_client() {
+            self.clients[node.index()].paused
+        } else {
+            self.servers[node.index()].paused
+        }
+    }
+
+    fn park(&mut self, node: NodeId, ev: Event<<P::Server as Process>::Msg>) {
+        if node.is_client() {
+            self.clients[node.index()].parked.push(ev);
+        } else {
+            self.servers[node.index()].parked.push(ev);
+        }
+    }
+
+    fn deliver(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        msg: <P::Server as Process>::Msg,
+        sent: splitbrain_api::Time,
+        copy: bool,
+    ) {
+        if self.k.net.is_cut(from, to) {
+            self.k.note_lost(TraceKind::Cut, from, to, sent, &msg);
+            return;
+        }
+        let up = if to.is_client() {
+            self.clients[to.index()].is_up()
+        } else {
+            self.servers[to.index()].is_up()
+        };
+        if !up {
+            self.k
+                .note_lost(TraceKind::LostAtDown, from, to, sent, &msg);
+            return;
+        }
+        let kind = if copy {
+            TraceKind::Duplicate
+        } else {
+            TraceKind::Deliver
+        };
+        let e = crate::trace::Entry {
+            at_us: self.k.now.0,
+            kind,
+            node: Some(to),
+            peer: Some(from),
+            sent_us: Some(sent.0),
+            digest: stable_hash_of(&msg),
+        };
+        let full = self.k.tracer.is_full();
+        self.k.tracer.note(
+            e,
+            || {
+                if full {
+                    format!("{msg:?}")
+                } else {
+                    String::new()
+                }
+            },
+            None,
+        );
+        if to.is_client() {
+            self.clients[to.index()].step(&mut self.k, |p, ctx| p.on_message(ctx, from, msg));
+        } else if self.servers[to.index()].step(&mut self.k, |p, ctx| p.on_message(ctx, from, msg))
+            || !self.invariants.is_empty()
+        {
+            self.after_server_step(to.index());
+        }
+    }
+
+    fn fire_timer(&mut self, node: NodeId, idx: u32, gen: u32) {
+        if node.is_client() {
+            let slot = &mut self.clients[node.index()];
+            if let Some(t) = slot.take_timer(idx, gen) {
+                self.k
+                    .note(TraceKind::Timer, Some(node), u64::from(idx), || {
+                        format!("{t:?}")
+                    });
+                slot.step(&mut self.k, |p, ctx| p.on_timer(ctx, t));
+            }
+            return;
+        }
+        let slot = &mut self.servers[node.index()];
+        if let Some(t) = slot.take_timer(idx, gen) {
+            self.k
+                .note(TraceKind::Timer, Some(node), u64::from(idx), || {
+                    format!("{t:?}")
+                });
+            slot.step(&mut self.k, |p, ctx| p.on_timer(ctx, t));
+            self.after_server_step(node.index());
+        }
+    }
+
+    fn sync_done(&mut self, node: NodeId, epoch: u32) {
+        if node.is_client() {
+            self.clients[node.index()].sync_done(&mut self.k, epoch);
+        } else {
+            self.servers[node.index()].sync_done(&mut self.k, epoch);
+        }
+    }
+
+    fn invoke(&mut self, client: NodeId) {
+        let i = client.index();
+        if !self.clients[i].is_up() || self.k.inflight[i].is_some() {
+            return;
+        }
+        let Some(op) = self.workload.next_op(i, &mut self.k.workload_rngs[i]) else {
+            return;
+        };
+        self.k.begin_op(client, op.clone());
+        self.clients[i].step(&mut self.k, |p, ctx| p.on_invoke(ctx, op));
+    }
+
+    /// Faults stop: links heal and return to the default profile, paused nodes resume, clocks
+    /// stop drifting, crashed nodes restart. Progress must follow within the liveness phase.
+    fn start_liveness(&mut self) {
+        self.k.note(TraceKind::Fault, None, 1, || {
+            "liveness phase: heal, resume, restart all".to_string()
+        });
+        self.liveness_from = Some(self.k.now);
+        self.k.net.heal();
+        self.k.net.reset_profiles();
+        let now = self.k.now;
+        for i in 0..self.servers.len() {
+            self.servers[i].clock.set_drift(now, 0);
+            self.servers[i].crash_after_kind = None;
+            self.servers[i].crash_before_sync = false;
+            self.resume(NodeId::server(i));
+            if !self.servers[i].is_up() {
+                self.restart_server(i);
+            }
+        }
+        for i in 0..self.clients.len() {
+            self.resume(NodeId::client(i));
+            if !self.clients[i].is_up() {
+                self.restart_client(i);
+            }
+        }
+    }
+
+    /// Clients that completed nothing definite after the heal.
+    fn stuck_clients(&self, from_us: u64) -> Vec<NodeId> {
+        let mut progressed = vec![false; self.clients.len()];
+        for op in &self.k.history {
+            if op.status != OpStatus::Indeterminate && op.ret_us.is_some_and(|r| r >= from_us) {
+                progressed[op.client.index()] = true;
+            }
+        }
+        (0..self.clients.len())
+            .filter(|&i| !progressed[i])
+            .map(NodeId::client)
+            .collect()
+    }
+
+    pub(super) fn outcome(&mut self, panicked: bool) -> Outcome {
+        if panicked {
+            return Outcome::Panic;
+        }
+        if !self.k.violations.is_empty() {
+            return Outcome::Violation;
+        }
+        if self.stopped_early {
+            return Outcome::Inconclusive;
+        }
+        let Some(from) = self.liveness_from else {
+            return Outcome::Pass;
+        };
+        let stuck = self.stuck_clients(from.0);
+        if stuck.is_empty() {
+            return Outcome::Pass;
+        }
+        let names: Vec<String> = stuck.iter().map(|c| c.to_string()).collect();
+        let msg = format!(
+            "{} completed no operation in the {} ms after faults healed",
+            names.join(", "),
+            self.cfg.liveness_us / 1_000
+        );
+        self.k.violate("liveness", msg);
+        Outcome::Liveness
+    }
+
+    pub(super) fn close_history(&mut self) {
+        // Operations still in flight stay indeterminate with no return time.
+        for slot in self.k.inflight.iter_mut() {
+            slot.take();
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Applying one scheduled fault to the world.
+
+use super::World;
+use crate::faults::Fault;
+use crate::record::TraceKind;
+use crate::trace::stable_hash_of;
+use splitbrain_api::{NodeId, Protocol};
+
+impl<P: Protocol> World<'_, P> {
+    pub(super) fn apply_fault(&mut self, index: usize) {
+        let fault = self.cfg.schedule.0[index].fault.clone();
+        let digest = stable_hash_of(&index);
+        let label = fault.label();
+        self.k
+            .note(TraceKind::Fault, fault_node(&fault), digest, || label);
+        let all = self.k.all.clone();
+        let now = self.k.now;
+        match fault {
+            Fault::Partition { groups } => self.k.net.partition(&groups),
+            Fault::CutLink { from, to } => self.k.net.set_cut(from, to, true),
+            Fault::Isolate { node } => self.k.net.isolate(node, &all),
+            Fault::Bridge {
+                bridge: _,
+                left,
+                right,
+            } => {
+                self.k.net.partition(&[left, right]);
+            }
+            Fault::PartialPartition { a, b } => {
+                self.k.net.set_cut(a, b, true);
+                self.k.net.set_cut(b, a, true);
+            }
+            Fault::Heal => self.k.net.heal(),
+            Fault::Link { from, to, profile } => self.k.net.set_profile(from, to, profile, &all),
+            Fault::Crash {
+                node,
+                lose_unsynced,
+            } => self.crash(node, lose_unsynced),
+            Fault::Restart { node } => self.restart(node),
+            Fault::Pause { node } => self.set_paused(node, true),
+            Fault::Resume { node } => self.resume(node),
+            Fault::ClockOffset { node, offset_us } => {
+                self.with_clock(node, |c| c.jump(now, offset_us))
+            }
+            Fault::ClockDrift { node, ppm } => self.with_clock(node, |c| c.set_drift(now, ppm)),
+            Fault::Slow { node, extra_us } => self.k.net.set_slow(node, extra_us),
+            Fault::CrashAfterSend {
+                node,
+                msg_kind,
+                lose_unsynced,
+            } => {
+                self.arm(node, |s| s.0 = Some((msg_kind, lose_unsynced)));
+            }
+            Fault::CrashBeforeSync { node } => self.arm(node, |s| s.1 = true),
+        }
+    }
+
+    fn crash(&mut self, node: NodeId, lose_unsynced: bool) {
+        if node.is_client() {
+            self.clients[node.index()].crash(&mut self.k, lose_unsynced);
+        } else {
+            self.servers[node.index()].crash(&mut self.k, lose_unsynced);
+        }
+    }
+
+    fn restart(&mut self, node: NodeId) {
+        if node.is_client() {
+            if !self.clients[node.index()].is_up() {
+                self.restart_client(node.index());
+            }
+        } else if !self.servers[node.index()].is_up() {
+            self.restart_server(node.index());
+        }
+    }
+
+    fn set_paused(&mut self, node: NodeId, paused: bool) {
+        if node.is_client() {
+            let s = &mut self.clients[node.index()];
+            s.paused = paused && s.is_up();
+        } else {
+            let s = &mut self.servers[node.index()];
+            s.paused = paused && s.is_up();
+        }
+    }
+
+    /// Resumes a paused node; the events that waited for it run now, in arrival order.
+    pub(super) fn resume(&mut self, node: NodeId) {
+        self.set_paused(node, false);
+        let parked = if node.is_client() {
+            std::mem::take(&mut self.clients[node.index()].parked)
+        } else {
+            std::mem::take(&mut self.servers[node.index()].parked)
+        };
+        for ev in parked {
+            self.k.schedule(self.k.now, ev);
+        }
+    }
+
+    fn with_clock(&mut self, node: NodeId, f: impl FnOnce(&mut super::clock::Clock)) {
+        if node.is_client() {
+            f(&mut self.clients[node.index()].clock);
+        } else {
+            f(&mut self.servers[node.index()].clock);
+        }
+    }
+
+    fn arm(&mut self, node: NodeId, f: impl FnOnce(&mut (Option<(String, bool)>, bool))) {
+        let mut points = if node.is_client() {
+            let s = &self.clients[node.index()];
+            (s.crash_after_kind.clone(), s.crash_before_sync)
+        } else {
+            let s = &self.servers[node.index()];
+            (s.crash_after_kind.clone(), s.crash_before_sync)
+        };
+        f(&mut points);
+        if node.is_client() {
+            let s = &mut self.clients[node.index()];
+            (s.crash_after_kind, s.crash_before_sync) = points;
+        } else {
+            let s = &mut self.servers[node.index()];
+            (s.crash_after_kind, s.crash_before_sync) = points;
+        }
+    }
+}
+
+fn fault_node(f: &Fault) -> Option<NodeId> {
+    match f {
+        Fault::Isolate { node }
+        | Fault::Crash { node, .. }
+        | Fault::Restart { node }
+        | Fault::Pause { node }
+        | Fault::Resume { node }
+        | Fault::ClockOffset { node, .. }
+        | Fault::ClockDrift { node, .. }
+        | Fault::Slow { node, .. }
+        | Fault::CrashAfterSend { node, .. }
+        | Fault::CrashBeforeSync { node } => Some(*node),
+        _ => None,
+    }
+}

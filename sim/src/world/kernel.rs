@@ -1,0 +1,323 @@
+//! The protocol-independent core of a world: the event queue over (time, insertion counter),
+//! the network and disk streams, the trace, the client history and the online safety checks
+//! that need no protocol knowledge.
+
+use crate::network::{Fate, Network};
+use crate::record::{HistoryOp, OpStatus, TraceKind, Violation};
+use crate::trace::{stable_hash_of, Entry, Tracer};
+use rand::Rng;
+use splitbrain_api::{Message, NodeId, NodeView, Op, Ret, Role, SimRng, Time};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+/// Something that happens at a point of simulated time.
+pub enum Event<M> {
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg: M,
+        sent: Time,
+        copy: bool,
+    },
+    Timer {
+        node: NodeId,
+        idx: u32,
+        gen: u32,
+    },
+    SyncDone {
+        node: NodeId,
+        epoch: u32,
+    },
+    Fault {
+        index: u32,
+    },
+    Invoke {
+        client: NodeId,
+    },
+    LivenessStart,
+}
+
+impl<M> Event<M> {
+    /// The node an event is addressed to, if any (paused nodes park such events).
+    pub fn target(&self) -> Option<NodeId> {
+        match self {
+            Event::Deliver { to, .. } => Some(*to),
+            Event::Timer { node, .. } | Event::SyncDone { node, .. } => Some(*node),
+            Event::Invoke { client } => Some(*client),
+            Event::Fault { .. } | Event::LivenessStart => None,
+        }
+    }
+}
+
+/// Queue, network, trace, history and generic checks.
+pub struct Kernel<M> {
+    pub now: Time,
+    seq: u64,
+    heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    slab: Vec<Option<Event<M>>>,
+    free: Vec<u32>,
+    pub net: Network,
+    pub net_rng: SimRng,
+    pub disk_rng: SimRng,
+    pub sync_us: (u64, u64),
+    pub think_us: (u64, u64),
+    pub workload_rngs: Vec<SimRng>,
+    pub all: Vec<NodeId>,
+    pub servers: Vec<NodeId>,
+    pub tracer: Tracer,
+    pub history: Vec<HistoryOp>,
+    pub inflight: Vec<Option<usize>>,
+    pub marks: BTreeMap<&'static str, u64>,
+    pub violations: Vec<Violation>,
+    applied: BTreeMap<u64, (u64, NodeId)>,
+    leaders: BTreeMap<u64, NodeId>,
+    pub events: u64,
+}
+
+impl<M: Message> Kernel<M> {
+    pub fn new(
+        net: Network,
+        net_rng: SimRng,
+        disk_rng: SimRng,
+        servers: usize,
+        clients: usize,
+    ) -> Self {
+        let server_ids: Vec<NodeId> = (0..servers).map(NodeId::server).collect();
+        let mut all = server_ids.clone();
+        all.extend((0..clients).map(NodeId::client));
+        Kernel {
+            now: Time::ZERO,
+            seq: 0,
+            heap: BinaryHeap::with_capacity(1024),
+            slab: Vec::with_capacity(1024),
+            free: Vec::new(),
+            net,
+            net_rng,
+            disk_rng,
+            sync_us: (100, 1_000),
+            think_us: (0, 0),
+            workload_rngs: Vec::new(),
+            all,
+            servers: server_ids,
+            tracer: Tracer::new(false),
+            history: Vec::new(),
+            inflight: vec![None; clients],
+            marks: BTreeMap::new(),
+            violations: Vec::new(),
+            applied: BTreeMap::new(),
+            leaders: BTreeMap::new(),
+            events: 0,
+        }
+    }
+
+    /// Schedules `ev` at `at`; equal times run in insertion order.
+    #[inline]
+    pub fn schedule(&mut self, at: Time, ev: Event<M>) {
+        let slot = match self.free.pop() {
+            Some(s) => {
+                self.slab[s as usize] = Some(ev);
+                s
+            }
+            None => {
+                self.slab.push(Some(ev));
+                (self.slab.len() - 1) as u32
+            }
+        };
+        self.seq += 1;
+        self.heap.push(Reverse((at.0, self.seq, slot)));
+    }
+
+    /// The next event at or before `end`, advancing `now` to it.
+    #[inline]
+    pub fn pop(&mut self, end: Time) -> Option<Event<M>> {
+        let Reverse((at, _, slot)) = *self.heap.peek()?;
+        if at > end.0 {
+            return None;
+        }
+        self.heap.pop();
+        self.now = Time(at);
+        self.free.push(slot);
+        self.slab[slot as usize].take()
+    }
+
+    /// Puts `msg` on the network now.
+    pub fn send(&mut self, from: NodeId, to: NodeId, msg: M) {
+        let now = self.now;
+        match self.net.send(from, to, &mut self.net_rng) {
+            Fate::Delivered { first, copy } => {
+                if let Some(extra) = copy {
+                    let dup = Event::Deliver {
+                        from,
+                        to,
+                        msg: msg.clone(),
+                        sent: now,
+                        copy: true,
+                    };
+                    self.schedule(now + splitbrain_api::Dur(extra), dup);
+                }
+                let ev = Event::Deliver {
+                    from,
+                    to,
+                    msg,
+                    sent: now,
+                    copy: false,
+                };
+                self.schedule(now + splitbrain_api::Dur(first), ev);
+            }
+            Fate::Cut => self.note_lost(TraceKind::Cut, from, to, now, &msg),
+            Fate::Dropped => self.note_lost(TraceKind::Drop, from, to, now, &msg),
+        }
+    }
+
+    /// Records a message that never arrived.
+    pub fn note_lost(&mut self, kind: TraceKind, from: NodeId, to: NodeId, sent: Time, msg: &M) {
+        let e = Entry {
+            at_us: self.now.0,
+            kind,
+            node: Some(to),
+            peer: Some(from),
+            sent_us: Some(sent.0),
+            digest: stable_hash_of(msg),
+        };
+        self.tracer.note(e, || format!("{msg:?}"), None);
+    }
+
+    /// Folds a simple entry (no message) into the trace.
+    pub fn note(
+        &mut self,
+        kind: TraceKind,
+        node: Option<NodeId>,
+        digest: u64,
+        label: impl FnOnce() -> String,
+    ) {
+        let e = Entry {
+            at_us: self.now.0,
+            kind,
+            node,
+            peer: None,
+            sent_us: None,
+            digest,
+        };
+        self.tracer.note(e, label, None);
+    }
+
+    pub fn note_view(&mut self, node: NodeId, view: &NodeView) {
+        let digest = stable_hash_of(&(view.role as u8, view.term, view.commit, view.log_len));
+        let e = Entry {
+            at_us: self.now.0,
+            kind: TraceKind::View,
+            node: Some(node),
+            peer: None,
+            sent_us: None,
+            digest,
+        };
+        let label = || format!("{:?} term {} commit {}", view.role, view.term, view.commit);
+        self.tracer.note(e, label, Some(view.clone()));
+        if view.role == Role::Leader {
+            self.check_one_leader(node, view.term);
+        }
+    }
+
+    /// Election safety: at most one leader per term (epoch, ballot).
+    fn check_one_leader(&mut self, node: NodeId, term: u64) {
+        match self.leaders.get(&term) {
+            Some(&other) if other != node => {
+                let msg = format!("{other} and {node} were both leader in term {term}");
+                self.violate("election safety", msg);
+            }
+            Some(_) => {}
+            None => {
+                self.leaders.insert(term, node);
+            }
+        }
+    }
+
+    /// State machine safety: no two nodes apply different commands at one index.
+    pub fn check_applied(&mut self, node: NodeId, index: u64, digest: u64) {
+        match self.applied.get(&index) {
+            Some(&(d, other)) if d != digest => {
+                let msg =
+                    format!("{node} applied a different command than {other} at index {index}");
+                self.violate("state machine safety", msg);
+            }
+            Some(_) => {}
+            None => {
+                self.applied.insert(index, (digest, node));
+            }
+        }
+    }
+
+    pub fn violate(&mut self, checker: &str, message: String) {
+        let at_us = self.now.0;
+        self.note(TraceKind::Violation, None, 0, || {
+            format!("{checker}: {message}")
+        });
+        self.violations.push(Violation {
+            checker: checker.to_string(),
+            message,
+            at_us,
+        });
+    }
+
+    pub fn mark(&mut self, node: NodeId, name: &'static str) {
+        *self.marks.entry(name).or_insert(0) += 1;
+        self.note(
+            TraceKind::Mark,
+            Some(node),
+            splitbrain_api::stable_hash(name.as_bytes()),
+            || name.to_string(),
+        );
+    }
+
+    /// Records the start of a client operation.
+    pub fn begin_op(&mut self, client: NodeId, op: Op) {
+        let label_op = op.clone();
+        self.note(TraceKind::Invoke, Some(client), stable_hash_of(&op), || {
+            label_op.label()
+        });
+        self.inflight[client.index()] = Some(self.history.len());
+        self.history.push(HistoryOp {
+            client,
+            call_us: self.now.0,
+            ret_us: None,
+            status: OpStatus::Indeterminate,
+            op,
+            out: None,
+        });
+    }
+
+    /// Ends the client's operation and schedules its next one after a think time.
+    pub fn finish_op(&mut self, client: NodeId, status: OpStatus, out: Option<Ret>) {
+        let Some(idx) = self.inflight[client.index()].take() else {
+            panic!("{client} finished an operation while none was in flight");
+        };
+        let label = format!(
+            "{status:?} {}",
+            out.as_ref().map_or(String::new(), Ret::label)
+        );
+        self.note(
+            TraceKind::Return,
+            Some(client),
+            stable_hash_of(&(status as u8, &out)),
+            || label,
+        );
+        let entry = &mut self.history[idx];
+        if status != OpStatus::Indeterminate {
+            entry.ret_us = Some(self.now.0);
+        }
+        entry.status = status;
+        entry.out = out;
+        let (lo, hi) = self.think_us;
+        let think = self.workload_rngs[client.index()].gen_range(lo..=hi);
+        self.schedule(
+            self.now + splitbrain_api::Dur(think),
+            Event::Invoke { client },
+        );
+    }
+
+    /// A disk sync latency draw.
+    pub fn sync_delay(&mut self) -> splitbrain_api::Dur {
+        let (lo, hi) = self.sync_us;
+        splitbrain_api::Dur(self.disk_rng.gen_range(lo..=hi))
+    }
+}

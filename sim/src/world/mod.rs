@@ -1,0 +1,261 @@
+//! A world: servers and clients of one protocol on a simulated network, driven by a fault
+//! schedule and a workload, checked online, until a time or event bound. `run_world` is the
+//! one entry point; it never hangs (bounded events and time) and never lets a protocol panic
+//! escape (it becomes the run's outcome).
+
+mod clock;
+mod dispatch;
+mod faults;
+mod kernel;
+mod slot;
+
+use crate::faults::Schedule;
+use crate::network::{LinkProfile, Network};
+use crate::record::{History, RunRecord};
+use crate::rng::{stream, Stream};
+use kernel::{Event, Kernel};
+use serde::{Deserialize, Serialize};
+use slot::Slot;
+use splitbrain_api::{ClusterInvariant, NodeId, Op, Process, Protocol, SimRng, Time};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// The most servers one world hosts (invariant checks borrow them into a fixed array).
+pub const MAX_SERVERS: usize = 16;
+
+/// Everything that shapes one run besides the protocol and the workload.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WorldConfig {
+    pub seed: u64,
+    pub servers: usize,
+    pub clients: usize,
+    /// Length of the safety phase (faults on).
+    pub safety_us: u64,
+    /// Length of the liveness phase (faults healed, everyone restarted); 0 = none.
+    pub liveness_us: u64,
+    /// Hard bound on processed events: exceeding it makes the run inconclusive.
+    pub max_events: u64,
+    pub net: LinkProfile,
+    /// Disk sync latency range.
+    pub sync_us: (u64, u64),
+    /// Client think time between operations.
+    pub think_us: (u64, u64),
+    pub schedule: Schedule,
+    /// Keep the full trace (reports, `--trace`, determinism diagnosis).
+    pub full_trace: bool,
+    /// The sequential model the history is checked against (`kv`, `mutex`).
+    pub model: String,
+}
+
+impl Default for WorldConfig {
+    fn default() -> Self {
+        WorldConfig {
+            seed: 0,
+            servers: 3,
+            clients: 2,
+            safety_us: 2_000_000,
+            liveness_us: 2_000_000,
+            max_events: 5_000_000,
+            net: LinkProfile::default(),
+            sync_us: (100, 1_000),
+            think_us: (0, 2_000),
+            schedule: Schedule::default(),
+            full_trace: false,
+            model: "kv".to_string(),
+        }
+    }
+}
+
+/// Decides each client's next operation (`None`: that client is done).
+pub trait Workload: Send {
+    fn next_op(&mut self, client: usize, rng: &mut SimRng) -> Option<Op>;
+}
+
+type Msg<P> = <<P as Protocol>::Server as Process>::Msg;
+
+/// One world of protocol `P`.
+pub struct World<'p, P: Protocol> {
+    proto: &'p P,
+    cfg: WorldConfig,
+    k: Kernel<Msg<P>>,
+    servers: Vec<Slot<P::Server>>,
+    clients: Vec<Slot<P::Client>>,
+    workload: Box<dyn Workload + 'p>,
+    invariants: Vec<Box<dyn ClusterInvariant<P::Server> + 'p>>,
+    liveness_from: Option<Time>,
+    stopped_early: bool,
+}
+
+/// Runs one world to completion and returns its record.
+pub fn run_world<'p, P: Protocol>(
+    proto: &'p P,
+    cfg: WorldConfig,
+    workload: Box<dyn Workload + 'p>,
+    invariants: Vec<Box<dyn ClusterInvariant<P::Server> + 'p>>,
+) -> RunRecord {
+    assert!(
+        cfg.servers >= 1 && cfg.servers <= MAX_SERVERS,
+        "1..={MAX_SERVERS} servers"
+    );
+    let mut world = World::new(proto, cfg, workload, invariants);
+    let result = catch_unwind(AssertUnwindSafe(|| world.run()));
+    let panic = result.err().map(|payload| panic_message(&*payload));
+    world.into_record(panic)
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_string()
+    }
+}
+
+impl<'p, P: Protocol> World<'p, P> {
+    fn new(
+        proto: &'p P,
+        cfg: WorldConfig,
+        workload: Box<dyn Workload + 'p>,
+        invariants: Vec<Box<dyn ClusterInvariant<P::Server> + 'p>>,
+    ) -> Self {
+        let seed = cfg.seed;
+        let net = Network::new(cfg.servers, cfg.clients, cfg.net.clone());
+        let mut k = Kernel::new(
+            net,
+            stream(seed, Stream::Network),
+            stream(seed, Stream::Disk),
+            cfg.servers,
+            cfg.clients,
+        );
+        k.sync_us = cfg.sync_us;
+        k.think_us = cfg.think_us;
+        k.workload_rngs = (0..cfg.clients)
+            .map(|i| stream(seed, Stream::Workload(i)))
+            .collect();
+        k.tracer = crate::trace::Tracer::new(cfg.full_trace);
+        let servers = (0..cfg.servers)
+            .map(|i| Slot::new(NodeId::server(i), stream(seed, Stream::Server(i))))
+            .collect();
+        let clients = (0..cfg.clients)
+            .map(|i| Slot::new(NodeId::client(i), stream(seed, Stream::Client(i))))
+            .collect();
+        World {
+            proto,
+            cfg,
+            k,
+            servers,
+            clients,
+            workload,
+            invariants,
+            liveness_from: None,
+            stopped_early: false,
+        }
+    }
+
+    fn end(&self) -> Time {
+        Time(self.cfg.safety_us + self.cfg.liveness_us)
+    }
+
+    fn run(&mut self) {
+        self.boot();
+        let end = self.end();
+        while let Some(ev) = self.k.pop(end) {
+            self.k.events += 1;
+            self.dispatch(ev);
+            if !self.k.violations.is_empty() {
+                self.stopped_early = true;
+                return;
+            }
+            if self.k.events >= self.cfg.max_events {
+                self.stopped_early = true;
+                return;
+            }
+        }
+        self.k.now = self.k.now.max(end);
+    }
+
+    fn boot(&mut self) {
+        for i in 0..self.servers.len() {
+            self.restart_server(i);
+        }
+        for i in 0..self.clients.len() {
+            self.restart_client(i);
+        }
+        for (i, timed) in self.cfg.schedule.0.iter().enumerate() {
+            self.k
+                .schedule(Time(timed.at_us), Event::Fault { index: i as u32 });
+        }
+        if self.cfg.liveness_us > 0 {
+            self.k
+                .schedule(Time(self.cfg.safety_us), Event::LivenessStart);
+        }
+    }
+
+    fn restart_server(&mut self, i: usize) {
+        let id = NodeId::server(i);
+        let fresh = self.proto.server(id, &self.k.servers);
+        if self.servers[i].start(&mut self.k, fresh) {
+            self.after_server_step(i);
+        }
+    }
+
+    fn restart_client(&mut self, i: usize) {
+        let id = NodeId::client(i);
+        let fresh = self.proto.client(id, &self.k.servers);
+        self.clients[i].start(&mut self.k, fresh);
+        let (lo, hi) = self.k.think_us;
+        let first = rand::Rng::gen_range(&mut self.k.workload_rngs[i], lo..=hi);
+        self.k.schedule(
+            self.k.now + splitbrain_api::Dur(first),
+            Event::Invoke { client: id },
+        );
+    }
+
+    /// Cross-node invariants after server `i` stepped.
+    fn after_server_step(&mut self, i: usize) {
+        if self.invariants.is_empty() {
+            return;
+        }
+        let mut view: [Option<&P::Server>; MAX_SERVERS] = [None; MAX_SERVERS];
+        for (slot, s) in view.iter_mut().zip(&self.servers) {
+            *slot = s.proc.as_ref();
+        }
+        let n = self.servers.len();
+        let stepped = NodeId::server(i);
+        for inv in &mut self.invariants {
+            if let Err(message) = inv.check(self.k.now, stepped, &view[..n]) {
+                let name = inv.name();
+                self.k.violate(name, message);
+            }
+        }
+    }
+
+    fn into_record(mut self, panic: Option<String>) -> RunRecord {
+        self.close_history();
+        let outcome = self.outcome(panic.is_some());
+        RunRecord {
+            seed: self.cfg.seed,
+            outcome,
+            violations: std::mem::take(&mut self.k.violations),
+            panic,
+            trace_hash: self.k.tracer.hash(),
+            events: self.k.events,
+            sim_time_us: self.k.now.0,
+            liveness_from_us: self.liveness_from.map(|t| t.0),
+            history: History {
+                schema_version: 1,
+                model: self.cfg.model.clone(),
+                ops: std::mem::take(&mut self.k.history),
+            },
+            marks: self
+                .k
+                .marks
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            trace: self.k.tracer.take(),
+            nodes: self.k.all.clone(),
+        }
+    }
+}

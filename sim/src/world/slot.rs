@@ -1,0 +1,301 @@
+//! One endpoint of the world (server or client): its process, timers, disk, clock and crash
+//! points; and the generic step that runs a handler and applies its effects in order.
+
+use super::clock::Clock;
+use super::kernel::{Event, Kernel};
+use crate::record::{OpStatus, TraceKind};
+use splitbrain_api::{Ctx, Dur, Effect, NodeId, NodeView, Process, Role, SimRng};
+
+struct TimerEntry<T> {
+    timer: T,
+    gen: u32,
+    armed: bool,
+}
+
+/// The simulated disk: the last synced state, and a write waiting for its sync together with
+/// the sends that must wait for it.
+pub struct Disk<P: Process> {
+    pub durable: Option<P::Durable>,
+    pending: Option<P::Durable>,
+    held: Vec<(NodeId, P::Msg)>,
+    epoch: u32,
+    sync_due: Option<splitbrain_api::Time>,
+}
+
+/// A server or client slot.
+pub struct Slot<P: Process> {
+    pub id: NodeId,
+    pub proc: Option<P>,
+    pub rng: SimRng,
+    timers: Vec<TimerEntry<P::Timer>>,
+    pub disk: Disk<P>,
+    pub paused: bool,
+    pub parked: Vec<Event<P::Msg>>,
+    pub clock: Clock,
+    pub view: NodeView,
+    pub crash_after_kind: Option<(String, bool)>,
+    pub crash_before_sync: bool,
+    effects: Vec<Effect<P>>,
+}
+
+/// A crash a handler's effects triggered (a crash point fired).
+pub struct CrashNow {
+    pub lose_unsynced: bool,
+}
+
+impl<P: Process> Slot<P> {
+    pub fn new(id: NodeId, rng: SimRng) -> Slot<P> {
+        Slot {
+            id,
+            proc: None,
+            rng,
+            timers: Vec::new(),
+            disk: Disk {
+                durable: None,
+                pending: None,
+                held: Vec::new(),
+                epoch: 0,
+                sync_due: None,
+            },
+            paused: false,
+            parked: Vec::new(),
+            clock: Clock::default(),
+            view: NodeView {
+                role: Role::Down,
+                ..NodeView::default()
+            },
+            crash_after_kind: None,
+            crash_before_sync: false,
+            effects: Vec::new(),
+        }
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.proc.is_some()
+    }
+
+    /// Runs `handler` on the live process, checks its invariants and applies its effects.
+    /// Returns true when the view changed. A crash point may stop the node during this call.
+    pub fn step(
+        &mut self,
+        k: &mut Kernel<P::Msg>,
+        handler: impl FnOnce(&mut P, &mut Ctx<P>),
+    ) -> bool {
+        let Some(proc) = self.proc.as_mut() else {
+            return false;
+        };
+        let mut effects = std::mem::take(&mut self.effects);
+        let local_now = self.clock.local(k.now);
+        {
+            let mut ctx = Ctx::new(self.id, local_now, &mut self.rng, &mut effects);
+            handler(proc, &mut ctx);
+        }
+        proc.invariants();
+        let crash = self.apply(k, &mut effects);
+        effects.clear();
+        self.effects = effects;
+        if let Some(c) = crash {
+            self.crash(k, c.lose_unsynced);
+            return true;
+        }
+        self.refresh_view(k)
+    }
+
+    fn refresh_view(&mut self, k: &mut Kernel<P::Msg>) -> bool {
+        let Some(proc) = self.proc.as_ref() else {
+            return false;
+        };
+        let view = proc.view();
+        if view == self.view {
+            return false;
+        }
+        k.note_view(self.id, &view);
+        self.view = view;
+        true
+    }
+
+    fn apply(&mut self, k: &mut Kernel<P::Msg>, effects: &mut Vec<Effect<P>>) -> Option<CrashNow> {
+        let mut holding = false;
+        let mut crash = None;
+        for effect in effects.drain(..) {
+            match effect {
+                Effect::Send { to, msg } if holding => self.disk.held.push((to, msg)),
+                Effect::Send { to, msg } => {
+                    crash = self.depart(k, to, msg);
+                    if crash.is_some() {
+                        break;
+                    }
+                }
+                Effect::SetTimer { timer, after } => self.arm(k, timer, after),
+                Effect::CancelTimer { timer } => self.disarm(timer),
+                Effect::Persist { durable } => {
+                    holding = true;
+                    self.write(k, durable);
+                    if self.crash_before_sync {
+                        self.crash_before_sync = false;
+                        crash = Some(CrashNow {
+                            lose_unsynced: true,
+                        });
+                        break;
+                    }
+                }
+                Effect::Complete { ret } => self.finish(k, OpStatus::Ok, Some(ret)),
+                Effect::Fail => self.finish(k, OpStatus::Fail, None),
+                Effect::GiveUp => self.finish(k, OpStatus::Indeterminate, None),
+                Effect::Mark { name } => k.mark(self.id, name),
+                Effect::Applied { index, digest } => k.check_applied(self.id, index, digest),
+            }
+        }
+        crash
+    }
+
+    fn finish(
+        &mut self,
+        k: &mut Kernel<P::Msg>,
+        status: OpStatus,
+        ret: Option<splitbrain_api::Ret>,
+    ) {
+        assert!(
+            self.id.is_client(),
+            "server {} tried to complete a client operation",
+            self.id
+        );
+        k.finish_op(self.id, status, ret);
+    }
+
+    /// Sends a message now and fires a crash-after-send point if it matches.
+    fn depart(&mut self, k: &mut Kernel<P::Msg>, to: NodeId, msg: P::Msg) -> Option<CrashNow> {
+        let kind = splitbrain_api::Message::kind(&msg);
+        k.send(self.id, to, msg);
+        match &self.crash_after_kind {
+            Some((want, lose)) if want == kind => {
+                let lose_unsynced = *lose;
+                self.crash_after_kind = None;
+                Some(CrashNow { lose_unsynced })
+            }
+            _ => None,
+        }
+    }
+
+    fn arm(&mut self, k: &mut Kernel<P::Msg>, timer: P::Timer, after: Dur) {
+        let idx = match self.timers.iter().position(|t| t.timer == timer) {
+            Some(i) => i,
+            None => {
+                self.timers.push(TimerEntry {
+                    timer,
+                    gen: 0,
+                    armed: false,
+                });
+                self.timers.len() - 1
+            }
+        };
+        let entry = &mut self.timers[idx];
+        entry.gen = entry.gen.wrapping_add(1);
+        entry.armed = true;
+        let real = self.clock.real_span(after);
+        let ev = Event::Timer {
+            node: self.id,
+            idx: idx as u32,
+            gen: entry.gen,
+        };
+        k.schedule(k.now + real, ev);
+    }
+
+    fn disarm(&mut self, timer: P::Timer) {
+        if let Some(entry) = self.timers.iter_mut().find(|t| t.timer == timer) {
+            entry.gen = entry.gen.wrapping_add(1);
+            entry.armed = false;
+        }
+    }
+
+    /// The timer an event refers to, if it is still the armed generation.
+    pub fn take_timer(&mut self, idx: u32, gen: u32) -> Option<P::Timer> {
+        let entry = self.timers.get_mut(idx as usize)?;
+        if !entry.armed || entry.gen != gen {
+            return None;
+        }
+        entry.armed = false;
+        Some(entry.timer)
+    }
+
+    fn write(&mut self, k: &mut Kernel<P::Msg>, durable: P::Durable) {
+        self.disk.pending = Some(durable);
+        if self.disk.sync_due.is_none() {
+            let due = k.now + k.sync_delay();
+            self.disk.sync_due = Some(due);
+            k.schedule(
+                due,
+                Event::SyncDone {
+                    node: self.id,
+                    epoch: self.disk.epoch,
+                },
+            );
+        }
+    }
+
+    /// The disk finished syncing: the write is durable and held sends leave.
+    pub fn sync_done(&mut self, k: &mut Kernel<P::Msg>, epoch: u32) {
+        if epoch != self.disk.epoch || self.disk.sync_due.is_none() {
+            return;
+        }
+        self.disk.sync_due = None;
+        if let Some(d) = self.disk.pending.take() {
+            self.disk.durable = Some(d);
+        }
+        k.note(TraceKind::Sync, Some(self.id), 0, || "synced".to_string());
+        let held = std::mem::take(&mut self.disk.held);
+        for (to, msg) in held {
+            if let Some(c) = self.depart(k, to, msg) {
+                self.crash(k, c.lose_unsynced);
+                return;
+            }
+        }
+    }
+
+    /// Stops the process: volatile state, timers, parked events and held sends are gone.
+    pub fn crash(&mut self, k: &mut Kernel<P::Msg>, lose_unsynced: bool) {
+        if self.proc.take().is_none() {
+            return;
+        }
+        for t in &mut self.timers {
+            t.gen = t.gen.wrapping_add(1);
+            t.armed = false;
+        }
+        if let Some(d) = self.disk.pending.take() {
+            if !lose_unsynced {
+                self.disk.durable = Some(d);
+            }
+        }
+        self.disk.held.clear();
+        self.disk.sync_due = None;
+        self.disk.epoch += 1;
+        self.parked.clear();
+        self.paused = false;
+        self.view = NodeView {
+            role: Role::Down,
+            ..NodeView::default()
+        };
+        let label = if lose_unsynced {
+            "crash (unsynced writes lost)"
+        } else {
+            "crash"
+        };
+        k.note(
+            TraceKind::Crash,
+            Some(self.id),
+            u64::from(lose_unsynced),
+            || label.to_string(),
+        );
+        if self.id.is_client() && k.inflight[self.id.index()].is_some() {
+            k.finish_op(self.id, OpStatus::Indeterminate, None);
+        }
+    }
+
+    /// Puts a fresh process in place and boots it from the durable state.
+    pub fn start(&mut self, k: &mut Kernel<P::Msg>, fresh: P) -> bool {
+        self.proc = Some(fresh);
+        k.note(TraceKind::Restart, Some(self.id), 0, || "start".to_string());
+        let durable = self.disk.durable.clone();
+        self.step(k, |p, ctx| p.on_start(ctx, durable.as_ref()))
+    }
+}

@@ -1,0 +1,98 @@
+//! `splitbrain bench kernel`: kernel events per second on a ping-pong protocol, beside a raw
+//! `BinaryHeap` push/pop loop over the same number of events (the floor), and their ratio.
+
+use super::common::{wall_start, EXIT_PASS};
+use serde_json::json;
+use splitbrain_api::{Op, SimRng};
+use splitbrain_protocols::pingpong::PingPong;
+use splitbrain_sim::{run_world, Latency, LinkProfile, Workload, WorldConfig};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hint::black_box;
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// What to measure: `kernel`.
+    pub what: String,
+    /// Events per measurement.
+    #[arg(long, default_value_t = 5_000_000)]
+    pub events: u64,
+    /// Messages in flight at once.
+    #[arg(long, default_value_t = 64)]
+    pub balls: u64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+struct NoOps;
+
+impl Workload for NoOps {
+    fn next_op(&mut self, _client: usize, _rng: &mut SimRng) -> Option<Op> {
+        None
+    }
+}
+
+/// Runs the ping-pong world; returns (events, seconds).
+pub fn kernel_run(events: u64, balls: u64) -> (u64, f64) {
+    let cfg = WorldConfig {
+        servers: 2,
+        clients: 0,
+        safety_us: u64::MAX / 4,
+        liveness_us: 0,
+        max_events: events,
+        net: LinkProfile {
+            latency: Latency::Constant { us: 100 },
+            ..LinkProfile::default()
+        },
+        ..WorldConfig::default()
+    };
+    let proto = PingPong { balls };
+    let start = wall_start();
+    let rec = run_world(&proto, cfg, Box::new(NoOps), Vec::new());
+    (rec.events, start.elapsed().as_secs_f64())
+}
+
+/// The floor: the same number of pops and pushes on a bare heap of (time, seq, slot).
+pub fn heap_floor(events: u64, balls: u64) -> f64 {
+    let mut heap = BinaryHeap::with_capacity(balls as usize);
+    for b in 0..balls {
+        heap.push(Reverse((100u64, b, b as u32)));
+    }
+    let mut seq = balls;
+    let start = wall_start();
+    for _ in 0..events {
+        let Reverse((t, _, slot)) = heap.pop().expect("never empty");
+        seq += 1;
+        heap.push(Reverse((black_box(t + 100), seq, slot)));
+    }
+    black_box(&heap);
+    start.elapsed().as_secs_f64()
+}
+
+pub fn run(args: &BenchArgs) -> i32 {
+    if args.what != "kernel" {
+        eprintln!("error: unknown benchmark `{}` (known: kernel)", args.what);
+        return super::common::EXIT_USAGE;
+    }
+    let _ = kernel_run(args.events / 10, args.balls); // warm-up
+    let (events, secs) = kernel_run(args.events, args.balls);
+    let floor_secs = heap_floor(events, args.balls);
+    let eps = events as f64 / secs;
+    let floor_eps = events as f64 / floor_secs;
+    let ratio = floor_eps / eps;
+    if args.json {
+        println!(
+            "{}",
+            json!({"events": events, "events_per_sec": eps, "floor_events_per_sec": floor_eps, "ratio": ratio})
+        );
+    } else {
+        println!(
+            "kernel (ping-pong, {} in flight): {events} events in {secs:.3}s = {:.2} M events/s",
+            args.balls,
+            eps / 1e6
+        );
+        println!("floor (BinaryHeap push/pop):      {events} events in {floor_secs:.3}s = {:.2} M events/s", floor_eps / 1e6);
+        println!("ratio (kernel cost / floor cost per event): {ratio:.2}");
+    }
+    EXIT_PASS
+}

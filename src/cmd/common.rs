@@ -1,0 +1,142 @@
+//! What the subcommands share: resolving protocol, variant and scenario from flags, exit
+//! codes, seed ranges, atomic file writes and the silent panic hook for worlds.
+
+use splitbrain_api::VariantInfo;
+use splitbrain_scenarios::registry::{find_protocol, protocols, ProtocolEntry};
+use splitbrain_scenarios::runner::resolve_variant;
+use splitbrain_scenarios::Scenario;
+use splitbrain_sim::Outcome;
+use std::path::Path;
+
+pub const EXIT_PASS: i32 = 0;
+pub const EXIT_FAIL: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_INCONCLUSIVE: i32 = 3;
+
+/// Bad usage or input: the message, and exit code 2.
+pub struct UsageError(pub String);
+
+impl<E: std::fmt::Display> From<E> for UsageError {
+    fn from(e: E) -> Self {
+        UsageError(e.to_string())
+    }
+}
+
+/// Prints a usage error and returns exit code 2.
+pub fn usage_exit(e: UsageError) -> i32 {
+    eprintln!("error: {}", e.0);
+    EXIT_USAGE
+}
+
+/// The exit code for one outcome.
+pub fn exit_for(outcome: Outcome) -> i32 {
+    match outcome {
+        Outcome::Pass => EXIT_PASS,
+        Outcome::Inconclusive => EXIT_INCONCLUSIVE,
+        _ => EXIT_FAIL,
+    }
+}
+
+/// A protocol, variant and scenario chosen by flags.
+pub struct Target {
+    pub entry: Box<dyn ProtocolEntry>,
+    pub variant: VariantInfo,
+    pub scenario: Scenario,
+    /// How to name the scenario in a repro command (its name, or the file path).
+    pub scenario_arg: String,
+}
+
+pub fn resolve(
+    protocol: &str,
+    variant: Option<&str>,
+    scenario: Option<&str>,
+) -> Result<Target, UsageError> {
+    let entry = find_protocol(protocol).ok_or_else(|| {
+        let names: Vec<&str> = protocols().iter().map(|p| p.info().name).collect();
+        UsageError(format!(
+            "unknown protocol `{protocol}`; known: {}",
+            names.join(", ")
+        ))
+    })?;
+    let variant = resolve_variant(entry.as_ref(), variant).map_err(UsageError)?;
+    let wanted = scenario.unwrap_or(variant.scenario);
+    let scenario = load_scenario(entry.as_ref(), wanted)?;
+    Ok(Target {
+        entry,
+        variant,
+        scenario,
+        scenario_arg: wanted.to_string(),
+    })
+}
+
+/// A scenario by catalogue name, or from a JSON file.
+pub fn load_scenario(entry: &dyn ProtocolEntry, wanted: &str) -> Result<Scenario, UsageError> {
+    let path = Path::new(wanted);
+    if wanted.ends_with(".json") || path.is_file() {
+        return Ok(Scenario::from_file(path)?);
+    }
+    let all = splitbrain_scenarios::registry::all_scenarios();
+    if let Some(s) = entry.scenarios().into_iter().find(|s| s.name == wanted) {
+        return Ok(s);
+    }
+    all.into_iter()
+        .find(|s| s.name == wanted)
+        .ok_or_else(|| UsageError(format!("unknown scenario `{wanted}` (not a catalogue name or a .json file; see `splitbrain list`)")))
+}
+
+/// Parses `A..B` (B exclusive).
+pub fn parse_seed_range(text: &str) -> Result<std::ops::Range<u64>, String> {
+    let (a, b) = text
+        .split_once("..")
+        .ok_or_else(|| format!("`{text}` is not a range like 0..1000"))?;
+    let from: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{a}` in --seeds is not a number"))?;
+    let to: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{b}` in --seeds is not a number"))?;
+    if to <= from {
+        return Err(format!("--seeds {text} is empty"));
+    }
+    Ok(from..to)
+}
+
+/// Writes a file atomically: a temporary sibling, then a rename, so a crash of the harness
+/// never leaves half a report.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), UsageError> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp{}",
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes)
+        .map_err(|e| UsageError(format!("{}: cannot write: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|e| UsageError(format!("{}: cannot write: {e}", path.display())))
+}
+
+/// Protocol panics are caught and reported as that seed's outcome; keep the default hook
+/// from printing each one while exploring.
+pub fn silence_world_panics() {
+    std::panic::set_hook(Box::new(|_| {}));
+}
+
+/// Wall-clock milliseconds since `start`. The CLI lives outside every simulated world, so
+/// measuring real time here cannot affect a run.
+#[allow(clippy::disallowed_methods, clippy::disallowed_types)]
+pub fn wall_ms_since(start: std::time::Instant) -> u64 {
+    start.elapsed().as_millis() as u64
+}
+
+/// A wall-clock start point for `wall_ms_since` (outside any world; see there).
+#[allow(clippy::disallowed_methods)]
+pub fn wall_start() -> std::time::Instant {
+    std::time::Instant::now()
+}
+
+/// Number of cores, the default for `--jobs`.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

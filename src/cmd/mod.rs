@@ -1,0 +1,9 @@
+//! One module per subcommand, plus the helpers they share.
+
+pub mod bench;
+pub mod campaign;
+pub mod common;
+pub mod determinism;
+pub mod explore;
+pub mod list;
+pub mod run;

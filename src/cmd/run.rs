@@ -1,0 +1,188 @@
+//! `splitbrain run`: one world, a summary, and on failure the command that reproduces it.
+
+use super::common::{exit_for, resolve, usage_exit, write_atomic, Target, UsageError};
+use serde_json::json;
+use splitbrain_scenarios::{run_seed, RunOptions, RunResult};
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Protocol name (see `splitbrain list`).
+    pub protocol: String,
+    /// Variant name or planted-bug id (default: the correct variant).
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Catalogue scenario name or a scenario JSON file (default: the variant's own).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Seed; without it one is drawn and printed first.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Number of servers.
+    #[arg(long)]
+    pub nodes: Option<usize>,
+    /// Number of clients.
+    #[arg(long)]
+    pub clients: Option<usize>,
+    /// Print the result as JSON (schema_version 1).
+    #[arg(long)]
+    pub json: bool,
+    /// Write the full trace as JSON lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+}
+
+pub fn run(args: &RunArgs) -> i32 {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(e) => usage_exit(e),
+    }
+}
+
+fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
+    let target = resolve(
+        &args.protocol,
+        args.variant.as_deref(),
+        args.scenario.as_deref(),
+    )?;
+    let seed = match args.seed {
+        Some(s) => s,
+        None => {
+            let s = rand::RngCore::next_u64(&mut rand::rngs::OsRng);
+            if !args.json {
+                println!("seed {s} (drawn; pass --seed {s} to run it again)");
+            }
+            s
+        }
+    };
+    let opts = RunOptions {
+        servers: args.nodes,
+        clients: args.clients,
+        full_trace: args.trace.is_some(),
+    };
+    super::common::silence_world_panics();
+    let result = run_seed(
+        target.entry.as_ref(),
+        &target.variant,
+        &target.scenario,
+        seed,
+        &opts,
+    )?;
+    if let Some(path) = &args.trace {
+        write_trace(path, &result)?;
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&run_json(&result, &target)).expect("json")
+        );
+    } else {
+        print_summary(&result, &target);
+    }
+    Ok(exit_for(result.record.outcome))
+}
+
+fn write_trace(path: &std::path::Path, result: &RunResult) -> Result<(), UsageError> {
+    let mut out = String::new();
+    for e in result.record.trace.iter().flatten() {
+        out.push_str(&serde_json::to_string(e).expect("json"));
+        out.push('\n');
+    }
+    write_atomic(path, out.as_bytes())
+}
+
+/// The `run --json` document (schema_version 1).
+pub fn run_json(r: &RunResult, target: &Target) -> serde_json::Value {
+    let rec = &r.record;
+    let ops = rec.op_counts();
+    json!({
+        "schema_version": 1,
+        "protocol": r.protocol,
+        "variant": r.variant,
+        "bug_id": r.bug_id,
+        "scenario": r.scenario,
+        "seed": rec.seed,
+        "servers": r.servers,
+        "clients": r.clients,
+        "outcome": rec.outcome.word(),
+        "trace_hash": format!("{:016x}", rec.trace_hash),
+        "events": rec.events,
+        "sim_time_us": rec.sim_time_us,
+        "ops": {"ok": ops.ok, "failed": ops.failed, "indeterminate": ops.indeterminate},
+        "violations": rec.violations,
+        "panic": rec.panic,
+        "faults": r.schedule.len(),
+        "marks": rec.marks,
+        "repro": r.repro_command(&target.scenario_arg),
+    })
+}
+
+fn print_summary(r: &RunResult, target: &Target) {
+    let rec = &r.record;
+    let bug = r
+        .bug_id
+        .as_deref()
+        .map_or(String::new(), |b| format!(" ({b})"));
+    println!(
+        "{} {}{} on {}: {} servers, {} clients, seed {}",
+        r.protocol, r.variant, bug, r.scenario, r.servers, r.clients, rec.seed
+    );
+    println!("outcome: {}", rec.outcome.word().to_uppercase());
+    for v in &rec.violations {
+        println!(
+            "  {} at {:.3}s: {}",
+            v.checker,
+            v.at_us as f64 / 1e6,
+            v.message
+        );
+    }
+    if let Some(p) = &rec.panic {
+        println!("  protocol panic: {p}");
+    }
+    print_involved_ops(r);
+    let ops = rec.op_counts();
+    println!(
+        "events {}, simulated {:.3}s, trace hash {:016x}, ops ok {} failed {} indeterminate {}, faults {}",
+        rec.events,
+        rec.sim_time_us as f64 / 1e6,
+        rec.trace_hash,
+        ops.ok,
+        ops.failed,
+        ops.indeterminate,
+        r.schedule.len()
+    );
+    if rec.outcome.is_failure() || rec.outcome == splitbrain_sim::Outcome::Inconclusive {
+        println!("reproduce: {}", r.repro_command(&target.scenario_arg));
+    }
+}
+
+/// For a mutual-exclusion violation, the operations of every client that won the lock.
+fn print_involved_ops(r: &RunResult) {
+    let Some(v) = r.record.violations.first() else {
+        return;
+    };
+    if v.checker != "mutual exclusion" {
+        return;
+    }
+    let lock = v
+        .message
+        .split("lock ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse::<u64>().ok());
+    let Some(lock) = lock else { return };
+    for op in &r.record.history.ops {
+        if op.op == (splitbrain_api::Op::Acquire { lock })
+            && op.status == splitbrain_sim::OpStatus::Ok
+        {
+            let won = matches!(op.out, Some(splitbrain_api::Ret::Bool { value: true }));
+            println!(
+                "    {} acquire lock{lock} [{:.3}s .. {:.3}s] -> {}",
+                op.client,
+                op.call_us as f64 / 1e6,
+                op.ret_us.unwrap_or(0) as f64 / 1e6,
+                if won { "HOLDS THE LOCK" } else { "denied" }
+            );
+        }
+    }
+}

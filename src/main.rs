@@ -1,0 +1,49 @@
+//! `splitbrain`: the command-line front end. It wires scenarios, checkers and reports together
+//! and owns I/O, flags, progress bars and exit codes (0 pass, 1 check failed, 2 bad usage or
+//! input, 3 inconclusive). With no command it runs the default campaign.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "splitbrain",
+    version,
+    about = "Deterministic simulation testing for consensus protocols"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List protocols, their variants (correct and planted bugs) and named scenarios.
+    List(cmd::list::ListArgs),
+    /// Run one world (one seed) and check it.
+    Run(cmd::run::RunArgs),
+    /// Run a range of seeds on all cores.
+    Explore(cmd::explore::ExploreArgs),
+    /// Run one seed twice and compare the traces event by event.
+    CheckDeterminism(cmd::determinism::DeterminismArgs),
+    /// Every protocol's correct variants and planted bugs on their scenarios (the default).
+    Campaign(cmd::campaign::CampaignArgs),
+    /// Measure the simulation kernel.
+    Bench(cmd::bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        None => cmd::campaign::run(&cmd::campaign::CampaignArgs::default()),
+        Some(Command::List(a)) => cmd::list::run(&a),
+        Some(Command::Run(a)) => cmd::run::run(&a),
+        Some(Command::Explore(a)) => cmd::explore::run(&a),
+        Some(Command::CheckDeterminism(a)) => cmd::determinism::run(&a),
+        Some(Command::Campaign(a)) => cmd::campaign::run(&a),
+        Some(Command::Bench(a)) => cmd::bench::run(&a),
+    };
+    ExitCode::from(code as u8)
+}
