@@ -1,0 +1,96 @@
+//! The search budget: a step limit plus an optional wall-clock deadline.
+//!
+//! This is the one place in the checker core that reads the wall clock. That is allowed
+//! here because a checker runs outside any simulated world, on a recorded history: its
+//! time limit is the user's patience, not simulated time, and it only ever turns a result
+//! into `Unknown`. Step limits are deterministic; a deadline is not, so prefer steps.
+
+use std::time::{Duration, Instant};
+
+/// Limits for one search. Running out yields `Unknown`, never a pass.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Budget {
+    max_steps: u64,
+    deadline: Option<Instant>,
+}
+
+/// Why a search stopped early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exhausted {
+    Steps(u64),
+    Deadline,
+}
+
+impl Budget {
+    /// A budget of `max_steps` search steps (per partition) and an optional time limit
+    /// counted from now.
+    pub(crate) fn new(max_steps: u64, time_limit: Option<Duration>) -> Self {
+        let deadline = time_limit.map(|d| Instant::now() + d);
+        Budget {
+            max_steps,
+            deadline,
+        }
+    }
+
+    /// The same deadline with a different step limit.
+    pub(crate) fn with_steps(self, max_steps: u64) -> Self {
+        Budget { max_steps, ..self }
+    }
+
+    /// Checked by the search on every step; the clock is read every 4096 steps only.
+    #[inline]
+    pub(crate) fn check(&self, steps: u64) -> Result<(), Exhausted> {
+        if steps > self.max_steps {
+            return Err(Exhausted::Steps(self.max_steps));
+        }
+        if steps & 0xfff == 0 {
+            if let Some(d) = self.deadline {
+                if Instant::now() >= d {
+                    return Err(Exhausted::Deadline);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// True if the deadline has passed (checked between partitions).
+    pub(crate) fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+/// Measures elapsed wall time for reports (`time_us`). Same justification as above: it
+/// times the checker itself, never anything inside a simulated world.
+#[derive(Clone, Copy, Debug)]
+pub struct Stopwatch(Instant);
+
+impl Stopwatch {
+    /// Starts timing now.
+    pub fn start() -> Self {
+        Stopwatch(Instant::now())
+    }
+
+    /// Microseconds since start.
+    pub fn elapsed_us(&self) -> u64 {
+        u64::try_from(self.0.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_limit_is_exact() {
+        let b = Budget::new(10, None);
+        assert_eq!(b.check(10), Ok(()));
+        assert_eq!(b.check(11), Err(Exhausted::Steps(10)));
+    }
+
+    #[test]
+    fn a_passed_deadline_is_reported() {
+        let b = Budget::new(u64::MAX, Some(Duration::ZERO));
+        assert_eq!(b.check(4096), Err(Exhausted::Deadline));
+        assert!(b.past_deadline());
+    }
+}

@@ -1,0 +1,1 @@
+//! The `splitbrain check` command (placeholder, filled below).

@@ -1,0 +1,32 @@
+//! splitbrain-checkers: a linearizability checker and readers for recorded histories.
+//!
+//! The crate knows nothing of the simulator: it checks histories that any tool recorded
+//! (splitbrain's own JSON, Jepsen logs, Knossos EDN, Porcupine's key-value format).
+//!
+//! - [`history`]: the history model (clients, inputs, outputs, call/return times,
+//!   indeterminate operations) and its validation.
+//! - [`model`]: model names and semantics; the compiled step functions are internal.
+//! - [`check_history`]: Wing & Gong search with Lowe's memoisation, P-compositionality,
+//!   a budget that yields `Unknown`, and [`evidence`] on a violation.
+//! - [`read`]: file readers with errors naming file, line and field.
+//! - [`cli`]: the `splitbrain check` command's logic (the binary's file stays thin).
+
+pub mod cli;
+pub mod evidence;
+pub mod history;
+pub mod model;
+pub mod read;
+
+mod budget;
+mod checker;
+mod partition;
+mod search;
+mod spec;
+mod table;
+
+pub use budget::Stopwatch;
+pub use checker::{check_history, CheckOptions, CheckReport, Verdict, DEFAULT_MAX_STEPS};
+pub use evidence::Evidence;
+pub use history::{History, HistoryError, Input, Micro, Operation, Output, Source, Value};
+pub use model::{FailReading, Family, ModelKind, UnknownModel};
+pub use read::{read_history_file, read_history_str, Format, ReadError};

@@ -1,0 +1,52 @@
+//! Sequential specifications compiled for the search: states and values as integers.
+//!
+//! A model is `init` + `step`, as in Porcupine. Before a search, one partition's operations
+//! are compiled into a [`Spec`]: values are interned as `u32` ids, so a state is a `u32`
+//! and equal states have equal ids (which Lowe's cache relies on). Scalar models keep one
+//! value per state; vector models (multi-register, set, queue) intern whole state vectors.
+
+mod scalar;
+mod vector;
+
+pub(crate) use scalar::ScalarSpec;
+pub(crate) use vector::VectorSpec;
+
+use crate::history::{Input, Micro, Operation};
+use crate::model::{Family, ModelKind};
+
+/// A compiled sequential specification over the operations of one partition.
+pub(crate) trait Spec {
+    /// The initial state.
+    fn init(&mut self) -> u32;
+    /// The state after operation `op` (an index into the compiled operations) runs in
+    /// `state` and produces its recorded output, or `None` if that output is impossible.
+    fn step(&mut self, state: u32, op: u32) -> Option<u32>;
+    /// A human-readable rendering of a state, for evidence.
+    fn describe(&self, state: u32) -> String;
+}
+
+/// A compiled specification of any family.
+pub(crate) enum AnySpec {
+    Scalar(ScalarSpec),
+    Vector(VectorSpec),
+}
+
+/// Compiles `ops` (one partition, in the order the search indexes them) for `model`.
+pub(crate) fn compile(model: ModelKind, ops: &[&Operation]) -> AnySpec {
+    match model.family() {
+        Family::Scalar => AnySpec::Scalar(ScalarSpec::compile(model, ops)),
+        Family::Multi | Family::Set | Family::Queue => {
+            AnySpec::Vector(VectorSpec::compile(model, ops))
+        }
+    }
+}
+
+/// True if the operation can never change the state, so an indeterminate one can be
+/// dropped before the search (it may as well never have happened).
+pub(crate) fn is_pure_read(input: &Input) -> bool {
+    match input {
+        Input::Read { .. } | Input::ReadSet => true,
+        Input::Txn(micros) => micros.iter().all(|m| matches!(m, Micro::Read { .. })),
+        _ => false,
+    }
+}

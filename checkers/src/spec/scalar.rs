@@ -1,0 +1,124 @@
+//! Scalar models: register, CAS register, key-value, mutex (one value per key).
+//!
+//! After partitioning by key a partition holds one key, so the state is one interned value.
+//! A mutex is free (nil) or held (`true`).
+
+use super::Spec;
+use crate::history::{Input, Operation, Output, Value};
+use crate::model::ModelKind;
+use crate::table::{Interner, U64Map};
+
+/// One compiled scalar operation; `u32` fields are value ids.
+#[derive(Clone, Copy, Debug)]
+enum SOp {
+    Read(u32),
+    ReadAny,
+    Write(u32),
+    CasOk(u32, u32),
+    CasFail(u32),
+    CasAny(u32, u32),
+    Append(u32),
+    Acquire,
+    AcquireAny,
+    Release,
+    ReleaseAny,
+    Noop,
+}
+
+pub(crate) struct ScalarSpec {
+    values: Interner<Value>,
+    ops: Vec<SOp>,
+    init: u32,
+    held: u32,
+    mutex: bool,
+    append_memo: U64Map,
+}
+
+impl ScalarSpec {
+    pub(crate) fn compile(model: ModelKind, ops: &[&Operation]) -> Self {
+        let mut values = Interner::new();
+        let nil = values.intern(Value::Nil);
+        let held = values.intern(Value::Bool(true));
+        let init = values.intern(model.initial_value());
+        let mutex = matches!(model, ModelKind::Mutex | ModelKind::KnossosMutex);
+        let init = if mutex { nil } else { init };
+        let mut spec = ScalarSpec {
+            values,
+            ops: Vec::new(),
+            init,
+            held,
+            mutex,
+            append_memo: U64Map::new(),
+        };
+        spec.ops = ops.iter().map(|op| spec.compile_op(op)).collect();
+        spec
+    }
+
+    fn compile_op(&mut self, op: &Operation) -> SOp {
+        let v = |s: &mut Self, v: &Value| s.values.intern(v.clone());
+        match (&op.input, &op.output) {
+            (Input::Read { .. }, Output::Value(x)) => SOp::Read(v(self, x)),
+            (Input::Read { .. }, _) => SOp::ReadAny,
+            (Input::Write { value, .. }, _) => SOp::Write(v(self, value)),
+            (Input::Cas { from, to, .. }, Output::Bool(true) | Output::Done) => {
+                SOp::CasOk(v(self, from), v(self, to))
+            }
+            (Input::Cas { from, .. }, Output::Bool(false)) => SOp::CasFail(v(self, from)),
+            (Input::Cas { from, to, .. }, _) => SOp::CasAny(v(self, from), v(self, to)),
+            (Input::Append { value, .. }, _) => SOp::Append(v(self, value)),
+            (Input::Acquire { .. }, Output::Bool(true) | Output::Done) => SOp::Acquire,
+            (Input::Acquire { .. }, Output::Bool(false)) => SOp::Noop,
+            (Input::Acquire { .. }, _) => SOp::AcquireAny,
+            (Input::Release { .. }, Output::Bool(true) | Output::Done) => SOp::Release,
+            (Input::Release { .. }, Output::Bool(false)) => SOp::Noop,
+            (Input::Release { .. }, _) => SOp::ReleaseAny,
+            _ => SOp::Noop,
+        }
+    }
+
+    fn append(&mut self, state: u32, op: u32, suffix: u32) -> Option<u32> {
+        let key = (u64::from(state) << 32) | u64::from(op);
+        if let Some(r) = self.append_memo.get(key) {
+            return r.checked_sub(1);
+        }
+        let joined = match (self.values.resolve(state), self.values.resolve(suffix)) {
+            (Value::Nil, Value::Str(b)) => Some(b.clone()),
+            (Value::Str(a), Value::Str(b)) => Some(format!("{a}{b}")),
+            _ => None,
+        };
+        let result = joined.map(|s| self.values.intern(Value::Str(s)));
+        self.append_memo.insert(key, result.map_or(0, |r| r + 1));
+        result
+    }
+}
+
+impl Spec for ScalarSpec {
+    fn init(&mut self) -> u32 {
+        self.init
+    }
+
+    #[inline]
+    fn step(&mut self, s: u32, op: u32) -> Option<u32> {
+        let free = 0; // `Value::Nil` is interned first.
+        match self.ops[op as usize] {
+            SOp::Read(x) => (s == x).then_some(s),
+            SOp::ReadAny | SOp::Noop => Some(s),
+            SOp::Write(x) => Some(x),
+            SOp::CasOk(f, t) => (s == f).then_some(t),
+            SOp::CasFail(f) => (s != f).then_some(s),
+            SOp::CasAny(f, t) => Some(if s == f { t } else { s }),
+            SOp::Append(x) => self.append(s, op, x),
+            SOp::Acquire => (s == free).then_some(self.held),
+            SOp::AcquireAny => Some(self.held),
+            SOp::Release => (s == self.held).then_some(free),
+            SOp::ReleaseAny => Some(free),
+        }
+    }
+
+    fn describe(&self, state: u32) -> String {
+        if self.mutex {
+            return if state == self.held { "held" } else { "free" }.to_string();
+        }
+        self.values.resolve(state).to_string()
+    }
+}
