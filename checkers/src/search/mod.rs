@@ -68,7 +68,10 @@ struct Walk {
     hash: u64,
     cache: Cache,
     state: u32,
-    stack: Vec<(u32, u32)>,
+    /// (operation, state before it, forced): a forced frame is a legal read-only
+    /// operation, which leaves no alternative worth exploring at its position.
+    stack: Vec<(u32, u32, bool)>,
+    read_only: Vec<bool>,
     taken: Vec<u32>,
     required_left: usize,
     failure: Option<Failure>,
@@ -87,36 +90,43 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
         state: spec.init(),
         stack: Vec::with_capacity(n),
         taken: vec![0; p.classes],
+        read_only: (0..n as u32).map(|i| spec.read_only(i)).collect(),
         required_left: p.rets.iter().filter(|r| r.is_some()).count(),
         failure: None,
     };
     let mut steps = 0u64;
+    let outcome = |found, steps| Outcome { found, steps };
     let done = |w: &Walk| Found::Linearizable(w.stack.iter().map(|f| f.0).collect());
     if w.required_left == 0 {
-        return Outcome {
-            found: done(&w),
-            steps,
-        };
+        return outcome(done(&w), steps);
     }
-    let mut node = w.links.first();
+    // `arrived`: a new configuration, whose read-only operations are tried first.
+    let (mut arrived, mut node) = (true, w.links.first());
     loop {
         steps += 1;
         if let Err(e) = budget.check(steps) {
-            return Outcome {
-                found: Found::OutOfBudget(e),
-                steps,
-            };
+            return outcome(Found::OutOfBudget(e), steps);
+        }
+        if arrived {
+            match w.read_pass(spec, p, &mut steps) {
+                Pass::Forced if w.required_left == 0 => return outcome(done(&w), steps),
+                Pass::Forced => continue,
+                Pass::Nothing => (arrived, node) = (false, w.links.first()),
+                Pass::Dead => match w.backtrack(p) {
+                    Some(op) => (arrived, node) = (false, w.links.next(w.links.call_node(op))),
+                    None => return outcome(w.fail(), steps),
+                },
+            }
+            continue;
         }
         if !w.links.is_ret(node) {
             let op = w.links.op(node);
-            if w.try_linearize(spec, p, op) {
+            let skip = w.read_only[op as usize] && p.rets[op as usize].is_some();
+            if !skip && w.try_linearize(spec, p, op) {
                 if w.required_left == 0 {
-                    return Outcome {
-                        found: done(&w),
-                        steps,
-                    };
+                    return outcome(done(&w), steps);
                 }
-                node = w.links.first();
+                arrived = true;
             } else {
                 node = w.links.next(node);
             }
@@ -125,18 +135,46 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
         w.note_stuck(p, w.links.op(node));
         match w.backtrack(p) {
             Some(op) => node = w.links.next(w.links.call_node(op)),
-            None => {
-                let failure = w.failure.take().unwrap_or_default();
-                return Outcome {
-                    found: Found::NotLinearizable(failure),
-                    steps,
-                };
-            }
+            None => return outcome(w.fail(), steps),
         }
     }
 }
 
+/// Result of trying a configuration's read-only operations.
+enum Pass {
+    /// One was legal and new: it is linearized, with no alternative to explore.
+    Forced,
+    /// None is legal: explore the other operations.
+    Nothing,
+    /// One is legal but its configuration was explored before and failed, so this
+    /// configuration fails too.
+    Dead,
+}
+
 impl Walk {
+    fn fail(&mut self) -> Found {
+        Found::NotLinearizable(self.failure.take().unwrap_or_default())
+    }
+
+    /// Tries the completed read-only operations callable in this configuration.
+    fn read_pass<S: Spec>(&mut self, spec: &mut S, p: &Problem, steps: &mut u64) -> Pass {
+        let mut node = self.links.first();
+        while !self.links.is_ret(node) {
+            *steps += 1;
+            let op = self.links.op(node);
+            let i = op as usize;
+            node = self.links.next(node);
+            if !self.read_only[i] || p.rets[i].is_none() {
+                continue;
+            }
+            if spec.step(self.state, op).is_none() {
+                continue;
+            }
+            return if self.try_linearize(spec, p, op) { Pass::Forced } else { Pass::Dead };
+        }
+        Pass::Nothing
+    }
+
     /// Tries to place `op` next; on success it is linearized and the walk restarts.
     #[inline]
     fn try_linearize<S: Spec>(&mut self, spec: &mut S, p: &Problem, op: u32) -> bool {
@@ -159,7 +197,8 @@ impl Walk {
             self.hash ^= self.zobrist[i];
             return false;
         }
-        self.stack.push((op, self.state));
+        let forced = !optional && self.read_only[i];
+        self.stack.push((op, self.state, forced));
         self.state = next;
         self.links.lift(op);
         if optional {
@@ -170,9 +209,20 @@ impl Walk {
         true
     }
 
-    /// Undoes the most recent linearization; returns its operation.
+    /// Undoes linearizations back to the most recent one that had alternatives; returns
+    /// its operation.
     fn backtrack(&mut self, p: &Problem) -> Option<u32> {
-        let (op, prev) = self.stack.pop()?;
+        loop {
+            let (op, forced) = self.pop(p)?;
+            if !forced {
+                return Some(op);
+            }
+        }
+    }
+
+    /// Undoes the most recent linearization.
+    fn pop(&mut self, p: &Problem) -> Option<(u32, bool)> {
+        let (op, prev, forced) = self.stack.pop()?;
         let i = op as usize;
         self.links.unlift(op);
         self.bits[i / 64] &= !(1u64 << (i % 64));
@@ -183,7 +233,7 @@ impl Walk {
         } else {
             self.required_left += 1;
         }
-        Some(op)
+        Some((op, forced))
     }
 
     /// Records a dead end: the walk reached `culprit`'s return without placing it.

@@ -6,6 +6,7 @@
 //! value per state; vector models (multi-register, set, queue) intern whole state vectors.
 
 mod scalar;
+mod values;
 mod vector;
 
 pub(crate) use scalar::ScalarSpec;
@@ -21,6 +22,10 @@ pub(crate) trait Spec {
     /// The state after operation `op` (an index into the compiled operations) runs in
     /// `state` and produces its recorded output, or `None` if that output is impossible.
     fn step(&mut self, state: u32, op: u32) -> Option<u32>;
+    /// True if the operation never changes any state it is legal in (a read, a failed
+    /// compare). Such an operation, once legal, can be linearized at once without
+    /// branching: any completion without it at this point stays valid with it here.
+    fn read_only(&self, op: u32) -> bool;
     /// A human-readable rendering of a state, for evidence.
     fn describe(&self, state: u32) -> String;
 }

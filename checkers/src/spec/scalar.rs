@@ -6,7 +6,8 @@
 use super::Spec;
 use crate::history::{Input, Operation, Output, Value};
 use crate::model::ModelKind;
-use crate::table::{Interner, U64Map};
+use super::values::ValueTable;
+use crate::table::U64Map;
 
 /// One compiled scalar operation; `u32` fields are value ids.
 #[derive(Clone, Copy, Debug)]
@@ -26,7 +27,7 @@ enum SOp {
 }
 
 pub(crate) struct ScalarSpec {
-    values: Interner<Value>,
+    values: ValueTable,
     ops: Vec<SOp>,
     init: u32,
     held: u32,
@@ -36,7 +37,7 @@ pub(crate) struct ScalarSpec {
 
 impl ScalarSpec {
     pub(crate) fn compile(model: ModelKind, ops: &[&Operation]) -> Self {
-        let mut values = Interner::new();
+        let mut values = ValueTable::new();
         let nil = values.intern(Value::Nil);
         let held = values.intern(Value::Bool(true));
         let init = values.intern(model.initial_value());
@@ -81,12 +82,7 @@ impl ScalarSpec {
         if let Some(r) = self.append_memo.get(key) {
             return r.checked_sub(1);
         }
-        let joined = match (self.values.resolve(state), self.values.resolve(suffix)) {
-            (Value::Nil, Value::Str(b)) => Some(b.clone()),
-            (Value::Str(a), Value::Str(b)) => Some(format!("{a}{b}")),
-            _ => None,
-        };
-        let result = joined.map(|s| self.values.intern(Value::Str(s)));
+        let result = self.values.concat(state, suffix);
         self.append_memo.insert(key, result.map_or(0, |r| r + 1));
         result
     }
@@ -115,10 +111,14 @@ impl Spec for ScalarSpec {
         }
     }
 
+    fn read_only(&self, op: u32) -> bool {
+        matches!(self.ops[op as usize], SOp::Read(_) | SOp::ReadAny | SOp::CasFail(_) | SOp::Noop)
+    }
+
     fn describe(&self, state: u32) -> String {
         if self.mutex {
             return if state == self.held { "held" } else { "free" }.to_string();
         }
-        self.values.resolve(state).to_string()
+        self.values.value(state).to_string()
     }
 }

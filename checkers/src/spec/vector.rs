@@ -172,6 +172,14 @@ impl Spec for VectorSpec {
         result
     }
 
+    fn read_only(&self, op: u32) -> bool {
+        match &self.ops[op as usize] {
+            VOp::Txn(micros) => micros.iter().all(|m| !m.0),
+            VOp::ReadSet(_) | VOp::Dequeue(0) | VOp::Noop => true,
+            _ => false,
+        }
+    }
+
     fn describe(&self, state: u32) -> String {
         let ids = self.states.resolve(state);
         let vals = ids.iter().map(|&v| self.values.resolve(v).to_string());

@@ -1,0 +1,210 @@
+//! Interned scalar values where strings can be built by appending without copying.
+//!
+//! A key-value search creates one new string per (state, append) pair it explores, which
+//! can be hundreds of thousands of strings of a kilobyte each. Here a string made by an
+//! append is a rope node (left id, right id) with a polynomial hash computed from its
+//! parts in O(1); equal strings hash equally however they were built, and a hash match is
+//! confirmed by comparing the bytes, so ids stay canonical (equal value = equal id).
+
+use crate::history::Value;
+use crate::table::{hash_of, Probe, Slots};
+
+/// Polynomial hash modulus (a Mersenne prime) and base.
+const P: u64 = (1 << 61) - 1;
+const BASE: u64 = 0x1f3d_5b79_a3c1_e2d7 % P;
+
+fn mul(a: u64, b: u64) -> u64 {
+    let x = u128::from(a) * u128::from(b);
+    let r = ((x & u128::from(P)) + (x >> 61)) as u64;
+    if r >= P {
+        r - P
+    } else {
+        r
+    }
+}
+
+fn add(a: u64, b: u64) -> u64 {
+    let r = a + b;
+    if r >= P {
+        r - P
+    } else {
+        r
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    Atom(Value),
+    /// A string that is `left` followed by `right` (both strings).
+    Concat(u32, u32),
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    hash: u64,
+    /// Byte length for strings.
+    len: u64,
+    /// `BASE^len mod P` for strings.
+    pow: u64,
+    node: Node,
+}
+
+pub(crate) struct ValueTable {
+    slots: Slots,
+    entries: Vec<Entry>,
+}
+
+impl ValueTable {
+    pub(crate) fn new() -> Self {
+        ValueTable { slots: Slots::with_capacity(64), entries: Vec::new() }
+    }
+
+    /// The id of a value, interning it if new.
+    pub(crate) fn intern(&mut self, v: Value) -> u32 {
+        let entry = match &v {
+            Value::Str(s) => {
+                let (mut h, mut pow) = (0, 1);
+                for &b in s.as_bytes() {
+                    h = add(mul(h, BASE), u64::from(b) + 1);
+                    pow = mul(pow, BASE);
+                }
+                Entry { hash: h, len: s.len() as u64, pow, node: Node::Atom(v) }
+            }
+            other => Entry { hash: hash_of(other) | (1 << 63), len: 0, pow: 1, node: Node::Atom(v) },
+        };
+        self.insert(entry)
+    }
+
+    /// The id of the string `a` followed by `b`, or `None` if either is not a string.
+    /// Nil on the left reads as the empty string (appending to a missing key).
+    pub(crate) fn concat(&mut self, a: u32, b: u32) -> Option<u32> {
+        let (ea, eb) = (&self.entries[a as usize], &self.entries[b as usize]);
+        if !self.is_str(b) {
+            return None;
+        }
+        if matches!(ea.node, Node::Atom(Value::Nil)) || ea.len == 0 && self.is_str(a) {
+            return Some(b);
+        }
+        if !self.is_str(a) {
+            return None;
+        }
+        if eb.len == 0 {
+            return Some(a);
+        }
+        let entry = Entry {
+            hash: add(mul(ea.hash, eb.pow), eb.hash),
+            len: ea.len + eb.len,
+            pow: mul(ea.pow, eb.pow),
+            node: Node::Concat(a, b),
+        };
+        Some(self.insert(entry))
+    }
+
+    fn is_str(&self, id: u32) -> bool {
+        match &self.entries[id as usize].node {
+            Node::Atom(v) => matches!(v, Value::Str(_)),
+            Node::Concat(..) => true,
+        }
+    }
+
+    fn insert(&mut self, e: Entry) -> u32 {
+        let probe = self.slots.probe(e.hash, |id| {
+            let x = &self.entries[id as usize];
+            x.hash == e.hash && x.len == e.len && self.same(x, &e)
+        });
+        match probe {
+            Probe::Found(id) => id,
+            Probe::Vacant(slot) => {
+                let id = self.entries.len() as u32;
+                self.entries.push(e);
+                if self.slots.fill(slot, id, self.entries.len()) {
+                    self.slots.grow(self.entries.iter().map(|e| e.hash));
+                }
+                id
+            }
+        }
+    }
+
+    fn same(&self, x: &Entry, y: &Entry) -> bool {
+        match (&x.node, &y.node) {
+            (Node::Atom(a), Node::Atom(b)) => a == b,
+            _ => self.bytes_of(x) == self.bytes_of(y),
+        }
+    }
+
+    fn bytes_of(&self, e: &Entry) -> Vec<u8> {
+        let mut out = Vec::with_capacity(e.len as usize);
+        self.append_bytes(&e.node, &mut out);
+        out
+    }
+
+    /// Appends a string node's bytes; iterative along the left spine.
+    fn append_bytes(&self, node: &Node, out: &mut Vec<u8>) {
+        let mut rights = Vec::new();
+        let mut cur = node;
+        loop {
+            match cur {
+                Node::Atom(Value::Str(s)) => {
+                    out.extend_from_slice(s.as_bytes());
+                    break;
+                }
+                Node::Atom(_) => break,
+                Node::Concat(l, r) => {
+                    rights.push(*r);
+                    cur = &self.entries[*l as usize].node;
+                }
+            }
+        }
+        for r in rights.into_iter().rev() {
+            self.append_bytes(&self.entries[r as usize].node, out);
+        }
+    }
+
+    /// The value behind an id.
+    pub(crate) fn value(&self, id: u32) -> Value {
+        let e = &self.entries[id as usize];
+        match &e.node {
+            Node::Atom(v) => v.clone(),
+            Node::Concat(..) => Value::Str(String::from_utf8_lossy(&self.bytes_of(e)).into_owned()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: &str) -> Value {
+        Value::Str(x.into())
+    }
+
+    #[test]
+    fn equal_strings_get_one_id_however_built() {
+        let mut t = ValueTable::new();
+        let abc = t.intern(s("abc"));
+        let a = t.intern(s("a"));
+        let b = t.intern(s("b"));
+        let c = t.intern(s("c"));
+        let bc = t.intern(s("bc"));
+        let ab = t.concat(a, b).unwrap();
+        assert_eq!(t.concat(ab, c), Some(abc));
+        assert_eq!(t.concat(a, bc), Some(abc));
+        assert_eq!(t.value(ab), s("ab"));
+        assert_eq!(t.intern(s("ab")), ab);
+    }
+
+    #[test]
+    fn nil_appends_as_empty_and_non_strings_do_not_append() {
+        let mut t = ValueTable::new();
+        let nil = t.intern(Value::Nil);
+        let x = t.intern(s("x"));
+        let one = t.intern(Value::Int(1));
+        let empty = t.intern(s(""));
+        assert_eq!(t.concat(nil, x), Some(x));
+        assert_eq!(t.concat(empty, x), Some(x));
+        assert_eq!(t.concat(x, empty), Some(x));
+        assert_eq!(t.concat(one, x), None);
+        assert_eq!(t.concat(x, one), None);
+        assert_ne!(t.intern(Value::Int(1)), t.intern(s("1")));
+    }
+}
