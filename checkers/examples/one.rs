@@ -9,7 +9,13 @@ fn main() {
     for _ in 0..rounds {
         let sw = Stopwatch::start();
         let r = check_history(&h, model, &CheckOptions::default());
-        println!("{} ops={} steps={} {} us", r.verdict.word(), r.ops, r.steps, sw.elapsed_us());
+        println!(
+            "{} ops={} steps={} {} us",
+            r.verdict.word(),
+            r.ops,
+            r.steps,
+            sw.elapsed_us()
+        );
         if rounds == 1 {
             println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
         }

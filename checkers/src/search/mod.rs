@@ -170,7 +170,11 @@ impl Walk {
             if spec.step(self.state, op).is_none() {
                 continue;
             }
-            return if self.try_linearize(spec, p, op) { Pass::Forced } else { Pass::Dead };
+            return if self.try_linearize(spec, p, op) {
+                Pass::Forced
+            } else {
+                Pass::Dead
+            };
         }
         Pass::Nothing
     }

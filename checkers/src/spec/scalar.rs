@@ -3,10 +3,10 @@
 //! After partitioning by key a partition holds one key, so the state is one interned value.
 //! A mutex is free (nil) or held (`true`).
 
+use super::values::ValueTable;
 use super::Spec;
 use crate::history::{Input, Operation, Output, Value};
 use crate::model::ModelKind;
-use super::values::ValueTable;
 use crate::table::U64Map;
 
 /// One compiled scalar operation; `u32` fields are value ids.
@@ -112,7 +112,10 @@ impl Spec for ScalarSpec {
     }
 
     fn read_only(&self, op: u32) -> bool {
-        matches!(self.ops[op as usize], SOp::Read(_) | SOp::ReadAny | SOp::CasFail(_) | SOp::Noop)
+        matches!(
+            self.ops[op as usize],
+            SOp::Read(_) | SOp::ReadAny | SOp::CasFail(_) | SOp::Noop
+        )
     }
 
     fn describe(&self, state: u32) -> String {

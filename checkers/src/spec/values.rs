@@ -56,7 +56,10 @@ pub(crate) struct ValueTable {
 
 impl ValueTable {
     pub(crate) fn new() -> Self {
-        ValueTable { slots: Slots::with_capacity(64), entries: Vec::new() }
+        ValueTable {
+            slots: Slots::with_capacity(64),
+            entries: Vec::new(),
+        }
     }
 
     /// The id of a value, interning it if new.
@@ -68,9 +71,19 @@ impl ValueTable {
                     h = add(mul(h, BASE), u64::from(b) + 1);
                     pow = mul(pow, BASE);
                 }
-                Entry { hash: h, len: s.len() as u64, pow, node: Node::Atom(v) }
+                Entry {
+                    hash: h,
+                    len: s.len() as u64,
+                    pow,
+                    node: Node::Atom(v),
+                }
             }
-            other => Entry { hash: hash_of(other) | (1 << 63), len: 0, pow: 1, node: Node::Atom(v) },
+            other => Entry {
+                hash: hash_of(other) | (1 << 63),
+                len: 0,
+                pow: 1,
+                node: Node::Atom(v),
+            },
         };
         self.insert(entry)
     }

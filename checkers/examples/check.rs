@@ -1,0 +1,17 @@
+//! A stand-in for `splitbrain check` until the binary wires it in:
+//! `cargo run --release -p splitbrain-checkers --example check -- --model M FILE... [--json]`.
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match splitbrain_checkers::cli::parse_args(&args) {
+        Ok(opts) => {
+            let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+            splitbrain_checkers::cli::run(&opts, &mut stdout.lock(), &mut stderr.lock())
+        }
+        Err(e) => {
+            eprintln!("check: {e}");
+            splitbrain_checkers::cli::EXIT_BAD_INPUT
+        }
+    };
+    std::process::exit(code);
+}

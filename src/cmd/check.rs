@@ -1,0 +1,47 @@
+//! `splitbrain check`: checks recorded histories for linearizability.
+//!
+//! A thin shell over `splitbrain_checkers::cli`, which owns the logic and the exit codes:
+//! 0 all linearizable, 1 any violation, 2 bad input, 3 any unknown.
+
+use std::path::PathBuf;
+
+use splitbrain_checkers::cli;
+
+/// Arguments of `splitbrain check`.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Model: kv, register, cas-register, mutex, multi-register, set, queue, or a table name
+    /// (porcupine-etcd-cas-register, porcupine-kv, knossos-cas-register-0,
+    /// knossos-multi-register-x0-y0, knossos-mutex). Defaults to a JSON file's own model.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Input format: splitbrain (JSON), jepsen (log lines) or edn. Inferred when absent.
+    #[arg(long)]
+    pub format: Option<String>,
+    /// History files to check.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print `{files: [{file, model, verdict, ops, time_us}], total_time_us}` as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Wall-clock limit per file in milliseconds; running out gives `unknown`.
+    #[arg(long, value_name = "N")]
+    pub budget_ms: Option<u64>,
+    /// Worker threads (default 1).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+/// Runs the command and returns the process exit code (0/1/2/3).
+pub fn run(args: &CheckArgs) -> i32 {
+    let opts = cli::CliOptions {
+        model: args.model.clone(),
+        format: args.format.clone(),
+        files: args.files.clone(),
+        json: args.json,
+        budget_ms: args.budget_ms,
+        jobs: args.jobs,
+    };
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    cli::run(&opts, &mut stdout.lock(), &mut stderr.lock())
+}
