@@ -67,3 +67,5 @@ pub fn table(dir: &Path, folder: &str) -> Vec<Row> {
         })
         .collect()
 }
+
+pub mod reference;

@@ -1,0 +1,235 @@
+//! Property tests: (1) histories recorded from a sequential run with random overlap are
+//! linearizable; (2) on small random histories the checker agrees with a brute-force
+//! oracle that tries every order.
+
+mod common;
+
+use common::reference::{self, State};
+use proptest::prelude::*;
+use splitbrain_checkers::{
+    check_history, CheckOptions, History, Input, Micro, ModelKind, Operation, Output, Source, Value,
+};
+
+const MODELS: [ModelKind; 8] = [
+    ModelKind::Register,
+    ModelKind::CasRegister,
+    ModelKind::Kv,
+    ModelKind::Mutex,
+    ModelKind::MultiRegister,
+    ModelKind::Set,
+    ModelKind::Queue,
+    ModelKind::KnossosCasRegister0,
+];
+
+fn small(seed: u32, n: u32) -> u32 {
+    (seed / 7) % n
+}
+
+fn val(model: ModelKind, seed: u32) -> Value {
+    match model {
+        ModelKind::Kv => Value::Str(["x", "y", "z"][small(seed, 3) as usize].into()),
+        _ => Value::Int(i64::from(small(seed, 3))),
+    }
+}
+
+fn key(seed: u32) -> Value {
+    Value::Str(["a", "b"][(seed % 2) as usize].into())
+}
+
+/// A random operation of `model`, drawn from a small domain so that clashes are common.
+fn input(model: ModelKind, seed: u32) -> Input {
+    let (k, v, w) = (key(seed >> 3), val(model, seed >> 5), val(model, seed >> 9));
+    let pick = seed % 4;
+    match model {
+        ModelKind::Register => match pick {
+            0 | 1 => Input::Read { key: k },
+            _ => Input::Write { key: k, value: v },
+        },
+        ModelKind::CasRegister | ModelKind::KnossosCasRegister0 => match pick {
+            0 => Input::Read { key: Value::Nil },
+            1 => Input::Write {
+                key: Value::Nil,
+                value: v,
+            },
+            _ => Input::Cas {
+                key: Value::Nil,
+                from: v,
+                to: w,
+            },
+        },
+        ModelKind::Kv => match pick {
+            0 => Input::Read { key: k },
+            1 => Input::Write { key: k, value: v },
+            2 => Input::Append { key: k, value: v },
+            _ => Input::Cas {
+                key: k,
+                from: v,
+                to: w,
+            },
+        },
+        ModelKind::Mutex => match pick {
+            0 | 1 => Input::Acquire {
+                lock: u64::from(seed >> 4 & 1),
+            },
+            _ => Input::Release {
+                lock: u64::from(seed >> 4 & 1),
+            },
+        },
+        ModelKind::MultiRegister => {
+            let m = |s: u32| match s % 2 {
+                0 => Micro::Read { key: key(s >> 1) },
+                _ => Micro::Write {
+                    key: key(s >> 1),
+                    value: val(model, s >> 2),
+                },
+            };
+            Input::Txn((0..1 + seed % 2).map(|i| m(seed >> (3 + 4 * i))).collect())
+        }
+        ModelKind::Set => match pick {
+            0 => Input::ReadSet,
+            _ => Input::Add { value: v },
+        },
+        _ => match pick {
+            0 | 1 => Input::Dequeue,
+            _ => Input::Enqueue { value: v },
+        },
+    }
+}
+
+/// A random output for `input`, plausible or not.
+fn random_output(model: ModelKind, input: &Input, seed: u32) -> Output {
+    let vals = |s: u32| -> Value {
+        match s % 5 {
+            0 => Value::Nil,
+            1 if model == ModelKind::Kv => Value::Str("xy".into()),
+            _ => val(model, s >> 3),
+        }
+    };
+    match input {
+        Input::Read { .. } | Input::Dequeue => Output::Value(vals(seed)),
+        Input::Cas { .. } | Input::Acquire { .. } | Input::Release { .. } => {
+            Output::Bool(seed % 3 != 0)
+        }
+        Input::Txn(ms) => Output::Txn(
+            ms.iter()
+                .enumerate()
+                .map(|(i, m)| matches!(m, Micro::Read { .. }).then(|| vals(seed >> (2 * i))))
+                .collect(),
+        ),
+        Input::ReadSet => Output::Set((0..seed % 3).map(|i| val(model, seed >> (3 * i))).collect()),
+        _ => Output::Done,
+    }
+}
+
+/// Gives each operation a client such that no client has two operations in flight.
+fn assign_clients(ops: &mut [Operation]) -> Vec<String> {
+    let mut busy_until: Vec<Option<u64>> = Vec::new(); // None = in flight forever
+    let mut order: Vec<usize> = (0..ops.len()).collect();
+    order.sort_by_key(|&i| (ops[i].call, i));
+    for i in order {
+        let free = busy_until
+            .iter()
+            .position(|b| b.is_some_and(|t| t <= ops[i].call));
+        let c = free.unwrap_or_else(|| {
+            busy_until.push(Some(0));
+            busy_until.len() - 1
+        });
+        busy_until[c] = ops[i].ret;
+        ops[i].client = c as u32;
+    }
+    (0..busy_until.len()).map(|c| format!("c{c}")).collect()
+}
+
+/// (seed, overlap before, overlap after, fate): fate 0 = indeterminate, 1 = failed
+/// (never happened, dropped), otherwise completed.
+type Draw = (u32, u64, u64, u8);
+
+fn sequential_history(model: ModelKind, draws: &[Draw]) -> History {
+    let mut state = State::default();
+    let mut ops = Vec::new();
+    for (i, &(seed, before, after, fate)) in draws.iter().enumerate() {
+        let inp = input(model, seed);
+        let point = 100 * i as u64 + 50;
+        let (call, ret) = (point.saturating_sub(before), point + after);
+        match fate % 8 {
+            1 => continue,
+            0 => {
+                if seed % 2 == 0 {
+                    state = reference::run(model, &state, &inp).0; // It did take effect.
+                }
+                ops.push(op(inp, Output::Unknown, call, None));
+            }
+            _ => {
+                let (next, out) = reference::run(model, &state, &inp);
+                state = next;
+                ops.push(op(inp, out, call, Some(ret)));
+            }
+        }
+    }
+    let clients = assign_clients(&mut ops);
+    History { clients, ops }
+}
+
+fn op(input: Input, output: Output, call: u64, ret: Option<u64>) -> Operation {
+    Operation {
+        client: 0,
+        input,
+        output,
+        call,
+        ret,
+        source: Source::default(),
+    }
+}
+
+fn random_history(model: ModelKind, draws: &[(u32, u32, u64, u64, bool)]) -> History {
+    let mut ops: Vec<Operation> = draws
+        .iter()
+        .map(|&(s, o, call, dur, open)| {
+            let inp = input(model, s);
+            let out = if open {
+                Output::Unknown
+            } else {
+                random_output(model, &inp, o)
+            };
+            op(inp, out, call, (!open).then_some(call + dur))
+        })
+        .collect();
+    let clients = assign_clients(&mut ops);
+    History { clients, ops }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sequential_runs_with_random_overlap_are_linearizable(
+        m in 0..MODELS.len(),
+        draws in prop::collection::vec((any::<u32>(), 0..400u64, 0..400u64, any::<u8>()), 0..60),
+    ) {
+        let model = MODELS[m];
+        let h = sequential_history(model, &draws);
+        let r = check_history(&h, model, &CheckOptions::default());
+        prop_assert_eq!(r.verdict.word(), "linearizable", "{:?}", r);
+    }
+
+    #[test]
+    fn the_checker_agrees_with_a_brute_force_oracle(
+        m in 0..MODELS.len(),
+        draws in prop::collection::vec((any::<u32>(), any::<u32>(), 0..30u64, 0..15u64, prop::bool::weighted(0.2)), 0..8),
+    ) {
+        let model = MODELS[m];
+        let h = random_history(model, &draws);
+        let expected = reference::linearizable(&h, model);
+        let r = check_history(&h, model, &CheckOptions::default());
+        let word = if expected { "linearizable" } else { "not-linearizable" };
+        prop_assert_eq!(r.verdict.word(), word, "{:#?}", h);
+        if !expected {
+            let ev = r.evidence.expect("a violation has evidence");
+            let sub = History {
+                clients: h.clients.clone(),
+                ops: ev.minimal_history.iter().map(|v| h.ops[v.index].clone()).collect(),
+            };
+            prop_assert!(!reference::linearizable(&sub, model), "minimal history must still fail");
+        }
+    }
+}
