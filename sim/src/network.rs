@@ -98,6 +98,7 @@ impl LinkProfile {
     }
 
     /// Draws one message's transit time (latency, jitter, reorder hold-back).
+    #[inline]
     fn transit_us(&self, rng: &mut SimRng) -> u64 {
         let base = match self.latency {
             Latency::Constant { us } => us,
@@ -142,6 +143,8 @@ pub struct Network {
     servers: usize,
     endpoints: usize,
     blocked: Vec<bool>,
+    /// Whether any link is cut (lets the hot path skip the matrix lookup).
+    any_cut: bool,
     profiles: Vec<LinkProfile>,
     link_profile: Vec<u16>,
     slow_us: Vec<u64>,
@@ -154,24 +157,28 @@ impl Network {
             servers,
             endpoints,
             blocked: vec![false; endpoints * endpoints],
+            any_cut: false,
             profiles: vec![default],
             link_profile: vec![0; endpoints * endpoints],
             slow_us: vec![0; endpoints],
         }
     }
 
+    #[inline]
     fn link(&self, from: NodeId, to: NodeId) -> usize {
         from.slot(self.servers) * self.endpoints + to.slot(self.servers)
     }
 
+    #[inline]
     pub fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
-        self.blocked[self.link(from, to)]
+        self.any_cut && self.blocked[self.link(from, to)]
     }
 
     /// Decides the fate of a message sent now. Draws from `rng` only as the profile needs.
+    #[inline]
     pub fn send(&self, from: NodeId, to: NodeId, rng: &mut SimRng) -> Fate {
         let link = self.link(from, to);
-        if self.blocked[link] {
+        if self.any_cut && self.blocked[link] {
             return Fate::Cut;
         }
         let profile = &self.profiles[self.link_profile[link] as usize];
@@ -188,6 +195,7 @@ impl Network {
     pub fn set_cut(&mut self, from: NodeId, to: NodeId, cut: bool) {
         let link = self.link(from, to);
         self.blocked[link] = cut;
+        self.any_cut |= cut;
     }
 
     /// Cuts every link between endpoints in different groups; unlisted endpoints keep theirs.
@@ -217,6 +225,7 @@ impl Network {
 
     pub fn heal(&mut self) {
         self.blocked.iter_mut().for_each(|b| *b = false);
+        self.any_cut = false;
     }
 
     /// Sets the profile of matching links (`None` matches every endpoint).

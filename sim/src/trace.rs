@@ -6,6 +6,9 @@ use splitbrain_api::{NodeId, NodeView};
 use std::hash::Hasher;
 
 const MIX: u64 = 0x517c_c1b7_2722_0a95;
+const K1: u64 = 0x9e37_79b9_7f4a_7c15;
+const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
+const K3: u64 = 0x1656_67b1_9e37_79f9;
 
 /// A small, fast, platform-independent hasher for message contents.
 #[derive(Default)]
@@ -84,13 +87,14 @@ impl Tracer {
     /// Folds an entry into the hash and, with a full trace, records it with its label.
     #[inline]
     pub fn note(&mut self, e: Entry, label: impl FnOnce() -> String, view: Option<NodeView>) {
-        self.hash.write_u64(e.at_us);
-        self.hash.write_u64(e.kind as u64);
-        self.hash
-            .write_u64(e.node.map_or(u64::MAX, |n| u64::from(n.raw())));
-        self.hash
-            .write_u64(e.peer.map_or(u64::MAX, |n| u64::from(n.raw())));
-        self.hash.write_u64(e.digest);
+        // Node ids fit in 24 bits (servers < 2^16, clients from 2^16), so kind, node and peer
+        // pack into one word. The three words are mixed independently (in parallel on the
+        // CPU) and folded into the rolling hash with a single dependent multiply.
+        let node = e.node.map_or(0xff_ffff, |n| u64::from(n.raw()));
+        let peer = e.peer.map_or(0xff_ffff, |n| u64::from(n.raw()));
+        let word = (e.kind as u64) | (node << 8) | (peer << 32);
+        let x = e.at_us.wrapping_mul(K1) ^ word.wrapping_mul(K2) ^ e.digest.wrapping_mul(K3);
+        self.hash.write_u64(x);
         if let Some(list) = &mut self.full {
             list.push(TraceEvent {
                 at_us: e.at_us,

@@ -20,6 +20,9 @@ pub struct BenchArgs {
     /// Messages in flight at once.
     #[arg(long, default_value_t = 64)]
     pub balls: u64,
+    /// Interleaved trials; the best of each side is reported.
+    #[arg(long, default_value_t = 5)]
+    pub trials: u32,
     #[arg(long)]
     pub json: bool,
 }
@@ -75,8 +78,15 @@ pub fn run(args: &BenchArgs) -> i32 {
         return super::common::EXIT_USAGE;
     }
     let _ = kernel_run(args.events / 10, args.balls); // warm-up
-    let (events, secs) = kernel_run(args.events, args.balls);
-    let floor_secs = heap_floor(events, args.balls);
+                                                      // Interleaved trials, best of each: the machine is shared and noisy, and the minimum is
+                                                      // the figure least disturbed by other work.
+    let (mut events, mut secs, mut floor_secs) = (0, f64::MAX, f64::MAX);
+    for _ in 0..args.trials.max(1) {
+        let (n, s) = kernel_run(args.events, args.balls);
+        events = n;
+        secs = secs.min(s);
+        floor_secs = floor_secs.min(heap_floor(n, args.balls));
+    }
     let eps = events as f64 / secs;
     let floor_eps = events as f64 / floor_secs;
     let ratio = floor_eps / eps;

@@ -9,8 +9,8 @@ use splitbrain_api::{ClientProcess, NodeId, Process, Protocol};
 
 impl<P: Protocol> World<'_, P> {
     pub(super) fn dispatch(&mut self, ev: Event<<P::Server as Process>::Msg>) {
-        if let Some(target) = ev.target() {
-            if self.is_paused(target) {
+        if self.paused_nodes > 0 {
+            if let Some(target) = ev.target().filter(|&t| self.is_paused(t)) {
                 self.park(target, ev);
                 return;
             }

@@ -81,6 +81,10 @@ impl<P: Protocol> World<'_, P> {
             let s = &mut self.servers[node.index()];
             s.paused = paused && s.is_up();
         }
+        // Recounted here (pauses are rare); a crash clears a flag without recounting, which
+        // only leaves the count high, so the hot path checks more often, never less.
+        self.paused_nodes = self.servers.iter().filter(|s| s.paused).count()
+            + self.clients.iter().filter(|s| s.paused).count();
     }
 
     /// Resumes a paused node; the events that waited for it run now, in arrival order.

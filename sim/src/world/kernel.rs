@@ -2,13 +2,13 @@
 //! the network and disk streams, the trace, the client history and the online safety checks
 //! that need no protocol knowledge.
 
+use super::queue::{key, EventQueue};
 use crate::network::{Fate, Network};
 use crate::record::{HistoryOp, OpStatus, TraceKind, Violation};
 use crate::trace::{stable_hash_of, Entry, Tracer};
 use rand::Rng;
 use splitbrain_api::{Message, NodeId, NodeView, Op, Ret, Role, SimRng, Time};
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
 /// Something that happens at a point of simulated time.
 pub enum Event<M> {
@@ -53,7 +53,10 @@ impl<M> Event<M> {
 pub struct Kernel<M> {
     pub now: Time,
     seq: u64,
-    heap: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    heap: EventQueue,
+    /// The heap's top was handed out by `pop` but is still in the heap: the next `schedule`
+    /// overwrites it in place (one sift instead of a pop's and a push's).
+    consumed_top: bool,
     slab: Vec<Option<Event<M>>>,
     free: Vec<u32>,
     pub net: Network,
@@ -88,7 +91,8 @@ impl<M: Message> Kernel<M> {
         Kernel {
             now: Time::ZERO,
             seq: 0,
-            heap: BinaryHeap::with_capacity(1024),
+            heap: EventQueue::with_capacity(1024),
+            consumed_top: false,
             slab: Vec::with_capacity(1024),
             free: Vec::new(),
             net,
@@ -124,17 +128,27 @@ impl<M: Message> Kernel<M> {
             }
         };
         self.seq += 1;
-        self.heap.push(Reverse((at.0, self.seq, slot)));
+        let k = key(at.0, self.seq);
+        if self.consumed_top {
+            self.consumed_top = false;
+            self.heap.replace_top(k, slot);
+        } else {
+            self.heap.push(k, slot);
+        }
     }
 
     /// The next event at or before `end`, advancing `now` to it.
     #[inline]
     pub fn pop(&mut self, end: Time) -> Option<Event<M>> {
-        let Reverse((at, _, slot)) = *self.heap.peek()?;
+        if self.consumed_top {
+            self.consumed_top = false;
+            self.heap.pop();
+        }
+        let (at, slot) = self.heap.peek()?;
         if at > end.0 {
             return None;
         }
-        self.heap.pop();
+        self.consumed_top = true;
         self.now = Time(at);
         self.free.push(slot);
         self.slab[slot as usize].take()

@@ -7,6 +7,7 @@ mod clock;
 mod dispatch;
 mod faults;
 mod kernel;
+mod queue;
 mod slot;
 
 use crate::faults::Schedule;
@@ -83,6 +84,8 @@ pub struct World<'p, P: Protocol> {
     invariants: Vec<Box<dyn ClusterInvariant<P::Server> + 'p>>,
     liveness_from: Option<Time>,
     stopped_early: bool,
+    /// How many nodes are paused (lets the hot path skip the per-event pause check).
+    paused_nodes: usize,
 }
 
 /// Runs one world to completion and returns its record.
@@ -150,6 +153,7 @@ impl<'p, P: Protocol> World<'p, P> {
             invariants,
             liveness_from: None,
             stopped_early: false,
+            paused_nodes: 0,
         }
     }
 
