@@ -1,0 +1,142 @@
+//! Writes a large linearizable splitbrain JSON history for the speed acceptance test:
+//! `gen_big OUT [OPS] [KEYS] [CLIENTS] [SEED]` (defaults 100000 ops, 1000 keys, 10 clients).
+//!
+//! Each client runs get / put / append / cas on random keys with random durations; every
+//! operation takes effect at a random point inside its interval, and outputs come from
+//! applying them in that order. About 1% end indeterminate (half of those took effect); the
+//! client then continues under a new name, since its old operation stays in flight.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+struct Op {
+    client: String,
+    call: u64,
+    ret: u64,
+    point: u64,
+    open: bool,
+    f: u64,
+    key: u64,
+    value: String,
+    from: Option<String>,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |i: usize, d: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(d);
+    let out = args.get(1).cloned().unwrap_or_else(|| "big.json".into());
+    let (n, keys, clients, seed) = (arg(2, 100_000), arg(3, 1000), arg(4, 10), arg(5, 1));
+    let mut rng = Rng(seed);
+    let mut ops = Vec::new();
+    let mut clock = vec![0u64; clients as usize];
+    let mut generation = vec![0u32; clients as usize];
+    for i in 0..n {
+        let c = (i % clients) as usize;
+        let call = clock[c] + rng.below(20);
+        let ret = call + 1 + rng.below(200);
+        let open = rng.below(100) == 0;
+        let f = rng.below(4);
+        let value = format!("v{i}.");
+        let from = (f == 3).then(|| format!("v{}.", rng.below(i + 1)));
+        let client = format!("C{c}#{}", generation[c]);
+        ops.push(Op {
+            client,
+            call,
+            ret,
+            point: call + rng.below(ret - call + 1),
+            open,
+            f,
+            key: rng.below(keys),
+            value,
+            from,
+        });
+        clock[c] = ret;
+        if open {
+            generation[c] += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..ops.len()).collect();
+    order.sort_by_key(|&i| (ops[i].point, i));
+    let mut state: BTreeMap<u64, String> = BTreeMap::new();
+    let mut outs: Vec<String> = vec![String::new(); ops.len()];
+    for i in order {
+        let op = &ops[i];
+        if op.open && rng.below(2) == 0 {
+            continue; // Never took effect.
+        }
+        let cur = state.get(&op.key).cloned();
+        let json = |v: &Option<String>| {
+            v.as_ref()
+                .map_or("null".to_string(), |s| format!("\"{s}\""))
+        };
+        outs[i] = match op.f {
+            0 => format!("{{\"r\":\"value\",\"value\":{}}}", json(&cur)),
+            1 => {
+                state.insert(op.key, op.value.clone());
+                "{\"r\":\"done\"}".into()
+            }
+            2 => {
+                state.insert(op.key, format!("{}{}", cur.unwrap_or_default(), op.value));
+                "{\"r\":\"done\"}".into()
+            }
+            _ => {
+                let ok = cur == op.from;
+                if ok {
+                    state.insert(op.key, op.value.clone());
+                }
+                format!("{{\"r\":\"bool\",\"value\":{ok}}}")
+            }
+        };
+    }
+    let mut text = String::from("{\"schema_version\": 1, \"model\": \"kv\", \"ops\": [\n");
+    for (i, op) in ops.iter().enumerate() {
+        let f = ["get", "put", "append", "cas"][op.f as usize];
+        let mut body = format!("{{\"f\":\"{f}\",\"key\":\"k{}\"", op.key);
+        match op.f {
+            0 => {}
+            3 => {
+                let _ = write!(
+                    body,
+                    ",\"from\":\"{}\",\"to\":\"{}\"",
+                    op.from.as_deref().unwrap_or(""),
+                    op.value
+                );
+            }
+            _ => {
+                let _ = write!(body, ",\"value\":\"{}\"", op.value);
+            }
+        }
+        body.push('}');
+        let (status, ret, out) = if op.open {
+            ("indeterminate", "null".to_string(), "null".to_string())
+        } else {
+            ("ok", op.ret.to_string(), outs[i].clone())
+        };
+        let sep = if i + 1 == ops.len() { "" } else { "," };
+        let _ = writeln!(
+            text,
+            "{{\"client\":\"{}\",\"call_us\":{},\"ret_us\":{ret},\"status\":\"{status}\",\"op\":{body},\"out\":{out}}}{sep}",
+            op.client, op.call
+        );
+    }
+    text.push_str("]}\n");
+    if let Err(e) = std::fs::write(&out, text) {
+        eprintln!("gen_big: cannot write {out}: {e}");
+        std::process::exit(2);
+    }
+}
