@@ -144,6 +144,7 @@ impl<T: Hash + Eq> Interner<T> {
     }
 
     /// The id of `item`, if it was interned.
+    #[cfg(test)]
     pub(crate) fn get<Q>(&self, item: &Q) -> Option<u32>
     where
         T: std::borrow::Borrow<Q>,
@@ -183,6 +184,7 @@ impl<T: Hash + Eq> Interner<T> {
         &self.items[id as usize]
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.items.len()
     }

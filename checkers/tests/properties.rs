@@ -108,7 +108,7 @@ fn random_output(model: ModelKind, input: &Input, seed: u32) -> Output {
     match input {
         Input::Read { .. } | Input::Dequeue => Output::Value(vals(seed)),
         Input::Cas { .. } | Input::Acquire { .. } | Input::Release { .. } => {
-            Output::Bool(seed % 3 != 0)
+            Output::Bool(!seed.is_multiple_of(3))
         }
         Input::Txn(ms) => Output::Txn(
             ms.iter()

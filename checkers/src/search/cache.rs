@@ -54,6 +54,7 @@ impl Cache {
     }
 
     /// Number of configurations recorded.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.hashes.len()
     }

@@ -35,8 +35,8 @@ pub(crate) struct Problem {
 
 /// What the search found.
 pub(crate) enum Found {
-    /// A linearization: operations in order (indeterminate ones left out never happened).
-    Linearizable(Vec<u32>),
+    /// Every completed operation was placed.
+    Linearizable,
     NotLinearizable(Failure),
     OutOfBudget(Exhausted),
 }
@@ -84,7 +84,7 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
     let mut w = Walk {
         links: Links::new(&p.calls, &p.rets),
         bits: vec![0; width],
-        zobrist: (0..n as u64).map(|i| mix(i ^ 0x5eed_0f_0b5)).collect(),
+        zobrist: (0..n as u64).map(|i| mix(i ^ 0x5eed_f0b5)).collect(),
         hash: 0,
         cache: Cache::new(width),
         state: spec.init(),
@@ -96,9 +96,8 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
     };
     let mut steps = 0u64;
     let outcome = |found, steps| Outcome { found, steps };
-    let done = |w: &Walk| Found::Linearizable(w.stack.iter().map(|f| f.0).collect());
     if w.required_left == 0 {
-        return outcome(done(&w), steps);
+        return outcome(Found::Linearizable, steps);
     }
     // `arrived`: a new configuration, whose read-only operations are tried first.
     let (mut arrived, mut node) = (true, w.links.first());
@@ -109,7 +108,7 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
         }
         if arrived {
             match w.read_pass(spec, p, &mut steps) {
-                Pass::Forced if w.required_left == 0 => return outcome(done(&w), steps),
+                Pass::Forced if w.required_left == 0 => return outcome(Found::Linearizable, steps),
                 Pass::Forced => continue,
                 Pass::Nothing => (arrived, node) = (false, w.links.first()),
                 Pass::Dead => match w.backtrack(p) {
@@ -124,7 +123,7 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
             let skip = w.read_only[op as usize] && p.rets[op as usize].is_some();
             if !skip && w.try_linearize(spec, p, op) {
                 if w.required_left == 0 {
-                    return outcome(done(&w), steps);
+                    return outcome(Found::Linearizable, steps);
                 }
                 arrived = true;
             } else {
