@@ -1,0 +1,429 @@
+//! The kernel's promises, pinned with a tiny register protocol written for these tests: disks
+//! lose exactly the unsynced writes, sends wait for syncs, crash points fire where they say,
+//! pauses park events, panics and silence become outcomes, and runs are bounded.
+
+use splitbrain_api::{
+    ClientProcess, Ctx, Message, NodeId, NodeView, Op, Process, Protocol, Ret, Role, SimRng,
+};
+use splitbrain_sim::{
+    run_world, Fault, Latency, LinkProfile, Outcome, RunRecord, Schedule, Timed, TraceKind,
+    Workload, WorldConfig,
+};
+
+#[derive(Clone, Debug, Hash)]
+enum Msg {
+    Write(u64),
+    Ack(u64),
+}
+
+impl Message for Msg {
+    fn kind(&self) -> &'static str {
+        match self {
+            Msg::Write(_) => "Write",
+            Msg::Ack(_) => "Ack",
+        }
+    }
+}
+
+/// Stores the last written value durably, then acknowledges it.
+struct Server {
+    value: u64,
+    /// The node's clock when it last handled a write (shown as the view's term).
+    last_now: u64,
+    panic_on: Option<u64>,
+    deaf: bool,
+}
+
+impl Process for Server {
+    type Msg = Msg;
+    type Timer = ();
+    type Durable = u64;
+    fn on_start(&mut self, _ctx: &mut Ctx<Self>, durable: Option<&u64>) {
+        self.value = durable.copied().unwrap_or(0);
+    }
+    fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: Msg) {
+        let Msg::Write(v) = msg else { return };
+        assert!(self.panic_on != Some(v), "register refuses {v}");
+        if self.deaf {
+            return;
+        }
+        self.last_now = ctx.now().us();
+        self.value = v;
+        ctx.persist(v);
+        ctx.send(from, Msg::Ack(v));
+    }
+    fn on_timer(&mut self, _ctx: &mut Ctx<Self>, _t: ()) {}
+    fn view(&self) -> NodeView {
+        NodeView {
+            role: Role::Member,
+            term: self.last_now,
+            commit: self.value,
+            log_len: 0,
+        }
+    }
+}
+
+struct Client;
+
+impl Process for Client {
+    type Msg = Msg;
+    type Timer = ();
+    type Durable = ();
+    fn on_start(&mut self, _ctx: &mut Ctx<Self>, _d: Option<&()>) {}
+    fn on_message(&mut self, ctx: &mut Ctx<Self>, _from: NodeId, msg: Msg) {
+        if let Msg::Ack(_) = msg {
+            ctx.complete(Ret::Done);
+        }
+    }
+    fn on_timer(&mut self, _ctx: &mut Ctx<Self>, _t: ()) {}
+    fn view(&self) -> NodeView {
+        NodeView::default()
+    }
+}
+
+impl ClientProcess for Client {
+    fn on_invoke(&mut self, ctx: &mut Ctx<Self>, op: Op) {
+        let Op::Put { value, .. } = op else {
+            panic!("puts only")
+        };
+        ctx.send(
+            NodeId::server(0),
+            Msg::Write(value.parse().expect("number")),
+        );
+    }
+}
+
+struct Register {
+    panic_on: Option<u64>,
+    deaf: bool,
+}
+
+impl Protocol for Register {
+    type Server = Server;
+    type Client = Client;
+    fn server(&self, _id: NodeId, _servers: &[NodeId]) -> Server {
+        Server {
+            value: 0,
+            last_now: 0,
+            panic_on: self.panic_on,
+            deaf: self.deaf,
+        }
+    }
+    fn client(&self, _id: NodeId, _servers: &[NodeId]) -> Client {
+        Client
+    }
+}
+
+/// Writes 1, 2, 3, ... one at a time.
+struct Counting(u64);
+
+impl Workload for Counting {
+    fn next_op(&mut self, _client: usize, _rng: &mut SimRng) -> Option<Op> {
+        self.0 += 1;
+        (self.0 <= 3).then(|| Op::Put {
+            key: "r".into(),
+            value: self.0.to_string(),
+        })
+    }
+}
+
+const S1: NodeId = NodeId::server(0);
+
+/// One server, one client, 100 us links, 5 ms syncs, the client's first write at t=0.
+fn run(schedule: Vec<Timed>, proto: Register, liveness_us: u64) -> RunRecord {
+    let cfg = WorldConfig {
+        seed: 1,
+        servers: 1,
+        clients: 1,
+        safety_us: 20_000,
+        liveness_us,
+        net: LinkProfile {
+            latency: Latency::Constant { us: 100 },
+            ..LinkProfile::default()
+        },
+        sync_us: (5_000, 5_000),
+        think_us: (0, 0),
+        schedule: Schedule::new(schedule),
+        full_trace: true,
+        model: "register".into(),
+        ..WorldConfig::default()
+    };
+    run_world(&proto, cfg, Box::new(Counting(0)), Vec::new())
+}
+
+fn correct() -> Register {
+    Register {
+        panic_on: None,
+        deaf: false,
+    }
+}
+
+fn at(at_us: u64, fault: Fault) -> Timed {
+    Timed { at_us, fault }
+}
+
+/// S1's value as its view showed right after its restart.
+fn value_after_restart(rec: &RunRecord) -> u64 {
+    let trace = rec.trace.as_ref().expect("full trace");
+    let restart = trace
+        .iter()
+        .rposition(|e| e.kind == TraceKind::Restart && e.node == Some(S1))
+        .expect("restarted");
+    trace[restart..]
+        .iter()
+        .find(|e| e.kind == TraceKind::View && e.node == Some(S1))
+        .and_then(|e| e.view.as_ref())
+        .map_or(0, |v| v.commit)
+}
+
+#[test]
+fn a_power_loss_crash_loses_the_unsynced_write_and_its_held_ack() {
+    // Write(1) lands at 100 us; its sync would finish at 5,100 us; power fails at 2,000 us.
+    let rec = run(
+        vec![
+            at(
+                2_000,
+                Fault::Crash {
+                    node: S1,
+                    lose_unsynced: true,
+                },
+            ),
+            at(3_000, Fault::Restart { node: S1 }),
+        ],
+        correct(),
+        0,
+    );
+    assert_eq!(
+        value_after_restart(&rec),
+        0,
+        "the unsynced write survived a power loss"
+    );
+    let trace = rec.trace.unwrap();
+    assert!(
+        !trace.iter().any(|e| e.label.starts_with("Ack(1)")),
+        "the ack left before the write was durable"
+    );
+}
+
+#[test]
+fn a_process_crash_keeps_the_write_the_os_already_had() {
+    let rec = run(
+        vec![
+            at(
+                2_000,
+                Fault::Crash {
+                    node: S1,
+                    lose_unsynced: false,
+                },
+            ),
+            at(3_000, Fault::Restart { node: S1 }),
+        ],
+        correct(),
+        0,
+    );
+    assert_eq!(value_after_restart(&rec), 1);
+}
+
+#[test]
+fn sends_after_a_persist_leave_only_when_the_write_is_synced() {
+    let rec = run(Vec::new(), correct(), 0);
+    let trace = rec.trace.unwrap();
+    let ack = trace
+        .iter()
+        .find(|e| e.kind == TraceKind::Deliver && e.label.starts_with("Ack(1)"))
+        .expect("ack delivered");
+    assert_eq!(
+        ack.sent_us,
+        Some(5_100),
+        "ack must leave when the 5 ms sync completes"
+    );
+    assert_eq!(ack.at_us, 5_200);
+}
+
+#[test]
+fn crash_after_send_fires_right_after_the_named_message_leaves() {
+    let rec = run(
+        vec![at(
+            6_000,
+            Fault::CrashAfterSend {
+                node: S1,
+                msg_kind: "Ack".into(),
+                lose_unsynced: false,
+            },
+        )],
+        correct(),
+        0,
+    );
+    let trace = rec.trace.unwrap();
+    let crash = trace
+        .iter()
+        .find(|e| e.kind == TraceKind::Crash && e.node == Some(S1))
+        .expect("crash point fired");
+    // Write(2) arrives at 5,300 us (the client's second op starts when Ack(1) lands at 5,200),
+    // syncs at 10,300 us, and Ack(2) leaves then: the first Ack after the arming at 6,000 us.
+    assert_eq!(crash.at_us, 10_300);
+    let ack2 = trace
+        .iter()
+        .find(|e| e.label.starts_with("Ack(2)"))
+        .expect("Ack(2) left before the crash");
+    assert_eq!(ack2.sent_us, Some(10_300));
+    assert!(!trace
+        .iter()
+        .any(|e| e.label.starts_with("Ack(1)") && e.sent_us > Some(6_000)));
+}
+
+#[test]
+fn crash_before_sync_loses_exactly_the_next_write() {
+    // Armed at 5,000 us: the next persist is Write(2)'s, when it lands at 5,300 us.
+    let rec = run(
+        vec![
+            at(5_000, Fault::CrashBeforeSync { node: S1 }),
+            at(12_000, Fault::Restart { node: S1 }),
+        ],
+        correct(),
+        0,
+    );
+    let trace = rec.trace.as_ref().unwrap();
+    let crash = trace
+        .iter()
+        .find(|e| e.kind == TraceKind::Crash)
+        .expect("crashed");
+    assert_eq!(crash.at_us, 5_300, "crash at the persist of Write(2)");
+    assert!(crash.label.contains("unsynced writes lost"));
+    assert_eq!(
+        value_after_restart(&rec),
+        1,
+        "Write(1) was synced, Write(2) was not"
+    );
+}
+
+#[test]
+fn a_paused_node_handles_its_messages_on_resume_in_order() {
+    let rec = run(
+        vec![
+            at(50, Fault::Pause { node: S1 }),
+            at(3_000, Fault::Resume { node: S1 }),
+        ],
+        correct(),
+        0,
+    );
+    let trace = rec.trace.unwrap();
+    let write = trace
+        .iter()
+        .find(|e| e.kind == TraceKind::Deliver && e.node == Some(S1))
+        .expect("delivered");
+    assert_eq!(write.at_us, 3_000);
+    assert_eq!(write.sent_us, Some(0));
+}
+
+#[test]
+fn a_panic_in_protocol_code_becomes_the_run_outcome() {
+    let rec = run(
+        Vec::new(),
+        Register {
+            panic_on: Some(2),
+            deaf: false,
+        },
+        0,
+    );
+    assert_eq!(rec.outcome, Outcome::Panic);
+    assert!(rec
+        .panic
+        .as_deref()
+        .unwrap_or("")
+        .contains("register refuses 2"));
+}
+
+#[test]
+fn no_progress_after_the_heal_is_a_liveness_failure() {
+    let rec = run(
+        Vec::new(),
+        Register {
+            panic_on: None,
+            deaf: true,
+        },
+        10_000,
+    );
+    assert_eq!(rec.outcome, Outcome::Liveness);
+    assert!(rec.violations[0]
+        .message
+        .contains("C1 completed no operation"));
+}
+
+#[test]
+fn the_liveness_phase_resumes_paused_nodes_and_progress_passes() {
+    // Paused for the whole safety phase: only the liveness phase's resume lets C1 progress.
+    let rec = run(
+        vec![at(1_000, Fault::Pause { node: S1 })],
+        correct(),
+        30_000,
+    );
+    assert_eq!(rec.outcome, Outcome::Pass, "{:?}", rec.violations);
+}
+
+#[test]
+fn a_run_that_hits_its_event_bound_is_inconclusive_not_a_pass() {
+    let cfg = WorldConfig {
+        servers: 2,
+        clients: 0,
+        safety_us: u64::MAX / 4,
+        liveness_us: 0,
+        max_events: 1_000,
+        ..WorldConfig::default()
+    };
+    let proto = splitbrain_protocols::pingpong::PingPong { balls: 4 };
+    let rec = run_world(&proto, cfg, Box::new(Counting(0)), Vec::new());
+    assert_eq!(rec.outcome, Outcome::Inconclusive);
+    assert_eq!(rec.events, 1_000);
+}
+
+/// S1's clock reading when it handled Write(`v`).
+fn clock_at_write(rec: &RunRecord, v: u64) -> u64 {
+    let trace = rec.trace.as_ref().expect("full trace");
+    let view = trace
+        .iter()
+        .filter_map(|e| e.view.as_ref())
+        .find(|w| w.commit == v)
+        .expect("write handled");
+    view.term
+}
+
+#[test]
+fn clock_drift_and_offset_change_what_the_node_reads_as_now() {
+    // Write(2) reaches S1 at 5,300 us of world time.
+    let plain = run(Vec::new(), correct(), 0);
+    assert_eq!(clock_at_write(&plain, 2), 5_300);
+    let fast = run(
+        vec![at(
+            1_000,
+            Fault::ClockDrift {
+                node: S1,
+                ppm: 1_000_000,
+            },
+        )],
+        correct(),
+        0,
+    );
+    assert_eq!(
+        clock_at_write(&fast, 2),
+        1_000 + 2 * 4_300,
+        "twice as fast from 1 ms on"
+    );
+    let jumped = run(
+        vec![at(
+            1_500,
+            Fault::ClockOffset {
+                node: S1,
+                offset_us: 700,
+            },
+        )],
+        correct(),
+        0,
+    );
+    assert_eq!(clock_at_write(&jumped, 2), 6_000);
+    assert_eq!(
+        clock_at_write(&jumped, 1),
+        100,
+        "before the jump the clock was the world's"
+    );
+}

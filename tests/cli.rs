@@ -1,0 +1,272 @@
+//! The command line as users and CI drive it: exit codes, JSON shapes, and bad input that is
+//! refused with the file, line and field named.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn splitbrain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("splitbrain-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const SCENARIO: &str = r#"{
+  "name": "mine",
+  "clients": 2,
+  "safety_ms": 200,
+  "workload": {"kind": "lock"},
+  "schedule": [{"at_us": 1000, "fault": {"kind": "isolate", "node": "S1"}}]
+}"#;
+
+#[test]
+fn a_scenario_file_runs() {
+    let path = temp_file("ok.json", SCENARIO);
+    let o = splitbrain(&[
+        "run",
+        "tas",
+        "--variant",
+        "majority",
+        "--scenario",
+        path.to_str().unwrap(),
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn an_unknown_field_exits_2_naming_file_line_and_field() {
+    let path = temp_file(
+        "typo.json",
+        &SCENARIO.replace("\"safety_ms\"", "\"safety_sm\""),
+    );
+    let o = splitbrain(&[
+        "run",
+        "tas",
+        "--scenario",
+        path.to_str().unwrap(),
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("typo.json:4:"), "{err}");
+    assert!(err.contains("safety_sm"), "{err}");
+}
+
+#[test]
+fn an_unknown_fault_kind_exits_2_naming_the_field() {
+    let path = temp_file(
+        "kind.json",
+        &SCENARIO.replace("\"isolate\"", "\"isolated\""),
+    );
+    let o = splitbrain(&[
+        "run",
+        "tas",
+        "--scenario",
+        path.to_str().unwrap(),
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("kind.json:6:") && err.contains("schedule[0].fault"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_malformed_json_file_exits_2() {
+    let path = temp_file("broken.json", "{\"name\": \"x\",\n \"clients\": }");
+    let o = splitbrain(&[
+        "run",
+        "tas",
+        "--scenario",
+        path.to_str().unwrap(),
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("broken.json:2:"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_schedule_naming_a_missing_node_exits_2() {
+    let path = temp_file("node.json", &SCENARIO.replace("\"S1\"", "\"S9\""));
+    let o = splitbrain(&[
+        "run",
+        "tas",
+        "--scenario",
+        path.to_str().unwrap(),
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("S9"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    assert_eq!(splitbrain(&["run", "paxos-of-doom"]).status.code(), Some(2));
+    assert_eq!(
+        splitbrain(&["run", "tas", "--variant", "nope"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        splitbrain(&["explore", "tas", "--seeds", "9..3"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        splitbrain(&["run", "tas", "--seed", "minus-one"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn a_failing_run_exits_1_shows_both_holders_and_the_repro_command() {
+    let o = splitbrain(&[
+        "run",
+        "tas",
+        "--variant",
+        "V01",
+        "--scenario",
+        "tas-split-explicit",
+        "--seed",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("both acquired lock"), "{out}");
+    assert_eq!(out.matches("HOLDS THE LOCK").count(), 2, "{out}");
+    assert!(out.contains("reproduce: splitbrain run tas --variant two-server --scenario tas-split-explicit --seed 0"), "{out}");
+}
+
+#[test]
+fn run_json_has_the_documented_fields_and_is_reproducible() {
+    let args = [
+        "run",
+        "tas",
+        "--variant",
+        "majority",
+        "--seed",
+        "11",
+        "--json",
+    ];
+    let a: serde_json::Value = serde_json::from_str(&stdout(&splitbrain(&args))).expect("json");
+    let b: serde_json::Value = serde_json::from_str(&stdout(&splitbrain(&args))).expect("json");
+    for field in [
+        "schema_version",
+        "protocol",
+        "variant",
+        "scenario",
+        "seed",
+        "outcome",
+        "trace_hash",
+        "events",
+        "sim_time_us",
+        "ops",
+        "violations",
+    ] {
+        assert!(a.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(a["schema_version"], 1);
+    assert_eq!(a["outcome"], "pass");
+    assert_eq!(a["trace_hash"], b["trace_hash"]);
+    assert!(a["ops"]["ok"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn explore_json_summarises_the_range() {
+    let path = temp_file("explore.json", "");
+    let o = splitbrain(&[
+        "explore",
+        "tas",
+        "--variant",
+        "V01",
+        "--seeds",
+        "0..100",
+        "--until-first",
+        "--json",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["seeds"]["from"], 0);
+    assert_eq!(doc["seeds"]["to"], 100);
+    let first = doc["first_failure"]["seed"].as_u64().expect("a failure");
+    assert_eq!(doc["failing_seeds"][0].as_u64(), Some(first));
+    assert_eq!(doc["runs"].as_u64(), Some(first + 1));
+    assert!(doc["wall_ms"].is_u64());
+}
+
+#[test]
+fn check_determinism_passes_on_a_seed() {
+    let o = splitbrain(&[
+        "check-determinism",
+        "tas",
+        "--variant",
+        "majority",
+        "--seed",
+        "4",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("deterministic"));
+}
+
+#[test]
+fn list_json_names_variants_with_bug_ids_and_scenarios() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout(&splitbrain(&["list", "--json"]))).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    let tas = doc["protocols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "tas")
+        .expect("tas");
+    let v01 = tas["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["bug_id"] == "V01")
+        .expect("V01");
+    assert_eq!(v01["expect"], "fail");
+    assert_eq!(v01["scenario"], "tas-split");
+}
+
+#[test]
+fn bench_kernel_json_reports_both_rates_and_the_ratio() {
+    let o = splitbrain(&[
+        "bench", "kernel", "--events", "20000", "--trials", "1", "--json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    for field in ["events_per_sec", "floor_events_per_sec", "ratio"] {
+        assert!(doc[field].as_f64().unwrap() > 0.0, "{field}");
+    }
+}
