@@ -32,6 +32,8 @@ enum Command {
     Campaign(cmd::campaign::CampaignArgs),
     /// Measure the simulation kernel.
     Bench(cmd::bench::BenchArgs),
+    /// Check recorded histories (splitbrain JSON, Jepsen logs, Knossos EDN) for linearizability.
+    Check(cmd::check::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         Some(Command::CheckDeterminism(a)) => cmd::determinism::run(&a),
         Some(Command::Campaign(a)) => cmd::campaign::run(&a),
         Some(Command::Bench(a)) => cmd::bench::run(&a),
+        Some(Command::Check(a)) => cmd::check::run(&a),
     };
     ExitCode::from(code as u8)
 }

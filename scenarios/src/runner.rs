@@ -3,6 +3,7 @@
 
 use crate::generator::{generate, Shape};
 use crate::history_checks;
+use crate::linearizability::{self, LinResult};
 use crate::registry::ProtocolEntry;
 use crate::scenario::{Scenario, ScenarioError};
 use serde::Serialize;
@@ -30,6 +31,9 @@ pub struct RunResult {
     /// The explicit schedule the world ran (scenario faults plus generated ones).
     pub schedule: Schedule,
     pub record: RunRecord,
+    /// Checker evidence for a linearizability violation: `{checker, involved_ops: [indices
+    /// into record.history.ops], detail: <checker evidence>}`.
+    pub evidence: Option<serde_json::Value>,
 }
 
 impl RunResult {
@@ -108,7 +112,7 @@ pub fn run_seed(
         ..WorldConfig::default()
     };
     let mut record = entry.run(variant, cfg, scenario.workload.build(clients));
-    check_history(&mut record);
+    let evidence = check_history(&mut record);
     Ok(RunResult {
         protocol: info.name.to_string(),
         variant: variant.name.to_string(),
@@ -118,20 +122,43 @@ pub fn run_seed(
         clients,
         schedule,
         record,
+        evidence,
     })
 }
 
-/// Adds history-level violations (mutual exclusion, linearizability) to a record.
-fn check_history(record: &mut RunRecord) {
+/// Adds history-level violations (mutual exclusion, linearizability) to a record; returns
+/// the linearizability evidence if there is a violation.
+fn check_history(record: &mut RunRecord) -> Option<serde_json::Value> {
     if matches!(record.outcome, Outcome::Panic) {
-        return;
+        return None;
     }
-    let found = match record.history.model.as_str() {
-        "mutex" => history_checks::mutual_exclusion(&record.history),
-        _ => None,
-    };
-    if let Some(v) = found {
-        record.violations.insert(0, v);
-        record.outcome = Outcome::Violation;
+    if record.history.model == "mutex" {
+        if let Some(v) = history_checks::mutual_exclusion(&record.history) {
+            record.violations.insert(0, v);
+            record.outcome = Outcome::Violation;
+        }
+        return None;
+    }
+    match linearizability::check(&record.history)? {
+        LinResult::Linearizable => None,
+        LinResult::Violation {
+            violation,
+            evidence,
+        } => {
+            record.violations.insert(0, violation);
+            record.outcome = Outcome::Violation;
+            Some(evidence)
+        }
+        LinResult::Unknown(why) => {
+            if record.outcome == Outcome::Pass {
+                record.outcome = Outcome::Inconclusive;
+                record.violations.push(splitbrain_sim::Violation {
+                    checker: "linearizability (unknown)".to_string(),
+                    message: why,
+                    at_us: record.sim_time_us,
+                });
+            }
+            None
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod campaign;
+pub mod check;
 pub mod common;
 pub mod determinism;
 pub mod explore;
