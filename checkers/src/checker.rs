@@ -160,7 +160,9 @@ pub(crate) fn run_search(
     ops: &[usize],
     budget: &Budget,
 ) -> (Vec<usize>, Outcome, AnySpec) {
-    let mut order = ops.to_vec();
+    // An indeterminate read changes nothing, so it may as well never have happened.
+    let droppable = |i: usize| h.ops[i].is_indeterminate() && spec::is_pure_read(&h.ops[i].input);
+    let mut order: Vec<usize> = ops.iter().copied().filter(|&i| !droppable(i)).collect();
     order.sort_by_key(|&i| (h.ops[i].call, i));
     let refs: Vec<&Operation> = order.iter().map(|&i| &h.ops[i]).collect();
     let problem = problem_of(&refs);

@@ -3,13 +3,14 @@
 //! The longest partial linearization the search found, the operation it could not place,
 //! the states that operation could have observed, and a minimised failing sub-history:
 //! first cut at the search's frontier (operations called after every dead end are never
-//! needed), then shrunk greedily, one operation at a time, under a step budget.
+//! needed), then shrunk greedily, one operation at a time, under a step budget: an
+//! operation is dropped when the history still fails with it relaxed to indeterminate.
 
 use serde::Serialize;
 
 use crate::budget::Budget;
 use crate::checker::run_search;
-use crate::history::History;
+use crate::history::{History, Output};
 use crate::model::ModelKind;
 use crate::search::{Failure, Found};
 use crate::spec::{AnySpec, Spec};
@@ -124,61 +125,74 @@ pub(crate) fn minimise(
     budget: &Budget,
     cap: usize,
 ) {
-    let mut spent = 0u64;
-    let mut current = ops.to_vec();
-    current.retain(|&i| h.ops[i].call <= frontier);
+    let mut cut: Vec<usize> = ops
+        .iter()
+        .copied()
+        .filter(|&i| h.ops[i].call <= frontier)
+        .collect();
     let mut minimised = false;
-    if current.len() <= MINIMISE_MAX_OPS {
-        minimised = shrink(h, model, &mut current, budget, &mut spent);
+    if cut.len() <= MINIMISE_MAX_OPS {
+        let mut local = History {
+            clients: Vec::new(),
+            ops: cut.iter().map(|&i| h.ops[i].clone()).collect(),
+        };
+        let mut alive: Vec<usize> = (0..cut.len()).collect();
+        minimised = shrink(&mut local, model, &mut alive, budget);
+        cut = alive.iter().map(|&j| cut[j]).collect();
     }
-    ev.minimal_history_len = current.len();
-    ev.minimal_history = current.iter().take(cap).map(|&i| view(h, i)).collect();
+    ev.minimal_history_len = cut.len();
+    ev.minimal_history = cut.iter().take(cap).map(|&i| view(h, i)).collect();
     ev.minimised = minimised;
 }
 
-/// Runs a bounded check of `ops`; the frontier if it fails.
-fn failing_frontier(
-    h: &History,
-    model: ModelKind,
-    ops: &[usize],
-    budget: &Budget,
-    spent: &mut u64,
-) -> Option<u64> {
-    let left = MINIMISE_STEPS_TOTAL.saturating_sub(*spent);
-    let (_, outcome, _) = run_search(
-        h,
-        model,
-        ops,
-        &budget.with_steps(left.min(MINIMISE_STEPS_PER_TRY)),
-    );
-    *spent += outcome.steps;
-    match outcome.found {
-        Found::NotLinearizable(f) => Some(f.frontier),
-        _ => None,
+/// Greedy shrinking in halving chunks (delta debugging), last operations first. A chunk
+/// goes if the history still fails with it *relaxed* to indeterminate (its operations may
+/// happen at any time, or never), and it stays relaxed in every later check, so no
+/// failure is ever created by deleting, say, the only write of a value a read saw. At the
+/// end, relaxing any operation left makes the history (with everything removed still
+/// possible) linearizable; and the operations left fail on their own, since removing
+/// optional operations only removes ways to linearize. True if it finished within budget.
+fn shrink(local: &mut History, model: ModelKind, kept: &mut Vec<usize>, budget: &Budget) -> bool {
+    let mut spent = 0u64;
+    let mut pool: Vec<usize> = kept.clone();
+    let mut size = (kept.len() / 2).max(1);
+    loop {
+        let mut end = kept.len();
+        while end > 0 {
+            if spent >= MINIMISE_STEPS_TOTAL || budget.past_deadline() {
+                return false;
+            }
+            let start = end.saturating_sub(size);
+            let chunk = kept[start..end].to_vec();
+            let saved: Vec<_> = chunk.iter().map(|&j| relax(local, j)).collect();
+            let left = MINIMISE_STEPS_TOTAL
+                .saturating_sub(spent)
+                .min(MINIMISE_STEPS_PER_TRY);
+            let (_, outcome, _) = run_search(local, model, &pool, &budget.with_steps(left));
+            spent += outcome.steps;
+            if let Found::NotLinearizable(f) = outcome.found {
+                kept.drain(start..end);
+                kept.retain(|&i| local.ops[i].call <= f.frontier);
+                pool.retain(|&i| local.ops[i].call <= f.frontier);
+                end = start.min(kept.len());
+            } else {
+                for (&j, old) in chunk.iter().zip(saved) {
+                    (local.ops[j].ret, local.ops[j].output) = old;
+                }
+                end = start;
+            }
+        }
+        if size == 1 {
+            return true;
+        }
+        size = (size / 2).max(1);
     }
 }
 
-/// Greedy one-at-a-time removal, last operation first. True if it finished.
-fn shrink(
-    h: &History,
-    model: ModelKind,
-    current: &mut Vec<usize>,
-    budget: &Budget,
-    spent: &mut u64,
-) -> bool {
-    let mut i = current.len();
-    while i > 0 {
-        i -= 1;
-        if *spent >= MINIMISE_STEPS_TOTAL || budget.past_deadline() {
-            return false;
-        }
-        let mut candidate = current.clone();
-        candidate.remove(i);
-        if let Some(frontier) = failing_frontier(h, model, &candidate, budget, spent) {
-            candidate.retain(|&j| h.ops[j].call <= frontier);
-            *current = candidate;
-            i = i.min(current.len());
-        }
-    }
-    true
+/// Makes an operation indeterminate; returns what it was.
+fn relax(local: &mut History, j: usize) -> (Option<u64>, Output) {
+    let op = &mut local.ops[j];
+    let old = (op.ret, op.output.clone());
+    (op.ret, op.output) = (None, Output::Unknown);
+    old
 }

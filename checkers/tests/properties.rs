@@ -199,7 +199,7 @@ fn random_history(model: ModelKind, draws: &[(u32, u32, u64, u64, bool)]) -> His
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
 
     #[test]
     fn sequential_runs_with_random_overlap_are_linearizable(

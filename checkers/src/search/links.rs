@@ -84,11 +84,6 @@ impl Links {
     }
 
     #[inline]
-    pub(crate) fn call_node(&self, op: u32) -> u32 {
-        self.call_node[op as usize]
-    }
-
-    #[inline]
     fn unlink(&mut self, node: u32) {
         let (p, n) = (self.prev[node as usize], self.next[node as usize]);
         self.next[p as usize] = n;

@@ -1,13 +1,20 @@
 //! Wing & Gong's linearizability search with Lowe's memoisation, over flat arrays.
 //!
-//! The search walks the event list: at a call it tries to linearize that operation next
-//! (the model must accept it, and the resulting (linearized set, state) pair must be new to
-//! the cache); at a return whose operation is not yet linearized it backtracks, using an
-//! explicit stack. Indeterminate operations have no return event: they may be linearized
-//! anywhere after their call, or never, so the search succeeds once every *completed*
-//! operation is linearized. Two reductions keep indeterminate operations cheap: one that
-//! would leave the state unchanged is never tried (skipping it loses nothing), and among
-//! identical pending ones only the earliest untaken is tried (they are interchangeable).
+//! In each configuration (linearized set, state) the candidates are the operations called
+//! before the first return of an operation not yet linearized (the *window*). The search
+//! linearizes one (the model must accept it and the new configuration must be new to the
+//! cache) and repeats; when no candidate is left it backtracks, using explicit stacks.
+//!
+//! Reductions, each sound on its own:
+//! - A legal read-only operation (a read, a failed compare) is linearized at once, with no
+//!   alternative explored: any completion without it here stays valid with it here.
+//! - Other candidates are tried in order of return time, the likeliest order in real
+//!   systems (the effect happens shortly before the reply), so linearizable histories go
+//!   nearly straight through.
+//! - Indeterminate operations have no return: they may be linearized anywhere after their
+//!   call, or never, so the search succeeds once every *completed* operation is placed. One
+//!   that would leave the state unchanged is never tried, and among identical pending ones
+//!   only the earliest untaken is tried (they are interchangeable).
 
 mod cache;
 mod links;
@@ -71,7 +78,17 @@ struct Walk {
     /// (operation, state before it, forced): a forced frame is a legal read-only
     /// operation, which leaves no alternative worth exploring at its position.
     stack: Vec<(u32, u32, bool)>,
+    /// Candidate operations of the open configurations, back to back.
+    cands: Vec<u32>,
+    /// Per open configuration: (start in `cands`, cursor, culprit if all fail).
+    levels: Vec<(u32, u32, u32)>,
     read_only: Vec<bool>,
+    monotone: Vec<bool>,
+    has_monotone: bool,
+    /// Sorted call times of the operations that are neither read-only nor monotone.
+    reset_calls: Vec<u64>,
+    /// Scratch: the window's completed read-only operations that are not legal now.
+    reads: Vec<u32>,
     taken: Vec<u32>,
     required_left: usize,
     failure: Option<Failure>,
@@ -89,64 +106,61 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
         cache: Cache::new(width),
         state: spec.init(),
         stack: Vec::with_capacity(n),
+        cands: Vec::new(),
+        levels: Vec::new(),
         taken: vec![0; p.classes],
         read_only: (0..n as u32).map(|i| spec.read_only(i)).collect(),
+        monotone: (0..n as u32).map(|i| spec.monotone(i)).collect(),
+        has_monotone: false,
+        reset_calls: Vec::new(),
+        reads: Vec::new(),
         required_left: p.rets.iter().filter(|r| r.is_some()).count(),
         failure: None,
     };
+    w.has_monotone = w.monotone.iter().any(|&m| m);
+    w.reset_calls = (0..n)
+        .filter(|&i| !w.read_only[i] && !w.monotone[i])
+        .map(|i| p.calls[i])
+        .collect();
+    w.reset_calls.sort_unstable();
     let mut steps = 0u64;
     let outcome = |found, steps| Outcome { found, steps };
-    if w.required_left == 0 {
-        return outcome(Found::Linearizable, steps);
-    }
-    // `arrived`: a new configuration, whose read-only operations are tried first.
-    let (mut arrived, mut node) = (true, w.links.first());
+    // `arrived`: a new configuration, whose candidates are still to be listed.
+    let mut arrived = true;
     loop {
+        if w.required_left == 0 {
+            return outcome(Found::Linearizable, steps);
+        }
         steps += 1;
         if let Err(e) = budget.check(steps) {
             return outcome(Found::OutOfBudget(e), steps);
         }
         if arrived {
-            match w.read_pass(spec, p, &mut steps) {
-                Pass::Forced if w.required_left == 0 => return outcome(Found::Linearizable, steps),
-                Pass::Forced => continue,
-                Pass::Nothing => (arrived, node) = (false, w.links.first()),
-                Pass::Dead => match w.backtrack(p) {
-                    Some(op) => (arrived, node) = (false, w.links.next(w.links.call_node(op))),
-                    None => return outcome(w.fail(), steps),
-                },
-            }
+            arrived = match w.enter(spec, p, &mut steps) {
+                Enter::Forced => true,
+                Enter::Listed => false,
+                Enter::Dead if w.backtrack(p) => false,
+                Enter::Dead => return outcome(w.fail(), steps),
+            };
             continue;
         }
-        if !w.links.is_ret(node) {
-            let op = w.links.op(node);
-            let skip = w.read_only[op as usize] && p.rets[op as usize].is_some();
-            if !skip && w.try_linearize(spec, p, op) {
-                if w.required_left == 0 {
-                    return outcome(Found::Linearizable, steps);
-                }
-                arrived = true;
-            } else {
-                node = w.links.next(node);
-            }
-            continue;
-        }
-        w.note_stuck(p, w.links.op(node));
-        match w.backtrack(p) {
-            Some(op) => node = w.links.next(w.links.call_node(op)),
+        match w.next_candidate(spec, p) {
+            Some(true) => arrived = true,
+            Some(false) => {}
+            None if w.backtrack(p) => {}
             None => return outcome(w.fail(), steps),
         }
     }
 }
 
-/// Result of trying a configuration's read-only operations.
-enum Pass {
-    /// One was legal and new: it is linearized, with no alternative to explore.
+/// What entering a configuration found.
+enum Enter {
+    /// A legal read-only operation was linearized: a new configuration.
     Forced,
-    /// None is legal: explore the other operations.
-    Nothing,
-    /// One is legal but its configuration was explored before and failed, so this
-    /// configuration fails too.
+    /// The candidates are listed on a new level.
+    Listed,
+    /// A legal read-only operation leads to a configuration explored before (and failed),
+    /// so this one fails too.
     Dead,
 }
 
@@ -155,43 +169,108 @@ impl Walk {
         Found::NotLinearizable(self.failure.take().unwrap_or_default())
     }
 
-    /// Tries the completed read-only operations callable in this configuration.
-    fn read_pass<S: Spec>(&mut self, spec: &mut S, p: &Problem, steps: &mut u64) -> Pass {
+    /// Lists the current configuration's candidates, or forces a read-only operation.
+    fn enter<S: Spec>(&mut self, spec: &mut S, p: &Problem, steps: &mut u64) -> Enter {
+        let start = self.cands.len();
         let mut node = self.links.first();
+        let mut reset_min = u64::MAX;
+        self.reads.clear();
         while !self.links.is_ret(node) {
             *steps += 1;
             let op = self.links.op(node);
-            let i = op as usize;
             node = self.links.next(node);
-            if !self.read_only[i] || p.rets[i].is_none() {
+            let i = op as usize;
+            let optional = p.rets[i].is_none();
+            if !self.read_only[i] && !self.monotone[i] {
+                reset_min = reset_min.min(p.calls[i]);
+            }
+            if optional && self.taken[p.class[i] as usize] != p.rank[i] {
                 continue;
             }
-            if spec.step(self.state, op).is_none() {
+            if optional || !self.read_only[i] {
+                self.cands.push(op); // Stepped when tried: most are never tried.
                 continue;
             }
-            return if self.try_linearize(spec, p, op) {
-                Pass::Forced
-            } else {
-                Pass::Dead
-            };
+            if let Some(next) = spec.step(self.state, op) {
+                self.cands.truncate(start);
+                return if self.linearize(p, op, next, true) {
+                    Enter::Forced
+                } else {
+                    Enter::Dead
+                };
+            }
+            self.reads.push(op);
         }
-        Pass::Nothing
+        let first_ret = self.links.op(node);
+        if self.has_monotone {
+            if let Some(g) = self.unreachable_read(spec, p, first_ret, reset_min) {
+                self.cands.truncate(start);
+                self.note_stuck(p, g); // As if the walk had reached `g`'s return.
+                return Enter::Dead;
+            }
+        }
+        let key = |&op: &u32| {
+            (
+                p.rets[op as usize].unwrap_or(u64::MAX),
+                p.calls[op as usize],
+                op,
+            )
+        };
+        self.cands[start..].sort_unstable_by_key(key);
+        self.levels.push((start as u32, start as u32, first_ret));
+        Enter::Listed
     }
 
-    /// Tries to place `op` next; on success it is linearized and the walk restarts.
-    #[inline]
-    fn try_linearize<S: Spec>(&mut self, spec: &mut S, p: &Problem, op: u32) -> bool {
-        let i = op as usize;
-        let optional = p.rets[i].is_none();
-        if optional && self.taken[p.class[i] as usize] != p.rank[i] {
-            return false;
-        }
-        let Some(next) = spec.step(self.state, op) else {
-            return false;
+    /// True if some pending read can never become legal: no operation that may still come
+    /// before its return can reset the state, and the extending ones cannot reach what it
+    /// saw. (Every operation called after the window is still pending, so the first reset
+    /// beyond the window is the first in `reset_calls` after the window's end.)
+    fn unreachable_read<S: Spec>(
+        &self,
+        spec: &mut S,
+        p: &Problem,
+        first_ret: u32,
+        window_reset: u64,
+    ) -> Option<u32> {
+        let end = if first_ret == NIL {
+            u64::MAX
+        } else {
+            p.rets[first_ret as usize].unwrap_or(u64::MAX)
         };
-        if optional && next == self.state {
-            return false;
+        let beyond = self.reset_calls.partition_point(|&c| c <= end);
+        let reset = window_reset.min(self.reset_calls.get(beyond).copied().unwrap_or(u64::MAX));
+        self.reads.iter().copied().find(|&g| {
+            let ret = p.rets[g as usize].unwrap_or(u64::MAX);
+            ret < reset && !spec.reachable(self.state, g)
+        })
+    }
+
+    /// Tries the top level's next candidate: `Some(true)` if it was linearized,
+    /// `Some(false)` if its configuration was seen before, `None` if none is left.
+    fn next_candidate<S: Spec>(&mut self, spec: &mut S, p: &Problem) -> Option<bool> {
+        let level = self.levels.last_mut()?;
+        let (start, cursor, culprit) = *level;
+        if cursor as usize == self.cands.len() {
+            self.levels.pop();
+            self.cands.truncate(start as usize);
+            self.note_stuck(p, culprit);
+            return None;
         }
+        level.1 += 1;
+        let op = self.cands[cursor as usize];
+        let Some(next) = spec.step(self.state, op) else {
+            return Some(false);
+        };
+        if p.rets[op as usize].is_none() && next == self.state {
+            return Some(false); // Skipping an optional no-op loses nothing.
+        }
+        Some(self.linearize(p, op, next, false))
+    }
+
+    /// Linearizes `op` (leading to `next`) if that configuration is new.
+    #[inline]
+    fn linearize(&mut self, p: &Problem, op: u32, next: u32, forced: bool) -> bool {
+        let i = op as usize;
         let (word, bit) = (i / 64, 1u64 << (i % 64));
         self.bits[word] |= bit;
         self.hash ^= self.zobrist[i];
@@ -200,11 +279,10 @@ impl Walk {
             self.hash ^= self.zobrist[i];
             return false;
         }
-        let forced = !optional && self.read_only[i];
         self.stack.push((op, self.state, forced));
         self.state = next;
         self.links.lift(op);
-        if optional {
+        if p.rets[i].is_none() {
             self.taken[p.class[i] as usize] += 1;
         } else {
             self.required_left -= 1;
@@ -212,31 +290,25 @@ impl Walk {
         true
     }
 
-    /// Undoes linearizations back to the most recent one that had alternatives; returns
-    /// its operation.
-    fn backtrack(&mut self, p: &Problem) -> Option<u32> {
-        loop {
-            let (op, forced) = self.pop(p)?;
+    /// Undoes linearizations back to the most recent choice that has alternatives left
+    /// on its level. False if there is none: the search has failed.
+    fn backtrack(&mut self, p: &Problem) -> bool {
+        while let Some((op, prev, forced)) = self.stack.pop() {
+            let i = op as usize;
+            self.links.unlift(op);
+            self.bits[i / 64] &= !(1u64 << (i % 64));
+            self.hash ^= self.zobrist[i];
+            self.state = prev;
+            if p.rets[i].is_none() {
+                self.taken[p.class[i] as usize] -= 1;
+            } else {
+                self.required_left += 1;
+            }
             if !forced {
-                return Some(op);
+                return true;
             }
         }
-    }
-
-    /// Undoes the most recent linearization.
-    fn pop(&mut self, p: &Problem) -> Option<(u32, bool)> {
-        let (op, prev, forced) = self.stack.pop()?;
-        let i = op as usize;
-        self.links.unlift(op);
-        self.bits[i / 64] &= !(1u64 << (i % 64));
-        self.hash ^= self.zobrist[i];
-        self.state = prev;
-        if p.rets[i].is_none() {
-            self.taken[p.class[i] as usize] -= 1;
-        } else {
-            self.required_left += 1;
-        }
-        Some((op, forced))
+        false
     }
 
     /// Records a dead end: the walk reached `culprit`'s return without placing it.

@@ -26,6 +26,16 @@ pub(crate) trait Spec {
     /// compare). Such an operation, once legal, can be linearized at once without
     /// branching: any completion without it at this point stays valid with it here.
     fn read_only(&self, op: u32) -> bool;
+    /// True if the operation only ever extends the state (a string append), so a run of
+    /// such operations can only reach states that [`Spec::reachable`] allows.
+    fn monotone(&self, _op: u32) -> bool {
+        false
+    }
+    /// False only if no run of [`Spec::monotone`] operations from `state` can make the
+    /// read-only operation `op` legal (an exact answer is not required; `true` is safe).
+    fn reachable(&mut self, _state: u32, _op: u32) -> bool {
+        true
+    }
     /// A human-readable rendering of a state, for evidence.
     fn describe(&self, state: u32) -> String;
 }

@@ -33,6 +33,9 @@ pub(crate) struct ScalarSpec {
     held: u32,
     mutex: bool,
     append_memo: U64Map,
+    /// Prefix hashes of read values, computed on first use: value id -> index.
+    prefix_index: U64Map,
+    prefixes: Vec<Vec<u64>>,
 }
 
 impl ScalarSpec {
@@ -50,6 +53,8 @@ impl ScalarSpec {
             held,
             mutex,
             append_memo: U64Map::new(),
+            prefix_index: U64Map::new(),
+            prefixes: Vec::new(),
         };
         spec.ops = ops.iter().map(|op| spec.compile_op(op)).collect();
         spec
@@ -116,6 +121,39 @@ impl Spec for ScalarSpec {
             self.ops[op as usize],
             SOp::Read(_) | SOp::ReadAny | SOp::CasFail(_) | SOp::Noop
         )
+    }
+
+    fn monotone(&self, op: u32) -> bool {
+        matches!(self.ops[op as usize], SOp::Append(_))
+    }
+
+    /// Appends only extend a string, so a read of `x` stays possible only while the state
+    /// is nil or a prefix of `x` (compared by polynomial hash: a mismatch is certain).
+    fn reachable(&mut self, state: u32, op: u32) -> bool {
+        let SOp::Read(x) = self.ops[op as usize] else {
+            return true;
+        };
+        if state == x || state == 0 {
+            return true;
+        }
+        let (Some((h, len)), Some((_, xlen))) =
+            (self.values.str_hash_len(state), self.values.str_hash_len(x))
+        else {
+            return false;
+        };
+        if len > xlen {
+            return false;
+        }
+        let idx = match self.prefix_index.get(u64::from(x)) {
+            Some(i) => i as usize,
+            None => {
+                self.prefixes.push(self.values.prefix_hashes(x));
+                self.prefix_index
+                    .insert(u64::from(x), (self.prefixes.len() - 1) as u32);
+                self.prefixes.len() - 1
+            }
+        };
+        self.prefixes[idx].get(len as usize) == Some(&h)
     }
 
     fn describe(&self, state: u32) -> String {

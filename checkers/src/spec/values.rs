@@ -173,6 +173,25 @@ impl ValueTable {
         }
     }
 
+    /// Hash and byte length of a string value, `None` for other values.
+    pub(crate) fn str_hash_len(&self, id: u32) -> Option<(u64, u64)> {
+        let e = &self.entries[id as usize];
+        self.is_str(id).then_some((e.hash, e.len))
+    }
+
+    /// Hashes of every prefix of a string value (`out[k]` = hash of the first `k` bytes).
+    pub(crate) fn prefix_hashes(&self, id: u32) -> Vec<u64> {
+        let bytes = self.bytes_of(&self.entries[id as usize]);
+        let mut out = Vec::with_capacity(bytes.len() + 1);
+        let mut h = 0;
+        out.push(h);
+        for b in bytes {
+            h = add(mul(h, BASE), u64::from(b) + 1);
+            out.push(h);
+        }
+        out
+    }
+
     /// The value behind an id.
     pub(crate) fn value(&self, id: u32) -> Value {
         let e = &self.entries[id as usize];
