@@ -42,6 +42,16 @@ fn main() {
     let out = args.get(1).cloned().unwrap_or_else(|| "big.json".into());
     let (n, keys, clients, seed) = (arg(2, 100_000), arg(3, 1000), arg(4, 10), arg(5, 1));
     let mut rng = Rng(seed);
+    let ops = generate(&mut rng, n, keys, clients);
+    let outs = outputs(&mut rng, &ops);
+    if let Err(e) = std::fs::write(&out, render(&ops, &outs)) {
+        eprintln!("gen_big: cannot write {out}: {e}");
+        std::process::exit(2);
+    }
+}
+
+/// Client timelines: each client calls again after its previous operation returned.
+fn generate(rng: &mut Rng, n: u64, keys: u64, clients: u64) -> Vec<Op> {
     let mut ops = Vec::new();
     let mut clock = vec![0u64; clients as usize];
     let mut generation = vec![0u32; clients as usize];
@@ -54,14 +64,16 @@ fn main() {
         let value = format!("v{i}.");
         let from = (f == 3).then(|| format!("v{}.", rng.below(i + 1)));
         let client = format!("C{c}#{}", generation[c]);
+        let point = call + rng.below(ret - call + 1);
+        let key = rng.below(keys);
         ops.push(Op {
             client,
             call,
             ret,
-            point: call + rng.below(ret - call + 1),
+            point,
             open,
             f,
-            key: rng.below(keys),
+            key,
             value,
             from,
         });
@@ -70,29 +82,32 @@ fn main() {
             generation[c] += 1;
         }
     }
+    ops
+}
+
+/// Applies the operations in linearization-point order; returns each one's `out` JSON.
+fn outputs(rng: &mut Rng, ops: &[Op]) -> Vec<String> {
     let mut order: Vec<usize> = (0..ops.len()).collect();
     order.sort_by_key(|&i| (ops[i].point, i));
     let mut state: BTreeMap<u64, String> = BTreeMap::new();
     let mut outs: Vec<String> = vec![String::new(); ops.len()];
+    let done = "{\"r\":\"done\"}".to_string();
     for i in order {
         let op = &ops[i];
         if op.open && rng.below(2) == 0 {
             continue; // Never took effect.
         }
         let cur = state.get(&op.key).cloned();
-        let json = |v: &Option<String>| {
-            v.as_ref()
-                .map_or("null".to_string(), |s| format!("\"{s}\""))
-        };
+        let json = |v: &Option<String>| v.as_ref().map_or("null".into(), |s| format!("\"{s}\""));
         outs[i] = match op.f {
             0 => format!("{{\"r\":\"value\",\"value\":{}}}", json(&cur)),
             1 => {
                 state.insert(op.key, op.value.clone());
-                "{\"r\":\"done\"}".into()
+                done.clone()
             }
             2 => {
                 state.insert(op.key, format!("{}{}", cur.unwrap_or_default(), op.value));
-                "{\"r\":\"done\"}".into()
+                done.clone()
             }
             _ => {
                 let ok = cur == op.from;
@@ -103,6 +118,10 @@ fn main() {
             }
         };
     }
+    outs
+}
+
+fn render(ops: &[Op], outs: &[String]) -> String {
     let mut text = String::from("{\"schema_version\": 1, \"model\": \"kv\", \"ops\": [\n");
     for (i, op) in ops.iter().enumerate() {
         let f = ["get", "put", "append", "cas"][op.f as usize];
@@ -110,12 +129,8 @@ fn main() {
         match op.f {
             0 => {}
             3 => {
-                let _ = write!(
-                    body,
-                    ",\"from\":\"{}\",\"to\":\"{}\"",
-                    op.from.as_deref().unwrap_or(""),
-                    op.value
-                );
+                let from = op.from.as_deref().unwrap_or("");
+                let _ = write!(body, ",\"from\":\"{from}\",\"to\":\"{}\"", op.value);
             }
             _ => {
                 let _ = write!(body, ",\"value\":\"{}\"", op.value);
@@ -130,13 +145,11 @@ fn main() {
         let sep = if i + 1 == ops.len() { "" } else { "," };
         let _ = writeln!(
             text,
-            "{{\"client\":\"{}\",\"call_us\":{},\"ret_us\":{ret},\"status\":\"{status}\",\"op\":{body},\"out\":{out}}}{sep}",
+            "{{\"client\":\"{}\",\"call_us\":{},\"ret_us\":{ret},\"status\":\"{status}\",\
+             \"op\":{body},\"out\":{out}}}{sep}",
             op.client, op.call
         );
     }
     text.push_str("]}\n");
-    if let Err(e) = std::fs::write(&out, text) {
-        eprintln!("gen_big: cannot write {out}: {e}");
-        std::process::exit(2);
-    }
+    text
 }

@@ -286,7 +286,8 @@ fn write_text(s: &Summary, out: &mut dyn Write, err: &mut dyn Write) -> std::io:
     let bad = s.files.iter().filter(|r| r.error.is_some()).count();
     writeln!(
         out,
-        "{} files: {} linearizable, {} not linearizable, {} unknown, {} bad input; check time {:.3} ms",
+        "{} files: {} linearizable, {} not linearizable, {} unknown, {} bad input; \
+         check time {:.3} ms",
         s.files.len(),
         count("linearizable"),
         count("not-linearizable"),

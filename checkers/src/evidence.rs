@@ -16,9 +16,9 @@ use crate::search::{Failure, Found};
 use crate::spec::{AnySpec, Spec};
 
 /// Steps allowed for one check during minimisation.
-const MINIMISE_STEPS_PER_TRY: u64 = 20_000;
+const MINIMISE_STEPS_PER_TRY: u64 = 5_000;
 /// Steps allowed for the whole minimisation.
-const MINIMISE_STEPS_TOTAL: u64 = 400_000;
+const MINIMISE_STEPS_TOTAL: u64 = 100_000;
 /// Larger cut histories are reported as cut, not shrunk further.
 const MINIMISE_MAX_OPS: usize = 400;
 

@@ -6,6 +6,7 @@
 //! it may take effect at any point after its call, or never. [`History::validate`] checks
 //! the shape rules the checker relies on and names the offending operation.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -145,6 +146,17 @@ impl History {
         (self.clients.len() - 1) as u32
     }
 
+    /// Like [`History::client_id`], with an index kept by the caller: readers of large
+    /// files would otherwise scan the client list once per operation.
+    pub fn client_id_indexed(&mut self, index: &mut BTreeMap<String, u32>, name: &str) -> u32 {
+        if let Some(&id) = index.get(name) {
+            return id;
+        }
+        let id = self.client_id(name);
+        index.insert(name.to_string(), id);
+        id
+    }
+
     /// Name of a client, or `?` if the id is out of range.
     pub fn client_name(&self, id: u32) -> &str {
         self.clients.get(id as usize).map_or("?", |s| s.as_str())
@@ -185,7 +197,8 @@ impl History {
             if overlaps {
                 let name = self.client_name(a.client);
                 let msg = format!(
-                    "client {name} calls again at {} while operation {} (called at {}) is in flight",
+                    "client {name} calls again at {} while operation {} (called at {}) \
+                     is in flight",
                     b.call, pair[0], a.call
                 );
                 return Err(err(pair[1], "call", msg));

@@ -167,7 +167,10 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
-    fn mangled_input_never_panics(which in 0..3usize, cuts in prop::collection::vec((any::<u16>(), any::<u8>()), 1..6)) {
+    fn mangled_input_never_panics(
+        which in 0..3usize,
+        cuts in prop::collection::vec((any::<u16>(), any::<u8>()), 1..6),
+    ) {
         let (sample, format, model) = [
             (SAMPLE_JSON, Format::Splitbrain, ModelKind::Kv),
             (SAMPLE_EDN, Format::Edn, ModelKind::KnossosCasRegister0),

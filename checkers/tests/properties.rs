@@ -215,7 +215,10 @@ proptest! {
     #[test]
     fn the_checker_agrees_with_a_brute_force_oracle(
         m in 0..MODELS.len(),
-        draws in prop::collection::vec((any::<u32>(), any::<u32>(), 0..30u64, 0..15u64, prop::bool::weighted(0.2)), 0..8),
+        draws in prop::collection::vec(
+            (any::<u32>(), any::<u32>(), 0..30u64, 0..15u64, prop::bool::weighted(0.2)),
+            0..8,
+        ),
     ) {
         let model = MODELS[m];
         let h = random_history(model, &draws);

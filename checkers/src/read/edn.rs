@@ -223,7 +223,8 @@ mod tests {
 
     #[test]
     fn parses_knossos_style_maps_with_comments_and_missing_commas() {
-        let text = "; head\n[{:process 22  :type :invoke, :f :cas, :value [1 2]}\n ; mid\n {:process :nemesis, :value \"Cut #[:n1] #{:n2}\"}]";
+        let text = "; head\n[{:process 22  :type :invoke, :f :cas, :value [1 2]}\n ; mid\n \
+                    {:process :nemesis, :value \"Cut #[:n1] #{:n2}\"}]";
         let forms = parse_all(text).unwrap();
         assert_eq!(forms.len(), 1);
         let items = forms[0].items("x").unwrap();

@@ -60,6 +60,7 @@ struct Proc {
 pub(crate) fn assemble(events: Vec<Event>, model: ModelKind) -> Result<History, Bad> {
     let mut h = History::default();
     let mut procs: Vec<(i64, Proc)> = Vec::new();
+    let mut names = std::collections::BTreeMap::new();
     for ev in events {
         let idx = match procs.iter().position(|(p, _)| *p == ev.process) {
             Some(i) => i,
@@ -87,7 +88,7 @@ pub(crate) fn assemble(events: Vec<Event>, model: ModelKind) -> Result<History, 
                 0 => ev.process.to_string(),
                 g => format!("{}#{}", ev.process, g + 1),
             };
-            let client = h.client_id(&name);
+            let client = h.client_id_indexed(&mut names, &name);
             proc.open = Some(Open { event: ev, client });
             continue;
         }

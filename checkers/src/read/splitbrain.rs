@@ -3,6 +3,8 @@
 //! "op": {"f", ...}, "out": {"r", "value"}}]}`. `status` is `ok`, `fail` (definitely did
 //! not happen: dropped) or `indeterminate` (may take effect any time after its call).
 
+use std::collections::BTreeMap;
+
 use super::json;
 use super::node::{Bad, Kind, Node};
 use crate::history::{History, Input, Micro, Operation, Output, Source, Value};
@@ -48,8 +50,9 @@ pub(crate) fn read(text: &str, model: ModelKind) -> Result<History, Bad> {
         .get("ops")
         .ok_or_else(|| Bad::new(doc.line, "ops", "missing"))?;
     let mut h = History::default();
-    for (i, n) in ops.items("ops")?.iter().enumerate() {
-        if let Some(op) = read_op(&mut h, n, i, model)? {
+    let mut names = BTreeMap::new();
+    for n in ops.items("ops")? {
+        if let Some(op) = read_op(&mut h, &mut names, n, model)? {
             h.ops.push(op);
         }
     }
@@ -74,8 +77,8 @@ fn uint(n: &Node, field: &str) -> Result<u64, Bad> {
 
 fn read_op(
     h: &mut History,
+    names: &mut BTreeMap<String, u32>,
     n: &Node,
-    _i: usize,
     model: ModelKind,
 ) -> Result<Option<Operation>, Bad> {
     if !matches!(n.kind, Kind::Map(_)) {
@@ -85,19 +88,8 @@ fn read_op(
             format!("expected an operation object, found {}", n.what()),
         ));
     }
-    let status_node = req(n, "status")?;
-    let status = status_node.name().unwrap_or("");
-    let ok = match status {
-        "ok" => true,
-        "indeterminate" => false,
-        "fail" => return Ok(None),
-        _ => {
-            return Err(Bad::new(
-                status_node.line,
-                "status",
-                "expected ok, fail or indeterminate",
-            ))
-        }
+    let Some(ok) = status(n)? else {
+        return Ok(None); // `fail`: it definitely did not happen.
     };
     let client = match &req(n, "client")?.kind {
         Kind::Str(s) => s.clone(),
@@ -136,13 +128,28 @@ fn read_op(
         ret_event: None,
     };
     Ok(Some(Operation {
-        client: h.client_id(&client),
+        client: h.client_id_indexed(names, &client),
         input,
         output,
         call,
         ret,
         source,
     }))
+}
+
+/// `Some(true)` for ok, `Some(false)` for indeterminate, `None` for fail.
+fn status(n: &Node) -> Result<Option<bool>, Bad> {
+    let node = req(n, "status")?;
+    match node.name().unwrap_or("") {
+        "ok" => Ok(Some(true)),
+        "indeterminate" => Ok(Some(false)),
+        "fail" => Ok(None),
+        _ => Err(Bad::new(
+            node.line,
+            "status",
+            "expected ok, fail or indeterminate",
+        )),
+    }
 }
 
 fn needs_output(input: &Input) -> bool {

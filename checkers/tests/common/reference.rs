@@ -27,7 +27,6 @@ fn lock_key(lock: u64) -> Value {
 /// The state after `input` produced `output` in `s`, or `None` if it could not have.
 pub fn apply(model: ModelKind, s: &State, input: &Input, output: &Output) -> Option<State> {
     let mut n = s.clone();
-    let held = Value::Bool(true);
     match input {
         Input::Read { key } => match output {
             Output::Value(v) => (*v == cell(model, s, key)).then_some(n),
@@ -61,42 +60,9 @@ pub fn apply(model: ModelKind, s: &State, input: &Input, output: &Output) -> Opt
         }
         Input::Acquire { lock } | Input::Release { lock } => {
             let acquire = matches!(input, Input::Acquire { .. });
-            let is_held = cell(model, s, &lock_key(*lock)) == held;
-            let possible = if acquire { !is_held } else { is_held };
-            let after = if acquire { held } else { Value::Nil };
-            match output {
-                Output::Bool(false) => Some(n),
-                Output::Bool(true) | Output::Done if !possible => None,
-                _ => {
-                    if possible {
-                        n.cells.insert(lock_key(*lock), after);
-                    }
-                    Some(n)
-                }
-            }
+            apply_lock(model, n, *lock, acquire, output)
         }
-        Input::Txn(micros) => {
-            let seen = match output {
-                Output::Txn(v) => v.clone(),
-                _ => vec![None; micros.len()],
-            };
-            for (m, want) in micros
-                .iter()
-                .zip(seen.iter().chain(std::iter::repeat(&None)))
-            {
-                match m {
-                    Micro::Read { key } => {
-                        if want.as_ref().is_some_and(|w| *w != cell(model, &n, key)) {
-                            return None;
-                        }
-                    }
-                    Micro::Write { key, value } => {
-                        n.cells.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-            Some(n)
-        }
+        Input::Txn(micros) => apply_txn(model, n, micros, output),
         Input::Add { value } => {
             n.set.insert(value.clone());
             Some(n)
@@ -118,6 +84,52 @@ pub fn apply(model: ModelKind, s: &State, input: &Input, output: &Output) -> Opt
             }
         },
     }
+}
+
+fn apply_lock(
+    model: ModelKind,
+    mut n: State,
+    lock: u64,
+    acquire: bool,
+    output: &Output,
+) -> Option<State> {
+    let held = Value::Bool(true);
+    let is_held = cell(model, &n, &lock_key(lock)) == held;
+    let possible = if acquire { !is_held } else { is_held };
+    let after = if acquire { held } else { Value::Nil };
+    match output {
+        Output::Bool(false) => Some(n),
+        Output::Bool(true) | Output::Done if !possible => None,
+        _ => {
+            if possible {
+                n.cells.insert(lock_key(lock), after);
+            }
+            Some(n)
+        }
+    }
+}
+
+fn apply_txn(model: ModelKind, mut n: State, micros: &[Micro], output: &Output) -> Option<State> {
+    let seen = match output {
+        Output::Txn(v) => v.clone(),
+        _ => vec![None; micros.len()],
+    };
+    for (m, want) in micros
+        .iter()
+        .zip(seen.iter().chain(std::iter::repeat(&None)))
+    {
+        match m {
+            Micro::Read { key } => {
+                if want.as_ref().is_some_and(|w| *w != cell(model, &n, key)) {
+                    return None;
+                }
+            }
+            Micro::Write { key, value } => {
+                n.cells.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Some(n)
 }
 
 /// Runs `input` in `s` and returns what it would output.
