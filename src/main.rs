@@ -32,6 +32,14 @@ enum Command {
     Campaign(cmd::campaign::CampaignArgs),
     /// Measure the simulation kernel.
     Bench(cmd::bench::BenchArgs),
+    /// Shrink a failing seed to a minimal repro file.
+    Shrink(cmd::shrink::ShrinkArgs),
+    /// Replay a repro file exactly; `--state-at` shows every node at a moment.
+    Replay(cmd::replay::ReplayArgs),
+    /// Regression corpus: `corpus run DIR` replays every repro in DIR.
+    Corpus(cmd::corpus::CorpusArgs),
+    /// Reports: `report merge A.json B.json ...` combines shard results.
+    Report(cmd::report::ReportArgs),
     /// Check recorded histories (splitbrain JSON, Jepsen logs, Knossos EDN) for linearizability.
     Check(cmd::check::CheckArgs),
 }
@@ -47,6 +55,10 @@ fn main() -> ExitCode {
         Some(Command::Campaign(a)) => cmd::campaign::run(&a),
         Some(Command::Bench(a)) => cmd::bench::run(&a),
         Some(Command::Check(a)) => cmd::check::run(&a),
+        Some(Command::Shrink(a)) => cmd::shrink::run(&a),
+        Some(Command::Replay(a)) => cmd::replay::run(&a),
+        Some(Command::Corpus(a)) => cmd::corpus::run(&a),
+        Some(Command::Report(a)) => cmd::report::run(&a),
     };
     ExitCode::from(code as u8)
 }

@@ -1,1 +1,2 @@
 //! Reports.
+pub mod junit;

@@ -1,31 +1,36 @@
 //! Many seeds on many cores. Parallelism lives only here, above the worlds: each seed is an
-//! independent world, so per-seed results are identical for any number of jobs.
+//! independent world, so per-seed results are identical for any number of jobs. Seeds run in
+//! chunks in list order; after each chunk a callback may checkpoint the results, and a run can
+//! resume from such a checkpoint with the same final answer.
 
 use crate::registry::ProtocolEntry;
 use crate::runner::{run_seed, RunOptions};
 use crate::scenario::{Scenario, ScenarioError};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use splitbrain_api::VariantInfo;
 use splitbrain_sim::Outcome;
 use std::collections::BTreeMap;
 
 /// One seed's result, small enough to keep for every seed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedResult {
     pub seed: u64,
     pub outcome: Outcome,
     pub trace_hash: u64,
     pub message: String,
+    /// Coverage marks the seed reached.
+    #[serde(default)]
+    pub marks: Vec<String>,
 }
 
 /// What an exploration found.
 #[derive(Clone, Debug, Serialize)]
 pub struct ExploreSummary {
     pub results: Vec<SeedResult>,
-    /// Marks reached over all seeds, with the number of seeds that reached each.
+    /// Marks reached, with the number of seeds that reached each.
     pub marks: BTreeMap<String, u64>,
-    /// `sometimes` expectations never reached (only judged when the whole range ran).
+    /// `sometimes` expectations never reached (only judged when the whole list ran).
     pub unreached: Vec<String>,
     pub stopped_early: bool,
 }
@@ -41,67 +46,94 @@ pub struct ExploreOptions {
     pub jobs: usize,
     pub until_first: bool,
     pub run: RunOptions,
+    /// Results of an earlier interrupted run of the same exploration (not re-run).
+    pub resume_from: Vec<SeedResult>,
 }
 
-/// Runs seeds `from..to`. With `until_first`, stops at the lowest failing seed and reports
-/// seeds up to it only, so the result does not depend on `jobs`.
+/// A deterministic slice `index` of `count` of a seed range (striped, so slow seeds spread).
+pub fn shard(seeds: std::ops::Range<u64>, index: u64, count: u64) -> Vec<u64> {
+    seeds.filter(|s| s % count.max(1) == index).collect()
+}
+
+/// Runs `seeds` in order. With `until_first`, stops at the first failing seed in list order
+/// and reports seeds up to it only, so the result does not depend on `jobs`. Seeds found in
+/// `opts.resume_from` are not re-run; `checkpoint` sees the results so far after each chunk.
 pub fn explore(
     entry: &dyn ProtocolEntry,
     variant: &VariantInfo,
     scenario: &Scenario,
-    seeds: std::ops::Range<u64>,
+    seeds: &[u64],
     opts: &ExploreOptions,
     progress: &(dyn Fn(u64) + Sync),
+    checkpoint: &mut dyn FnMut(&[SeedResult]),
 ) -> Result<ExploreSummary, ScenarioError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .build()
         .map_err(|e| ScenarioError::Unknown(format!("thread pool: {e}")))?;
+    let mut known: BTreeMap<u64, SeedResult> = opts
+        .resume_from
+        .iter()
+        .map(|r| (r.seed, r.clone()))
+        .collect();
+    progress(known.len() as u64);
     let chunk = if opts.until_first {
-        (opts.jobs.max(1) * 16) as u64
+        opts.jobs.max(1) * 16
     } else {
-        seeds.end - seeds.start
+        512
     };
-    let mut results = Vec::new();
-    let mut marks = BTreeMap::new();
-    let mut start = seeds.start;
+    let mut results: Vec<SeedResult> = Vec::with_capacity(seeds.len());
     let mut stopped_early = false;
-    while start < seeds.end {
-        let end = (start + chunk.max(1)).min(seeds.end);
-        let batch: Vec<_> = pool.install(|| {
-            (start..end)
-                .into_par_iter()
-                .map(|seed| {
-                    let r = run_seed(entry, variant, scenario, seed, &opts.run);
+    for batch in seeds.chunks(chunk) {
+        let todo: Vec<u64> = batch
+            .iter()
+            .copied()
+            .filter(|s| !known.contains_key(s))
+            .collect();
+        let fresh: Vec<Result<SeedResult, ScenarioError>> = pool.install(|| {
+            todo.par_iter()
+                .map(|&seed| {
+                    let r = run_seed(entry, variant, scenario, seed, &opts.run).map(summarise);
                     progress(1);
                     r
                 })
                 .collect()
         });
-        for r in batch {
-            let rec = r?.record;
-            let seed_marks: Vec<String> = rec.marks.keys().cloned().collect();
-            let result = SeedResult {
-                seed: rec.seed,
-                outcome: rec.outcome,
-                trace_hash: rec.trace_hash,
-                message: rec.headline(),
-            };
-            results.push((result, seed_marks));
+        for r in fresh {
+            let r = r?;
+            known.insert(r.seed, r);
+        }
+        results.extend(batch.iter().map(|s| known[s].clone()));
+        if !todo.is_empty() {
+            checkpoint(&results);
         }
         if opts.until_first {
-            if let Some(pos) = results.iter().position(|(r, _)| r.outcome.is_failure()) {
+            if let Some(pos) = results.iter().position(|r| r.outcome.is_failure()) {
                 stopped_early = true;
                 results.truncate(pos + 1);
                 break;
             }
         }
-        start = end;
     }
-    for name in results.iter().flat_map(|(_, m)| m) {
+    Ok(finish(results, scenario, stopped_early))
+}
+
+fn summarise(r: crate::runner::RunResult) -> SeedResult {
+    let rec = r.record;
+    SeedResult {
+        seed: rec.seed,
+        outcome: rec.outcome,
+        trace_hash: rec.trace_hash,
+        message: rec.headline(),
+        marks: rec.marks.keys().cloned().collect(),
+    }
+}
+
+fn finish(results: Vec<SeedResult>, scenario: &Scenario, stopped_early: bool) -> ExploreSummary {
+    let mut marks = BTreeMap::new();
+    for name in results.iter().flat_map(|r| &r.marks) {
         *marks.entry(name.clone()).or_insert(0) += 1;
     }
-    let results: Vec<SeedResult> = results.into_iter().map(|(r, _)| r).collect();
     let unreached = if stopped_early {
         Vec::new()
     } else {
@@ -112,10 +144,23 @@ pub fn explore(
             .cloned()
             .collect()
     };
-    Ok(ExploreSummary {
+    ExploreSummary {
         results,
         marks,
         unreached,
         stopped_early,
-    })
+    }
+}
+
+/// `explore` over a range with no resume and no checkpoint.
+pub fn explore_range(
+    entry: &dyn ProtocolEntry,
+    variant: &VariantInfo,
+    scenario: &Scenario,
+    seeds: std::ops::Range<u64>,
+    opts: &ExploreOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ExploreSummary, ScenarioError> {
+    let list: Vec<u64> = seeds.collect();
+    explore(entry, variant, scenario, &list, opts, progress, &mut |_| {})
 }

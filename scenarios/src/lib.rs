@@ -7,8 +7,10 @@ pub mod generator;
 pub mod history_checks;
 pub mod linearizability;
 pub mod registry;
+pub mod repro;
 pub mod runner;
 pub mod scenario;
+pub mod shrink;
 pub mod workload;
 
 pub use registry::{find_protocol, protocols, ProtocolEntry};

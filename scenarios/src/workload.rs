@@ -23,6 +23,13 @@ pub enum WorkloadSpec {
         #[serde(default)]
         max_ops_per_client: Option<u64>,
     },
+    /// An explicit list of operations per client (what `shrink` writes into repro files).
+    Script {
+        /// The sequential model the history must satisfy (`mutex`, `kv`).
+        model: String,
+        /// `ops[i]` is client `C{i+1}`'s operations, issued in order.
+        ops: Vec<Vec<Op>>,
+    },
 }
 
 fn default_read_percent() -> u32 {
@@ -31,14 +38,31 @@ fn default_read_percent() -> u32 {
 
 impl WorkloadSpec {
     /// The sequential model the history of this workload must satisfy.
-    pub fn model(&self) -> &'static str {
+    pub fn model(&self) -> &str {
         match self {
             WorkloadSpec::Lock { .. } => "mutex",
             WorkloadSpec::Kv { .. } => "kv",
+            WorkloadSpec::Script { model, .. } => model,
+        }
+    }
+
+    /// Total operations of a script (`None` for generated workloads).
+    pub fn script_len(&self) -> Option<usize> {
+        match self {
+            WorkloadSpec::Script { ops, .. } => Some(ops.iter().map(Vec::len).sum()),
+            _ => None,
         }
     }
 
     pub fn build(&self, clients: usize) -> Box<dyn Workload> {
+        if let WorkloadSpec::Script { ops, .. } = self {
+            let mut ops = ops.clone();
+            ops.resize(clients, Vec::new());
+            return Box::new(Script {
+                ops,
+                next: vec![0; clients],
+            });
+        }
         match *self {
             WorkloadSpec::Lock { max_ops_per_client } => Box::new(LockRace {
                 issued: vec![0; clients],
@@ -54,7 +78,21 @@ impl WorkloadSpec {
                 issued: vec![0; clients],
                 limit: max_ops_per_client,
             }),
+            WorkloadSpec::Script { .. } => unreachable!("handled above"),
         }
+    }
+}
+
+struct Script {
+    ops: Vec<Vec<Op>>,
+    next: Vec<usize>,
+}
+
+impl Workload for Script {
+    fn next_op(&mut self, client: usize, _rng: &mut SimRng) -> Option<Op> {
+        let op = self.ops[client].get(self.next[client]).cloned();
+        self.next[client] += 1;
+        op
     }
 }
 

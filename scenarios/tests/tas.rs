@@ -2,7 +2,7 @@
 //! partitions (planted bug V01), the majority design and the single server keep it, and runs
 //! are reproducible by seed whatever the number of worker threads.
 
-use splitbrain_scenarios::explore::{explore, ExploreOptions};
+use splitbrain_scenarios::explore::{explore_range as explore, ExploreOptions};
 use splitbrain_scenarios::registry::find_protocol;
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::{run_seed, RunOptions, Scenario};
@@ -30,6 +30,7 @@ fn sweep(
         jobs,
         until_first,
         run: RunOptions::default(),
+        resume_from: Vec::new(),
     };
     explore(entry.as_ref(), &v, &scenario(scen), seeds, &opts, &|_| {}).expect("explores")
 }

@@ -218,3 +218,81 @@ impl Fault {
         }
     }
 }
+
+impl Fault {
+    /// The same fault with every node renamed by `f`; `None` when it names a node `f` removes
+    /// (a group member that disappears is just left out of its group).
+    pub fn remap(&self, f: &dyn Fn(NodeId) -> Option<NodeId>) -> Option<Fault> {
+        let list = |v: &[NodeId]| v.iter().filter_map(|&n| f(n)).collect::<Vec<_>>();
+        let mut out = self.clone();
+        match &mut out {
+            Fault::Partition { groups } => {
+                *groups = groups
+                    .iter()
+                    .map(|g| list(g))
+                    .filter(|g| !g.is_empty())
+                    .collect();
+            }
+            Fault::Bridge {
+                bridge,
+                left,
+                right,
+            } => {
+                *bridge = f(*bridge)?;
+                *left = list(left);
+                *right = list(right);
+            }
+            Fault::CutLink { from: a, to: b } | Fault::PartialPartition { a, b } => {
+                *a = f(*a)?;
+                *b = f(*b)?;
+            }
+            Fault::Link { from, to, .. } => {
+                if let Some(n) = from {
+                    *n = f(*n)?;
+                }
+                if let Some(n) = to {
+                    *n = f(*n)?;
+                }
+            }
+            Fault::Heal => {}
+            Fault::Isolate { node }
+            | Fault::Crash { node, .. }
+            | Fault::Restart { node }
+            | Fault::Pause { node }
+            | Fault::Resume { node }
+            | Fault::ClockOffset { node, .. }
+            | Fault::ClockDrift { node, .. }
+            | Fault::Slow { node, .. }
+            | Fault::CrashAfterSend { node, .. }
+            | Fault::CrashBeforeSync { node } => *node = f(*node)?,
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remapping_drops_faults_on_removed_nodes_and_renames_the_rest() {
+        let (s1, s2, s3) = (NodeId::server(0), NodeId::server(1), NodeId::server(2));
+        let drop_s2 = |n: NodeId| match n {
+            n if n == s2 => None,
+            n if n == s3 => Some(s2),
+            n => Some(n),
+        };
+        assert_eq!(Fault::Isolate { node: s2 }.remap(&drop_s2), None);
+        assert_eq!(
+            Fault::Isolate { node: s3 }.remap(&drop_s2),
+            Some(Fault::Isolate { node: s2 })
+        );
+        let p = Fault::Partition {
+            groups: vec![vec![s1, s2], vec![s3]],
+        };
+        let want = Fault::Partition {
+            groups: vec![vec![s1], vec![s2]],
+        };
+        assert_eq!(p.remap(&drop_s2), Some(want));
+    }
+}

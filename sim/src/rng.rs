@@ -16,6 +16,9 @@ pub enum Stream {
     Workload(usize),
     Server(usize),
     Client(usize),
+    /// Which operation a client issues next (apart from its think times, so a scripted
+    /// workload keeps the same pacing as the generated one it replaces).
+    Ops(usize),
 }
 
 impl Stream {
@@ -27,6 +30,7 @@ impl Stream {
             Stream::Workload(i) => (1 << 20) + i as u64,
             Stream::Server(i) => (2 << 20) + i as u64,
             Stream::Client(i) => (3 << 20) + i as u64,
+            Stream::Ops(i) => (4 << 20) + i as u64,
         }
     }
 }

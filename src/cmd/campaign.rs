@@ -4,7 +4,7 @@
 
 use super::common::{default_jobs, load_scenario, wall_ms_since, wall_start, EXIT_FAIL, EXIT_PASS};
 use splitbrain_api::Expect;
-use splitbrain_scenarios::explore::{explore, ExploreOptions};
+use splitbrain_scenarios::explore::{explore_range as explore, ExploreOptions};
 use splitbrain_scenarios::registry::protocols;
 use splitbrain_scenarios::RunOptions;
 
@@ -55,6 +55,7 @@ pub fn run(args: &CampaignArgs) -> i32 {
                 jobs,
                 until_first: bug,
                 run: RunOptions::default(),
+                resume_from: Vec::new(),
             };
             let start = wall_start();
             let (ok, text) = match explore(entry.as_ref(), v, &scenario, seeds, &opts, &|_| {}) {

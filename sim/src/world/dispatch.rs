@@ -139,7 +139,7 @@ impl<P: Protocol> World<'_, P> {
         if !self.clients[i].is_up() || self.k.inflight[i].is_some() {
             return;
         }
-        let Some(op) = self.workload.next_op(i, &mut self.k.workload_rngs[i]) else {
+        let Some(op) = self.workload.next_op(i, &mut self.op_rngs[i]) else {
             return;
         };
         self.k.begin_op(client, op.clone());

@@ -81,6 +81,8 @@ pub struct World<'p, P: Protocol> {
     servers: Vec<Slot<P::Server>>,
     clients: Vec<Slot<P::Client>>,
     workload: Box<dyn Workload + 'p>,
+    /// Per-client stream the workload draws operations from.
+    op_rngs: Vec<SimRng>,
     invariants: Vec<Box<dyn ClusterInvariant<P::Server> + 'p>>,
     liveness_from: Option<Time>,
     stopped_early: bool,
@@ -123,6 +125,7 @@ impl<'p, P: Protocol> World<'p, P> {
         invariants: Vec<Box<dyn ClusterInvariant<P::Server> + 'p>>,
     ) -> Self {
         let seed = cfg.seed;
+        let clients_n = cfg.clients;
         let net = Network::new(cfg.servers, cfg.clients, cfg.net.clone());
         let mut k = Kernel::new(
             net,
@@ -150,6 +153,9 @@ impl<'p, P: Protocol> World<'p, P> {
             servers,
             clients,
             workload,
+            op_rngs: (0..clients_n)
+                .map(|i| stream(seed, Stream::Ops(i)))
+                .collect(),
             invariants,
             liveness_from: None,
             stopped_early: false,

@@ -1,0 +1,114 @@
+//! Repro files: a failing run made explicit — protocol, variant, cluster, the full fault
+//! schedule, the workload as a script, the seed for the remaining randomness (latencies,
+//! timeouts), and the failure it must show. `replay` and `corpus run` read them.
+
+use crate::registry::find_protocol;
+use crate::runner::{resolve_variant, run_seed, RunOptions, RunResult};
+use crate::scenario::{Scenario, ScenarioError};
+use serde::{Deserialize, Serialize};
+use splitbrain_sim::Outcome;
+use std::path::Path;
+
+/// The failure a repro must show: the outcome and the first failed check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expected {
+    pub outcome: Outcome,
+    pub checker: Option<String>,
+    pub message: String,
+}
+
+impl Expected {
+    pub fn of(r: &RunResult) -> Expected {
+        Expected {
+            outcome: r.record.outcome,
+            checker: r.record.violations.first().map(|v| v.checker.clone()),
+            message: r.record.headline(),
+        }
+    }
+
+    /// Same outcome and same first failed check (the message may differ in detail).
+    pub fn matches(&self, r: &RunResult) -> bool {
+        r.record.outcome == self.outcome
+            && r.record.violations.first().map(|v| &v.checker) == self.checker.as_ref()
+    }
+}
+
+/// How big a failing run is: what shrinking reduces.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Size {
+    pub faults: usize,
+    pub ops: usize,
+    pub clients: usize,
+    pub servers: usize,
+    pub sim_ms: u64,
+}
+
+/// A self-contained, replayable failing run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repro {
+    pub schema_version: u32,
+    pub protocol: String,
+    pub variant: String,
+    pub seed: u64,
+    pub servers: usize,
+    pub clients: usize,
+    /// Explicit: no generator, a scripted workload.
+    pub scenario: Scenario,
+    pub expect: Expected,
+    /// The size of the run before shrinking, when this file came from `shrink`.
+    #[serde(default)]
+    pub shrunk_from: Option<Size>,
+}
+
+impl Repro {
+    pub fn size(&self) -> Size {
+        Size {
+            faults: self.scenario.schedule.len(),
+            ops: self.scenario.workload.script_len().unwrap_or(0),
+            clients: self.clients,
+            servers: self.servers,
+            sim_ms: self.scenario.safety_ms + self.scenario.liveness_ms,
+        }
+    }
+
+    /// Runs the repro (with the full trace when asked).
+    pub fn run(&self, full_trace: bool) -> Result<RunResult, ScenarioError> {
+        let entry = find_protocol(&self.protocol)
+            .ok_or_else(|| ScenarioError::Unknown(format!("protocol `{}`", self.protocol)))?;
+        let variant =
+            resolve_variant(entry.as_ref(), Some(&self.variant)).map_err(ScenarioError::Unknown)?;
+        let opts = RunOptions {
+            servers: Some(self.servers),
+            clients: Some(self.clients),
+            full_trace,
+        };
+        run_seed(entry.as_ref(), &variant, &self.scenario, self.seed, &opts)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Repro, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        let de = &mut serde_json::Deserializer::from_str(&text);
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let inner = e.into_inner();
+            ScenarioError::Parse {
+                file,
+                line: inner.line(),
+                column: inner.column(),
+                field,
+                message: inner.to_string(),
+            }
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("repros serialise")
+    }
+}

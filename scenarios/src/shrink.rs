@@ -1,0 +1,381 @@
+//! Shrinking a failing run to a minimal repro by delta debugging: re-run candidates with fewer
+//! faults, an earlier end, fewer client operations, fewer clients and fewer servers, keeping
+//! each change only while the same check still fails. Deterministic: same input, same repro.
+
+use crate::registry::ProtocolEntry;
+use crate::repro::{Expected, Repro, Size};
+use crate::runner::{run_seed, RunOptions, RunResult};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::workload::WorkloadSpec;
+use splitbrain_api::{NodeId, Op, VariantInfo};
+use splitbrain_sim::{Schedule, Timed};
+
+/// The result of a shrink.
+pub struct Shrunk {
+    pub repro: Repro,
+    pub before: Size,
+    pub after: Size,
+    pub runs: u64,
+    pub last: RunResult,
+}
+
+/// Why a shrink could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ShrinkError {
+    #[error("seed {0} does not fail on this scenario: nothing to shrink")]
+    NotFailing(u64),
+    #[error("the explicit form of seed {0} no longer fails (a generated workload that is not replayable as a script?)")]
+    NotReplayable(u64),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+}
+
+struct Shrinker<'a> {
+    entry: &'a dyn ProtocolEntry,
+    variant: &'a VariantInfo,
+    expect: Expected,
+    best: Repro,
+    last: Option<RunResult>,
+    runs: u64,
+    max_runs: u64,
+}
+
+/// Shrinks failing `seed` of `scenario`, spending at most `max_runs` re-runs.
+pub fn shrink(
+    entry: &dyn ProtocolEntry,
+    variant: &VariantInfo,
+    scenario: &Scenario,
+    seed: u64,
+    opts: &RunOptions,
+    max_runs: u64,
+) -> Result<Shrunk, ShrinkError> {
+    let first = run_seed(entry, variant, scenario, seed, opts)?;
+    if !first.record.outcome.is_failure() {
+        return Err(ShrinkError::NotFailing(seed));
+    }
+    let explicit = explicit_repro(&first, scenario);
+    let before = Size {
+        sim_ms: scenario.safety_ms + scenario.liveness_ms,
+        ..explicit.size()
+    };
+    let mut s = Shrinker {
+        entry,
+        variant,
+        expect: explicit.expect.clone(),
+        best: explicit,
+        last: None,
+        runs: 0,
+        max_runs,
+    };
+    if !s.try_candidate(s.best.clone()) {
+        return Err(ShrinkError::NotReplayable(seed));
+    }
+    loop {
+        let size = s.best.size();
+        s.shorten_phases();
+        s.drop_faults();
+        s.shift_faults_earlier();
+        s.trim_tails();
+        s.drop_ops();
+        s.drop_clients();
+        s.drop_servers();
+        if s.best.size() == size || s.runs >= s.max_runs {
+            break;
+        }
+    }
+    let mut repro = s.best;
+    repro.shrunk_from = Some(before);
+    let after = repro.size();
+    let last = s.last.expect("at least one candidate ran");
+    repro.expect = Expected::of(&last);
+    Ok(Shrunk {
+        repro,
+        before,
+        after,
+        runs: s.runs,
+        last,
+    })
+}
+
+/// The failing run with its generated faults and workload written out explicitly.
+fn explicit_repro(r: &RunResult, scenario: &Scenario) -> Repro {
+    let mut ops: Vec<Vec<Op>> = vec![Vec::new(); r.clients];
+    for h in &r.record.history.ops {
+        ops[h.client.index()].push(h.op.clone());
+    }
+    let mut scenario = scenario.clone();
+    scenario.name = format!("{}-seed{}-repro", scenario.name, r.record.seed);
+    scenario.generator = None;
+    scenario.schedule = r.schedule.clone();
+    scenario.servers = Some(r.servers);
+    scenario.workload = WorkloadSpec::Script {
+        model: r.record.history.model.clone(),
+        ops,
+    };
+    scenario.sometimes = Vec::new();
+    Repro {
+        schema_version: 1,
+        protocol: r.protocol.clone(),
+        variant: r.variant.clone(),
+        seed: r.record.seed,
+        servers: r.servers,
+        clients: r.clients,
+        scenario,
+        expect: Expected::of(r),
+        shrunk_from: None,
+    }
+}
+
+impl Shrinker<'_> {
+    /// Runs `candidate`; keeps it as the best if it fails the same way.
+    fn try_candidate(&mut self, candidate: Repro) -> bool {
+        if self.runs >= self.max_runs {
+            return false;
+        }
+        self.runs += 1;
+        let opts = RunOptions {
+            servers: Some(candidate.servers),
+            clients: Some(candidate.clients),
+            full_trace: false,
+        };
+        let Ok(r) = run_seed(
+            self.entry,
+            self.variant,
+            &candidate.scenario,
+            candidate.seed,
+            &opts,
+        ) else {
+            return false;
+        };
+        if !self.expect.matches(&r) {
+            return false;
+        }
+        self.best = candidate;
+        self.last = Some(r);
+        true
+    }
+
+    /// Drops the liveness phase for safety failures and ends the run soon after the failure.
+    fn shorten_phases(&mut self) {
+        if self.expect.outcome != splitbrain_sim::Outcome::Liveness
+            && self.best.scenario.liveness_ms > 0
+        {
+            let mut c = self.best.clone();
+            c.scenario.liveness_ms = 0;
+            self.try_candidate(c);
+        }
+        let Some(at_us) = self
+            .last
+            .as_ref()
+            .and_then(|r| r.record.violations.first())
+            .map(|v| v.at_us)
+        else {
+            return;
+        };
+        let (mut lo, mut hi) = (at_us / 1_000 / 4, self.best.scenario.safety_ms);
+        while lo + 1 < hi {
+            let mid = (lo + hi) / 2;
+            let mut c = self.best.clone();
+            c.scenario.safety_ms = mid.max(1);
+            c.scenario.schedule.0.retain(|t| t.at_us < mid * 1_000);
+            if self.try_candidate(c) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+    }
+
+    fn drop_faults(&mut self) {
+        let faults = self.best.scenario.schedule.0.clone();
+        let kept = ddmin(faults, &mut |list: &[Timed]| {
+            let mut c = self.best.clone();
+            c.scenario.schedule = Schedule::new(list.to_vec());
+            self.try_candidate(c)
+        });
+        self.best.scenario.schedule = Schedule::new(kept);
+    }
+
+    /// Moves every fault earlier by as much as still fails: the quiet start of a run is
+    /// filler that only forces clients to issue operations before the interesting part.
+    fn shift_faults_earlier(&mut self) {
+        let Some(first) = self.best.scenario.schedule.0.first().map(|t| t.at_us) else {
+            return;
+        };
+        let (mut lo, mut hi) = (0u64, first / 1_000 + 1);
+        while lo + 1 < hi {
+            let mid = (lo + hi) / 2;
+            let mut c = self.best.clone();
+            for t in &mut c.scenario.schedule.0 {
+                t.at_us = t.at_us.saturating_sub(mid * 1_000);
+            }
+            if self.try_candidate(c) {
+                // The shifted schedule is now the best; keep shifting from there.
+                let rest = self.best.scenario.schedule.0.first().map_or(0, |t| t.at_us);
+                lo = 0;
+                hi = rest / 1_000 + 1;
+                if hi <= 1 {
+                    break;
+                }
+            } else {
+                hi = mid;
+            }
+        }
+    }
+
+    /// Drops every operation a client issued after the failure was observed.
+    fn trim_tails(&mut self) {
+        let Some(last) = &self.last else { return };
+        let Some(at_us) = last.record.violations.first().map(|v| v.at_us) else {
+            return;
+        };
+        let mut issued = vec![0usize; self.best.clients];
+        for h in &last.record.history.ops {
+            if h.call_us <= at_us && h.client.index() < issued.len() {
+                issued[h.client.index()] += 1;
+            }
+        }
+        let mut c = self.best.clone();
+        if let WorkloadSpec::Script { ops, .. } = &mut c.scenario.workload {
+            for (list, &n) in ops.iter_mut().zip(&issued) {
+                list.truncate(n);
+            }
+        }
+        if c.scenario.workload.script_len() != self.best.scenario.workload.script_len() {
+            self.try_candidate(c);
+        }
+    }
+
+    fn drop_ops(&mut self) {
+        let WorkloadSpec::Script { ops, .. } = &self.best.scenario.workload else {
+            return;
+        };
+        for client in 0..ops.len() {
+            let WorkloadSpec::Script { ops, .. } = &self.best.scenario.workload else {
+                return;
+            };
+            let list = ops[client].clone();
+            ddmin(list, &mut |sub: &[Op]| {
+                let mut c = self.best.clone();
+                if let WorkloadSpec::Script { ops, .. } = &mut c.scenario.workload {
+                    ops[client] = sub.to_vec();
+                }
+                self.try_candidate(c)
+            });
+        }
+    }
+
+    /// Tries removing each client (renumbering the ones after it).
+    fn drop_clients(&mut self) {
+        let mut i = self.best.clients;
+        while i > 0 && self.best.clients > 1 {
+            i -= 1;
+            if i >= self.best.clients {
+                continue;
+            }
+            let mut c = self.best.clone();
+            c.clients -= 1;
+            if let WorkloadSpec::Script { ops, .. } = &mut c.scenario.workload {
+                if i < ops.len() {
+                    ops.remove(i);
+                }
+            }
+            c.scenario.schedule = remove_node(&c.scenario.schedule, NodeId::client(i));
+            self.try_candidate(c);
+        }
+    }
+
+    /// Tries smaller clusters, down to one server.
+    fn drop_servers(&mut self) {
+        while self.best.servers > 1 {
+            let gone = NodeId::server(self.best.servers - 1);
+            let mut c = self.best.clone();
+            c.servers -= 1;
+            c.scenario.servers = Some(c.servers);
+            c.scenario.schedule = remove_node(&c.scenario.schedule, gone);
+            if !self.try_candidate(c) {
+                break;
+            }
+        }
+    }
+}
+
+/// The schedule without `gone`, renumbering later nodes of the same kind.
+fn remove_node(schedule: &Schedule, gone: NodeId) -> Schedule {
+    let rename = move |n: NodeId| -> Option<NodeId> {
+        if n == gone {
+            None
+        } else if n.is_client() == gone.is_client() && n.index() > gone.index() {
+            Some(if n.is_client() {
+                NodeId::client(n.index() - 1)
+            } else {
+                NodeId::server(n.index() - 1)
+            })
+        } else {
+            Some(n)
+        }
+    };
+    Schedule::new(
+        schedule
+            .0
+            .iter()
+            .filter_map(|t| {
+                Some(Timed {
+                    at_us: t.at_us,
+                    fault: t.fault.remap(&rename)?,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Zeller's ddmin: the smallest sub-list (1-minimal) for which `fails` still holds, given
+/// that it holds for `list`.
+pub fn ddmin<T: Clone>(mut list: Vec<T>, fails: &mut dyn FnMut(&[T]) -> bool) -> Vec<T> {
+    let mut n = 2usize;
+    while !list.is_empty() {
+        let chunk = list.len().div_ceil(n);
+        let mut removed = false;
+        let mut start = 0;
+        while start < list.len() {
+            let end = (start + chunk).min(list.len());
+            let complement: Vec<T> = list[..start].iter().chain(&list[end..]).cloned().collect();
+            if fails(&complement) {
+                list = complement;
+                n = (n - 1).max(2);
+                removed = true;
+                break;
+            }
+            start = end;
+        }
+        if !removed {
+            if chunk == 1 {
+                break;
+            }
+            n = (n * 2).min(list.len());
+        }
+    }
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ddmin_finds_the_two_elements_that_matter() {
+        let list: Vec<u32> = (0..40).collect();
+        let mut calls = 0;
+        let kept = ddmin(list, &mut |l: &[u32]| {
+            calls += 1;
+            l.contains(&7) && l.contains(&31)
+        });
+        assert_eq!(kept, vec![7, 31]);
+        assert!(calls < 60, "{calls} calls");
+    }
+
+    #[test]
+    fn ddmin_can_remove_everything_when_nothing_matters() {
+        assert!(ddmin(vec![1, 2, 3], &mut |_| true).is_empty());
+    }
+}

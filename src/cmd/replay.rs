@@ -1,0 +1,181 @@
+//! `splitbrain replay FILE`: runs a repro file exactly, says whether it still shows its
+//! failure, and travels in time: `--state-at` prints every node's view at a simulated time.
+
+use super::common::{exit_for, usage_exit, write_atomic, UsageError};
+use splitbrain_api::{NodeId, NodeView, Role};
+use splitbrain_scenarios::repro::Repro;
+use splitbrain_scenarios::RunResult;
+use splitbrain_sim::TraceKind;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// A repro file written by `shrink` or `explore --corpus`.
+    pub file: PathBuf,
+    /// Write the full trace as JSON lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Print every node's view at this simulated time (`1.5s`, `250ms`, `1200us` or
+    /// microseconds).
+    #[arg(long, value_name = "TIME")]
+    pub state_at: Option<String>,
+}
+
+pub fn run(args: &ReplayArgs) -> i32 {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(e) => usage_exit(e),
+    }
+}
+
+fn run_inner(args: &ReplayArgs) -> Result<i32, UsageError> {
+    let repro = Repro::from_file(&args.file)?;
+    let at = args
+        .state_at
+        .as_deref()
+        .map(parse_time)
+        .transpose()
+        .map_err(UsageError)?;
+    super::common::silence_world_panics();
+    let result = repro.run(true)?;
+    let rec = &result.record;
+    let same = repro.expect.matches(&result);
+    println!(
+        "{} {} seed {} ({} servers, {} clients)",
+        repro.protocol, repro.variant, repro.seed, repro.servers, repro.clients
+    );
+    println!(
+        "expected: {} {}",
+        repro.expect.outcome.word(),
+        repro.expect.message
+    );
+    println!("got:      {} {}", rec.outcome.word(), rec.headline());
+    println!(
+        "{}",
+        if same {
+            "reproduced: yes"
+        } else {
+            "reproduced: NO (the failure is gone or changed)"
+        }
+    );
+    println!("trace hash {:016x}, {} events", rec.trace_hash, rec.events);
+    if let Some(t) = at {
+        print!("{}", state_at(&result, t));
+    }
+    if let Some(path) = &args.trace {
+        let mut out = String::new();
+        for e in rec.trace.iter().flatten() {
+            out.push_str(&serde_json::to_string(e).expect("json"));
+            out.push('\n');
+        }
+        write_atomic(path, out.as_bytes())?;
+    }
+    Ok(exit_for(rec.outcome))
+}
+
+/// Parses `1.5s`, `250ms`, `1200us` or a bare number of microseconds.
+pub fn parse_time(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1_000.0)
+    } else if let Some(n) = t.strip_suffix("us") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1_000_000.0)
+    } else {
+        (t, 1.0)
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("--state-at: `{text}` is not a time like 1.5s, 250ms or 1200us"))?;
+    if v < 0.0 {
+        return Err(format!("--state-at: `{text}` is negative"));
+    }
+    Ok((v * scale).round() as u64)
+}
+
+/// Every endpoint's last view at or before `at_us`, whether it was up, and the links cut.
+pub fn state_at(r: &RunResult, at_us: u64) -> String {
+    let mut views: BTreeMap<NodeId, (NodeView, bool)> = r
+        .record
+        .nodes
+        .iter()
+        .map(|&n| {
+            (
+                n,
+                (
+                    NodeView {
+                        role: Role::Down,
+                        ..NodeView::default()
+                    },
+                    false,
+                ),
+            )
+        })
+        .collect();
+    let mut faults = Vec::new();
+    for e in r
+        .record
+        .trace
+        .iter()
+        .flatten()
+        .take_while(|e| e.at_us <= at_us)
+    {
+        let Some(node) = e.node else {
+            if e.kind == TraceKind::Fault {
+                faults.push(e.label.clone());
+            }
+            continue;
+        };
+        let slot = views.entry(node).or_insert((NodeView::default(), false));
+        match e.kind {
+            TraceKind::View => *slot = (e.view.clone().unwrap_or_default(), true),
+            TraceKind::Crash => {
+                *slot = (
+                    NodeView {
+                        role: Role::Down,
+                        ..NodeView::default()
+                    },
+                    false,
+                )
+            }
+            TraceKind::Restart => slot.1 = true,
+            TraceKind::Fault => faults.push(e.label.clone()),
+            _ => {}
+        }
+    }
+    let mut out = format!(
+        "state at {:.3} ms:\n  {:<5} {:<10} {:>6} {:>8} {:>8}\n",
+        at_us as f64 / 1000.0,
+        "node",
+        "role",
+        "term",
+        "commit",
+        "log"
+    );
+    for (node, (v, up)) in &views {
+        let role = if *up {
+            format!("{:?}", v.role).to_lowercase()
+        } else {
+            "down".to_string()
+        };
+        out.push_str(&format!(
+            "  {:<5} {:<10} {:>6} {:>8} {:>8}\n",
+            node.to_string(),
+            role,
+            v.term,
+            v.commit,
+            v.log_len
+        ));
+    }
+    let recent: Vec<&String> = faults.iter().rev().take(5).collect();
+    if !recent.is_empty() {
+        out.push_str("  latest faults (newest first):\n");
+        for f in recent {
+            out.push_str(&format!("    {f}\n"));
+        }
+    }
+    out
+}

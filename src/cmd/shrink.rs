@@ -1,0 +1,134 @@
+//! `splitbrain shrink`: a failing seed becomes a minimal repro file and a one-screen story of
+//! what is left.
+
+use super::common::{resolve, usage_exit, write_atomic, UsageError, EXIT_PASS};
+use splitbrain_scenarios::repro::Repro;
+use splitbrain_scenarios::shrink::{shrink, Shrunk};
+use splitbrain_scenarios::RunOptions;
+use splitbrain_sim::Fault;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug)]
+pub struct ShrinkArgs {
+    pub protocol: String,
+    #[arg(long)]
+    pub variant: Option<String>,
+    #[arg(long)]
+    pub scenario: Option<String>,
+    #[arg(long)]
+    pub seed: u64,
+    #[arg(long)]
+    pub nodes: Option<usize>,
+    #[arg(long)]
+    pub clients: Option<usize>,
+    /// Where to write the repro (default: repro-<protocol>-<variant>-seed<N>.json).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Most re-runs to spend.
+    #[arg(long, default_value_t = 2_000)]
+    pub max_runs: u64,
+}
+
+pub fn run(args: &ShrinkArgs) -> i32 {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(e) => usage_exit(e),
+    }
+}
+
+fn run_inner(args: &ShrinkArgs) -> Result<i32, UsageError> {
+    let t = resolve(
+        &args.protocol,
+        args.variant.as_deref(),
+        args.scenario.as_deref(),
+    )?;
+    let opts = RunOptions {
+        servers: args.nodes,
+        clients: args.clients,
+        full_trace: false,
+    };
+    super::common::silence_world_panics();
+    let shrunk = shrink(
+        t.entry.as_ref(),
+        &t.variant,
+        &t.scenario,
+        args.seed,
+        &opts,
+        args.max_runs,
+    )?;
+    let path = args.output.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "repro-{}-{}-seed{}.json",
+            shrunk.repro.protocol, shrunk.repro.variant, args.seed
+        ))
+    });
+    write_atomic(&path, shrunk.repro.to_json().as_bytes())?;
+    print!("{}", explain(&shrunk));
+    println!(
+        "repro written to {}\nreplay: splitbrain replay {}",
+        path.display(),
+        path.display()
+    );
+    Ok(EXIT_PASS)
+}
+
+/// One screen: sizes before and after, the remaining faults, the operations, the failure.
+pub fn explain(s: &Shrunk) -> String {
+    let r = &s.repro;
+    let (b, a) = (s.before, s.after);
+    let mut out = format!(
+        "shrunk {} {} seed {} in {} runs: faults {} -> {}, client ops {} -> {}, clients {} -> {}, servers {} -> {}, simulated {} ms -> {} ms\n",
+        r.protocol, r.variant, r.seed, s.runs, b.faults, a.faults, b.ops, a.ops, b.clients, a.clients, b.servers, a.servers, b.sim_ms, a.sim_ms
+    );
+    out.push_str(&describe(r));
+    out
+}
+
+/// The remaining faults, operations and failure of a repro.
+pub fn describe(r: &Repro) -> String {
+    let mut out = String::from("remaining faults:\n");
+    if r.scenario.schedule.is_empty() {
+        out.push_str("  (none: the bug needs no fault)\n");
+    }
+    for t in &r.scenario.schedule.0 {
+        out.push_str(&format!(
+            "  at {:>9.3} ms  {}{}\n",
+            t.at_us as f64 / 1000.0,
+            t.fault.label(),
+            why(&t.fault)
+        ));
+    }
+    out.push_str("client operations:\n");
+    if let splitbrain_scenarios::workload::WorkloadSpec::Script { ops, .. } = &r.scenario.workload {
+        for (i, list) in ops.iter().enumerate() {
+            let labels: Vec<String> = list.iter().map(|o| o.label()).collect();
+            out.push_str(&format!(
+                "  C{}: {}\n",
+                i + 1,
+                if labels.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    labels.join(", ")
+                }
+            ));
+        }
+    }
+    out.push_str(&format!("failure: {}\n", r.expect.message));
+    out
+}
+
+/// A few words on what a fault does to the story.
+fn why(f: &Fault) -> &'static str {
+    match f {
+        Fault::Partition { .. } | Fault::Isolate { .. } | Fault::Bridge { .. } => {
+            "   (the sides cannot talk)"
+        }
+        Fault::Crash {
+            lose_unsynced: true,
+            ..
+        } => "   (power loss: unsynced writes gone)",
+        Fault::CrashAfterSend { .. } => "   (crash point)",
+        Fault::Heal => "   (links restored)",
+        _ => "",
+    }
+}

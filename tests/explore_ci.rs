@@ -1,0 +1,262 @@
+//! CI-facing behaviour of the CLI: JUnit output, shards whose union is the unsharded run,
+//! `report merge`, resumable checkpoints, and the regression corpus.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn splitbrain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("splitbrain-ci-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn json_file(path: &PathBuf) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn junit_has_one_case_with_failing_seeds_and_repro_commands() {
+    let dir = scratch("junit");
+    let xml_path = dir.join("junit.xml");
+    let o = splitbrain(&[
+        "explore",
+        "tas",
+        "--variant",
+        "V01",
+        "--seeds",
+        "0..50",
+        "--until-first",
+        "--junit",
+        xml_path.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let xml = std::fs::read_to_string(&xml_path).unwrap();
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
+    assert!(
+        xml.contains("<testsuites ")
+            && xml.contains("<testsuite ")
+            && xml.trim_end().ends_with("</testsuites>")
+    );
+    assert_eq!(xml.matches("<testcase ").count(), 1);
+    assert!(
+        xml.contains("classname=\"tas.two-server\" name=\"tas-split\""),
+        "{xml}"
+    );
+    assert!(xml.contains("tests=\"1\" failures=\"1\""));
+    assert!(
+        xml.contains("<failure message=")
+            && xml.contains("reproduce: splitbrain run tas --variant two-server"),
+        "{xml}"
+    );
+    let pass_path = dir.join("pass.xml");
+    splitbrain(&[
+        "explore",
+        "tas",
+        "--variant",
+        "majority",
+        "--seeds",
+        "0..20",
+        "--junit",
+        pass_path.to_str().unwrap(),
+    ]);
+    let pass = std::fs::read_to_string(&pass_path).unwrap();
+    assert!(
+        pass.contains("failures=\"0\"") && !pass.contains("<failure"),
+        "{pass}"
+    );
+}
+
+#[test]
+fn the_union_of_shards_is_the_unsharded_run() {
+    let dir = scratch("shards");
+    let all = dir.join("all.json");
+    splitbrain(&[
+        "explore",
+        "tas",
+        "--variant",
+        "V01",
+        "--seeds",
+        "0..60",
+        "--json",
+        all.to_str().unwrap(),
+    ]);
+    let mut parts = Vec::new();
+    for k in 0..3 {
+        let p = dir.join(format!("shard{k}.json"));
+        let shard = format!("{k}/3");
+        splitbrain(&[
+            "explore",
+            "tas",
+            "--variant",
+            "V01",
+            "--seeds",
+            "0..60",
+            "--shard",
+            &shard,
+            "--json",
+            p.to_str().unwrap(),
+        ]);
+        assert_eq!(json_file(&p)["runs"], 20);
+        parts.push(p);
+    }
+    let merged = dir.join("merged.json");
+    let mut args = vec!["report", "merge"];
+    args.extend(parts.iter().map(|p| p.to_str().unwrap()));
+    args.extend(["-o", merged.to_str().unwrap()]);
+    assert_eq!(splitbrain(&args).status.code(), Some(0));
+    let (m, a) = (json_file(&merged), json_file(&all));
+    for field in ["runs", "failed", "failing_seeds", "per_seed", "seeds"] {
+        assert_eq!(m[field], a[field], "field {field}");
+    }
+    assert_eq!(m["first_failure"]["seed"], a["first_failure"]["seed"]);
+}
+
+#[test]
+fn an_interrupted_explore_resumes_to_the_same_result() {
+    let dir = scratch("resume");
+    let ck = dir.join("ck.json");
+    let full = dir.join("full.json");
+    let resumed = dir.join("resumed.json");
+    let base = [
+        "explore",
+        "tas",
+        "--variant",
+        "majority",
+        "--seeds",
+        "0..600",
+    ];
+    splitbrain(&[&base[..], &["--json", full.to_str().unwrap()]].concat());
+    // A checkpoint as an interrupted run leaves it: the first chunk (512 seeds) done.
+    splitbrain(&[&base[..], &["--resume", ck.to_str().unwrap()]].concat());
+    let mut doc = json_file(&ck);
+    doc["done"].as_array_mut().unwrap().truncate(512);
+    std::fs::write(&ck, doc.to_string()).unwrap();
+    let o = splitbrain(
+        &[
+            &base[..],
+            &[
+                "--resume",
+                ck.to_str().unwrap(),
+                "--json",
+                resumed.to_str().unwrap(),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        json_file(&resumed)["per_seed"],
+        json_file(&full)["per_seed"]
+    );
+    let wrong = splitbrain(&[
+        "explore",
+        "tas",
+        "--variant",
+        "majority",
+        "--seeds",
+        "0..10",
+        "--resume",
+        ck.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        wrong.status.code(),
+        Some(2),
+        "a checkpoint of other arguments is refused"
+    );
+}
+
+#[test]
+fn the_corpus_keeps_new_failures_shrunk_and_replays_them() {
+    let dir = scratch("corpus");
+    let corpus = dir.join("corpus");
+    let o = splitbrain(&[
+        "explore",
+        "tas",
+        "--variant",
+        "V01",
+        "--seeds",
+        "0..100",
+        "--until-first",
+        "--corpus",
+        corpus.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let files: Vec<_> = std::fs::read_dir(&corpus).unwrap().collect();
+    assert_eq!(files.len(), 1, "one new failure saved");
+    // The same failure again is not saved twice.
+    splitbrain(&[
+        "explore",
+        "tas",
+        "--variant",
+        "V01",
+        "--seeds",
+        "0..100",
+        "--until-first",
+        "--corpus",
+        corpus.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read_dir(&corpus).unwrap().count(), 1);
+    let run = splitbrain(&["corpus", "run", corpus.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("STILL FAILS") && out.contains("1 still fail"),
+        "{out}"
+    );
+    // "Fix" the bug: the same repro against the correct design.
+    let path = std::fs::read_dir(&corpus)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let fixed = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"variant\": \"two-server\"", "\"variant\": \"majority\"");
+    std::fs::write(&path, fixed).unwrap();
+    let run = splitbrain(&["corpus", "run", corpus.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "{out}");
+    assert!(out.contains("fixed") && out.contains("1 fixed"), "{out}");
+}
+
+#[test]
+fn replay_reproduces_and_shows_the_state_at_a_moment() {
+    let dir = scratch("replay");
+    let file = dir.join("v01.json");
+    let o = splitbrain(&[
+        "shrink",
+        "tas",
+        "--variant",
+        "V01",
+        "--scenario",
+        "tas-split",
+        "--seed",
+        "0",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("remaining faults:") && out.contains("partition"),
+        "{out}"
+    );
+    let r = splitbrain(&["replay", file.to_str().unwrap(), "--state-at", "1ms"]);
+    let out = String::from_utf8_lossy(&r.stdout);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(out.contains("reproduced: yes"), "{out}");
+    assert!(
+        out.contains("state at 1.000 ms") && out.contains("S1") && out.contains("C2"),
+        "{out}"
+    );
+}
