@@ -25,6 +25,9 @@ use crate::table::mix;
 use cache::Cache;
 use links::{Links, NIL};
 
+/// How often (in steps) the search reads the budget's clock.
+const CLOCK_EVERY_STEPS: u64 = 4096;
+
 /// Most distinct states kept for the culprit operation.
 const MAX_CULPRIT_STATES: usize = 16;
 
@@ -127,12 +130,17 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
     let outcome = |found, steps| Outcome { found, steps };
     // `arrived`: a new configuration, whose candidates are still to be listed.
     let mut arrived = true;
+    let mut next_clock = CLOCK_EVERY_STEPS;
     loop {
         if w.required_left == 0 {
             return outcome(Found::Linearizable, steps);
         }
         steps += 1;
-        if let Err(e) = budget.check(steps) {
+        let clock_due = steps >= next_clock;
+        if clock_due {
+            next_clock = steps + CLOCK_EVERY_STEPS;
+        }
+        if let Err(e) = budget.check(steps, clock_due) {
             return outcome(Found::OutOfBudget(e), steps);
         }
         if arrived {
