@@ -30,6 +30,12 @@ pub struct RunArgs {
     /// Write the full trace as JSON lines to FILE.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Write a self-contained HTML report (space-time diagram, counterexample) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Print the text timeline: one line per trace event, in aligned columns.
+    #[arg(long, conflicts_with = "json")]
+    pub timeline: bool,
 }
 
 pub fn run(args: &RunArgs) -> i32 {
@@ -58,7 +64,7 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
     let opts = RunOptions {
         servers: args.nodes,
         clients: args.clients,
-        full_trace: args.trace.is_some(),
+        full_trace: args.trace.is_some() || args.html.is_some() || args.timeline,
     };
     super::common::silence_world_panics();
     let result = run_seed(
@@ -70,6 +76,12 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
     )?;
     if let Some(path) = &args.trace {
         write_trace(path, &result)?;
+    }
+    if let Some(path) = &args.html {
+        write_html(path, &result, &target)?;
+    }
+    if args.timeline {
+        print!("{}", splitbrain_reports::render_timeline(&result.record));
     }
     if args.json {
         println!(
@@ -89,6 +101,29 @@ fn write_trace(path: &std::path::Path, result: &RunResult) -> Result<(), UsageEr
         out.push('\n');
     }
     write_atomic(path, out.as_bytes())
+}
+
+/// The report input for a finished run (what `replay --html` will build from a saved run).
+pub fn report_input<'a>(r: &'a RunResult, repro: &'a str) -> splitbrain_reports::ReportInput<'a> {
+    splitbrain_reports::ReportInput {
+        protocol: &r.protocol,
+        variant: &r.variant,
+        bug_id: r.bug_id.as_deref(),
+        scenario: &r.scenario,
+        schedule: &r.schedule.0,
+        record: &r.record,
+        evidence: r.evidence.as_ref(),
+        repro,
+    }
+}
+
+fn write_html(path: &std::path::Path, r: &RunResult, target: &Target) -> Result<(), UsageError> {
+    let repro = r.repro_command(&target.scenario_arg);
+    let report = splitbrain_reports::render_html(
+        &report_input(r, &repro),
+        &splitbrain_reports::HtmlOptions::default(),
+    );
+    write_atomic(path, report.html.as_bytes())
 }
 
 /// The `run --json` document (schema_version 1).
