@@ -295,3 +295,118 @@ fn cli_arguments_parse_like_the_binary() {
     assert_eq!((o.json, o.budget_ms, o.jobs), (true, Some(5), Some(2)));
     assert!(cli::parse_args(&["--jobs".to_string()]).is_err());
 }
+
+fn json_history(model: &str, ops: &[&str]) -> String {
+    format!(
+        "{{\"schema_version\": 1, \"model\": \"{model}\", \"ops\": [\n{}\n]}}",
+        ops.join(",\n")
+    )
+}
+
+fn verdict_of(model: ModelKind, text: &str) -> Verdict {
+    let h = read_history_str(text, "t.json", Some(Format::Splitbrain), model).expect("read");
+    check_history(&h, model, &CheckOptions::default()).verdict
+}
+
+#[test]
+fn every_splitbrain_model_reads_from_json() {
+    let op = |c: &str, t: u64, op: &str, out: &str| {
+        format!(
+            "{{\"client\":\"{c}\",\"call_us\":{t},\"ret_us\":{},\"status\":\"ok\",\"op\":{op},\"out\":{out}}}",
+            t + 5
+        )
+    };
+    let b = |v: bool| format!("{{\"r\":\"bool\",\"value\":{v}}}");
+    let acq = "{\"f\":\"acquire\",\"lock\":7}";
+    let mutex_ok = [op("a", 0, acq, &b(true)), op("b", 10, acq, &b(false))];
+    let mutex_bad = [op("a", 0, acq, &b(true)), op("b", 10, acq, &b(true))];
+    assert_eq!(
+        verdict_of(
+            ModelKind::Mutex,
+            &json_history("mutex", &mutex_ok.each_ref().map(|s| s.as_str()))
+        ),
+        Verdict::Linearizable
+    );
+    assert_eq!(
+        verdict_of(
+            ModelKind::Mutex,
+            &json_history("mutex", &mutex_bad.each_ref().map(|s| s.as_str()))
+        ),
+        Verdict::NotLinearizable
+    );
+
+    let add = "{\"f\":\"add\",\"value\":3}";
+    let read = "{\"f\":\"read\"}";
+    let set = [
+        op("a", 0, add, "{\"r\":\"done\"}"),
+        op("b", 10, read, "{\"r\":\"values\",\"value\":[3]}"),
+    ];
+    assert_eq!(
+        verdict_of(
+            ModelKind::Set,
+            &json_history("set", &set.each_ref().map(|s| s.as_str()))
+        ),
+        Verdict::Linearizable
+    );
+
+    let enq = "{\"f\":\"enqueue\",\"value\":\"x\"}";
+    let deq = "{\"f\":\"dequeue\"}";
+    let q = [
+        op("a", 0, enq, "{\"r\":\"done\"}"),
+        op("b", 10, deq, "{\"r\":\"value\",\"value\":null}"),
+    ];
+    assert_eq!(
+        verdict_of(
+            ModelKind::Queue,
+            &json_history("queue", &q.each_ref().map(|s| s.as_str()))
+        ),
+        Verdict::NotLinearizable
+    );
+
+    let w = "{\"f\":\"txn\",\"ops\":[{\"f\":\"write\",\"key\":\"x\",\"value\":1},{\"f\":\"write\",\"key\":\"y\",\"value\":1}]}";
+    let r =
+        "{\"f\":\"txn\",\"ops\":[{\"f\":\"read\",\"key\":\"x\"},{\"f\":\"read\",\"key\":\"y\"}]}";
+    let torn = [
+        op("a", 0, w, "{\"r\":\"done\"}"),
+        op("b", 10, r, "{\"r\":\"txn\",\"value\":[1,null]}"),
+        op("b", 20, r, "{\"r\":\"txn\",\"value\":[null,2]}"),
+    ];
+    assert_eq!(
+        verdict_of(
+            ModelKind::MultiRegister,
+            &json_history("multi-register", &torn.each_ref().map(|s| s.as_str()))
+        ),
+        Verdict::NotLinearizable
+    );
+
+    let get = "{\"f\":\"get\",\"key\":\"k\"}";
+    let missing = [op("a", 0, get, "{\"r\":\"value\",\"value\":null}")];
+    assert_eq!(
+        verdict_of(
+            ModelKind::Kv,
+            &json_history("kv", &missing.each_ref().map(|s| s.as_str()))
+        ),
+        Verdict::Linearizable
+    );
+    let rw = [
+        op(
+            "a",
+            0,
+            "{\"f\":\"write\",\"key\":\"r\",\"value\":1}",
+            "null",
+        ),
+        op(
+            "b",
+            10,
+            "{\"f\":\"read\",\"key\":\"r\"}",
+            "{\"r\":\"value\",\"value\":null}",
+        ),
+    ];
+    assert_eq!(
+        verdict_of(
+            ModelKind::Register,
+            &json_history("register", &rw.each_ref().map(|s| s.as_str()))
+        ),
+        Verdict::NotLinearizable
+    );
+}
