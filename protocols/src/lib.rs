@@ -2,4 +2,5 @@
 //! implementation and its planted bugs as named variants of that one implementation.
 
 pub mod pingpong;
+pub mod raft;
 pub mod tas;

@@ -23,7 +23,10 @@ pub trait ProtocolEntry: Send + Sync {
 
 /// Every protocol, in the order `list` shows them.
 pub fn protocols() -> Vec<Box<dyn ProtocolEntry>> {
-    vec![Box::new(crate::catalog::tas::TasEntry)]
+    vec![
+        Box::new(crate::catalog::tas::TasEntry),
+        Box::new(crate::catalog::raft::RaftEntry),
+    ]
 }
 
 pub fn find_protocol(name: &str) -> Option<Box<dyn ProtocolEntry>> {

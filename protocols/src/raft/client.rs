@@ -1,0 +1,184 @@
+//! The Raft client library (thesis §6.2-6.3): remembers the leader, follows redirect hints,
+//! retries with the same request id (the replicated session table makes that exactly-once),
+//! backs off while no leader is known, and gives up after a bound, leaving the operation
+//! indeterminate. It only ever returns a result a leader reported after applying (or, for a
+//! ReadIndex read, after confirming); a redirect proves nothing happened there, a timeout
+//! proves nothing at all.
+
+use super::RaftMsg;
+use splitbrain_api::{ClientProcess, Ctx, Dur, NodeId, NodeView, Op, Process, Role};
+
+/// Without any answer for this long, try the next server (same request id).
+const RETRY_AFTER: Dur = Dur::ms(100);
+/// The operation becomes indeterminate after this long.
+const GIVE_UP_AFTER: Dur = Dur::ms(1_000);
+/// Backoff while nobody knows the leader: doubles from the first to the last value.
+const BACKOFF_MIN_US: u64 = 10_000;
+const BACKOFF_MAX_US: u64 = 80_000;
+/// Redirects followed at once per attempt before backing off (breaks hint ping-pong).
+const MAX_QUICK_REDIRECTS: u32 = 3;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ClientTimer {
+    Retry,
+    GiveUp,
+}
+
+struct Attempt {
+    seq: u64,
+    op: Op,
+    target: usize,
+    redirects: u32,
+    backoff_us: u64,
+    /// The pending `Retry` is a backoff (resend to `target`), not a timeout.
+    backing_off: bool,
+}
+
+/// A key-value client.
+pub struct RaftClient {
+    id: NodeId,
+    servers: Vec<NodeId>,
+    leader: Option<usize>,
+    seq: u64,
+    current: Option<Attempt>,
+}
+
+impl RaftClient {
+    pub fn new(id: NodeId, servers: Vec<NodeId>) -> RaftClient {
+        RaftClient {
+            id,
+            servers,
+            leader: None,
+            seq: 0,
+            current: None,
+        }
+    }
+
+    fn send(&self, ctx: &mut Ctx<Self>) {
+        if let Some(a) = &self.current {
+            let msg = RaftMsg::ClientRequest {
+                seq: a.seq,
+                op: a.op.clone(),
+            };
+            ctx.send(self.servers[a.target], msg);
+        }
+    }
+
+    fn finish(&mut self, ctx: &mut Ctx<Self>) {
+        self.current = None;
+        ctx.cancel_timer(ClientTimer::Retry);
+        ctx.cancel_timer(ClientTimer::GiveUp);
+    }
+
+    fn on_not_leader(&mut self, ctx: &mut Ctx<Self>, from: NodeId, hint: Option<NodeId>) {
+        let n = self.servers.len();
+        let Some(a) = self.current.as_mut() else {
+            return;
+        };
+        match hint {
+            Some(h) if h != from && a.redirects < MAX_QUICK_REDIRECTS => {
+                a.redirects += 1;
+                a.target = h.index();
+                a.backing_off = false;
+                self.leader = Some(h.index());
+                self.send(ctx);
+                ctx.set_timer(ClientTimer::Retry, RETRY_AFTER);
+            }
+            _ => {
+                a.target = hint.map_or((from.index() + 1) % n, |h| h.index());
+                a.backing_off = true;
+                let wait = a.backoff_us;
+                a.backoff_us = (a.backoff_us * 2).min(BACKOFF_MAX_US);
+                self.leader = None;
+                ctx.set_timer(ClientTimer::Retry, Dur::us(wait));
+            }
+        }
+    }
+}
+
+impl Process for RaftClient {
+    type Msg = RaftMsg;
+    type Timer = ClientTimer;
+    /// The incarnation: request ids are `incarnation << 32 | n`, so a restarted client's ids
+    /// stay above everything its session table entry has seen.
+    type Durable = u64;
+
+    fn on_start(&mut self, ctx: &mut Ctx<Self>, durable: Option<&u64>) {
+        let incarnation = durable.map_or(0, |i| i + 1);
+        self.seq = incarnation << 32;
+        ctx.persist(incarnation);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: RaftMsg) {
+        let Some(seq_now) = self.current.as_ref().map(|a| a.seq) else {
+            return;
+        };
+        match msg {
+            RaftMsg::ClientReply { seq, ret } if seq == seq_now => {
+                self.leader = Some(from.index());
+                self.finish(ctx);
+                ctx.complete(ret);
+            }
+            RaftMsg::NotLeader { seq, hint } if seq == seq_now => {
+                self.on_not_leader(ctx, from, hint);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<Self>, timer: ClientTimer) {
+        let n = self.servers.len();
+        match timer {
+            ClientTimer::Retry => {
+                let Some(a) = self.current.as_mut() else {
+                    return;
+                };
+                if !a.backing_off {
+                    // No answer at all: maybe lost, maybe slow; same id at the next server.
+                    a.target = (a.target + 1) % n;
+                    self.leader = None;
+                }
+                a.backing_off = false;
+                self.send(ctx);
+                ctx.set_timer(ClientTimer::Retry, RETRY_AFTER);
+            }
+            ClientTimer::GiveUp => {
+                if self.current.is_some() {
+                    self.finish(ctx);
+                    ctx.give_up();
+                }
+            }
+        }
+    }
+
+    fn invariants(&self) {
+        if let Some(a) = &self.current {
+            assert!(a.seq == self.seq, "{}: attempt is not the latest", self.id);
+        }
+    }
+
+    fn view(&self) -> NodeView {
+        NodeView {
+            role: Role::Member,
+            ..NodeView::default()
+        }
+    }
+}
+
+impl ClientProcess for RaftClient {
+    fn on_invoke(&mut self, ctx: &mut Ctx<Self>, op: Op) {
+        self.seq += 1;
+        let target = self.leader.unwrap_or(self.id.index() % self.servers.len());
+        self.current = Some(Attempt {
+            seq: self.seq,
+            op,
+            target,
+            redirects: 0,
+            backoff_us: BACKOFF_MIN_US,
+            backing_off: false,
+        });
+        self.send(ctx);
+        ctx.set_timer(ClientTimer::Retry, RETRY_AFTER);
+        ctx.set_timer(ClientTimer::GiveUp, GIVE_UP_AFTER);
+    }
+}

@@ -1,0 +1,157 @@
+//! The replicated key-value state machine: get, put, append and compare-and-set, with the
+//! client session table that makes retried requests take effect exactly once (Raft thesis
+//! §6.3). The session table is state-machine state: it is replicated through the log and kept
+//! in snapshots, so a new leader or a restarted node deduplicates like the old one.
+
+use splitbrain_api::{NodeId, Op, Ret};
+use std::collections::BTreeMap;
+
+/// Key-value data plus the session table (client -> last applied request id and its result).
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq)]
+pub struct Kv {
+    data: BTreeMap<String, String>,
+    sessions: BTreeMap<NodeId, (u64, Ret)>,
+}
+
+/// What applying a client command did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// First time: applied, with this result.
+    Fresh(Ret),
+    /// The latest request of that client again: not re-applied; the remembered result.
+    Duplicate(Ret),
+    /// An older request of that client (the client has moved on): not applied, no result.
+    Stale,
+}
+
+impl Kv {
+    /// Applies `op` for request `seq` of `client`, once.
+    pub fn apply(&mut self, client: NodeId, seq: u64, op: &Op) -> Applied {
+        if let Some((last, ret)) = self.sessions.get(&client) {
+            if seq == *last {
+                return Applied::Duplicate(ret.clone());
+            }
+            if seq < *last {
+                return Applied::Stale;
+            }
+        }
+        let ret = self.execute(op);
+        self.sessions.insert(client, (seq, ret.clone()));
+        Applied::Fresh(ret)
+    }
+
+    /// The remembered result of `client`'s request `seq`, if it was its latest.
+    pub fn session(&self, client: NodeId) -> Option<(u64, &Ret)> {
+        self.sessions.get(&client).map(|(s, r)| (*s, r))
+    }
+
+    /// A read against the current state (ReadIndex reads, §6.4 of the thesis).
+    pub fn read(&self, key: &str) -> Ret {
+        Ret::Value {
+            value: self.data.get(key).cloned(),
+        }
+    }
+
+    fn execute(&mut self, op: &Op) -> Ret {
+        match op {
+            Op::Get { key } => self.read(key),
+            Op::Put { key, value } => {
+                self.data.insert(key.clone(), value.clone());
+                Ret::Done
+            }
+            Op::Append { key, value } => {
+                self.data.entry(key.clone()).or_default().push_str(value);
+                Ret::Done
+            }
+            Op::Cas { key, from, to } => {
+                let ok = self.data.get(key) == from.as_ref();
+                if ok {
+                    self.data.insert(key.clone(), to.clone());
+                }
+                Ret::Bool { value: ok }
+            }
+            Op::Acquire { .. } | Op::Release { .. } => {
+                panic!("the key-value service does not serve {op:?}")
+            }
+        }
+    }
+}
+
+/// A snapshot (§7): the state machine after applying `index`, whose term and chain value let
+/// the log continue after it.
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq)]
+pub struct Snapshot {
+    pub index: u64,
+    pub term: u64,
+    pub chain: u64,
+    pub kv: Kv,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(i: usize) -> NodeId {
+        NodeId::client(i)
+    }
+
+    fn put(k: &str, v: &str) -> Op {
+        Op::Put {
+            key: k.into(),
+            value: v.into(),
+        }
+    }
+
+    #[test]
+    fn a_retried_request_applies_once_and_returns_the_first_result() {
+        let mut kv = Kv::default();
+        let app = Op::Append {
+            key: "k".into(),
+            value: "x".into(),
+        };
+        assert_eq!(kv.apply(c(0), 1, &app), Applied::Fresh(Ret::Done));
+        assert_eq!(kv.apply(c(0), 1, &app), Applied::Duplicate(Ret::Done));
+        assert_eq!(
+            kv.read("k"),
+            Ret::Value {
+                value: Some("x".into())
+            }
+        );
+        assert_eq!(kv.apply(c(0), 2, &put("k", "y")), Applied::Fresh(Ret::Done));
+        assert_eq!(kv.apply(c(0), 1, &app), Applied::Stale);
+        assert_eq!(
+            kv.read("k"),
+            Ret::Value {
+                value: Some("y".into())
+            }
+        );
+    }
+
+    #[test]
+    fn cas_compares_missing_as_none() {
+        let mut kv = Kv::default();
+        let cas = |from: Option<&str>, to: &str| Op::Cas {
+            key: "k".into(),
+            from: from.map(str::to_string),
+            to: to.into(),
+        };
+        assert_eq!(
+            kv.apply(c(0), 1, &cas(Some("a"), "b")),
+            Applied::Fresh(Ret::Bool { value: false })
+        );
+        assert_eq!(
+            kv.apply(c(0), 2, &cas(None, "b")),
+            Applied::Fresh(Ret::Bool { value: true })
+        );
+        assert_eq!(
+            kv.apply(c(1), 1, &cas(Some("b"), "c")),
+            Applied::Fresh(Ret::Bool { value: true })
+        );
+        assert_eq!(
+            kv.read("k"),
+            Ret::Value {
+                value: Some("c".into())
+            }
+        );
+    }
+}

@@ -1,0 +1,360 @@
+//! The Raft log: entries after a snapshot prefix, each with a locally computed hash chain
+//! (chain(i) = h(chain(i-1), term(i), digest(i)), as TigerBeetle chains its prepares), so
+//! "same index and term implies the same prefix" (log matching, §5.3) is one comparison.
+//! Also the pure helpers the paper's rules reduce to: quorum size, the commit point
+//! (§5.4.2) and fast backup after a failed consistency check (§5.3, end).
+
+use splitbrain_api::{stable_hash, NodeId, Op};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+/// What an entry asks the state machine to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CmdKind {
+    /// The entry a new leader appends to commit its term (§5.4.2, §8).
+    Noop,
+    /// A client operation with its session id (client) and request id (seq), §6.3.
+    Client { client: NodeId, seq: u64, op: Op },
+}
+
+/// A command and its digest (computed once, at creation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cmd {
+    pub digest: u64,
+    pub kind: CmdKind,
+}
+
+impl Hash for Cmd {
+    // The digest identifies the command; hashing it alone keeps trace hashing cheap.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.digest.hash(state);
+    }
+}
+
+impl Cmd {
+    pub fn noop() -> Arc<Cmd> {
+        Arc::new(Cmd {
+            digest: stable_hash(b"noop"),
+            kind: CmdKind::Noop,
+        })
+    }
+
+    /// A client command; the digest covers client id, request id and the operation.
+    pub fn client(client: NodeId, seq: u64, op: Op) -> Arc<Cmd> {
+        let mut bytes = Vec::with_capacity(48);
+        bytes.extend_from_slice(&client.raw().to_le_bytes());
+        bytes.extend_from_slice(&seq.to_le_bytes());
+        op_bytes(&op, &mut bytes);
+        Arc::new(Cmd {
+            digest: stable_hash(&bytes),
+            kind: CmdKind::Client { client, seq, op },
+        })
+    }
+}
+
+fn op_bytes(op: &Op, out: &mut Vec<u8>) {
+    let mut field = |tag: u8, s: &str| {
+        out.push(tag);
+        out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    };
+    match op {
+        Op::Get { key } => field(1, key),
+        Op::Put { key, value } => {
+            field(2, key);
+            field(3, value);
+        }
+        Op::Append { key, value } => {
+            field(4, key);
+            field(5, value);
+        }
+        Op::Cas { key, from, to } => {
+            field(6, key);
+            match from {
+                Some(f) => field(7, f),
+                None => field(8, ""),
+            }
+            field(9, to);
+        }
+        Op::Acquire { lock } => field(10, &lock.to_string()),
+        Op::Release { lock } => field(11, &lock.to_string()),
+    }
+}
+
+/// One log entry.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct Entry {
+    pub term: u64,
+    pub cmd: Arc<Cmd>,
+}
+
+impl Entry {
+    /// What `ctx.applied` reports: the command and the term it was proposed in.
+    pub fn digest(&self) -> u64 {
+        mix(self.term, self.cmd.digest)
+    }
+}
+
+/// Folds two words into one (FNV-1a over their bytes).
+pub fn mix(a: u64, b: u64) -> u64 {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_le_bytes());
+    bytes[8..].copy_from_slice(&b.to_le_bytes());
+    stable_hash(&bytes)
+}
+
+/// The chain value after `prev` for an entry.
+pub fn chain_next(prev: u64, e: &Entry) -> u64 {
+    mix(prev, e.digest())
+}
+
+/// The log after the snapshot point `snap_index` (whose term and chain it keeps).
+#[derive(Clone, Debug, Default)]
+pub struct Log {
+    snap_index: u64,
+    snap_term: u64,
+    snap_chain: u64,
+    entries: Vec<Entry>,
+    chains: Vec<u64>,
+}
+
+impl Log {
+    /// A log that starts right after a snapshot.
+    pub fn after_snapshot(index: u64, term: u64, chain: u64) -> Log {
+        Log {
+            snap_index: index,
+            snap_term: term,
+            snap_chain: chain,
+            entries: Vec::new(),
+            chains: Vec::new(),
+        }
+    }
+
+    pub fn snap_index(&self) -> u64 {
+        self.snap_index
+    }
+
+    pub fn snap_term(&self) -> u64 {
+        self.snap_term
+    }
+
+    pub fn last_index(&self) -> u64 {
+        self.snap_index + self.entries.len() as u64
+    }
+
+    pub fn last_term(&self) -> u64 {
+        self.entries.last().map_or(self.snap_term, |e| e.term)
+    }
+
+    /// The term at `index`, if the log still knows it (the snapshot point included).
+    pub fn term_at(&self, index: u64) -> Option<u64> {
+        if index == self.snap_index {
+            return Some(self.snap_term);
+        }
+        self.get(index).map(|e| e.term)
+    }
+
+    /// The chain value at `index`, if known.
+    pub fn chain_at(&self, index: u64) -> Option<u64> {
+        if index == self.snap_index {
+            return Some(self.snap_chain);
+        }
+        if index < self.snap_index {
+            return None;
+        }
+        self.chains
+            .get((index - self.snap_index - 1) as usize)
+            .copied()
+    }
+
+    pub fn get(&self, index: u64) -> Option<&Entry> {
+        if index <= self.snap_index {
+            return None;
+        }
+        self.entries.get((index - self.snap_index - 1) as usize)
+    }
+
+    /// Entries from `from` on, at most `max` of them (empty if `from` is past the end).
+    pub fn slice(&self, from: u64, max: usize) -> Vec<Entry> {
+        debug_assert!(from > self.snap_index);
+        let start = (from - self.snap_index - 1) as usize;
+        let end = (start + max).min(self.entries.len());
+        if start >= end {
+            return Vec::new();
+        }
+        self.entries[start..end].to_vec()
+    }
+
+    pub fn push(&mut self, e: Entry) {
+        let prev = self.chains.last().copied().unwrap_or(self.snap_chain);
+        self.chains.push(chain_next(prev, &e));
+        self.entries.push(e);
+    }
+
+    /// Drops every entry from `index` on (a real conflict, §5.3).
+    pub fn truncate_from(&mut self, index: u64) {
+        assert!(index > self.snap_index, "truncating into the snapshot");
+        let keep = (index - self.snap_index - 1) as usize;
+        self.entries.truncate(keep);
+        self.chains.truncate(keep);
+    }
+
+    /// Forgets entries up to `index` (they are in a snapshot now, §7).
+    pub fn compact(&mut self, index: u64) {
+        if index <= self.snap_index {
+            return;
+        }
+        let drop = ((index - self.snap_index) as usize).min(self.entries.len());
+        self.snap_term = self.term_at(index).expect("compacting within the log");
+        self.snap_chain = self.chain_at(index).expect("compacting within the log");
+        self.entries.drain(..drop);
+        self.chains.drain(..drop);
+        self.snap_index = index;
+    }
+
+    /// The first index holding `term`, searching down from `from` (fast backup hint).
+    pub fn first_index_of_term(&self, from: u64, term: u64) -> u64 {
+        let mut i = from;
+        while i > self.snap_index + 1 && self.term_at(i - 1) == Some(term) {
+            i -= 1;
+        }
+        i
+    }
+
+    /// The last index holding `term`, if the log has it.
+    pub fn last_index_of_term(&self, term: u64) -> Option<u64> {
+        let pos = self.entries.iter().rposition(|e| e.term == term)?;
+        Some(self.snap_index + 1 + pos as u64)
+    }
+
+    /// The client request `(client, seq)` if it is in the log at or after `from`.
+    pub fn find_request(&self, from: u64, client: NodeId, seq: u64) -> Option<u64> {
+        let from = from.max(self.snap_index + 1);
+        (from..=self.last_index()).rev().find(|&i| {
+            matches!(&self.get(i).map(|e| &e.cmd.kind),
+                Some(CmdKind::Client { client: c, seq: s, .. }) if *c == client && *s == seq)
+        })
+    }
+}
+
+/// Votes (or acknowledgements) needed out of `n`: a strict majority.
+pub fn quorum(n: usize) -> usize {
+    n / 2 + 1
+}
+
+/// The highest index stored on a quorum, given every server's match index (the leader's own
+/// last index included): the quorum-th largest value (§5.3, "a majority of matchIndex[i]").
+pub fn quorum_match(matches: &mut [u64]) -> u64 {
+    matches.sort_unstable_by(|a, b| b.cmp(a));
+    matches[quorum(matches.len()) - 1]
+}
+
+/// Where the leader retries after a failed consistency check (fast backup, §5.3 end;
+/// 6.5840's XTerm/XIndex). `conflict_term` is the follower's term at the probed index (none
+/// if its log is too short); `conflict_index` is the first index of that term on the follower
+/// (or its log length + 1). `leader_last_of_term` is the leader's last index of that term.
+pub fn backup_next_index(
+    conflict_term: Option<u64>,
+    conflict_index: u64,
+    leader_last_of_term: Option<u64>,
+) -> u64 {
+    match (conflict_term, leader_last_of_term) {
+        (Some(_), Some(last)) => last + 1,
+        _ => conflict_index,
+    }
+    .max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(term: u64) -> Entry {
+        Entry {
+            term,
+            cmd: Cmd::noop(),
+        }
+    }
+
+    fn log_of(terms: &[u64]) -> Log {
+        let mut log = Log::default();
+        for &t in terms {
+            log.push(entry(t));
+        }
+        log
+    }
+
+    /// §5.3: a majority of 2f+1 is f+1; an even cluster needs more than half.
+    #[test]
+    fn quorum_is_a_strict_majority() {
+        let table = [(1, 1), (2, 2), (3, 2), (4, 3), (5, 3), (7, 4)];
+        for (n, q) in table {
+            assert_eq!(quorum(n), q, "n = {n}");
+        }
+    }
+
+    /// §5.3: the leader may consider N replicated when a majority has matchIndex >= N.
+    #[test]
+    fn quorum_match_is_the_majority_floor() {
+        let cases: [(&[u64], u64); 4] = [
+            (&[5, 5, 5], 5),
+            (&[9, 3, 1], 3),
+            (&[9, 7, 1, 1, 1], 1),
+            (&[9, 7, 6, 1, 1], 6),
+        ];
+        for (m, want) in cases {
+            assert_eq!(quorum_match(&mut m.to_vec()), want, "{m:?}");
+        }
+    }
+
+    /// §5.3 (fast backup): a follower whose log is too short sends its length + 1; a follower
+    /// with a conflicting term sends the term and its first index; the leader skips the term
+    /// entirely when it does not have it, or past its own last entry of that term.
+    #[test]
+    fn fast_backup_follows_the_conflict_hint() {
+        // Follower too short: next = follower's last + 1.
+        assert_eq!(backup_next_index(None, 4, None), 4);
+        // Leader lacks the term: skip all of the follower's entries of that term.
+        assert_eq!(backup_next_index(Some(4), 6, None), 6);
+        // Leader has the term: resend after its last entry of that term.
+        assert_eq!(backup_next_index(Some(4), 6, Some(7)), 8);
+        assert_eq!(backup_next_index(None, 0, None), 1);
+    }
+
+    #[test]
+    fn first_and_last_index_of_a_term() {
+        let log = log_of(&[1, 1, 4, 4, 4, 5]);
+        assert_eq!(log.first_index_of_term(5, 4), 3);
+        assert_eq!(log.first_index_of_term(2, 1), 1);
+        assert_eq!(log.last_index_of_term(4), Some(5));
+        assert_eq!(log.last_index_of_term(2), None);
+    }
+
+    /// §5.3 log matching: equal (index, term) means equal prefixes, so equal chains.
+    #[test]
+    fn chains_agree_exactly_on_equal_prefixes() {
+        let a = log_of(&[1, 1, 2, 3]);
+        let mut b = log_of(&[1, 1, 2, 2]);
+        assert_eq!(a.chain_at(3), b.chain_at(3));
+        assert_ne!(a.chain_at(4), b.chain_at(4));
+        b.truncate_from(4);
+        b.push(entry(3));
+        assert_eq!(a.chain_at(4), b.chain_at(4));
+    }
+
+    /// §7: compaction keeps the term and chain of the last included entry.
+    #[test]
+    fn compaction_keeps_the_snapshot_point() {
+        let mut log = log_of(&[1, 1, 2, 3, 3]);
+        let chain3 = log.chain_at(3);
+        let chain5 = log.chain_at(5);
+        log.compact(3);
+        assert_eq!(log.snap_index(), 3);
+        assert_eq!(log.term_at(3), Some(2));
+        assert_eq!(log.chain_at(3), chain3);
+        assert_eq!(log.chain_at(5), chain5);
+        assert_eq!(log.get(2), None);
+        assert_eq!(log.last_index(), 5);
+        assert_eq!(log.slice(4, 10).len(), 2);
+    }
+}
