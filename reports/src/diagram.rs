@@ -26,8 +26,8 @@ pub struct DiagramOptions {
 impl Default for DiagramOptions {
     fn default() -> Self {
         DiagramOptions {
-            max_messages: 20_000,
-            max_minor: 20_000,
+            max_messages: 60_000,
+            max_minor: 40_000,
             label_max_chars: 160,
             keep_near_violation_us: 50_000,
         }
@@ -263,9 +263,7 @@ fn role_index(r: Role) -> i64 {
 
 /// A message's kind: the first word of its label (`AppendEntries { .. }` is `AppendEntries`).
 pub fn message_kind(label: &str) -> &str {
-    let end = label
-        .find([' ', '{', '(', ','])
-        .unwrap_or(label.len());
+    let end = label.find([' ', '{', '(', ',']).unwrap_or(label.len());
     if end == 0 {
         "message"
     } else {

@@ -1,0 +1,348 @@
+//! The HTML report in a real browser (Debian's headless Chromium): the page's script runs,
+//! and the rendered DOM has a lane per node, message arrows with delivered and lost ones told
+//! apart, the partition band, and exactly the violating operations highlighted, with no script
+//! error. Chromium must be installed (`.ci/run` installs it); without it these tests fail
+//! unless `SPLITBRAIN_SKIP_BROWSER=1` says this machine has no browser on purpose.
+//! `SPLITBRAIN_CHROMIUM` overrides the browser path (default `/usr/bin/chromium`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn splitbrain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(args)
+        .output()
+        .expect("the splitbrain binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("splitbrain-browser-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The browser, or `None` when the environment says to skip; panics when it is just missing.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("SPLITBRAIN_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var("SPLITBRAIN_SKIP_BROWSER").as_deref() == Ok("1") {
+        eprintln!(
+            "SKIPPED: no browser at {} and SPLITBRAIN_SKIP_BROWSER=1",
+            path.display()
+        );
+        return None;
+    }
+    panic!(
+        "no browser at {}: install Debian's chromium (apt-get install -y chromium), point \
+         SPLITBRAIN_CHROMIUM at one, or set SPLITBRAIN_SKIP_BROWSER=1 to skip browser tests",
+        path.display()
+    );
+}
+
+/// The DOM after the page's scripts ran, and the browser's log.
+fn render(browser: &Path, page: &Path, profile: &Path) -> (String, String) {
+    let url = format!("file://{}", page.display());
+    let out = Command::new("timeout")
+        .arg("120")
+        .arg(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1400,1000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .expect("chromium starts");
+    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        dom.contains("</html>"),
+        "chromium gave no DOM (exit {:?}):\n{log}",
+        out.status.code()
+    );
+    (dom, log)
+}
+
+/// Console lines that report a script error.
+fn console_errors(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| l.contains("CONSOLE") && (l.contains("Uncaught") || l.contains("rror")))
+        .collect()
+}
+
+/// One start tag of the rendered DOM.
+#[derive(Debug)]
+struct Tag {
+    name: String,
+    attrs: Vec<(String, String)>,
+    /// Byte offset just past the tag's `>`.
+    end: usize,
+}
+
+impl Tag {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn has_class(&self, class: &str) -> bool {
+        self.attr("class")
+            .is_some_and(|c| c.split_whitespace().any(|x| x == class))
+    }
+}
+
+/// Start tags of `html` (scripts' contents must be removed first).
+fn tags(html: &str) -> Vec<Tag> {
+    let b = html.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(off) = html[i..].find('<') {
+        let start = i + off + 1;
+        i = start;
+        if !b.get(start).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let mut j = start;
+        while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'>' && b[j] != b'/' {
+            j += 1;
+        }
+        let name = html[start..j].to_ascii_lowercase();
+        let mut attrs = Vec::new();
+        loop {
+            while j < b.len() && (b[j].is_ascii_whitespace() || b[j] == b'/') {
+                j += 1;
+            }
+            if j >= b.len() || b[j] == b'>' {
+                break;
+            }
+            let k = j;
+            while j < b.len() && !b"= \t\n>".contains(&b[j]) {
+                j += 1;
+            }
+            let key = html[k..j].to_string();
+            let mut value = String::new();
+            if b.get(j) == Some(&b'=') && b.get(j + 1) == Some(&b'"') {
+                let v = j + 2;
+                let close = html[v..].find('"').expect("attribute closes") + v;
+                value = html[v..close].replace("&quot;", "\"").replace("&amp;", "&");
+                j = close + 1;
+            }
+            attrs.push((key, value));
+        }
+        out.push(Tag {
+            name,
+            attrs,
+            end: j + 1,
+        });
+        i = j;
+    }
+    out
+}
+
+/// The text of the `<title>` right after a tag (SVG tooltips), unescaped.
+fn title_after(html: &str, tag: &Tag) -> String {
+    let rest = &html[tag.end..];
+    rest.strip_prefix("<title>")
+        .and_then(|r| r.split("</title>").next())
+        .unwrap_or("")
+        .replace("&gt;", ">")
+        .replace("&lt;", "<")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+/// The DOM with every `<script>` element's content removed (the inline JS holds markup in
+/// strings, which is not part of the page).
+fn without_scripts(dom: &str) -> String {
+    let mut out = String::with_capacity(dom.len());
+    let mut rest = dom;
+    while let Some(a) = rest.find("<script") {
+        let Some(b) = rest[a..].find("</script>") else {
+            break;
+        };
+        out.push_str(&rest[..a]);
+        rest = &rest[a + b + "</script>".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The part of the page between `open` (a unique marker) and the next `close`.
+fn section<'a>(html: &'a str, open: &str, close: &str) -> &'a str {
+    let a = html
+        .find(open)
+        .unwrap_or_else(|| panic!("no {open} in the page"));
+    let b = html[a..].find(close).expect("section closes") + a;
+    &html[a..b]
+}
+
+/// What one report must show.
+struct Expect<'a> {
+    lanes: &'a [&'a str],
+    /// (client, operation label) of every operation that must be highlighted, and no other.
+    violating_ops: Vec<(String, String)>,
+    partition: bool,
+}
+
+/// Checks the rendered report against `want`; returns the diagram's markup for more checks.
+fn check_rendered(dom: &str, log: &str, want: &Expect) -> String {
+    let page = without_scripts(dom);
+    let errors = section(&page, "<div id=\"errors\"", "</div>");
+    let errors = &errors[errors.find('>').unwrap() + 1..];
+    assert!(
+        errors.trim().is_empty(),
+        "the page recorded errors: {errors}"
+    );
+    let console = console_errors(log);
+    assert!(console.is_empty(), "console errors: {console:#?}");
+
+    let diagram = section(&page, "<svg id=\"diagram\"", "</svg>").to_string();
+    let t = tags(&diagram);
+    assert_eq!(
+        t[0].attr("data-rendered"),
+        Some("1"),
+        "the script drew the diagram"
+    );
+    for lane in want.lanes {
+        assert!(
+            t.iter()
+                .any(|x| x.name == "g" && x.has_class("lane") && x.attr("data-node") == Some(lane)),
+            "no lane for {lane}"
+        );
+    }
+    let count = |class: &str| t.iter().filter(|x| x.has_class(class)).count();
+    assert!(count("msg-deliver") > 0, "no delivered message arrows");
+    assert!(
+        count("msg-cut") + count("msg-drop") > 0,
+        "no lost message drawn apart from the delivered ones"
+    );
+    assert!(t
+        .iter()
+        .filter(|x| x.has_class("msg"))
+        .all(|x| x.name == "line"));
+    if want.partition {
+        assert!(count("band-partition") > 0, "no partition band");
+    }
+    let mut violating: Vec<(String, String)> = t
+        .iter()
+        .filter(|x| x.name == "rect" && x.has_class("op") && x.has_class("violating"))
+        .map(|x| {
+            let title = title_after(&diagram, x);
+            // "#192 C2 acquire lock96 -> true\ncalled ..."
+            let first = title.lines().next().unwrap_or("");
+            let mut words = first.splitn(3, ' ').skip(1);
+            let client = words.next().unwrap_or("").to_string();
+            (client, words.next().unwrap_or("").to_string())
+        })
+        .collect();
+    violating.sort();
+    let mut expected = want.violating_ops.clone();
+    expected.sort();
+    assert_eq!(violating, expected, "highlighted operations");
+    assert!(
+        count("vmark") >= 2,
+        "the violation is marked on the nodes it names"
+    );
+    diagram
+}
+
+#[test]
+fn the_v01_report_renders_lanes_arrows_the_partition_and_both_lock_holders() {
+    let Some(browser) = chromium() else { return };
+    let dir = scratch("v01");
+    let page = dir.join("v01.html");
+    let o = splitbrain(&[
+        "run",
+        "tas",
+        "--variant",
+        "two-server",
+        "--seed",
+        "0",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "V01 seed 0 is a violation:\n{stdout}"
+    );
+    // "C2 and C1 both acquired lock 96": the lock the two winners share.
+    let lock = stdout
+        .split("both acquired lock ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the violation names the lock")
+        .to_string();
+    let (dom, log) = render(&browser, &page, &dir.join("profile"));
+    let won = format!("acquire lock{lock} -> true");
+    let want = Expect {
+        lanes: &["S1", "S2", "C1", "C2"],
+        violating_ops: vec![("C1".into(), won.clone()), ("C2".into(), won)],
+        partition: true,
+    };
+    let diagram = check_rendered(&dom, &log, &want);
+    let page_text = without_scripts(&dom);
+    assert!(page_text.contains("id=\"meta-seed\">0<"));
+    assert!(page_text.contains("VIOLATION"));
+    let repro = section(&page_text, "<code id=\"repro\">", "</code>");
+    assert!(repro.contains("--variant two-server") && repro.contains("--seed 0"));
+    let drawn = tags(&diagram);
+    let partition = drawn
+        .iter()
+        .find(|x| x.has_class("band-partition"))
+        .expect("partition band");
+    let title = title_after(&diagram, partition);
+    assert!(
+        title.contains("partition {S1,C1} | {S2,C2}"),
+        "the band names the partition: {title}"
+    );
+}
+
+#[test]
+fn a_script_error_is_caught_by_the_browser_check() {
+    // The negative control: the same report with its data broken must show up as an error,
+    // so a clean run of the test above means the script really ran clean.
+    let Some(browser) = chromium() else { return };
+    let dir = scratch("broken");
+    let page = dir.join("broken.html");
+    let o = splitbrain(&[
+        "run",
+        "tas",
+        "--variant",
+        "two-server",
+        "--seed",
+        "0",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let html = std::fs::read_to_string(&page).unwrap();
+    let broken = html.replacen("id=\"run-data\">{", "id=\"run-data\">{oops", 1);
+    assert_ne!(html, broken);
+    std::fs::write(&page, broken).unwrap();
+    let (dom, _log) = render(&browser, &page, &dir.join("profile"));
+    let page_text = without_scripts(&dom);
+    let errors = section(&page_text, "<div id=\"errors\"", "</div>");
+    assert!(
+        errors.contains("report script failed"),
+        "a broken page must report its error: {errors}"
+    );
+}
