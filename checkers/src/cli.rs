@@ -197,7 +197,7 @@ pub fn check_file(
     let model = match model.map(Ok).unwrap_or_else(|| {
         file_model(path)
             .map_err(|e| e.to_string())?
-            .ok_or_else(no_model)
+            .ok_or_else(|| no_model(path))
     }) {
         Ok(m) => m,
         Err(e) => {
@@ -225,8 +225,11 @@ pub fn check_file(
     r
 }
 
-fn no_model() -> String {
-    "no --model given and the file names no model".to_string()
+fn no_model(path: &Path) -> String {
+    format!(
+        "{}: no --model given and the file names no model",
+        path.display()
+    )
 }
 
 /// 2 if any input was bad, else 1 if any violation, else 3 if any unknown, else 0.
