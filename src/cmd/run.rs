@@ -33,6 +33,9 @@ pub struct RunArgs {
     /// Write a self-contained HTML report (space-time diagram, counterexample) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Write the result as JSON (the `--json` document) to FILE, atomically.
+    #[arg(long, value_name = "FILE")]
+    pub json_out: Option<PathBuf>,
     /// Print the text timeline: one line per trace event, in aligned columns.
     #[arg(long, conflicts_with = "json")]
     pub timeline: bool,
@@ -79,6 +82,10 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
     }
     if let Some(path) = &args.html {
         write_html(path, &result, &target)?;
+    }
+    if let Some(path) = &args.json_out {
+        let doc = serde_json::to_string_pretty(&run_json(&result, &target)).expect("json");
+        write_atomic(path, format!("{doc}\n").as_bytes())?;
     }
     if args.timeline {
         print!("{}", splitbrain_reports::render_timeline(&result.record));
