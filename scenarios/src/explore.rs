@@ -22,6 +22,12 @@ pub struct SeedResult {
     /// Coverage marks the seed reached.
     #[serde(default)]
     pub marks: Vec<String>,
+    /// The random fault kinds that were on.
+    #[serde(default)]
+    pub fault_kinds: Vec<crate::generator::Kind>,
+    /// True when guided exploration chose the kinds (reproduce with `--fault-kinds`).
+    #[serde(default)]
+    pub forced: bool,
 }
 
 /// What an exploration found.
@@ -48,6 +54,8 @@ pub struct ExploreOptions {
     pub run: RunOptions,
     /// Results of an earlier interrupted run of the same exploration (not re-run).
     pub resume_from: Vec<SeedResult>,
+    /// Bias fault generation toward fault mixes that reached rare coverage marks.
+    pub guided: bool,
 }
 
 /// A deterministic slice `index` of `count` of a seed range (striped, so slow seeds spread).
@@ -77,11 +85,22 @@ pub fn explore(
         .map(|r| (r.seed, r.clone()))
         .collect();
     progress(known.len() as u64);
-    let chunk = if opts.until_first {
+    let chunk = if opts.guided {
+        crate::guided::CHUNK
+    } else if opts.until_first {
         opts.jobs.max(1) * 16
     } else {
         512
     };
+    let mut guidance = crate::guided::Guidance::default();
+    let available: Vec<crate::generator::Kind> =
+        scenario.generator.as_ref().map_or(Vec::new(), |g| {
+            g.rates
+                .iter()
+                .filter(|(_, &r)| r > 0.0)
+                .map(|(&k, _)| k)
+                .collect()
+        });
     let mut results: Vec<SeedResult> = Vec::with_capacity(seeds.len());
     let mut stopped_early = false;
     for batch in seeds.chunks(chunk) {
@@ -93,7 +112,14 @@ pub fn explore(
         let fresh: Vec<Result<SeedResult, ScenarioError>> = pool.install(|| {
             todo.par_iter()
                 .map(|&seed| {
-                    let r = run_seed(entry, variant, scenario, seed, &opts.run).map(summarise);
+                    let forced = if opts.guided {
+                        guidance.forced_for(seed, &available)
+                    } else {
+                        None
+                    };
+                    let guided_scenario = forced.map(|kinds| with_kinds(scenario, kinds));
+                    let sc = guided_scenario.as_ref().unwrap_or(scenario);
+                    let r = run_seed(entry, variant, sc, seed, &opts.run).map(summarise);
                     progress(1);
                     r
                 })
@@ -103,7 +129,11 @@ pub fn explore(
             let r = r?;
             known.insert(r.seed, r);
         }
+        let start = results.len();
         results.extend(batch.iter().map(|s| known[s].clone()));
+        if opts.guided {
+            guidance.learn(&results[start..]);
+        }
         if !todo.is_empty() {
             checkpoint(&results);
         }
@@ -126,7 +156,18 @@ fn summarise(r: crate::runner::RunResult) -> SeedResult {
         trace_hash: rec.trace_hash,
         message: rec.headline(),
         marks: rec.marks.keys().cloned().collect(),
+        fault_kinds: r.fault_kinds,
+        forced: r.forced_kinds,
     }
+}
+
+/// `scenario` with exactly `kinds` of random faults on.
+fn with_kinds(scenario: &Scenario, kinds: Vec<crate::generator::Kind>) -> Scenario {
+    let mut s = scenario.clone();
+    if let Some(g) = &mut s.generator {
+        g.kinds = Some(kinds);
+    }
+    s
 }
 
 fn finish(results: Vec<SeedResult>, scenario: &Scenario, stopped_early: bool) -> ExploreSummary {

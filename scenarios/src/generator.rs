@@ -10,7 +10,7 @@ use splitbrain_api::{FaultBudget, NodeId, SimRng};
 use splitbrain_sim::{Fault, Latency, LinkProfile, Timed};
 
 /// Fault kinds a generator can draw.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     Partition,
@@ -22,7 +22,7 @@ pub enum Kind {
     CrashPoint,
 }
 
-const ALL_KINDS: [Kind; 7] = [
+pub const ALL_KINDS: [Kind; 7] = [
     Kind::Partition,
     Kind::Crash,
     Kind::Pause,
@@ -50,6 +50,10 @@ pub struct GeneratorConfig {
     /// Whether crashes may lose unsynced writes (only if the protocol's budget allows).
     #[serde(default = "default_true")]
     pub lose_unsynced: bool,
+    /// Exactly these kinds are on (instead of the swarm draw); set by guided exploration
+    /// and by `run --fault-kinds` to reproduce a guided seed.
+    #[serde(default)]
+    pub kinds: Option<Vec<Kind>>,
 }
 
 fn default_mean_fault_ms() -> u64 {
@@ -92,13 +96,23 @@ pub struct Shape<'a> {
 }
 
 /// Draws a schedule. Deterministic in `rng`.
-pub fn generate(cfg: &GeneratorConfig, shape: &Shape, rng: &mut SimRng) -> Vec<Timed> {
+/// Draws a schedule. Deterministic in `rng`. `forced` replaces the swarm draw of which kinds
+/// are on (guided exploration); kinds without a rate stay off. Returns the schedule and the
+/// kinds that were on.
+pub fn generate(
+    cfg: &GeneratorConfig,
+    shape: &Shape,
+    rng: &mut SimRng,
+    forced: Option<&[Kind]>,
+) -> (Vec<Timed>, Vec<Kind>) {
     let mut kinds: Vec<Kind> = ALL_KINDS
         .iter()
         .copied()
         .filter(|k| cfg.rates.get(k).is_some_and(|&r| r > 0.0))
         .collect();
-    if cfg.swarm && kinds.len() > 1 {
+    if let Some(want) = forced {
+        kinds.retain(|k| want.contains(k));
+    } else if cfg.swarm && kinds.len() > 1 {
         let on: Vec<bool> = kinds.iter().map(|_| rng.gen_bool(0.5)).collect();
         if on.iter().any(|&b| b) {
             kinds = kinds
@@ -109,6 +123,7 @@ pub fn generate(cfg: &GeneratorConfig, shape: &Shape, rng: &mut SimRng) -> Vec<T
                 .collect();
         }
     }
+    let kinds_on = kinds.clone();
     let mut arrivals = Vec::new();
     for kind in kinds {
         let mean_gap_us = 1e6 / cfg.rates[&kind];
@@ -133,7 +148,7 @@ pub fn generate(cfg: &GeneratorConfig, shape: &Shape, rng: &mut SimRng) -> Vec<T
     }
     state.out.retain(|t| t.at_us < shape.safety_us);
     state.out.sort_by_key(|t| t.at_us);
-    state.out
+    (state.out, kinds_on)
 }
 
 struct Drawer<'a> {
@@ -346,5 +361,23 @@ fn lossy_profile(rng: &mut SimRng) -> LinkProfile {
         duplicate: rng.gen_range(0.0..0.2),
         reorder: rng.gen_range(0.0..0.5),
         reorder_window_us: 20_000,
+    }
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Partition => "partition",
+            Kind::Crash => "crash",
+            Kind::Pause => "pause",
+            Kind::Clock => "clock",
+            Kind::Link => "link",
+            Kind::Slow => "slow",
+            Kind::CrashPoint => "crash-point",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Kind> {
+        ALL_KINDS.iter().copied().find(|k| k.name() == name)
     }
 }

@@ -30,6 +30,10 @@ pub struct RunResult {
     pub clients: usize,
     /// The explicit schedule the world ran (scenario faults plus generated ones).
     pub schedule: Schedule,
+    /// The random fault kinds that were on.
+    pub fault_kinds: Vec<crate::generator::Kind>,
+    /// Whether the kinds were forced (guided exploration) rather than drawn from the seed.
+    pub forced_kinds: bool,
     pub record: RunRecord,
     /// Checker evidence for a linearizability violation: `{checker, involved_ops: [indices
     /// into record.history.ops], detail: <checker evidence>}`.
@@ -39,10 +43,14 @@ pub struct RunResult {
 impl RunResult {
     /// The one command that reproduces this run.
     pub fn repro_command(&self, scenario_arg: &str) -> String {
-        format!(
+        let mut cmd = format!(
             "splitbrain run {} --variant {} --scenario {} --seed {} --nodes {} --clients {}",
             self.protocol, self.variant, scenario_arg, self.record.seed, self.servers, self.clients
-        )
+        );
+        if self.forced_kinds {
+            cmd.push_str(&format!(" --fault-kinds {}", kinds_arg(&self.fault_kinds)));
+        }
+        cmd
     }
 }
 
@@ -87,6 +95,7 @@ pub fn run_seed(
     scenario.check_nodes(servers, clients)?;
     let safety_us = scenario.safety_ms * 1_000;
     let mut faults = scenario.schedule.0.clone();
+    let mut fault_kinds = Vec::new();
     if let Some(g) = &scenario.generator {
         let shape = Shape {
             servers,
@@ -95,7 +104,10 @@ pub fn run_seed(
             budget: &info.budget,
             beyond_budget: scenario.beyond_budget,
         };
-        faults.extend(generate(g, &shape, &mut stream(seed, Stream::Faults)));
+        let forced = g.kinds.as_deref();
+        let (generated, on) = generate(g, &shape, &mut stream(seed, Stream::Faults), forced);
+        faults.extend(generated);
+        fault_kinds = on;
     }
     let schedule = Schedule::new(faults);
     let cfg = WorldConfig {
@@ -121,6 +133,11 @@ pub fn run_seed(
         servers,
         clients,
         schedule,
+        fault_kinds,
+        forced_kinds: scenario
+            .generator
+            .as_ref()
+            .is_some_and(|g| g.kinds.is_some()),
         record,
         evidence,
     })
@@ -161,4 +178,12 @@ fn check_history(record: &mut RunRecord) -> Option<serde_json::Value> {
             None
         }
     }
+}
+
+/// `partition,crash` for `--fault-kinds` (`none` when empty).
+pub fn kinds_arg(kinds: &[crate::generator::Kind]) -> String {
+    if kinds.is_empty() {
+        return "none".to_string();
+    }
+    kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(",")
 }

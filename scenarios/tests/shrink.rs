@@ -81,6 +81,7 @@ fn a_resumed_exploration_equals_an_uninterrupted_one() {
         until_first: false,
         run: RunOptions::default(),
         resume_from,
+        guided: false,
     };
     let mut checkpoints: Vec<usize> = Vec::new();
     let full = explore(

@@ -31,6 +31,7 @@ fn sweep(
         until_first,
         run: RunOptions::default(),
         resume_from: Vec::new(),
+        guided: false,
     };
     explore(entry.as_ref(), &v, &scenario(scen), seeds, &opts, &|_| {}).expect("explores")
 }

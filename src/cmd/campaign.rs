@@ -56,6 +56,7 @@ pub fn run(args: &CampaignArgs) -> i32 {
                 until_first: bug,
                 run: RunOptions::default(),
                 resume_from: Vec::new(),
+                guided: false,
             };
             let start = wall_start();
             let (ok, text) = match explore(entry.as_ref(), v, &scenario, seeds, &opts, &|_| {}) {

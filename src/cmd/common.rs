@@ -140,3 +140,34 @@ pub fn wall_start() -> std::time::Instant {
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+/// Applies `--fault-kinds a,b` (or `none`) to a scenario's random fault generator.
+pub fn force_fault_kinds(scenario: &mut Scenario, list: &str) -> Result<(), UsageError> {
+    use splitbrain_scenarios::generator::Kind;
+    let mut kinds = Vec::new();
+    for name in list
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && *n != "none")
+    {
+        let kind = Kind::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = splitbrain_scenarios::generator::ALL_KINDS
+                .iter()
+                .map(|k| k.name())
+                .collect();
+            UsageError(format!(
+                "--fault-kinds: unknown kind `{name}`; known: {}",
+                known.join(", ")
+            ))
+        })?;
+        kinds.push(kind);
+    }
+    let generator = scenario.generator.as_mut().ok_or_else(|| {
+        UsageError(format!(
+            "--fault-kinds: scenario `{}` has no random fault generator",
+            scenario.name
+        ))
+    })?;
+    generator.kinds = Some(kinds);
+    Ok(())
+}

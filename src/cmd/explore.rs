@@ -46,6 +46,9 @@ pub struct ExploreArgs {
     /// same protocol, variant and failed check.
     #[arg(long, value_name = "DIR")]
     pub corpus: Option<PathBuf>,
+    /// Bias fault generation toward fault mixes whose seeds reached rare coverage marks.
+    #[arg(long)]
+    pub guided: bool,
     /// Checkpoint FILE: results are saved as they come; a rerun with the same FILE and
     /// arguments continues where an interrupted one stopped.
     #[arg(long, value_name = "FILE")]
@@ -106,6 +109,7 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
             full_trace: false,
         },
         resume_from,
+        guided: args.guided,
     };
     super::common::silence_world_panics();
     let bar = ProgressBar::new(seeds.len() as u64);
@@ -160,7 +164,7 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
 /// What must match for a checkpoint to be resumed.
 fn checkpoint_key(args: &ExploreArgs, t: &Target) -> String {
     format!(
-        "{}/{}/{}/{}/{}/{}/{:?}/{:?}",
+        "{}/{}/{}/{}/{}/{}/{:?}/{:?}/{}",
         t.entry.info().name,
         t.variant.name,
         t.scenario_arg,
@@ -168,7 +172,8 @@ fn checkpoint_key(args: &ExploreArgs, t: &Target) -> String {
         args.shard.as_deref().unwrap_or("all"),
         args.until_first,
         args.nodes,
-        args.clients
+        args.clients,
+        args.guided
     )
 }
 
@@ -273,14 +278,15 @@ pub fn junit_failure(
     let mut detail = String::new();
     for f in failures.iter().take(20) {
         detail.push_str(&format!(
-            "seed {} {}: {}\n  reproduce: splitbrain run {} --variant {} --scenario {} --seed {}\n",
+            "seed {} {}: {}\n  reproduce: splitbrain run {} --variant {} --scenario {} --seed {}{}\n",
             f.seed,
             f.outcome.word(),
             f.message,
             t.entry.info().name,
             t.variant.name,
             t.scenario_arg,
-            f.seed
+            f.seed,
+            kinds_flag(f)
         ));
     }
     for m in unreached {
@@ -296,6 +302,18 @@ pub fn junit_failure(
         None => format!("vacuous: never reached {}", unreached.join(", ")),
     };
     (summary, detail)
+}
+
+/// ` --fault-kinds a,b` when guided exploration chose the seed's fault kinds.
+fn kinds_flag(r: &SeedResult) -> String {
+    if r.forced {
+        format!(
+            " --fault-kinds {}",
+            splitbrain_scenarios::runner::kinds_arg(&r.fault_kinds)
+        )
+    } else {
+        String::new()
+    }
 }
 
 fn print_summary(t: &Target, s: &ExploreSummary, wall_ms: u64) {

@@ -16,6 +16,12 @@ pub struct ReplayArgs {
     /// Write the full trace as JSON lines to FILE.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
+    /// Write the self-contained HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Print the text timeline, one aligned line per event.
+    #[arg(long)]
+    pub timeline: bool,
     /// Print every node's view at this simulated time (`1.5s`, `250ms`, `1200us` or
     /// microseconds).
     #[arg(long, value_name = "TIME")]
@@ -60,8 +66,19 @@ fn run_inner(args: &ReplayArgs) -> Result<i32, UsageError> {
         }
     );
     println!("trace hash {:016x}, {} events", rec.trace_hash, rec.events);
+    if args.timeline {
+        print!("{}", splitbrain_reports::render_timeline(rec));
+    }
     if let Some(t) = at {
         print!("{}", state_at(&result, t));
+    }
+    if let Some(path) = &args.html {
+        let repro_cmd = format!("splitbrain replay {}", args.file.display());
+        let input = super::run::report_input(&result, &repro_cmd);
+        let report =
+            splitbrain_reports::render_html(&input, &splitbrain_reports::HtmlOptions::default());
+        write_atomic(path, report.html.as_bytes())?;
+        println!("report written to {}", path.display());
     }
     if let Some(path) = &args.trace {
         let mut out = String::new();

@@ -33,6 +33,10 @@ pub struct RunArgs {
     /// Write a self-contained HTML report (space-time diagram, counterexample) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Exactly these random fault kinds on (comma list, or `none`), instead of the seed's
+    /// swarm draw: how a seed found by `explore --guided` is reproduced.
+    #[arg(long, value_name = "KINDS")]
+    pub fault_kinds: Option<String>,
     /// Write the result as JSON (the `--json` document) to FILE, atomically.
     #[arg(long, value_name = "FILE")]
     pub json_out: Option<PathBuf>,
@@ -49,7 +53,7 @@ pub fn run(args: &RunArgs) -> i32 {
 }
 
 fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
-    let target = resolve(
+    let mut target = resolve(
         &args.protocol,
         args.variant.as_deref(),
         args.scenario.as_deref(),
@@ -64,6 +68,9 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
             s
         }
     };
+    if let Some(kinds) = &args.fault_kinds {
+        super::common::force_fault_kinds(&mut target.scenario, kinds)?;
+    }
     let opts = RunOptions {
         servers: args.nodes,
         clients: args.clients,

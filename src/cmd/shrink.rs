@@ -24,6 +24,9 @@ pub struct ShrinkArgs {
     /// Where to write the repro (default: repro-<protocol>-<variant>-seed<N>.json).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Exactly these random fault kinds on (as printed by `explore --guided`).
+    #[arg(long, value_name = "KINDS")]
+    pub fault_kinds: Option<String>,
     /// Most re-runs to spend.
     #[arg(long, default_value_t = 2_000)]
     pub max_runs: u64,
@@ -37,11 +40,14 @@ pub fn run(args: &ShrinkArgs) -> i32 {
 }
 
 fn run_inner(args: &ShrinkArgs) -> Result<i32, UsageError> {
-    let t = resolve(
+    let mut t = resolve(
         &args.protocol,
         args.variant.as_deref(),
         args.scenario.as_deref(),
     )?;
+    if let Some(kinds) = &args.fault_kinds {
+        super::common::force_fault_kinds(&mut t.scenario, kinds)?;
+    }
     let opts = RunOptions {
         servers: args.nodes,
         clients: args.clients,

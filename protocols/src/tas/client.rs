@@ -116,6 +116,7 @@ impl Process for TasClient {
             }
             ClientTimer::GiveUp => {
                 if self.current.take().is_some() {
+                    ctx.mark("gave-up");
                     ctx.cancel_timer(ClientTimer::Retry);
                     ctx.give_up();
                 }

@@ -104,8 +104,11 @@ impl Process for TasServer {
     type Timer = ServerTimer;
     type Durable = BTreeMap<u64, NodeId>;
 
-    fn on_start(&mut self, _ctx: &mut Ctx<Self>, durable: Option<&Self::Durable>) {
+    fn on_start(&mut self, ctx: &mut Ctx<Self>, durable: Option<&Self::Durable>) {
         self.owners = durable.cloned().unwrap_or_default();
+        if !self.owners.is_empty() {
+            ctx.mark("restarted-with-state");
+        }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: TasMsg) {
