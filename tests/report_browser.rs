@@ -238,7 +238,10 @@ fn check_rendered(dom: &str, log: &str, want: &Expect) -> String {
         .filter(|x| x.has_class("msg"))
         .all(|x| x.name == "line"));
     if want.partition {
-        assert!(count("band-partition") > 0, "no partition band");
+        assert!(
+            count("band-partition") + count("band-isolate") > 0,
+            "no partition band"
+        );
     }
     let mut violating: Vec<(String, String)> = t
         .iter()
@@ -345,4 +348,73 @@ fn a_script_error_is_caught_by_the_browser_check() {
         errors.contains("report script failed"),
         "a broken page must report its error: {errors}"
     );
+}
+
+/// The first seed in `seeds` whose run of `variant` fails with a message containing `needle`,
+/// with its report written to `page`; returns the run's output.
+fn first_failure(variant: &str, seeds: std::ops::Range<u64>, needle: &str, page: &Path) -> String {
+    for seed in seeds.clone() {
+        let seed = seed.to_string();
+        let o = splitbrain(&[
+            "run",
+            "raft",
+            "--variant",
+            variant,
+            "--seed",
+            &seed,
+            "--html",
+            page.to_str().unwrap(),
+        ]);
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        if o.status.code() == Some(1) && out.contains(needle) {
+            return out;
+        }
+    }
+    panic!("no seed in {seeds:?} of raft {variant} failed with `{needle}`");
+}
+
+#[test]
+fn a_raft_election_safety_report_shows_both_leaders_of_the_term() {
+    let Some(browser) = chromium() else { return };
+    let dir = scratch("raft");
+    let page = dir.join("r02.html");
+    // R02: a vote reply leaves before the vote is durable; a crash forgets it, and the voter
+    // votes again in the same term.
+    let out = first_failure("R02", 0..20, "were both leader in term", &page);
+    // "S1 and S3 were both leader in term 1"
+    let line = out
+        .lines()
+        .find(|l| l.contains("were both leader in term"))
+        .unwrap();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "and").unwrap();
+    let (a, b) = (words[at - 1], words[at + 1]);
+    let term = words.last().unwrap();
+    let (dom, log) = render(&browser, &page, &dir.join("profile"));
+    let want = Expect {
+        lanes: &["S1", "S2", "S3", "C1", "C2"],
+        violating_ops: Vec::new(),
+        partition: true,
+    };
+    let diagram = check_rendered(&dom, &log, &want);
+    let drawn = tags(&diagram);
+    for leader in [a, b] {
+        let marked = drawn.iter().any(|x| {
+            x.has_class("role-leader")
+                && x.has_class("violating")
+                && title_after(&diagram, x).starts_with(&format!("{leader} leader term {term} "))
+        });
+        assert!(
+            marked,
+            "{leader}'s leadership of term {term} is highlighted"
+        );
+        assert!(
+            drawn
+                .iter()
+                .any(|x| x.has_class("vmark") && x.attr("data-node") == Some(leader)),
+            "{leader} is marked at the moment of the violation"
+        );
+    }
+    let page_text = without_scripts(&dom);
+    assert!(page_text.contains(&format!("Named: nodes {a}, {b}; term {term}.")));
 }

@@ -196,7 +196,9 @@
         list.forEach(function (s) {
           var role = D.roles[s.role];
           if (role === 'member' || s.to < S.t0 || s.from > S.t1) { return; }
-          var x0 = clampX(X(s.from)), x1 = clampX(X(s.to)), y = ys[lane] + LANE_H - 7;
+          // At least a few pixels: a leader elected at the run's last moment still shows.
+          var x0 = clampX(X(s.from)), x1 = Math.max(clampX(X(s.to)), x0 + 4);
+          var y = ys[lane] + LANE_H - 7;
           out.push('<rect class="role role-' + role + (s.viol ? ' violating' : '') + '" x="' +
             x0.toFixed(1) + '" y="' + y + '" width="' + Math.max(1, x1 - x0).toFixed(1) +
             '" height="5"><title>' + esc(D.lanes[lane] + ' ' + role + ' term ' + s.term + ' [' +
@@ -227,7 +229,8 @@
           var cls = e[2] === EV.fault ? 'fault-line' : 'violation-line';
           out.push('<line class="ev ev-' + kind + ' ' + cls + '" data-ev="' + i + '" x1="' + xs +
             '" x2="' + xs + '" y1="' + AXIS_H + '" y2="' + H + '">' + title + '</line>');
-          if (x > lastFaultLabelX + 8) {
+          // Violations are labelled by their highlight; faults here.
+          if (e[2] === EV.fault && x > lastFaultLabelX + 8) {
             var text = label(e[3]).slice(0, 40);
             out.push('<text class="fault-label" x="' + (x + 2).toFixed(1) + '" y="' + (AXIS_H + 11) +
               '">' + esc(text) + '</text>');

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use splitbrain_api::{NodeId, NodeView, Op, Ret};
+use splitbrain_api::{NodeId, NodeView, Op, Ret, Role};
 use splitbrain_sim::{OpStatus, RunRecord, TraceKind, Violation};
 
 /// What to highlight for one violation.
@@ -33,6 +33,9 @@ pub struct Highlight {
     pub partition: Option<String>,
     /// Each named server's view at `at_us` (the last one recorded at or before it).
     pub views: Vec<(String, Option<NodeView>)>,
+    /// When the story starts: the earliest moment a named node entered a named term as leader
+    /// (both leaders' elections belong on screen), if before `at_us`.
+    pub context_from_us: Option<u64>,
     /// The evidence as given, for the raw view.
     #[serde(skip)]
     pub raw_evidence: Option<Value>,
@@ -109,7 +112,28 @@ fn highlight(record: &RunRecord, v: &Violation, evidence: Option<&Value>) -> Hig
     h.ops.sort_unstable();
     h.ops.dedup();
     h.views = views_at(record, &h.nodes, v.at_us);
+    h.context_from_us = leaders_since(record, &h.nodes, &h.terms, v.at_us);
     h
+}
+
+/// The earliest time one of `nodes` became leader of one of `terms`, up to `at_us`.
+fn leaders_since(record: &RunRecord, nodes: &[String], terms: &[u64], at_us: u64) -> Option<u64> {
+    if terms.is_empty() {
+        return None;
+    }
+    record
+        .trace
+        .as_ref()?
+        .iter()
+        .take_while(|e| e.at_us <= at_us)
+        .filter(|e| e.kind == TraceKind::View)
+        .filter(|e| {
+            e.view
+                .as_ref()
+                .is_some_and(|v| v.role == Role::Leader && terms.contains(&v.term))
+        })
+        .find(|e| e.node.is_some_and(|n| nodes.contains(&n.to_string())))
+        .map(|e| e.at_us)
 }
 
 /// The message split into words, punctuation dropped (`{S1,C1}` gives `S1`, `C1`).

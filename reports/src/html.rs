@@ -365,7 +365,7 @@ fn invariant_detail(h: &mut String, hl: &Highlight) {
 /// The stretch of time to zoom to for one violation: its moment and its operations, padded.
 fn focus_window(input: &ReportInput, hl: &Highlight) -> (u64, u64) {
     let ops = &input.record.history.ops;
-    let mut a = hl.at_us;
+    let mut a = hl.context_from_us.unwrap_or(hl.at_us).min(hl.at_us);
     let mut b = hl.at_us;
     for &o in &hl.ops {
         a = a.min(ops[o].call_us);
