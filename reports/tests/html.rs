@@ -103,7 +103,7 @@ fn busy_run() -> RunRecord {
         let mut e = event(t, TraceKind::Deliver, to);
         e.peer = Some(from);
         e.sent_us = Some(t.saturating_sub(1_200));
-        e.kind = if i % 50 == 0 {
+        e.kind = if i.is_multiple_of(50) {
             TraceKind::Drop
         } else {
             TraceKind::Deliver
@@ -114,7 +114,7 @@ fn busy_run() -> RunRecord {
             "Put(k, v) ".repeat(20)
         );
         trace.push(e);
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             let mut timer = event(t, TraceKind::Timer, from);
             timer.label = "heartbeat".into();
             trace.push(timer);
