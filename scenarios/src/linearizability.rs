@@ -31,9 +31,45 @@ fn model_of(name: &str) -> Option<ModelKind> {
     }
 }
 
+/// Client ids of a client's later lives start this far above its own (`C1` -> `C1001`).
+const RETIRED_CLIENT_STRIDE: usize = 1_000;
+
+/// The checker requires an indeterminate operation to be its client's last: it may take
+/// effect at any later time, so it stays in flight forever. As in Jepsen, a client that gave
+/// up and went on is a new process from then on: its later operations get a fresh client id
+/// (`C1` -> `C1001` -> `C2001` ...). Operations keep their positions.
+fn retire_after_give_up(history: &History) -> std::borrow::Cow<'_, History> {
+    use splitbrain_sim::OpStatus;
+    let gave_up_then_went_on = {
+        let mut open = std::collections::BTreeSet::new();
+        history.ops.iter().any(|op| {
+            let again = open.contains(&op.client);
+            if op.status == OpStatus::Indeterminate {
+                open.insert(op.client);
+            }
+            again
+        })
+    };
+    if !gave_up_then_went_on {
+        return std::borrow::Cow::Borrowed(history);
+    }
+    let mut lives: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+    let mut out = history.clone();
+    for op in &mut out.ops {
+        let index = op.client.index();
+        let life = lives.entry(index).or_insert(0);
+        op.client = splitbrain_api::NodeId::client(index + *life * RETIRED_CLIENT_STRIDE);
+        if op.status == OpStatus::Indeterminate {
+            *life += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Checks `history` if its model is one the checker knows; `None` otherwise.
 pub fn check(history: &History) -> Option<LinResult> {
     let model = model_of(&history.model)?;
+    let history = &*retire_after_give_up(history);
     let text = serde_json::to_string(history).expect("histories serialise");
     let parsed = match read_history_str(&text, "run history", Some(Format::Splitbrain), model) {
         Ok(h) => h,
@@ -178,6 +214,37 @@ mod tests {
             op(1, 10, 20, get, Ret::Value { value: None }),
         ]);
         assert!(matches!(check(&h), Some(LinResult::Linearizable)));
+    }
+
+    #[test]
+    fn a_client_that_gave_up_and_went_on_is_checked_as_a_new_process() {
+        let put = |v: &str| Op::Put {
+            key: "k".into(),
+            value: v.into(),
+        };
+        let get = Op::Get { key: "k".into() };
+        let mut gave_up = op(0, 0, 0, put("a"), Ret::Done);
+        gave_up.ret_us = None;
+        gave_up.status = OpStatus::Indeterminate;
+        gave_up.out = None;
+        let h = kv(vec![
+            gave_up,
+            op(
+                0,
+                20,
+                30,
+                get.clone(),
+                Ret::Value {
+                    value: Some("a".into()),
+                },
+            ),
+        ]);
+        assert!(matches!(check(&h), Some(LinResult::Linearizable)));
+        let stale = kv(vec![
+            op(0, 0, 10, put("a"), Ret::Done),
+            op(1, 20, 30, get, Ret::Value { value: None }),
+        ]);
+        assert!(matches!(check(&stale), Some(LinResult::Violation { .. })));
     }
 
     #[test]
