@@ -220,6 +220,7 @@ impl RaftServer {
         let lead = self.lead.as_mut().expect("leader");
         lead.inflight[p] = false;
         lead.acked_round[p] = lead.acked_round[p].max(round);
+        let before = lead.next[p];
         if success {
             lead.matched[p] = lead.matched[p].max(match_index.min(last));
             lead.next[p] = lead.next[p].max(lead.matched[p] + 1);
@@ -229,7 +230,9 @@ impl RaftServer {
             lead.next[p] = back.clamp(lead.matched[p] + 1, lead.next[p]);
             ctx.mark("fast-backup");
         }
-        self.after_ack(ctx, from);
+        // A rejection that cannot move nextIndex waits for the heartbeat instead of looping.
+        let moved = success || lead.next[p] != before;
+        self.after_ack(ctx, from, moved);
     }
 
     /// The term checks every reply to a leader passes (§5.1). R14 skips the last one.
@@ -250,14 +253,14 @@ impl RaftServer {
     }
 
     /// After any acknowledgement: commit, ReadIndex rounds, and more entries if any.
-    fn after_ack(&mut self, ctx: &mut Ctx<Self>, from: NodeId) {
+    fn after_ack(&mut self, ctx: &mut Ctx<Self>, from: NodeId, progressed: bool) {
         self.advance_commit(ctx);
         self.confirm_round(ctx);
         let lagging = self
             .lead
             .as_ref()
             .is_some_and(|l| l.next[from.index()] <= self.log.last_index());
-        if lagging {
+        if lagging && progressed {
             self.send_append(ctx, from);
         }
     }
@@ -410,6 +413,6 @@ impl RaftServer {
         lead.acked_round[p] = lead.acked_round[p].max(round);
         lead.matched[p] = lead.matched[p].max(match_index.min(last));
         lead.next[p] = lead.next[p].max(lead.matched[p] + 1);
-        self.after_ack(ctx, from);
+        self.after_ack(ctx, from, true);
     }
 }

@@ -166,7 +166,9 @@ impl RaftServer {
     fn on_election_timer(&mut self, ctx: &mut Ctx<Self>) {
         self.election_armed = false;
         let now = ctx.now();
-        if now < self.election_deadline {
+        // Within a millisecond counts as expired: on a drifting clock the engine may round a
+        // tiny remainder down to no real time at all, and re-arming for it would spin.
+        if now + Dur::ms(1) < self.election_deadline {
             self.election_armed = true;
             ctx.set_timer(ServerTimer::Election, self.election_deadline - now);
             return;
