@@ -36,7 +36,7 @@ impl Guidance {
             return None;
         }
         let h = mix(seed);
-        if h % 2 == 0 {
+        if h.is_multiple_of(2) {
             return None;
         }
         let mut kinds = self.elites[(h >> 8) as usize % self.elites.len()].clone();
@@ -122,7 +122,7 @@ mod tests {
             forced.len() > 50 && forced.len() < 150,
             "about half the seeds are guided"
         );
-        assert!(forced.iter().all(|k| k.len() >= 1 && k.len() <= 3));
+        assert!(forced.iter().all(|k| !k.is_empty() && k.len() <= 3));
         assert_eq!(
             g.forced_for(7, &available),
             g.forced_for(7, &available),

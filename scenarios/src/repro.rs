@@ -38,7 +38,12 @@ impl Expected {
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Size {
+    /// Faults injected: schedule entries that start a fault. Entries that only end one
+    /// (heal, restart, resume, a link or node back to normal) are counted in `entries`.
     pub faults: usize,
+    /// All schedule entries.
+    #[serde(default)]
+    pub entries: usize,
     pub ops: usize,
     pub clients: usize,
     pub servers: usize,
@@ -66,7 +71,14 @@ pub struct Repro {
 impl Repro {
     pub fn size(&self) -> Size {
         Size {
-            faults: self.scenario.schedule.len(),
+            faults: self
+                .scenario
+                .schedule
+                .0
+                .iter()
+                .filter(|t| !t.fault.is_recovery())
+                .count(),
+            entries: self.scenario.schedule.len(),
             ops: self.scenario.workload.script_len().unwrap_or(0),
             clients: self.clients,
             servers: self.servers,

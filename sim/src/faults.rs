@@ -129,6 +129,18 @@ impl Schedule {
 }
 
 impl Fault {
+    /// True for entries that end a fault rather than start one: heal, restart, resume, and a
+    /// link profile, slowness or clock drift set back to normal.
+    pub fn is_recovery(&self) -> bool {
+        match self {
+            Fault::Heal | Fault::Restart { .. } | Fault::Resume { .. } => true,
+            Fault::Slow { extra_us, .. } => *extra_us == 0,
+            Fault::ClockDrift { ppm, .. } => *ppm == 0,
+            Fault::Link { profile, .. } => *profile == crate::network::LinkProfile::default(),
+            _ => false,
+        }
+    }
+
     fn nodes_into(&self, out: &mut Vec<NodeId>) {
         match self {
             Fault::Partition { groups } => out.extend(groups.iter().flatten()),

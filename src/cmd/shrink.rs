@@ -83,8 +83,8 @@ pub fn explain(s: &Shrunk) -> String {
     let r = &s.repro;
     let (b, a) = (s.before, s.after);
     let mut out = format!(
-        "shrunk {} {} seed {} in {} runs: faults {} -> {}, client ops {} -> {}, clients {} -> {}, servers {} -> {}, simulated {} ms -> {} ms\n",
-        r.protocol, r.variant, r.seed, s.runs, b.faults, a.faults, b.ops, a.ops, b.clients, a.clients, b.servers, a.servers, b.sim_ms, a.sim_ms
+        "shrunk {} {} seed {} in {} runs: faults {} -> {} (schedule entries {} -> {}), client ops {} -> {}, clients {} -> {}, servers {} -> {}, simulated {} ms -> {} ms\n",
+        r.protocol, r.variant, r.seed, s.runs, b.faults, a.faults, b.entries, a.entries, b.ops, a.ops, b.clients, a.clients, b.servers, a.servers, b.sim_ms, a.sim_ms
     );
     out.push_str(&describe(r));
     out
