@@ -1,5 +1,6 @@
 //! Writes a large linearizable splitbrain JSON history for the speed acceptance test:
-//! `gen_big OUT [OPS] [KEYS] [CLIENTS] [SEED]` (defaults 100000 ops, 1000 keys, 10 clients).
+//! `gen_big OUT [OPS] [KEYS] [CLIENTS] [SEED] [OPEN_PER_MILLE]` (defaults 100000 ops, 1000
+//! keys, 10 clients, seed 1, 10 per mille indeterminate).
 //!
 //! Each client runs get / put / append / cas on random keys with random durations; every
 //! operation takes effect at a random point inside its interval, and outputs come from
@@ -41,8 +42,9 @@ fn main() {
     let arg = |i: usize, d: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(d);
     let out = args.get(1).cloned().unwrap_or_else(|| "big.json".into());
     let (n, keys, clients, seed) = (arg(2, 100_000), arg(3, 1000), arg(4, 10), arg(5, 1));
+    let open_per_mille = arg(6, 10);
     let mut rng = Rng(seed);
-    let ops = generate(&mut rng, n, keys, clients);
+    let ops = generate(&mut rng, [n, keys, clients, open_per_mille]);
     let outs = outputs(&mut rng, &ops);
     if let Err(e) = std::fs::write(&out, render(&ops, &outs)) {
         eprintln!("gen_big: cannot write {out}: {e}");
@@ -51,7 +53,7 @@ fn main() {
 }
 
 /// Client timelines: each client calls again after its previous operation returned.
-fn generate(rng: &mut Rng, n: u64, keys: u64, clients: u64) -> Vec<Op> {
+fn generate(rng: &mut Rng, [n, keys, clients, open_per_mille]: [u64; 4]) -> Vec<Op> {
     let mut ops = Vec::new();
     let mut clock = vec![0u64; clients as usize];
     let mut generation = vec![0u32; clients as usize];
@@ -59,7 +61,7 @@ fn generate(rng: &mut Rng, n: u64, keys: u64, clients: u64) -> Vec<Op> {
         let c = (i % clients) as usize;
         let call = clock[c] + rng.below(20);
         let ret = call + 1 + rng.below(200);
-        let open = rng.below(100) == 0;
+        let open = rng.below(1000) < open_per_mille;
         let f = rng.below(4);
         let value = format!("v{i}.");
         let from = (f == 3).then(|| format!("v{}.", rng.below(i + 1)));

@@ -19,6 +19,8 @@ fn wall_now() -> Instant {
 pub(crate) struct Budget {
     max_steps: u64,
     deadline: Option<Instant>,
+    /// Most bytes one search's memo may hold.
+    pub(crate) max_cache_bytes: usize,
 }
 
 /// Why a search stopped early.
@@ -26,6 +28,8 @@ pub(crate) struct Budget {
 pub(crate) enum Exhausted {
     Steps(u64),
     Deadline,
+    /// The memo outgrew its byte limit.
+    Memory(usize),
 }
 
 impl Budget {
@@ -36,6 +40,15 @@ impl Budget {
         Budget {
             max_steps,
             deadline,
+            max_cache_bytes: usize::MAX,
+        }
+    }
+
+    /// The same budget with a memo size limit.
+    pub(crate) fn with_cache_bytes(self, max_cache_bytes: usize) -> Self {
+        Budget {
+            max_cache_bytes,
+            ..self
         }
     }
 

@@ -17,12 +17,16 @@ use crate::table::Interner;
 
 /// Default step limit per independent part.
 pub const DEFAULT_MAX_STEPS: u64 = 200_000_000;
+/// Default memo size limit per independent part (bytes).
+pub const DEFAULT_MAX_CACHE_BYTES: usize = 512 << 20;
 
 /// Options of one check.
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
     /// Search steps allowed per independent part (deterministic budget).
     pub max_steps: u64,
+    /// Memo size limit per independent part, in bytes; running out gives `Unknown`.
+    pub max_cache_bytes: usize,
     /// Optional wall-clock limit for the whole check (not deterministic).
     pub time_limit: Option<Duration>,
     /// Check independent parts in parallel on the current rayon pool.
@@ -37,6 +41,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             max_steps: DEFAULT_MAX_STEPS,
+            max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
             time_limit: None,
             parallel: false,
             evidence: true,
@@ -101,7 +106,8 @@ pub fn check_history(history: &History, model: ModelKind, opts: &CheckOptions) -
         );
         return unknown(msg);
     }
-    let budget = Budget::new(opts.max_steps, opts.time_limit);
+    let budget =
+        Budget::new(opts.max_steps, opts.time_limit).with_cache_bytes(opts.max_cache_bytes);
     let keep: Vec<usize> = (0..history.ops.len())
         .filter(|&i| {
             !(history.ops[i].is_indeterminate() && spec::is_pure_read(&history.ops[i].input))
@@ -263,5 +269,6 @@ fn describe_exhausted(e: crate::budget::Exhausted) -> String {
     match e {
         crate::budget::Exhausted::Steps(n) => format!("step limit of {n} reached"),
         crate::budget::Exhausted::Deadline => "time limit reached".to_string(),
+        crate::budget::Exhausted::Memory(b) => format!("memo limit of {} MiB reached", b >> 20),
     }
 }

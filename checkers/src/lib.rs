@@ -25,7 +25,9 @@ mod spec;
 mod table;
 
 pub use budget::Stopwatch;
-pub use checker::{check_history, CheckOptions, CheckReport, Verdict, DEFAULT_MAX_STEPS};
+pub use checker::{
+    check_history, CheckOptions, CheckReport, Verdict, DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_STEPS,
+};
 pub use evidence::Evidence;
 pub use history::{History, HistoryError, Input, Micro, Operation, Output, Source, Value};
 pub use model::{FailReading, Family, ModelKind, UnknownModel};

@@ -82,6 +82,11 @@ impl Slots {
         }
     }
 
+    /// Bytes held by the slot array.
+    pub(crate) fn bytes(&self) -> usize {
+        self.slots.capacity() * 4
+    }
+
     /// Finds the entry for `hash` accepted by `is_match`, or the empty slot to fill.
     #[inline]
     pub(crate) fn probe(&self, hash: u64, mut is_match: impl FnMut(u32) -> bool) -> Probe {

@@ -22,7 +22,7 @@ mod links;
 use crate::budget::{Budget, Exhausted};
 use crate::spec::Spec;
 use crate::table::mix;
-use cache::Cache;
+use cache::{Cache, LinSet};
 use links::{Links, NIL};
 
 /// How often (in steps) the search reads the budget's clock.
@@ -73,7 +73,7 @@ pub(crate) struct Outcome {
 /// Mutable search state, kept together so the loop body stays small.
 struct Walk {
     links: Links,
-    bits: Vec<u64>,
+    bits: LinSet,
     zobrist: Vec<u64>,
     hash: u64,
     cache: Cache,
@@ -83,14 +83,17 @@ struct Walk {
     stack: Vec<(u32, u32, bool)>,
     /// Candidate operations of the open configurations, back to back.
     cands: Vec<u32>,
-    /// Per open configuration: (start in `cands`, cursor, culprit if all fail).
-    levels: Vec<(u32, u32, u32)>,
+    /// The open configurations, innermost last.
+    levels: Vec<Level>,
     read_only: Vec<bool>,
     monotone: Vec<bool>,
     has_monotone: bool,
-    /// Sorted call times of the operations that are neither read-only nor monotone.
-    reset_calls: Vec<u64>,
-    /// Scratch: the window's completed read-only operations that are not legal now.
+    /// (call, operation) of the operations that are neither read-only nor monotone
+    /// (*resets*), sorted.
+    reset_ops: Vec<(u64, u32)>,
+    /// The open configurations' pending resets, back to back.
+    resets: Vec<u32>,
+    /// The open configurations' completed read-only operations not legal there.
     reads: Vec<u32>,
     taken: Vec<u32>,
     required_left: usize,
@@ -100,13 +103,12 @@ struct Walk {
 /// Runs the search. Deterministic for a given problem and step budget.
 pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Outcome {
     let n = p.calls.len();
-    let width = n.div_ceil(64).max(1);
     let mut w = Walk {
         links: Links::new(&p.calls, &p.rets),
-        bits: vec![0; width],
+        bits: LinSet::new(n),
         zobrist: (0..n as u64).map(|i| mix(i ^ 0x5eed_f0b5)).collect(),
         hash: 0,
-        cache: Cache::new(width),
+        cache: Cache::new(),
         state: spec.init(),
         stack: Vec::with_capacity(n),
         cands: Vec::new(),
@@ -115,17 +117,18 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
         read_only: (0..n as u32).map(|i| spec.read_only(i)).collect(),
         monotone: (0..n as u32).map(|i| spec.monotone(i)).collect(),
         has_monotone: false,
-        reset_calls: Vec::new(),
+        reset_ops: Vec::new(),
+        resets: Vec::new(),
         reads: Vec::new(),
         required_left: p.rets.iter().filter(|r| r.is_some()).count(),
         failure: None,
     };
     w.has_monotone = w.monotone.iter().any(|&m| m);
-    w.reset_calls = (0..n)
+    w.reset_ops = (0..n)
         .filter(|&i| !w.read_only[i] && !w.monotone[i])
-        .map(|i| p.calls[i])
+        .map(|i| (p.calls[i], i as u32))
         .collect();
-    w.reset_calls.sort_unstable();
+    w.reset_ops.sort_unstable();
     let mut steps = 0u64;
     let outcome = |found, steps| Outcome { found, steps };
     // `arrived`: a new configuration, whose candidates are still to be listed.
@@ -141,6 +144,10 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
             next_clock = steps + CLOCK_EVERY_STEPS;
         }
         if let Err(e) = budget.check(steps, clock_due) {
+            return outcome(Found::OutOfBudget(e), steps);
+        }
+        if clock_due && w.cache.bytes() > budget.max_cache_bytes {
+            let e = Exhausted::Memory(budget.max_cache_bytes);
             return outcome(Found::OutOfBudget(e), steps);
         }
         if arrived {
@@ -159,6 +166,17 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
             None => return outcome(w.fail(), steps),
         }
     }
+}
+
+/// An open configuration: where its lists start in the arenas, the next candidate to
+/// try, and the operation whose return bounds its window (the culprit if all fail).
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    cands: u32,
+    cursor: u32,
+    culprit: u32,
+    reads: u32,
+    resets: u32,
 }
 
 /// What entering a configuration found.
@@ -180,9 +198,8 @@ impl Walk {
     /// Lists the current configuration's candidates, or forces a read-only operation.
     fn enter<S: Spec>(&mut self, spec: &mut S, p: &Problem, steps: &mut u64) -> Enter {
         let start = self.cands.len();
+        let (reads, resets) = (self.reads.len(), self.resets.len());
         let mut node = self.links.first();
-        let mut reset_min = u64::MAX;
-        self.reads.clear();
         while !self.links.is_ret(node) {
             *steps += 1;
             let op = self.links.op(node);
@@ -190,7 +207,7 @@ impl Walk {
             let i = op as usize;
             let optional = p.rets[i].is_none();
             if !self.read_only[i] && !self.monotone[i] {
-                reset_min = reset_min.min(p.calls[i]);
+                self.resets.push(op);
             }
             if optional && self.taken[p.class[i] as usize] != p.rank[i] {
                 continue;
@@ -200,7 +217,7 @@ impl Walk {
                 continue;
             }
             if let Some(next) = spec.step(self.state, op) {
-                self.cands.truncate(start);
+                self.truncate(start, reads, resets);
                 return if self.linearize(p, op, next, true) {
                     Enter::Forced
                 } else {
@@ -210,10 +227,17 @@ impl Walk {
             self.reads.push(op);
         }
         let first_ret = self.links.op(node);
+        let level = Level {
+            cands: start as u32,
+            cursor: start as u32,
+            culprit: first_ret,
+            reads: reads as u32,
+            resets: resets as u32,
+        };
         if self.has_monotone {
-            if let Some(g) = self.unreachable_read(spec, p, first_ret, reset_min) {
-                self.cands.truncate(start);
-                self.note_stuck(p, g); // As if the walk had reached `g`'s return.
+            if let Some(g) = self.unreachable_read(spec, p, &level, self.state) {
+                self.truncate(start, reads, resets);
+                self.note_stuck(p, g, self.state); // As if the walk had reached `g`'s return.
                 return Enter::Dead;
             }
         }
@@ -225,65 +249,99 @@ impl Walk {
             )
         };
         self.cands[start..].sort_unstable_by_key(key);
-        self.levels.push((start as u32, start as u32, first_ret));
+        self.levels.push(level);
         Enter::Listed
     }
 
-    /// True if some pending read can never become legal: no operation that may still come
-    /// before its return can reset the state, and the extending ones cannot reach what it
-    /// saw. (Every operation called after the window is still pending, so the first reset
-    /// beyond the window is the first in `reset_calls` after the window's end.)
+    /// A pending read that can never become legal, if any. Before its return, the state
+    /// can only be extended (monotone operations) from either the current state or the
+    /// value some pending *reset* sets (a write, a cas); if none of those bases can reach
+    /// what the read saw, this configuration fails. Every operation called after the
+    /// window is still pending, so the resets to consider are the window's and those in
+    /// `reset_ops` called after the window's end but before the read returns.
+    /// Also used on a candidate's next `state` before linearizing it: the candidate's
+    /// child has the same pending reads and no more pending resets (it may have a later
+    /// window end, but resets called before each read's return are all counted here).
     fn unreachable_read<S: Spec>(
         &self,
         spec: &mut S,
         p: &Problem,
-        first_ret: u32,
-        window_reset: u64,
+        level: &Level,
+        state: u32,
     ) -> Option<u32> {
-        let end = if first_ret == NIL {
+        let end = if level.culprit == NIL {
             u64::MAX
         } else {
-            p.rets[first_ret as usize].unwrap_or(u64::MAX)
+            p.rets[level.culprit as usize].unwrap_or(u64::MAX)
         };
-        let beyond = self.reset_calls.partition_point(|&c| c <= end);
-        let reset = window_reset.min(self.reset_calls.get(beyond).copied().unwrap_or(u64::MAX));
-        self.reads.iter().copied().find(|&g| {
-            let ret = p.rets[g as usize].unwrap_or(u64::MAX);
-            ret < reset && !spec.reachable(self.state, g)
-        })
+        let beyond = self.reset_ops.partition_point(|&(c, _)| c <= end);
+        let window_resets = &self.resets[level.resets as usize..];
+        self.reads[level.reads as usize..]
+            .iter()
+            .copied()
+            .find(|&g| {
+                if spec.reachable(state, g) {
+                    return false;
+                }
+                let g_ret = p.rets[g as usize].unwrap_or(u64::MAX);
+                let later = self.reset_ops[beyond..]
+                    .iter()
+                    .take_while(|&&(c, _)| c <= g_ret);
+                let mut resets = window_resets
+                    .iter()
+                    .copied()
+                    .chain(later.map(|&(_, op)| op));
+                !resets.any(|r| spec.reset_to(r).is_none_or(|base| spec.reachable(base, g)))
+            })
     }
 
     /// Tries the top level's next candidate: `Some(true)` if it was linearized,
     /// `Some(false)` if its configuration was seen before, `None` if none is left.
     fn next_candidate<S: Spec>(&mut self, spec: &mut S, p: &Problem) -> Option<bool> {
-        let level = self.levels.last_mut()?;
-        let (start, cursor, culprit) = *level;
-        if cursor as usize == self.cands.len() {
+        let level = *self.levels.last()?;
+        if level.cursor as usize == self.cands.len() {
             self.levels.pop();
-            self.cands.truncate(start as usize);
-            self.note_stuck(p, culprit);
+            self.truncate(
+                level.cands as usize,
+                level.reads as usize,
+                level.resets as usize,
+            );
+            self.note_stuck(p, level.culprit, self.state);
             return None;
         }
-        level.1 += 1;
-        let op = self.cands[cursor as usize];
+        if let Some(top) = self.levels.last_mut() {
+            top.cursor += 1;
+        }
+        let op = self.cands[level.cursor as usize];
         let Some(next) = spec.step(self.state, op) else {
             return Some(false);
         };
         if p.rets[op as usize].is_none() && next == self.state {
             return Some(false); // Skipping an optional no-op loses nothing.
         }
+        if self.has_monotone {
+            if let Some(g) = self.unreachable_read(spec, p, &level, next) {
+                self.note_stuck(p, g, next); // The child would be dead on arrival.
+                return Some(false);
+            }
+        }
         Some(self.linearize(p, op, next, false))
+    }
+
+    fn truncate(&mut self, cands: usize, reads: usize, resets: usize) {
+        self.cands.truncate(cands);
+        self.reads.truncate(reads);
+        self.resets.truncate(resets);
     }
 
     /// Linearizes `op` (leading to `next`) if that configuration is new.
     #[inline]
     fn linearize(&mut self, p: &Problem, op: u32, next: u32, forced: bool) -> bool {
         let i = op as usize;
-        let (word, bit) = (i / 64, 1u64 << (i % 64));
-        self.bits[word] |= bit;
+        self.bits.set(i);
         self.hash ^= self.zobrist[i];
         if !self.cache.insert(&self.bits, next, self.hash) {
-            self.bits[word] &= !bit;
+            self.bits.clear(i);
             self.hash ^= self.zobrist[i];
             return false;
         }
@@ -304,7 +362,7 @@ impl Walk {
         while let Some((op, prev, forced)) = self.stack.pop() {
             let i = op as usize;
             self.links.unlift(op);
-            self.bits[i / 64] &= !(1u64 << (i % 64));
+            self.bits.clear(i);
             self.hash ^= self.zobrist[i];
             self.state = prev;
             if p.rets[i].is_none() {
@@ -320,7 +378,7 @@ impl Walk {
     }
 
     /// Records a dead end: the walk reached `culprit`'s return without placing it.
-    fn note_stuck(&mut self, p: &Problem, culprit: u32) {
+    fn note_stuck(&mut self, p: &Problem, culprit: u32, state: u32) {
         if culprit == NIL {
             return; // The tail sentinel: unreachable while completed operations remain.
         }
@@ -330,16 +388,16 @@ impl Walk {
         f.frontier = f.frontier.max(ret);
         if f.culprit_states.is_empty() || depth > f.deepest.len() {
             f.deepest.clear();
-            let afters = self.stack.iter().skip(1).map(|s| s.1).chain([self.state]);
+            let afters = self.stack.iter().skip(1).map(|s| s.1).chain([state]);
             f.deepest.extend(self.stack.iter().map(|s| s.0).zip(afters));
             f.culprit = culprit;
             f.culprit_states.clear();
-            f.culprit_states.push(self.state);
+            f.culprit_states.push(state);
         } else if f.culprit == culprit
             && f.culprit_states.len() < MAX_CULPRIT_STATES
-            && !f.culprit_states.contains(&self.state)
+            && !f.culprit_states.contains(&state)
         {
-            f.culprit_states.push(self.state);
+            f.culprit_states.push(state);
         }
     }
 }

@@ -36,6 +36,11 @@ pub(crate) trait Spec {
     fn reachable(&mut self, _state: u32, _op: u32) -> bool {
         true
     }
+    /// The state a non-monotone, non-read-only operation leaves when it takes effect, if
+    /// that is one fixed state (a write, a successful cas); `None` if unknown.
+    fn reset_to(&self, _op: u32) -> Option<u32> {
+        None
+    }
     /// A human-readable rendering of a state, for evidence.
     fn describe(&self, state: u32) -> String;
 }

@@ -127,6 +127,13 @@ impl Spec for ScalarSpec {
         matches!(self.ops[op as usize], SOp::Append(_))
     }
 
+    fn reset_to(&self, op: u32) -> Option<u32> {
+        match self.ops[op as usize] {
+            SOp::Write(x) | SOp::CasOk(_, x) | SOp::CasAny(_, x) => Some(x),
+            _ => None,
+        }
+    }
+
     /// Appends only extend a string, so a read of `x` stays possible only while the state
     /// is nil or a prefix of `x` (compared by polynomial hash: a mismatch is certain).
     fn reachable(&mut self, state: u32, op: u32) -> bool {
