@@ -418,3 +418,141 @@ fn a_raft_election_safety_report_shows_both_leaders_of_the_term() {
     let page_text = without_scripts(&dom);
     assert!(page_text.contains(&format!("Named: nodes {a}, {b}; term {term}.")));
 }
+
+/// Drives a report inside an iframe (same origin with `--allow-file-access-from-files`):
+/// fit, the zoom button, the wheel, a node filter, a message filter and the violation button.
+const HARNESS: &str = r#"<!DOCTYPE html><html><body><pre id="out"></pre>
+<iframe id="f" src="report.html" width="1400" height="900"></iframe>
+<script>
+var out = document.getElementById('out');
+function log(k, v) { out.textContent += k + '=' + v + '\n'; }
+var steps = [];
+function run(i) {
+  if (i >= steps.length) { return; }
+  try { steps[i](); } catch (e) { log('harness-error', e); }
+  setTimeout(function () { run(i + 1); }, 60);
+}
+document.getElementById('f').addEventListener('load', function () {
+  var w = document.getElementById('f').contentWindow, d = w.document;
+  function label() { return d.getElementById('window-label').textContent; }
+  steps = [
+    function () { log('start', label()); d.getElementById('zoom-fit').click(); },
+    function () { log('fit', label()); d.getElementById('zoom-in').click(); },
+    function () {
+      log('zoomin', label());
+      d.getElementById('diagram-wrap').dispatchEvent(new w.WheelEvent('wheel',
+        {deltaY: 400, clientX: 700, clientY: 100, bubbles: true, cancelable: true}));
+    },
+    function () {
+      log('wheel', label());
+      d.querySelector('#lane-filters input[data-lane="1"]').click();
+    },
+    function () {
+      log('lanes', Array.prototype.map.call(d.querySelectorAll('#diagram g.lane'),
+        function (g) { return g.getAttribute('data-node'); }).join(','));
+      d.querySelector('#kind-filters input[data-fate="0"]').click();
+    },
+    function () {
+      log('delivered', d.querySelectorAll('#diagram .msg-deliver').length);
+      log('lost', d.querySelectorAll('#diagram .msg-cut').length);
+      d.querySelector('button.goto').click();
+    },
+    function () {
+      log('goto', label());
+      log('errors', d.getElementById('errors').textContent.length);
+      log('done', 1);
+    }
+  ];
+  run(0);
+});
+</script></body></html>
+"#;
+
+/// `0.546.714 .. 0.578.628 of 4.000.000` as microseconds (t0, t1, end).
+fn window_of(label: &str) -> (f64, f64, f64) {
+    let us = |t: &str| {
+        let p: Vec<f64> = t.split('.').map(|x| x.parse().unwrap()).collect();
+        p[0] * 1e6 + p[1] * 1e3 + p[2]
+    };
+    let w: Vec<&str> = label.split_whitespace().collect();
+    (us(w[0]), us(w[2]), us(w[4]))
+}
+
+#[test]
+fn zoom_scroll_and_filters_change_what_is_drawn() {
+    let Some(browser) = chromium() else { return };
+    let dir = scratch("interact");
+    let page = dir.join("report.html");
+    let o = splitbrain(&[
+        "run",
+        "tas",
+        "--variant",
+        "two-server",
+        "--seed",
+        "0",
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let harness = dir.join("harness.html");
+    std::fs::write(&harness, HARNESS).unwrap();
+    let out = Command::new("timeout")
+        .arg("120")
+        .arg(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--allow-file-access-from-files",
+            "--virtual-time-budget=20000",
+        ])
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", harness.display()))
+        .output()
+        .expect("chromium starts");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let log = section(&dom, "<pre id=\"out\">", "</pre>").trim_start_matches("<pre id=\"out\">");
+    let get = |k: &str| {
+        log.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("no {k} in the harness log:\n{log}"))
+            .replace("&gt;", ">")
+    };
+    assert_eq!(get("done"), "1", "{log}");
+    assert!(!log.contains("harness-error"), "{log}");
+    let (s0, s1, end) = window_of(&get("start"));
+    assert!(s1 - s0 < end / 10.0, "the page opens on the violation");
+    let (f0, f1, _) = window_of(&get("fit"));
+    assert_eq!((f0, f1), (0.0, end), "fit shows the whole run");
+    let (z0, z1, _) = window_of(&get("zoomin"));
+    assert!(((z1 - z0) - end / 2.0).abs() < 2.0, "+ halves the window");
+    assert!(
+        ((z0 + z1) / 2.0 - end / 2.0).abs() < 2.0,
+        "around its centre"
+    );
+    let (w0, w1, _) = window_of(&get("wheel"));
+    let grow = (w1 - w0) / (z1 - z0);
+    assert!(
+        (grow - 0.6f64.exp()).abs() < 0.01,
+        "the wheel zooms out by {grow}"
+    );
+    assert_eq!(get("lanes"), "S1,C1,C2", "unticking S2 hides its lane");
+    assert_eq!(
+        get("delivered"),
+        "0",
+        "unticking delivered hides those arrows"
+    );
+    assert_ne!(get("lost"), "0", "and leaves the lost ones");
+    assert_eq!(
+        get("goto"),
+        get("start"),
+        "the violation button returns to it"
+    );
+    assert_eq!(get("errors"), "0");
+}

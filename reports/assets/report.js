@@ -393,14 +393,21 @@
         ' (every lost message and highlighted operation is drawn). Zoom in to see all.' : '';
     }
 
+    // Redraw on the next frame; the timer is a fallback for pages that get no frames
+    // (background tabs, headless browsers).
     var pending = false;
     function schedule() {
       if (pending) { return; }
       pending = true;
-      window.requestAnimationFrame(function () {
+      var done = false;
+      var go = function () {
+        if (done) { return; }
+        done = true;
         pending = false;
         render();
-      });
+      };
+      window.requestAnimationFrame(go);
+      window.setTimeout(go, 40);
     }
 
     function setWindow(a, b) {

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 use splitbrain_api::NodeId;
-use splitbrain_sim::{Fault, Timed, TraceEvent, TraceKind};
+use splitbrain_sim::{Fault, LinkProfile, Timed, TraceEvent, TraceKind};
 
 /// A shaded stretch of one lane (or of the whole diagram, `lane == -1`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -138,13 +138,18 @@ impl Builder<'_> {
                 self.push_net("cut", *to, at, 1);
             }
             Fault::Heal => self.close_net(at),
-            Fault::Link { from, .. } => {
+            Fault::Link { from, profile, .. } if *profile != LinkProfile::default() => {
+                let from = *from;
+                // A later profile for the same links (or for every link) replaces this one.
+                let to = until(
+                    &|f| matches!(f, Fault::Link { from: f2, .. } if f2.is_none() || *f2 == from),
+                );
                 let nodes: Vec<NodeId> = match from {
-                    Some(n) => vec![*n],
+                    Some(n) => vec![n],
                     None => self.lanes.to_vec(),
                 };
                 for n in nodes {
-                    self.push("link", n, at, self.stop, 0);
+                    self.push("link", n, at, to, 0);
                 }
             }
             Fault::Crash { node, .. } if !crashes_from_trace => {
@@ -157,6 +162,7 @@ impl Builder<'_> {
                 let to = until(&|f| matches!(f, Fault::Resume { node: n } if *n == node));
                 self.push("pause", node, at, to, 0);
             }
+            Fault::ClockDrift { ppm: 0, .. } | Fault::Slow { extra_us: 0, .. } => {}
             Fault::ClockOffset { node, .. } | Fault::ClockDrift { node, .. } => {
                 let node = *node;
                 let to = until(&|f| match f {
@@ -172,7 +178,8 @@ impl Builder<'_> {
                 let to = until(&|f| matches!(f, Fault::Slow { node: n, .. } if *n == node));
                 self.push("slow", node, at, to, 0);
             }
-            Fault::Crash { .. }
+            Fault::Link { .. }
+            | Fault::Crash { .. }
             | Fault::Restart { .. }
             | Fault::Resume { .. }
             | Fault::CrashAfterSend { .. }
@@ -272,6 +279,53 @@ mod tests {
             ends,
             vec![("isolate", 700), ("pause", 700), ("liveness", 1_000)]
         );
+    }
+
+    #[test]
+    fn setting_a_fault_back_to_normal_ends_its_band_and_draws_none() {
+        let lanes = [s(0), s(1)];
+        let lossy = LinkProfile {
+            drop: 0.5,
+            ..LinkProfile::default()
+        };
+        let sched = [
+            at(
+                100,
+                Fault::Slow {
+                    node: s(0),
+                    extra_us: 500,
+                },
+            ),
+            at(
+                150,
+                Fault::Link {
+                    from: Some(s(1)),
+                    to: None,
+                    profile: lossy,
+                },
+            ),
+            at(
+                300,
+                Fault::Slow {
+                    node: s(0),
+                    extra_us: 0,
+                },
+            ),
+            at(
+                350,
+                Fault::Link {
+                    from: None,
+                    to: None,
+                    profile: LinkProfile::default(),
+                },
+            ),
+        ];
+        let bands = fault_bands(&sched, None, &lanes, 1_000, None);
+        let spans: Vec<(&str, i64, u64, u64)> = bands
+            .iter()
+            .map(|b| (b.kind, b.lane, b.from_us, b.to_us))
+            .collect();
+        assert_eq!(spans, vec![("slow", 0, 100, 300), ("link", 1, 150, 350)]);
     }
 
     #[test]
