@@ -79,54 +79,30 @@ pub fn explore(
         .num_threads(opts.jobs.max(1))
         .build()
         .map_err(|e| ScenarioError::Unknown(format!("thread pool: {e}")))?;
+    let runner = Runner {
+        entry,
+        variant,
+        scenario,
+        opts,
+        progress,
+        kinds: random_kinds(scenario),
+    };
     let mut known: BTreeMap<u64, SeedResult> = opts
         .resume_from
         .iter()
         .map(|r| (r.seed, r.clone()))
         .collect();
     progress(known.len() as u64);
-    let chunk = if opts.guided {
-        crate::guided::CHUNK
-    } else if opts.until_first {
-        opts.jobs.max(1) * 16
-    } else {
-        512
-    };
     let mut guidance = crate::guided::Guidance::default();
-    let available: Vec<crate::generator::Kind> =
-        scenario.generator.as_ref().map_or(Vec::new(), |g| {
-            g.rates
-                .iter()
-                .filter(|(_, &r)| r > 0.0)
-                .map(|(&k, _)| k)
-                .collect()
-        });
     let mut results: Vec<SeedResult> = Vec::with_capacity(seeds.len());
     let mut stopped_early = false;
-    for batch in seeds.chunks(chunk) {
+    for batch in seeds.chunks(chunk_size(opts)) {
         let todo: Vec<u64> = batch
             .iter()
             .copied()
             .filter(|s| !known.contains_key(s))
             .collect();
-        let fresh: Vec<Result<SeedResult, ScenarioError>> = pool.install(|| {
-            todo.par_iter()
-                .map(|&seed| {
-                    let forced = if opts.guided {
-                        guidance.forced_for(seed, &available)
-                    } else {
-                        None
-                    };
-                    let guided_scenario = forced.map(|kinds| with_kinds(scenario, kinds));
-                    let sc = guided_scenario.as_ref().unwrap_or(scenario);
-                    let r = run_seed(entry, variant, sc, seed, &opts.run).map(summarise);
-                    progress(1);
-                    r
-                })
-                .collect()
-        });
-        for r in fresh {
-            let r = r?;
+        for r in pool.install(|| runner.run_all(&todo, &guidance))? {
             known.insert(r.seed, r);
         }
         let start = results.len();
@@ -146,6 +122,70 @@ pub fn explore(
         }
     }
     Ok(finish(results, scenario, stopped_early))
+}
+
+/// Seeds per chunk: fixed for guided runs (guidance changes between chunks), small for
+/// `until_first` (stop soon after a failure), large otherwise (checkpoint granularity).
+fn chunk_size(opts: &ExploreOptions) -> usize {
+    if opts.guided {
+        crate::guided::CHUNK
+    } else if opts.until_first {
+        opts.jobs.max(1) * 16
+    } else {
+        512
+    }
+}
+
+/// The random fault kinds a scenario's generator can turn on.
+fn random_kinds(scenario: &Scenario) -> Vec<crate::generator::Kind> {
+    scenario.generator.as_ref().map_or(Vec::new(), |g| {
+        g.rates
+            .iter()
+            .filter(|(_, &r)| r > 0.0)
+            .map(|(&k, _)| k)
+            .collect()
+    })
+}
+
+/// Everything one seed's run needs, shared by the worker threads.
+struct Runner<'a> {
+    entry: &'a dyn ProtocolEntry,
+    variant: &'a VariantInfo,
+    scenario: &'a Scenario,
+    opts: &'a ExploreOptions,
+    progress: &'a (dyn Fn(u64) + Sync),
+    kinds: Vec<crate::generator::Kind>,
+}
+
+impl Runner<'_> {
+    /// Runs `seeds` in parallel on the current pool; results in seed-list order.
+    fn run_all(
+        &self,
+        seeds: &[u64],
+        guidance: &crate::guided::Guidance,
+    ) -> Result<Vec<SeedResult>, ScenarioError> {
+        seeds
+            .par_iter()
+            .map(|&seed| self.run_one(seed, guidance))
+            .collect()
+    }
+
+    fn run_one(
+        &self,
+        seed: u64,
+        guidance: &crate::guided::Guidance,
+    ) -> Result<SeedResult, ScenarioError> {
+        let forced = if self.opts.guided {
+            guidance.forced_for(seed, &self.kinds)
+        } else {
+            None
+        };
+        let guided_scenario = forced.map(|kinds| with_kinds(self.scenario, kinds));
+        let scenario = guided_scenario.as_ref().unwrap_or(self.scenario);
+        let r = run_seed(self.entry, self.variant, scenario, seed, &self.opts.run).map(summarise);
+        (self.progress)(1);
+        r
+    }
 }
 
 fn summarise(r: crate::runner::RunResult) -> SeedResult {

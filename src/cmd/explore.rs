@@ -113,24 +113,15 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
     };
     super::common::silence_world_panics();
     let bar = ProgressBar::new(seeds.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {per_sec} eta {eta}")
-            .expect("template"),
-    );
+    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {per_sec} eta {eta}");
+    bar.set_style(style.expect("template"));
     let start = wall_start();
-    let mut save = |done: &[SeedResult]| {
-        if let Some(p) = &args.resume {
-            let doc = json!({"key": key, "done": done});
-            // A failed checkpoint write must not stop the exploration; it is reported once.
-            if let Err(e) = write_atomic(p, doc.to_string().as_bytes()) {
-                eprintln!("warning: checkpoint not written: {}", e.0);
-            }
-        }
-    };
+    let mut save = |done: &[SeedResult]| save_checkpoint(args.resume.as_deref(), &key, done);
+    let (entry, variant, scenario) = (target.entry.as_ref(), &target.variant, &target.scenario);
     let summary = explore(
-        target.entry.as_ref(),
-        &target.variant,
-        &target.scenario,
+        entry,
+        variant,
+        scenario,
         &seeds,
         &opts,
         &|n| bar.inc(n),
@@ -138,27 +129,44 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
     )?;
     bar.finish_and_clear();
     let wall_ms = wall_ms_since(start);
-    let doc = summary_json(&target, &range, args.shard.as_deref(), &summary, wall_ms);
-    match &args.json {
-        Some(p) if p.as_os_str() == "-" => {
-            println!("{}", serde_json::to_string_pretty(&doc).expect("json"))
-        }
-        Some(p) => write_atomic(
-            p,
-            serde_json::to_string_pretty(&doc).expect("json").as_bytes(),
-        )?,
-        None => {}
-    }
-    if args.json.as_ref().is_none_or(|p| p.as_os_str() != "-") {
-        print_summary(&target, &summary, wall_ms);
-    }
-    if let Some(p) = &args.junit {
-        write_junit(p, &target, &summary, wall_ms)?;
-    }
+    write_outputs(args, &target, &range, &summary, wall_ms)?;
     if let (Some(dir), Some(first)) = (&args.corpus, summary.failures().next()) {
         super::corpus::add_to_corpus(dir, &target, first.seed, &opts.run)?;
     }
     Ok(exit_code(&summary))
+}
+
+/// Writes the checkpoint, if asked for. A failed write must not stop the exploration.
+fn save_checkpoint(path: Option<&Path>, key: &str, done: &[SeedResult]) {
+    let Some(p) = path else { return };
+    let doc = json!({"key": key, "done": done});
+    if let Err(e) = write_atomic(p, doc.to_string().as_bytes()) {
+        eprintln!("warning: checkpoint not written: {}", e.0);
+    }
+}
+
+/// The summary on the terminal, JSON and JUnit, as the flags ask.
+fn write_outputs(
+    args: &ExploreArgs,
+    target: &Target,
+    range: &std::ops::Range<u64>,
+    summary: &ExploreSummary,
+    wall_ms: u64,
+) -> Result<(), UsageError> {
+    let doc = summary_json(target, range, args.shard.as_deref(), summary, wall_ms);
+    let text = serde_json::to_string_pretty(&doc).expect("json");
+    match &args.json {
+        Some(p) if p.as_os_str() == "-" => println!("{text}"),
+        Some(p) => write_atomic(p, text.as_bytes())?,
+        None => {}
+    }
+    if args.json.as_ref().is_none_or(|p| p.as_os_str() != "-") {
+        print_summary(target, summary, wall_ms);
+    }
+    if let Some(p) = &args.junit {
+        write_junit(p, target, summary, wall_ms)?;
+    }
+    Ok(())
 }
 
 /// What must match for a checkpoint to be resumed.

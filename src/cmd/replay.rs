@@ -113,24 +113,18 @@ pub fn parse_time(text: &str) -> Result<u64, String> {
     Ok((v * scale).round() as u64)
 }
 
-/// Every endpoint's last view at or before `at_us`, whether it was up, and the links cut.
-pub fn state_at(r: &RunResult, at_us: u64) -> String {
+/// Every endpoint's last view at or before `at_us` (and whether it was up), and the faults
+/// applied up to then.
+fn views_at(r: &RunResult, at_us: u64) -> (BTreeMap<NodeId, (NodeView, bool)>, Vec<String>) {
+    let down = || NodeView {
+        role: Role::Down,
+        ..NodeView::default()
+    };
     let mut views: BTreeMap<NodeId, (NodeView, bool)> = r
         .record
         .nodes
         .iter()
-        .map(|&n| {
-            (
-                n,
-                (
-                    NodeView {
-                        role: Role::Down,
-                        ..NodeView::default()
-                    },
-                    false,
-                ),
-            )
-        })
+        .map(|&n| (n, (down(), false)))
         .collect();
     let mut faults = Vec::new();
     for e in r
@@ -140,29 +134,24 @@ pub fn state_at(r: &RunResult, at_us: u64) -> String {
         .flatten()
         .take_while(|e| e.at_us <= at_us)
     {
-        let Some(node) = e.node else {
-            if e.kind == TraceKind::Fault {
-                faults.push(e.label.clone());
-            }
-            continue;
-        };
-        let slot = views.entry(node).or_insert((NodeView::default(), false));
+        if e.kind == TraceKind::Fault {
+            faults.push(e.label.clone());
+        }
+        let Some(node) = e.node else { continue };
+        let slot = views.entry(node).or_insert((down(), false));
         match e.kind {
             TraceKind::View => *slot = (e.view.clone().unwrap_or_default(), true),
-            TraceKind::Crash => {
-                *slot = (
-                    NodeView {
-                        role: Role::Down,
-                        ..NodeView::default()
-                    },
-                    false,
-                )
-            }
+            TraceKind::Crash => *slot = (down(), false),
             TraceKind::Restart => slot.1 = true,
-            TraceKind::Fault => faults.push(e.label.clone()),
             _ => {}
         }
     }
+    (views, faults)
+}
+
+/// A table of every node's state at `at_us`, with the latest faults.
+pub fn state_at(r: &RunResult, at_us: u64) -> String {
+    let (views, faults) = views_at(r, at_us);
     let mut out = format!(
         "state at {:.3} ms:\n  {:<5} {:<10} {:>6} {:>8} {:>8}\n",
         at_us as f64 / 1000.0,
@@ -178,19 +167,15 @@ pub fn state_at(r: &RunResult, at_us: u64) -> String {
         } else {
             "down".to_string()
         };
+        let name = node.to_string();
         out.push_str(&format!(
-            "  {:<5} {:<10} {:>6} {:>8} {:>8}\n",
-            node.to_string(),
-            role,
-            v.term,
-            v.commit,
-            v.log_len
+            "  {name:<5} {role:<10} {:>6} {:>8} {:>8}\n",
+            v.term, v.commit, v.log_len
         ));
     }
-    let recent: Vec<&String> = faults.iter().rev().take(5).collect();
-    if !recent.is_empty() {
+    if !faults.is_empty() {
         out.push_str("  latest faults (newest first):\n");
-        for f in recent {
+        for f in faults.iter().rev().take(5) {
             out.push_str(&format!("    {f}\n"));
         }
     }
