@@ -556,3 +556,55 @@ fn zoom_scroll_and_filters_change_what_is_drawn() {
     );
     assert_eq!(get("errors"), "0");
 }
+
+#[test]
+fn a_raft_stale_read_report_shows_the_culprit_the_stuck_point_and_two_leaders() {
+    let Some(browser) = chromium() else { return };
+    let dir = scratch("raft-lin");
+    let page = dir.join("r05.html");
+    // R05: a leader cut off by a partition keeps serving reads from its own state while the
+    // majority elects another leader and moves on.
+    let out = first_failure("R05", 0..20, "linearizability at", &page);
+    let (dom, log) = render(&browser, &page, &dir.join("profile"));
+    let page_text = without_scripts(&dom);
+    let errors = section(&page_text, "<div id=\"errors\"", "</div>");
+    assert!(errors.ends_with("role=\"alert\">"), "page errors: {errors}");
+    assert!(console_errors(&log).is_empty(), "{log}");
+    let diagram = section(&page_text, "<svg id=\"diagram\"", "</svg>");
+    let t = tags(diagram);
+    let culprits: Vec<&Tag> = t
+        .iter()
+        .filter(|x| x.name == "rect" && x.has_class("op") && x.has_class("culprit"))
+        .collect();
+    assert_eq!(culprits.len(), 1, "one operation cannot be placed:\n{out}");
+    assert!(culprits[0].has_class("violating"));
+    let note = title_after(diagram, culprits[0]);
+    assert!(note.contains("cannot be placed"), "{note}");
+    assert!(note.contains("could have seen"), "{note}");
+    assert!(
+        t.iter().any(|x| x.has_class("stuck-line")),
+        "the stuck point is marked"
+    );
+    assert!(
+        t.iter()
+            .any(|x| x.has_class("band-partition") || x.has_class("band-isolate")),
+        "the partition is shaded"
+    );
+    let mut leaders: Vec<String> = t
+        .iter()
+        .filter(|x| x.has_class("role-leader"))
+        .filter_map(|x| {
+            let title = title_after(diagram, x);
+            title.split(' ').next().map(str::to_string)
+        })
+        .filter(|n| n.starts_with('S'))
+        .collect();
+    leaders.sort();
+    leaders.dedup();
+    assert!(
+        leaders.len() >= 2,
+        "two servers lead around the stale read: {leaders:?}"
+    );
+    assert!(page_text.contains("States it could have seen"));
+    assert!(page_text.contains("No order works"));
+}

@@ -64,6 +64,21 @@
       });
     });
 
+    // What the counterexample says about single operations, for their tooltips.
+    var opNotes = {};
+    D.highlights.forEach(function (h) {
+      h.linearization.forEach(function (step, i) {
+        if (step.op !== null) {
+          opNotes[step.op] = 'linearized as step ' + (i + 1) + ' of the longest partial order; ' +
+            'state after: ' + step.state_after;
+        }
+      });
+      if (h.culprit !== null && h.culprit !== undefined) {
+        opNotes[h.culprit] = 'cannot be placed in any order' + (h.culprit_states.length ?
+          '; it could have seen: ' + h.culprit_states.join(' | ') : '');
+      }
+    });
+
     var segs = roleSegments();
 
     // Role and term along each lane, merged where neither changes.
@@ -305,7 +320,8 @@
           '" width="' + w.toFixed(1) + '" height="' + (LANE_H - 18) + '" rx="2"><title>' +
           esc('#' + o[0] + ' ' + D.lanes[o[1]] + ' ' + label(o[5]) + '\ncalled ' + fmtTime(o[2]) +
             ', ' + (open ? 'never returned (indeterminate)' : 'returned ' + fmtTime(o[3])) +
-            (h ? '\nin the counterexample' : '')) + '</title></rect>');
+            (h ? '\nin the counterexample' : '') +
+            (opNotes[o[0]] ? '\n' + opNotes[o[0]] : '')) + '</title></rect>');
         var chars = Math.floor((Math.min(x1, W) - Math.max(x0, LABEL_W) - 4) / 6);
         if (chars >= 6) {
           var text = label(o[5]);

@@ -199,13 +199,31 @@ fn culprit_from_message(record: &RunRecord, message: &str, nodes: &[String]) -> 
     find_op(record, client, call)
 }
 
+/// The operation `client` called at `call_us`. A client that gave up on an operation and went
+/// on is checked as a new process (Jepsen's rule): the harness names its later lives
+/// `C1001`, `C2001`, ... for `C1`, so those match their client's lane too.
 fn find_op(record: &RunRecord, client: &str, call_us: u64) -> Option<usize> {
-    record
-        .history
-        .ops
+    let ops = &record.history.ops;
+    let at_call: Vec<usize> = (0..ops.len())
+        .filter(|&i| ops[i].call_us == call_us)
+        .collect();
+    if let Some(&i) = at_call
         .iter()
-        .position(|op| op.call_us == call_us && op.client.to_string() == client)
+        .find(|&&i| ops[i].client.to_string() == client)
+    {
+        return Some(i);
+    }
+    let lane = NodeId::parse(client)
+        .filter(|id| id.is_client())
+        .map(|id| NodeId::client(id.index() % RETIRED_CLIENT_STRIDE));
+    at_call
+        .iter()
+        .copied()
+        .find(|&i| Some(ops[i].client) == lane)
 }
+
+/// How far apart the harness numbers a client's lives (`scenarios::linearizability`).
+const RETIRED_CLIENT_STRIDE: usize = 1_000;
 
 /// An operation named in evidence (`{"client": "C1", "call": 100, ...}`), in the history.
 fn evidence_op(record: &RunRecord, v: &Value) -> Option<usize> {
@@ -236,9 +254,10 @@ fn apply_evidence(record: &RunRecord, ev: &Value, h: &mut Highlight) {
     if let Some(c) = detail.get("culprit") {
         h.culprit = evidence_op(record, c);
         h.ops.extend(h.culprit);
-        if let Some(name) = c.get("client").and_then(Value::as_str) {
-            if !h.nodes.iter().any(|n| n == name) {
-                h.nodes.push(name.to_string());
+        if let Some(op) = h.culprit.map(|i| &record.history.ops[i]) {
+            let name = op.client.to_string();
+            if !h.nodes.contains(&name) {
+                h.nodes.push(name);
             }
         }
     }
@@ -468,5 +487,30 @@ mod tests {
         let h = &highlights(&r, None)[0];
         assert_eq!(h.culprit, Some(1));
         assert_eq!(h.ops, vec![1]);
+    }
+
+    #[test]
+    fn a_client_checked_as_a_new_process_after_giving_up_is_found_on_its_lane() {
+        let r = record(
+            vec![
+                acquire(0, 1, false, 100),
+                acquire(1, 1, false, 100),
+                acquire(0, 1, true, 200),
+            ],
+            vec![violation("linearizability", "no order")],
+        );
+        // C1's third life is C2001; C2 called at 100 too.
+        let ev = json!({"detail": {"culprit": {"client": "C2001", "call": 100}}});
+        let h = &highlights(&r, Some(&ev))[0];
+        assert_eq!(h.culprit, Some(0));
+        assert_eq!(h.nodes, vec!["C1"]);
+        let ev = json!({"detail": {"culprit": {"client": "C1002", "call": 100}}});
+        assert_eq!(highlights(&r, Some(&ev))[0].culprit, Some(1));
+        let ev = json!({"detail": {"culprit": {"client": "C2", "call": 200}}});
+        assert_eq!(
+            highlights(&r, Some(&ev))[0].culprit,
+            None,
+            "C2 called nothing at 200"
+        );
     }
 }

@@ -215,7 +215,6 @@ fn counterexample(h: &mut String, input: &ReportInput, hs: &[Highlight]) {
 }
 
 fn violation_article(h: &mut String, input: &ReportInput, i: usize, hl: &Highlight) {
-    let ops = &input.record.history.ops;
     let (from, to) = focus_window(input, hl);
     put!(
         h,
@@ -226,34 +225,9 @@ fn violation_article(h: &mut String, input: &ReportInput, i: usize, hl: &Highlig
         fmt_s(hl.at_us),
         esc(&hl.message)
     );
-    if !hl.ops.is_empty() {
-        h.push_str(
-            "<table class=\"cx-ops\"><tr><th>#</th><th>client</th><th>operation</th>\
-             <th>called</th><th>returned</th><th>status</th></tr>\n",
-        );
-        for &o in &hl.ops {
-            let op = &ops[o];
-            let out = op.out.as_ref().map_or("?".to_string(), |r| r.label());
-            let class = if hl.culprit == Some(o) {
-                "cx-op culprit"
-            } else {
-                "cx-op"
-            };
-            putln!(
-                h,
-                "<tr class=\"{class}\" data-op=\"{o}\"><td>{o}</td><td>{}</td><td>{} -&gt; {}\
-                 </td><td>{}</td><td>{}</td><td>{:?}</td></tr>",
-                op.client,
-                esc(&op.op.label()),
-                esc(&out),
-                fmt_s(op.call_us),
-                op.ret_us.map_or("never".to_string(), fmt_s),
-                op.status
-            );
-        }
-        h.push_str("</table>\n");
-    }
     linearizability_detail(h, input, hl);
+    ops_table(h, input, hl);
+    linearization_list(h, hl);
     invariant_detail(h, hl);
     if let Some(ev) = &hl.raw_evidence {
         let pretty = serde_json::to_string_pretty(ev).unwrap_or_default();
@@ -290,22 +264,79 @@ fn linearizability_detail(h: &mut String, input: &ReportInput, hl: &Highlight) {
         }
         h.push_str("</ul>\n");
     }
-    if !hl.linearization.is_empty() {
-        h.push_str(
-            "<h3>Longest partial linearization (its last steps)</h3>\n<ol class=\"cx-lin\">",
-        );
-        for step in &hl.linearization {
-            put!(
-                h,
-                "<li{}>{} <span class=\"state\">state after: <code>{}</code></span></li>",
-                step.op
-                    .map_or(String::new(), |o| format!(" data-op=\"{o}\"")),
-                esc(&step.label),
-                esc(&step.state_after)
-            );
-        }
-        h.push_str("</ol>\n");
+}
+
+/// Lists longer than this start folded.
+const OPEN_ROWS: usize = 12;
+
+/// `<details>`, open when the list is short.
+fn details_open(h: &mut String, rows: usize, summary: &str) {
+    let open = if rows <= OPEN_ROWS { " open" } else { "" };
+    putln!(h, "<details{open}><summary>{}</summary>", esc(summary));
+}
+
+/// The operations involved, culprit first.
+fn ops_table(h: &mut String, input: &ReportInput, hl: &Highlight) {
+    if hl.ops.is_empty() {
+        return;
     }
+    let ops = &input.record.history.ops;
+    let summary = if hl.culprit.is_some() {
+        format!("{} operations in the failing sub-history", hl.ops.len())
+    } else {
+        format!("{} operations involved", hl.ops.len())
+    };
+    details_open(h, hl.ops.len(), &summary);
+    h.push_str(
+        "<table class=\"cx-ops\"><tr><th>#</th><th>client</th><th>operation</th>\
+         <th>called</th><th>returned</th><th>status</th></tr>\n",
+    );
+    let rest = hl.ops.iter().copied().filter(|&o| Some(o) != hl.culprit);
+    for o in hl.culprit.into_iter().chain(rest) {
+        let op = &ops[o];
+        let out = op.out.as_ref().map_or("?".to_string(), |r| r.label());
+        let class = if hl.culprit == Some(o) {
+            "cx-op culprit"
+        } else {
+            "cx-op"
+        };
+        putln!(
+            h,
+            "<tr class=\"{class}\" data-op=\"{o}\"><td>{o}</td><td>{}</td><td>{} -&gt; {}\
+             </td><td>{}</td><td>{}</td><td>{:?}</td></tr>",
+            op.client,
+            esc(&op.op.label()),
+            esc(&out),
+            fmt_s(op.call_us),
+            op.ret_us.map_or("never".to_string(), fmt_s),
+            op.status
+        );
+    }
+    h.push_str("</table>\n</details>\n");
+}
+
+/// The tail of the longest partial linearization, ending where the search got stuck.
+fn linearization_list(h: &mut String, hl: &Highlight) {
+    if hl.linearization.is_empty() {
+        return;
+    }
+    let summary = format!(
+        "the longest partial linearization: its last {} steps, each with the state after it",
+        hl.linearization.len()
+    );
+    details_open(h, hl.linearization.len(), &summary);
+    h.push_str("<ol class=\"cx-lin\">");
+    for step in &hl.linearization {
+        put!(
+            h,
+            "<li{}>{} <span class=\"state\">state after: <code>{}</code></span></li>",
+            step.op
+                .map_or(String::new(), |o| format!(" data-op=\"{o}\"")),
+            esc(&step.label),
+            esc(&step.state_after)
+        );
+    }
+    h.push_str("</ol>\n</details>\n");
 }
 
 fn invariant_detail(h: &mut String, hl: &Highlight) {
@@ -367,7 +398,16 @@ fn focus_window(input: &ReportInput, hl: &Highlight) -> (u64, u64) {
     let ops = &input.record.history.ops;
     let mut a = hl.context_from_us.unwrap_or(hl.at_us).min(hl.at_us);
     let mut b = hl.at_us;
-    for &o in &hl.ops {
+    // A linearizability counterexample can involve a long history; the story is the culprit
+    // and the last steps the search managed before it.
+    let focus: Vec<usize> = match hl.culprit {
+        Some(c) => {
+            let tail = hl.linearization.iter().rev().filter_map(|s| s.op).take(4);
+            std::iter::once(c).chain(tail).collect()
+        }
+        None => hl.ops.clone(),
+    };
+    for o in focus {
         a = a.min(ops[o].call_us);
         b = b.max(ops[o].ret_us.unwrap_or(ops[o].call_us));
     }
