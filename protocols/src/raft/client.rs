@@ -6,7 +6,7 @@
 //! proves nothing at all.
 
 use super::RaftMsg;
-use splitbrain_api::{ClientProcess, Ctx, Dur, NodeId, NodeView, Op, Process, Role};
+use splitbrain_api::{ClientProcess, Ctx, Dur, NodeId, NodeView, Op, Process, Role, Time};
 
 /// Without any answer for this long, try the next server (same request id).
 const RETRY_AFTER: Dur = Dur::ms(100);
@@ -18,10 +18,11 @@ const BACKOFF_MAX_US: u64 = 80_000;
 /// Redirects followed at once per attempt before backing off (breaks hint ping-pong).
 const MAX_QUICK_REDIRECTS: u32 = 3;
 
+/// One engine timer serves both deadlines of the current attempt: it is armed for the
+/// earliest and re-armed lazily, so a fast operation costs no timer event at all.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ClientTimer {
-    Retry,
-    GiveUp,
+    Wake,
 }
 
 struct Attempt {
@@ -30,8 +31,10 @@ struct Attempt {
     target: usize,
     redirects: u32,
     backoff_us: u64,
-    /// The pending `Retry` is a backoff (resend to `target`), not a timeout.
+    /// The pending retry is a backoff (resend to `target`), not a timeout.
     backing_off: bool,
+    retry_at: Time,
+    give_up_at: Time,
 }
 
 /// A key-value client.
@@ -41,6 +44,8 @@ pub struct RaftClient {
     leader: Option<usize>,
     seq: u64,
     current: Option<Attempt>,
+    /// When the engine timer fires, if armed.
+    wake_at: Option<Time>,
 }
 
 impl RaftClient {
@@ -51,7 +56,25 @@ impl RaftClient {
             leader: None,
             seq: 0,
             current: None,
+            wake_at: None,
         }
+    }
+
+    /// Makes sure the timer fires no later than `at`.
+    fn wake_by(&mut self, ctx: &mut Ctx<Self>, at: Time) {
+        if self.wake_at.is_some_and(|w| w <= at) {
+            return;
+        }
+        self.wake_at = Some(at);
+        ctx.set_timer(ClientTimer::Wake, at.saturating_sub(ctx.now()));
+    }
+
+    fn retry_in(&mut self, ctx: &mut Ctx<Self>, after: Dur) {
+        let at = ctx.now() + after;
+        if let Some(a) = self.current.as_mut() {
+            a.retry_at = at;
+        }
+        self.wake_by(ctx, at);
     }
 
     fn send(&self, ctx: &mut Ctx<Self>) {
@@ -64,10 +87,8 @@ impl RaftClient {
         }
     }
 
-    fn finish(&mut self, ctx: &mut Ctx<Self>) {
+    fn finish(&mut self) {
         self.current = None;
-        ctx.cancel_timer(ClientTimer::Retry);
-        ctx.cancel_timer(ClientTimer::GiveUp);
     }
 
     fn on_not_leader(&mut self, ctx: &mut Ctx<Self>, from: NodeId, hint: Option<NodeId>) {
@@ -82,7 +103,7 @@ impl RaftClient {
                 a.backing_off = false;
                 self.leader = Some(h.index());
                 self.send(ctx);
-                ctx.set_timer(ClientTimer::Retry, RETRY_AFTER);
+                self.retry_in(ctx, RETRY_AFTER);
             }
             _ => {
                 a.target = hint.map_or((from.index() + 1) % n, |h| h.index());
@@ -90,7 +111,7 @@ impl RaftClient {
                 let wait = a.backoff_us;
                 a.backoff_us = (a.backoff_us * 2).min(BACKOFF_MAX_US);
                 self.leader = None;
-                ctx.set_timer(ClientTimer::Retry, Dur::us(wait));
+                self.retry_in(ctx, Dur::us(wait));
             }
         }
     }
@@ -116,7 +137,7 @@ impl Process for RaftClient {
         match msg {
             RaftMsg::ClientReply { seq, ret } if seq == seq_now => {
                 self.leader = Some(from.index());
-                self.finish(ctx);
+                self.finish();
                 ctx.complete(ret);
             }
             RaftMsg::NotLeader { seq, hint } if seq == seq_now => {
@@ -126,28 +147,32 @@ impl Process for RaftClient {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<Self>, timer: ClientTimer) {
+    fn on_timer(&mut self, ctx: &mut Ctx<Self>, _timer: ClientTimer) {
+        self.wake_at = None;
+        // Within a millisecond counts as due: a drifting clock may wake us a hair early.
+        let now = ctx.now() + Dur::ms(1);
         let n = self.servers.len();
-        match timer {
-            ClientTimer::Retry => {
-                let Some(a) = self.current.as_mut() else {
-                    return;
-                };
-                if !a.backing_off {
-                    // No answer at all: maybe lost, maybe slow; same id at the next server.
-                    a.target = (a.target + 1) % n;
-                    self.leader = None;
-                }
-                a.backing_off = false;
-                self.send(ctx);
-                ctx.set_timer(ClientTimer::Retry, RETRY_AFTER);
+        let Some(a) = self.current.as_mut() else {
+            return;
+        };
+        if now >= a.give_up_at {
+            self.finish();
+            ctx.give_up();
+            return;
+        }
+        if now >= a.retry_at {
+            if !a.backing_off {
+                // No answer at all: maybe lost, maybe slow; same id at the next server.
+                a.target = (a.target + 1) % n;
+                self.leader = None;
             }
-            ClientTimer::GiveUp => {
-                if self.current.is_some() {
-                    self.finish(ctx);
-                    ctx.give_up();
-                }
-            }
+            a.backing_off = false;
+            self.send(ctx);
+            self.retry_in(ctx, RETRY_AFTER);
+        }
+        let next = self.current.as_ref().map(|a| a.retry_at.min(a.give_up_at));
+        if let Some(at) = next {
+            self.wake_by(ctx, at);
         }
     }
 
@@ -169,6 +194,7 @@ impl ClientProcess for RaftClient {
     fn on_invoke(&mut self, ctx: &mut Ctx<Self>, op: Op) {
         self.seq += 1;
         let target = self.leader.unwrap_or(self.id.index() % self.servers.len());
+        let now = ctx.now();
         self.current = Some(Attempt {
             seq: self.seq,
             op,
@@ -176,9 +202,10 @@ impl ClientProcess for RaftClient {
             redirects: 0,
             backoff_us: BACKOFF_MIN_US,
             backing_off: false,
+            retry_at: now + RETRY_AFTER,
+            give_up_at: now + GIVE_UP_AFTER,
         });
         self.send(ctx);
-        ctx.set_timer(ClientTimer::Retry, RETRY_AFTER);
-        ctx.set_timer(ClientTimer::GiveUp, GIVE_UP_AFTER);
+        self.wake_by(ctx, now + RETRY_AFTER);
     }
 }

@@ -18,21 +18,18 @@ use std::collections::BTreeMap;
 /// Log matching over all pairs of running servers, re-checked when a server's log changes.
 #[derive(Default)]
 pub struct LogMatching {
-    /// Per server: a fingerprint of its log at the last check.
-    seen: Vec<u64>,
+    /// Per server: its log's (base, last index, last chain value) at the last check.
+    seen: Vec<(u64, u64, u64)>,
 }
 
-fn fingerprint(log: &Log) -> u64 {
+fn fingerprint(log: &Log) -> (u64, u64, u64) {
     let last = log.last_index();
-    super::log::mix(
-        super::log::mix(last, log.snap_index()),
-        log.chain_at(last).unwrap_or(0),
-    )
+    (log.base_index(), last, log.chain_at(last).unwrap_or(0))
 }
 
 /// The highest index both logs know with equal terms must carry equal chains.
 fn compare(a: &Log, b: &Log) -> Result<(), u64> {
-    let lo = a.snap_index().max(b.snap_index());
+    let lo = a.base_index().max(b.base_index());
     let mut idx = a.last_index().min(b.last_index());
     while idx >= lo {
         if a.term_at(idx) == b.term_at(idx) {
@@ -66,7 +63,7 @@ impl ClusterInvariant<RaftServer> for LogMatching {
             return Ok(());
         };
         if self.seen.len() < servers.len() {
-            self.seen.resize(servers.len(), u64::MAX);
+            self.seen.resize(servers.len(), (u64::MAX, 0, 0));
         }
         let fp = fingerprint(a.log());
         if self.seen[i] == fp {
@@ -113,7 +110,7 @@ impl LeaderCompleteness {
         if commit <= self.top {
             return;
         }
-        let from = (self.top + 1).max(s.log().snap_index());
+        let from = (self.top + 1).max(s.log().base_index());
         for idx in from..=commit {
             if let (Some(chain), Some(entry_term)) = (s.log().chain_at(idx), s.log().term_at(idx)) {
                 self.committed.entry(idx).or_insert(Committed {
@@ -149,9 +146,9 @@ impl LeaderCompleteness {
             ));
         }
         // Entries inside the leader's snapshot are compared at the snapshot point.
-        let (at, want) = if idx < log.snap_index() {
-            match self.committed.get(&log.snap_index()) {
-                Some(c) if c.commit_term < term => (log.snap_index(), c.chain),
+        let (at, want) = if idx < log.base_index() {
+            match self.committed.get(&log.base_index()) {
+                Some(c) if c.commit_term < term => (log.base_index(), c.chain),
                 _ => return Ok(()),
             }
         } else {

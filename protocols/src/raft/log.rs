@@ -1,4 +1,4 @@
-//! The Raft log: entries after a snapshot prefix, each with a locally computed hash chain
+//! The Raft log: the entries after a compacted prefix, each with a locally computed hash chain
 //! (chain(i) = h(chain(i-1), term(i), digest(i)), as TigerBeetle chains its prepares), so
 //! "same index and term implies the same prefix" (log matching, §5.3) is one comparison.
 //! Also the pure helpers the paper's rules reduce to: quorum size, the commit point
@@ -6,7 +6,7 @@
 
 use splitbrain_api::{stable_hash, NodeId, Op};
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// What an entry asks the state machine to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,20 +32,20 @@ impl Hash for Cmd {
 }
 
 impl Cmd {
-    pub fn noop() -> Arc<Cmd> {
-        Arc::new(Cmd {
+    pub fn noop() -> Rc<Cmd> {
+        Rc::new(Cmd {
             digest: stable_hash(b"noop"),
             kind: CmdKind::Noop,
         })
     }
 
     /// A client command; the digest covers client id, request id and the operation.
-    pub fn client(client: NodeId, seq: u64, op: Op) -> Arc<Cmd> {
+    pub fn client(client: NodeId, seq: u64, op: Op) -> Rc<Cmd> {
         let mut bytes = Vec::with_capacity(48);
         bytes.extend_from_slice(&client.raw().to_le_bytes());
         bytes.extend_from_slice(&seq.to_le_bytes());
         op_bytes(&op, &mut bytes);
-        Arc::new(Cmd {
+        Rc::new(Cmd {
             digest: stable_hash(&bytes),
             kind: CmdKind::Client { client, seq, op },
         })
@@ -85,7 +85,7 @@ fn op_bytes(op: &Op, out: &mut Vec<u8>) {
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct Entry {
     pub term: u64,
-    pub cmd: Arc<Cmd>,
+    pub cmd: Rc<Cmd>,
 }
 
 impl Entry {
@@ -108,76 +108,78 @@ pub fn chain_next(prev: u64, e: &Entry) -> u64 {
     mix(prev, e.digest())
 }
 
-/// The log after the snapshot point `snap_index` (whose term and chain it keeps).
+/// The log after its base `base_index` (whose term and chain it keeps). The prefix up to the
+/// base is gone; the base is at most the snapshot's index, so a short applied tail stays
+/// available for followers that are only a little behind (§7).
 #[derive(Clone, Debug, Default)]
 pub struct Log {
-    snap_index: u64,
-    snap_term: u64,
-    snap_chain: u64,
+    base_index: u64,
+    base_term: u64,
+    base_chain: u64,
     entries: Vec<Entry>,
     chains: Vec<u64>,
 }
 
 impl Log {
-    /// A log that starts right after a snapshot.
-    pub fn after_snapshot(index: u64, term: u64, chain: u64) -> Log {
+    /// A log that starts right after `index` (a snapshot's last entry).
+    pub fn starting_after(index: u64, term: u64, chain: u64) -> Log {
         Log {
-            snap_index: index,
-            snap_term: term,
-            snap_chain: chain,
+            base_index: index,
+            base_term: term,
+            base_chain: chain,
             entries: Vec::new(),
             chains: Vec::new(),
         }
     }
 
-    pub fn snap_index(&self) -> u64 {
-        self.snap_index
+    pub fn base_index(&self) -> u64 {
+        self.base_index
     }
 
-    pub fn snap_term(&self) -> u64 {
-        self.snap_term
+    pub fn base_term(&self) -> u64 {
+        self.base_term
     }
 
     pub fn last_index(&self) -> u64 {
-        self.snap_index + self.entries.len() as u64
+        self.base_index + self.entries.len() as u64
     }
 
     pub fn last_term(&self) -> u64 {
-        self.entries.last().map_or(self.snap_term, |e| e.term)
+        self.entries.last().map_or(self.base_term, |e| e.term)
     }
 
-    /// The term at `index`, if the log still knows it (the snapshot point included).
+    /// The term at `index`, if the log still knows it (the base included).
     pub fn term_at(&self, index: u64) -> Option<u64> {
-        if index == self.snap_index {
-            return Some(self.snap_term);
+        if index == self.base_index {
+            return Some(self.base_term);
         }
         self.get(index).map(|e| e.term)
     }
 
     /// The chain value at `index`, if known.
     pub fn chain_at(&self, index: u64) -> Option<u64> {
-        if index == self.snap_index {
-            return Some(self.snap_chain);
+        if index == self.base_index {
+            return Some(self.base_chain);
         }
-        if index < self.snap_index {
+        if index < self.base_index {
             return None;
         }
         self.chains
-            .get((index - self.snap_index - 1) as usize)
+            .get((index - self.base_index - 1) as usize)
             .copied()
     }
 
     pub fn get(&self, index: u64) -> Option<&Entry> {
-        if index <= self.snap_index {
+        if index <= self.base_index {
             return None;
         }
-        self.entries.get((index - self.snap_index - 1) as usize)
+        self.entries.get((index - self.base_index - 1) as usize)
     }
 
     /// Entries from `from` on, at most `max` of them (empty if `from` is past the end).
     pub fn slice(&self, from: u64, max: usize) -> Vec<Entry> {
-        debug_assert!(from > self.snap_index);
-        let start = (from - self.snap_index - 1) as usize;
+        debug_assert!(from > self.base_index);
+        let start = (from - self.base_index - 1) as usize;
         let end = (start + max).min(self.entries.len());
         if start >= end {
             return Vec::new();
@@ -186,36 +188,39 @@ impl Log {
     }
 
     pub fn push(&mut self, e: Entry) {
-        let prev = self.chains.last().copied().unwrap_or(self.snap_chain);
+        let prev = self.chains.last().copied().unwrap_or(self.base_chain);
         self.chains.push(chain_next(prev, &e));
         self.entries.push(e);
     }
 
     /// Drops every entry from `index` on (a real conflict, §5.3).
     pub fn truncate_from(&mut self, index: u64) {
-        assert!(index > self.snap_index, "truncating into the snapshot");
-        let keep = (index - self.snap_index - 1) as usize;
+        assert!(
+            index > self.base_index,
+            "truncating into the compacted prefix"
+        );
+        let keep = (index - self.base_index - 1) as usize;
         self.entries.truncate(keep);
         self.chains.truncate(keep);
     }
 
     /// Forgets entries up to `index` (they are in a snapshot now, §7).
     pub fn compact(&mut self, index: u64) {
-        if index <= self.snap_index {
+        if index <= self.base_index {
             return;
         }
-        let drop = ((index - self.snap_index) as usize).min(self.entries.len());
-        self.snap_term = self.term_at(index).expect("compacting within the log");
-        self.snap_chain = self.chain_at(index).expect("compacting within the log");
+        let drop = ((index - self.base_index) as usize).min(self.entries.len());
+        self.base_term = self.term_at(index).expect("compacting within the log");
+        self.base_chain = self.chain_at(index).expect("compacting within the log");
         self.entries.drain(..drop);
         self.chains.drain(..drop);
-        self.snap_index = index;
+        self.base_index = index;
     }
 
     /// The first index holding `term`, searching down from `from` (fast backup hint).
     pub fn first_index_of_term(&self, from: u64, term: u64) -> u64 {
         let mut i = from;
-        while i > self.snap_index + 1 && self.term_at(i - 1) == Some(term) {
+        while i > self.base_index + 1 && self.term_at(i - 1) == Some(term) {
             i -= 1;
         }
         i
@@ -224,12 +229,12 @@ impl Log {
     /// The last index holding `term`, if the log has it.
     pub fn last_index_of_term(&self, term: u64) -> Option<u64> {
         let pos = self.entries.iter().rposition(|e| e.term == term)?;
-        Some(self.snap_index + 1 + pos as u64)
+        Some(self.base_index + 1 + pos as u64)
     }
 
     /// The client request `(client, seq)` if it is in the log at or after `from`.
     pub fn find_request(&self, from: u64, client: NodeId, seq: u64) -> Option<u64> {
-        let from = from.max(self.snap_index + 1);
+        let from = from.max(self.base_index + 1);
         (from..=self.last_index()).rev().find(|&i| {
             matches!(&self.get(i).map(|e| &e.cmd.kind),
                 Some(CmdKind::Client { client: c, seq: s, .. }) if *c == client && *s == seq)
@@ -349,7 +354,7 @@ mod tests {
         let chain3 = log.chain_at(3);
         let chain5 = log.chain_at(5);
         log.compact(3);
-        assert_eq!(log.snap_index(), 3);
+        assert_eq!(log.base_index(), 3);
         assert_eq!(log.term_at(3), Some(2));
         assert_eq!(log.chain_at(3), chain3);
         assert_eq!(log.chain_at(5), chain5);

@@ -26,7 +26,7 @@ use log::Entry;
 use splitbrain_api::{
     Dur, Expect, FaultBudget, Message, NodeId, Op, Protocol, ProtocolInfo, Ret, VariantInfo,
 };
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// A planted bug (`../shared/BUGS.md`), or none. Each is one deviation from the paper in the
 /// one implementation; the code says where with a `RaftBug::...` test.
@@ -69,8 +69,11 @@ pub struct RaftConfig {
     pub heartbeat: Dur,
     /// Entries per AppendEntries message.
     pub max_batch: usize,
-    /// Take a snapshot once this many applied entries sit in the log.
+    /// Take a snapshot once this many entries were applied since the last one.
     pub snapshot_every: u64,
+    /// Applied entries kept in the log after a snapshot, so that a follower a little behind
+    /// gets entries rather than the whole snapshot.
+    pub retain: u64,
 }
 
 impl RaftConfig {
@@ -81,8 +84,9 @@ impl RaftConfig {
             pre_vote,
             election_us: (150_000, 300_000),
             heartbeat: Dur::ms(50),
-            max_batch: 8,
+            max_batch: 4,
             snapshot_every: 24,
+            retain: 8,
         }
     }
 
@@ -106,7 +110,8 @@ impl RaftConfig {
     }
 }
 
-/// Raft's wire messages. Entries travel as `Arc`-shared commands, snapshots as one `Arc`.
+/// Raft's wire messages. Entries travel as `Rc`-shared commands, snapshots as one `Rc` (a
+/// world is single-threaded, so no atomic reference counts).
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum RaftMsg {
     /// §5.2; with `pre_vote`, a pre-vote for `term` that changes no state (thesis §9.6).
@@ -145,7 +150,7 @@ pub enum RaftMsg {
     /// §7, Figure 13, in one message (snapshots here are small).
     InstallSnapshot {
         term: u64,
-        snapshot: Arc<Snapshot>,
+        snapshot: Rc<Snapshot>,
         round: u64,
     },
     /// The follower holds everything up to `match_index`.
@@ -251,7 +256,7 @@ pub fn info() -> ProtocolInfo {
             bug(
                 "figure8-commit",
                 "R01",
-                "raft-figure8",
+                "raft-figure8-commit",
                 "commits an earlier term's entry by counting replicas (5.4.2, Fig. 8)",
             ),
             bug(
@@ -287,7 +292,7 @@ pub fn info() -> ProtocolInfo {
             bug(
                 "stale-snapshot",
                 "R16",
-                "raft-snapshot-install",
+                "raft-stale-snapshot",
                 "installs a delayed or duplicated snapshot older than its state (7)",
             ),
         ],

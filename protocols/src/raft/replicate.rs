@@ -4,10 +4,10 @@
 
 use super::kv::{Applied, Snapshot};
 use super::log::{backup_next_index, quorum_match, CmdKind, Entry, Log};
-use super::server::{RaftServer, State};
+use super::server::{mark_once, RaftServer, State};
 use super::{RaftBug, RaftMsg};
 use splitbrain_api::{Ctx, NodeId, Ret};
-use std::sync::Arc;
+use std::rc::Rc;
 
 /// The outcome of the consistency check and append on a follower.
 struct Accepted {
@@ -39,7 +39,7 @@ impl RaftServer {
         lead.inflight[p] = true;
         let next = lead.next[p];
         let round = lead.round;
-        if next <= self.log.snap_index() {
+        if next <= self.log.base_index() {
             let msg = RaftMsg::InstallSnapshot {
                 term: self.term,
                 snapshot: self.snapshot.clone(),
@@ -139,7 +139,7 @@ impl RaftServer {
         entries: &[Entry],
     ) -> Accepted {
         let match_index = prev_index + entries.len() as u64;
-        let snap = self.log.snap_index();
+        let snap = self.log.base_index();
         let (mut at, new) = if prev_index < snap {
             // The prefix up to our snapshot is committed, hence identical: skip it.
             let skip = ((snap - prev_index) as usize).min(entries.len());
@@ -159,7 +159,7 @@ impl RaftServer {
             match self.log.term_at(at) {
                 Some(t) if t == e.term => continue,
                 Some(_) => {
-                    ctx.mark("conflict-truncated");
+                    mark_once(&mut self.marked, ctx, "conflict-truncated");
                     self.truncate(ctx, at);
                 }
                 None => {}
@@ -192,7 +192,7 @@ impl RaftServer {
     /// report what follows.
     fn truncate(&mut self, ctx: &mut Ctx<Self>, at: u64) {
         if at <= self.commit {
-            ctx.mark("committed-truncated");
+            mark_once(&mut self.marked, ctx, "committed-truncated");
             self.commit = at - 1;
             self.applied = self.applied.min(self.commit);
         }
@@ -228,7 +228,7 @@ impl RaftServer {
             let leader_last = conflict_term.and_then(|t| self.log.last_index_of_term(t));
             let back = backup_next_index(conflict_term, conflict_index, leader_last);
             lead.next[p] = back.clamp(lead.matched[p] + 1, lead.next[p]);
-            ctx.mark("fast-backup");
+            mark_once(&mut self.marked, ctx, "fast-backup");
         }
         // A rejection that cannot move nextIndex waits for the heartbeat instead of looping.
         let moved = success || lead.next[p] != before;
@@ -245,7 +245,7 @@ impl RaftServer {
             return false;
         }
         if term < self.term {
-            ctx.mark("stale-term-reply");
+            mark_once(&mut self.marked, ctx, "stale-term-reply");
             // Planted bug R14: an acknowledgement from an earlier term is counted.
             return self.cfg.bug == RaftBug::StaleTermReplies;
         }
@@ -288,6 +288,9 @@ impl RaftServer {
         if !current && self.cfg.bug != RaftBug::Figure8Commit {
             return;
         }
+        if !current {
+            mark_once(&mut self.marked, ctx, "old-term-commit");
+        }
         if !lead.marked_term_commit && candidate >= lead.term_start {
             lead.marked_term_commit = true;
             ctx.mark("term-commit");
@@ -327,25 +330,29 @@ impl RaftServer {
         ctx.send(client, RaftMsg::ClientReply { seq, ret });
     }
 
-    /// §7: snapshot the state machine once enough applied entries sit in the log.
+    /// §7: snapshot the state machine every `snapshot_every` applied entries, and drop the
+    /// log up to `retain` entries before it.
     fn maybe_snapshot(&mut self) {
-        if self.applied < self.log.snap_index() + self.cfg.snapshot_every {
+        if self.applied < self.snapshot.index + self.cfg.snapshot_every {
             return;
         }
         let index = self.applied;
-        self.snapshot = Arc::new(Snapshot {
+        let term = self
+            .log
+            .term_at(index)
+            .expect("applied entries are in the log");
+        let chain = self
+            .log
+            .chain_at(index)
+            .expect("applied entries are in the log");
+        self.snapshot = Rc::new(Snapshot {
             index,
-            term: self
-                .log
-                .term_at(index)
-                .expect("applied entries are in the log"),
-            chain: self
-                .log
-                .chain_at(index)
-                .expect("applied entries are in the log"),
+            term,
+            chain,
             kv: self.kv.clone(),
         });
-        self.log.compact(index);
+        let keep_from = index.saturating_sub(self.cfg.retain);
+        self.log.compact(keep_from.max(self.log.base_index()));
         self.dirty = true;
     }
 
@@ -356,7 +363,7 @@ impl RaftServer {
         ctx: &mut Ctx<Self>,
         from: NodeId,
         term: u64,
-        snapshot: Arc<Snapshot>,
+        snapshot: Rc<Snapshot>,
         round: u64,
     ) {
         let reply = |term, match_index| RaftMsg::SnapshotReply {
@@ -373,7 +380,7 @@ impl RaftServer {
         let buggy = self.cfg.bug == RaftBug::StaleSnapshot;
         if snapshot.index <= self.commit && !buggy {
             // Already known (a delayed or duplicated copy): installing would go back in time.
-            ctx.mark("stale-snapshot-ignored");
+            mark_once(&mut self.marked, ctx, "stale-snapshot-ignored");
             ctx.send(from, reply(self.term, snapshot.index));
             return;
         }
@@ -383,14 +390,14 @@ impl RaftServer {
         if keeps_tail && !buggy {
             self.log.compact(snapshot.index);
         } else {
-            self.log = Log::after_snapshot(snapshot.index, snapshot.term, snapshot.chain);
+            self.log = Log::starting_after(snapshot.index, snapshot.term, snapshot.chain);
         }
         self.kv = snapshot.kv.clone();
         self.commit = snapshot.index;
         self.applied = snapshot.index;
         self.snapshot = snapshot;
         self.dirty = true;
-        ctx.mark("snapshot-installed");
+        mark_once(&mut self.marked, ctx, "snapshot-installed");
         self.flush(ctx);
         ctx.send(from, reply(self.term, self.commit));
     }

@@ -12,7 +12,7 @@ use super::{RaftBug, RaftConfig, RaftMsg};
 use rand::Rng;
 use splitbrain_api::{Ctx, Dur, NodeId, NodeView, Process, Role, Time};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ServerTimer {
@@ -25,7 +25,7 @@ pub enum ServerTimer {
 pub struct RaftDurable {
     pub term: u64,
     pub voted_for: Option<NodeId>,
-    pub snapshot: Arc<Snapshot>,
+    pub snapshot: Rc<Snapshot>,
     pub log: Log,
 }
 
@@ -73,7 +73,7 @@ pub struct RaftServer {
     pub(super) term: u64,
     pub(super) voted_for: Option<NodeId>,
     pub(super) log: Log,
-    pub(super) snapshot: Arc<Snapshot>,
+    pub(super) snapshot: Rc<Snapshot>,
     // Volatile.
     pub(super) state: State,
     pub(super) leader: Option<NodeId>,
@@ -91,6 +91,21 @@ pub struct RaftServer {
     /// Clients this server owes a reply, by request id (it appended their request).
     pub(super) waiters: BTreeMap<NodeId, u64>,
     pub(super) lead: Option<Leading>,
+    /// Coverage marks this incarnation already reported (each is reported once).
+    pub(super) marked: Vec<&'static str>,
+}
+
+/// Reports coverage mark `name` once per server incarnation: exploration only asks whether a
+/// state was reached, and frequent marks would cost a trace entry each.
+pub(super) fn mark_once(
+    marked: &mut Vec<&'static str>,
+    ctx: &mut Ctx<RaftServer>,
+    name: &'static str,
+) {
+    if !marked.contains(&name) {
+        marked.push(name);
+        ctx.mark(name);
+    }
 }
 
 impl RaftServer {
@@ -103,7 +118,7 @@ impl RaftServer {
             term: 0,
             voted_for: None,
             log: Log::default(),
-            snapshot: Arc::new(Snapshot::default()),
+            snapshot: Rc::new(Snapshot::default()),
             state: State::Follower,
             leader: None,
             last_leader_seen: None,
@@ -117,6 +132,7 @@ impl RaftServer {
             election_armed: false,
             waiters: BTreeMap::new(),
             lead: None,
+            marked: Vec::new(),
         }
     }
 
@@ -300,10 +316,10 @@ impl RaftServer {
         let free = self.voted_for.is_none() || self.voted_for == Some(from);
         let granted = term == self.term && free && up_to_date;
         if term == self.term && free && !up_to_date {
-            ctx.mark("vote-denied-log");
+            mark_once(&mut self.marked, ctx, "vote-denied-log");
         }
         if term == self.term && !free {
-            ctx.mark("vote-denied-voted");
+            mark_once(&mut self.marked, ctx, "vote-denied-voted");
         }
         if granted {
             self.voted_for = Some(from);
@@ -339,7 +355,7 @@ impl RaftServer {
             || (self.leader.is_some() && ctx.now() < self.leader_contact + min_timeout);
         let granted = term > self.term && !leader_alive && self.log_ok(last_index, last_term);
         if !granted {
-            ctx.mark("prevote-denied");
+            mark_once(&mut self.marked, ctx, "prevote-denied");
         }
         let term = if granted { term } else { self.term };
         ctx.send(
@@ -383,7 +399,7 @@ impl RaftServer {
             return;
         }
         if term < self.term {
-            ctx.mark("stale-term-reply");
+            mark_once(&mut self.marked, ctx, "stale-term-reply");
             if self.cfg.bug != RaftBug::StaleTermReplies {
                 return;
             }
@@ -523,7 +539,7 @@ impl Process for RaftServer {
             self.log.last_index()
         );
         assert!(
-            self.log.snap_index() <= self.applied,
+            self.log.base_index() <= self.applied,
             "{}: snapshot beyond applied",
             self.id
         );

@@ -4,7 +4,7 @@
 //! heartbeat round that started after the read arrived, served once applied.
 
 use super::log::{quorum_match, Cmd, Entry};
-use super::server::{PendingRead, RaftServer, State};
+use super::server::{mark_once, PendingRead, RaftServer, State};
 use super::{RaftBug, RaftMsg, ReadMode};
 use splitbrain_api::{Ctx, NodeId, Op};
 
@@ -33,7 +33,7 @@ impl RaftServer {
     fn on_write(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, op: Op) {
         if let Some((last, ret)) = self.kv.session(client) {
             if seq == last {
-                ctx.mark("dedup-hit");
+                mark_once(&mut self.marked, ctx, "dedup-hit");
                 let ret = ret.clone();
                 ctx.send(client, RaftMsg::ClientReply { seq, ret });
                 return;
@@ -49,7 +49,7 @@ impl RaftServer {
             .is_some()
         {
             // Already in this leader's log: it commits with this term's entries.
-            ctx.mark("retry-pending");
+            mark_once(&mut self.marked, ctx, "retry-pending");
             return;
         }
         self.log.push(Entry {
@@ -100,7 +100,7 @@ impl RaftServer {
         let lead = self.lead.as_mut().expect("leader");
         lead.round += 1;
         lead.round_open = true;
-        ctx.mark("read-index");
+        mark_once(&mut self.marked, ctx, "read-index");
         self.broadcast_append(ctx, true);
         self.confirm_round(ctx);
     }

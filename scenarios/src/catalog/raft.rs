@@ -49,7 +49,7 @@ impl ProtocolEntry for RaftEntry {
 }
 
 /// Every Raft scenario: behaviours first, then the targeted bug scenarios.
-pub const CATALOGUE: [&str; 20] = [
+pub const CATALOGUE: [&str; 22] = [
     INITIAL_ELECTION,
     RE_ELECTION,
     MANY_ELECTIONS,
@@ -65,11 +65,13 @@ pub const CATALOGUE: [&str; 20] = [
     CHURN,
     SNAPSHOT_INSTALL,
     SWARM,
+    FIGURE8_COMMIT,
     VOTE_CRASH,
     STALE_READ,
     FAILOVER_READ,
     LONG_OLD_LOG,
     DELAYED_REPLIES,
+    STALE_SNAPSHOT,
 ];
 
 /// 6.5840 TestInitialElection: a leader emerges with no faults (§5.2).
@@ -343,6 +345,31 @@ const SWARM: &str = r#"{
   "sometimes": ["leader-change", "snapshot-installed", "recovered"]
 }"#;
 
+/// R01: Figure 8 step by step. Clock drift biases who times out first (S1 and later S5
+/// fast, S2 slow); each client leaves exactly one write in S1's minority tail; the next leader
+/// S1 crashes right after it answers a client, i.e. in the step that committed.
+const FIGURE8_COMMIT: &str = r#"{
+  "name": "raft-figure8-commit",
+  "description": "Figure 8 step by step on five servers: S1 (term a) appends one write per client on the minority {S1,S2}; S5 wins the majority side's next term, appends its no-op alone and crashes; S1 returns, wins, and replicates its old-term tail to S3 in one AppendEntries without its own no-op; it crashes right after answering a client. S5 restarts and wins with S3 and S4. Only current-term counting keeps S1 from committing that tail (5.4.2, Figure 8).",
+  "protocol": "raft",
+  "servers": 5,
+  "clients": 4,
+  "safety_ms": 3500,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 0, "fault": {"kind": "clock-drift", "node": "S1", "ppm": 1000000}},
+    {"at_us": 0, "fault": {"kind": "clock-drift", "node": "S2", "ppm": -500000}},
+    {"at_us": 1000000, "fault": {"kind": "partition", "groups": [["S1", "S2", "C1", "C2", "C3", "C4"], ["S3", "S4", "S5"]]}},
+    {"at_us": 1000000, "fault": {"kind": "clock-drift", "node": "S5", "ppm": 1000000}},
+    {"at_us": 1000000, "fault": {"kind": "crash-after-send", "node": "S5", "msg_kind": "AppendEntries"}},
+    {"at_us": 1800000, "fault": {"kind": "heal"}},
+    {"at_us": 1800000, "fault": {"kind": "crash-after-send", "node": "S1", "msg_kind": "ClientReply"}},
+    {"at_us": 2300000, "fault": {"kind": "restart", "node": "S5"}}
+  ],
+  "workload": {"kind": "kv", "keys": 3, "read_percent": 0},
+  "sometimes": ["leader-change", "recovered", "conflict-truncated"]
+}"#;
+
 /// R02: a voter crashes right after sending its grant; then a second candidate asks it in
 /// the same term. S2's clock runs at half speed so S1 times out first; S3 is paused until S2
 /// has restarted and is cut from S1 throughout.
@@ -444,15 +471,41 @@ const LONG_OLD_LOG: &str = r#"{
 /// R14: replies delayed across elections.
 const DELAYED_REPLIES: &str = r#"{
   "name": "raft-delayed-replies",
-  "description": "Links delay messages by up to 400 ms (beyond the election timeout), duplicate and reorder them, so vote grants and append acks arrive in later terms; they must be ignored (5.1; Students' Guide to Raft, term confusion).",
+  "description": "Links delay messages by up to 500 ms (beyond the election timeout), duplicate and reorder them, and random partitions force elections, so vote grants and append acks arrive in later terms; they must be ignored (5.1; Students' Guide to Raft, term confusion).",
   "protocol": "raft",
   "servers": 5,
   "clients": 2,
   "safety_ms": 5000,
   "liveness_ms": 2000,
   "schedule": [
-    {"at_us": 0, "fault": {"kind": "link", "from": null, "to": null, "profile": {"latency": {"dist": "long-tail", "min_us": 1000, "mean_tail_us": 60000, "max_us": 400000}, "duplicate": 0.3, "reorder": 0.3, "reorder_window_us": 50000}}}
+    {"at_us": 0, "fault": {"kind": "link", "from": null, "to": null, "profile": {"latency": {"dist": "long-tail", "min_us": 1000, "mean_tail_us": 100000, "max_us": 500000}, "duplicate": 0.3, "reorder": 0.3, "reorder_window_us": 50000}}}
   ],
+  "generator": {"rates": {"partition": 2.0}, "mean_fault_ms": 300},
   "workload": {"kind": "kv", "keys": 3},
   "sometimes": ["stale-term-reply", "leader-change"]
+}"#;
+
+/// R16: delayed and duplicated InstallSnapshot to a follower the commit depends on. S1's
+/// fast clock makes it the leader; S2 falls behind the compaction point, then catches up
+/// over a link that duplicates and delays S1's messages by up to 300 ms while S3 is cut off;
+/// then S1 crashes and S2 and S3 must elect a leader holding everything committed.
+const STALE_SNAPSHOT: &str = r#"{
+  "name": "raft-stale-snapshot",
+  "description": "S2 is isolated until it needs a snapshot, then catches up from S1 over a link that duplicates and delays by up to 300 ms while S3 is cut off, so commits rest on S2's acknowledgements; then S1 crashes. A follower that installs an old copy of the snapshot throws away entries it acknowledged (7, Figure 13 step 6; 6.5840 TestSnapshotInstallUnreliable).",
+  "protocol": "raft",
+  "servers": 3,
+  "clients": 3,
+  "safety_ms": 2500,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 0, "fault": {"kind": "clock-drift", "node": "S1", "ppm": 1000000}},
+    {"at_us": 0, "fault": {"kind": "link", "from": "S1", "to": "S2", "profile": {"latency": {"dist": "long-tail", "min_us": 500, "mean_tail_us": 40000, "max_us": 300000}, "duplicate": 0.5}}},
+    {"at_us": 500000, "fault": {"kind": "isolate", "node": "S2"}},
+    {"at_us": 1000000, "fault": {"kind": "heal"}},
+    {"at_us": 1000000, "fault": {"kind": "partition", "groups": [["S3"], ["S1", "S2"]]}},
+    {"at_us": 1500000, "fault": {"kind": "crash", "node": "S1"}},
+    {"at_us": 1500000, "fault": {"kind": "heal"}}
+  ],
+  "workload": {"kind": "kv", "keys": 3},
+  "sometimes": ["snapshot-installed", "stale-snapshot-ignored"]
 }"#;
