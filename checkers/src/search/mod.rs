@@ -28,6 +28,10 @@ use links::{Links, NIL};
 /// How often (in steps) the search reads the budget's clock.
 const CLOCK_EVERY_STEPS: u64 = 4096;
 
+/// Reads called after the window that the reachability check also looks at: operations
+/// called later are all still pending, so their constraints hold just the same.
+const FUTURE_READS: usize = 3;
+
 /// Most distinct states kept for the culprit operation.
 const MAX_CULPRIT_STATES: usize = 16;
 
@@ -91,6 +95,9 @@ struct Walk {
     /// (call, operation) of the operations that are neither read-only nor monotone
     /// (*resets*), sorted.
     reset_ops: Vec<(u64, u32)>,
+    /// (call, operation) of the completed read-only operations, sorted: the first few
+    /// called after the window are checked for reachability too.
+    future_reads: Vec<(u64, u32)>,
     /// The open configurations' pending resets, back to back.
     resets: Vec<u32>,
     /// The open configurations' completed read-only operations not legal there.
@@ -118,6 +125,7 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
         monotone: (0..n as u32).map(|i| spec.monotone(i)).collect(),
         has_monotone: false,
         reset_ops: Vec::new(),
+        future_reads: Vec::new(),
         resets: Vec::new(),
         reads: Vec::new(),
         required_left: p.rets.iter().filter(|r| r.is_some()).count(),
@@ -129,6 +137,11 @@ pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Out
         .map(|i| (p.calls[i], i as u32))
         .collect();
     w.reset_ops.sort_unstable();
+    w.future_reads = (0..n)
+        .filter(|&i| w.read_only[i] && p.rets[i].is_some())
+        .map(|i| (p.calls[i], i as u32))
+        .collect();
+    w.future_reads.sort_unstable();
     let mut steps = 0u64;
     let outcome = |found, steps| Outcome { found, steps };
     // `arrived`: a new configuration, whose candidates are still to be listed.
@@ -249,8 +262,57 @@ impl Walk {
             )
         };
         self.cands[start..].sort_unstable_by_key(key);
+        if self.has_monotone {
+            self.prefer_needed_optionals(spec, p, &level);
+        }
         self.levels.push(level);
         Enter::Listed
+    }
+
+    /// Moves to the front the indeterminate candidates that bring the state toward what
+    /// the most urgent pending read saw (an append it contains next, or a write it starts
+    /// from when nothing else can reach it). Tried last, such an operation is found only
+    /// after every order of everything else has failed; the order never affects soundness.
+    fn prefer_needed_optionals<S: Spec>(&mut self, spec: &mut S, p: &Problem, level: &Level) {
+        let end = if level.culprit == NIL {
+            u64::MAX
+        } else {
+            p.rets[level.culprit as usize].unwrap_or(u64::MAX)
+        };
+        let first_future = self.future_reads.partition_point(|&(c, _)| c <= end);
+        let window = self.reads[level.reads as usize..].iter().copied();
+        let future = self.future_reads.get(first_future).map(|&(_, op)| op);
+        let Some(g) = window
+            .chain(future)
+            .min_by_key(|&g| (p.rets[g as usize], g))
+        else {
+            return;
+        };
+        let state = self.state;
+        let direct = spec.reachable(state, g);
+        let mut front = Vec::new();
+        for &op in &self.cands[level.cands as usize..] {
+            if p.rets[op as usize].is_some() || (direct && !self.monotone[op as usize]) {
+                continue;
+            }
+            let helps = spec
+                .step(state, op)
+                .is_some_and(|next| next != state && spec.reachable(next, g));
+            if helps {
+                front.push(op);
+            }
+        }
+        if front.is_empty() {
+            return;
+        }
+        let rest: Vec<u32> = self.cands[level.cands as usize..]
+            .iter()
+            .copied()
+            .filter(|op| !front.contains(op))
+            .collect();
+        self.cands.truncate(level.cands as usize);
+        self.cands.extend(front);
+        self.cands.extend(rest);
     }
 
     /// A pending read that can never become legal, if any. Before its return, the state
@@ -258,7 +320,8 @@ impl Walk {
     /// value some pending *reset* sets (a write, a cas); if none of those bases can reach
     /// what the read saw, this configuration fails. Every operation called after the
     /// window is still pending, so the resets to consider are the window's and those in
-    /// `reset_ops` called after the window's end but before the read returns.
+    /// `reset_ops` called after the window's end but before the read returns. Besides the
+    /// window's reads, the first [`FUTURE_READS`] reads called after it are checked.
     /// Also used on a candidate's next `state` before linearizing it: the candidate's
     /// child has the same pending reads and no more pending resets (it may have a later
     /// window end, but resets called before each read's return are all counted here).
@@ -276,23 +339,23 @@ impl Walk {
         };
         let beyond = self.reset_ops.partition_point(|&(c, _)| c <= end);
         let window_resets = &self.resets[level.resets as usize..];
-        self.reads[level.reads as usize..]
-            .iter()
-            .copied()
-            .find(|&g| {
-                if spec.reachable(state, g) {
-                    return false;
-                }
-                let g_ret = p.rets[g as usize].unwrap_or(u64::MAX);
-                let later = self.reset_ops[beyond..]
-                    .iter()
-                    .take_while(|&&(c, _)| c <= g_ret);
-                let mut resets = window_resets
-                    .iter()
-                    .copied()
-                    .chain(later.map(|&(_, op)| op));
-                !resets.any(|r| spec.reset_to(r).is_none_or(|base| spec.reachable(base, g)))
-            })
+        let first_future = self.future_reads.partition_point(|&(c, _)| c <= end);
+        let future = self.future_reads[first_future..].iter().take(FUTURE_READS);
+        let window = self.reads[level.reads as usize..].iter().copied();
+        window.chain(future.map(|&(_, op)| op)).find(|&g| {
+            if spec.reachable(state, g) {
+                return false;
+            }
+            let g_ret = p.rets[g as usize].unwrap_or(u64::MAX);
+            let later = self.reset_ops[beyond..]
+                .iter()
+                .take_while(|&&(c, _)| c <= g_ret);
+            let mut resets = window_resets
+                .iter()
+                .copied()
+                .chain(later.map(|&(_, op)| op));
+            !resets.any(|r| spec.reset_to(r).is_none_or(|base| spec.reachable(base, g)))
+        })
     }
 
     /// Tries the top level's next candidate: `Some(true)` if it was linearized,
