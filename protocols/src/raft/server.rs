@@ -353,9 +353,13 @@ impl RaftServer {
         let min_timeout = Dur::us(self.cfg.election_us.0);
         let leader_alive = self.state == State::Leader
             || (self.leader.is_some() && ctx.now() < self.leader_contact + min_timeout);
-        let granted = term > self.term && !leader_alive && self.log_ok(last_index, last_term);
+        let up_to_date = self.log_ok(last_index, last_term);
+        let granted = term > self.term && !leader_alive && up_to_date;
         if !granted {
             mark_once(&mut self.marked, ctx, "prevote-denied");
+        }
+        if !up_to_date {
+            mark_once(&mut self.marked, ctx, "vote-denied-log");
         }
         let term = if granted { term } else { self.term };
         ctx.send(

@@ -132,7 +132,7 @@ const BASIC_AGREE: &str = r#"{
   "safety_ms": 2000,
   "liveness_ms": 1000,
   "workload": {"kind": "kv", "keys": 3},
-  "sometimes": ["term-commit", "snapshot-installed"]
+  "sometimes": ["leader-elected", "term-commit"]
 }"#;
 
 /// 6.5840 TestFailAgree: a disconnected server catches up when it returns (5.3, 7).
@@ -157,7 +157,7 @@ const FAIL_AGREE: &str = r#"{
 /// 6.5840 TestFailNoAgree: a minority (with its clients) cannot commit.
 const FAIL_NO_AGREE: &str = r#"{
   "name": "raft-fail-no-agree",
-  "description": "Five servers split 2/3 with a client on each side, in three rotations: a leader on the minority side appends but cannot commit; its entries are replaced after the heal (5.3, 5.4).",
+  "description": "Five servers split 2/3 with a client on each side, in three rotations: a leader on the minority side appends but cannot commit; after the heal it steps down and its uncommitted entries are replaced (by truncation, or by a snapshot once it is behind the compaction point) (5.3, 5.4, 7).",
   "protocol": "raft",
   "servers": 5,
   "clients": 2,
@@ -172,7 +172,7 @@ const FAIL_NO_AGREE: &str = r#"{
     {"at_us": 5400000, "fault": {"kind": "heal"}}
   ],
   "workload": {"kind": "kv", "keys": 3},
-  "sometimes": ["conflict-truncated", "step-down"]
+  "sometimes": ["step-down", "snapshot-installed"]
 }"#;
 
 /// 6.5840 TestConcurrentStarts: concurrent clients, entries batched into one AppendEntries.
@@ -191,7 +191,7 @@ const CONCURRENT_STARTS: &str = r#"{
 /// 6.5840 TestRejoin: an old leader with uncommitted entries comes back.
 const REJOIN: &str = r#"{
   "name": "raft-rejoin",
-  "description": "Each server in turn is cut off with one client; when it was the leader it keeps appending that client's writes, then returns, steps down and has them replaced (5.3, 5.4.1).",
+  "description": "Each server in turn is cut off with one client; when it was the leader it keeps appending that client's writes, then returns, steps down and has them replaced by the new leader's log or snapshot (5.3, 5.4.1, 7).",
   "protocol": "raft",
   "servers": 3,
   "clients": 2,
@@ -206,7 +206,7 @@ const REJOIN: &str = r#"{
     {"at_us": 6000000, "fault": {"kind": "heal"}}
   ],
   "workload": {"kind": "kv", "keys": 3},
-  "sometimes": ["step-down", "conflict-truncated"]
+  "sometimes": ["step-down", "snapshot-installed"]
 }"#;
 
 /// 6.5840 TestBackup: divergent logs repaired by fast backup.
@@ -288,7 +288,7 @@ const UNRELIABLE: &str = r#"{
   ],
   "generator": {"rates": {"partition": 0.5}, "mean_fault_ms": 300},
   "workload": {"kind": "kv", "keys": 3},
-  "sometimes": ["leader-change", "stale-term-reply", "term-commit"]
+  "sometimes": ["leader-change", "dedup-hit", "fast-backup"]
 }"#;
 
 /// 6.5840 TestReliableChurn / TestUnreliableChurn: constant crash and restart.
