@@ -32,6 +32,11 @@ impl RaftServer {
     /// AppendEntries from `next[peer]` (at most `max_batch` entries), or the snapshot when
     /// the entries it needs were compacted away.
     pub(super) fn send_append(&mut self, ctx: &mut Ctx<Self>, peer: NodeId) {
+        if self.lead.is_none() {
+            return;
+        }
+        // Entries leave only once durable here: the leader counts its own log in the quorum.
+        self.barrier(ctx);
         let Some(lead) = self.lead.as_mut() else {
             return;
         };
@@ -89,6 +94,12 @@ impl RaftServer {
         self.observe_term(ctx, term);
         self.heard_leader(ctx, from);
         let a = self.accept(ctx, prev_index, prev_term, &entries);
+        if a.success {
+            // The ack asserts entries up to match_index are durable; an earlier handler may
+            // have appended them without its write being synced yet (a duplicate arriving
+            // meanwhile: raft-swarm seed 8821).
+            self.barrier(ctx);
+        }
         let reply = self.append_reply(
             a.success,
             a.match_index,
@@ -381,6 +392,7 @@ impl RaftServer {
         if snapshot.index <= self.commit && !buggy {
             // Already known (a delayed or duplicated copy): installing would go back in time.
             mark_once(&mut self.marked, ctx, "stale-snapshot-ignored");
+            self.barrier(ctx);
             ctx.send(from, reply(self.term, snapshot.index));
             return;
         }

@@ -4,7 +4,10 @@
 //!
 //! Every handler changes state first, then calls `flush` (one persist of term, vote, log and
 //! snapshot; the engine holds later sends until it is synced), then sends. That order is how
-//! "updated on stable storage before responding to RPCs" (Figure 2) is kept.
+//! "updated on stable storage before responding to RPCs" (Figure 2) is kept. The engine only
+//! holds sends behind a persist of the same handler, so a reply that asserts durable state
+//! (a grant, an append ack) always persists first: that also makes it wait for an earlier
+//! handler's write that is not synced yet (found by `raft-swarm` seed 8821).
 
 use super::kv::{Kv, Snapshot};
 use super::log::{quorum, Cmd, Entry, Log};
@@ -84,6 +87,8 @@ pub struct RaftServer {
     pub(super) kv: Kv,
     pub(super) votes: u32,
     pub(super) dirty: bool,
+    /// This handler already persisted: later sends wait for that write (and every earlier).
+    pub(super) persisted_in_step: bool,
     /// When the election timer really expires (local clock); the engine timer is armed once
     /// and re-armed for the rest when it fires early, so a heartbeat costs no timer event.
     pub(super) election_deadline: Time,
@@ -128,6 +133,7 @@ impl RaftServer {
             kv: Kv::default(),
             votes: 0,
             dirty: false,
+            persisted_in_step: false,
             election_deadline: Time::ZERO,
             election_armed: false,
             waiters: BTreeMap::new(),
@@ -155,6 +161,7 @@ impl RaftServer {
     pub(super) fn flush(&mut self, ctx: &mut Ctx<Self>) {
         if self.dirty {
             self.dirty = false;
+            self.persisted_in_step = true;
             ctx.persist(RaftDurable {
                 term: self.term,
                 voted_for: self.voted_for,
@@ -162,6 +169,17 @@ impl RaftServer {
                 log: self.log.clone(),
             });
         }
+    }
+
+    /// Before a send that asserts durable state (an ack, a grant, entries the leader counts
+    /// itself for): the engine holds a handler's sends only behind that handler's own
+    /// persist, so persist once here unless this handler already did. An earlier handler's
+    /// unsynced write is then synced before the send leaves.
+    pub(super) fn barrier(&mut self, ctx: &mut Ctx<Self>) {
+        if !self.persisted_in_step {
+            self.dirty = true;
+        }
+        self.flush(ctx);
     }
 
     pub(super) fn others(&self) -> impl Iterator<Item = NodeId> + '_ {
@@ -322,6 +340,8 @@ impl RaftServer {
             mark_once(&mut self.marked, ctx, "vote-denied-voted");
         }
         if granted {
+            // Also when granting again to the same candidate: the first grant's write may
+            // not be synced yet, and this reply must not overtake it.
             self.voted_for = Some(from);
             self.dirty = true;
             self.arm_election(ctx);
@@ -336,6 +356,9 @@ impl RaftServer {
             ctx.send(from, reply);
             self.flush(ctx);
             return;
+        }
+        if granted {
+            self.barrier(ctx);
         }
         self.flush(ctx);
         ctx.send(from, reply);
@@ -478,6 +501,7 @@ impl Process for RaftServer {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: RaftMsg) {
+        self.persisted_in_step = false;
         match msg {
             RaftMsg::RequestVote {
                 term,
@@ -515,6 +539,7 @@ impl Process for RaftServer {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<Self>, timer: ServerTimer) {
+        self.persisted_in_step = false;
         match timer {
             ServerTimer::Election => self.on_election_timer(ctx),
             ServerTimer::Heartbeat => {

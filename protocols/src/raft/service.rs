@@ -72,6 +72,9 @@ impl RaftServer {
         let commit = self.commit;
         let term_committed = self.term_committed();
         let lead = self.lead.as_mut().expect("leader");
+        // One operation per client at a time: a retry or a newer read replaces the old one,
+        // which bounds the list on a leader that cannot confirm its rounds.
+        lead.reads.retain(|r| r.client != client);
         lead.reads.push(PendingRead {
             client,
             seq,
