@@ -17,6 +17,8 @@ pub mod log;
 mod replicate;
 mod server;
 mod service;
+#[cfg(test)]
+mod tests;
 
 pub use client::RaftClient;
 pub use server::RaftServer;
