@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod explore;
 pub mod generator;
 pub mod guided;
+pub mod handoff;
 pub mod history_checks;
 pub mod linearizability;
 pub mod registry;

@@ -1,11 +1,9 @@
 //! Linearizability of a run's client history, through the standalone checker. The history is
-//! handed over in splitbrain's JSON history format, the same bytes `check` reads from a file,
-//! so what the harness judges online is exactly what a user can re-check offline.
+//! handed over in memory ([`crate::handoff`]) exactly as `check` would read the run's JSON
+//! history file, so what the harness judges online is what a user can re-check offline.
 
 use serde_json::json;
-use splitbrain_checkers::{
-    check_history, read_history_str, CheckOptions, Format, ModelKind, Verdict,
-};
+use splitbrain_checkers::{check_history, CheckOptions, ModelKind, Verdict};
 use splitbrain_sim::{History, Violation};
 
 /// Search steps per independent key; running out makes the run inconclusive, never a pass.
@@ -31,47 +29,10 @@ fn model_of(name: &str) -> Option<ModelKind> {
     }
 }
 
-/// Client ids of a client's later lives start this far above its own (`C1` -> `C1001`).
-const RETIRED_CLIENT_STRIDE: usize = 1_000;
-
-/// The checker requires an indeterminate operation to be its client's last: it may take
-/// effect at any later time, so it stays in flight forever. As in Jepsen, a client that gave
-/// up and went on is a new process from then on: its later operations get a fresh client id
-/// (`C1` -> `C1001` -> `C2001` ...). Operations keep their positions.
-fn retire_after_give_up(history: &History) -> std::borrow::Cow<'_, History> {
-    use splitbrain_sim::OpStatus;
-    let gave_up_then_went_on = {
-        let mut open = std::collections::BTreeSet::new();
-        history.ops.iter().any(|op| {
-            let again = open.contains(&op.client);
-            if op.status == OpStatus::Indeterminate {
-                open.insert(op.client);
-            }
-            again
-        })
-    };
-    if !gave_up_then_went_on {
-        return std::borrow::Cow::Borrowed(history);
-    }
-    let mut lives: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
-    let mut out = history.clone();
-    for op in &mut out.ops {
-        let index = op.client.index();
-        let life = lives.entry(index).or_insert(0);
-        op.client = splitbrain_api::NodeId::client(index + *life * RETIRED_CLIENT_STRIDE);
-        if op.status == OpStatus::Indeterminate {
-            *life += 1;
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
 /// Checks `history` if its model is one the checker knows; `None` otherwise.
 pub fn check(history: &History) -> Option<LinResult> {
     let model = model_of(&history.model)?;
-    let history = &*retire_after_give_up(history);
-    let text = serde_json::to_string(history).expect("histories serialise");
-    let parsed = match read_history_str(&text, "run history", Some(Format::Splitbrain), model) {
+    let parsed = match crate::handoff::to_checker(history) {
         Ok(h) => h,
         Err(e) => return Some(LinResult::Unknown(format!("history not checkable: {e}"))),
     };
@@ -130,8 +91,9 @@ fn describe(detail: &serde_json::Value) -> String {
     )
 }
 
-/// Indices into `history.ops` of the minimal failing sub-history and the culprit, matched
-/// by client and call time (the checker drops failed operations, so its indices differ).
+/// Indices into `history.ops` of the minimal failing sub-history and the culprit: the
+/// handoff numbers each operation's line by its position (the checker drops failed
+/// operations, so its own indices differ).
 fn involved_ops(history: &History, detail: &serde_json::Value) -> Vec<usize> {
     let mut views: Vec<&serde_json::Value> = detail["minimal_history"]
         .as_array()
@@ -141,12 +103,8 @@ fn involved_ops(history: &History, detail: &serde_json::Value) -> Vec<usize> {
     let mut out: Vec<usize> = views
         .iter()
         .filter_map(|v| {
-            let client = v["client"].as_str()?;
-            let call = v["call"].as_u64()?;
-            history
-                .ops
-                .iter()
-                .position(|op| op.call_us == call && op.client.to_string() == client)
+            let line = v["line"].as_u64()? as usize;
+            (1..=history.ops.len()).contains(&line).then(|| line - 1)
         })
         .collect();
     out.sort_unstable();

@@ -1,0 +1,232 @@
+//! The run's history as the checker's [`History`](splitbrain_checkers::History), built in
+//! memory. It is the history `check` would read back from the run's JSON file (a test holds
+//! the two equal), without printing and re-parsing thousands of operations per seed.
+//!
+//! As in Jepsen, a client that gave up on an operation and went on is a new process from then
+//! on: an indeterminate operation may take effect at any later time, so it stays in flight
+//! forever and must be its client's last. Later lives get fresh names (`C1` -> `C1001` ->
+//! `C2001` ...); operations keep their positions.
+
+use splitbrain_api::{NodeId, Op, Ret};
+use splitbrain_checkers::{History, Input, Operation, Output, Source, Value};
+use splitbrain_sim::{History as RunHistory, OpStatus};
+use std::collections::BTreeMap;
+
+/// Client ids of a client's later lives start this far above its own (`C1` -> `C1001`).
+pub const RETIRED_CLIENT_STRIDE: usize = 1_000;
+
+/// The checker's history for a key-value or register run history; `Err` names an operation
+/// the checker's models cannot express (a lock operation in a key-value history).
+pub fn to_checker(run: &RunHistory) -> Result<History, String> {
+    let mut h = History::default();
+    let mut names = BTreeMap::new();
+    let mut lives: BTreeMap<usize, usize> = BTreeMap::new();
+    for (i, op) in run.ops.iter().enumerate() {
+        let index = op.client.index();
+        let life = lives.entry(index).or_insert(0);
+        let client = NodeId::client(index + *life * RETIRED_CLIENT_STRIDE);
+        if op.status == OpStatus::Indeterminate {
+            *life += 1;
+        }
+        let ok = match op.status {
+            OpStatus::Ok => true,
+            OpStatus::Indeterminate => false,
+            OpStatus::Fail => continue, // it definitely did not happen
+        };
+        let line = i as u32 + 1;
+        let ret = if ok {
+            Some(
+                op.ret_us
+                    .ok_or(format!("operation {i}: an ok operation without ret_us"))?,
+            )
+        } else {
+            None
+        };
+        let client = h.client_id_indexed(&mut names, &client.to_string());
+        h.ops.push(Operation {
+            client,
+            input: input_of(&op.op)
+                .ok_or(format!("operation {i}: {:?} is not key-value", op.op))?,
+            output: if ok {
+                output_of(&op.op, op.out.as_ref()).ok_or(format!("operation {i}: no result"))?
+            } else {
+                Output::Unknown
+            },
+            call: op.call_us,
+            ret,
+            source: Source {
+                call_line: line,
+                ret_line: if ok { line } else { 0 },
+                ret_event: None,
+            },
+        });
+    }
+    h.validate().map_err(|e| e.to_string())?;
+    Ok(h)
+}
+
+fn text(s: &str) -> Value {
+    Value::Str(s.to_string())
+}
+
+fn input_of(op: &Op) -> Option<Input> {
+    Some(match op {
+        Op::Get { key } => Input::Read { key: text(key) },
+        Op::Put { key, value } => Input::Write {
+            key: text(key),
+            value: text(value),
+        },
+        Op::Append { key, value } => Input::Append {
+            key: text(key),
+            value: text(value),
+        },
+        Op::Cas { key, from, to } => Input::Cas {
+            key: text(key),
+            from: from.as_deref().map_or(Value::Nil, text),
+            to: text(to),
+        },
+        Op::Acquire { .. } | Op::Release { .. } => return None,
+    })
+}
+
+/// An ok operation's output; `None` when a read or cas came back without its result.
+fn output_of(op: &Op, out: Option<&Ret>) -> Option<Output> {
+    Some(match out {
+        None if matches!(op, Op::Get { .. } | Op::Cas { .. }) => return None,
+        None | Some(Ret::Done) => Output::Done,
+        Some(Ret::Value { value }) => Output::Value(value.as_deref().map_or(Value::Nil, text)),
+        Some(Ret::Bool { value }) => Output::Bool(*value),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use splitbrain_checkers::{read_history_str, Format, ModelKind};
+    use splitbrain_sim::HistoryOp;
+
+    fn op(client: usize, call: u64, ret: Option<u64>, op: Op, out: Option<Ret>) -> HistoryOp {
+        let status = match (ret, &out) {
+            (Some(_), Some(_)) => OpStatus::Ok,
+            (None, None) => OpStatus::Indeterminate,
+            _ => OpStatus::Fail,
+        };
+        HistoryOp {
+            client: NodeId::client(client),
+            call_us: call,
+            ret_us: ret,
+            status,
+            op,
+            out,
+        }
+    }
+
+    fn sample() -> RunHistory {
+        let k = |s: &str| s.to_string();
+        RunHistory {
+            schema_version: 1,
+            model: "kv".into(),
+            ops: vec![
+                op(
+                    0,
+                    0,
+                    Some(5),
+                    Op::Put {
+                        key: k("a"),
+                        value: k("1"),
+                    },
+                    Some(Ret::Done),
+                ),
+                op(
+                    1,
+                    1,
+                    Some(9),
+                    Op::Get { key: k("a") },
+                    Some(Ret::Value { value: None }),
+                ),
+                op(
+                    2,
+                    2,
+                    None,
+                    Op::Append {
+                        key: k("b"),
+                        value: k("x"),
+                    },
+                    None,
+                ),
+                op(
+                    0,
+                    6,
+                    Some(8),
+                    Op::Get { key: k("b") },
+                    Some(Ret::Value {
+                        value: Some(k("x")),
+                    }),
+                ),
+                op(
+                    1,
+                    10,
+                    Some(12),
+                    Op::Cas {
+                        key: k("a"),
+                        from: None,
+                        to: k("2"),
+                    },
+                    Some(Ret::Bool { value: false }),
+                ),
+                op(
+                    0,
+                    11,
+                    Some(13),
+                    Op::Put {
+                        key: k("c"),
+                        value: k("3"),
+                    },
+                    None,
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_handoff_equals_reading_the_run_history_file_back() {
+        let mut run = sample();
+        run.ops[5].status = OpStatus::Fail;
+        let text = serde_json::to_string_pretty(&run).unwrap();
+        let read = read_history_str(&text, "h", Some(Format::Splitbrain), ModelKind::Kv).unwrap();
+        let direct = to_checker(&run).unwrap();
+        assert_eq!(direct.clients, read.clients);
+        assert_eq!(direct.ops.len(), 5, "the failed operation is dropped");
+        for (d, r) in direct.ops.iter().zip(&read.ops) {
+            assert_eq!(
+                (d.client, &d.input, &d.output),
+                (r.client, &r.input, &r.output)
+            );
+            assert_eq!((d.call, d.ret), (r.call, r.ret));
+        }
+        assert_eq!(direct.ops[3].source.call_line, 4, "line = run position + 1");
+    }
+
+    #[test]
+    fn a_client_that_gave_up_and_went_on_gets_a_new_name() {
+        let mut run = sample();
+        run.ops.push(op(
+            2,
+            20,
+            Some(21),
+            Op::Get { key: "b".into() },
+            Some(Ret::Value { value: None }),
+        ));
+        let h = to_checker(&run).unwrap();
+        let names: Vec<&str> = h.ops.iter().map(|o| h.client_name(o.client)).collect();
+        assert_eq!(names.last(), Some(&"C1003"));
+        assert_eq!(names[2], "C3");
+    }
+
+    #[test]
+    fn an_ok_read_without_its_value_is_refused() {
+        let mut run = sample();
+        run.ops[1].out = None;
+        assert!(to_checker(&run).unwrap_err().contains("operation 1"));
+    }
+}
