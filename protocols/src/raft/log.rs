@@ -111,13 +111,32 @@ pub fn chain_next(prev: u64, e: &Entry) -> u64 {
 /// The log after its base `base_index` (whose term and chain it keeps). The prefix up to the
 /// base is gone; the base is at most the snapshot's index, so a short applied tail stays
 /// available for followers that are only a little behind (§7).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Log {
     base_index: u64,
     base_term: u64,
     base_chain: u64,
     entries: Vec<Entry>,
     chains: Vec<u64>,
+}
+
+/// Spare room a copy gets, so the appends that usually follow do not reallocate at once.
+const CLONE_HEADROOM: usize = 8;
+
+impl Clone for Log {
+    fn clone(&self) -> Log {
+        let mut entries = Vec::with_capacity(self.entries.len() + CLONE_HEADROOM);
+        entries.extend_from_slice(&self.entries);
+        let mut chains = Vec::with_capacity(self.chains.len() + CLONE_HEADROOM);
+        chains.extend_from_slice(&self.chains);
+        Log {
+            base_index: self.base_index,
+            base_term: self.base_term,
+            base_chain: self.base_chain,
+            entries,
+            chains,
+        }
+    }
 }
 
 impl Log {

@@ -176,7 +176,7 @@ impl RaftServer {
                 None => {}
             }
             for e in &new[k..] {
-                self.log.push(e.clone());
+                self.log_mut().push(e.clone());
             }
             self.dirty = true;
             break;
@@ -207,7 +207,7 @@ impl RaftServer {
             self.commit = at - 1;
             self.applied = self.applied.min(self.commit);
         }
-        self.log.truncate_from(at);
+        self.log_mut().truncate_from(at);
     }
 
     pub(super) fn on_append_reply(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: RaftMsg) {
@@ -363,7 +363,8 @@ impl RaftServer {
             kv: self.kv.clone(),
         });
         let keep_from = index.saturating_sub(self.cfg.retain);
-        self.log.compact(keep_from.max(self.log.base_index()));
+        let keep_from = keep_from.max(self.log.base_index());
+        self.log_mut().compact(keep_from);
         self.dirty = true;
     }
 
@@ -400,9 +401,13 @@ impl RaftServer {
         let keeps_tail = self.log.term_at(snapshot.index) == Some(snapshot.term)
             && self.log.chain_at(snapshot.index) == Some(snapshot.chain);
         if keeps_tail && !buggy {
-            self.log.compact(snapshot.index);
+            self.log_mut().compact(snapshot.index);
         } else {
-            self.log = Log::starting_after(snapshot.index, snapshot.term, snapshot.chain);
+            self.log = Rc::new(Log::starting_after(
+                snapshot.index,
+                snapshot.term,
+                snapshot.chain,
+            ));
         }
         self.kv = snapshot.kv.clone();
         self.commit = snapshot.index;

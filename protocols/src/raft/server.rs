@@ -29,7 +29,9 @@ pub struct RaftDurable {
     pub term: u64,
     pub voted_for: Option<NodeId>,
     pub snapshot: Rc<Snapshot>,
-    pub log: Log,
+    /// Shared with the server until its next log change (a persist that did not change the
+    /// log copies nothing).
+    pub log: Rc<Log>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -75,7 +77,8 @@ pub struct RaftServer {
     // Persistent (Figure 2).
     pub(super) term: u64,
     pub(super) voted_for: Option<NodeId>,
-    pub(super) log: Log,
+    /// Copied on write: a persist shares it with the disk.
+    pub(super) log: Rc<Log>,
     pub(super) snapshot: Rc<Snapshot>,
     // Volatile.
     pub(super) state: State,
@@ -122,7 +125,7 @@ impl RaftServer {
             cfg,
             term: 0,
             voted_for: None,
-            log: Log::default(),
+            log: Rc::new(Log::default()),
             snapshot: Rc::new(Snapshot::default()),
             state: State::Follower,
             leader: None,
@@ -154,6 +157,11 @@ impl RaftServer {
     }
     pub fn is_leader(&self) -> bool {
         self.state == State::Leader
+    }
+
+    /// The log for a change (a copy first if a persisted state still shares it).
+    pub(super) fn log_mut(&mut self) -> &mut Log {
+        Rc::make_mut(&mut self.log)
     }
 
     /// Persists term, vote, log and snapshot if any changed. Sends pushed after this wait
@@ -451,8 +459,9 @@ impl RaftServer {
         self.election_armed = false;
         let first_new = self.log.last_index() + 1;
         if self.cfg.bug != RaftBug::NoNoopRead {
-            self.log.push(Entry {
-                term: self.term,
+            let term = self.term;
+            self.log_mut().push(Entry {
+                term,
                 cmd: Cmd::noop(),
             });
             self.dirty = true;

@@ -52,8 +52,9 @@ impl RaftServer {
             mark_once(&mut self.marked, ctx, "retry-pending");
             return;
         }
-        self.log.push(Entry {
-            term: self.term,
+        let term = self.term;
+        self.log_mut().push(Entry {
+            term,
             cmd: Cmd::client(client, seq, op),
         });
         self.dirty = true;
