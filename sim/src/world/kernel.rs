@@ -285,10 +285,15 @@ impl<M: Message> Kernel<M> {
 
     /// Records the start of a client operation.
     pub fn begin_op(&mut self, client: NodeId, op: Op) {
-        let label_op = op.clone();
-        self.note(TraceKind::Invoke, Some(client), stable_hash_of(&op), || {
-            label_op.label()
-        });
+        let e = Entry {
+            at_us: self.now.0,
+            kind: TraceKind::Invoke,
+            node: Some(client),
+            peer: None,
+            sent_us: None,
+            digest: stable_hash_of(&op),
+        };
+        self.tracer.note(e, || op.label(), None);
         self.inflight[client.index()] = Some(self.history.len());
         self.history.push(HistoryOp {
             client,
@@ -305,15 +310,17 @@ impl<M: Message> Kernel<M> {
         let Some(idx) = self.inflight[client.index()].take() else {
             panic!("{client} finished an operation while none was in flight");
         };
-        let label = format!(
-            "{status:?} {}",
-            out.as_ref().map_or(String::new(), Ret::label)
-        );
+        let label = || {
+            format!(
+                "{status:?} {}",
+                out.as_ref().map_or(String::new(), Ret::label)
+            )
+        };
         self.note(
             TraceKind::Return,
             Some(client),
             stable_hash_of(&(status as u8, &out)),
-            || label,
+            label,
         );
         let entry = &mut self.history[idx];
         if status != OpStatus::Indeterminate {
