@@ -19,7 +19,8 @@ pub const RETIRED_CLIENT_STRIDE: usize = 1_000;
 /// the checker's models cannot express (a lock operation in a key-value history).
 pub fn to_checker(run: &RunHistory) -> Result<History, String> {
     let mut h = History::default();
-    let mut names = BTreeMap::new();
+    // Checker client ids by run client id: each name is built once, not once per operation.
+    let mut ids: BTreeMap<NodeId, u32> = BTreeMap::new();
     let mut lives: BTreeMap<usize, usize> = BTreeMap::new();
     for (i, op) in run.ops.iter().enumerate() {
         let index = op.client.index();
@@ -37,18 +38,21 @@ pub fn to_checker(run: &RunHistory) -> Result<History, String> {
         let ret = if ok {
             Some(
                 op.ret_us
-                    .ok_or(format!("operation {i}: an ok operation without ret_us"))?,
+                    .ok_or_else(|| format!("operation {i}: an ok operation without ret_us"))?,
             )
         } else {
             None
         };
-        let client = h.client_id_indexed(&mut names, &client.to_string());
+        let client = *ids
+            .entry(client)
+            .or_insert_with(|| h.client_id(&client.to_string()));
         h.ops.push(Operation {
             client,
             input: input_of(&op.op)
-                .ok_or(format!("operation {i}: {:?} is not key-value", op.op))?,
+                .ok_or_else(|| format!("operation {i}: {:?} is not key-value", op.op))?,
             output: if ok {
-                output_of(&op.op, op.out.as_ref()).ok_or(format!("operation {i}: no result"))?
+                output_of(&op.op, op.out.as_ref())
+                    .ok_or_else(|| format!("operation {i}: no result"))?
             } else {
                 Output::Unknown
             },
