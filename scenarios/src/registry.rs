@@ -4,6 +4,7 @@
 use crate::scenario::Scenario;
 use splitbrain_api::{ProtocolInfo, VariantInfo};
 use splitbrain_sim::{RunRecord, Workload, WorldConfig};
+use std::collections::BTreeMap;
 
 /// A protocol the harness can run, whatever its message and state types.
 pub trait ProtocolEntry: Send + Sync {
@@ -19,6 +20,21 @@ pub trait ProtocolEntry: Send + Sync {
     ) -> RunRecord;
     /// The protocol's named scenarios.
     fn scenarios(&self) -> Vec<Scenario>;
+    /// Tuning parameters a scenario may set (`params`), with what each one means.
+    fn params(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// Like [`ProtocolEntry::run`], with a scenario's `params` applied (already checked
+    /// against [`ProtocolEntry::params`]).
+    fn run_tuned(
+        &self,
+        variant: &VariantInfo,
+        _params: &BTreeMap<String, u64>,
+        cfg: WorldConfig,
+        workload: Box<dyn Workload>,
+    ) -> RunRecord {
+        self.run(variant, cfg, workload)
+    }
 }
 
 /// Every protocol, in the order `list` shows them.

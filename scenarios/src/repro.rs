@@ -106,7 +106,13 @@ impl Repro {
             file: file.clone(),
             source,
         })?;
-        let de = &mut serde_json::Deserializer::from_str(&text);
+        Repro::from_json(&text, &file)
+    }
+
+    /// Parses a repro; `file` names the source in errors.
+    pub fn from_json(text: &str, file: &str) -> Result<Repro, ScenarioError> {
+        let file = file.to_string();
+        let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
             let inner = e.into_inner();

@@ -93,6 +93,7 @@ pub fn run_seed(
         .unwrap_or_else(|| entry.default_servers(variant));
     let clients = opts.clients.unwrap_or(scenario.clients);
     scenario.check_nodes(servers, clients)?;
+    scenario.check_params(entry.params())?;
     let safety_us = scenario.safety_ms * 1_000;
     let mut faults = scenario.schedule.0.clone();
     let mut fault_kinds = Vec::new();
@@ -123,7 +124,8 @@ pub fn run_seed(
         model: scenario.workload.model().to_string(),
         ..WorldConfig::default()
     };
-    let mut record = entry.run(variant, cfg, scenario.workload.build(clients));
+    let workload = scenario.workload.build(clients);
+    let mut record = entry.run_tuned(variant, &scenario.params, cfg, workload);
     let evidence = check_history(&mut record);
     Ok(RunResult {
         protocol: info.name.to_string(),

@@ -6,6 +6,7 @@ use crate::generator::GeneratorConfig;
 use crate::workload::WorkloadSpec;
 use serde::{Deserialize, Serialize};
 use splitbrain_sim::{LinkProfile, Schedule};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A named, replayable test setup.
@@ -42,6 +43,10 @@ pub struct Scenario {
     pub beyond_budget: bool,
     #[serde(default = "default_max_events")]
     pub max_events: u64,
+    /// Protocol tuning for this scenario (e.g. Raft's `snapshot_every`), by the names the
+    /// protocol declares; unknown names are refused when the scenario runs.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, u64>,
 }
 
 fn default_network() -> LinkProfile {
@@ -151,6 +156,28 @@ impl Scenario {
         }
         Ok(())
     }
+
+    /// Checks that every tuning parameter is one the protocol declares.
+    pub fn check_params(&self, known: &[(&str, &str)]) -> Result<(), ScenarioError> {
+        for name in self.params.keys() {
+            if !known.iter().any(|(k, _)| k == name) {
+                let names: Vec<&str> = known.iter().map(|(k, _)| *k).collect();
+                return Err(ScenarioError::Invalid {
+                    file: self.name.clone(),
+                    field: format!("params.{name}"),
+                    message: format!(
+                        "unknown parameter; this protocol takes: {}",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -160,6 +187,29 @@ mod tests {
     const GOOD: &str = r#"{"name": "x", "clients": 2, "safety_ms": 100,
         "workload": {"kind": "lock"},
         "schedule": [{"at_us": 5, "fault": {"kind": "isolate", "node": "S1"}}]}"#;
+
+    #[test]
+    fn a_parameter_the_protocol_does_not_declare_is_refused_by_name() {
+        let text = GOOD.replace(
+            "\"clients\": 2",
+            "\"clients\": 2, \"params\": {\"snapshot_evry\": 4}",
+        );
+        let s = Scenario::from_json(&text, "p.json").expect("parses");
+        let known = [("snapshot_every", "how often")];
+        let err = s.check_params(&known).unwrap_err().to_string();
+        assert!(err.contains("params.snapshot_evry"), "{err}");
+        assert!(err.contains("snapshot_every"), "{err}");
+        let ok = GOOD.replace(
+            "\"clients\": 2",
+            "\"clients\": 2, \"params\": {\"snapshot_every\": 4}",
+        );
+        let ok = Scenario::from_json(&ok, "p.json").expect("parses");
+        assert!(ok.check_params(&known).is_ok());
+        assert!(
+            ok.check_params(&[]).is_err(),
+            "a protocol without parameters refuses any"
+        );
+    }
 
     #[test]
     fn a_valid_scenario_parses() {

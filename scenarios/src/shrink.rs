@@ -6,9 +6,12 @@ use crate::registry::ProtocolEntry;
 use crate::repro::{Expected, Repro, Size};
 use crate::runner::{run_seed, RunOptions, RunResult};
 use crate::scenario::{Scenario, ScenarioError};
-use crate::workload::WorkloadSpec;
-use splitbrain_api::{NodeId, Op, VariantInfo};
+use crate::workload::{ScriptStep, WorkloadSpec};
+use splitbrain_api::{NodeId, VariantInfo};
 use splitbrain_sim::{Schedule, Timed};
+
+/// Re-runs a shrink spends unless told otherwise (a few seconds for a Raft run).
+pub const DEFAULT_MAX_RUNS: u64 = 6_000;
 
 /// The result of a shrink.
 pub struct Shrunk {
@@ -38,6 +41,7 @@ struct Shrinker<'a> {
     last: Option<RunResult>,
     runs: u64,
     max_runs: u64,
+    strategy: OpsStrategy,
 }
 
 /// Shrinks failing `seed` of `scenario`, spending at most `max_runs` re-runs.
@@ -58,50 +62,82 @@ pub fn shrink(
         sim_ms: scenario.safety_ms + scenario.liveness_ms,
         ..explicit.size()
     };
-    let mut s = Shrinker {
-        entry,
-        variant,
-        expect: explicit.expect.clone(),
-        best: explicit,
-        last: None,
-        runs: 0,
-        max_runs,
-    };
-    if !s.try_candidate(s.best.clone()) {
-        return Err(ShrinkError::NotReplayable(seed));
-    }
-    loop {
-        let size = s.best.size();
-        s.shorten_phases();
-        s.drop_faults();
-        s.shift_faults_earlier();
-        s.trim_tails();
-        s.drop_ops();
-        s.drop_clients();
-        s.drop_servers();
-        if s.best.size() == size || s.runs >= s.max_runs {
-            break;
+    // Removing one operation moves every later network draw, so which operations can go
+    // depends on the order they are tried: three strategies share the runs, and the
+    // smallest repro wins.
+    let mut runs = 0;
+    let mut best: Option<(Repro, RunResult)> = None;
+    let strategies = [
+        OpsStrategy::RecentFirst,
+        OpsStrategy::DdminOnly,
+        OpsStrategy::PerClient,
+    ];
+    for strategy in strategies {
+        let start = explicit.clone();
+        let mut s = Shrinker {
+            entry,
+            variant,
+            expect: explicit.expect.clone(),
+            best: start,
+            last: None,
+            runs: 0,
+            max_runs: (max_runs / strategies.len() as u64).max(1),
+            strategy,
+        };
+        if !s.try_candidate(s.best.clone()) {
+            return Err(ShrinkError::NotReplayable(seed));
+        }
+        s.run_passes();
+        runs += s.runs;
+        let last = s.last.expect("at least one candidate ran");
+        if best.as_ref().is_none_or(|(b, _)| rank(&s.best) < rank(b)) {
+            best = Some((s.best, last));
         }
     }
-    let mut repro = s.best;
+    let (mut repro, last) = best.expect("the strategies ran");
     repro.shrunk_from = Some(before);
     let after = repro.size();
-    let last = s.last.expect("at least one candidate ran");
     repro.expect = Expected::of(&last);
     Ok(Shrunk {
         repro,
         before,
         after,
-        runs: s.runs,
+        runs,
         last,
     })
 }
 
+/// Smaller is better: injected faults first, then operations, schedule entries, time.
+fn rank(r: &Repro) -> (usize, usize, usize, usize, u64) {
+    let s = r.size();
+    (
+        s.faults,
+        s.ops,
+        s.entries,
+        s.clients + s.servers,
+        r.scenario.safety_ms,
+    )
+}
+
+/// How the operations pass starts.
+#[derive(Clone, Copy)]
+enum OpsStrategy {
+    /// Keep each client's last few operations first, then delta debugging.
+    RecentFirst,
+    /// Delta debugging over all operations from the start.
+    DdminOnly,
+    /// Delta debugging one client at a time.
+    PerClient,
+}
+
 /// The failing run with its generated faults and workload written out explicitly.
 fn explicit_repro(r: &RunResult, scenario: &Scenario) -> Repro {
-    let mut ops: Vec<Vec<Op>> = vec![Vec::new(); r.clients];
+    let mut ops: Vec<Vec<ScriptStep>> = vec![Vec::new(); r.clients];
     for h in &r.record.history.ops {
-        ops[h.client.index()].push(h.op.clone());
+        ops[h.client.index()].push(ScriptStep {
+            not_before_us: Some(h.call_us),
+            op: h.op.clone(),
+        });
     }
     let mut scenario = scenario.clone();
     scenario.name = format!("{}-seed{}-repro", scenario.name, r.record.seed);
@@ -127,6 +163,34 @@ fn explicit_repro(r: &RunResult, scenario: &Scenario) -> Repro {
 }
 
 impl Shrinker<'_> {
+    /// Every pass in turn until a round changes nothing or the runs are spent.
+    fn run_passes(&mut self) {
+        loop {
+            let size = self.best.size();
+            self.shorten_phases();
+            self.drop_faults();
+            self.shift_faults_earlier();
+            self.trim_tails();
+            match self.strategy {
+                OpsStrategy::RecentFirst => {
+                    self.keep_involved_ops();
+                    self.keep_recent_ops();
+                    self.drop_ops();
+                }
+                OpsStrategy::DdminOnly => {
+                    self.keep_involved_ops();
+                    self.drop_ops();
+                }
+                OpsStrategy::PerClient => self.drop_ops_per_client(),
+            }
+            self.drop_clients();
+            self.drop_servers();
+            if self.best.size() == size || self.runs >= self.max_runs {
+                break;
+            }
+        }
+    }
+
     /// Runs `candidate`; keeps it as the best if it fails the same way.
     fn try_candidate(&mut self, candidate: Repro) -> bool {
         if self.runs >= self.max_runs {
@@ -246,22 +310,116 @@ impl Shrinker<'_> {
         }
     }
 
-    fn drop_ops(&mut self) {
-        let WorkloadSpec::Script { ops, .. } = &self.best.scenario.workload else {
+    /// For a linearizability failure: keeps only the operations of the checker's failing
+    /// sub-history (each still issued no earlier than it was).
+    fn keep_involved_ops(&mut self) {
+        let Some(last) = &self.last else { return };
+        let Some(involved) = last
+            .evidence
+            .as_ref()
+            .and_then(|e| e["involved_ops"].as_array())
+        else {
             return;
         };
-        for client in 0..ops.len() {
-            let WorkloadSpec::Script { ops, .. } = &self.best.scenario.workload else {
+        let wanted: Vec<usize> = involved
+            .iter()
+            .filter_map(|v| v.as_u64())
+            .map(|v| v as usize)
+            .collect();
+        let mut seen = vec![0usize; self.best.clients];
+        let mut keep: Vec<(usize, usize)> = Vec::new();
+        for (i, h) in last.record.history.ops.iter().enumerate() {
+            let c = h.client.index();
+            if c >= seen.len() {
+                continue;
+            }
+            if wanted.contains(&i) {
+                keep.push((c, seen[c]));
+            }
+            seen[c] += 1;
+        }
+        let mut c = self.best.clone();
+        if let WorkloadSpec::Script { ops, .. } = &mut c.scenario.workload {
+            for (client, list) in ops.iter_mut().enumerate() {
+                let mut pos = 0;
+                list.retain(|_| {
+                    pos += 1;
+                    keep.contains(&(client, pos - 1))
+                });
+            }
+        }
+        if c.scenario.workload.script_len() < self.best.scenario.workload.script_len() {
+            self.try_candidate(c);
+        }
+    }
+
+    /// Keeps only each client's last `k` operations, for the smallest `k` that still fails
+    /// (doubling): the operations that matter usually sit just before the failure.
+    fn keep_recent_ops(&mut self) {
+        let Some(longest) = self
+            .script()
+            .map(|ops| ops.iter().map(Vec::len).max().unwrap_or(0))
+        else {
+            return;
+        };
+        let mut k = 1;
+        while k < longest {
+            let mut c = self.best.clone();
+            if let WorkloadSpec::Script { ops, .. } = &mut c.scenario.workload {
+                for list in ops.iter_mut() {
+                    list.drain(..list.len().saturating_sub(k));
+                }
+            }
+            if self.try_candidate(c) {
+                return;
+            }
+            k *= 2;
+        }
+    }
+
+    /// Delta debugging over every client's operations at once.
+    fn drop_ops(&mut self) {
+        let Some(ops) = self.script() else { return };
+        let all: Vec<(usize, ScriptStep)> = ops
+            .iter()
+            .enumerate()
+            .flat_map(|(c, list)| list.iter().map(move |s| (c, s.clone())))
+            .collect();
+        let clients = ops.len();
+        ddmin(all, &mut |sub: &[(usize, ScriptStep)]| {
+            let mut c = self.best.clone();
+            if let WorkloadSpec::Script { ops, .. } = &mut c.scenario.workload {
+                *ops = vec![Vec::new(); clients];
+                for (client, step) in sub {
+                    ops[*client].push(step.clone());
+                }
+            }
+            self.try_candidate(c)
+        });
+    }
+
+    /// Delta debugging over one client's operations at a time.
+    fn drop_ops_per_client(&mut self) {
+        let clients = self.script().map_or(0, Vec::len);
+        for client in 0..clients {
+            let Some(list) = self.script().and_then(|ops| ops.get(client)).cloned() else {
                 return;
             };
-            let list = ops[client].clone();
-            ddmin(list, &mut |sub: &[Op]| {
+            ddmin(list, &mut |sub: &[ScriptStep]| {
                 let mut c = self.best.clone();
                 if let WorkloadSpec::Script { ops, .. } = &mut c.scenario.workload {
                     ops[client] = sub.to_vec();
                 }
                 self.try_candidate(c)
             });
+        }
+    }
+
+    /// The best repro's script, if its workload is one.
+    fn script(&self) -> Option<&Vec<Vec<ScriptStep>>> {
+        match &self.best.scenario.workload {
+            WorkloadSpec::Script { ops, .. } => Some(ops),
+            _ => None,
         }
     }
 

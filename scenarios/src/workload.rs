@@ -28,8 +28,29 @@ pub enum WorkloadSpec {
         /// The sequential model the history must satisfy (`mutex`, `kv`).
         model: String,
         /// `ops[i]` is client `C{i+1}`'s operations, issued in order.
-        ops: Vec<Vec<Op>>,
+        ops: Vec<Vec<ScriptStep>>,
     },
+}
+
+/// One scripted operation: `{"f": "put", "key": .., "value": .., "not_before_us": 1200}`.
+/// `not_before_us` holds the operation back until that simulated time: a repro keeps the
+/// moment each surviving operation was issued when the shrinker removes the ones before it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptStep {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before_us: Option<u64>,
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+impl ScriptStep {
+    /// An operation issued as soon as its client is free.
+    pub fn now(op: Op) -> ScriptStep {
+        ScriptStep {
+            not_before_us: None,
+            op,
+        }
+    }
 }
 
 fn default_read_percent() -> u32 {
@@ -84,15 +105,21 @@ impl WorkloadSpec {
 }
 
 struct Script {
-    ops: Vec<Vec<Op>>,
+    ops: Vec<Vec<ScriptStep>>,
     next: Vec<usize>,
 }
 
 impl Workload for Script {
     fn next_op(&mut self, client: usize, _rng: &mut SimRng) -> Option<Op> {
-        let op = self.ops[client].get(self.next[client]).cloned();
+        let step = self.ops[client]
+            .get(self.next[client])
+            .map(|s| s.op.clone());
         self.next[client] += 1;
-        op
+        step
+    }
+
+    fn not_before(&self, client: usize) -> Option<u64> {
+        self.ops[client].get(self.next[client])?.not_before_us
     }
 }
 
@@ -149,5 +176,44 @@ impl Workload for KvMix {
             }
         };
         Some(op)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_step_is_an_operation_with_an_optional_release_time() {
+        let timed: ScriptStep =
+            serde_json::from_str(r#"{"f": "put", "key": "k", "value": "v", "not_before_us": 7}"#)
+                .expect("parses");
+        assert_eq!(timed.not_before_us, Some(7));
+        assert_eq!(
+            timed.op,
+            Op::Put {
+                key: "k".into(),
+                value: "v".into()
+            }
+        );
+        let plain: ScriptStep =
+            serde_json::from_str(r#"{"f": "get", "key": "k"}"#).expect("parses");
+        assert_eq!(plain, ScriptStep::now(Op::Get { key: "k".into() }));
+        let back = serde_json::to_string(&plain).unwrap();
+        assert!(!back.contains("not_before_us"), "{back}");
+        assert!(serde_json::from_str::<ScriptStep>(r#"{"f": "get", "key": "k", "x": 1}"#).is_err());
+    }
+
+    #[test]
+    fn a_script_holds_an_operation_until_its_time() {
+        let spec = WorkloadSpec::Script {
+            model: "kv".into(),
+            ops: vec![vec![ScriptStep {
+                not_before_us: Some(500),
+                op: Op::Get { key: "k".into() },
+            }]],
+        };
+        let w = spec.build(1);
+        assert_eq!(w.not_before(0), Some(500));
     }
 }

@@ -82,7 +82,14 @@ pub fn add_to_corpus(
     opts: &RunOptions,
 ) -> Result<Option<PathBuf>, UsageError> {
     std::fs::create_dir_all(dir).map_err(|e| UsageError(format!("{}: {e}", dir.display())))?;
-    let shrunk = shrink(t.entry.as_ref(), &t.variant, &t.scenario, seed, opts, 2_000)?;
+    let shrunk = shrink(
+        t.entry.as_ref(),
+        &t.variant,
+        &t.scenario,
+        seed,
+        opts,
+        splitbrain_scenarios::shrink::DEFAULT_MAX_RUNS,
+    )?;
     for path in repro_files(dir)? {
         let Ok(old) = Repro::from_file(&path) else {
             continue;

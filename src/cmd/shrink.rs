@@ -28,7 +28,7 @@ pub struct ShrinkArgs {
     #[arg(long, value_name = "KINDS")]
     pub fault_kinds: Option<String>,
     /// Most re-runs to spend.
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = splitbrain_scenarios::shrink::DEFAULT_MAX_RUNS)]
     pub max_runs: u64,
 }
 
@@ -107,7 +107,13 @@ pub fn describe(r: &Repro) -> String {
     out.push_str("client operations:\n");
     if let splitbrain_scenarios::workload::WorkloadSpec::Script { ops, .. } = &r.scenario.workload {
         for (i, list) in ops.iter().enumerate() {
-            let labels: Vec<String> = list.iter().map(|o| o.label()).collect();
+            let labels: Vec<String> = list
+                .iter()
+                .map(|s| match s.not_before_us {
+                    Some(at) => format!("{} (at {:.3} ms)", s.op.label(), at as f64 / 1000.0),
+                    None => s.op.label(),
+                })
+                .collect();
             out.push_str(&format!(
                 "  C{}: {}\n",
                 i + 1,

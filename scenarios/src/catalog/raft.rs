@@ -9,11 +9,39 @@ use crate::scenario::Scenario;
 use splitbrain_api::VariantInfo;
 use splitbrain_protocols::raft::{self, invariants, Raft, RaftConfig};
 use splitbrain_sim::{run_world, RunRecord, Workload, WorldConfig};
+use std::collections::BTreeMap;
 
 pub struct RaftEntry;
 
 fn config_of(v: &VariantInfo) -> RaftConfig {
     RaftConfig::from_variant(v.name).expect("raft variants come from raft::info()")
+}
+
+/// Raft's tuning knobs a scenario may set (`"params": {"snapshot_every": 4, "retain": 2}`).
+const PARAMS: &[(&str, &str)] = &[
+    (
+        "snapshot_every",
+        "take a snapshot once this many entries were applied since the last (default 24)",
+    ),
+    (
+        "retain",
+        "applied entries kept in the log after a snapshot (default 8)",
+    ),
+    ("max_batch", "entries per AppendEntries message (default 4)"),
+];
+
+/// The variant's configuration with a scenario's `params` applied (zero counts as one).
+fn tuned(v: &VariantInfo, params: &BTreeMap<String, u64>) -> RaftConfig {
+    let mut cfg = config_of(v);
+    for (name, &value) in params {
+        match name.as_str() {
+            "snapshot_every" => cfg.snapshot_every = value.max(1),
+            "retain" => cfg.retain = value,
+            "max_batch" => cfg.max_batch = value.max(1) as usize,
+            other => panic!("parameter `{other}` passed the scenario check but is not Raft's"),
+        }
+    }
+    cfg
 }
 
 impl ProtocolEntry for RaftEntry {
@@ -31,8 +59,22 @@ impl ProtocolEntry for RaftEntry {
         cfg: WorldConfig,
         workload: Box<dyn Workload>,
     ) -> RunRecord {
+        self.run_tuned(variant, &BTreeMap::new(), cfg, workload)
+    }
+
+    fn params(&self) -> &'static [(&'static str, &'static str)] {
+        PARAMS
+    }
+
+    fn run_tuned(
+        &self,
+        variant: &VariantInfo,
+        params: &BTreeMap<String, u64>,
+        cfg: WorldConfig,
+        workload: Box<dyn Workload>,
+    ) -> RunRecord {
         let proto = Raft {
-            cfg: config_of(variant),
+            cfg: tuned(variant, params),
         };
         run_world(&proto, cfg, workload, invariants::all())
     }
@@ -511,6 +553,7 @@ const STALE_SNAPSHOT: &str = r#"{
     {"at_us": 1500000, "fault": {"kind": "crash", "node": "S1"}},
     {"at_us": 1500000, "fault": {"kind": "heal"}}
   ],
+  "params": {"snapshot_every": 4, "retain": 2},
   "workload": {"kind": "kv", "keys": 3},
   "sometimes": ["snapshot-installed", "stale-snapshot-ignored"]
 }"#;

@@ -5,7 +5,7 @@ use super::kernel::Event;
 use super::World;
 use crate::record::{OpStatus, Outcome, TraceKind};
 use crate::trace::stable_hash_of;
-use splitbrain_api::{ClientProcess, NodeId, Process, Protocol};
+use splitbrain_api::{ClientProcess, NodeId, Process, Protocol, Time};
 
 impl<P: Protocol> World<'_, P> {
     pub(super) fn dispatch(&mut self, ev: Event<<P::Server as Process>::Msg>) {
@@ -137,6 +137,10 @@ impl<P: Protocol> World<'_, P> {
     fn invoke(&mut self, client: NodeId) {
         let i = client.index();
         if !self.clients[i].is_up() || self.k.inflight[i].is_some() {
+            return;
+        }
+        if let Some(at) = self.workload.not_before(i).filter(|&t| t > self.k.now.0) {
+            self.k.schedule(Time(at), Event::Invoke { client });
             return;
         }
         let Some(op) = self.workload.next_op(i, &mut self.op_rngs[i]) else {

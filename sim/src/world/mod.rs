@@ -69,6 +69,12 @@ impl Default for WorldConfig {
 /// Decides each client's next operation (`None`: that client is done).
 pub trait Workload: Send {
     fn next_op(&mut self, client: usize, rng: &mut SimRng) -> Option<Op>;
+
+    /// The earliest simulated time (µs) the client's next operation may be issued; a client
+    /// free before then waits. Scripts replaying a recorded run use it.
+    fn not_before(&self, _client: usize) -> Option<u64> {
+        None
+    }
 }
 
 type Msg<P> = <<P as Protocol>::Server as Process>::Msg;
