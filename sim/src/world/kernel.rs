@@ -10,6 +10,9 @@ use rand::Rng;
 use splitbrain_api::{Message, NodeId, NodeView, Op, Ret, Role, SimRng, Time};
 use std::collections::BTreeMap;
 
+/// Applied indices below this are recorded in a vector, the rest in a map.
+const DENSE_APPLIED: u64 = 1 << 20;
+
 /// Something that happens at a point of simulated time.
 pub enum Event<M> {
     Deliver {
@@ -72,7 +75,10 @@ pub struct Kernel<M> {
     pub inflight: Vec<Option<usize>>,
     pub marks: BTreeMap<&'static str, u64>,
     pub violations: Vec<Violation>,
-    applied: BTreeMap<u64, (u64, NodeId)>,
+    /// What was first applied at each index: dense indices in a vector (`None`: not yet),
+    /// far-off ones (a protocol with sparse indices) in a map.
+    applied: Vec<Option<(u64, NodeId)>>,
+    applied_far: BTreeMap<u64, Option<(u64, NodeId)>>,
     leaders: BTreeMap<u64, NodeId>,
     pub events: u64,
 }
@@ -108,7 +114,8 @@ impl<M: Message> Kernel<M> {
             inflight: vec![None; clients],
             marks: BTreeMap::new(),
             violations: Vec::new(),
-            applied: BTreeMap::new(),
+            applied: Vec::new(),
+            applied_far: BTreeMap::new(),
             leaders: BTreeMap::new(),
             events: 0,
         }
@@ -248,17 +255,29 @@ impl<M: Message> Kernel<M> {
 
     /// State machine safety: no two nodes apply different commands at one index.
     pub fn check_applied(&mut self, node: NodeId, index: u64, digest: u64) {
-        match self.applied.get(&index) {
-            Some(&(d, other)) if d != digest => {
+        let first = self.first_applied(index);
+        match *first {
+            Some((d, other)) if d != digest => {
                 let msg =
                     format!("{node} applied a different command than {other} at index {index}");
                 self.violate("state machine safety", msg);
             }
             Some(_) => {}
-            None => {
-                self.applied.insert(index, (digest, node));
-            }
+            None => *first = Some((digest, node)),
         }
+    }
+
+    /// Where the first command applied at `index` is recorded.
+    fn first_applied(&mut self, index: u64) -> &mut Option<(u64, NodeId)> {
+        if index >= DENSE_APPLIED {
+            return self.applied_far.entry(index).or_insert(None);
+        }
+        let i = index as usize;
+        if i >= self.applied.len() {
+            self.applied
+                .resize((i + 1).max(2 * self.applied.len()), None);
+        }
+        &mut self.applied[i]
     }
 
     pub fn violate(&mut self, checker: &str, message: String) {

@@ -74,6 +74,16 @@ impl EventQueue {
         self.slots[i] = slot;
     }
 
+    /// The smallest of the four children starting at `first`, chosen without branches (the
+    /// child compares are unpredictable; a tournament of selects is not).
+    #[inline]
+    fn min_of_four(&self, first: usize) -> usize {
+        let k = &self.keys[first..first + ARITY];
+        let a = if k[1] < k[0] { 1 } else { 0 };
+        let b = if k[3] < k[2] { 3 } else { 2 };
+        first + if k[b] < k[a] { b } else { a }
+    }
+
     fn sift_down(&mut self, mut i: usize) {
         let n = self.keys.len();
         let (key, slot) = (self.keys[i], self.slots[i]);
@@ -82,12 +92,14 @@ impl EventQueue {
             if first >= n {
                 break;
             }
-            let mut best = first;
-            for c in first + 1..(first + ARITY).min(n) {
-                if self.keys[c] < self.keys[best] {
-                    best = c;
-                }
-            }
+            let best = if first + ARITY <= n {
+                self.min_of_four(first)
+            } else {
+                (first + 1..n).fold(
+                    first,
+                    |b, c| if self.keys[c] < self.keys[b] { c } else { b },
+                )
+            };
             if self.keys[best] >= key {
                 break;
             }
