@@ -4,6 +4,11 @@
 
 mod cmd;
 
+// Worlds allocate many small, short-lived objects (messages, effects, log copies); mimalloc
+// serves them markedly faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 

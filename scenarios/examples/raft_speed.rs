@@ -89,3 +89,7 @@ fn main() {
         sim_us as f64 / 1e6 / total_s
     );
 }
+
+// The allocator the `splitbrain` binary uses, so the figures match it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
