@@ -186,25 +186,46 @@ impl History {
                 }
             }
         }
-        let mut order: Vec<usize> = (0..self.ops.len()).collect();
-        order.sort_by_key(|&i| (self.ops[i].client, self.ops[i].call, i));
-        for pair in order.windows(2) {
-            let (a, b) = (&self.ops[pair[0]], &self.ops[pair[1]]);
-            if a.client != b.client {
-                continue;
-            }
-            let overlaps = a.ret.is_none_or(|r| r > b.call);
-            if overlaps {
-                let name = self.client_name(a.client);
-                let msg = format!(
-                    "client {name} calls again at {} while operation {} (called at {}) \
-                     is in flight",
-                    b.call, pair[0], a.call
-                );
-                return Err(err(pair[1], "call", msg));
-            }
+        let Some((earlier, later)) = self.first_overlap() else {
+            return Ok(());
+        };
+        let (a, b) = (&self.ops[earlier], &self.ops[later]);
+        let name = self.client_name(a.client);
+        let msg = format!(
+            "client {name} calls again at {} while operation {earlier} (called at {}) is in \
+             flight",
+            b.call, a.call
+        );
+        Err(err(later, "call", msg))
+    }
+
+    /// The first pair of one client's consecutive operations (in (client, call, index) order)
+    /// where the second is called while the first is in flight.
+    fn first_overlap(&self) -> Option<(usize, usize)> {
+        let overlaps = |a: usize, b: usize| {
+            let (a, b) = (&self.ops[a], &self.ops[b]);
+            a.ret.is_none_or(|r| r > b.call)
+        };
+        if !self.ops.windows(2).all(|w| w[0].call <= w[1].call) {
+            let mut order: Vec<usize> = (0..self.ops.len()).collect();
+            order.sort_by_key(|&i| (self.ops[i].client, self.ops[i].call, i));
+            return order
+                .windows(2)
+                .find(|w| self.ops[w[0]].client == self.ops[w[1]].client && overlaps(w[0], w[1]))
+                .map(|w| (w[0], w[1]));
         }
-        Ok(())
+        // Calls in order (as recorded runs are): each client's operations are in index order,
+        // one pass finds every client's first overlap, and the lowest client's comes first.
+        let mut prev: Vec<Option<usize>> = vec![None; self.clients.len()];
+        let mut first: Vec<Option<(usize, usize)>> = vec![None; self.clients.len()];
+        for (i, op) in self.ops.iter().enumerate() {
+            let c = op.client as usize;
+            if let Some(p) = prev[c].filter(|&p| first[c].is_none() && overlaps(p, i)) {
+                first[c] = Some((p, i));
+            }
+            prev[c] = Some(i);
+        }
+        first.into_iter().flatten().next()
     }
 }
 
@@ -313,6 +334,40 @@ mod tests {
     fn an_indeterminate_op_must_be_its_clients_last() {
         let h = history(vec![op(0, 0, None), op(0, 4, Some(7))]);
         assert!(h.validate().is_err());
+    }
+
+    /// The one-pass check for histories in call order reports the same first overlap as
+    /// sorting by (client, call, index) does.
+    #[test]
+    fn in_order_overlap_check_agrees_with_the_sorted_one() {
+        let mut x = 7u64;
+        let mut draw = |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m
+        };
+        for _ in 0..500 {
+            let mut call = 0;
+            let ops: Vec<Operation> = (0..draw(12))
+                .map(|_| {
+                    call += draw(3);
+                    let ret = (draw(5) > 0).then(|| call + draw(6));
+                    op(draw(2) as u32, call, ret)
+                })
+                .collect();
+            let h = history(ops);
+            let mut order: Vec<usize> = (0..h.ops.len()).collect();
+            order.sort_by_key(|&i| (h.ops[i].client, h.ops[i].call, i));
+            let want = order
+                .windows(2)
+                .find(|w| {
+                    let (a, b) = (&h.ops[w[0]], &h.ops[w[1]]);
+                    a.client == b.client && a.ret.is_none_or(|r| r > b.call)
+                })
+                .map(|w| (w[0], w[1]));
+            assert_eq!(h.first_overlap(), want);
+        }
     }
 
     #[test]
