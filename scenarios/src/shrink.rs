@@ -11,7 +11,7 @@ use splitbrain_api::{NodeId, VariantInfo};
 use splitbrain_sim::{Schedule, Timed};
 
 /// Re-runs a shrink spends unless told otherwise (a few seconds for a Raft run).
-pub const DEFAULT_MAX_RUNS: u64 = 6_000;
+pub const DEFAULT_MAX_RUNS: u64 = 8_000;
 
 /// The result of a shrink.
 pub struct Shrunk {
@@ -63,7 +63,7 @@ pub fn shrink(
         ..explicit.size()
     };
     // Removing one operation moves every later network draw, so which operations can go
-    // depends on the order they are tried: three strategies share the runs, and the
+    // depends on the order they are tried: four strategies share the runs, and the
     // smallest repro wins.
     let mut runs = 0;
     let mut best: Option<(Repro, RunResult)> = None;
@@ -71,9 +71,13 @@ pub fn shrink(
         OpsStrategy::RecentFirst,
         OpsStrategy::DdminOnly,
         OpsStrategy::PerClient,
+        OpsStrategy::Untimed,
     ];
     for strategy in strategies {
-        let start = explicit.clone();
+        let mut start = explicit.clone();
+        if matches!(strategy, OpsStrategy::Untimed) {
+            untime(&mut start);
+        }
         let mut s = Shrinker {
             entry,
             variant,
@@ -128,6 +132,18 @@ enum OpsStrategy {
     DdminOnly,
     /// Delta debugging one client at a time.
     PerClient,
+    /// Delta debugging over all operations, issued back to back as the generated workload
+    /// did (no `not_before_us`): the surviving operations move earlier with the ones removed.
+    Untimed,
+}
+
+/// Drops every scripted operation's `not_before_us`.
+fn untime(r: &mut Repro) {
+    if let WorkloadSpec::Script { ops, .. } = &mut r.scenario.workload {
+        for step in ops.iter_mut().flatten() {
+            step.not_before_us = None;
+        }
+    }
 }
 
 /// The failing run with its generated faults and workload written out explicitly.
@@ -182,6 +198,7 @@ impl Shrinker<'_> {
                     self.drop_ops();
                 }
                 OpsStrategy::PerClient => self.drop_ops_per_client(),
+                OpsStrategy::Untimed => self.drop_ops(),
             }
             self.drop_clients();
             self.drop_servers();

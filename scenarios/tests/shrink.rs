@@ -120,3 +120,114 @@ fn a_resumed_exploration_equals_an_uninterrupted_one() {
     assert_eq!(resumed.marks, full.marks);
     assert!(full.results.iter().all(|r| r.outcome == Outcome::Pass));
 }
+
+/// Every planted bug of every protocol: found on its own scenario within seeds 0..1000, shrunk
+/// to at most 5 faults and 10 client operations, and the repro replays to the same failure.
+#[test]
+fn every_planted_bug_shrinks_to_a_small_repro_that_replays() {
+    let mut report = Vec::new();
+    for entry in splitbrain_scenarios::registry::protocols() {
+        let info = entry.info();
+        for v in info.variants.iter().filter(|v| v.bug_id.is_some()) {
+            let scenario = entry
+                .scenarios()
+                .into_iter()
+                .find(|s| s.name == v.scenario)
+                .expect("its scenario");
+            let opts = ExploreOptions {
+                jobs: 2,
+                until_first: true,
+                run: RunOptions::default(),
+                resume_from: Vec::new(),
+                guided: false,
+            };
+            let found = splitbrain_scenarios::explore::explore_range(
+                entry.as_ref(),
+                v,
+                &scenario,
+                0..1000,
+                &opts,
+                &|_| {},
+            )
+            .unwrap();
+            let seed = found
+                .failures()
+                .next()
+                .unwrap_or_else(|| panic!("{} {} not found", info.name, v.name))
+                .seed;
+            let s = shrink(
+                entry.as_ref(),
+                v,
+                &scenario,
+                seed,
+                &RunOptions::default(),
+                splitbrain_scenarios::shrink::DEFAULT_MAX_RUNS,
+            )
+            .expect("shrinks");
+            let again = Repro::from_json(&s.repro.to_json(), "repro").expect("reads back");
+            let r = again.run(false).expect("replays");
+            assert!(
+                again.expect.matches(&r),
+                "{} replays differently: {}",
+                v.name,
+                r.record.headline()
+            );
+            report.push(format!(
+                "{} {} seed {seed}: {:?} -> {:?} in {} runs",
+                info.name, v.name, s.before, s.after, s.runs
+            ));
+            assert!(
+                s.after.faults <= 5 && s.after.ops <= 10,
+                "{} too big: {:?}",
+                v.name,
+                s.after
+            );
+        }
+    }
+    println!("{}", report.join("\n"));
+}
+
+/// A scripted operation waits for its `not_before_us`, so a repro keeps the moment each
+/// surviving operation was issued when the shrinker removes the ones before it.
+#[test]
+fn a_scripted_operation_is_not_issued_before_its_time() {
+    use splitbrain_api::Op;
+    use splitbrain_scenarios::workload::{ScriptStep, WorkloadSpec};
+    let entry = find_protocol("tas").unwrap();
+    let v = resolve_variant(entry.as_ref(), Some("majority")).unwrap();
+    let mut scenario = entry
+        .scenarios()
+        .into_iter()
+        .next()
+        .expect("a tas scenario");
+    scenario.generator = None;
+    scenario.schedule = Default::default();
+    let step = |at: Option<u64>, lock| ScriptStep {
+        not_before_us: at,
+        op: Op::Acquire { lock },
+    };
+    scenario.workload = WorkloadSpec::Script {
+        model: "mutex".into(),
+        ops: vec![
+            vec![step(None, 0), step(Some(700_000), 1)],
+            vec![step(Some(300_000), 2)],
+        ],
+    };
+    let r =
+        splitbrain_scenarios::run_seed(entry.as_ref(), &v, &scenario, 1, &RunOptions::default())
+            .unwrap();
+    let calls: Vec<(usize, u64)> = r
+        .record
+        .history
+        .ops
+        .iter()
+        .map(|o| (o.client.index(), o.call_us))
+        .collect();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert!(
+        calls[0].1 < 300_000,
+        "an untimed step goes at once: {calls:?}"
+    );
+    assert!(calls.contains(&(1, 300_000)), "{calls:?}");
+    assert!(calls.contains(&(0, 700_000)), "{calls:?}");
+}

@@ -111,10 +111,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), UsageError> {
         path.extension().and_then(|e| e.to_str()).unwrap_or(""),
         std::process::id()
     ));
-    std::fs::write(&tmp, bytes)
-        .map_err(|e| UsageError(format!("{}: cannot write: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path)
-        .map_err(|e| UsageError(format!("{}: cannot write: {e}", path.display())))
+    let written = write_synced(&tmp, bytes)
+        .map_err(|e| UsageError(format!("{}: cannot write: {e}", tmp.display())))
+        .and_then(|()| {
+            std::fs::rename(&tmp, path)
+                .map_err(|e| UsageError(format!("{}: cannot write: {e}", path.display())))
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp); // best effort: the error above is what matters
+    }
+    written?;
+    sync_parent(path);
+    Ok(())
+}
+
+/// Writes `bytes` and waits until they are on disk, so the rename never exposes a file whose
+/// contents a power loss could still drop.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Makes the rename itself durable where the platform allows syncing a directory.
+fn sync_parent(path: &Path) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all(); // not supported everywhere; the file itself is already synced
+    }
 }
 
 /// Protocol panics are caught and reported as that seed's outcome; keep the default hook
@@ -170,4 +198,49 @@ pub fn force_fault_kinds(scenario: &mut Scenario, list: &str) -> Result<(), Usag
     })?;
     generator.kinds = Some(kinds);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("sb-atomic-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn an_atomic_write_replaces_the_whole_file_and_leaves_no_temporary() {
+        let dir = scratch("ok");
+        let file = dir.join("report.html");
+        for text in [&b"first version, long"[..], b"second"] {
+            if let Err(e) = write_atomic(&file, text) {
+                panic!("{}", e.0);
+            }
+        }
+        assert_eq!(std::fs::read(&file).unwrap(), b"second");
+        assert!(leftovers(&dir).is_empty());
+    }
+
+    #[test]
+    fn a_failed_atomic_write_names_the_file_and_cleans_up() {
+        let dir = scratch("fail");
+        let target = dir.join("taken");
+        std::fs::create_dir_all(target.join("inside")).unwrap(); // a non-empty directory
+        let Err(err) = write_atomic(&target, b"x") else {
+            panic!("a directory cannot be replaced by a file");
+        };
+        assert!(err.0.contains("taken"), "{}", err.0);
+        assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+    }
 }
