@@ -20,10 +20,18 @@ impl Hasher for StableHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
+        // Whole words, then the rest zero-padded (no copy call per chunk).
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.write_u64(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let tail = rest
+                .iter()
+                .rev()
+                .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+            self.write_u64(tail);
         }
     }
 
@@ -111,5 +119,25 @@ impl Tracer {
 
     pub fn take(&mut self) -> Option<Vec<TraceEvent>> {
         self.full.take()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes fold as little-endian words, the last one zero-padded.
+    #[test]
+    fn bytes_hash_as_zero_padded_little_endian_words() {
+        let bytes: Vec<u8> = (1..=19).collect();
+        let mut h = StableHasher::default();
+        h.write(&bytes);
+        let mut want = StableHasher::default();
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            want.write_u64(u64::from_le_bytes(word));
+        }
+        assert_eq!(h.finish(), want.finish());
     }
 }
