@@ -111,12 +111,13 @@ pub fn shrink(
     })
 }
 
-/// Smaller is better: injected faults first, then operations, schedule entries, time.
+/// Smaller is better: fewest injected faults and operations together, then fewer faults,
+/// schedule entries, nodes and simulated time.
 fn rank(r: &Repro) -> (usize, usize, usize, usize, u64) {
     let s = r.size();
     (
+        s.faults + s.ops,
         s.faults,
-        s.ops,
         s.entries,
         s.clients + s.servers,
         r.scenario.safety_ms,

@@ -32,14 +32,21 @@ struct Server {
     last_now: u64,
     panic_on: Option<u64>,
     deaf: bool,
+    /// A timer armed at start for this long on the node's clock.
+    alarm_us: Option<u64>,
+    /// The node's clock when the alarm fired (shown as the view's log length).
+    alarm_fired: u64,
 }
 
 impl Process for Server {
     type Msg = Msg;
     type Timer = ();
     type Durable = u64;
-    fn on_start(&mut self, _ctx: &mut Ctx<Self>, durable: Option<&u64>) {
+    fn on_start(&mut self, ctx: &mut Ctx<Self>, durable: Option<&u64>) {
         self.value = durable.copied().unwrap_or(0);
+        if let Some(us) = self.alarm_us {
+            ctx.set_timer((), splitbrain_api::Dur(us));
+        }
     }
     fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: Msg) {
         let Msg::Write(v) = msg else { return };
@@ -52,13 +59,15 @@ impl Process for Server {
         ctx.persist(v);
         ctx.send(from, Msg::Ack(v));
     }
-    fn on_timer(&mut self, _ctx: &mut Ctx<Self>, _t: ()) {}
+    fn on_timer(&mut self, ctx: &mut Ctx<Self>, _t: ()) {
+        self.alarm_fired = ctx.now().us();
+    }
     fn view(&self) -> NodeView {
         NodeView {
             role: Role::Member,
             term: self.last_now,
             commit: self.value,
-            log_len: 0,
+            log_len: self.alarm_fired,
         }
     }
 }
@@ -96,6 +105,7 @@ impl ClientProcess for Client {
 struct Register {
     panic_on: Option<u64>,
     deaf: bool,
+    alarm_us: Option<u64>,
 }
 
 impl Protocol for Register {
@@ -107,6 +117,8 @@ impl Protocol for Register {
             last_now: 0,
             panic_on: self.panic_on,
             deaf: self.deaf,
+            alarm_us: self.alarm_us,
+            alarm_fired: 0,
         }
     }
     fn client(&self, _id: NodeId, _servers: &[NodeId]) -> Client {
@@ -155,6 +167,7 @@ fn correct() -> Register {
     Register {
         panic_on: None,
         deaf: false,
+        alarm_us: None,
     }
 }
 
@@ -322,7 +335,7 @@ fn a_panic_in_protocol_code_becomes_the_run_outcome() {
         Vec::new(),
         Register {
             panic_on: Some(2),
-            deaf: false,
+            ..correct()
         },
         0,
     );
@@ -341,6 +354,7 @@ fn no_progress_after_the_heal_is_a_liveness_failure() {
         Register {
             panic_on: None,
             deaf: true,
+            alarm_us: None,
         },
         10_000,
     );
@@ -426,4 +440,42 @@ fn clock_drift_and_offset_change_what_the_node_reads_as_now() {
         100,
         "before the jump the clock was the world's"
     );
+}
+
+/// (world time, the node's own clock) when S1's start-up alarm fired.
+fn alarm(schedule: Vec<Timed>) -> (u64, u64) {
+    let proto = Register {
+        alarm_us: Some(10_000),
+        ..correct()
+    };
+    let rec = run(schedule, proto, 0);
+    let trace = rec.trace.as_ref().expect("full trace");
+    trace
+        .iter()
+        .find_map(|e| {
+            e.view
+                .as_ref()
+                .filter(|v| v.log_len > 0)
+                .map(|v| (e.at_us, v.log_len))
+        })
+        .expect("the alarm fired")
+}
+
+#[test]
+fn a_drift_change_re_times_pending_timers_by_the_nodes_own_clock() {
+    assert_eq!(alarm(Vec::new()), (10_000, 10_000));
+    let fast = |ppm| vec![at(2_000, Fault::ClockDrift { node: S1, ppm })];
+    // 8 ms of the node's clock are left at 2 ms; at double speed they pass in 4 ms.
+    assert_eq!(alarm(fast(1_000_000)), (6_000, 10_000));
+    // At half speed they take 16 ms.
+    assert_eq!(alarm(fast(-500_000)), (18_000, 10_000));
+    // An offset jump moves what the node reads, not its pending (monotonic) timers.
+    let jump = vec![at(
+        2_000,
+        Fault::ClockOffset {
+            node: S1,
+            offset_us: 3_000,
+        },
+    )];
+    assert_eq!(alarm(jump), (10_000, 13_000));
 }

@@ -387,15 +387,15 @@ const SWARM: &str = r#"{
   "sometimes": ["leader-change", "snapshot-installed", "recovered"]
 }"#;
 
-/// R01: Figure 8 in five faults. S5's clock runs fast, so once the first leader's heartbeats
-/// stop it times out first. The clients' writes land in a minority tail on S1/S2; S5 wins
+/// R01: Figure 8 in five faults. S5's clock runs fast from 0.5 s (after the first election),
+/// so once the first leader's heartbeats stop it times out first. The clients' writes land in a minority tail on S1/S2; S5 wins
 /// the majority side's term and crashes right after its first AppendEntries (to the cut-off
 /// S1), so its entry at that index is on S5 alone. At the heal S2 is isolated, so S1 (the
 /// longest log) wins and replicates its old-term tail two entries at a time; it crashes right
 /// after answering a client. S5 restarts with the newer last term and wins with S3 and S4.
 const FIGURE8_COMMIT: &str = r#"{
   "name": "raft-figure8-commit",
-  "description": "Figure 8 step by step on five servers: writes reach a minority tail on {S1,S2} (term a); S5 (fast clock) wins the majority side's next term, appends its no-op alone and crashes; at the heal S2 is isolated and S1 wins, replicates its old-term tail to S3 and S4 ahead of its own no-op and crashes right after answering a client. S5 restarts and wins with S3 and S4. Only current-term counting keeps S1 from committing that tail (5.4.2, Figure 8).",
+  "description": "Figure 8 step by step on five servers: writes reach a minority tail on {S1,S2} (term a); S5 (fast clock from 0.5 s) wins the majority side's next term, appends its no-op alone and crashes; at the heal S2 is isolated and S1 wins, replicates its old-term tail to S3 and S4 ahead of its own no-op and crashes right after answering a client. S5 restarts and wins with S3 and S4. Only current-term counting keeps S1 from committing that tail (5.4.2, Figure 8).",
   "protocol": "raft",
   "servers": 5,
   "clients": 4,
@@ -403,7 +403,7 @@ const FIGURE8_COMMIT: &str = r#"{
   "liveness_ms": 2000,
   "params": {"max_batch": 2},
   "schedule": [
-    {"at_us": 0, "fault": {"kind": "clock-drift", "node": "S5", "ppm": 1000000}},
+    {"at_us": 500000, "fault": {"kind": "clock-drift", "node": "S5", "ppm": 1000000}},
     {"at_us": 1000000, "fault": {"kind": "partition", "groups": [["S1", "S2", "C1", "C2", "C3", "C4"], ["S3", "S4", "S5"]]}},
     {"at_us": 1000000, "fault": {"kind": "crash-after-send", "node": "S5", "msg_kind": "AppendEntries"}},
     {"at_us": 1800000, "fault": {"kind": "heal"}},

@@ -159,9 +159,8 @@ impl<P: Protocol> World<'_, P> {
         self.liveness_from = Some(self.k.now);
         self.k.net.heal();
         self.k.net.reset_profiles();
-        let now = self.k.now;
         for i in 0..self.servers.len() {
-            self.servers[i].clock.set_drift(now, 0);
+            self.set_drift(NodeId::server(i), 0);
             self.servers[i].crash_after_kind = None;
             self.servers[i].crash_before_sync = false;
             self.resume(NodeId::server(i));

@@ -42,7 +42,7 @@ impl<P: Protocol> World<'_, P> {
             Fault::ClockOffset { node, offset_us } => {
                 self.with_clock(node, |c| c.jump(now, offset_us))
             }
-            Fault::ClockDrift { node, ppm } => self.with_clock(node, |c| c.set_drift(now, ppm)),
+            Fault::ClockDrift { node, ppm } => self.set_drift(node, ppm),
             Fault::Slow { node, extra_us } => self.k.net.set_slow(node, extra_us),
             Fault::CrashAfterSend {
                 node,
@@ -97,6 +97,14 @@ impl<P: Protocol> World<'_, P> {
         };
         for ev in parked {
             self.k.schedule(self.k.now, ev);
+        }
+    }
+
+    pub(super) fn set_drift(&mut self, node: NodeId, ppm: i64) {
+        if node.is_client() {
+            self.clients[node.index()].set_drift(&mut self.k, ppm);
+        } else {
+            self.servers[node.index()].set_drift(&mut self.k, ppm);
         }
     }
 

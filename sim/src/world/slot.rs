@@ -10,6 +10,8 @@ struct TimerEntry<T> {
     timer: T,
     gen: u32,
     armed: bool,
+    /// When it fires, on the node's own clock.
+    due_local: u64,
 }
 
 /// The simulated disk: the last synced state, and a write waiting for its sync together with
@@ -186,6 +188,7 @@ impl<P: Process> Slot<P> {
                     timer,
                     gen: 0,
                     armed: false,
+                    due_local: 0,
                 });
                 self.timers.len() - 1
             }
@@ -193,6 +196,7 @@ impl<P: Process> Slot<P> {
         let entry = &mut self.timers[idx];
         entry.gen = entry.gen.wrapping_add(1);
         entry.armed = true;
+        entry.due_local = self.clock.local(k.now).0.saturating_add(after.0);
         let real = self.clock.real_span(after);
         let ev = Event::Timer {
             node: self.id,
@@ -200,6 +204,28 @@ impl<P: Process> Slot<P> {
             gen: entry.gen,
         };
         k.schedule(k.now + real, ev);
+    }
+
+    /// A drift change: the clock runs at the new rate from now, and every pending timer is
+    /// re-timed to fire when the node's own clock reaches its deadline. (An offset jump
+    /// leaves pending timers alone: they model monotonic timers, which a wall-clock step does
+    /// not move.)
+    pub fn set_drift(&mut self, k: &mut Kernel<P::Msg>, ppm: i64) {
+        self.clock.set_drift(k.now, ppm);
+        let local_now = self.clock.local(k.now).0;
+        for (idx, entry) in self.timers.iter_mut().enumerate() {
+            if !entry.armed {
+                continue;
+            }
+            entry.gen = entry.gen.wrapping_add(1);
+            let left = Dur(entry.due_local.saturating_sub(local_now));
+            let ev = Event::Timer {
+                node: self.id,
+                idx: idx as u32,
+                gen: entry.gen,
+            };
+            k.schedule(k.now + self.clock.real_span(left), ev);
+        }
     }
 
     fn disarm(&mut self, timer: P::Timer) {
