@@ -270,3 +270,19 @@ fn bench_kernel_json_reports_both_rates_and_the_ratio() {
         assert!(doc[field].as_f64().unwrap() > 0.0, "{field}");
     }
 }
+
+#[test]
+fn bench_raft_json_reports_the_one_core_and_all_core_figures() {
+    let o = splitbrain(&["bench", "raft", "--seeds", "4", "--jobs", "2", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["scenario"], "raft-swarm");
+    assert_eq!(doc["jobs"], 2);
+    for field in ["ms_per_seed", "events_per_sec", "acceleration"] {
+        assert!(doc["one_core"][field].as_f64().unwrap() > 0.0, "{field}");
+    }
+    assert!(doc["one_core"]["events_per_seed"].as_u64().unwrap() > 10_000);
+    assert!(doc["seeds_per_min"].as_f64().unwrap() > 0.0);
+    let bad = splitbrain(&["bench", "raft", "--seeds", "0"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

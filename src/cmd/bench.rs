@@ -1,5 +1,6 @@
 //! `splitbrain bench kernel`: kernel events per second on a ping-pong protocol, beside a raw
 //! `BinaryHeap` push/pop loop over the same number of events (the floor), and their ratio.
+//! `splitbrain bench raft`: see `bench_raft`.
 
 use super::common::{wall_start, EXIT_PASS};
 use serde_json::json;
@@ -12,8 +13,15 @@ use std::hint::black_box;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// What to measure: `kernel`.
+    /// What to measure: `kernel` (events/s against a bare heap) or `raft` (the Raft swarm:
+    /// ms per seed and simulated/wall on one core, seeds per minute on all cores).
     pub what: String,
+    /// Seeds per measurement (`raft`).
+    #[arg(long, default_value_t = 1_000)]
+    pub seeds: u64,
+    /// Worker threads for the all-cores figure (`raft`; default: every core).
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Events per measurement.
     #[arg(long, default_value_t = 5_000_000)]
     pub events: u64,
@@ -73,9 +81,13 @@ pub fn heap_floor(events: u64, balls: u64) -> f64 {
 }
 
 pub fn run(args: &BenchArgs) -> i32 {
-    if args.what != "kernel" {
-        eprintln!("error: unknown benchmark `{}` (known: kernel)", args.what);
-        return super::common::EXIT_USAGE;
+    match args.what.as_str() {
+        "kernel" => {}
+        "raft" => return super::bench_raft::run(args.seeds, args.jobs, args.json),
+        other => {
+            eprintln!("error: unknown benchmark `{other}` (known: kernel, raft)");
+            return super::common::EXIT_USAGE;
+        }
     }
     let _ = kernel_run(args.events / 10, args.balls); // warm-up
                                                       // Interleaved trials, best of each: the machine is shared and noisy, and the minimum is
