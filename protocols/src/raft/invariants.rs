@@ -13,7 +13,6 @@
 use super::log::Log;
 use super::RaftServer;
 use splitbrain_api::{ClusterInvariant, NodeId, Time};
-use std::collections::BTreeMap;
 
 /// Log matching over all pairs of running servers, re-checked when a server's log changes.
 #[derive(Default)]
@@ -98,7 +97,9 @@ struct Committed {
 /// Leader completeness, checked when a server first leads a term.
 #[derive(Default)]
 pub struct LeaderCompleteness {
-    committed: BTreeMap<u64, Committed>,
+    /// Indexed by log index: what was first seen committed there (indices inside a
+    /// snapshot that no server reported one by one stay `None`).
+    committed: Vec<Option<Committed>>,
     top: u64,
     /// Per server: the last term it was checked as leader in.
     checked: Vec<u64>,
@@ -111,9 +112,12 @@ impl LeaderCompleteness {
             return;
         }
         let from = (self.top + 1).max(s.log().base_index());
+        if self.committed.len() <= commit as usize {
+            self.committed.resize_with(commit as usize + 1, || None);
+        }
         for idx in from..=commit {
             if let (Some(chain), Some(entry_term)) = (s.log().chain_at(idx), s.log().term_at(idx)) {
-                self.committed.entry(idx).or_insert(Committed {
+                self.committed[idx as usize].get_or_insert(Committed {
                     chain,
                     entry_term,
                     commit_term: s.term(),
@@ -124,14 +128,17 @@ impl LeaderCompleteness {
         self.top = commit;
     }
 
+    fn committed_at(&self, idx: u64) -> Option<&Committed> {
+        self.committed.get(idx as usize).and_then(Option::as_ref)
+    }
+
     fn check_leader(&self, id: NodeId, s: &RaftServer) -> Result<(), String> {
         let term = s.term();
-        let Some((&idx, c)) = self
-            .committed
-            .iter()
-            .rev()
-            .find(|(_, c)| c.commit_term < term)
-        else {
+        let Some((idx, c)) = self.committed.iter().enumerate().rev().find_map(|(i, c)| {
+            c.as_ref()
+                .filter(|c| c.commit_term < term)
+                .map(|c| (i as u64, c))
+        }) else {
             return Ok(());
         };
         let log = s.log();
@@ -147,7 +154,7 @@ impl LeaderCompleteness {
         }
         // Entries inside the leader's snapshot are compared at the snapshot point.
         let (at, want) = if idx < log.base_index() {
-            match self.committed.get(&log.base_index()) {
+            match self.committed_at(log.base_index()) {
                 Some(c) if c.commit_term < term => (log.base_index(), c.chain),
                 _ => return Ok(()),
             }
