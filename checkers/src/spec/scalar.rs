@@ -33,8 +33,9 @@ pub(crate) struct ScalarSpec {
     held: u32,
     mutex: bool,
     append_memo: U64Map,
-    /// Prefix hashes of read values, computed on first use: value id -> index.
-    prefix_index: U64Map,
+    /// Prefix hashes of read values, computed on first use: value id -> index into
+    /// `prefixes` (`u32::MAX`: not yet).
+    prefix_index: Vec<u32>,
     prefixes: Vec<Vec<u64>>,
 }
 
@@ -53,7 +54,7 @@ impl ScalarSpec {
             held,
             mutex,
             append_memo: U64Map::new(),
-            prefix_index: U64Map::new(),
+            prefix_index: Vec::new(),
             prefixes: Vec::new(),
         };
         spec.ops = ops.iter().map(|op| spec.compile_op(op)).collect();
@@ -61,7 +62,7 @@ impl ScalarSpec {
     }
 
     fn compile_op(&mut self, op: &Operation) -> SOp {
-        let v = |s: &mut Self, v: &Value| s.values.intern(v.clone());
+        let v = |s: &mut Self, v: &Value| s.values.intern_ref(v);
         match (&op.input, &op.output) {
             (Input::Read { .. }, Output::Value(x)) => SOp::Read(v(self, x)),
             (Input::Read { .. }, _) => SOp::ReadAny,
@@ -151,14 +152,17 @@ impl Spec for ScalarSpec {
         if len > xlen {
             return false;
         }
-        let idx = match self.prefix_index.get(u64::from(x)) {
-            Some(i) => i as usize,
-            None => {
+        let slot = x as usize;
+        if slot >= self.prefix_index.len() {
+            self.prefix_index.resize(slot + 1, u32::MAX);
+        }
+        let idx = match self.prefix_index[slot] {
+            u32::MAX => {
                 self.prefixes.push(self.values.prefix_hashes(x));
-                self.prefix_index
-                    .insert(u64::from(x), (self.prefixes.len() - 1) as u32);
+                self.prefix_index[slot] = (self.prefixes.len() - 1) as u32;
                 self.prefixes.len() - 1
             }
+            i => i as usize,
         };
         self.prefixes[idx].get(len as usize) == Some(&h)
     }

@@ -64,28 +64,44 @@ impl ValueTable {
 
     /// The id of a value, interning it if new.
     pub(crate) fn intern(&mut self, v: Value) -> u32 {
-        let entry = match &v {
+        self.intern_ref(&v)
+    }
+
+    /// The id of a value, interning a copy of it if new (no copy when it is known).
+    pub(crate) fn intern_ref(&mut self, v: &Value) -> u32 {
+        let (hash, len, pow) = match v {
             Value::Str(s) => {
                 let (mut h, mut pow) = (0, 1);
                 for &b in s.as_bytes() {
                     h = add(mul(h, BASE), u64::from(b) + 1);
                     pow = mul(pow, BASE);
                 }
-                Entry {
-                    hash: h,
-                    len: s.len() as u64,
-                    pow,
-                    node: Node::Atom(v),
-                }
+                (h, s.len() as u64, pow)
             }
-            other => Entry {
-                hash: hash_of(other) | (1 << 63),
-                len: 0,
-                pow: 1,
-                node: Node::Atom(v),
-            },
+            other => (hash_of(other) | (1 << 63), 0, 1),
         };
-        self.insert(entry)
+        let probe = self.slots.probe(hash, |id| {
+            let x = &self.entries[id as usize];
+            x.hash == hash
+                && x.len == len
+                && match (&x.node, v) {
+                    (Node::Atom(a), _) => a == v,
+                    (Node::Concat(..), Value::Str(s)) => self.bytes_of(x) == s.as_bytes(),
+                    (Node::Concat(..), _) => false,
+                }
+        });
+        match probe {
+            Probe::Found(id) => id,
+            Probe::Vacant(slot) => self.push(
+                slot,
+                Entry {
+                    hash,
+                    len,
+                    pow,
+                    node: Node::Atom(v.clone()),
+                },
+            ),
+        }
     }
 
     /// The id of the string `a` followed by `b`, or `None` if either is not a string.
@@ -127,15 +143,17 @@ impl ValueTable {
         });
         match probe {
             Probe::Found(id) => id,
-            Probe::Vacant(slot) => {
-                let id = self.entries.len() as u32;
-                self.entries.push(e);
-                if self.slots.fill(slot, id, self.entries.len()) {
-                    self.slots.grow(self.entries.iter().map(|e| e.hash));
-                }
-                id
-            }
+            Probe::Vacant(slot) => self.push(slot, e),
         }
+    }
+
+    fn push(&mut self, slot: usize, e: Entry) -> u32 {
+        let id = self.entries.len() as u32;
+        self.entries.push(e);
+        if self.slots.fill(slot, id, self.entries.len()) {
+            self.slots.grow(self.entries.iter().map(|e| e.hash));
+        }
+        id
     }
 
     fn same(&self, x: &Entry, y: &Entry) -> bool {
