@@ -9,7 +9,11 @@ use splitbrain_checkers::{check_history, read_history_file, CheckOptions, ModelK
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rounds: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(5);
-    let model: ModelKind = args.get(1).map_or("kv", String::as_str).parse().expect("model");
+    let model: ModelKind = args
+        .get(1)
+        .map_or("kv", String::as_str)
+        .parse()
+        .expect("model");
     let mut total = 0;
     for file in &args[2..] {
         let h = read_history_file(std::path::Path::new(file), None, model).expect("read");

@@ -23,13 +23,31 @@ impl Links {
     pub(crate) fn new(calls: &[u64], rets: &[Option<u64>]) -> Self {
         let n = calls.len();
         let mut events: Vec<(u64, bool, u32)> = Vec::with_capacity(2 * n);
-        for op in 0..n {
-            events.push((calls[op], false, op as u32));
-            if let Some(r) = rets[op] {
-                events.push((r, true, op as u32));
+        if calls.windows(2).all(|w| w[0] <= w[1]) {
+            // Calls in operation order (as the search numbers them): only the returns need
+            // sorting, then one merge gives the same order as sorting everything.
+            let mut returns: Vec<(u64, u32)> = (0..n)
+                .filter_map(|op| rets[op].map(|r| (r, op as u32)))
+                .collect();
+            returns.sort_unstable();
+            let mut returns = returns.into_iter().peekable();
+            for (op, &call) in calls.iter().enumerate() {
+                while let Some(&(r, o)) = returns.peek().filter(|&&(r, _)| r < call) {
+                    events.push((r, true, o));
+                    returns.next();
+                }
+                events.push((call, false, op as u32));
             }
+            events.extend(returns.map(|(r, o)| (r, true, o)));
+        } else {
+            for op in 0..n {
+                events.push((calls[op], false, op as u32));
+                if let Some(r) = rets[op] {
+                    events.push((r, true, op as u32));
+                }
+            }
+            events.sort_unstable();
         }
-        events.sort_unstable();
         let m = events.len();
         let (head, tail) = (m as u32, m as u32 + 1);
         // Nodes 0..m are events, m is the head sentinel, m + 1 the tail sentinel.
@@ -148,6 +166,21 @@ mod tests {
         l.unlift(2);
         l.unlift(1);
         assert_eq!(walk(&l), before);
+    }
+
+    #[test]
+    fn the_merge_orders_events_as_a_full_sort() {
+        let calls = [0, 1, 1, 4, 6, 6, 6];
+        let rets = [Some(6), Some(1), None, Some(5), Some(9), Some(7), Some(6)];
+        let mut all: Vec<(u64, bool, u32)> = (0..calls.len() as u32)
+            .map(|op| (calls[op as usize], false, op))
+            .chain(
+                (0..calls.len() as u32).filter_map(|op| rets[op as usize].map(|r| (r, true, op))),
+            )
+            .collect();
+        all.sort_unstable();
+        let expected: Vec<(u32, bool)> = all.iter().map(|e| (e.2, e.1)).collect();
+        assert_eq!(walk(&Links::new(&calls, &rets)), expected);
     }
 
     #[test]
