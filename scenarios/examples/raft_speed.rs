@@ -28,7 +28,7 @@ fn main() {
     let servers = scenario.servers.unwrap_or(3);
 
     // Whole seeds first (they also give each seed's drawn schedule), then the world alone.
-    let start = Instant::now();
+    let start = Instant::now(); // wall time of whole seeds, measured outside every world
     let mut runs = Vec::new();
     for seed in 0..seeds {
         let r = run_seed(
@@ -43,7 +43,7 @@ fn main() {
         runs.push(r);
     }
     let total_s = start.elapsed().as_secs_f64();
-    let start = Instant::now();
+    let start = Instant::now(); // wall time of the worlds alone, outside every world
     let (mut events, mut sim_us, mut ops) = (0u64, 0u64, 0usize);
     for r in &runs {
         let cfg = WorldConfig {
@@ -58,7 +58,8 @@ fn main() {
             model: scenario.workload.model().to_string(),
             ..WorldConfig::default()
         };
-        let rec = entry.run(&variant, cfg, scenario.workload.build(scenario.clients));
+        let workload = scenario.workload.build(scenario.clients);
+        let rec = entry.run(&variant, &scenario.params, cfg, workload);
         assert_eq!(rec.trace_hash, r.record.trace_hash, "the same world");
         events += rec.events;
         sim_us += rec.sim_time_us;

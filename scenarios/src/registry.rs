@@ -11,10 +11,12 @@ pub trait ProtocolEntry: Send + Sync {
     fn info(&self) -> ProtocolInfo;
     /// Cluster size for `variant` when neither the user nor the scenario says.
     fn default_servers(&self, variant: &VariantInfo) -> usize;
-    /// Runs one world of `variant` with the protocol's online invariants attached.
+    /// Runs one world of `variant`, tuned by a scenario's `params` (already checked against
+    /// [`ProtocolEntry::params`]), with the protocol's online invariants attached.
     fn run(
         &self,
         variant: &VariantInfo,
+        params: &BTreeMap<String, u64>,
         cfg: WorldConfig,
         workload: Box<dyn Workload>,
     ) -> RunRecord;
@@ -23,17 +25,6 @@ pub trait ProtocolEntry: Send + Sync {
     /// Tuning parameters a scenario may set (`params`), with what each one means.
     fn params(&self) -> &'static [(&'static str, &'static str)] {
         &[]
-    }
-    /// Like [`ProtocolEntry::run`], with a scenario's `params` applied (already checked
-    /// against [`ProtocolEntry::params`]).
-    fn run_tuned(
-        &self,
-        variant: &VariantInfo,
-        _params: &BTreeMap<String, u64>,
-        cfg: WorldConfig,
-        workload: Box<dyn Workload>,
-    ) -> RunRecord {
-        self.run(variant, cfg, workload)
     }
 }
 

@@ -125,7 +125,7 @@ pub fn run_seed(
         ..WorldConfig::default()
     };
     let workload = scenario.workload.build(clients);
-    let mut record = entry.run_tuned(variant, &scenario.params, cfg, workload);
+    let mut record = entry.run(variant, &scenario.params, cfg, workload);
     let evidence = check_history(&mut record);
     Ok(RunResult {
         protocol: info.name.to_string(),

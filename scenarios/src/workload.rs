@@ -43,16 +43,6 @@ pub struct ScriptStep {
     pub op: Op,
 }
 
-impl ScriptStep {
-    /// An operation issued as soon as its client is free.
-    pub fn now(op: Op) -> ScriptStep {
-        ScriptStep {
-            not_before_us: None,
-            op,
-        }
-    }
-}
-
 fn default_read_percent() -> u32 {
     40
 }
@@ -198,7 +188,8 @@ mod tests {
         );
         let plain: ScriptStep =
             serde_json::from_str(r#"{"f": "get", "key": "k"}"#).expect("parses");
-        assert_eq!(plain, ScriptStep::now(Op::Get { key: "k".into() }));
+        assert_eq!(plain.not_before_us, None);
+        assert_eq!(plain.op, Op::Get { key: "k".into() });
         let back = serde_json::to_string(&plain).unwrap();
         assert!(!back.contains("not_before_us"), "{back}");
         assert!(serde_json::from_str::<ScriptStep>(r#"{"f": "get", "key": "k", "x": 1}"#).is_err());

@@ -4,7 +4,7 @@
 //! Also the pure helpers the paper's rules reduce to: quorum size, the commit point
 //! (§5.4.2) and fast backup after a failed consistency check (§5.3, end).
 
-use splitbrain_api::{stable_hash, NodeId, Op};
+use splitbrain_api::{stable_hash, Fnv1a, NodeId, Op};
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
@@ -41,40 +41,22 @@ impl Cmd {
 
     /// A client command; the digest covers client id, request id and the operation.
     pub fn client(client: NodeId, seq: u64, op: Op) -> Rc<Cmd> {
-        let mut h = Fnv::default();
-        h.bytes(&client.raw().to_le_bytes());
-        h.bytes(&seq.to_le_bytes());
+        let mut h = Fnv1a::default();
+        h.write(&client.raw().to_le_bytes());
+        h.write(&seq.to_le_bytes());
         op_bytes(&op, &mut h);
         Rc::new(Cmd {
-            digest: h.0,
+            digest: h.finish(),
             kind: CmdKind::Client { client, seq, op },
         })
     }
 }
 
-/// FNV-1a fed piece by piece: the same value as `stable_hash` over the concatenated bytes,
-/// without building them.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(stable_hash(&[]))
-    }
-}
-
-impl Fnv {
-    fn bytes(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
-fn op_bytes(op: &Op, out: &mut Fnv) {
+fn op_bytes(op: &Op, out: &mut Fnv1a) {
     let mut field = |tag: u8, s: &str| {
-        out.bytes(&[tag]);
-        out.bytes(&(s.len() as u32).to_le_bytes());
-        out.bytes(s.as_bytes());
+        out.write(&[tag]);
+        out.write(&(s.len() as u32).to_le_bytes());
+        out.write(s.as_bytes());
     };
     match op {
         Op::Get { key } => field(1, key),

@@ -53,20 +53,11 @@ impl ProtocolEntry for RaftEntry {
         3
     }
 
-    fn run(
-        &self,
-        variant: &VariantInfo,
-        cfg: WorldConfig,
-        workload: Box<dyn Workload>,
-    ) -> RunRecord {
-        self.run_tuned(variant, &BTreeMap::new(), cfg, workload)
-    }
-
     fn params(&self) -> &'static [(&'static str, &'static str)] {
         PARAMS
     }
 
-    fn run_tuned(
+    fn run(
         &self,
         variant: &VariantInfo,
         params: &BTreeMap<String, u64>,

@@ -6,6 +6,7 @@ use crate::scenario::Scenario;
 use splitbrain_api::VariantInfo;
 use splitbrain_protocols::tas::{self, Tas, TasVariant};
 use splitbrain_sim::{run_world, RunRecord, Workload, WorldConfig};
+use std::collections::BTreeMap;
 
 pub struct TasEntry;
 
@@ -22,9 +23,11 @@ impl ProtocolEntry for TasEntry {
         variant_of(variant).default_servers()
     }
 
+    /// Takes no parameters (`params` is empty: the scenario check refuses any).
     fn run(
         &self,
         variant: &VariantInfo,
+        _params: &BTreeMap<String, u64>,
         cfg: WorldConfig,
         workload: Box<dyn Workload>,
     ) -> RunRecord {

@@ -304,15 +304,9 @@ impl<M: Message> Kernel<M> {
 
     /// Records the start of a client operation.
     pub fn begin_op(&mut self, client: NodeId, op: Op) {
-        let e = Entry {
-            at_us: self.now.0,
-            kind: TraceKind::Invoke,
-            node: Some(client),
-            peer: None,
-            sent_us: None,
-            digest: stable_hash_of(&op),
-        };
-        self.tracer.note(e, || op.label(), None);
+        self.note(TraceKind::Invoke, Some(client), stable_hash_of(&op), || {
+            op.label()
+        });
         self.inflight[client.index()] = Some(self.history.len());
         self.history.push(HistoryOp {
             client,

@@ -95,8 +95,7 @@ impl<P: Process> Slot<P> {
         proc.invariants();
         let crash = self.apply(k, &mut effects);
         effects.clear();
-        // What `take` left behind is an unallocated empty vector: nothing to drop.
-        std::mem::forget(std::mem::replace(&mut self.effects, effects));
+        self.effects = effects;
         if let Some(c) = crash {
             self.crash(k, c.lose_unsynced);
             return true;
