@@ -1,6 +1,7 @@
 //! The public entry point: validate, split into independent parts, search each part,
 //! and combine into one deterministic [`CheckReport`].
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use rayon::prelude::*;
@@ -8,8 +9,8 @@ use serde::{Serialize, Serializer};
 
 use crate::budget::Budget;
 use crate::evidence::{self, Evidence};
-use crate::history::{History, Operation};
-use crate::model::ModelKind;
+use crate::history::{History, Input, Operation, Output, Value};
+use crate::model::{Family, ModelKind};
 use crate::partition::{self, Part};
 use crate::search::{self, Found, Outcome, Problem};
 use crate::spec::{self, AnySpec};
@@ -108,11 +109,12 @@ pub fn check_history(history: &History, model: ModelKind, opts: &CheckOptions) -
     }
     let budget =
         Budget::new(opts.max_steps, opts.time_limit).with_cache_bytes(opts.max_cache_bytes);
-    let keep: Vec<usize> = (0..history.ops.len())
-        .filter(|&i| {
-            !(history.ops[i].is_indeterminate() && spec::is_pure_read(&history.ops[i].input))
-        })
-        .collect();
+    let unseen = unobserved_enqueues(history, model);
+    let dropped = |i: usize| {
+        let op = &history.ops[i];
+        (op.is_indeterminate() && spec::is_pure_read(&op.input)) || unseen.contains(&i)
+    };
+    let keep: Vec<usize> = (0..history.ops.len()).filter(|&i| !dropped(i)).collect();
     let parts = partition::split(history, model, &keep);
     let run = |part: &Part| check_part(history, model, part, &budget, opts);
     let results: Vec<PartResult> = if opts.parallel {
@@ -127,6 +129,32 @@ pub fn check_history(history: &History, model: ModelKind, opts: &CheckOptions) -
 pub(crate) struct PartResult {
     pub(crate) outcome: Outcome,
     pub(crate) evidence: Option<Evidence>,
+}
+
+/// Queue histories: the indeterminate enqueues whose value no dequeue returned. Dropping
+/// them changes no verdict: had one taken effect, its value would sit in the queue unread
+/// (or be taken by an indeterminate dequeue that may as well not have happened), so the
+/// same order without it is valid too. Each one kept could otherwise take effect at any
+/// later point, multiplying the states the search must tell apart.
+fn unobserved_enqueues(history: &History, model: ModelKind) -> BTreeSet<usize> {
+    if model.family() != Family::Queue {
+        return BTreeSet::new();
+    }
+    let seen: BTreeSet<&Value> = history
+        .ops
+        .iter()
+        .filter_map(|o| match (&o.input, &o.output) {
+            (Input::Dequeue, Output::Value(v)) => Some(v),
+            _ => None,
+        })
+        .collect();
+    (0..history.ops.len())
+        .filter(|&i| {
+            let o = &history.ops[i];
+            o.is_indeterminate()
+                && matches!(&o.input, Input::Enqueue { value } if !seen.contains(value))
+        })
+        .collect()
 }
 
 fn check_part(

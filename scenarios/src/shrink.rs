@@ -1,6 +1,8 @@
 //! Shrinking a failing run to a minimal repro by delta debugging: re-run candidates with fewer
 //! faults, an earlier end, fewer client operations, fewer clients and fewer servers, keeping
-//! each change only while the same check still fails. Deterministic: same input, same repro.
+//! each change only while the same check still fails; a few operations that fail only under
+//! other network draws may move the repro to a nearby seed (the repro records it).
+//! Deterministic: same input, same repro.
 
 use crate::registry::ProtocolEntry;
 use crate::repro::{Expected, Repro, Size};
@@ -12,6 +14,12 @@ use splitbrain_sim::{Schedule, Timed};
 
 /// Re-runs a shrink spends unless told otherwise (a few seconds for a Raft run).
 pub const DEFAULT_MAX_RUNS: u64 = 8_000;
+
+/// Repros with more operations than this also try other seeds (see `Shrinker::reseed`).
+const RESEED_ABOVE_OPS: usize = 10;
+
+/// Seeds tried per candidate by `Shrinker::reseed`.
+const RESEED_TRIES: u64 = 32;
 
 /// The result of a shrink.
 pub struct Shrunk {
@@ -201,6 +209,7 @@ impl Shrinker<'_> {
                 OpsStrategy::PerClient => self.drop_ops_per_client(),
                 OpsStrategy::Untimed => self.drop_ops(),
             }
+            self.reseed();
             self.drop_clients();
             self.drop_servers();
             if self.best.size() == size || self.runs >= self.max_runs {
@@ -331,14 +340,18 @@ impl Shrinker<'_> {
     /// For a linearizability failure: keeps only the operations of the checker's failing
     /// sub-history (each still issued no earlier than it was).
     fn keep_involved_ops(&mut self) {
-        let Some(last) = &self.last else { return };
-        let Some(involved) = last
+        if let Some(c) = self.involved_ops_candidate() {
+            self.try_candidate(c);
+        }
+    }
+
+    /// The best repro with only the checker's failing sub-history, if that is smaller.
+    fn involved_ops_candidate(&self) -> Option<Repro> {
+        let last = self.last.as_ref()?;
+        let involved = last
             .evidence
             .as_ref()
-            .and_then(|e| e["involved_ops"].as_array())
-        else {
-            return;
-        };
+            .and_then(|e| e["involved_ops"].as_array())?;
         let wanted: Vec<usize> = involved
             .iter()
             .filter_map(|v| v.as_u64())
@@ -366,8 +379,27 @@ impl Shrinker<'_> {
                 });
             }
         }
-        if c.scenario.workload.script_len() < self.best.scenario.workload.script_len() {
-            self.try_candidate(c);
+        (c.scenario.workload.script_len() < self.best.scenario.workload.script_len()).then_some(c)
+    }
+
+    /// Operations that fail only under the network draws of the run they came from: removing
+    /// one shifts later draws on its links, so the failing sub-history alone (or each
+    /// client's last few operations) may fail under another seed though not under this one.
+    /// Tries a few.
+    fn reseed(&mut self) {
+        if self.best.size().ops <= RESEED_ABOVE_OPS {
+            return;
+        }
+        let mut bases: Vec<Repro> = self.involved_ops_candidate().into_iter().collect();
+        bases.extend([2, 4, 8].map(|k| self.recent_ops_candidate(k)));
+        for base in bases {
+            for step in 1..=RESEED_TRIES {
+                let mut c = base.clone();
+                c.seed = self.best.seed.wrapping_add(step);
+                if self.try_candidate(c) {
+                    return;
+                }
+            }
         }
     }
 
@@ -382,17 +414,22 @@ impl Shrinker<'_> {
         };
         let mut k = 1;
         while k < longest {
-            let mut c = self.best.clone();
-            if let WorkloadSpec::Script { ops, .. } = &mut c.scenario.workload {
-                for list in ops.iter_mut() {
-                    list.drain(..list.len().saturating_sub(k));
-                }
-            }
-            if self.try_candidate(c) {
+            if self.try_candidate(self.recent_ops_candidate(k)) {
                 return;
             }
             k *= 2;
         }
+    }
+
+    /// The best repro with each client's last `k` operations only.
+    fn recent_ops_candidate(&self, k: usize) -> Repro {
+        let mut c = self.best.clone();
+        if let WorkloadSpec::Script { ops, .. } = &mut c.scenario.workload {
+            for list in ops.iter_mut() {
+                list.drain(..list.len().saturating_sub(k));
+            }
+        }
+        c
     }
 
     /// Delta debugging over every client's operations at once.

@@ -1,5 +1,5 @@
 //! The kernel's promises, pinned with a tiny register protocol written for these tests: disks
-//! lose exactly the unsynced writes, sends wait for syncs, crash points fire where they say,
+//! lose exactly the unsynced writes, sends wait for syncs (and barriers for earlier syncs), crash points fire where they say,
 //! pauses park events, panics and silence become outcomes, and runs are bounded.
 
 use splitbrain_api::{
@@ -14,6 +14,9 @@ use splitbrain_sim::{
 enum Msg {
     Write(u64),
     Ack(u64),
+    /// Answered with `Probed` after a barrier: held while an earlier write is unsynced.
+    Probe(u64),
+    Probed(u64),
 }
 
 impl Message for Msg {
@@ -21,6 +24,8 @@ impl Message for Msg {
         match self {
             Msg::Write(_) => "Write",
             Msg::Ack(_) => "Ack",
+            Msg::Probe(_) => "Probe",
+            Msg::Probed(_) => "Probed",
         }
     }
 }
@@ -49,6 +54,11 @@ impl Process for Server {
         }
     }
     fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: Msg) {
+        if let Msg::Probe(v) = msg {
+            ctx.barrier();
+            ctx.send(from, Msg::Probed(v));
+            return;
+        }
         let Msg::Write(v) = msg else { return };
         assert!(self.panic_on != Some(v), "register refuses {v}");
         if self.deaf {
@@ -72,7 +82,11 @@ impl Process for Server {
     }
 }
 
-struct Client;
+/// With `probe`, each write goes out between two probes: `Probe(v)`, `Write(v)`,
+/// `Probe(1000 + v)`.
+struct Client {
+    probe: bool,
+}
 
 impl Process for Client {
     type Msg = Msg;
@@ -95,10 +109,14 @@ impl ClientProcess for Client {
         let Op::Put { value, .. } = op else {
             panic!("puts only")
         };
-        ctx.send(
-            NodeId::server(0),
-            Msg::Write(value.parse().expect("number")),
-        );
+        let v: u64 = value.parse().expect("number");
+        if self.probe {
+            ctx.send(NodeId::server(0), Msg::Probe(v));
+        }
+        ctx.send(NodeId::server(0), Msg::Write(v));
+        if self.probe {
+            ctx.send(NodeId::server(0), Msg::Probe(1_000 + v));
+        }
     }
 }
 
@@ -106,6 +124,7 @@ struct Register {
     panic_on: Option<u64>,
     deaf: bool,
     alarm_us: Option<u64>,
+    probe: bool,
 }
 
 impl Protocol for Register {
@@ -122,7 +141,7 @@ impl Protocol for Register {
         }
     }
     fn client(&self, _id: NodeId, _servers: &[NodeId]) -> Client {
-        Client
+        Client { probe: self.probe }
     }
 }
 
@@ -168,6 +187,7 @@ fn correct() -> Register {
         panic_on: None,
         deaf: false,
         alarm_us: None,
+        probe: false,
     }
 }
 
@@ -251,6 +271,31 @@ fn sends_after_a_persist_leave_only_when_the_write_is_synced() {
         "ack must leave when the 5 ms sync completes"
     );
     assert_eq!(ack.at_us, 5_200);
+}
+
+#[test]
+fn a_barrier_holds_sends_only_while_an_earlier_write_is_unsynced() {
+    let proto = Register {
+        probe: true,
+        ..correct()
+    };
+    let trace = run(Vec::new(), proto, 0).trace.expect("full trace");
+    let sent = |label: &str| {
+        trace
+            .iter()
+            .find(|e| e.kind == TraceKind::Deliver && e.label.starts_with(label))
+            .and_then(|e| e.sent_us)
+    };
+    assert_eq!(
+        sent("Probed(1)"),
+        Some(100),
+        "nothing unsynced: leaves at once"
+    );
+    assert_eq!(
+        sent("Probed(1001)"),
+        Some(5_100),
+        "behind Write(1), persisted by an earlier handler and synced at 5,100 us"
+    );
 }
 
 #[test]
@@ -355,6 +400,7 @@ fn no_progress_after_the_heal_is_a_liveness_failure() {
             panic_on: None,
             deaf: true,
             alarm_us: None,
+            probe: false,
         },
         10_000,
     );

@@ -1,6 +1,8 @@
 //! Deterministic random streams. One `u64` seed drives a run; every subsystem draws from its
 //! own ChaCha stream (same key, distinct stream number), so adding a client or a fault kind
-//! never shifts the network's draws.
+//! never shifts the network's draws. The network draws per directed link, so a message
+//! removed from one link (a shrunk-away client operation) leaves every other link's draws
+//! where they were.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -10,6 +12,7 @@ use splitbrain_api::SimRng;
 /// never renumber, only append.
 #[derive(Copy, Clone, Debug)]
 pub enum Stream {
+    /// One stream for the whole network (before per-link streams; kept for the numbering).
     Network,
     Faults,
     Disk,
@@ -19,6 +22,8 @@ pub enum Stream {
     /// Which operation a client issues next (apart from its think times, so a scripted
     /// workload keeps the same pacing as the generated one it replaces).
     Ops(usize),
+    /// The network's draws for messages from endpoint slot `.0` to endpoint slot `.1`.
+    Link(usize, usize),
 }
 
 impl Stream {
@@ -31,6 +36,7 @@ impl Stream {
             Stream::Server(i) => (2 << 20) + i as u64,
             Stream::Client(i) => (3 << 20) + i as u64,
             Stream::Ops(i) => (4 << 20) + i as u64,
+            Stream::Link(from, to) => (5 << 40) + ((from as u64) << 20) + to as u64,
         }
     }
 }
@@ -40,6 +46,31 @@ pub fn stream(seed: u64, which: Stream) -> SimRng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(which.number());
     rng
+}
+
+/// The network's per-link streams of one run, each made on first use.
+pub struct LinkRngs {
+    seed: u64,
+    endpoints: usize,
+    rngs: Vec<Option<SimRng>>,
+}
+
+impl LinkRngs {
+    pub fn new(seed: u64, endpoints: usize) -> LinkRngs {
+        LinkRngs {
+            seed,
+            endpoints,
+            rngs: (0..endpoints * endpoints).map(|_| None).collect(),
+        }
+    }
+
+    /// The stream of the link from endpoint slot `from` to endpoint slot `to`.
+    #[inline]
+    pub fn link(&mut self, from: usize, to: usize) -> &mut SimRng {
+        let seed = self.seed;
+        self.rngs[from * self.endpoints + to]
+            .get_or_insert_with(|| stream(seed, Stream::Link(from, to)))
+    }
 }
 
 #[cfg(test)]
@@ -55,6 +86,7 @@ mod tests {
             Stream::Faults,
             Stream::Server(0),
             Stream::Client(2),
+            Stream::Link(1, 3),
         ]
         .into_iter()
         .map(|s| stream(42, s).next_u64())
@@ -62,11 +94,12 @@ mod tests {
         assert_eq!(firsts, GOLDEN);
     }
 
-    const GOLDEN: [u64; 4] = [
+    const GOLDEN: [u64; 5] = [
         13222472167927179408,
         3387013202841124863,
         2289465538469477561,
         7139488995367537217,
+        5636327589994364155,
     ];
 
     #[test]

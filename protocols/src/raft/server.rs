@@ -4,10 +4,11 @@
 //!
 //! Every handler changes state first, then calls `flush` (one persist of term, vote, log and
 //! snapshot; the engine holds later sends until it is synced), then sends. That order is how
-//! "updated on stable storage before responding to RPCs" (Figure 2) is kept. The engine only
-//! holds sends behind a persist of the same handler, so a reply that asserts durable state
-//! (a grant, an append ack) always persists first: that also makes it wait for an earlier
-//! handler's write that is not synced yet (found by `raft-swarm` seed 8821).
+//! "updated on stable storage before responding to RPCs" (Figure 2) is kept. A reply that
+//! asserts durable state (a grant, an append ack) also passes a barrier: it waits for an
+//! earlier handler's write that is not synced yet (a duplicate AppendEntries arriving
+//! meanwhile: found by `raft-swarm` seed 8821 before the engine had barriers), and leaves at
+//! once when everything is already on disk.
 
 use super::kv::{Kv, Snapshot};
 use super::log::{quorum, Cmd, Entry, Log};
@@ -180,14 +181,14 @@ impl RaftServer {
     }
 
     /// Before a send that asserts durable state (an ack, a grant, entries the leader counts
-    /// itself for): the engine holds a handler's sends only behind that handler's own
-    /// persist, so persist once here unless this handler already did. An earlier handler's
-    /// unsynced write is then synced before the send leaves.
+    /// itself for): this handler's changes are persisted, and an earlier handler's unsynced
+    /// write is synced before the send leaves (the engine's barrier; after this handler's
+    /// own persist the sends are held anyway).
     pub(super) fn barrier(&mut self, ctx: &mut Ctx<Self>) {
-        if !self.persisted_in_step {
-            self.dirty = true;
-        }
         self.flush(ctx);
+        if !self.persisted_in_step {
+            ctx.barrier();
+        }
     }
 
     pub(super) fn others(&self) -> impl Iterator<Item = NodeId> + '_ {

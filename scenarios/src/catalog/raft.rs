@@ -542,7 +542,7 @@ const STALE_SNAPSHOT: &str = r#"{
     {"at_us": 1500000, "fault": {"kind": "crash", "node": "S1"}},
     {"at_us": 1500000, "fault": {"kind": "heal"}}
   ],
-  "params": {"snapshot_every": 4, "retain": 2},
+  "params": {"snapshot_every": 3, "retain": 1},
   "workload": {"kind": "kv", "keys": 3},
   "sometimes": ["snapshot-installed", "stale-snapshot-ignored"]
 }"#;

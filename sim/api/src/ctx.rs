@@ -26,6 +26,9 @@ pub enum Effect<P: Process> {
     Persist {
         durable: P::Durable,
     },
+    /// Sends pushed after this leave only once every earlier write of this node is durable
+    /// (a no-op when the disk has nothing unsynced).
+    Barrier,
     /// Client only: the current operation returned `ret`.
     Complete {
         ret: Ret,
@@ -109,6 +112,11 @@ impl<'a, P: Process> Ctx<'a, P> {
 
     pub fn persist(&mut self, durable: P::Durable) {
         self.effects.push(Effect::Persist { durable });
+    }
+
+    /// Holds the sends that follow until every earlier write of this node is durable.
+    pub fn barrier(&mut self) {
+        self.effects.push(Effect::Barrier);
     }
 
     pub fn complete(&mut self, ret: Ret) {

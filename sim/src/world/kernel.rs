@@ -5,6 +5,7 @@
 use super::queue::{key, EventQueue};
 use crate::network::{Fate, Network};
 use crate::record::{HistoryOp, OpStatus, TraceKind, Violation};
+use crate::rng::LinkRngs;
 use crate::trace::{stable_hash_of, Entry, Tracer};
 use rand::Rng;
 use splitbrain_api::{Message, NodeId, NodeView, Op, Ret, Role, SimRng, Time};
@@ -63,7 +64,7 @@ pub struct Kernel<M> {
     slab: Vec<Option<Event<M>>>,
     free: Vec<u32>,
     pub net: Network,
-    pub net_rng: SimRng,
+    pub link_rngs: LinkRngs,
     pub disk_rng: SimRng,
     pub sync_us: (u64, u64),
     pub think_us: (u64, u64),
@@ -86,7 +87,7 @@ pub struct Kernel<M> {
 impl<M: Message> Kernel<M> {
     pub fn new(
         net: Network,
-        net_rng: SimRng,
+        link_rngs: LinkRngs,
         disk_rng: SimRng,
         servers: usize,
         clients: usize,
@@ -102,7 +103,7 @@ impl<M: Message> Kernel<M> {
             slab: Vec::with_capacity(1024),
             free: Vec::new(),
             net,
-            net_rng,
+            link_rngs,
             disk_rng,
             sync_us: (100, 1_000),
             think_us: (0, 0),
@@ -164,7 +165,9 @@ impl<M: Message> Kernel<M> {
     /// Puts `msg` on the network now.
     pub fn send(&mut self, from: NodeId, to: NodeId, msg: M) {
         let now = self.now;
-        match self.net.send(from, to, &mut self.net_rng) {
+        let servers = self.servers.len();
+        let rng = self.link_rngs.link(from.slot(servers), to.slot(servers));
+        match self.net.send(from, to, rng) {
             Fate::Delivered { first, copy } => {
                 if let Some(extra) = copy {
                     let dup = Event::Deliver {

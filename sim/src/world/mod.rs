@@ -13,7 +13,7 @@ mod slot;
 use crate::faults::Schedule;
 use crate::network::{LinkProfile, Network};
 use crate::record::{History, RunRecord};
-use crate::rng::{stream, Stream};
+use crate::rng::{stream, LinkRngs, Stream};
 use kernel::{Event, Kernel};
 use serde::{Deserialize, Serialize};
 use slot::Slot;
@@ -135,7 +135,7 @@ impl<'p, P: Protocol> World<'p, P> {
         let net = Network::new(cfg.servers, cfg.clients, cfg.net.clone());
         let mut k = Kernel::new(
             net,
-            stream(seed, Stream::Network),
+            LinkRngs::new(seed, cfg.servers + cfg.clients),
             stream(seed, Stream::Disk),
             cfg.servers,
             cfg.clients,

@@ -141,6 +141,7 @@ impl<P: Process> Slot<P> {
                         break;
                     }
                 }
+                Effect::Barrier => holding |= self.disk.sync_due.is_some(),
                 Effect::Complete { ret } => self.finish(k, OpStatus::Ok, Some(ret)),
                 Effect::Fail => self.finish(k, OpStatus::Fail, None),
                 Effect::GiveUp => self.finish(k, OpStatus::Indeterminate, None),
