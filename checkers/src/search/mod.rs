@@ -382,7 +382,9 @@ impl Walk {
         if p.rets[op as usize].is_none() && next == self.state {
             return Some(false); // Skipping an optional no-op loses nothing.
         }
-        if self.has_monotone {
+        // A state-preserving step keeps the state this level already found every pending
+        // read reachable from.
+        if self.has_monotone && next != self.state {
             if let Some(g) = self.unreachable_read(spec, p, &level, next) {
                 self.note_stuck(p, g, next); // The child would be dead on arrival.
                 return Some(false);

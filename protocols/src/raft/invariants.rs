@@ -3,8 +3,8 @@
 //! and `ctx.applied`); these two need the logs:
 //!
 //! - **log matching**: if two logs hold an entry with the same index and term, the logs are
-//!   identical up to that index. With hash-chained logs it is one comparison per pair, at the
-//!   highest index where the terms agree.
+//!   identical up to that index. With hash-chained logs that is one chain value per (index,
+//!   term) over every entry any server ever held, so each new entry is one lookup.
 //! - **leader completeness**: an entry committed in a term is in the log of every leader of a
 //!   later term. Committed entries are recorded (with their chain value) the first time any
 //!   server's commit index covers them, and each new leader's log is compared against the
@@ -13,12 +13,26 @@
 use super::log::Log;
 use super::RaftServer;
 use splitbrain_api::{ClusterInvariant, NodeId, Time};
+use std::collections::BTreeMap;
 
-/// Log matching over all pairs of running servers, re-checked when a server's log changes.
+/// Log matching, checked on each log change against every entry any server ever held: with
+/// hash-chained logs the property is "one chain value per (index, term)", so each new entry
+/// is one table lookup instead of a comparison with every other log.
 #[derive(Default)]
 pub struct LogMatching {
-    /// Per server: its log's (base, last index, last chain value) at the last check.
+    /// Per log index: the (term, chain, holder) first seen there.
+    first: Vec<Option<Seen>>,
+    /// Entries of further terms at an index (after a conflict was overwritten).
+    more: BTreeMap<(u64, u64), (u64, NodeId)>,
+    /// Per server: its log's (base, last index, last chain value) when last registered.
     seen: Vec<(u64, u64, u64)>,
+}
+
+#[derive(Clone, Copy)]
+struct Seen {
+    term: u64,
+    chain: u64,
+    by: NodeId,
 }
 
 fn fingerprint(log: &Log) -> (u64, u64, u64) {
@@ -26,24 +40,41 @@ fn fingerprint(log: &Log) -> (u64, u64, u64) {
     (log.base_index(), last, log.chain_at(last).unwrap_or(0))
 }
 
-/// The highest index both logs know with equal terms must carry equal chains.
-fn compare(a: &Log, b: &Log) -> Result<(), u64> {
-    let lo = a.base_index().max(b.base_index());
-    let mut idx = a.last_index().min(b.last_index());
-    while idx >= lo {
-        if a.term_at(idx) == b.term_at(idx) {
-            return if a.chain_at(idx) == b.chain_at(idx) {
-                Ok(())
-            } else {
-                Err(idx)
-            };
+impl LogMatching {
+    /// Registers the entry at `idx` of `id`'s log; `Err` names the first holder of an entry
+    /// with the same index and term but another chain.
+    fn register(&mut self, id: NodeId, log: &Log, idx: u64) -> Result<(), (NodeId, u64)> {
+        let (Some(term), Some(chain)) = (log.term_at(idx), log.chain_at(idx)) else {
+            return Ok(());
+        };
+        let i = idx as usize;
+        if self.first.len() <= i {
+            self.first.resize((i + 1).max(2 * self.first.len()), None);
         }
-        if idx == 0 {
-            break;
+        let known = match self.first[i] {
+            None => {
+                self.first[i] = Some(Seen { term, chain, by: id });
+                return Ok(());
+            }
+            Some(s) if s.term == term => (s.chain, s.by),
+            Some(_) => *self.more.entry((idx, term)).or_insert((chain, id)),
+        };
+        if known.0 == chain {
+            Ok(())
+        } else {
+            Err((known.1, term))
         }
-        idx -= 1;
     }
-    Ok(())
+
+    /// The indices of `log` not registered yet: only the appended ones when the log still
+    /// holds what was registered last, else everything it has (a rare truncation or a new
+    /// snapshot; registering a known entry again is a lookup).
+    fn fresh(&self, i: usize, log: &Log) -> std::ops::RangeInclusive<u64> {
+        let (_, last, chain) = self.seen[i];
+        let appended = last >= log.base_index() && log.chain_at(last) == Some(chain);
+        let from = if appended { last + 1 } else { log.base_index() };
+        from..=log.last_index()
+    }
 }
 
 impl ClusterInvariant<RaftServer> for LogMatching {
@@ -62,26 +93,22 @@ impl ClusterInvariant<RaftServer> for LogMatching {
             return Ok(());
         };
         if self.seen.len() < servers.len() {
-            self.seen.resize(servers.len(), (u64::MAX, 0, 0));
+            self.seen.resize(servers.len(), (u64::MAX, u64::MAX, 0));
         }
-        let fp = fingerprint(a.log());
+        let log = a.log();
+        let fp = fingerprint(log);
         if self.seen[i] == fp {
             return Ok(());
         }
-        self.seen[i] = fp;
-        for (j, b) in servers.iter().enumerate() {
-            let Some(b) = b.filter(|_| j != i) else {
-                continue;
-            };
-            if let Err(idx) = compare(a.log(), b.log()) {
+        for idx in self.fresh(i, log) {
+            if let Err((other, term)) = self.register(stepped, log, idx) {
                 return Err(format!(
-                    "{stepped} and {} both hold an entry of term {} at index {idx} but their \
-                     logs differ at or before it",
-                    NodeId::server(j),
-                    a.log().term_at(idx).unwrap_or(0)
+                    "{stepped} and {other} both hold an entry of term {term} at index {idx} but \
+                     their logs differ at or before it"
                 ));
             }
         }
+        self.seen[i] = fp;
         Ok(())
     }
 }
