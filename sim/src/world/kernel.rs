@@ -136,12 +136,12 @@ impl<M: Message> Kernel<M> {
             }
         };
         self.seq += 1;
-        let k = key(at.0, self.seq);
+        let k = key(at.0, self.seq, slot);
         if self.consumed_top {
             self.consumed_top = false;
-            self.heap.replace_top(k, slot);
+            self.heap.replace_top(k);
         } else {
-            self.heap.push(k, slot);
+            self.heap.push(k);
         }
     }
 

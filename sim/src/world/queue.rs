@@ -1,41 +1,54 @@
-//! The event queue: a 4-ary min-heap over `(time, insertion counter)` packed into one `u128`
-//! key, with the event's slab slot beside it. Four children per node halve the depth of a
-//! binary heap, and one integer compare orders two events; `replace_top` turns the common
-//! "handle one event, schedule one" step into a single sift.
+//! The event queue: a 4-ary min-heap of `u128` keys, each packing an event's time, its
+//! insertion counter and its slab slot (in that order of significance, so one integer
+//! compare orders two events by time, then insertion). Four children per node halve the
+//! depth of a binary heap, one word per entry keeps sifts to plain moves, and `replace_top`
+//! turns the common "handle one event, schedule one" step into a single sift.
 
 const ARITY: usize = 4;
 
-/// Min-heap of (key, slot).
+/// Bits of a key that hold the slab slot (at most this many events pending at once).
+const SLOT_BITS: u32 = 24;
+
+/// Insertion counters must stay below this (a run is bounded far below it by `max_events`).
+const SEQ_LIMIT: u64 = 1 << (64 - SLOT_BITS);
+
+/// Min-heap of packed keys.
 #[derive(Default)]
 pub struct EventQueue {
     keys: Vec<u128>,
-    slots: Vec<u32>,
 }
 
-/// Packs a time and an insertion counter: earlier time first, then earlier insertion.
+/// Packs a time and an insertion counter (earlier time first, then earlier insertion) with
+/// the event's slab slot, which never decides an order since insertion counters are unique.
 #[inline]
-pub fn key(time_us: u64, seq: u64) -> u128 {
-    (u128::from(time_us) << 64) | u128::from(seq)
+pub fn key(time_us: u64, seq: u64, slot: u32) -> u128 {
+    assert!(seq < SEQ_LIMIT, "more than 2^40 events scheduled in one run");
+    assert!(slot >> SLOT_BITS == 0, "more than 2^24 events pending at once");
+    (u128::from(time_us) << 64) | u128::from(seq << SLOT_BITS) | u128::from(slot)
+}
+
+#[inline]
+fn slot_of(key: u128) -> u32 {
+    (key as u32) & ((1 << SLOT_BITS) - 1)
 }
 
 impl EventQueue {
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
             keys: Vec::with_capacity(n),
-            slots: Vec::with_capacity(n),
         }
     }
 
     /// The earliest (time, slot), if any.
     #[inline]
     pub fn peek(&self) -> Option<(u64, u32)> {
-        Some(((*self.keys.first()? >> 64) as u64, self.slots[0]))
+        let top = *self.keys.first()?;
+        Some(((top >> 64) as u64, slot_of(top)))
     }
 
     #[inline]
-    pub fn push(&mut self, key: u128, slot: u32) {
+    pub fn push(&mut self, key: u128) {
         self.keys.push(key);
-        self.slots.push(slot);
         self.sift_up(self.keys.len() - 1);
     }
 
@@ -43,35 +56,30 @@ impl EventQueue {
     #[inline]
     pub fn pop(&mut self) {
         let last_key = self.keys.pop().expect("pop on an empty queue");
-        let last_slot = self.slots.pop().expect("keys and slots have equal length");
         if !self.keys.is_empty() {
             self.keys[0] = last_key;
-            self.slots[0] = last_slot;
             self.sift_down(0);
         }
     }
 
     /// Replaces the earliest entry with a new one (a pop and a push in one sift).
     #[inline]
-    pub fn replace_top(&mut self, key: u128, slot: u32) {
+    pub fn replace_top(&mut self, key: u128) {
         self.keys[0] = key;
-        self.slots[0] = slot;
         self.sift_down(0);
     }
 
     fn sift_up(&mut self, mut i: usize) {
-        let (key, slot) = (self.keys[i], self.slots[i]);
+        let key = self.keys[i];
         while i > 0 {
             let parent = (i - 1) / ARITY;
             if self.keys[parent] <= key {
                 break;
             }
             self.keys[i] = self.keys[parent];
-            self.slots[i] = self.slots[parent];
             i = parent;
         }
         self.keys[i] = key;
-        self.slots[i] = slot;
     }
 
     /// The smallest of the four children starting at `first`, chosen without branches (the
@@ -86,7 +94,7 @@ impl EventQueue {
 
     fn sift_down(&mut self, mut i: usize) {
         let n = self.keys.len();
-        let (key, slot) = (self.keys[i], self.slots[i]);
+        let key = self.keys[i];
         loop {
             let first = ARITY * i + 1;
             if first >= n {
@@ -104,11 +112,9 @@ impl EventQueue {
                 break;
             }
             self.keys[i] = self.keys[best];
-            self.slots[i] = self.slots[best];
             i = best;
         }
         self.keys[i] = key;
-        self.slots[i] = slot;
     }
 }
 
@@ -133,12 +139,12 @@ mod tests {
                     reference.pop();
                 }
                 1 if q.peek().is_some() => {
-                    q.replace_top(key(t, seq), seq as u32);
+                    q.replace_top(key(t, seq, seq as u32 & 0xff_ffff));
                     reference.pop();
                     reference.push(Reverse((t, seq)));
                 }
                 _ => {
-                    q.push(key(t, seq), seq as u32);
+                    q.push(key(t, seq, seq as u32 & 0xff_ffff));
                     reference.push(Reverse((t, seq)));
                 }
             }
