@@ -6,6 +6,7 @@
 
 use splitbrain_api::{stable_hash, Fnv1a, NodeId, Op};
 use std::hash::{Hash, Hasher};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 /// What an entry asks the state machine to do.
@@ -115,34 +116,43 @@ pub fn chain_next(prev: u64, e: &Entry) -> u64 {
     mix(prev, e.digest())
 }
 
-/// The log after its base `base_index` (whose term and chain it keeps). The prefix up to the
-/// base is gone; the base is at most the snapshot's index, so a short applied tail stays
-/// available for followers that are only a little behind (§7).
-#[derive(Debug, Default)]
-pub struct Log {
-    base_index: u64,
-    base_term: u64,
-    base_chain: u64,
+/// Entries and their chain values, shared by a log and its copies (the persisted states).
+#[derive(Default)]
+struct Store {
     entries: Vec<Entry>,
     chains: Vec<u64>,
 }
 
-/// Spare room a copy gets, so the appends that usually follow do not reallocate at once.
-const CLONE_HEADROOM: usize = 8;
+/// The log after its base `base_index` (whose term and chain it keeps). The prefix up to the
+/// base is gone; the base is at most the snapshot's index, so a short applied tail stays
+/// available for followers that are only a little behind (§7).
+///
+/// A copy (a persisted state) costs a reference count, not the entries: the log is the
+/// window `start..start + len` of a store it shares with its copies. A push appends in place
+/// when the log ends where the store does (no copy can see past that point); only a push
+/// after a truncation that another copy still sees past starts a store of its own.
+#[derive(Clone, Default)]
+pub struct Log {
+    base_index: u64,
+    base_term: u64,
+    base_chain: u64,
+    store: Rc<RefCell<Store>>,
+    start: usize,
+    len: usize,
+}
 
-impl Clone for Log {
-    fn clone(&self) -> Log {
-        let mut entries = Vec::with_capacity(self.entries.len() + CLONE_HEADROOM);
-        entries.extend_from_slice(&self.entries);
-        let mut chains = Vec::with_capacity(self.chains.len() + CLONE_HEADROOM);
-        chains.extend_from_slice(&self.chains);
-        Log {
-            base_index: self.base_index,
-            base_term: self.base_term,
-            base_chain: self.base_chain,
-            entries,
-            chains,
-        }
+/// A store whose dead prefix (compacted entries) outgrows this and four times the live
+/// window is left behind for a fresh one, so memory follows the compacted log.
+const STORE_SLACK: usize = 256;
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let store = self.store.borrow();
+        f.debug_struct("Log")
+            .field("base_index", &self.base_index)
+            .field("base_term", &self.base_term)
+            .field("entries", &&store.entries[self.start..self.start + self.len])
+            .finish()
     }
 }
 
@@ -153,8 +163,7 @@ impl Log {
             base_index: index,
             base_term: term,
             base_chain: chain,
-            entries: Vec::new(),
-            chains: Vec::new(),
+            ..Log::default()
         }
     }
 
@@ -167,11 +176,20 @@ impl Log {
     }
 
     pub fn last_index(&self) -> u64 {
-        self.base_index + self.entries.len() as u64
+        self.base_index + self.len as u64
     }
 
     pub fn last_term(&self) -> u64 {
-        self.entries.last().map_or(self.base_term, |e| e.term)
+        self.term_at(self.last_index())
+            .expect("the last index is the base or an entry")
+    }
+
+    /// Position in the store of the entry at `index`, if this log holds it.
+    fn pos(&self, index: u64) -> Option<usize> {
+        if index <= self.base_index || index > self.last_index() {
+            return None;
+        }
+        Some(self.start + (index - self.base_index - 1) as usize)
     }
 
     /// The term at `index`, if the log still knows it (the base included).
@@ -179,7 +197,8 @@ impl Log {
         if index == self.base_index {
             return Some(self.base_term);
         }
-        self.get(index).map(|e| e.term)
+        let p = self.pos(index)?;
+        Some(self.store.borrow().entries[p].term)
     }
 
     /// The chain value at `index`, if known.
@@ -187,36 +206,49 @@ impl Log {
         if index == self.base_index {
             return Some(self.base_chain);
         }
-        if index < self.base_index {
-            return None;
-        }
-        self.chains
-            .get((index - self.base_index - 1) as usize)
-            .copied()
+        let p = self.pos(index)?;
+        Some(self.store.borrow().chains[p])
     }
 
-    pub fn get(&self, index: u64) -> Option<&Entry> {
-        if index <= self.base_index {
-            return None;
-        }
-        self.entries.get((index - self.base_index - 1) as usize)
+    pub fn get(&self, index: u64) -> Option<Entry> {
+        let p = self.pos(index)?;
+        Some(self.store.borrow().entries[p].clone())
     }
 
     /// Entries from `from` on, at most `max` of them (empty if `from` is past the end).
     pub fn slice(&self, from: u64, max: usize) -> Vec<Entry> {
         debug_assert!(from > self.base_index);
-        let start = (from - self.base_index - 1) as usize;
-        let end = (start + max).min(self.entries.len());
-        if start >= end {
+        let Some(first) = self.pos(from) else {
             return Vec::new();
-        }
-        self.entries[start..end].to_vec()
+        };
+        let end = (first + max).min(self.start + self.len);
+        self.store.borrow().entries[first..end].to_vec()
     }
 
     pub fn push(&mut self, e: Entry) {
-        let prev = self.chains.last().copied().unwrap_or(self.base_chain);
-        self.chains.push(chain_next(prev, &e));
-        self.entries.push(e);
+        let prev = self.chain_at(self.last_index()).expect("the last index is known");
+        let chain = chain_next(prev, &e);
+        let at_tip = self.store.borrow().entries.len() == self.start + self.len;
+        if !at_tip {
+            self.own_store();
+        }
+        let mut store = self.store.borrow_mut();
+        store.entries.push(e);
+        store.chains.push(chain);
+        self.len += 1;
+    }
+
+    /// Moves this log's window to a store of its own.
+    fn own_store(&mut self) {
+        let window = self.start..self.start + self.len;
+        let old = self.store.borrow();
+        let fresh = Store {
+            entries: old.entries[window.clone()].to_vec(),
+            chains: old.chains[window].to_vec(),
+        };
+        drop(old);
+        self.store = Rc::new(RefCell::new(fresh));
+        self.start = 0;
     }
 
     /// Drops every entry from `index` on (a real conflict, §5.3).
@@ -225,9 +257,7 @@ impl Log {
             index > self.base_index,
             "truncating into the compacted prefix"
         );
-        let keep = (index - self.base_index - 1) as usize;
-        self.entries.truncate(keep);
-        self.chains.truncate(keep);
+        self.len = self.len.min((index - self.base_index - 1) as usize);
     }
 
     /// Forgets entries up to `index` (they are in a snapshot now, §7).
@@ -235,12 +265,15 @@ impl Log {
         if index <= self.base_index {
             return;
         }
-        let drop = ((index - self.base_index) as usize).min(self.entries.len());
+        let drop = ((index - self.base_index) as usize).min(self.len);
         self.base_term = self.term_at(index).expect("compacting within the log");
         self.base_chain = self.chain_at(index).expect("compacting within the log");
-        self.entries.drain(..drop);
-        self.chains.drain(..drop);
+        self.start += drop;
+        self.len -= drop;
         self.base_index = index;
+        if self.start > STORE_SLACK && self.start > 4 * self.len {
+            self.own_store();
+        }
     }
 
     /// The first index holding `term`, searching down from `from` (fast backup hint).
@@ -254,16 +287,20 @@ impl Log {
 
     /// The last index holding `term`, if the log has it.
     pub fn last_index_of_term(&self, term: u64) -> Option<u64> {
-        let pos = self.entries.iter().rposition(|e| e.term == term)?;
+        let store = self.store.borrow();
+        let window = &store.entries[self.start..self.start + self.len];
+        let pos = window.iter().rposition(|e| e.term == term)?;
         Some(self.base_index + 1 + pos as u64)
     }
 
     /// The client request `(client, seq)` if it is in the log at or after `from`.
     pub fn find_request(&self, from: u64, client: NodeId, seq: u64) -> Option<u64> {
         let from = from.max(self.base_index + 1);
+        let store = self.store.borrow();
         (from..=self.last_index()).rev().find(|&i| {
-            matches!(&self.get(i).map(|e| &e.cmd.kind),
-                Some(CmdKind::Client { client: c, seq: s, .. }) if *c == client && *s == seq)
+            let p = self.pos(i).expect("within the log");
+            matches!(&store.entries[p].cmd.kind,
+                CmdKind::Client { client: c, seq: s, .. } if *c == client && *s == seq)
         })
     }
 }

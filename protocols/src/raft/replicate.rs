@@ -315,7 +315,7 @@ impl RaftServer {
     pub(super) fn apply_committed(&mut self, ctx: &mut Ctx<Self>) {
         while self.applied < self.commit {
             let index = self.applied + 1;
-            let Some(entry) = self.log.get(index).cloned() else {
+            let Some(entry) = self.log.get(index) else {
                 break;
             };
             self.applied = index;
