@@ -168,16 +168,18 @@ impl<P: Process> Slot<P> {
 
     /// Sends a message now and fires a crash-after-send point if it matches.
     fn depart(&mut self, k: &mut Kernel<P::Msg>, to: NodeId, msg: P::Msg) -> Option<CrashNow> {
-        let kind = splitbrain_api::Message::kind(&msg);
+        let Some((want, lose)) = &self.crash_after_kind else {
+            k.send(self.id, to, msg);
+            return None;
+        };
+        let fires = want == splitbrain_api::Message::kind(&msg);
+        let lose_unsynced = *lose;
         k.send(self.id, to, msg);
-        match &self.crash_after_kind {
-            Some((want, lose)) if want == kind => {
-                let lose_unsynced = *lose;
-                self.crash_after_kind = None;
-                Some(CrashNow { lose_unsynced })
-            }
-            _ => None,
+        if !fires {
+            return None;
         }
+        self.crash_after_kind = None;
+        Some(CrashNow { lose_unsynced })
     }
 
     fn arm(&mut self, k: &mut Kernel<P::Msg>, timer: P::Timer, after: Dur) {
