@@ -278,9 +278,19 @@ fn bench_raft_json_reports_the_one_core_and_all_core_figures() {
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(doc["scenario"], "raft-swarm");
     assert_eq!(doc["jobs"], 2);
-    for field in ["ms_per_seed", "events_per_sec", "acceleration"] {
+    for field in [
+        "ms_per_seed",
+        "world_ms_per_seed",
+        "check_ms_per_seed",
+        "world_events_per_sec",
+        "world_acceleration",
+        "acceleration",
+    ] {
         assert!(doc["one_core"][field].as_f64().unwrap() > 0.0, "{field}");
     }
+    let one = &doc["one_core"];
+    assert!(one["world_ms_per_seed"].as_f64() < one["ms_per_seed"].as_f64());
+    assert!(one["world_acceleration"].as_f64() > one["acceleration"].as_f64());
     assert!(doc["one_core"]["events_per_seed"].as_u64().unwrap() > 10_000);
     assert!(doc["seeds_per_min"].as_f64().unwrap() > 0.0);
     let bad = splitbrain(&["bench", "raft", "--seeds", "0"]);

@@ -8,10 +8,10 @@ use super::common::{default_jobs, wall_start, EXIT_PASS, EXIT_USAGE};
 use serde_json::json;
 use splitbrain_scenarios::explore::{explore, ExploreOptions};
 use splitbrain_scenarios::linearizability;
-use std::hint::black_box;
 use splitbrain_scenarios::registry::{find_protocol, ProtocolEntry};
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::{run_seed, RunOptions, Scenario};
+use std::hint::black_box;
 
 /// The workload issue 4 measures.
 const SCENARIO: &str = "raft-swarm";

@@ -53,7 +53,11 @@ impl LogMatching {
         }
         let known = match self.first[i] {
             None => {
-                self.first[i] = Some(Seen { term, chain, by: id });
+                self.first[i] = Some(Seen {
+                    term,
+                    chain,
+                    by: id,
+                });
                 return Ok(());
             }
             Some(s) if s.term == term => (s.chain, s.by),

@@ -5,8 +5,8 @@
 //! (§5.4.2) and fast backup after a failed consistency check (§5.3, end).
 
 use splitbrain_api::{stable_hash, Fnv1a, NodeId, Op};
-use std::hash::{Hash, Hasher};
 use std::cell::RefCell;
+use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 /// What an entry asks the state machine to do.
@@ -151,7 +151,10 @@ impl std::fmt::Debug for Log {
         f.debug_struct("Log")
             .field("base_index", &self.base_index)
             .field("base_term", &self.base_term)
-            .field("entries", &&store.entries[self.start..self.start + self.len])
+            .field(
+                "entries",
+                &&store.entries[self.start..self.start + self.len],
+            )
             .finish()
     }
 }
@@ -226,7 +229,9 @@ impl Log {
     }
 
     pub fn push(&mut self, e: Entry) {
-        let prev = self.chain_at(self.last_index()).expect("the last index is known");
+        let prev = self
+            .chain_at(self.last_index())
+            .expect("the last index is known");
         let chain = chain_next(prev, &e);
         let at_tip = self.store.borrow().entries.len() == self.start + self.len;
         if !at_tip {

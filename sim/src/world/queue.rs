@@ -22,8 +22,14 @@ pub struct EventQueue {
 /// the event's slab slot, which never decides an order since insertion counters are unique.
 #[inline]
 pub fn key(time_us: u64, seq: u64, slot: u32) -> u128 {
-    assert!(seq < SEQ_LIMIT, "more than 2^40 events scheduled in one run");
-    assert!(slot >> SLOT_BITS == 0, "more than 2^24 events pending at once");
+    assert!(
+        seq < SEQ_LIMIT,
+        "more than 2^40 events scheduled in one run"
+    );
+    assert!(
+        slot >> SLOT_BITS == 0,
+        "more than 2^24 events pending at once"
+    );
     (u128::from(time_us) << 64) | u128::from(seq << SLOT_BITS) | u128::from(slot)
 }
 
