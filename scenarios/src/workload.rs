@@ -144,17 +144,21 @@ impl Workload for KvMix {
         }
         self.issued[client] += 1;
         let key = format!("k{}", rng.gen_range(0..self.keys));
-        let value = format!("c{}.{}", client + 1, n);
+        // Built only for writes (reads are most operations); draws no randomness.
+        let value = || format!("c{}.{}", client + 1, n);
         let roll = rng.gen_range(0..100u32);
         let writes = 100 - self.read_percent.min(100);
         let op = if roll < self.read_percent {
             Op::Get { key }
         } else if roll < self.read_percent + writes / 2 {
-            Op::Put { key, value }
+            Op::Put {
+                key,
+                value: value(),
+            }
         } else if roll < self.read_percent + writes * 3 / 4 {
             Op::Append {
                 key,
-                value: format!("{value};"),
+                value: format!("{};", value()),
             }
         } else {
             let from = (rng.gen_range(0..3) > 0)
@@ -162,7 +166,7 @@ impl Workload for KvMix {
             Op::Cas {
                 key,
                 from,
-                to: value,
+                to: value(),
             }
         };
         Some(op)
