@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 /// run outside any simulated world: see the module documentation.
 #[allow(clippy::disallowed_methods)]
 fn wall_now() -> Instant {
-    Instant::now() // Outside any simulated world: the budget clock of an offline checker.
+    Instant::now() // Not a simulation path: an offline checker's optional deadline on a recorded history; no world reads it.
 }
 
 /// Limits for one search. Running out yields `Unknown`, never a pass.

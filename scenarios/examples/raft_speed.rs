@@ -28,7 +28,7 @@ fn main() {
     let servers = scenario.servers.unwrap_or(3);
 
     // Whole seeds first (they also give each seed's drawn schedule), then the world alone.
-    let start = Instant::now(); // wall time of whole seeds, measured outside every world
+    let start = Instant::now(); // not a simulation path: times whole runs from outside; no world reads it
     let mut runs = Vec::new();
     for seed in 0..seeds {
         let r = run_seed(
@@ -43,7 +43,7 @@ fn main() {
         runs.push(r);
     }
     let total_s = start.elapsed().as_secs_f64();
-    let start = Instant::now(); // wall time of the worlds alone, outside every world
+    let start = Instant::now(); // not a simulation path: times worlds from outside; no world reads it
     let (mut events, mut sim_us, mut ops) = (0u64, 0u64, 0usize);
     for r in &runs {
         let cfg = WorldConfig {

@@ -99,7 +99,14 @@ impl ClusterInvariant<RaftServer> for LogMatching {
         if self.seen.len() < servers.len() {
             self.seen.resize(servers.len(), (u64::MAX, u64::MAX, 0));
         }
-        let log = a.log();
+        self.check_log(stepped, a.log())
+    }
+}
+
+impl LogMatching {
+    /// Registers what is new in `stepped`'s log (`seen` is sized for it).
+    fn check_log(&mut self, stepped: NodeId, log: &Log) -> Result<(), String> {
+        let i = stepped.index();
         let fp = fingerprint(log);
         if self.seen[i] == fp {
             return Ok(());
@@ -235,4 +242,70 @@ pub fn all() -> Vec<Box<dyn ClusterInvariant<RaftServer>>> {
         Box::new(LogMatching::default()),
         Box::new(LeaderCompleteness::default()),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::raft::log::{Cmd, Entry};
+    use splitbrain_api::Op;
+
+    /// A log of (term, command number) entries; equal numbers are equal commands.
+    fn log_of(entries: &[(u64, u64)]) -> Log {
+        let mut log = Log::default();
+        for &(term, n) in entries {
+            let op = Op::Get {
+                key: format!("k{n}"),
+            };
+            log.push(Entry {
+                term,
+                cmd: Cmd::client(NodeId::client(0), n, op),
+            });
+        }
+        log
+    }
+
+    fn checker() -> LogMatching {
+        LogMatching {
+            seen: vec![(u64::MAX, u64::MAX, 0); 3],
+            ..LogMatching::default()
+        }
+    }
+
+    #[test]
+    fn same_index_and_term_with_another_prefix_is_a_violation() {
+        let mut lm = checker();
+        let s1 = NodeId::server(0);
+        assert!(lm.check_log(s1, &log_of(&[(1, 1), (2, 2)])).is_ok());
+        // Index 2 of term 2 on S2, but after a different entry at index 1.
+        let err = lm
+            .check_log(NodeId::server(1), &log_of(&[(1, 9), (2, 2)]))
+            .unwrap_err();
+        assert!(err.contains("S1") && err.contains("index 1"), "{err}");
+    }
+
+    #[test]
+    fn agreeing_logs_and_an_overwritten_conflict_of_another_term_pass() {
+        let mut lm = checker();
+        let (s1, s2) = (NodeId::server(0), NodeId::server(1));
+        assert!(lm.check_log(s1, &log_of(&[(1, 1), (1, 2), (1, 3)])).is_ok());
+        assert!(lm.check_log(s2, &log_of(&[(1, 1), (1, 2)])).is_ok());
+        // S2 appends, then loses index 2's term-1 entry to a term-2 leader's (§5.3).
+        let mut log = log_of(&[(1, 1), (1, 2), (1, 3)]);
+        assert!(lm.check_log(s2, &log).is_ok());
+        log.truncate_from(2);
+        log.push(Entry {
+            term: 2,
+            cmd: Cmd::noop(),
+        });
+        assert!(lm.check_log(s2, &log).is_ok());
+        // A third server holding that term-2 entry agrees; another entry at (2, term 2) not.
+        let mut same = log_of(&[(1, 1)]);
+        same.push(Entry {
+            term: 2,
+            cmd: Cmd::noop(),
+        });
+        assert!(lm.check_log(NodeId::server(2), &same).is_ok());
+        assert!(lm.check_log(s1, &log_of(&[(1, 1), (2, 7)])).is_err());
+    }
 }

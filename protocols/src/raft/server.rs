@@ -91,8 +91,6 @@ pub struct RaftServer {
     pub(super) kv: Kv,
     pub(super) votes: u32,
     pub(super) dirty: bool,
-    /// This handler already persisted: later sends wait for that write (and every earlier).
-    pub(super) persisted_in_step: bool,
     /// When the election timer really expires (local clock); the engine timer is armed once
     /// and re-armed for the rest when it fires early, so a heartbeat costs no timer event.
     pub(super) election_deadline: Time,
@@ -137,7 +135,6 @@ impl RaftServer {
             kv: Kv::default(),
             votes: 0,
             dirty: false,
-            persisted_in_step: false,
             election_deadline: Time::ZERO,
             election_armed: false,
             waiters: BTreeMap::new(),
@@ -170,7 +167,6 @@ impl RaftServer {
     pub(super) fn flush(&mut self, ctx: &mut Ctx<Self>) {
         if self.dirty {
             self.dirty = false;
-            self.persisted_in_step = true;
             ctx.persist(RaftDurable {
                 term: self.term,
                 voted_for: self.voted_for,
@@ -182,13 +178,10 @@ impl RaftServer {
 
     /// Before a send that asserts durable state (an ack, a grant, entries the leader counts
     /// itself for): this handler's changes are persisted, and an earlier handler's unsynced
-    /// write is synced before the send leaves (the engine's barrier; after this handler's
-    /// own persist the sends are held anyway).
+    /// write is synced before the send leaves (the engine's barrier).
     pub(super) fn barrier(&mut self, ctx: &mut Ctx<Self>) {
         self.flush(ctx);
-        if !self.persisted_in_step {
-            ctx.barrier();
-        }
+        ctx.barrier();
     }
 
     pub(super) fn others(&self) -> impl Iterator<Item = NodeId> + '_ {
@@ -511,7 +504,6 @@ impl Process for RaftServer {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: RaftMsg) {
-        self.persisted_in_step = false;
         match msg {
             RaftMsg::RequestVote {
                 term,
@@ -549,7 +541,6 @@ impl Process for RaftServer {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<Self>, timer: ServerTimer) {
-        self.persisted_in_step = false;
         match timer {
             ServerTimer::Election => self.on_election_timer(ctx),
             ServerTimer::Heartbeat => {

@@ -168,17 +168,15 @@ impl<P: Process> Slot<P> {
 
     /// Sends a message now and fires a crash-after-send point if it matches.
     fn depart(&mut self, k: &mut Kernel<P::Msg>, to: NodeId, msg: P::Msg) -> Option<CrashNow> {
-        let Some((want, lose)) = &self.crash_after_kind else {
-            k.send(self.id, to, msg);
-            return None;
-        };
-        let fires = want == splitbrain_api::Message::kind(&msg);
-        let lose_unsynced = *lose;
+        let fires = self
+            .crash_after_kind
+            .as_ref()
+            .is_some_and(|(want, _)| want == splitbrain_api::Message::kind(&msg));
         k.send(self.id, to, msg);
         if !fires {
             return None;
         }
-        self.crash_after_kind = None;
+        let (_, lose_unsynced) = self.crash_after_kind.take().expect("armed: it fired");
         Some(CrashNow { lose_unsynced })
     }
 
