@@ -1,9 +1,9 @@
 //! The HTML report in a real browser (Debian's headless Chromium): the page's script runs,
 //! and the rendered DOM has a lane per node, message arrows with delivered and lost ones told
 //! apart, the partition band, and exactly the violating operations highlighted, with no script
-//! error. Chromium must be installed (`.ci/run` installs it); without it these tests fail
-//! unless `SPLITBRAIN_SKIP_BROWSER=1` says this machine has no browser on purpose.
-//! `SPLITBRAIN_CHROMIUM` overrides the browser path (default `/usr/bin/chromium`).
+//! error. Without a browser (a fresh clone on a machine with no Chromium) these tests print one
+//! note and skip; `SPLITBRAIN_CHROMIUM` names the browser and makes it required, which is how
+//! `.ci/run` (it installs Debian's chromium) runs them. The default path is `/usr/bin/chromium`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -22,26 +22,29 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// The browser, or `None` when the environment says to skip; panics when it is just missing.
+/// The browser: `$SPLITBRAIN_CHROMIUM` (it must exist), else `/usr/bin/chromium` if there,
+/// else `None` after one note on the terminal.
 fn chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("SPLITBRAIN_CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if let Some(path) = std::env::var_os("SPLITBRAIN_CHROMIUM").map(PathBuf::from) {
+        assert!(
+            path.is_file(),
+            "SPLITBRAIN_CHROMIUM={}: no such file",
+            path.display()
+        );
+        return Some(path);
+    }
+    let path = PathBuf::from("/usr/bin/chromium");
     if path.is_file() {
         return Some(path);
     }
-    if std::env::var("SPLITBRAIN_SKIP_BROWSER").as_deref() == Ok("1") {
-        eprintln!(
-            "SKIPPED: no browser at {} and SPLITBRAIN_SKIP_BROWSER=1",
-            path.display()
-        );
-        return None;
-    }
-    panic!(
-        "no browser at {}: install Debian's chromium (apt-get install -y chromium), point \
-         SPLITBRAIN_CHROMIUM at one, or set SPLITBRAIN_SKIP_BROWSER=1 to skip browser tests",
-        path.display()
-    );
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let note = "note: no browser at /usr/bin/chromium: the HTML report's browser tests are \
+                    skipped (install chromium or set SPLITBRAIN_CHROMIUM to run them)\n";
+        let _ = std::io::stderr().write_all(note.as_bytes()); // a note; nothing to do if it fails
+    });
+    None
 }
 
 /// The DOM after the page's scripts ran, and the browser's log.

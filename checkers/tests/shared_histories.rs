@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use splitbrain_checkers::{check_history, read_history_file, CheckOptions, ModelKind, Verdict};
+use splitbrain_checkers::{check_history, read_history_file, CheckOptions, ModelKind};
 
 fn check_table(folder: &str) {
     let Some(dir) = common::histories_dir() else {
@@ -88,63 +86,19 @@ fn knossos_files_read_with_the_tables_operation_counts() {
 }
 
 #[test]
-fn the_empty_etcd_log_reads_as_an_empty_linearizable_history() {
-    let Some(dir) = common::histories_dir() else {
-        return;
-    };
-    let model = ModelKind::PorcupineEtcdCasRegister;
-    let h =
-        read_history_file(&dir.join("porcupine/jepsen/etcd_095.log"), None, model).expect("read");
-    assert!(h.ops.is_empty());
+fn a_missing_shared_folder_skips_and_a_wrong_variable_fails() {
+    let root = std::env::temp_dir().join(format!("sb-no-shared-{}", std::process::id()));
+    let workspace = root.join("splitbrain");
+    std::fs::create_dir_all(&workspace).expect("scratch workspace");
+    assert_eq!(common::locate_histories(None, &workspace), Ok(None));
+    let wrong = root.join("nowhere");
+    let err = common::locate_histories(Some(&wrong), &workspace).unwrap_err();
+    assert!(err.contains("nowhere"), "{err}");
+    let shared = root.join("shared/histories");
+    std::fs::create_dir_all(&shared).expect("scratch shared folder");
+    let found = common::locate_histories(None, &workspace).expect("found");
     assert_eq!(
-        check_history(&h, model, &CheckOptions::default()).verdict,
-        Verdict::Linearizable
+        found.map(|p| p.canonicalize().unwrap()),
+        Some(shared.canonicalize().unwrap())
     );
-}
-
-#[test]
-fn parallel_and_sequential_checks_give_identical_reports() {
-    let Some(dir) = common::histories_dir() else {
-        return;
-    };
-    for (file, model) in [
-        ("porcupine/kv/c10-bad.txt", ModelKind::PorcupineKv),
-        ("porcupine/kv/c01-ok.txt", ModelKind::PorcupineKv),
-        ("knossos/mutex/bad/etcd.edn", ModelKind::KnossosMutex),
-    ] {
-        let h = read_history_file(&dir.join(file), None, model).expect("read");
-        let seq = check_history(&h, model, &CheckOptions::default());
-        let par = check_history(
-            &h,
-            model,
-            &CheckOptions {
-                parallel: true,
-                ..CheckOptions::default()
-            },
-        );
-        assert_eq!(format!("{seq:?}"), format!("{par:?}"), "{file}");
-    }
-}
-
-#[test]
-fn a_tiny_step_budget_gives_unknown_never_a_pass() {
-    let Some(dir) = common::histories_dir() else {
-        return;
-    };
-    let model = ModelKind::PorcupineEtcdCasRegister;
-    let h = read_history_file(
-        &dir.join(Path::new("porcupine/jepsen/etcd_002.log")),
-        None,
-        model,
-    )
-    .expect("read");
-    let r = check_history(
-        &h,
-        model,
-        &CheckOptions {
-            max_steps: 100,
-            ..CheckOptions::default()
-        },
-    );
-    assert!(matches!(r.verdict, Verdict::Unknown(_)), "{:?}", r.verdict);
 }
