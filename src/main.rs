@@ -63,6 +63,8 @@ enum Command {
 
 fn main() -> ExitCode {
     keep_freed_memory();
+    cmd::common::die_quietly_on_broken_pipe();
+    cmd::common::install_panic_hook();
     let cli = Cli::parse();
     let code = match cli.command {
         None => cmd::campaign::run(&cmd::campaign::CampaignArgs::default()),

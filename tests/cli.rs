@@ -210,13 +210,13 @@ fn explore_json_summarises_the_range() {
         "--seeds",
         "0..100",
         "--until-first",
-        "--json",
+        "-o",
         path.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(1));
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     assert_eq!(doc["seeds"]["from"], 0);
     assert_eq!(doc["seeds"]["to"], 100);
     let first = doc["first_failure"]["seed"].as_u64().expect("a failure");

@@ -42,6 +42,10 @@ pub struct CliOptions {
     pub budget_ms: Option<u64>,
     /// Worker threads (files and independent parts run in parallel). Default 1.
     pub jobs: Option<usize>,
+    /// Accept a history with no operations (an empty file in any format) as linearizable.
+    /// Without it an empty history is bad input: a wrong path or a truncated capture must
+    /// not read as a pass.
+    pub allow_empty: bool,
 }
 
 /// One file's result, as printed with `--json`.
@@ -87,6 +91,7 @@ pub fn parse_args(args: &[String]) -> Result<CliOptions, String> {
             "--model" => o.model = Some(value("--model")?),
             "--format" => o.format = Some(value("--format")?),
             "--json" => o.json = true,
+            "--allow-empty" => o.allow_empty = true,
             "--budget-ms" => o.budget_ms = Some(number(&value("--budget-ms")?, "--budget-ms")?),
             "--jobs" => o.jobs = Some(number(&value("--jobs")?, "--jobs")? as usize),
             flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}")),
@@ -148,7 +153,15 @@ fn run_files(
         parallel: jobs > 1,
         ..CheckOptions::default()
     };
-    let check = |f: &PathBuf| check_file(f, model, format, &opts);
+    let check = |f: &PathBuf| {
+        let mut r = if std::fs::metadata(f).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            empty_result(f, model)
+        } else {
+            check_file(f, model, format, &opts)
+        };
+        refuse_empty(&mut r, o.allow_empty);
+        r
+    };
     let results: Vec<FileResult> = if jobs > 1 {
         match rayon::ThreadPoolBuilder::new().num_threads(jobs).build() {
             Ok(pool) => pool.install(|| o.files.par_iter().map(check).collect()),
@@ -223,6 +236,32 @@ pub fn check_file(
     }
     r.evidence = report.evidence;
     r
+}
+
+/// A zero-length file: an empty history in every format (not a JSON syntax error).
+fn empty_result(path: &Path, model: Option<ModelKind>) -> FileResult {
+    FileResult {
+        file: path.display().to_string(),
+        model: model.map_or(String::new(), |m| m.name().to_string()),
+        verdict: Verdict::Linearizable.word(),
+        ops: 0,
+        time_us: 0,
+        reason: None,
+        error: None,
+        evidence: None,
+    }
+}
+
+/// An empty history (no operations, whatever the format) is bad input unless allowed.
+fn refuse_empty(r: &mut FileResult, allow_empty: bool) {
+    if r.error.is_none() && r.ops == 0 && !allow_empty {
+        r.verdict = "unknown";
+        r.error = Some(format!(
+            "{}: the history has no operations (an empty file or capture checks nothing); \
+             pass --allow-empty to accept it",
+            r.file
+        ));
+    }
 }
 
 fn no_model(path: &Path) -> String {

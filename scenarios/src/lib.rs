@@ -7,6 +7,7 @@ pub mod generator;
 pub mod guided;
 pub mod handoff;
 pub mod history_checks;
+pub mod limits;
 pub mod linearizability;
 pub mod registry;
 pub mod repro;

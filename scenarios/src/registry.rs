@@ -22,6 +22,22 @@ pub trait ProtocolEntry: Send + Sync {
     ) -> RunRecord;
     /// The protocol's named scenarios.
     fn scenarios(&self) -> Vec<Scenario>;
+    /// The cluster sizes this protocol runs (default: whatever the simulator allows).
+    fn servers_range(&self) -> std::ops::RangeInclusive<usize> {
+        1..=splitbrain_sim::world::MAX_SERVERS
+    }
+    /// The history models its clients speak (`mutex`, `kv`...): by default those of its own
+    /// catalogue scenarios. A scenario with another workload is refused as bad input.
+    fn models(&self) -> Vec<String> {
+        let mut models: Vec<String> = self
+            .scenarios()
+            .iter()
+            .map(|s| s.workload.model().to_string())
+            .collect();
+        models.sort();
+        models.dedup();
+        models
+    }
     /// Tuning parameters a scenario may set (`params`), with what each one means.
     fn params(&self) -> &'static [(&'static str, &'static str)] {
         &[]

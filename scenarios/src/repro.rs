@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use splitbrain_sim::Outcome;
 use std::path::Path;
 
+/// The version of the repro format this build reads and writes.
+pub const REPRO_SCHEMA_VERSION: u32 = 1;
+
 /// The failure a repro must show: the outcome and the first failed check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -92,6 +95,8 @@ impl Repro {
             .ok_or_else(|| ScenarioError::Unknown(format!("protocol `{}`", self.protocol)))?;
         let variant =
             resolve_variant(entry.as_ref(), Some(&self.variant)).map_err(ScenarioError::Unknown)?;
+        self.scenario
+            .check_for(entry.info().name, &entry.models(), "the repro's scenario")?;
         let opts = RunOptions {
             servers: Some(self.servers),
             clients: Some(self.clients),
@@ -109,24 +114,55 @@ impl Repro {
         Repro::from_json(&text, &file)
     }
 
-    /// Parses a repro; `file` names the source in errors.
+    /// Parses a repro; `file` names the source in errors. An empty file or another
+    /// `schema_version` is refused before any other field is read.
     pub fn from_json(text: &str, file: &str) -> Result<Repro, ScenarioError> {
+        check_version(text, file)?;
         let file = file.to_string();
         let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| {
+        let repro: Repro = serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
             let inner = e.into_inner();
             ScenarioError::Parse {
-                file,
+                file: file.clone(),
                 line: inner.line(),
                 column: inner.column(),
                 field,
                 message: inner.to_string(),
             }
-        })
+        })?;
+        Ok(repro)
     }
 
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("repros serialise")
+    }
+}
+
+/// Refuses an empty file, and a `schema_version` other than [`REPRO_SCHEMA_VERSION`].
+fn check_version(text: &str, file: &str) -> Result<(), ScenarioError> {
+    let invalid = |message: String| ScenarioError::Invalid {
+        file: file.to_string(),
+        field: "schema_version".to_string(),
+        message,
+    };
+    if text.trim().is_empty() {
+        return Err(invalid("empty file, not a repro".to_string()));
+    }
+    #[derive(Deserialize)]
+    struct Versioned {
+        schema_version: Option<serde_json::Value>,
+    }
+    let Ok(v) = serde_json::from_str::<Versioned>(text) else {
+        return Ok(()); // malformed JSON: the full parse names the line
+    };
+    match v.schema_version {
+        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(REPRO_SCHEMA_VERSION.into()) => {
+            Ok(())
+        }
+        Some(other) => Err(invalid(format!(
+            "unknown version {other} (this splitbrain reads {REPRO_SCHEMA_VERSION})"
+        ))),
+        None => Err(invalid("missing (not a repro file?)".to_string())),
     }
 }

@@ -92,6 +92,10 @@ pub fn run_seed(
         .or(scenario.servers)
         .unwrap_or_else(|| entry.default_servers(variant));
     let clients = opts.clients.unwrap_or(scenario.clients);
+    check_shape(entry, scenario, servers, clients)?;
+    // The workload check (`entry.models()` parses the catalogue) is left to the callers that
+    // load a scenario; the `protocol` field costs nothing to compare on every seed.
+    scenario.check_for(info.name, &[], &scenario.name)?;
     scenario.check_nodes(servers, clients)?;
     scenario.check_params(entry.params())?;
     let safety_us = scenario.safety_ms * 1_000;
@@ -143,6 +147,32 @@ pub fn run_seed(
         record,
         evidence,
     })
+}
+
+/// The world's size against the documented limits and the protocol's own server range.
+fn check_shape(
+    entry: &dyn ProtocolEntry,
+    scenario: &Scenario,
+    servers: usize,
+    clients: usize,
+) -> Result<(), ScenarioError> {
+    let invalid = |field: &str, message: String| ScenarioError::Invalid {
+        file: scenario.name.clone(),
+        field: field.to_string(),
+        message,
+    };
+    let range = entry.servers_range();
+    if !range.contains(&servers) {
+        let name = entry.info().name;
+        let (lo, hi) = (range.start(), range.end());
+        return Err(invalid(
+            "servers",
+            format!("{name} runs {lo}..={hi} servers, got {servers}"),
+        ));
+    }
+    crate::limits::CLIENTS
+        .check(clients as u64)
+        .map_err(|m| invalid("clients", m))
 }
 
 /// Adds history-level violations (mutual exclusion, linearizability) to a record; returns

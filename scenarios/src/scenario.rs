@@ -3,6 +3,7 @@
 //! errors that name the file, line, column and field.
 
 use crate::generator::GeneratorConfig;
+use crate::limits;
 use crate::workload::WorkloadSpec;
 use serde::{Deserialize, Serialize};
 use splitbrain_sim::{LinkProfile, Schedule};
@@ -118,17 +119,14 @@ impl Scenario {
             message,
         };
         self.network.validate().map_err(|m| invalid("network", m))?;
-        if self.safety_ms == 0 {
-            return Err(invalid("safety_ms", "must be at least 1".to_string()));
-        }
-        if let Some(n) = self.servers {
-            if n == 0 || n > splitbrain_sim::world::MAX_SERVERS {
-                return Err(invalid("servers", format!("must be 1..=16, got {n}")));
-            }
-        }
+        self.check_sizes()
+            .map_err(|(field, message)| invalid(field, message))?;
         if let Some(g) = &self.generator {
             g.validate()
                 .map_err(|(f, m)| invalid(&format!("generator.{f}"), m))?;
+            limits::MEAN_FAULT_MS
+                .check(g.mean_fault_ms)
+                .map_err(|m| invalid(limits::MEAN_FAULT_MS.field, m))?;
         }
         for (i, t) in self.schedule.0.iter().enumerate() {
             if let splitbrain_sim::Fault::Link { profile, .. } = &t.fault {
@@ -136,6 +134,87 @@ impl Scenario {
                     .validate()
                     .map_err(|m| invalid(&format!("schedule[{i}].fault.profile"), m))?;
             }
+        }
+        Ok(())
+    }
+
+    /// Every size the scenario sets, against its documented range (`limits`).
+    fn check_sizes(&self) -> Result<(), (&'static str, String)> {
+        use crate::workload::WorkloadSpec;
+        let check = |l: limits::Limit, v: u64| l.check(v).map_err(|m| (l.field, m));
+        if let Some(n) = self.servers {
+            check(limits::SERVERS, n as u64)?;
+        }
+        check(limits::CLIENTS, self.clients as u64)?;
+        check(limits::SAFETY_MS, self.safety_ms)?;
+        check(limits::LIVENESS_MS, self.liveness_ms)?;
+        check(limits::MAX_EVENTS, self.max_events)?;
+        match &self.workload {
+            WorkloadSpec::Lock { max_ops_per_client } => {
+                if let Some(n) = max_ops_per_client {
+                    check(limits::OPS_PER_CLIENT, *n)?;
+                }
+            }
+            WorkloadSpec::Kv {
+                keys,
+                read_percent,
+                max_ops_per_client,
+            } => {
+                check(limits::KEYS, *keys)?;
+                check(limits::READ_PERCENT, u64::from(*read_percent))?;
+                if let Some(n) = max_ops_per_client {
+                    check(limits::OPS_PER_CLIENT, *n)?;
+                }
+            }
+            WorkloadSpec::Script { ops, .. } => {
+                check(limits::CLIENTS, ops.len() as u64).map_err(|(_, m)| ("workload.ops", m))?;
+                let most = ops.iter().map(Vec::len).max().unwrap_or(0) as u64;
+                if most > limits::OPS_PER_CLIENT.max {
+                    let max = limits::OPS_PER_CLIENT.max;
+                    return Err((
+                        "workload.ops",
+                        format!("at most {max} operations per client, got {most}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses a scenario written for another protocol: its `protocol` field names it, or its
+    /// workload's model is none of the protocol's catalogue scenarios use. `file` and
+    /// `field` say where the scenario came from in the message.
+    pub fn check_for(
+        &self,
+        protocol: &str,
+        models: &[String],
+        file: &str,
+    ) -> Result<(), ScenarioError> {
+        let invalid = |field: &str, message: String| ScenarioError::Invalid {
+            file: file.to_string(),
+            field: field.to_string(),
+            message,
+        };
+        if let Some(p) = &self.protocol {
+            if !p.eq_ignore_ascii_case(protocol) {
+                return Err(invalid(
+                    "protocol",
+                    format!(
+                        "scenario `{}` is written for `{p}`, not `{protocol}`; run it with `{p}`, or list `{protocol}`'s scenarios with `splitbrain list`",
+                        self.name
+                    ),
+                ));
+            }
+        }
+        let model = self.workload.model();
+        if !models.is_empty() && !models.iter().any(|m| m == model) {
+            return Err(invalid(
+                "workload",
+                format!(
+                    "a `{model}` workload, but `{protocol}` serves: {}",
+                    models.join(", ")
+                ),
+            ));
         }
         Ok(())
     }

@@ -175,7 +175,7 @@ fn explicit_repro(r: &RunResult, scenario: &Scenario) -> Repro {
     };
     scenario.sometimes = Vec::new();
     Repro {
-        schema_version: 1,
+        schema_version: crate::repro::REPRO_SCHEMA_VERSION,
         protocol: r.protocol.clone(),
         variant: r.variant.clone(),
         seed: r.record.seed,

@@ -376,6 +376,22 @@ fn a_paused_node_handles_its_messages_on_resume_in_order() {
 
 #[test]
 fn a_panic_in_protocol_code_becomes_the_run_outcome() {
+    // What a panic hook sees: the protocol's panic happens inside the world (the CLI's hook
+    // stays silent for those only), and the test thread itself is outside it.
+    static SEEN_INSIDE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        if message.contains("register refuses 2") && splitbrain_sim::in_world() {
+            SEEN_INSIDE.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        previous(info);
+    }));
+    assert!(!splitbrain_sim::in_world());
     let rec = run(
         Vec::new(),
         Register {
@@ -390,6 +406,8 @@ fn a_panic_in_protocol_code_becomes_the_run_outcome() {
         .as_deref()
         .unwrap_or("")
         .contains("register refuses 2"));
+    assert!(SEEN_INSIDE.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(!splitbrain_sim::in_world(), "the mark ends with the world");
 }
 
 #[test]

@@ -14,4 +14,4 @@ pub use network::{Latency, LinkProfile};
 pub use record::{
     History, HistoryOp, OpStatus, Outcome, RunRecord, TraceEvent, TraceKind, Violation,
 };
-pub use world::{run_world, Workload, WorldConfig};
+pub use world::{in_world, run_world, Workload, WorldConfig};

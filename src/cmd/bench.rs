@@ -2,7 +2,7 @@
 //! `BinaryHeap` push/pop loop over the same number of events (the floor), and their ratio.
 //! `splitbrain bench raft`: see `bench_raft`.
 
-use super::common::{wall_start, EXIT_PASS};
+use super::common::{count_flag, jobs_flag, wall_start, EXIT_PASS};
 use serde_json::json;
 use splitbrain_api::{Op, SimRng};
 use splitbrain_protocols::pingpong::PingPong;
@@ -17,19 +17,19 @@ pub struct BenchArgs {
     /// ms per seed and simulated/wall on one core, seeds per minute on all cores).
     pub what: String,
     /// Seeds per measurement (`raft`).
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 1_000, value_parser = count_flag(1, 1_000_000))]
     pub seeds: u64,
     /// Worker threads for the all-cores figure (`raft`; default: every core).
-    #[arg(long)]
+    #[arg(short = 'j', long, value_parser = jobs_flag())]
     pub jobs: Option<usize>,
     /// Events per measurement.
-    #[arg(long, default_value_t = 5_000_000)]
+    #[arg(long, default_value_t = 5_000_000, value_parser = count_flag(1, 1_000_000_000))]
     pub events: u64,
     /// Messages in flight at once.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = count_flag(1, 1_000_000))]
     pub balls: u64,
     /// Interleaved trials; the best of each side is reported.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub trials: u32,
     #[arg(long)]
     pub json: bool,

@@ -85,7 +85,6 @@ pub fn run(seeds: u64, jobs: Option<usize>, as_json: bool) -> i32 {
         .find(|s| s.name == SCENARIO)
         .expect("the swarm scenario is in the catalogue");
     let jobs = jobs.unwrap_or_else(default_jobs);
-    super::common::silence_world_panics();
     let one = one_core(entry.as_ref(), &scenario, seeds);
     let wide = all_cores(entry.as_ref(), &scenario, seeds, jobs);
     let n = seeds as f64;

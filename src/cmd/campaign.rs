@@ -2,7 +2,10 @@
 //! variants over a fixed seed range and every planted bug on its scenario until found; a table;
 //! exit 0 only when every bug is found and every correct variant passes.
 
-use super::common::{default_jobs, load_scenario, wall_ms_since, wall_start, EXIT_FAIL, EXIT_PASS};
+use super::common::{
+    count_flag, default_jobs, jobs_flag, load_scenario, wall_ms_since, wall_start, EXIT_FAIL,
+    EXIT_PASS,
+};
 use splitbrain_api::Expect;
 use splitbrain_scenarios::explore::{explore_range as explore, ExploreOptions};
 use splitbrain_scenarios::registry::protocols;
@@ -11,12 +14,13 @@ use splitbrain_scenarios::RunOptions;
 #[derive(clap::Args, Debug)]
 pub struct CampaignArgs {
     /// Seeds per correct variant.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = count_flag(1, 100_000_000))]
     pub pass_seeds: u64,
     /// Seeds searched for each planted bug.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = count_flag(1, 100_000_000))]
     pub bug_seeds: u64,
-    #[arg(long)]
+    /// Worker threads (default: all cores).
+    #[arg(short = 'j', long, value_parser = jobs_flag())]
     pub jobs: Option<usize>,
 }
 
@@ -31,7 +35,6 @@ impl Default for CampaignArgs {
 }
 
 pub fn run(args: &CampaignArgs) -> i32 {
-    super::common::silence_world_panics();
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     println!(
         "{:<6} {:<22} {:<5} {:<24} {:<7} {:<44} {:>8}",

@@ -27,9 +27,13 @@ pub struct CheckArgs {
     /// Wall-clock limit per file in milliseconds; running out gives `unknown`.
     #[arg(long, value_name = "N")]
     pub budget_ms: Option<u64>,
-    /// Worker threads (default 1).
-    #[arg(long, value_name = "N")]
+    /// Worker threads (default: all cores). Verdicts do not depend on it.
+    #[arg(short = 'j', long, value_name = "N", value_parser = super::common::jobs_flag())]
     pub jobs: Option<usize>,
+    /// Accept a history with no operations as linearizable (by default an empty file or
+    /// capture, in any format, is bad input: exit 2).
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 /// Runs the command and returns the process exit code (0/1/2/3).
@@ -40,7 +44,8 @@ pub fn run(args: &CheckArgs) -> i32 {
         files: args.files.clone(),
         json: args.json,
         budget_ms: args.budget_ms,
-        jobs: args.jobs,
+        jobs: Some(args.jobs.unwrap_or_else(super::common::default_jobs)),
+        allow_empty: args.allow_empty,
     };
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     cli::run(&opts, &mut stdout.lock(), &mut stderr.lock())

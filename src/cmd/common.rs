@@ -2,6 +2,7 @@
 //! codes, seed ranges, atomic file writes and the silent panic hook for worlds.
 
 use splitbrain_api::VariantInfo;
+use splitbrain_scenarios::limits::Limit;
 use splitbrain_scenarios::registry::{find_protocol, protocols, ProtocolEntry};
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::Scenario;
@@ -12,6 +13,24 @@ pub const EXIT_PASS: i32 = 0;
 pub const EXIT_FAIL: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_INCONCLUSIVE: i32 = 3;
+
+/// The parser of a size flag, with its documented range (`splitbrain_scenarios::limits`).
+pub fn size_flag(limit: Limit) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(limit.min..=limit.max)
+}
+
+/// The parser of a count flag that must lie in `min..=max` (seeds, runs, events...).
+pub fn count_flag(min: u64, max: u64) -> clap::builder::RangedU64ValueParser<u64> {
+    clap::builder::RangedU64ValueParser::<u64>::new().range(min..=max)
+}
+
+/// Most worker threads `-j/--jobs` accepts.
+pub const MAX_JOBS: u64 = 1024;
+
+/// The parser of `-j/--jobs`: 1..=1024.
+pub fn jobs_flag() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS)
+}
 
 /// Bad usage or input: the message, and exit code 2.
 pub struct UsageError(pub String);
@@ -61,6 +80,12 @@ pub fn resolve(
     let variant = resolve_variant(entry.as_ref(), variant).map_err(UsageError)?;
     let wanted = scenario.unwrap_or(variant.scenario);
     let scenario = load_scenario(entry.as_ref(), wanted)?;
+    let source = if is_scenario_file(wanted) {
+        wanted.to_string()
+    } else {
+        format!("catalogue scenario `{wanted}`")
+    };
+    scenario.check_for(entry.info().name, &entry.models(), &source)?;
     Ok(Target {
         entry,
         variant,
@@ -71,9 +96,8 @@ pub fn resolve(
 
 /// A scenario by catalogue name, or from a JSON file.
 pub fn load_scenario(entry: &dyn ProtocolEntry, wanted: &str) -> Result<Scenario, UsageError> {
-    let path = Path::new(wanted);
-    if wanted.ends_with(".json") || path.is_file() {
-        return Ok(Scenario::from_file(path)?);
+    if is_scenario_file(wanted) {
+        return Ok(Scenario::from_file(Path::new(wanted))?);
     }
     let all = splitbrain_scenarios::registry::all_scenarios();
     if let Some(s) = entry.scenarios().into_iter().find(|s| s.name == wanted) {
@@ -82,6 +106,11 @@ pub fn load_scenario(entry: &dyn ProtocolEntry, wanted: &str) -> Result<Scenario
     all.into_iter()
         .find(|s| s.name == wanted)
         .ok_or_else(|| UsageError(format!("unknown scenario `{wanted}` (not a catalogue name or a .json file; see `splitbrain list`)")))
+}
+
+/// Whether `--scenario` names a file rather than a catalogue entry.
+fn is_scenario_file(wanted: &str) -> bool {
+    wanted.ends_with(".json") || Path::new(wanted).is_file()
 }
 
 /// Parses `A..B` (B exclusive).
@@ -145,10 +174,44 @@ fn sync_parent(path: &Path) {
     }
 }
 
-/// Protocol panics are caught and reported as that seed's outcome; keep the default hook
-/// from printing each one while exploring.
-pub fn silence_world_panics() {
-    std::panic::set_hook(Box::new(|_| {}));
+/// Protocol panics inside a world are caught and reported as that seed's outcome, so the hook
+/// stays silent for them. Any other panic is a bug of splitbrain itself: it says so and asks
+/// for a report instead of printing a bare backtrace.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        if splitbrain_sim::in_world() {
+            return;
+        }
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_string());
+        let place = info
+            .location()
+            .map_or(String::new(), |l| format!(" at {}:{}", l.file(), l.line()));
+        eprintln!("{}", internal_error_text(&place, &message));
+    }));
+}
+
+/// What a panic outside any world prints: that it is splitbrain's bug, and how to report it.
+pub fn internal_error_text(place: &str, message: &str) -> String {
+    format!(
+        "internal error: splitbrain panicked{place}: {message}\n\
+         This is a bug in splitbrain, not in your input. Please report it with the command you \
+         ran and this message (exit code 101)."
+    )
+}
+
+/// A closed stdout (`splitbrain list | head`) ends the process quietly with the conventional
+/// status (killed by SIGPIPE, 141 in a shell) instead of a panic on the failed write.
+pub fn die_quietly_on_broken_pipe() {
+    // SAFETY: restores the default disposition of one signal before any thread exists; Rust's
+    // runtime set it to "ignore" and nothing else in this program depends on that.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 /// Wall-clock milliseconds since `start`. The CLI lives outside every simulated world, so
@@ -162,6 +225,36 @@ pub fn wall_ms_since(start: std::time::Instant) -> u64 {
 #[allow(clippy::disallowed_methods)]
 pub fn wall_start() -> std::time::Instant {
     std::time::Instant::now()
+}
+
+/// How to invoke this binary in a printed command that works when pasted: `cargo run
+/// --release --` when it runs from a cargo `target/` folder, else the path it was started by
+/// (just `splitbrain` when found on the `PATH`).
+pub fn invocation() -> String {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let parts: Vec<String> = exe
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let in_target = |profile: &str| {
+        parts
+            .windows(2)
+            .any(|w| w[0] == "target" && w[1] == profile)
+    };
+    if in_target("release") {
+        return "cargo run --release --".to_string();
+    }
+    if in_target("debug") {
+        return "cargo run --".to_string();
+    }
+    let argv0 = std::env::args()
+        .next()
+        .unwrap_or_else(|| "splitbrain".into());
+    if argv0.contains('/') {
+        argv0
+    } else {
+        "splitbrain".to_string()
+    }
 }
 
 /// Number of cores, the default for `--jobs`.
@@ -217,6 +310,17 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n.contains(".tmp"))
             .collect()
+    }
+
+    #[test]
+    fn a_panic_outside_a_world_reads_as_an_internal_error_and_one_inside_is_silent() {
+        let text = internal_error_text(" at src/x.rs:3", "index out of bounds");
+        assert!(text.starts_with("internal error: splitbrain panicked at src/x.rs:3"));
+        assert!(text.contains("index out of bounds") && text.contains("report it"));
+        assert!(
+            !splitbrain_sim::in_world(),
+            "the CLI's own code is outside every world"
+        );
     }
 
     #[test]

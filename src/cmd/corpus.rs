@@ -9,19 +9,27 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub struct CorpusArgs {
-    /// `run`: replay every repro in DIR.
-    pub action: String,
+    #[command(subcommand)]
+    pub action: CorpusAction,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum CorpusAction {
+    /// Replay every repro (`*.json`) in DIR: exit 1 if any still fails or fails differently,
+    /// 0 if all are fixed, 2 if DIR is missing, holds no repro or holds a bad one.
+    Run(CorpusRunArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CorpusRunArgs {
+    /// The corpus folder (as given to `explore --corpus DIR`).
+    #[arg(value_name = "DIR")]
     pub dir: PathBuf,
 }
 
 pub fn run(args: &CorpusArgs) -> i32 {
-    if args.action != "run" {
-        return usage_exit(UsageError(format!(
-            "unknown corpus action `{}` (known: run)",
-            args.action
-        )));
-    }
-    match run_corpus(&args.dir) {
+    let CorpusAction::Run(r) = &args.action;
+    match run_corpus(&r.dir) {
         Ok(code) => code,
         Err(e) => usage_exit(e),
     }
@@ -40,8 +48,13 @@ pub fn repro_files(dir: &Path) -> Result<Vec<PathBuf>, UsageError> {
 }
 
 fn run_corpus(dir: &Path) -> Result<i32, UsageError> {
-    super::common::silence_world_panics();
     let files = repro_files(dir)?;
+    if files.is_empty() {
+        return Err(UsageError(format!(
+            "{}: no repro files (*.json): an empty corpus replays nothing; check the path",
+            dir.display()
+        )));
+    }
     let (mut still, mut fixed, mut changed) = (0, 0, 0);
     for path in &files {
         let repro = Repro::from_file(path)?;

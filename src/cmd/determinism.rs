@@ -1,7 +1,8 @@
 //! `splitbrain check-determinism`: the same seed twice must give the same trace, event for
 //! event. On a divergence it names the first differing event of each run.
 
-use super::common::{resolve, usage_exit, UsageError, EXIT_FAIL, EXIT_PASS};
+use super::common::{resolve, size_flag, usage_exit, UsageError, EXIT_FAIL, EXIT_PASS};
+use splitbrain_scenarios::limits;
 use splitbrain_scenarios::{run_seed, RunOptions};
 
 #[derive(clap::Args, Debug)]
@@ -13,9 +14,11 @@ pub struct DeterminismArgs {
     pub scenario: Option<String>,
     #[arg(long)]
     pub seed: u64,
-    #[arg(long)]
+    /// Number of servers (1..=16; a protocol may allow fewer).
+    #[arg(long, value_parser = size_flag(limits::SERVERS))]
     pub nodes: Option<usize>,
-    #[arg(long)]
+    /// Number of clients (1..=256).
+    #[arg(long, value_parser = size_flag(limits::CLIENTS))]
     pub clients: Option<usize>,
 }
 
@@ -37,7 +40,6 @@ fn run_inner(args: &DeterminismArgs) -> Result<i32, UsageError> {
         clients: args.clients,
         full_trace: true,
     };
-    super::common::silence_world_panics();
     let a = run_seed(t.entry.as_ref(), &t.variant, &t.scenario, args.seed, &opts)?.record;
     let b = run_seed(t.entry.as_ref(), &t.variant, &t.scenario, args.seed, &opts)?.record;
     let (ta, tb) = (a.trace.unwrap_or_default(), b.trace.unwrap_or_default());

@@ -2,12 +2,16 @@
 //! summary, JSON, JUnit, a resumable checkpoint and a regression corpus of shrunk repros.
 
 use super::common::{
-    default_jobs, parse_seed_range, resolve, usage_exit, wall_ms_since, wall_start, write_atomic,
-    Target, UsageError, EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS,
+    default_jobs, jobs_flag, parse_seed_range, resolve, size_flag, usage_exit, wall_ms_since,
+    wall_start, write_atomic, Target, UsageError,
+};
+use super::explore_report::{
+    build_id, ExploreReport, PerSeed, RunFlags, SeedSpan, ShardSpec, SCHEMA_VERSION,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use splitbrain_scenarios::explore::{explore, shard, ExploreOptions, ExploreSummary, SeedResult};
+use splitbrain_scenarios::limits;
 use splitbrain_scenarios::RunOptions;
 use splitbrain_sim::Outcome;
 use std::path::{Path, PathBuf};
@@ -27,18 +31,24 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(short = 'j', long, value_parser = jobs_flag())]
     pub jobs: Option<usize>,
     /// Stop at the first (lowest) failing seed.
     #[arg(long)]
     pub until_first: bool,
-    #[arg(long)]
+    /// Number of servers (1..=16; a protocol may allow fewer).
+    #[arg(long, value_parser = size_flag(limits::SERVERS))]
     pub nodes: Option<usize>,
-    #[arg(long)]
+    /// Number of clients (1..=256).
+    #[arg(long, value_parser = size_flag(limits::CLIENTS))]
     pub clients: Option<usize>,
-    /// Write the summary as JSON to FILE (`-` for stdout).
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    /// Write the explore report (JSON, the document `report merge` reads) to FILE,
+    /// atomically; the path is checked writable before any seed runs.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print the explore report as JSON on stdout instead of the summary.
+    #[arg(long)]
+    pub json: bool,
     /// Write a JUnit XML report to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -88,11 +98,14 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
         args.scenario.as_deref(),
     )?;
     let range = parse_seed_range(&args.seeds).map_err(UsageError)?;
-    let seeds: Vec<u64> = match &args.shard {
-        Some(s) => {
-            let (k, n) = parse_shard(s).map_err(UsageError)?;
-            shard(range.clone(), k, n)
-        }
+    let shard_spec = args
+        .shard
+        .as_deref()
+        .map(parse_shard)
+        .transpose()
+        .map_err(UsageError)?;
+    let seeds: Vec<u64> = match shard_spec {
+        Some((k, n)) => shard(range.clone(), k, n),
         None => range.clone().collect(),
     };
     let key = checkpoint_key(args, &target);
@@ -111,7 +124,6 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
         resume_from,
         guided: args.guided,
     };
-    super::common::silence_world_panics();
     let bar = ProgressBar::new(seeds.len() as u64);
     let style = ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {per_sec} eta {eta}");
     bar.set_style(style.expect("template"));
@@ -128,12 +140,19 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
         &mut save,
     )?;
     bar.finish_and_clear();
-    let wall_ms = wall_ms_since(start);
-    write_outputs(args, &target, &range, &summary, wall_ms)?;
+    let report = build_report(
+        args,
+        &target,
+        &range,
+        shard_spec,
+        &summary,
+        wall_ms_since(start),
+    );
+    write_outputs(args, &report)?;
     if let (Some(dir), Some(first)) = (&args.corpus, summary.failures().next()) {
         super::corpus::add_to_corpus(dir, &target, first.seed, &opts.run)?;
     }
-    Ok(exit_code(&summary))
+    Ok(report.exit_code())
 }
 
 /// Writes the checkpoint, if asked for. A failed write must not stop the exploration.
@@ -146,25 +165,18 @@ fn save_checkpoint(path: Option<&Path>, key: &str, done: &[SeedResult]) {
 }
 
 /// The summary on the terminal, JSON and JUnit, as the flags ask.
-fn write_outputs(
-    args: &ExploreArgs,
-    target: &Target,
-    range: &std::ops::Range<u64>,
-    summary: &ExploreSummary,
-    wall_ms: u64,
-) -> Result<(), UsageError> {
-    let doc = summary_json(target, range, args.shard.as_deref(), summary, wall_ms);
-    let text = serde_json::to_string_pretty(&doc).expect("json");
-    match &args.json {
-        Some(p) if p.as_os_str() == "-" => println!("{text}"),
-        Some(p) => write_atomic(p, text.as_bytes())?,
-        None => {}
+fn write_outputs(args: &ExploreArgs, report: &ExploreReport) -> Result<(), UsageError> {
+    let text = serde_json::to_string_pretty(report).expect("json");
+    if let Some(p) = &args.output {
+        write_atomic(p, format!("{text}\n").as_bytes())?;
     }
-    if args.json.as_ref().is_none_or(|p| p.as_os_str() != "-") {
-        print_summary(target, summary, wall_ms);
+    if args.json {
+        println!("{text}");
+    } else {
+        print!("{}", report.summary_text());
     }
     if let Some(p) = &args.junit {
-        write_junit(p, target, summary, wall_ms)?;
+        write_junit(p, report)?;
     }
     Ok(())
 }
@@ -201,75 +213,76 @@ fn load_checkpoint(path: &Path, key: &str) -> Result<Vec<SeedResult>, UsageError
         .map_err(|e| UsageError(format!("{}: field `done`: {e}", path.display())))
 }
 
-pub fn exit_code(s: &ExploreSummary) -> i32 {
-    if s.failures().next().is_some() || !s.unreached.is_empty() {
-        EXIT_FAIL
-    } else if s.results.iter().any(|r| r.outcome == Outcome::Inconclusive) {
-        EXIT_INCONCLUSIVE
-    } else {
-        EXIT_PASS
-    }
-}
-
-fn summary_json(
+/// The report of a finished exploration: its identity and one entry per seed, totals derived.
+fn build_report(
+    args: &ExploreArgs,
     t: &Target,
     seeds: &std::ops::Range<u64>,
-    shard: Option<&str>,
+    shard: Option<(u64, u64)>,
     s: &ExploreSummary,
     wall_ms: u64,
-) -> serde_json::Value {
-    let failing: Vec<u64> = s.failures().map(|r| r.seed).collect();
-    let first = s
-        .failures()
-        .next()
-        .map(|r| json!({"seed": r.seed, "outcome": r.outcome.word(), "message": r.message}));
-    let per_seed: Vec<_> = s.results.iter().map(per_seed_json).collect();
-    json!({
-        "schema_version": 1,
-        "protocol": t.entry.info().name,
-        "variant": t.variant.name,
-        "bug_id": t.variant.bug_id,
-        "scenario": t.scenario.name,
-        "seeds": {"from": seeds.start, "to": seeds.end},
-        "shard": shard,
-        "runs": s.results.len(),
-        "failed": failing.len(),
-        "failing_seeds": failing,
-        "first_failure": first,
-        "inconclusive": s.results.iter().filter(|r| r.outcome == Outcome::Inconclusive).count(),
-        "unreached_sometimes": s.unreached,
-        "marks": s.marks,
-        "wall_ms": wall_ms,
-        "per_seed": per_seed,
-    })
-}
-
-/// One seed in `per_seed` (failures keep their message so merged reports can name them).
-pub fn per_seed_json(r: &SeedResult) -> serde_json::Value {
-    let mut v = json!({"seed": r.seed, "outcome": r.outcome.word(), "trace_hash": format!("{:016x}", r.trace_hash)});
-    if r.outcome != Outcome::Pass {
-        v["message"] = json!(r.message);
-    }
-    v
-}
-
-fn write_junit(
-    path: &Path,
-    t: &Target,
-    s: &ExploreSummary,
-    wall_ms: u64,
-) -> Result<(), UsageError> {
-    let failures: Vec<&SeedResult> = s.failures().collect();
-    let failure = if failures.is_empty() && s.unreached.is_empty() {
-        None
-    } else {
-        Some(junit_failure(t, &failures, &s.unreached))
+) -> ExploreReport {
+    let scenario_json = serde_json::to_string(&t.scenario).expect("scenarios serialise");
+    let mut report = ExploreReport {
+        schema_version: SCHEMA_VERSION,
+        build: build_id(),
+        protocol: t.entry.info().name.to_string(),
+        variant: t.variant.name.to_string(),
+        bug_id: t.variant.bug_id.map(str::to_string),
+        scenario: t.scenario.name.clone(),
+        scenario_arg: t.scenario_arg.clone(),
+        scenario_digest: format!(
+            "{:016x}",
+            splitbrain_api::stable_hash(scenario_json.as_bytes())
+        ),
+        sometimes: t.scenario.sometimes.clone(),
+        options: RunFlags {
+            servers: args.nodes,
+            clients: args.clients,
+            guided: args.guided,
+            until_first: args.until_first,
+        },
+        seeds: SeedSpan {
+            from: seeds.start,
+            to: seeds.end,
+        },
+        shard: shard.map(|(index, count)| ShardSpec { index, count }),
+        runs: 0,
+        failed: 0,
+        failing_seeds: Vec::new(),
+        first_failure: None,
+        inconclusive: 0,
+        stopped_early: s.stopped_early,
+        unreached_sometimes: Vec::new(),
+        marks: Default::default(),
+        wall_ms,
+        per_seed: s.results.iter().map(per_seed).collect(),
     };
+    report.derive_totals();
+    report
+}
+
+/// One seed's entry in the report.
+fn per_seed(r: &SeedResult) -> PerSeed {
+    PerSeed {
+        seed: r.seed,
+        outcome: r.outcome,
+        trace_hash: format!("{:016x}", r.trace_hash),
+        message: (r.outcome != Outcome::Pass).then(|| r.message.clone()),
+        marks: r.marks.clone(),
+        fault_kinds: r
+            .forced
+            .then(|| splitbrain_scenarios::runner::kinds_arg(&r.fault_kinds)),
+    }
+}
+
+fn write_junit(path: &Path, report: &ExploreReport) -> Result<(), UsageError> {
+    let failed = report.failed > 0 || !report.unreached_sometimes.is_empty();
     let case = splitbrain_reports::junit::Case {
-        class: format!("{}.{}", t.entry.info().name, t.variant.name),
-        name: t.scenario.name.clone(),
-        seconds: wall_ms as f64 / 1000.0,
-        failure,
+        class: format!("{}.{}", report.protocol, report.variant),
+        name: report.scenario.clone(),
+        seconds: report.wall_ms as f64 / 1000.0,
+        failure: failed.then(|| junit_failure(report)),
     };
     write_atomic(
         path,
@@ -278,26 +291,23 @@ fn write_junit(
 }
 
 /// The failure text: failing seeds with the command that reproduces each.
-pub fn junit_failure(
-    t: &Target,
-    failures: &[&SeedResult],
-    unreached: &[String],
-) -> (String, String) {
+pub fn junit_failure(report: &ExploreReport) -> (String, String) {
+    let failures: Vec<&PerSeed> = report
+        .per_seed
+        .iter()
+        .filter(|s| s.outcome.is_failure())
+        .collect();
     let mut detail = String::new();
     for f in failures.iter().take(20) {
         detail.push_str(&format!(
-            "seed {} {}: {}\n  reproduce: splitbrain run {} --variant {} --scenario {} --seed {}{}\n",
+            "seed {} {}: {}\n  reproduce: {}\n",
             f.seed,
             f.outcome.word(),
-            f.message,
-            t.entry.info().name,
-            t.variant.name,
-            t.scenario_arg,
-            f.seed,
-            kinds_flag(f)
+            f.message.as_deref().unwrap_or(""),
+            report.reproduce("run", f)
         ));
     }
-    for m in unreached {
+    for m in &report.unreached_sometimes {
         detail.push_str(&format!("never reached the sometimes expectation `{m}`\n"));
     }
     let summary = match failures.first() {
@@ -307,67 +317,10 @@ pub fn junit_failure(
             f.seed,
             f.outcome.word()
         ),
-        None => format!("vacuous: never reached {}", unreached.join(", ")),
+        None => format!(
+            "vacuous: never reached {}",
+            report.unreached_sometimes.join(", ")
+        ),
     };
     (summary, detail)
-}
-
-/// ` --fault-kinds a,b` when guided exploration chose the seed's fault kinds.
-fn kinds_flag(r: &SeedResult) -> String {
-    if r.forced {
-        format!(
-            " --fault-kinds {}",
-            splitbrain_scenarios::runner::kinds_arg(&r.fault_kinds)
-        )
-    } else {
-        String::new()
-    }
-}
-
-fn print_summary(t: &Target, s: &ExploreSummary, wall_ms: u64) {
-    let failed: Vec<u64> = s.failures().map(|r| r.seed).collect();
-    let per_min = s.results.len() as f64 / (wall_ms.max(1) as f64 / 60_000.0);
-    println!(
-        "{} {} on {}: {} runs, {} failed, {:.1}s wall ({:.0} seeds/min)",
-        t.entry.info().name,
-        t.variant.name,
-        t.scenario.name,
-        s.results.len(),
-        failed.len(),
-        wall_ms as f64 / 1000.0,
-        per_min
-    );
-    if let Some(first) = s.failures().next() {
-        println!(
-            "first failure: seed {} {}: {}",
-            first.seed,
-            first.outcome.word(),
-            first.message
-        );
-        println!(
-            "reproduce: splitbrain run {} --variant {} --scenario {} --seed {}",
-            t.entry.info().name,
-            t.variant.name,
-            t.scenario_arg,
-            first.seed
-        );
-        println!(
-            "shrink:    splitbrain shrink {} --variant {} --scenario {} --seed {}",
-            t.entry.info().name,
-            t.variant.name,
-            t.scenario_arg,
-            first.seed
-        );
-        if failed.len() > 1 {
-            let shown: Vec<String> = failed.iter().take(20).map(|s| s.to_string()).collect();
-            println!(
-                "failing seeds: {}{}",
-                shown.join(" "),
-                if failed.len() > 20 { " ..." } else { "" }
-            );
-        }
-    }
-    for m in &s.unreached {
-        println!("never reached (sometimes expectation): {m}: the scenario did not exercise what it is for");
-    }
 }

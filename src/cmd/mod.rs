@@ -8,6 +8,7 @@ pub mod common;
 pub mod corpus;
 pub mod determinism;
 pub mod explore;
+pub mod explore_report;
 pub mod list;
 pub mod replay;
 pub mod report;

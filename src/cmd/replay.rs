@@ -43,7 +43,6 @@ fn run_inner(args: &ReplayArgs) -> Result<i32, UsageError> {
         .map(parse_time)
         .transpose()
         .map_err(UsageError)?;
-    super::common::silence_world_panics();
     let result = repro.run(true)?;
     let rec = &result.record;
     let same = repro.expect.matches(&result);

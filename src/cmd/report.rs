@@ -1,108 +1,194 @@
-//! `splitbrain report merge A.json B.json ...`: combines the explore JSON of shards (or of
-//! any disjoint seed sets of one exploration) into the document one unsharded run gives.
+//! `splitbrain report merge A.json B.json ...`: combines the explore reports of the shards of
+//! one exploration into the report one unsharded run gives, after checking that they are
+//! shards of the same exploration (build, protocol, variant, scenario, options, seed range)
+//! and cover the range exactly once. Prints the same summary and exits as that run would.
 
-use super::common::{usage_exit, write_atomic, UsageError, EXIT_PASS};
-use serde_json::{json, Value};
+use super::common::{usage_exit, write_atomic, UsageError};
+use super::explore_report::{ExploreReport, PerSeed, ShardSpec};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct ReportArgs {
-    /// `merge`: combine explore JSON files.
-    pub action: String,
+    #[command(subcommand)]
+    pub action: ReportAction,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ReportAction {
+    /// Merge the explore reports (`explore --shard K/N -o FILE`) of every shard into one.
+    /// Exit code as the unsharded exploration: 0 pass, 1 a failure or a `sometimes`
+    /// expectation never reached, 2 bad input (shards missing, repeated or of different
+    /// explorations), 3 inconclusive.
+    Merge(MergeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// The shards' explore reports, one per shard, in any order.
+    #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
-    /// Write the merged JSON to FILE instead of stdout.
+    /// Write the merged report to FILE (atomically).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Print the merged report as JSON instead of the summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: &ReportArgs) -> i32 {
-    if args.action != "merge" {
-        return usage_exit(UsageError(format!(
-            "unknown report action `{}` (known: merge)",
-            args.action
-        )));
-    }
-    match merge_files(args) {
+    let ReportAction::Merge(m) = &args.action;
+    match merge_files(m) {
         Ok(code) => code,
         Err(e) => usage_exit(e),
     }
 }
 
-fn merge_files(args: &ReportArgs) -> Result<i32, UsageError> {
+fn merge_files(args: &MergeArgs) -> Result<i32, UsageError> {
     let mut docs = Vec::new();
     for f in &args.files {
-        let text =
-            std::fs::read_to_string(f).map_err(|e| UsageError(format!("{}: {e}", f.display())))?;
-        let doc: Value = serde_json::from_str(&text)
-            .map_err(|e| UsageError(format!("{}:{}: {e}", f.display(), e.line())))?;
-        docs.push((f.display().to_string(), doc));
+        docs.push((f.display().to_string(), ExploreReport::from_file(f)?));
     }
     let merged = merge(&docs)?;
     let text = serde_json::to_string_pretty(&merged).expect("json");
-    match &args.output {
-        Some(p) => write_atomic(p, text.as_bytes())?,
-        None => println!("{text}"),
+    if let Some(p) = &args.output {
+        write_atomic(p, format!("{text}\n").as_bytes())?;
     }
-    Ok(EXIT_PASS)
+    if args.json {
+        println!("{text}");
+    } else {
+        println!("merged {} shard reports", docs.len());
+        print!("{}", merged.summary_text());
+    }
+    Ok(merged.exit_code())
 }
 
-/// Merges explore documents of one protocol/variant/scenario.
-pub fn merge(docs: &[(String, Value)]) -> Result<Value, UsageError> {
-    let Some((_, first)) = docs.first() else {
+/// The fields that must agree for two reports to be shards of one exploration.
+fn identity(r: &ExploreReport) -> [(&'static str, String); 9] {
+    [
+        ("build", json(&r.build)),
+        ("protocol", json(&r.protocol)),
+        ("variant", json(&r.variant)),
+        ("bug_id", json(&r.bug_id)),
+        ("scenario", json(&r.scenario)),
+        ("scenario_digest", json(&r.scenario_digest)),
+        ("sometimes", json(&r.sometimes)),
+        ("options", json(&r.options)),
+        ("seeds", json(&r.seeds)),
+    ]
+}
+
+/// A value as JSON text, for comparing and for error messages.
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("json")
+}
+
+/// Merges shard reports of one exploration; see the module documentation.
+pub fn merge(docs: &[(String, ExploreReport)]) -> Result<ExploreReport, UsageError> {
+    let Some((first_file, first)) = docs.first() else {
         return Err(UsageError("report merge: no files".into()));
     };
-    let mut per_seed: BTreeMap<u64, Value> = BTreeMap::new();
-    let (mut wall_ms, mut from, mut to) = (0u64, u64::MAX, 0u64);
-    for (file, d) in docs {
-        for field in ["protocol", "variant", "scenario"] {
-            if d[field] != first[field] {
+    for (file, d) in &docs[1..] {
+        for ((field, want), (_, got)) in identity(first).iter().zip(identity(d).iter()) {
+            if want != got {
                 return Err(UsageError(format!(
-                    "{file}: field `{field}`: {} differs from {}",
-                    d[field], first[field]
+                    "{file}: field `{field}`: {got} differs from {want} in {first_file}: not a shard of the same exploration"
                 )));
             }
         }
-        let seeds = d["per_seed"]
-            .as_array()
-            .ok_or_else(|| UsageError(format!("{file}: field `per_seed`: missing")))?;
-        for s in seeds {
-            let seed = s["seed"].as_u64().ok_or_else(|| {
-                UsageError(format!("{file}: field `per_seed.seed`: not a number"))
-            })?;
-            per_seed.insert(seed, s.clone());
-        }
-        wall_ms = wall_ms.max(d["wall_ms"].as_u64().unwrap_or(0));
-        from = from.min(d["seeds"]["from"].as_u64().unwrap_or(0));
-        to = to.max(d["seeds"]["to"].as_u64().unwrap_or(0));
     }
-    let failing: Vec<&Value> = per_seed
-        .values()
-        .filter(|s| {
-            matches!(
-                s["outcome"].as_str(),
-                Some("violation" | "liveness" | "panic")
-            )
-        })
-        .collect();
-    let first_failure = failing
-        .first()
-        .map(|s| json!({"seed": s["seed"], "outcome": s["outcome"], "message": s["message"]}));
-    Ok(json!({
-        "schema_version": 1,
-        "protocol": first["protocol"],
-        "variant": first["variant"],
-        "bug_id": first["bug_id"],
-        "scenario": first["scenario"],
-        "seeds": {"from": from, "to": to},
-        "shard": null,
-        "merged_from": docs.len(),
-        "runs": per_seed.len(),
-        "failed": failing.len(),
-        "failing_seeds": failing.iter().map(|s| s["seed"].clone()).collect::<Vec<_>>(),
-        "first_failure": first_failure,
-        "inconclusive": per_seed.values().filter(|s| s["outcome"] == "inconclusive").count(),
-        "wall_ms": wall_ms,
-        "per_seed": per_seed.into_values().collect::<Vec<_>>(),
-    }))
+    let count = shard_count(docs)?;
+    let mut by_index: BTreeMap<u64, &str> = BTreeMap::new();
+    let mut seeds: BTreeMap<u64, PerSeed> = BTreeMap::new();
+    for (file, d) in docs {
+        let spec = d.shard.unwrap_or(ShardSpec { index: 0, count: 1 });
+        if let Some(other) = by_index.insert(spec.index, file) {
+            return Err(UsageError(format!(
+                "{file}: field `shard`: shard {}/{count} is also {other}: each shard must be given once",
+                spec.index
+            )));
+        }
+        check_coverage(file, d, spec)?;
+        for s in &d.per_seed {
+            seeds.insert(s.seed, s.clone());
+        }
+    }
+    if let Some(missing) = (0..count).find(|k| !by_index.contains_key(k)) {
+        let given: Vec<String> = by_index.keys().map(|k| format!("{k}/{count}")).collect();
+        return Err(UsageError(format!(
+            "field `shard`: shard {missing}/{count} is missing (given: {}): the merge would not cover seeds {}..{}",
+            given.join(", "),
+            first.seeds.from,
+            first.seeds.to
+        )));
+    }
+    let mut merged = first.clone();
+    merged.shard = None;
+    merged.wall_ms = docs.iter().map(|(_, d)| d.wall_ms).sum();
+    merged.per_seed = seeds.into_values().collect();
+    merged.stopped_early = false;
+    if merged.options.until_first {
+        if let Some(pos) = merged.per_seed.iter().position(|s| s.outcome.is_failure()) {
+            merged.per_seed.truncate(pos + 1);
+            merged.stopped_early = true;
+        }
+    }
+    merged.derive_totals();
+    Ok(merged)
+}
+
+/// The number of shards every report declares (1 for an unsharded report).
+fn shard_count(docs: &[(String, ExploreReport)]) -> Result<u64, UsageError> {
+    let count_of = |d: &ExploreReport| d.shard.map_or(1, |s| s.count);
+    let (first_file, first) = &docs[0];
+    let count = count_of(first);
+    for (file, d) in docs {
+        let spec = d.shard.unwrap_or(ShardSpec { index: 0, count: 1 });
+        if spec.count != count || spec.index >= spec.count {
+            return Err(UsageError(format!(
+                "{file}: field `shard`: {}/{} does not fit {first_file}'s split into {count} shards",
+                spec.index, spec.count
+            )));
+        }
+    }
+    Ok(count)
+}
+
+/// A shard's seeds must be exactly its slice of the range, or (when `until_first` stopped it)
+/// a prefix of that slice ending at a failure.
+fn check_coverage(file: &str, d: &ExploreReport, spec: ShardSpec) -> Result<(), UsageError> {
+    let range = d.seeds.from..d.seeds.to;
+    let expected = splitbrain_scenarios::explore::shard(range, spec.index, spec.count);
+    let got: Vec<u64> = d.per_seed.iter().map(|s| s.seed).collect();
+    let bad = |what: String| {
+        UsageError(format!(
+            "{file}: field `per_seed`: {what} (shard {}/{} of seeds {}..{} has {} seeds)",
+            spec.index,
+            spec.count,
+            d.seeds.from,
+            d.seeds.to,
+            expected.len()
+        ))
+    };
+    if let Some(pos) = got.iter().zip(&expected).position(|(g, e)| g != e) {
+        return Err(bad(format!(
+            "entry {pos} is seed {}, expected seed {}",
+            got[pos], expected[pos]
+        )));
+    }
+    if got.len() > expected.len() {
+        return Err(bad(format!(
+            "{} entries, more than the shard's seeds",
+            got.len()
+        )));
+    }
+    let stopped_at_failure =
+        d.stopped_early && d.per_seed.last().is_some_and(|s| s.outcome.is_failure());
+    if got.len() < expected.len() && !stopped_at_failure {
+        return Err(bad(format!(
+            "only {} of its seeds, and it did not stop at a failure",
+            got.len()
+        )));
+    }
+    Ok(())
 }

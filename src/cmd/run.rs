@@ -1,7 +1,8 @@
 //! `splitbrain run`: one world, a summary, and on failure the command that reproduces it.
 
-use super::common::{exit_for, resolve, usage_exit, write_atomic, Target, UsageError};
+use super::common::{exit_for, resolve, size_flag, usage_exit, write_atomic, Target, UsageError};
 use serde_json::json;
+use splitbrain_scenarios::limits;
 use splitbrain_scenarios::{run_seed, RunOptions, RunResult};
 use std::path::PathBuf;
 
@@ -18,11 +19,11 @@ pub struct RunArgs {
     /// Seed; without it one is drawn and printed first.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Number of servers.
-    #[arg(long)]
+    /// Number of servers (1..=16; a protocol may allow fewer).
+    #[arg(long, value_parser = size_flag(limits::SERVERS))]
     pub nodes: Option<usize>,
-    /// Number of clients.
-    #[arg(long)]
+    /// Number of clients (1..=256).
+    #[arg(long, value_parser = size_flag(limits::CLIENTS))]
     pub clients: Option<usize>,
     /// Print the result as JSON (schema_version 1).
     #[arg(long)]
@@ -76,7 +77,6 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
         clients: args.clients,
         full_trace: args.trace.is_some() || args.html.is_some() || args.timeline,
     };
-    super::common::silence_world_panics();
     let result = run_seed(
         target.entry.as_ref(),
         &target.variant,

@@ -1,7 +1,8 @@
 //! `splitbrain shrink`: a failing seed becomes a minimal repro file and a one-screen story of
 //! what is left.
 
-use super::common::{resolve, usage_exit, write_atomic, UsageError, EXIT_PASS};
+use super::common::{resolve, size_flag, usage_exit, write_atomic, UsageError, EXIT_PASS};
+use splitbrain_scenarios::limits;
 use splitbrain_scenarios::repro::Repro;
 use splitbrain_scenarios::shrink::{shrink, Shrunk};
 use splitbrain_scenarios::RunOptions;
@@ -17,9 +18,11 @@ pub struct ShrinkArgs {
     pub scenario: Option<String>,
     #[arg(long)]
     pub seed: u64,
-    #[arg(long)]
+    /// Number of servers (1..=16; a protocol may allow fewer).
+    #[arg(long, value_parser = size_flag(limits::SERVERS))]
     pub nodes: Option<usize>,
-    #[arg(long)]
+    /// Number of clients (1..=256).
+    #[arg(long, value_parser = size_flag(limits::CLIENTS))]
     pub clients: Option<usize>,
     /// Where to write the repro (default: repro-<protocol>-<variant>-seed<N>.json).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -28,7 +31,8 @@ pub struct ShrinkArgs {
     #[arg(long, value_name = "KINDS")]
     pub fault_kinds: Option<String>,
     /// Most re-runs to spend.
-    #[arg(long, default_value_t = splitbrain_scenarios::shrink::DEFAULT_MAX_RUNS)]
+    #[arg(long, default_value_t = splitbrain_scenarios::shrink::DEFAULT_MAX_RUNS,
+          value_parser = super::common::count_flag(1, 100_000_000))]
     pub max_runs: u64,
 }
 
@@ -53,7 +57,6 @@ fn run_inner(args: &ShrinkArgs) -> Result<i32, UsageError> {
         clients: args.clients,
         full_trace: false,
     };
-    super::common::silence_world_panics();
     let shrunk = shrink(
         t.entry.as_ref(),
         &t.variant,

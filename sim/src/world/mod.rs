@@ -108,9 +108,37 @@ pub fn run_world<'p, P: Protocol>(
         "1..={MAX_SERVERS} servers"
     );
     let mut world = World::new(proto, cfg, workload, invariants);
-    let result = catch_unwind(AssertUnwindSafe(|| world.run()));
+    let result = {
+        let _inside = InWorld::enter();
+        catch_unwind(AssertUnwindSafe(|| world.run()))
+    };
     let panic = result.err().map(|payload| panic_message(&*payload));
     world.into_record(panic)
+}
+
+thread_local! {
+    static IN_WORLD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this thread runs a world's handlers: a panic there is the protocol's, caught
+/// and recorded as the run's outcome. A panic hook uses it to stay silent only for those.
+pub fn in_world() -> bool {
+    IN_WORLD.with(std::cell::Cell::get)
+}
+
+/// Marks the current thread as inside a world until dropped.
+struct InWorld(bool);
+
+impl InWorld {
+    fn enter() -> InWorld {
+        InWorld(IN_WORLD.with(|f| f.replace(true)))
+    }
+}
+
+impl Drop for InWorld {
+    fn drop(&mut self) {
+        IN_WORLD.with(|f| f.set(self.0));
+    }
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
