@@ -108,8 +108,18 @@ fn number(s: &str, flag: &str) -> Result<u64, String> {
 
 /// Runs the command; returns the exit code.
 pub fn run(o: &CliOptions, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    run_with_progress(o, out, err, &|_| {})
+}
+
+/// [`run`], calling `on_file` as each file's result is known (a progress display).
+pub fn run_with_progress(
+    o: &CliOptions,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    on_file: &(dyn Fn(&FileResult) + Sync),
+) -> i32 {
     match prepare(o) {
-        Ok((model, format)) => run_files(o, model, format, out, err),
+        Ok((model, format)) => run_files(o, model, format, out, err, on_file),
         Err(msg) => {
             let _ignored = writeln!(err, "splitbrain check: {msg}");
             EXIT_BAD_INPUT
@@ -145,6 +155,7 @@ fn run_files(
     format: Option<Format>,
     out: &mut dyn Write,
     err: &mut dyn Write,
+    on_file: &(dyn Fn(&FileResult) + Sync),
 ) -> i32 {
     let wall = Stopwatch::start();
     let jobs = o.jobs.unwrap_or(1);
@@ -160,6 +171,7 @@ fn run_files(
             check_file(f, model, format, &opts)
         };
         refuse_empty(&mut r, o.allow_empty);
+        on_file(&r);
         r
     };
     let results: Vec<FileResult> = if jobs > 1 {

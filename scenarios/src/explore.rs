@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use splitbrain_api::VariantInfo;
 use splitbrain_sim::Outcome;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// One seed's result, small enough to keep for every seed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +40,9 @@ pub struct ExploreSummary {
     /// `sometimes` expectations never reached (only judged when the whole list ran).
     pub unreached: Vec<String>,
     pub stopped_early: bool,
+    /// True when `ExploreOptions::cancel` stopped the run: `results` hold the seeds that
+    /// finished (in list order), not the whole list.
+    pub interrupted: bool,
 }
 
 impl ExploreSummary {
@@ -56,7 +60,13 @@ pub struct ExploreOptions {
     pub resume_from: Vec<SeedResult>,
     /// Bias fault generation toward fault mixes that reached rare coverage marks.
     pub guided: bool,
+    /// When set (by a Ctrl-C handler), seeds not yet started are skipped and the exploration
+    /// ends after the seeds in flight, with `interrupted` set.
+    pub cancel: Option<&'static AtomicBool>,
 }
+
+/// Progress after each seed: seeds done (resumed ones count at the start), failures among them.
+pub type OnProgress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
 /// A deterministic slice `index` of `count` of a seed range (striped, so slow seeds spread).
 pub fn shard(seeds: std::ops::Range<u64>, index: u64, count: u64) -> Vec<u64> {
@@ -72,7 +82,7 @@ pub fn explore(
     scenario: &Scenario,
     seeds: &[u64],
     opts: &ExploreOptions,
-    progress: &(dyn Fn(u64) + Sync),
+    progress: OnProgress<'_>,
     checkpoint: &mut dyn FnMut(&[SeedResult]),
 ) -> Result<ExploreSummary, ScenarioError> {
     let pool = rayon::ThreadPoolBuilder::new()
@@ -92,7 +102,10 @@ pub fn explore(
         .iter()
         .map(|r| (r.seed, r.clone()))
         .collect();
-    progress(known.len() as u64);
+    let resumed_failures = known.values().filter(|r| r.outcome.is_failure()).count();
+    progress(known.len() as u64, resumed_failures as u64);
+    let cancelled = || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let mut interrupted = false;
     let mut guidance = crate::guided::Guidance::default();
     let mut results: Vec<SeedResult> = Vec::with_capacity(seeds.len());
     let mut stopped_early = false;
@@ -106,7 +119,12 @@ pub fn explore(
             known.insert(r.seed, r);
         }
         let start = results.len();
-        results.extend(batch.iter().map(|s| known[s].clone()));
+        results.extend(batch.iter().filter_map(|s| known.get(s).cloned()));
+        if cancelled() {
+            interrupted = true;
+            checkpoint(&results);
+            break;
+        }
         if opts.guided {
             guidance.learn(&results[start..]);
         }
@@ -121,7 +139,9 @@ pub fn explore(
             }
         }
     }
-    Ok(finish(results, scenario, stopped_early))
+    let mut summary = finish(results, scenario, stopped_early || interrupted);
+    summary.interrupted = interrupted;
+    Ok(summary)
 }
 
 /// Seeds per chunk: fixed for guided runs (guidance changes between chunks), small for
@@ -153,7 +173,7 @@ struct Runner<'a> {
     variant: &'a VariantInfo,
     scenario: &'a Scenario,
     opts: &'a ExploreOptions,
-    progress: &'a (dyn Fn(u64) + Sync),
+    progress: OnProgress<'a>,
     kinds: Vec<crate::generator::Kind>,
 }
 
@@ -164,8 +184,10 @@ impl Runner<'_> {
         seeds: &[u64],
         guidance: &crate::guided::Guidance,
     ) -> Result<Vec<SeedResult>, ScenarioError> {
+        let cancelled = || self.opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
         seeds
             .par_iter()
+            .filter(|_| !cancelled())
             .map(|&seed| self.run_one(seed, guidance))
             .collect()
     }
@@ -183,7 +205,8 @@ impl Runner<'_> {
         let guided_scenario = forced.map(|kinds| with_kinds(self.scenario, kinds));
         let scenario = guided_scenario.as_ref().unwrap_or(self.scenario);
         let r = run_seed(self.entry, self.variant, scenario, seed, &self.opts.run).map(summarise);
-        (self.progress)(1);
+        let failed = r.as_ref().is_ok_and(|s| s.outcome.is_failure());
+        (self.progress)(1, u64::from(failed));
         r
     }
 }
@@ -230,6 +253,7 @@ fn finish(results: Vec<SeedResult>, scenario: &Scenario, stopped_early: bool) ->
         marks,
         unreached,
         stopped_early,
+        interrupted: false,
     }
 }
 
@@ -240,7 +264,7 @@ pub fn explore_range(
     scenario: &Scenario,
     seeds: std::ops::Range<u64>,
     opts: &ExploreOptions,
-    progress: &(dyn Fn(u64) + Sync),
+    progress: OnProgress<'_>,
 ) -> Result<ExploreSummary, ScenarioError> {
     let list: Vec<u64> = seeds.collect();
     explore(entry, variant, scenario, &list, opts, progress, &mut |_| {})

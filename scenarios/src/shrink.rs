@@ -50,6 +50,8 @@ struct Shrinker<'a> {
     runs: u64,
     max_runs: u64,
     strategy: OpsStrategy,
+    /// Called after every re-run (progress display).
+    on_run: &'a dyn Fn(),
 }
 
 /// Shrinks failing `seed` of `scenario`, spending at most `max_runs` re-runs.
@@ -60,6 +62,19 @@ pub fn shrink(
     seed: u64,
     opts: &RunOptions,
     max_runs: u64,
+) -> Result<Shrunk, ShrinkError> {
+    shrink_with_progress(entry, variant, scenario, seed, opts, max_runs, &|| {})
+}
+
+/// [`shrink`], calling `on_run` after every re-run.
+pub fn shrink_with_progress(
+    entry: &dyn ProtocolEntry,
+    variant: &VariantInfo,
+    scenario: &Scenario,
+    seed: u64,
+    opts: &RunOptions,
+    max_runs: u64,
+    on_run: &dyn Fn(),
 ) -> Result<Shrunk, ShrinkError> {
     let first = run_seed(entry, variant, scenario, seed, opts)?;
     if !first.record.outcome.is_failure() {
@@ -95,6 +110,7 @@ pub fn shrink(
             runs: 0,
             max_runs: (max_runs / strategies.len() as u64).max(1),
             strategy,
+            on_run,
         };
         if !s.try_candidate(s.best.clone()) {
             return Err(ShrinkError::NotReplayable(seed));
@@ -224,6 +240,7 @@ impl Shrinker<'_> {
             return false;
         }
         self.runs += 1;
+        (self.on_run)();
         let opts = RunOptions {
             servers: Some(candidate.servers),
             clients: Some(candidate.clients),

@@ -22,6 +22,7 @@ fn guided_results_do_not_depend_on_jobs_and_guided_seeds_reproduce() {
         run: RunOptions::default(),
         resume_from: Vec::new(),
         guided: true,
+        cancel: None,
     };
     let one = explore(
         entry.as_ref(),
@@ -29,7 +30,7 @@ fn guided_results_do_not_depend_on_jobs_and_guided_seeds_reproduce() {
         &scenario,
         &seeds,
         &opts(1),
-        &|_| {},
+        &|_, _| {},
         &mut |_| {},
     )
     .unwrap();
@@ -39,7 +40,7 @@ fn guided_results_do_not_depend_on_jobs_and_guided_seeds_reproduce() {
         &scenario,
         &seeds,
         &opts(2),
-        &|_| {},
+        &|_, _| {},
         &mut |_| {},
     )
     .unwrap();

@@ -46,6 +46,7 @@ fn sweep(variant: &str, scen: &str, seeds: std::ops::Range<u64>, first: bool) ->
         run: RunOptions::default(),
         resume_from: Vec::new(),
         guided: false,
+        cancel: None,
     };
     let seeds: Vec<u64> = seeds.collect();
     explore(
@@ -54,7 +55,7 @@ fn sweep(variant: &str, scen: &str, seeds: std::ops::Range<u64>, first: bool) ->
         &scenario(scen),
         &seeds,
         &opts,
-        &|_| {},
+        &|_, _| {},
         &mut |_| {},
     )
     .expect("explores")

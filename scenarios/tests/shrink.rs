@@ -82,6 +82,7 @@ fn a_resumed_exploration_equals_an_uninterrupted_one() {
         run: RunOptions::default(),
         resume_from,
         guided: false,
+        cancel: None,
     };
     let mut checkpoints: Vec<usize> = Vec::new();
     let full = explore(
@@ -90,7 +91,7 @@ fn a_resumed_exploration_equals_an_uninterrupted_one() {
         &scenario,
         &seeds,
         &opts(Vec::new()),
-        &|_| {},
+        &|_, _| {},
         &mut |done| checkpoints.push(done.len()),
     )
     .unwrap();
@@ -102,7 +103,7 @@ fn a_resumed_exploration_equals_an_uninterrupted_one() {
         &scenario,
         &seeds[..37],
         &opts(Vec::new()),
-        &|_| {},
+        &|_, _| {},
         &mut |_| {},
     )
     .unwrap();
@@ -112,7 +113,7 @@ fn a_resumed_exploration_equals_an_uninterrupted_one() {
         &scenario,
         &seeds,
         &opts(partial.results.clone()),
-        &|_| {},
+        &|_, _| {},
         &mut |_| {},
     )
     .unwrap();
@@ -140,6 +141,7 @@ fn every_planted_bug_shrinks_to_a_small_repro_that_replays() {
                 run: RunOptions::default(),
                 resume_from: Vec::new(),
                 guided: false,
+                cancel: None,
             };
             let found = splitbrain_scenarios::explore::explore_range(
                 entry.as_ref(),
@@ -147,7 +149,7 @@ fn every_planted_bug_shrinks_to_a_small_repro_that_replays() {
                 &scenario,
                 0..1000,
                 &opts,
-                &|_| {},
+                &|_, _| {},
             )
             .unwrap();
             let seed = found

@@ -32,8 +32,17 @@ fn sweep(
         run: RunOptions::default(),
         resume_from: Vec::new(),
         guided: false,
+        cancel: None,
     };
-    explore(entry.as_ref(), &v, &scenario(scen), seeds, &opts, &|_| {}).expect("explores")
+    explore(
+        entry.as_ref(),
+        &v,
+        &scenario(scen),
+        seeds,
+        &opts,
+        &|_, _| {},
+    )
+    .expect("explores")
 }
 
 #[test]

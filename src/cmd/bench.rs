@@ -3,6 +3,7 @@
 //! `splitbrain bench raft`: see `bench_raft`.
 
 use super::common::{count_flag, jobs_flag, wall_start, EXIT_PASS};
+use super::progress::Progress;
 use serde_json::json;
 use splitbrain_api::{Op, SimRng};
 use splitbrain_protocols::pingpong::PingPong;
@@ -93,12 +94,15 @@ pub fn run(args: &BenchArgs) -> i32 {
                                                       // Interleaved trials, best of each: the machine is shared and noisy, and the minimum is
                                                       // the figure least disturbed by other work.
     let (mut events, mut secs, mut floor_secs) = (0, f64::MAX, f64::MAX);
+    let progress = Progress::start("bench kernel", "trials", u64::from(args.trials));
     for _ in 0..args.trials.max(1) {
         let (n, s) = kernel_run(args.events, args.balls);
         events = n;
         secs = secs.min(s);
         floor_secs = floor_secs.min(heap_floor(n, args.balls));
+        progress.advance(1, 0);
     }
+    progress.finish();
     let eps = events as f64 / secs;
     let floor_eps = events as f64 / floor_secs;
     let ratio = floor_eps / eps;

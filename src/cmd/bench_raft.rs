@@ -5,6 +5,7 @@
 //! time per wall time for both; on all cores the seeds per minute of a plain `explore`.
 
 use super::common::{default_jobs, wall_start, EXIT_PASS, EXIT_USAGE};
+use super::progress::Progress;
 use serde_json::json;
 use splitbrain_scenarios::explore::{explore, ExploreOptions};
 use splitbrain_scenarios::linearizability;
@@ -26,7 +27,12 @@ struct OneCore {
 
 /// One core: seeds run back to back, each with its history check, as `explore --jobs 1`
 /// does. The check's share is timed by checking each history once more on its own.
-fn one_core(entry: &dyn ProtocolEntry, scenario: &Scenario, seeds: u64) -> OneCore {
+fn one_core(
+    entry: &dyn ProtocolEntry,
+    scenario: &Scenario,
+    seeds: u64,
+    progress: &Progress,
+) -> OneCore {
     let variant = resolve_variant(entry, None).expect("raft has a correct variant");
     let mut out = OneCore {
         secs: 0.0,
@@ -44,12 +50,19 @@ fn one_core(entry: &dyn ProtocolEntry, scenario: &Scenario, seeds: u64) -> OneCo
         out.check_secs += start.elapsed().as_secs_f64();
         out.events += r.record.events;
         out.sim_us += r.record.sim_time_us;
+        progress.advance(1, u64::from(r.record.outcome.is_failure()));
     }
     out
 }
 
 /// All cores: `explore` over the same seeds. Returns seconds.
-fn all_cores(entry: &dyn ProtocolEntry, scenario: &Scenario, seeds: u64, jobs: usize) -> f64 {
+fn all_cores(
+    entry: &dyn ProtocolEntry,
+    scenario: &Scenario,
+    seeds: u64,
+    jobs: usize,
+    progress: &Progress,
+) -> f64 {
     let variant = resolve_variant(entry, None).expect("raft has a correct variant");
     let opts = ExploreOptions {
         jobs,
@@ -57,6 +70,7 @@ fn all_cores(entry: &dyn ProtocolEntry, scenario: &Scenario, seeds: u64, jobs: u
         run: RunOptions::default(),
         resume_from: Vec::new(),
         guided: false,
+        cancel: None,
     };
     let list: Vec<u64> = (0..seeds).collect();
     let start = wall_start();
@@ -66,7 +80,7 @@ fn all_cores(entry: &dyn ProtocolEntry, scenario: &Scenario, seeds: u64, jobs: u
         scenario,
         &list,
         &opts,
-        &|_| {},
+        &|n, failed| progress.advance(n, failed),
         &mut |_| {},
     )
     .expect("the built-in scenario explores");
@@ -85,8 +99,10 @@ pub fn run(seeds: u64, jobs: Option<usize>, as_json: bool) -> i32 {
         .find(|s| s.name == SCENARIO)
         .expect("the swarm scenario is in the catalogue");
     let jobs = jobs.unwrap_or_else(default_jobs);
-    let one = one_core(entry.as_ref(), &scenario, seeds);
-    let wide = all_cores(entry.as_ref(), &scenario, seeds, jobs);
+    let progress = Progress::start("bench raft", "seeds (one core, then all)", 2 * seeds);
+    let one = one_core(entry.as_ref(), &scenario, seeds, &progress);
+    let wide = all_cores(entry.as_ref(), &scenario, seeds, jobs, &progress);
+    progress.finish();
     let n = seeds as f64;
     let sim_s = one.sim_us as f64 / 1e6;
     let world_secs = one.secs - one.check_secs;

@@ -60,9 +60,10 @@ pub fn run(args: &CampaignArgs) -> i32 {
                 run: RunOptions::default(),
                 resume_from: Vec::new(),
                 guided: false,
+                cancel: None,
             };
             let start = wall_start();
-            let (ok, text) = match explore(entry.as_ref(), v, &scenario, seeds, &opts, &|_| {}) {
+            let (ok, text) = match explore(entry.as_ref(), v, &scenario, seeds, &opts, &|_, _| {}) {
                 Ok(s) => judge(bug, &s),
                 Err(e) => (false, format!("error: {e}")),
             };

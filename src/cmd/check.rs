@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use super::progress::Progress;
 use splitbrain_checkers::cli;
 
 /// Arguments of `splitbrain check`.
@@ -47,6 +48,23 @@ pub fn run(args: &CheckArgs) -> i32 {
         jobs: Some(args.jobs.unwrap_or_else(super::common::default_jobs)),
         allow_empty: args.allow_empty,
     };
-    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
-    cli::run(&opts, &mut stdout.lock(), &mut stderr.lock())
+    let progress = Progress::start("check", "files", args.files.len() as u64);
+    let on_file = |r: &cli::FileResult| {
+        let failed = r.error.is_some() || r.verdict != "linearizable";
+        progress.advance(1, u64::from(failed));
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = cli::run_with_progress(&opts, &mut out, &mut err, &on_file);
+    progress.finish();
+    print_and_flush(&out, &err);
+    code
+}
+
+/// Prints what the checker wrote, once the progress display has stopped.
+fn print_and_flush(out: &[u8], err: &[u8]) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(err); // nothing more to say if stderr is gone
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout ends the process by SIGPIPE (see `die_quietly_on_broken_pipe`).
+    let _ = stdout.write_all(out).and_then(|()| stdout.flush());
 }

@@ -7,12 +7,15 @@ use splitbrain_scenarios::registry::{find_protocol, protocols, ProtocolEntry};
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::Scenario;
 use splitbrain_sim::Outcome;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub const EXIT_PASS: i32 = 0;
 pub const EXIT_FAIL: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_INCONCLUSIVE: i32 = 3;
+/// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// The parser of a size flag, with its documented range (`splitbrain_scenarios::limits`).
 pub fn size_flag(limit: Limit) -> clap::builder::RangedU64ValueParser<usize> {
@@ -141,7 +144,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), UsageError> {
         std::process::id()
     ));
     let written = write_synced(&tmp, bytes)
-        .map_err(|e| UsageError(format!("{}: cannot write: {e}", tmp.display())))
+        .map_err(|e| UsageError(format!("{}: cannot write: {e}", path.display())))
         .and_then(|()| {
             std::fs::rename(&tmp, path)
                 .map_err(|e| UsageError(format!("{}: cannot write: {e}", path.display())))
@@ -151,6 +154,41 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), UsageError> {
     }
     written?;
     sync_parent(path);
+    Ok(())
+}
+
+/// Checks before any work that `path` can be written: its folder exists and takes a new file,
+/// and it is not itself a folder. The error names the path as the user gave it.
+pub fn check_writable(path: &Path, flag: &str) -> Result<(), UsageError> {
+    let bad = |why: String| UsageError(format!("{flag} {}: cannot write: {why}", path.display()));
+    if path.is_dir() {
+        return Err(bad("it is a directory".into()));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(bad(format!("no folder {}", dir.display())));
+    }
+    let probe = dir.join(format!(
+        ".{}.probe{}",
+        path.file_name()
+            .map_or("out".into(), |n| n.to_string_lossy()),
+        std::process::id()
+    ));
+    std::fs::File::create(&probe).map_err(|e| bad(e.to_string()))?;
+    let _ = std::fs::remove_file(&probe); // created a moment ago by us; nothing else holds it
+    Ok(())
+}
+
+/// Checks every output path a command was given (flag name, path) before it runs.
+pub fn check_outputs(outputs: &[(&str, Option<&PathBuf>)]) -> Result<(), UsageError> {
+    for (flag, path) in outputs {
+        if let Some(p) = path {
+            check_writable(p, flag)?;
+        }
+    }
     Ok(())
 }
 
@@ -225,6 +263,27 @@ pub fn wall_ms_since(start: std::time::Instant) -> u64 {
 #[allow(clippy::disallowed_methods)]
 pub fn wall_start() -> std::time::Instant {
     std::time::Instant::now()
+}
+
+/// Set by the first Ctrl-C once a command asked for a graceful stop.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Makes the first Ctrl-C a request to stop (the returned flag turns true) and a second one
+/// an immediate exit. For work that can finish what is in flight and summarise it.
+pub fn stop_on_ctrl_c() -> &'static AtomicBool {
+    let installed = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            std::process::exit(EXIT_INTERRUPTED);
+        }
+        eprintln!(
+            "interrupted: finishing the seeds in flight, then the partial summary and the \
+             checkpoint (Ctrl-C again to quit at once)"
+        );
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will stop at once, without a summary: {e}");
+    }
+    &INTERRUPTED
 }
 
 /// How to invoke this binary in a printed command that works when pasted: `cargo run

@@ -8,7 +8,7 @@ use super::common::{
 use super::explore_report::{
     build_id, ExploreReport, PerSeed, RunFlags, SeedSpan, ShardSpec, SCHEMA_VERSION,
 };
-use indicatif::{ProgressBar, ProgressStyle};
+use super::progress::Progress;
 use serde_json::json;
 use splitbrain_scenarios::explore::{explore, shard, ExploreOptions, ExploreSummary, SeedResult};
 use splitbrain_scenarios::limits;
@@ -92,6 +92,16 @@ pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
 }
 
 fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
+    super::common::check_outputs(&[
+        ("-o", args.output.as_ref()),
+        ("--junit", args.junit.as_ref()),
+        ("--resume", args.resume.as_ref()),
+    ])?;
+    if let Some(dir) = &args.corpus {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| UsageError(format!("--corpus {}: cannot create: {e}", dir.display())))?;
+        super::common::check_writable(&dir.join("new-repro.json"), "--corpus")?;
+    }
     let target = resolve(
         &args.protocol,
         args.variant.as_deref(),
@@ -123,10 +133,9 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
         },
         resume_from,
         guided: args.guided,
+        cancel: Some(super::common::stop_on_ctrl_c()),
     };
-    let bar = ProgressBar::new(seeds.len() as u64);
-    let style = ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {per_sec} eta {eta}");
-    bar.set_style(style.expect("template"));
+    let progress = Progress::start("explore", "seeds", seeds.len() as u64);
     let start = wall_start();
     let mut save = |done: &[SeedResult]| save_checkpoint(args.resume.as_deref(), &key, done);
     let (entry, variant, scenario) = (target.entry.as_ref(), &target.variant, &target.scenario);
@@ -136,10 +145,10 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
         scenario,
         &seeds,
         &opts,
-        &|n| bar.inc(n),
+        &|n, failed| progress.advance(n, failed),
         &mut save,
     )?;
-    bar.finish_and_clear();
+    progress.finish();
     let report = build_report(
         args,
         &target,
@@ -148,11 +157,32 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
         &summary,
         wall_ms_since(start),
     );
+    if summary.interrupted {
+        return Ok(interrupted(args, &report, seeds.len()));
+    }
     write_outputs(args, &report)?;
     if let (Some(dir), Some(first)) = (&args.corpus, summary.failures().next()) {
         super::corpus::add_to_corpus(dir, &target, first.seed, &opts.run)?;
     }
     Ok(report.exit_code())
+}
+
+/// After Ctrl-C: the summary of the seeds that finished, and where their results are kept.
+fn interrupted(args: &ExploreArgs, report: &ExploreReport, total: usize) -> i32 {
+    println!(
+        "interrupted: {} of {total} seeds finished before Ctrl-C; the summary covers those only",
+        report.runs
+    );
+    print!("{}", report.summary_lines());
+    match &args.resume {
+        Some(p) => println!(
+            "checkpoint saved to {}: the same command continues where this one stopped",
+            p.display()
+        ),
+        None => println!("no checkpoint kept (add --resume FILE to continue an interrupted run)"),
+    }
+    println!("verdict: INTERRUPTED (the report, JUnit file and corpus were not written)");
+    super::common::EXIT_INTERRUPTED
 }
 
 /// Writes the checkpoint, if asked for. A failed write must not stop the exploration.

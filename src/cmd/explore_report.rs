@@ -193,8 +193,13 @@ impl ExploreReport {
         )
     }
 
-    /// The human summary `explore` and `report merge` print.
+    /// The human summary `explore` and `report merge` print, ending with the verdict.
     pub fn summary_text(&self) -> String {
+        format!("{}verdict: {}\n", self.summary_lines(), self.verdict_word())
+    }
+
+    /// The summary without its verdict line.
+    pub fn summary_lines(&self) -> String {
         let per_min = self.runs as f64 / (self.wall_ms.max(1) as f64 / 60_000.0);
         let mut out = format!(
             "{} {} on {}: {} runs of seeds {}..{}, {} failed, {} inconclusive, {:.1} s wall ({:.0} seeds/min)\n",
@@ -235,7 +240,6 @@ impl ExploreReport {
                 "never reached (sometimes expectation): {m}: the scenario did not exercise what it is for\n"
             ));
         }
-        out.push_str(&format!("verdict: {}\n", self.verdict_word()));
         out
     }
 

@@ -10,6 +10,7 @@ pub mod determinism;
 pub mod explore;
 pub mod explore_report;
 pub mod list;
+pub mod progress;
 pub mod replay;
 pub mod report;
 pub mod run;

@@ -36,6 +36,10 @@ pub fn run(args: &ReplayArgs) -> i32 {
 }
 
 fn run_inner(args: &ReplayArgs) -> Result<i32, UsageError> {
+    super::common::check_outputs(&[
+        ("--trace", args.trace.as_ref()),
+        ("--html", args.html.as_ref()),
+    ])?;
     let repro = Repro::from_file(&args.file)?;
     let at = args
         .state_at

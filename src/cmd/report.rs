@@ -45,6 +45,7 @@ pub fn run(args: &ReportArgs) -> i32 {
 }
 
 fn merge_files(args: &MergeArgs) -> Result<i32, UsageError> {
+    super::common::check_outputs(&[("-o", args.output.as_ref())])?;
     let mut docs = Vec::new();
     for f in &args.files {
         docs.push((f.display().to_string(), ExploreReport::from_file(f)?));

@@ -54,6 +54,11 @@ pub fn run(args: &RunArgs) -> i32 {
 }
 
 fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
+    super::common::check_outputs(&[
+        ("--trace", args.trace.as_ref()),
+        ("--html", args.html.as_ref()),
+        ("--json-out", args.json_out.as_ref()),
+    ])?;
     let mut target = resolve(
         &args.protocol,
         args.variant.as_deref(),

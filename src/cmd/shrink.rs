@@ -2,9 +2,10 @@
 //! what is left.
 
 use super::common::{resolve, size_flag, usage_exit, write_atomic, UsageError, EXIT_PASS};
+use super::progress::Progress;
 use splitbrain_scenarios::limits;
 use splitbrain_scenarios::repro::Repro;
-use splitbrain_scenarios::shrink::{shrink, Shrunk};
+use splitbrain_scenarios::shrink::{shrink_with_progress, Shrunk};
 use splitbrain_scenarios::RunOptions;
 use splitbrain_sim::Fault;
 use std::path::PathBuf;
@@ -57,20 +58,26 @@ fn run_inner(args: &ShrinkArgs) -> Result<i32, UsageError> {
         clients: args.clients,
         full_trace: false,
     };
-    let shrunk = shrink(
+    let path = args.output.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "repro-{}-{}-seed{}.json",
+            t.entry.info().name,
+            t.variant.name,
+            args.seed
+        ))
+    });
+    super::common::check_writable(&path, "-o")?;
+    let progress = Progress::start("shrink", "runs (at most)", args.max_runs);
+    let shrunk = shrink_with_progress(
         t.entry.as_ref(),
         &t.variant,
         &t.scenario,
         args.seed,
         &opts,
         args.max_runs,
+        &|| progress.advance(1, 0),
     )?;
-    let path = args.output.clone().unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "repro-{}-{}-seed{}.json",
-            shrunk.repro.protocol, shrunk.repro.variant, args.seed
-        ))
-    });
+    progress.finish();
     write_atomic(&path, shrunk.repro.to_json().as_bytes())?;
     print!("{}", explain(&shrunk));
     println!(
