@@ -31,9 +31,9 @@ const LOCKS: &str =
 #[test]
 fn sizes_out_of_range_on_the_command_line_exit_2_naming_the_flag() {
     for (flag, value) in [
-        ("--nodes", "0"),
-        ("--nodes", "17"),
-        ("--nodes", "1000"),
+        ("--servers", "0"),
+        ("--servers", "17"),
+        ("--servers", "1000"),
         ("--clients", "0"),
         ("--clients", "10000"),
         ("--clients", "100000"),

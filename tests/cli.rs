@@ -162,7 +162,7 @@ fn a_failing_run_exits_1_shows_both_holders_and_the_repro_command() {
     let out = stdout(&o);
     assert!(out.contains("both acquired lock"), "{out}");
     assert_eq!(out.matches("HOLDS THE LOCK").count(), 2, "{out}");
-    assert!(out.contains("reproduce: splitbrain run tas --variant two-server --scenario tas-split-explicit --seed 0"), "{out}");
+    assert!(out.contains("reproduce: cargo run --release -- run tas --variant two-server --scenario tas-split-explicit --seed 0 --servers 2"), "{out}");
 }
 
 #[test]
@@ -273,7 +273,7 @@ fn bench_kernel_json_reports_both_rates_and_the_ratio() {
 
 #[test]
 fn bench_raft_json_reports_the_one_core_and_all_core_figures() {
-    let o = splitbrain(&["bench", "raft", "--seeds", "4", "--jobs", "2", "--json"]);
+    let o = splitbrain(&["bench", "raft", "--seeds", "0..4", "--jobs", "2", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(doc["scenario"], "raft-swarm");

@@ -66,7 +66,7 @@ fn a_ten_second_five_server_report_stays_under_5_mb_and_leaves_no_temporary_file
         "1",
         "--html",
         html.to_str().unwrap(),
-        "--json-out",
+        "-o",
         json.to_str().unwrap(),
     ]);
     let out = String::from_utf8_lossy(&o.stdout);

@@ -41,10 +41,11 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    /// The one command that reproduces this run.
+    /// The arguments that reproduce this run (`run ...`; the caller puts the program in
+    /// front, as the user can paste it).
     pub fn repro_command(&self, scenario_arg: &str) -> String {
         let mut cmd = format!(
-            "splitbrain run {} --variant {} --scenario {} --seed {} --nodes {} --clients {}",
+            "run {} --variant {} --scenario {} --seed {} --servers {} --clients {}",
             self.protocol, self.variant, scenario_arg, self.record.seed, self.servers, self.clients
         );
         if self.forced_kinds {

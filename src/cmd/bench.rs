@@ -16,10 +16,11 @@ use std::hint::black_box;
 pub struct BenchArgs {
     /// What to measure: `kernel` (events/s against a bare heap) or `raft` (the Raft swarm:
     /// ms per seed and simulated/wall on one core, seeds per minute on all cores).
-    pub what: String,
-    /// Seeds per measurement (`raft`).
-    #[arg(long, default_value_t = 1_000, value_parser = count_flag(1, 1_000_000))]
-    pub seeds: u64,
+    #[arg(value_enum)]
+    pub what: Benchmark,
+    /// Seed range A..B of the measurement (`raft`).
+    #[arg(long, default_value = "0..1000", value_name = "A..B")]
+    pub seeds: String,
     /// Worker threads for the all-cores figure (`raft`; default: every core).
     #[arg(short = 'j', long, value_parser = jobs_flag())]
     pub jobs: Option<usize>,
@@ -32,8 +33,18 @@ pub struct BenchArgs {
     /// Interleaved trials; the best of each side is reported.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub trials: u32,
+    /// Print the figures as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// What `bench` measures.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Benchmark {
+    /// Kernel events per second on a ping-pong protocol, against a bare heap loop.
+    Kernel,
+    /// The Raft swarm: time per seed on one core, seeds per minute on all cores.
+    Raft,
 }
 
 struct NoOps;
@@ -82,13 +93,8 @@ pub fn heap_floor(events: u64, balls: u64) -> f64 {
 }
 
 pub fn run(args: &BenchArgs) -> i32 {
-    match args.what.as_str() {
-        "kernel" => {}
-        "raft" => return super::bench_raft::run(args.seeds, args.jobs, args.json),
-        other => {
-            eprintln!("error: unknown benchmark `{other}` (known: kernel, raft)");
-            return super::common::EXIT_USAGE;
-        }
+    if let Benchmark::Raft = args.what {
+        return super::bench_raft::run(&args.seeds, args.jobs, args.json);
     }
     let _ = kernel_run(args.events / 10, args.balls); // warm-up
                                                       // Interleaved trials, best of each: the machine is shared and noisy, and the minimum is

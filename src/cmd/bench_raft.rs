@@ -30,7 +30,7 @@ struct OneCore {
 fn one_core(
     entry: &dyn ProtocolEntry,
     scenario: &Scenario,
-    seeds: u64,
+    seeds: &std::ops::Range<u64>,
     progress: &Progress,
 ) -> OneCore {
     let variant = resolve_variant(entry, None).expect("raft has a correct variant");
@@ -40,7 +40,7 @@ fn one_core(
         events: 0,
         sim_us: 0,
     };
-    for seed in 0..seeds {
+    for seed in seeds.clone() {
         let start = wall_start();
         let r = run_seed(entry, &variant, scenario, seed, &RunOptions::default())
             .expect("the built-in scenario runs");
@@ -59,7 +59,7 @@ fn one_core(
 fn all_cores(
     entry: &dyn ProtocolEntry,
     scenario: &Scenario,
-    seeds: u64,
+    seeds: &std::ops::Range<u64>,
     jobs: usize,
     progress: &Progress,
 ) -> f64 {
@@ -72,7 +72,7 @@ fn all_cores(
         guided: false,
         cancel: None,
     };
-    let list: Vec<u64> = (0..seeds).collect();
+    let list: Vec<u64> = seeds.clone().collect();
     let start = wall_start();
     explore(
         entry,
@@ -87,11 +87,15 @@ fn all_cores(
     start.elapsed().as_secs_f64()
 }
 
-pub fn run(seeds: u64, jobs: Option<usize>, as_json: bool) -> i32 {
-    if seeds == 0 {
-        eprintln!("error: --seeds must be at least 1");
-        return EXIT_USAGE;
-    }
+pub fn run(range: &str, jobs: Option<usize>, as_json: bool) -> i32 {
+    let range = match super::common::parse_seed_range(range) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let seeds = range.end - range.start;
     let entry = find_protocol("raft").expect("raft is registered");
     let scenario = entry
         .scenarios()
@@ -100,8 +104,8 @@ pub fn run(seeds: u64, jobs: Option<usize>, as_json: bool) -> i32 {
         .expect("the swarm scenario is in the catalogue");
     let jobs = jobs.unwrap_or_else(default_jobs);
     let progress = Progress::start("bench raft", "seeds (one core, then all)", 2 * seeds);
-    let one = one_core(entry.as_ref(), &scenario, seeds, &progress);
-    let wide = all_cores(entry.as_ref(), &scenario, seeds, jobs, &progress);
+    let one = one_core(entry.as_ref(), &scenario, &range, &progress);
+    let wide = all_cores(entry.as_ref(), &scenario, &range, jobs, &progress);
     progress.finish();
     let n = seeds as f64;
     let sim_s = one.sim_us as f64 / 1e6;

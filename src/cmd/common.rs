@@ -2,7 +2,7 @@
 //! codes, seed ranges, atomic file writes and the silent panic hook for worlds.
 
 use splitbrain_api::VariantInfo;
-use splitbrain_scenarios::limits::Limit;
+use splitbrain_scenarios::limits::{self, Limit};
 use splitbrain_scenarios::registry::{find_protocol, protocols, ProtocolEntry};
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::Scenario;
@@ -56,6 +56,46 @@ pub fn exit_for(outcome: Outcome) -> i32 {
         Outcome::Pass => EXIT_PASS,
         Outcome::Inconclusive => EXIT_INCONCLUSIVE,
         _ => EXIT_FAIL,
+    }
+}
+
+/// What every command that runs worlds takes: the protocol, variant, scenario and world size.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TargetArgs {
+    /// Protocol name (`splitbrain list` shows them).
+    pub protocol: String,
+    /// Variant name or planted-bug id, e.g. `majority` or `V01` (default: the correct variant).
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Catalogue scenario name or a scenario JSON file (default: the variant's own; see
+    /// `splitbrain scenario show NAME` and docs/scenarios.md).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Number of servers, 1..=16 (default: the scenario's, else the variant's).
+    #[arg(long, value_name = "N", value_parser = size_flag(limits::SERVERS))]
+    pub servers: Option<usize>,
+    /// Number of clients, 1..=256 (default: the scenario's).
+    #[arg(long, value_name = "N", value_parser = size_flag(limits::CLIENTS))]
+    pub clients: Option<usize>,
+}
+
+impl TargetArgs {
+    /// The protocol, variant and scenario these flags name.
+    pub fn resolve(&self) -> Result<Target, UsageError> {
+        resolve(
+            &self.protocol,
+            self.variant.as_deref(),
+            self.scenario.as_deref(),
+        )
+    }
+
+    /// Run options with these sizes.
+    pub fn run_options(&self, full_trace: bool) -> splitbrain_scenarios::RunOptions {
+        splitbrain_scenarios::RunOptions {
+            servers: self.servers,
+            clients: self.clients,
+            full_trace,
+        }
     }
 }
 
@@ -263,6 +303,31 @@ pub fn wall_ms_since(start: std::time::Instant) -> u64 {
 #[allow(clippy::disallowed_methods)]
 pub fn wall_start() -> std::time::Instant {
     std::time::Instant::now()
+}
+
+/// 0 quiet, 1 normal, 2 verbose (`-q` / `-v`).
+static VERBOSITY: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(1);
+
+/// Records `-q` / `-v` for the whole process.
+pub fn set_verbosity(quiet: bool, verbose: bool) {
+    let level = if quiet {
+        0
+    } else if verbose {
+        2
+    } else {
+        1
+    };
+    VERBOSITY.store(level, Ordering::Relaxed);
+}
+
+/// `-q`: no progress display.
+pub fn quiet() -> bool {
+    VERBOSITY.load(Ordering::Relaxed) == 0
+}
+
+/// `-v`: more detail.
+pub fn verbose() -> bool {
+    VERBOSITY.load(Ordering::Relaxed) >= 2
 }
 
 /// Set by the first Ctrl-C once a command asked for a graceful stop.

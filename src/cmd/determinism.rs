@@ -1,25 +1,16 @@
 //! `splitbrain check-determinism`: the same seed twice must give the same trace, event for
 //! event. On a divergence it names the first differing event of each run.
 
-use super::common::{resolve, size_flag, usage_exit, UsageError, EXIT_FAIL, EXIT_PASS};
-use splitbrain_scenarios::limits;
-use splitbrain_scenarios::{run_seed, RunOptions};
+use super::common::{usage_exit, TargetArgs, UsageError, EXIT_FAIL, EXIT_PASS};
+use splitbrain_scenarios::run_seed;
 
 #[derive(clap::Args, Debug)]
 pub struct DeterminismArgs {
-    pub protocol: String,
-    #[arg(long)]
-    pub variant: Option<String>,
-    #[arg(long)]
-    pub scenario: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The seed to run twice.
     #[arg(long)]
     pub seed: u64,
-    /// Number of servers (1..=16; a protocol may allow fewer).
-    #[arg(long, value_parser = size_flag(limits::SERVERS))]
-    pub nodes: Option<usize>,
-    /// Number of clients (1..=256).
-    #[arg(long, value_parser = size_flag(limits::CLIENTS))]
-    pub clients: Option<usize>,
 }
 
 pub fn run(args: &DeterminismArgs) -> i32 {
@@ -30,16 +21,8 @@ pub fn run(args: &DeterminismArgs) -> i32 {
 }
 
 fn run_inner(args: &DeterminismArgs) -> Result<i32, UsageError> {
-    let t = resolve(
-        &args.protocol,
-        args.variant.as_deref(),
-        args.scenario.as_deref(),
-    )?;
-    let opts = RunOptions {
-        servers: args.nodes,
-        clients: args.clients,
-        full_trace: true,
-    };
+    let t = args.target.resolve()?;
+    let opts = args.target.run_options(true);
     let a = run_seed(t.entry.as_ref(), &t.variant, &t.scenario, args.seed, &opts)?.record;
     let b = run_seed(t.entry.as_ref(), &t.variant, &t.scenario, args.seed, &opts)?.record;
     let (ta, tb) = (a.trace.unwrap_or_default(), b.trace.unwrap_or_default());

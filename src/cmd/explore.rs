@@ -2,8 +2,8 @@
 //! summary, JSON, JUnit, a resumable checkpoint and a regression corpus of shrunk repros.
 
 use super::common::{
-    default_jobs, jobs_flag, parse_seed_range, resolve, size_flag, usage_exit, wall_ms_since,
-    wall_start, write_atomic, Target, UsageError,
+    default_jobs, jobs_flag, parse_seed_range, usage_exit, wall_ms_since, wall_start, write_atomic,
+    Target, TargetArgs, UsageError,
 };
 use super::explore_report::{
     build_id, ExploreReport, PerSeed, RunFlags, SeedSpan, ShardSpec, SCHEMA_VERSION,
@@ -11,18 +11,13 @@ use super::explore_report::{
 use super::progress::Progress;
 use serde_json::json;
 use splitbrain_scenarios::explore::{explore, shard, ExploreOptions, ExploreSummary, SeedResult};
-use splitbrain_scenarios::limits;
-use splitbrain_scenarios::RunOptions;
 use splitbrain_sim::Outcome;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ExploreArgs {
-    pub protocol: String,
-    #[arg(long)]
-    pub variant: Option<String>,
-    #[arg(long)]
-    pub scenario: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Seed range A..B (B exclusive).
     #[arg(long, default_value = "0..1000")]
     pub seeds: String,
@@ -36,12 +31,6 @@ pub struct ExploreArgs {
     /// Stop at the first (lowest) failing seed.
     #[arg(long)]
     pub until_first: bool,
-    /// Number of servers (1..=16; a protocol may allow fewer).
-    #[arg(long, value_parser = size_flag(limits::SERVERS))]
-    pub nodes: Option<usize>,
-    /// Number of clients (1..=256).
-    #[arg(long, value_parser = size_flag(limits::CLIENTS))]
-    pub clients: Option<usize>,
     /// Write the explore report (JSON, the document `report merge` reads) to FILE,
     /// atomically; the path is checked writable before any seed runs.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -102,11 +91,7 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
             .map_err(|e| UsageError(format!("--corpus {}: cannot create: {e}", dir.display())))?;
         super::common::check_writable(&dir.join("new-repro.json"), "--corpus")?;
     }
-    let target = resolve(
-        &args.protocol,
-        args.variant.as_deref(),
-        args.scenario.as_deref(),
-    )?;
+    let target = args.target.resolve()?;
     let range = parse_seed_range(&args.seeds).map_err(UsageError)?;
     let shard_spec = args
         .shard
@@ -126,11 +111,7 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
     let opts = ExploreOptions {
         jobs: args.jobs.unwrap_or_else(default_jobs),
         until_first: args.until_first,
-        run: RunOptions {
-            servers: args.nodes,
-            clients: args.clients,
-            full_trace: false,
-        },
+        run: args.target.run_options(false),
         resume_from,
         guided: args.guided,
         cancel: Some(super::common::stop_on_ctrl_c()),
@@ -221,8 +202,8 @@ fn checkpoint_key(args: &ExploreArgs, t: &Target) -> String {
         args.seeds,
         args.shard.as_deref().unwrap_or("all"),
         args.until_first,
-        args.nodes,
-        args.clients,
+        args.target.servers,
+        args.target.clients,
         args.guided
     )
 }
@@ -267,8 +248,8 @@ fn build_report(
         ),
         sometimes: t.scenario.sometimes.clone(),
         options: RunFlags {
-            servers: args.nodes,
-            clients: args.clients,
+            servers: args.target.servers,
+            clients: args.target.clients,
             guided: args.guided,
             until_first: args.until_first,
         },

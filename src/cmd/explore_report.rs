@@ -225,13 +225,22 @@ impl ExploreReport {
             out.push_str(&format!("reproduce: {}\n", self.reproduce("run", f)));
             out.push_str(&format!("shrink:    {}\n", self.reproduce("shrink", f)));
             if self.failed > 1 {
+                let limit = if super::common::verbose() {
+                    usize::MAX
+                } else {
+                    20
+                };
                 let shown: Vec<String> = self
                     .failing_seeds
                     .iter()
-                    .take(20)
+                    .take(limit)
                     .map(u64::to_string)
                     .collect();
-                let more = if self.failed > 20 { " ..." } else { "" };
+                let more = if self.failed > shown.len() {
+                    " ... (-v lists all)"
+                } else {
+                    ""
+                };
                 out.push_str(&format!("failing seeds: {}{more}\n", shown.join(" ")));
             }
         }

@@ -14,4 +14,5 @@ pub mod progress;
 pub mod replay;
 pub mod report;
 pub mod run;
+pub mod scenario;
 pub mod shrink;

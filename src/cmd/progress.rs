@@ -55,9 +55,15 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A bar on a terminal, else heartbeat lines on stderr.
+    /// Nothing with `-q`, else a bar on a terminal, else heartbeat lines on stderr.
     pub fn start(label: &str, unit: &'static str, total: u64) -> Progress {
-        if std::io::stderr().is_terminal() {
+        if super::common::quiet() {
+            Progress {
+                counts: Progress::counts(label, unit, total),
+                bar: None,
+                heartbeat: None,
+            }
+        } else if std::io::stderr().is_terminal() {
             Progress::with_bar(label, unit, total)
         } else {
             Progress::with_heartbeat(label, unit, total, interval(), Box::new(std::io::stderr()))

@@ -22,8 +22,8 @@ pub struct ReplayArgs {
     /// Print the text timeline, one aligned line per event.
     #[arg(long)]
     pub timeline: bool,
-    /// Print every node's view at this simulated time (`1.5s`, `250ms`, `1200us` or
-    /// microseconds).
+    /// Print every node's view at this simulated time, with its unit: `1.5s`, `250ms` or
+    /// `1200us` (a bare number is refused).
     #[arg(long, value_name = "TIME")]
     pub state_at: Option<String>,
 }
@@ -76,7 +76,11 @@ fn run_inner(args: &ReplayArgs) -> Result<i32, UsageError> {
         print!("{}", state_at(&result, t));
     }
     if let Some(path) = &args.html {
-        let repro_cmd = format!("splitbrain replay {}", args.file.display());
+        let repro_cmd = format!(
+            "{} replay {}",
+            super::common::invocation(),
+            args.file.display()
+        );
         let input = super::run::report_input(&result, &repro_cmd);
         let report =
             splitbrain_reports::render_html(&input, &splitbrain_reports::HtmlOptions::default());
@@ -94,7 +98,8 @@ fn run_inner(args: &ReplayArgs) -> Result<i32, UsageError> {
     Ok(exit_for(rec.outcome))
 }
 
-/// Parses `1.5s`, `250ms`, `1200us` or a bare number of microseconds.
+/// Parses `1.5s`, `250ms` or `1200us` into microseconds; a bare number is refused, since it
+/// could mean any of them.
 pub fn parse_time(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
@@ -104,7 +109,9 @@ pub fn parse_time(text: &str) -> Result<u64, String> {
     } else if let Some(n) = t.strip_suffix('s') {
         (n, 1_000_000.0)
     } else {
-        (t, 1.0)
+        return Err(format!(
+            "--state-at: `{text}` has no unit; write it as {t}us, {t}ms or {t}s"
+        ));
     };
     let v: f64 = num
         .trim()

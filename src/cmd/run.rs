@@ -1,30 +1,17 @@
 //! `splitbrain run`: one world, a summary, and on failure the command that reproduces it.
 
-use super::common::{exit_for, resolve, size_flag, usage_exit, write_atomic, Target, UsageError};
+use super::common::{exit_for, usage_exit, write_atomic, Target, TargetArgs, UsageError};
 use serde_json::json;
-use splitbrain_scenarios::limits;
-use splitbrain_scenarios::{run_seed, RunOptions, RunResult};
+use splitbrain_scenarios::{run_seed, RunResult};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
-    /// Protocol name (see `splitbrain list`).
-    pub protocol: String,
-    /// Variant name or planted-bug id (default: the correct variant).
-    #[arg(long)]
-    pub variant: Option<String>,
-    /// Catalogue scenario name or a scenario JSON file (default: the variant's own).
-    #[arg(long)]
-    pub scenario: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Seed; without it one is drawn and printed first.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Number of servers (1..=16; a protocol may allow fewer).
-    #[arg(long, value_parser = size_flag(limits::SERVERS))]
-    pub nodes: Option<usize>,
-    /// Number of clients (1..=256).
-    #[arg(long, value_parser = size_flag(limits::CLIENTS))]
-    pub clients: Option<usize>,
     /// Print the result as JSON (schema_version 1).
     #[arg(long)]
     pub json: bool,
@@ -39,8 +26,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "KINDS")]
     pub fault_kinds: Option<String>,
     /// Write the result as JSON (the `--json` document) to FILE, atomically.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Write the run's client history to FILE in the format `splitbrain check` reads, to
+    /// check it offline.
     #[arg(long, value_name = "FILE")]
-    pub json_out: Option<PathBuf>,
+    pub history: Option<PathBuf>,
     /// Print the text timeline: one line per trace event, in aligned columns.
     #[arg(long, conflicts_with = "json")]
     pub timeline: bool,
@@ -57,13 +48,10 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
     super::common::check_outputs(&[
         ("--trace", args.trace.as_ref()),
         ("--html", args.html.as_ref()),
-        ("--json-out", args.json_out.as_ref()),
+        ("-o", args.output.as_ref()),
+        ("--history", args.history.as_ref()),
     ])?;
-    let mut target = resolve(
-        &args.protocol,
-        args.variant.as_deref(),
-        args.scenario.as_deref(),
-    )?;
+    let mut target = args.target.resolve()?;
     let seed = match args.seed {
         Some(s) => s,
         None => {
@@ -77,11 +65,9 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
     if let Some(kinds) = &args.fault_kinds {
         super::common::force_fault_kinds(&mut target.scenario, kinds)?;
     }
-    let opts = RunOptions {
-        servers: args.nodes,
-        clients: args.clients,
-        full_trace: args.trace.is_some() || args.html.is_some() || args.timeline,
-    };
+    let opts = args
+        .target
+        .run_options(args.trace.is_some() || args.html.is_some() || args.timeline);
     let result = run_seed(
         target.entry.as_ref(),
         &target.variant,
@@ -95,7 +81,11 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
     if let Some(path) = &args.html {
         write_html(path, &result, &target)?;
     }
-    if let Some(path) = &args.json_out {
+    if let Some(path) = &args.history {
+        let doc = serde_json::to_string_pretty(&result.record.history).expect("json");
+        write_atomic(path, format!("{doc}\n").as_bytes())?;
+    }
+    if let Some(path) = &args.output {
         let doc = serde_json::to_string_pretty(&run_json(&result, &target)).expect("json");
         write_atomic(path, format!("{doc}\n").as_bytes())?;
     }
@@ -137,7 +127,7 @@ pub fn report_input<'a>(r: &'a RunResult, repro: &'a str) -> splitbrain_reports:
 }
 
 fn write_html(path: &std::path::Path, r: &RunResult, target: &Target) -> Result<(), UsageError> {
-    let repro = r.repro_command(&target.scenario_arg);
+    let repro = repro_line(r, target);
     let report = splitbrain_reports::render_html(
         &report_input(r, &repro),
         &splitbrain_reports::HtmlOptions::default(),
@@ -167,7 +157,7 @@ pub fn run_json(r: &RunResult, target: &Target) -> serde_json::Value {
         "panic": rec.panic,
         "faults": r.schedule.len(),
         "marks": rec.marks,
-        "repro": r.repro_command(&target.scenario_arg),
+        "repro": repro_line(r, target),
     })
 }
 
@@ -206,8 +196,17 @@ fn print_summary(r: &RunResult, target: &Target) {
         r.schedule.len()
     );
     if rec.outcome.is_failure() || rec.outcome == splitbrain_sim::Outcome::Inconclusive {
-        println!("reproduce: {}", r.repro_command(&target.scenario_arg));
+        println!("reproduce: {}", repro_line(r, target));
     }
+}
+
+/// The command that reruns `r`, as it can be pasted (see `invocation`).
+fn repro_line(r: &RunResult, target: &Target) -> String {
+    format!(
+        "{} {}",
+        super::common::invocation(),
+        r.repro_command(&target.scenario_arg)
+    )
 }
 
 /// For a mutual-exclusion violation, the operations of every client that won the lock.

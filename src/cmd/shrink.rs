@@ -1,30 +1,20 @@
 //! `splitbrain shrink`: a failing seed becomes a minimal repro file and a one-screen story of
 //! what is left.
 
-use super::common::{resolve, size_flag, usage_exit, write_atomic, UsageError, EXIT_PASS};
+use super::common::{usage_exit, write_atomic, TargetArgs, UsageError, EXIT_PASS};
 use super::progress::Progress;
-use splitbrain_scenarios::limits;
 use splitbrain_scenarios::repro::Repro;
 use splitbrain_scenarios::shrink::{shrink_with_progress, Shrunk};
-use splitbrain_scenarios::RunOptions;
 use splitbrain_sim::Fault;
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct ShrinkArgs {
-    pub protocol: String,
-    #[arg(long)]
-    pub variant: Option<String>,
-    #[arg(long)]
-    pub scenario: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The failing seed to shrink (as `explore` printed it).
     #[arg(long)]
     pub seed: u64,
-    /// Number of servers (1..=16; a protocol may allow fewer).
-    #[arg(long, value_parser = size_flag(limits::SERVERS))]
-    pub nodes: Option<usize>,
-    /// Number of clients (1..=256).
-    #[arg(long, value_parser = size_flag(limits::CLIENTS))]
-    pub clients: Option<usize>,
     /// Where to write the repro (default: repro-<protocol>-<variant>-seed<N>.json).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -45,19 +35,11 @@ pub fn run(args: &ShrinkArgs) -> i32 {
 }
 
 fn run_inner(args: &ShrinkArgs) -> Result<i32, UsageError> {
-    let mut t = resolve(
-        &args.protocol,
-        args.variant.as_deref(),
-        args.scenario.as_deref(),
-    )?;
+    let mut t = args.target.resolve()?;
     if let Some(kinds) = &args.fault_kinds {
         super::common::force_fault_kinds(&mut t.scenario, kinds)?;
     }
-    let opts = RunOptions {
-        servers: args.nodes,
-        clients: args.clients,
-        full_trace: false,
-    };
+    let opts = args.target.run_options(false);
     let path = args.output.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "repro-{}-{}-seed{}.json",
@@ -81,8 +63,9 @@ fn run_inner(args: &ShrinkArgs) -> Result<i32, UsageError> {
     write_atomic(&path, shrunk.repro.to_json().as_bytes())?;
     print!("{}", explain(&shrunk));
     println!(
-        "repro written to {}\nreplay: splitbrain replay {}",
+        "repro written to {}\nreplay: {} replay {}",
         path.display(),
+        super::common::invocation(),
         path.display()
     );
     Ok(EXIT_PASS)

@@ -1,0 +1,115 @@
+//! State and formats a user can learn (issue 16, class 6): catalogue scenarios print as JSON
+//! that runs the same as the name, times need a unit, and `run --history` writes what `check`
+//! reads.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn splitbrain(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_splitbrain"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("splitbrain-formats-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The `trace_hash` of `run ... --json`.
+fn trace_hash(args: &[&str]) -> String {
+    let o = splitbrain(&[args, &["--json"]].concat());
+    let doc: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
+    doc["trace_hash"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_shown_scenario_runs_exactly_as_its_catalogue_name() {
+    let dir = scratch("show");
+    let o = splitbrain(&["scenario", "show", "raft-swarm"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let file = dir.join("mine.json");
+    std::fs::write(&file, &o.stdout).unwrap();
+    let by_name = trace_hash(&["run", "raft", "--scenario", "raft-swarm", "--seed", "3"]);
+    let by_file = trace_hash(&[
+        "run",
+        "raft",
+        "--scenario",
+        file.to_str().unwrap(),
+        "--seed",
+        "3",
+    ]);
+    assert_eq!(by_name, by_file);
+    let unknown = splitbrain(&["scenario", "show", "no-such"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown).contains("tas-split"), "{}", text(&unknown));
+}
+
+#[test]
+fn a_time_without_a_unit_is_refused() {
+    let dir = scratch("time");
+    let repro = dir.join("r.json");
+    let o = splitbrain(&[
+        "shrink",
+        "tas",
+        "--variant",
+        "V01",
+        "--seed",
+        "0",
+        "-o",
+        repro.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let bare = splitbrain(&["replay", repro.to_str().unwrap(), "--state-at", "1500"]);
+    assert_eq!(bare.status.code(), Some(2), "{}", text(&bare));
+    assert!(
+        text(&bare).contains("1500us, 1500ms or 1500s"),
+        "{}",
+        text(&bare)
+    );
+    let with_unit = splitbrain(&["replay", repro.to_str().unwrap(), "--state-at", "1500us"]);
+    assert!(
+        text(&with_unit).contains("state at 1.500 ms"),
+        "{}",
+        text(&with_unit)
+    );
+}
+
+#[test]
+fn run_history_writes_what_check_reads() {
+    let dir = scratch("history");
+    for (variant, seed, verdict) in [("V01", "0", 1), ("majority", "1", 0)] {
+        let file = dir.join(format!("{variant}.json"));
+        let run = splitbrain(&[
+            "run",
+            "tas",
+            "--variant",
+            variant,
+            "--seed",
+            seed,
+            "--history",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(run.status.code(), Some(verdict), "{}", text(&run));
+        let check = splitbrain(&["check", file.to_str().unwrap()]);
+        assert_eq!(
+            check.status.code(),
+            Some(verdict),
+            "{variant}: {}",
+            text(&check)
+        );
+    }
+}
