@@ -89,6 +89,47 @@ fn a_time_without_a_unit_is_refused() {
 }
 
 #[test]
+fn state_at_shows_each_protocols_own_state_and_the_messages_in_flight() {
+    let dir = scratch("state");
+    for (protocol, variant, wanted) in [
+        (
+            "tas",
+            "V01",
+            &["owners: ", "pending: acquire lock", "messages in flight: "][..],
+        ),
+        (
+            "raft",
+            "R05",
+            &["role: ", "term: ", "commit: ", "messages in flight: "][..],
+        ),
+    ] {
+        let repro = dir.join(format!("{protocol}.json"));
+        let o = splitbrain(&[
+            "shrink",
+            protocol,
+            "--variant",
+            variant,
+            "--seed",
+            "0",
+            "-o",
+            repro.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let r = splitbrain(&["replay", repro.to_str().unwrap(), "--state-at", "2ms"]);
+        let out = text(&r);
+        for w in wanted {
+            assert!(out.contains(w), "{protocol}: no `{w}` in\n{out}");
+        }
+        if protocol == "tas" {
+            assert!(
+                !out.contains("role: "),
+                "the lock service has no Raft columns:\n{out}"
+            );
+        }
+    }
+}
+
+#[test]
 fn run_history_writes_what_check_reads() {
     let dir = scratch("history");
     for (variant, seed, verdict) in [("V01", "0", 1), ("majority", "1", 0)] {

@@ -191,11 +191,18 @@ fn lock_winners(record: &RunRecord, lock: u64) -> Vec<usize> {
 }
 
 /// The linearizability checker's message names the culprit: `C2 get k -> =nil (called at
-/// 5000us) cannot be placed...`.
+/// 0.005000s) cannot be placed...` (older messages: `5000us`).
 fn culprit_from_message(record: &RunRecord, message: &str, nodes: &[String]) -> Option<usize> {
     let client = nodes.first()?;
     let after = message.split("called at ").nth(1)?;
-    let call: u64 = after.split("us").next()?.trim().parse().ok()?;
+    let time = after.split(')').next()?.trim();
+    let call: u64 = match time.strip_suffix("us") {
+        Some(us) => us.trim().parse().ok()?,
+        None => {
+            let (secs, micros) = time.strip_suffix('s')?.split_once('.')?;
+            secs.parse::<u64>().ok()? * 1_000_000 + micros.parse::<u64>().ok()?
+        }
+    };
     find_op(record, client, call)
 }
 
@@ -228,6 +235,13 @@ const RETIRED_CLIENT_STRIDE: usize = 1_000;
 /// An operation named in evidence (`{"client": "C1", "call": 100, ...}`), in the history.
 fn evidence_op(record: &RunRecord, v: &Value) -> Option<usize> {
     find_op(record, v.get("client")?.as_str()?, v.get("call")?.as_u64()?)
+}
+
+/// An operation of the run as the operations table writes it: `C1 get k0 -> =x`.
+pub fn run_op_text(record: &RunRecord, i: usize) -> String {
+    let op = &record.history.ops[i];
+    let out = op.out.as_ref().map_or("?".to_string(), |r| r.label());
+    format!("{} {} -> {}", op.client, op.op.label(), out)
 }
 
 fn op_text(v: &Value) -> String {
@@ -285,9 +299,10 @@ fn apply_evidence(record: &RunRecord, ev: &Value, h: &mut Highlight) {
         .flatten()
         .map(|step| {
             let op = step.get("op").unwrap_or(&Value::Null);
+            let found = evidence_op(record, op);
             LinStep {
-                op: evidence_op(record, op),
-                label: op_text(op),
+                op: found,
+                label: found.map_or_else(|| op_text(op), |i| run_op_text(record, i)),
                 state_after: step.get("state_after").map(value_text).unwrap_or_default(),
             }
         })
@@ -352,6 +367,7 @@ mod tests {
                 NodeId::client(0),
                 NodeId::client(1),
             ],
+            inspection: None,
         }
     }
 

@@ -163,6 +163,7 @@ mod tests {
             marks: BTreeMap::new(),
             trace: Some(trace),
             nodes: Vec::new(),
+            inspection: None,
         }
     }
 

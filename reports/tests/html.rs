@@ -68,6 +68,7 @@ fn record(trace: Vec<TraceEvent>, ops: Vec<HistoryOp>, violations: Vec<Violation
         marks: BTreeMap::new(),
         trace: Some(trace),
         nodes: nodes(),
+        inspection: None,
     }
 }
 

@@ -47,7 +47,7 @@ pub fn check(history: &History) -> Option<LinResult> {
         Verdict::NotLinearizable => {
             let detail = serde_json::to_value(&report.evidence).expect("evidence serialises");
             let involved = involved_ops(history, &detail);
-            let message = describe(&detail);
+            let message = describe(history, &detail);
             let at_us = involved
                 .iter()
                 .filter_map(|&i| history.ops[i].ret_us)
@@ -68,8 +68,17 @@ pub fn check(history: &History) -> Option<LinResult> {
 }
 
 /// One line: which operation cannot be placed and what it could have seen.
-fn describe(detail: &serde_json::Value) -> String {
+fn describe(history: &History, detail: &serde_json::Value) -> String {
     let culprit = &detail["culprit"];
+    // The checker names a client's later lives apart (`C1001`); the user knows it as `C1`.
+    let line = culprit["line"].as_u64().unwrap_or(0) as usize;
+    let Some(op) = history.ops.get(line.wrapping_sub(1)) else {
+        return format!("not linearizable: {}", detail["culprit"]);
+    };
+    let client = op.client.to_string();
+    let output = op.out.as_ref().map_or("?".to_string(), |r| r.label());
+    let call_us = culprit["call"].as_u64().unwrap_or(0);
+    let called = format!("{}.{:06}s", call_us / 1_000_000, call_us % 1_000_000);
     let states: Vec<String> = detail["culprit_states"]
         .as_array()
         .map(|a| {
@@ -80,11 +89,8 @@ fn describe(detail: &serde_json::Value) -> String {
         })
         .unwrap_or_default();
     format!(
-        "{} {} -> {} (called at {}us) cannot be placed in any order of the {} operations of {}; it could have seen: {}",
-        culprit["client"].as_str().unwrap_or("?"),
-        culprit["input"].as_str().unwrap_or("?"),
-        culprit["output"].as_str().unwrap_or("?"),
-        culprit["call"],
+        "{client} {} -> {output} (called at {called}) cannot be placed in any order of the {} operations of {}; it could have seen: {}",
+        op.op.label(),
         detail["minimal_history_len"],
         detail["partition"].as_str().unwrap_or("the history"),
         if states.is_empty() { "nothing".to_string() } else { states.join(" | ") }

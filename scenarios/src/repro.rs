@@ -91,6 +91,15 @@ impl Repro {
 
     /// Runs the repro (with the full trace when asked).
     pub fn run(&self, full_trace: bool) -> Result<RunResult, ScenarioError> {
+        self.run_inspecting(full_trace, None)
+    }
+
+    /// Runs the repro, capturing every node's own description at `inspect_at_us`.
+    pub fn run_inspecting(
+        &self,
+        full_trace: bool,
+        inspect_at_us: Option<u64>,
+    ) -> Result<RunResult, ScenarioError> {
         let entry = find_protocol(&self.protocol)
             .ok_or_else(|| ScenarioError::Unknown(format!("protocol `{}`", self.protocol)))?;
         let variant =
@@ -101,6 +110,7 @@ impl Repro {
             servers: Some(self.servers),
             clients: Some(self.clients),
             full_trace,
+            inspect_at_us,
         };
         run_seed(entry.as_ref(), &variant, &self.scenario, self.seed, &opts)
     }

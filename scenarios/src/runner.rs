@@ -17,6 +17,8 @@ pub struct RunOptions {
     pub servers: Option<usize>,
     pub clients: Option<usize>,
     pub full_trace: bool,
+    /// Capture every node's own description at this simulated time (`replay --state-at`).
+    pub inspect_at_us: Option<u64>,
 }
 
 /// A finished run with everything needed to explain and reproduce it.
@@ -127,6 +129,7 @@ pub fn run_seed(
         schedule: schedule.clone(),
         full_trace: opts.full_trace,
         model: scenario.workload.model().to_string(),
+        inspect_at_us: opts.inspect_at_us,
         ..WorldConfig::default()
     };
     let workload = scenario.workload.build(clients);

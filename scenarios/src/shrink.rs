@@ -245,6 +245,7 @@ impl Shrinker<'_> {
             servers: Some(candidate.servers),
             clients: Some(candidate.clients),
             full_trace: false,
+            inspect_at_us: None,
         };
         let Ok(r) = run_seed(
             self.entry,

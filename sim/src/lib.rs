@@ -12,6 +12,6 @@ pub mod world;
 pub use faults::{Fault, Schedule, Timed};
 pub use network::{Latency, LinkProfile};
 pub use record::{
-    History, HistoryOp, OpStatus, Outcome, RunRecord, TraceEvent, TraceKind, Violation,
+    History, HistoryOp, Inspection, OpStatus, Outcome, RunRecord, TraceEvent, TraceKind, Violation,
 };
 pub use world::{in_world, run_world, Workload, WorldConfig};

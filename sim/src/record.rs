@@ -145,6 +145,19 @@ pub struct RunRecord {
     pub trace: Option<Vec<TraceEvent>>,
     /// Node names in lane order (servers then clients).
     pub nodes: Vec<NodeId>,
+    /// Every node's own description at `WorldConfig::inspect_at_us`, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspection: Option<Inspection>,
+}
+
+/// A node's own description: named fields, as `Process::describe` gives them.
+pub type Description = Vec<(String, String)>;
+
+/// The nodes' own state at one moment (`None`: the node was down).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inspection {
+    pub at_us: u64,
+    pub nodes: Vec<(NodeId, Option<Description>)>,
 }
 
 impl RunRecord {

@@ -95,6 +95,7 @@ impl TargetArgs {
             servers: self.servers,
             clients: self.clients,
             full_trace,
+            inspect_at_us: None,
         }
     }
 }

@@ -1,12 +1,11 @@
 //! `splitbrain replay FILE`: runs a repro file exactly, says whether it still shows its
-//! failure, and travels in time: `--state-at` prints every node's view at a simulated time.
+//! failure, and travels in time: `--state-at` prints every node's own state (as its protocol
+//! describes it) and the messages in flight at a simulated time.
 
 use super::common::{exit_for, usage_exit, write_atomic, UsageError};
-use splitbrain_api::{NodeId, NodeView, Role};
 use splitbrain_scenarios::repro::Repro;
 use splitbrain_scenarios::RunResult;
-use splitbrain_sim::TraceKind;
-use std::collections::BTreeMap;
+use splitbrain_sim::{TraceEvent, TraceKind};
 use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
@@ -47,7 +46,7 @@ fn run_inner(args: &ReplayArgs) -> Result<i32, UsageError> {
         .map(parse_time)
         .transpose()
         .map_err(UsageError)?;
-    let result = repro.run(true)?;
+    let result = repro.run_inspecting(true, at)?;
     let rec = &result.record;
     let same = repro.expect.matches(&result);
     println!(
@@ -123,71 +122,73 @@ pub fn parse_time(text: &str) -> Result<u64, String> {
     Ok((v * scale).round() as u64)
 }
 
-/// Every endpoint's last view at or before `at_us` (and whether it was up), and the faults
-/// applied up to then.
-fn views_at(r: &RunResult, at_us: u64) -> (BTreeMap<NodeId, (NodeView, bool)>, Vec<String>) {
-    let down = || NodeView {
-        role: Role::Down,
-        ..NodeView::default()
-    };
-    let mut views: BTreeMap<NodeId, (NodeView, bool)> = r
-        .record
-        .nodes
-        .iter()
-        .map(|&n| (n, (down(), false)))
-        .collect();
-    let mut faults = Vec::new();
-    for e in r
-        .record
-        .trace
-        .iter()
-        .flatten()
-        .take_while(|e| e.at_us <= at_us)
-    {
-        if e.kind == TraceKind::Fault {
-            faults.push(e.label.clone());
-        }
-        let Some(node) = e.node else { continue };
-        let slot = views.entry(node).or_insert((down(), false));
-        match e.kind {
-            TraceKind::View => *slot = (e.view.clone().unwrap_or_default(), true),
-            TraceKind::Crash => *slot = (down(), false),
-            TraceKind::Restart => slot.1 = true,
-            _ => {}
-        }
-    }
-    (views, faults)
-}
-
-/// A table of every node's state at `at_us`, with the latest faults.
+/// Every node's own state at `at_us` (as its protocol describes it), the messages in flight
+/// then, and the latest faults.
 pub fn state_at(r: &RunResult, at_us: u64) -> String {
-    let (views, faults) = views_at(r, at_us);
-    let mut out = format!(
-        "state at {:.3} ms:\n  {:<5} {:<10} {:>6} {:>8} {:>8}\n",
-        at_us as f64 / 1000.0,
-        "node",
-        "role",
-        "term",
-        "commit",
-        "log"
-    );
-    for (node, (v, up)) in &views {
-        let role = if *up {
-            format!("{:?}", v.role).to_lowercase()
-        } else {
-            "down".to_string()
+    let mut out = format!("state at {:.3} ms:\n", at_us as f64 / 1000.0);
+    let nodes = r
+        .record
+        .inspection
+        .as_ref()
+        .map_or(&[][..], |i| &i.nodes[..]);
+    for (node, described) in nodes {
+        let text = match described {
+            None => "down".to_string(),
+            Some(fields) if fields.is_empty() => "up".to_string(),
+            Some(fields) => fields
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
         };
-        let name = node.to_string();
+        out.push_str(&format!("  {:<4} {text}\n", node.to_string()));
+    }
+    let trace = r.record.trace.iter().flatten();
+    let in_flight: Vec<&TraceEvent> = trace
+        .clone()
+        .filter(|e| e.sent_us.is_some_and(|s| s <= at_us) && e.at_us > at_us)
+        .collect();
+    out.push_str(&format!("  messages in flight: {}\n", in_flight.len()));
+    for e in in_flight.iter().take(20) {
+        let (from, to) = (e.peer.map(|p| p.to_string()), e.node.map(|n| n.to_string()));
         out.push_str(&format!(
-            "  {name:<5} {role:<10} {:>6} {:>8} {:>8}\n",
-            v.term, v.commit, v.log_len
+            "    {} -> {}  {}  (sent at {:.3} ms; {} at {:.3} ms)\n",
+            from.as_deref().unwrap_or("?"),
+            to.as_deref().unwrap_or("?"),
+            e.label,
+            e.sent_us.unwrap_or(0) as f64 / 1000.0,
+            fate(e.kind),
+            e.at_us as f64 / 1000.0
         ));
     }
+    if in_flight.len() > 20 {
+        out.push_str(&format!("    ... and {} more\n", in_flight.len() - 20));
+    }
+    let faults: Vec<&TraceEvent> = trace
+        .take_while(|e| e.at_us <= at_us)
+        .filter(|e| e.kind == TraceKind::Fault)
+        .collect();
     if !faults.is_empty() {
         out.push_str("  latest faults (newest first):\n");
         for f in faults.iter().rev().take(5) {
-            out.push_str(&format!("    {f}\n"));
+            out.push_str(&format!(
+                "    at {:.3} ms  {}\n",
+                f.at_us as f64 / 1000.0,
+                f.label
+            ));
         }
     }
     out
+}
+
+/// What became of a message in flight.
+fn fate(kind: TraceKind) -> &'static str {
+    match kind {
+        TraceKind::Deliver => "delivered",
+        TraceKind::Duplicate => "duplicate delivered",
+        TraceKind::Drop => "dropped",
+        TraceKind::Cut => "cut off",
+        TraceKind::LostAtDown => "lost at a down node",
+        _ => "ends",
+    }
 }

@@ -188,6 +188,17 @@ impl Process for RaftClient {
             ..NodeView::default()
         }
     }
+
+    /// The operation in flight and the server it is sent to, and the leader it believes in.
+    fn describe(&self) -> Vec<(&'static str, String)> {
+        let pending = self.current.as_ref().map_or("none".to_string(), |a| {
+            format!("{} to {}", a.op.label(), self.servers[a.target])
+        });
+        let leader = self
+            .leader
+            .map_or("unknown".to_string(), |i| self.servers[i].to_string());
+        vec![("pending", pending), ("believed leader", leader)]
+    }
 }
 
 impl ClientProcess for RaftClient {

@@ -113,10 +113,17 @@ impl LogMatching {
         }
         for idx in self.fresh(i, log) {
             if let Err((other, term)) = self.register(stepped, log, idx) {
-                return Err(format!(
-                    "{stepped} and {other} both hold an entry of term {term} at index {idx} but \
-                     their logs differ at or before it"
-                ));
+                return Err(if other == stepped {
+                    format!(
+                        "{stepped} holds an entry of term {term} at index {idx} again, but its log \
+                         now differs at or before it from its own earlier log with that entry"
+                    )
+                } else {
+                    format!(
+                        "{stepped} and {other} both hold an entry of term {term} at index {idx} \
+                         but their logs differ at or before it"
+                    )
+                });
             }
         }
         self.seen[i] = fp;

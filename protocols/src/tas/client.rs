@@ -140,6 +140,31 @@ impl Process for TasClient {
             ..NodeView::default()
         }
     }
+
+    /// The pending acquire, if any: its lock, tries and the votes so far.
+    fn describe(&self) -> Vec<(&'static str, String)> {
+        let pending = match &self.current {
+            None => "none".to_string(),
+            Some(a) => {
+                let votes: Vec<String> = a
+                    .votes
+                    .iter()
+                    .map(|(s, v)| format!("{s} for {v}"))
+                    .collect();
+                format!(
+                    "acquire lock{} (try {}; votes: {})",
+                    a.lock,
+                    a.tries + 1,
+                    if votes.is_empty() {
+                        "none".to_string()
+                    } else {
+                        votes.join(", ")
+                    }
+                )
+            }
+        };
+        vec![("pending", pending)]
+    }
 }
 
 impl ClientProcess for TasClient {

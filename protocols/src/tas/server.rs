@@ -151,4 +151,29 @@ impl Process for TasServer {
             log_len: self.owners.len() as u64,
         }
     }
+
+    /// Who owns each lock, and (two-server) the acquires waiting for the peer.
+    fn describe(&self) -> Vec<(&'static str, String)> {
+        let owners: Vec<String> = self
+            .owners
+            .iter()
+            .map(|(lock, owner)| format!("lock{lock}: {owner}"))
+            .collect();
+        let waiting: Vec<String> = self
+            .waiting
+            .iter()
+            .flat_map(|(lock, who)| who.iter().map(move |(c, _)| format!("{c} on lock{lock}")))
+            .collect();
+        let list = |v: Vec<String>| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        vec![
+            ("owners", list(owners)),
+            ("waiting for the peer", list(waiting)),
+        ]
+    }
 }

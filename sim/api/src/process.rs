@@ -32,6 +32,18 @@ pub trait Process: Sized + 'static {
     fn invariants(&self) {}
     /// A plain-data summary for online checkers and reports.
     fn view(&self) -> NodeView;
+    /// The protocol's own state in a few named fields, for a person reading it
+    /// (`replay --state-at`): called rarely, never on the hot path. The default shows the
+    /// view's role, term, commit index and log length.
+    fn describe(&self) -> Vec<(&'static str, String)> {
+        let v = self.view();
+        vec![
+            ("role", format!("{:?}", v.role).to_lowercase()),
+            ("term", v.term.to_string()),
+            ("commit", v.commit.to_string()),
+            ("log", v.log_len.to_string()),
+        ]
+    }
 }
 
 /// A client process: the engine hands it one operation at a time (the workload decides which);

@@ -45,6 +45,8 @@ pub struct WorldConfig {
     pub full_trace: bool,
     /// The sequential model the history is checked against (`kv`, `mutex`).
     pub model: String,
+    /// Capture every node's own description (`Process::describe`) as of this time.
+    pub inspect_at_us: Option<u64>,
 }
 
 impl Default for WorldConfig {
@@ -62,6 +64,7 @@ impl Default for WorldConfig {
             schedule: Schedule::default(),
             full_trace: false,
             model: "kv".to_string(),
+            inspect_at_us: None,
         }
     }
 }
@@ -94,6 +97,8 @@ pub struct World<'p, P: Protocol> {
     stopped_early: bool,
     /// How many nodes are paused (lets the hot path skip the per-event pause check).
     paused_nodes: usize,
+    /// What `inspect` captured.
+    inspection: Option<crate::record::Inspection>,
 }
 
 /// Runs one world to completion and returns its record.
@@ -139,6 +144,14 @@ impl Drop for InWorld {
     fn drop(&mut self) {
         IN_WORLD.with(|f| f.set(self.0));
     }
+}
+
+/// A process's description with owned field names.
+fn describe<P: Process>(p: &P) -> Vec<(String, String)> {
+    p.describe()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -194,6 +207,7 @@ impl<'p, P: Protocol> World<'p, P> {
             liveness_from: None,
             stopped_early: false,
             paused_nodes: 0,
+            inspection: None,
         }
     }
 
@@ -205,6 +219,9 @@ impl<'p, P: Protocol> World<'p, P> {
         self.boot();
         let end = self.end();
         while let Some(ev) = self.k.pop(end) {
+            if self.cfg.inspect_at_us.is_some_and(|t| self.k.now.0 > t) {
+                self.inspect();
+            }
             self.k.events += 1;
             self.dispatch(ev);
             if !self.k.violations.is_empty() {
@@ -217,6 +234,24 @@ impl<'p, P: Protocol> World<'p, P> {
             }
         }
         self.k.now = self.k.now.max(end);
+        if self.cfg.inspect_at_us.is_some() {
+            self.inspect();
+        }
+    }
+
+    /// Records every node's description once, as of the inspection time.
+    fn inspect(&mut self) {
+        let Some(at_us) = self.cfg.inspect_at_us.take() else {
+            return;
+        };
+        let mut nodes = Vec::new();
+        for s in &self.servers {
+            nodes.push((s.id, s.proc.as_ref().map(describe)));
+        }
+        for c in &self.clients {
+            nodes.push((c.id, c.proc.as_ref().map(describe)));
+        }
+        self.inspection = Some(crate::record::Inspection { at_us, nodes });
     }
 
     fn boot(&mut self) {
@@ -287,6 +322,7 @@ impl<'p, P: Protocol> World<'p, P> {
             events: self.k.events,
             sim_time_us: self.k.now.0,
             liveness_from_us: self.liveness_from.map(|t| t.0),
+            inspection: self.inspection.take(),
             history: History {
                 schema_version: 1,
                 model: self.cfg.model.clone(),
