@@ -77,7 +77,11 @@ fn a_merge_refuses_a_missing_a_repeated_or_a_foreign_shard() {
 
     let twice = merge(&[&a, &a]);
     assert_eq!(twice.status.code(), Some(2), "{}", text(&twice));
-    assert!(text(&twice).contains("given once"), "{}", text(&twice));
+    assert!(
+        text(&twice).contains("already given by"),
+        "{}",
+        text(&twice)
+    );
 
     let other = dir.join("other.json");
     explore("tas-split", "20..40", Some("1/2"), &other);

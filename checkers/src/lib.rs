@@ -31,4 +31,4 @@ pub use checker::{
 pub use evidence::Evidence;
 pub use history::{History, HistoryError, Input, Micro, Operation, Output, Source, Value};
 pub use model::{FailReading, Family, ModelKind, UnknownModel};
-pub use read::{read_history_file, read_history_str, Format, ReadError};
+pub use read::{read_history_file, read_history_str, read_splitbrain_history, Format, ReadError};

@@ -22,7 +22,7 @@ pub struct BenchArgs {
     #[arg(long, default_value = "0..1000", value_name = "A..B")]
     pub seeds: String,
     /// Worker threads for the all-cores figure (`raft`; default: every core).
-    #[arg(short = 'j', long, value_parser = jobs_flag())]
+    #[arg(short = 'j', long, value_name = "N", value_parser = jobs_flag())]
     pub jobs: Option<usize>,
     /// Events per measurement.
     #[arg(long, default_value_t = 5_000_000, value_parser = count_flag(1, 1_000_000_000))]

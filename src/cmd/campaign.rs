@@ -20,7 +20,7 @@ pub struct CampaignArgs {
     #[arg(long, default_value_t = 1000, value_parser = count_flag(1, 100_000_000))]
     pub bug_seeds: u64,
     /// Worker threads (default: all cores).
-    #[arg(short = 'j', long, value_parser = jobs_flag())]
+    #[arg(short = 'j', long, value_name = "N", value_parser = jobs_flag())]
     pub jobs: Option<usize>,
 }
 

@@ -26,7 +26,7 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
     /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(short = 'j', long, value_parser = jobs_flag())]
+    #[arg(short = 'j', long, value_name = "N", value_parser = jobs_flag())]
     pub jobs: Option<usize>,
     /// Stop at the first (lowest) failing seed.
     #[arg(long)]

@@ -105,7 +105,7 @@ pub fn merge(docs: &[(String, ExploreReport)]) -> Result<ExploreReport, UsageErr
         let spec = d.shard.unwrap_or(ShardSpec { index: 0, count: 1 });
         if let Some(other) = by_index.insert(spec.index, file) {
             return Err(UsageError(format!(
-                "{file}: field `shard`: shard {}/{count} is also {other}: each shard must be given once",
+                "{file}: field `shard`: shard {}/{count} was already given by {other}: each shard must be given once",
                 spec.index
             )));
         }

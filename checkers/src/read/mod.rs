@@ -17,6 +17,7 @@ mod jepsen;
 mod json;
 mod node;
 mod splitbrain;
+mod stream;
 
 use std::fmt;
 use std::path::Path;
@@ -118,17 +119,28 @@ impl ReadError {
     }
 }
 
-/// Reads and validates a history file. `format` is inferred when `None`.
+/// Reads and validates a history file. `format` is inferred when `None`. splitbrain JSON is
+/// read incrementally (never whole in memory, an early error reported at once); the other
+/// formats are read whole.
 pub fn read_history_file(
     path: &Path,
     format: Option<Format>,
     model: ModelKind,
 ) -> Result<History, ReadError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+    let io = |source| ReadError::Io {
         file: file.clone(),
         source,
-    })?;
+    };
+    let format = match format {
+        Some(f) => Some(f),
+        None => Format::infer(path, &head(path).map_err(io)?),
+    };
+    if format == Some(Format::Splitbrain) {
+        let reader = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+        return read_splitbrain_history(reader, &file, model);
+    }
+    let text = std::fs::read_to_string(path).map_err(io)?;
     read_history_str(
         &text,
         &file,
@@ -151,11 +163,37 @@ pub fn read_history_str(
         )
     })?;
     let h = match format {
-        Format::Splitbrain => splitbrain::read(text, model),
+        Format::Splitbrain => {
+            splitbrain::read_stream(&mut stream::Source::new(text.as_bytes()), model)
+        }
         Format::Jepsen => jepsen::events(text).and_then(|e| events::assemble(e, model)),
         Format::Edn => ednhist::events(text).and_then(|e| events::assemble(e, model)),
     }
     .map_err(|b| ReadError::invalid(name, b))?;
+    validated(h, name)
+}
+
+/// Reads a splitbrain JSON history from `reader` incrementally: one operation at a time is
+/// parsed and checked, so memory stays near the operations' own size and an error in an
+/// early operation is reported before the rest is read. `name` stands for the file in errors.
+pub fn read_splitbrain_history<R: std::io::BufRead>(
+    reader: R,
+    name: &str,
+    model: ModelKind,
+) -> Result<History, ReadError> {
+    let mut src = stream::Source::new(reader);
+    let read = splitbrain::read_stream(&mut src, model);
+    if let Some(source) = src.io_error() {
+        return Err(ReadError::Io {
+            file: name.to_string(),
+            source,
+        });
+    }
+    validated(read.map_err(|b| ReadError::invalid(name, b))?, name)
+}
+
+/// `h` if it passes the history's own checks (one operation in flight per client...).
+fn validated(h: History, name: &str) -> Result<History, ReadError> {
     h.validate().map_err(|e| {
         ReadError::invalid(
             name,
@@ -169,15 +207,31 @@ pub fn read_history_str(
     Ok(h)
 }
 
+/// The first few kilobytes of a file, to infer its format.
+fn head(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::fs::File::open(path)?
+        .take(4096)
+        .read_to_end(&mut buf)?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
 /// The `model` field of a splitbrain JSON history, used when `--model` is absent.
 pub fn file_model(path: &Path) -> Result<Option<ModelKind>, ReadError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+    let io = |source| ReadError::Io {
         file: file.clone(),
         source,
-    })?;
-    if Format::infer(path, &text) != Some(Format::Splitbrain) {
+    };
+    if Format::infer(path, &head(path).map_err(io)?) != Some(Format::Splitbrain) {
         return Ok(None);
     }
-    splitbrain::model_field(&text).map_err(|b| ReadError::invalid(&file, b))
+    let reader = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let mut src = stream::Source::new(reader);
+    let model = splitbrain::model_stream(&mut src);
+    if let Some(e) = src.io_error() {
+        return Err(io(e));
+    }
+    model.map_err(|b| ReadError::invalid(&file, b))
 }

@@ -5,18 +5,53 @@
 
 use std::collections::BTreeMap;
 
-use super::json;
 use super::node::{Bad, Kind, Node};
+use super::stream::{self, Source as Bytes};
 use crate::history::{History, Input, Micro, Operation, Output, Source, Value};
 use crate::model::{Family, ModelKind};
 
 /// The schema version this reader understands.
 pub const SCHEMA_VERSION: i64 = 1;
 
-/// The document's `model` field, if any.
-pub(crate) fn model_field(text: &str) -> Result<Option<ModelKind>, Bad> {
-    let doc = json::parse(text)?;
-    match doc.get("model") {
+/// Reads a splitbrain history for `model` incrementally (see `stream`): each operation is
+/// checked as soon as it is read.
+pub(crate) fn read_stream<R: std::io::BufRead>(
+    src: &mut Bytes<R>,
+    model: ModelKind,
+) -> Result<History, Bad> {
+    let mut r = Reader {
+        model,
+        h: History::default(),
+        names: BTreeMap::new(),
+        version_seen: false,
+    };
+    stream::scan(src, &mut r)?;
+    if !r.version_seen {
+        return Err(Bad::new(1, "schema_version", "missing"));
+    }
+    Ok(r.h)
+}
+
+/// The `model` field of a splitbrain history read incrementally (the operations are skipped).
+pub(crate) fn model_stream<R: std::io::BufRead>(
+    src: &mut Bytes<R>,
+) -> Result<Option<ModelKind>, Bad> {
+    struct Model(Option<Node>);
+    impl stream::Fields for Model {
+        fn wants(&self, key: &str) -> bool {
+            key == "model"
+        }
+        fn field(&mut self, _key: &str, value: Node) -> Result<(), Bad> {
+            self.0 = Some(value);
+            Ok(())
+        }
+        fn op(&mut self, _value: Node) -> Result<(), Bad> {
+            Ok(())
+        }
+    }
+    let mut m = Model(None);
+    stream::scan(src, &mut m)?;
+    match m.0 {
         None => Ok(None),
         Some(n) if n.kind == Kind::Nil => Ok(None),
         Some(n) => {
@@ -30,33 +65,37 @@ pub(crate) fn model_field(text: &str) -> Result<Option<ModelKind>, Bad> {
     }
 }
 
-/// Reads a splitbrain history for `model`.
-pub(crate) fn read(text: &str, model: ModelKind) -> Result<History, Bad> {
-    let doc = json::parse(text)?;
-    if !matches!(doc.kind, Kind::Map(_)) {
-        return Err(Bad::new(doc.line, "(document)", "expected a JSON object"));
+/// The state of an incremental read.
+struct Reader {
+    model: ModelKind,
+    h: History,
+    names: BTreeMap<String, u32>,
+    version_seen: bool,
+}
+
+impl stream::Fields for Reader {
+    fn wants(&self, key: &str) -> bool {
+        matches!(key, "schema_version" | "ops")
     }
-    let version = doc
-        .get("schema_version")
-        .ok_or_else(|| Bad::new(doc.line, "schema_version", "missing"))?;
-    if version.kind != Kind::Int(SCHEMA_VERSION) {
-        return Err(Bad::new(
-            version.line,
-            "schema_version",
-            format!("expected {SCHEMA_VERSION}"),
-        ));
-    }
-    let ops = doc
-        .get("ops")
-        .ok_or_else(|| Bad::new(doc.line, "ops", "missing"))?;
-    let mut h = History::default();
-    let mut names = BTreeMap::new();
-    for n in ops.items("ops")? {
-        if let Some(op) = read_op(&mut h, &mut names, n, model)? {
-            h.ops.push(op);
+
+    fn field(&mut self, _key: &str, version: Node) -> Result<(), Bad> {
+        if version.kind != Kind::Int(SCHEMA_VERSION) {
+            return Err(Bad::new(
+                version.line,
+                "schema_version",
+                format!("expected {SCHEMA_VERSION}"),
+            ));
         }
+        self.version_seen = true;
+        Ok(())
     }
-    Ok(h)
+
+    fn op(&mut self, n: Node) -> Result<(), Bad> {
+        if let Some(op) = read_op(&mut self.h, &mut self.names, &n, self.model)? {
+            self.h.ops.push(op);
+        }
+        Ok(())
+    }
 }
 
 fn req<'a>(n: &'a Node, field: &str) -> Result<&'a Node, Bad> {
