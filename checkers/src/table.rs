@@ -87,6 +87,11 @@ impl Slots {
         self.slots.capacity() * 4
     }
 
+    /// Number of slots (the table grows when entries pass half of it).
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Finds the entry for `hash` accepted by `is_match`, or the empty slot to fill.
     #[inline]
     pub(crate) fn probe(&self, hash: u64, mut is_match: impl FnMut(u32) -> bool) -> Probe {
@@ -184,12 +189,19 @@ impl<T: Hash + Eq> Interner<T> {
         }
     }
 
+    /// Bytes held, by capacity (not counting what items own), with room for the slot
+    /// table's next doubling.
+    pub(crate) fn bytes(&self) -> usize {
+        self.items.capacity() * std::mem::size_of::<T>()
+            + self.hashes.capacity() * 8
+            + self.slots.bytes() * 3
+    }
+
     /// The value behind an id.
     pub(crate) fn resolve(&self, id: u32) -> &T {
         &self.items[id as usize]
     }
 
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
@@ -210,6 +222,11 @@ impl U64Map {
             keys: Vec::new(),
             values: Vec::new(),
         }
+    }
+
+    /// Bytes held, by capacity, with room for the slot table's next doubling.
+    pub(crate) fn bytes(&self) -> usize {
+        self.keys.capacity() * 8 + self.values.capacity() * 4 + self.slots.bytes() * 3
     }
 
     #[inline]

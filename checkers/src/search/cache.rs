@@ -7,6 +7,12 @@
 //! Entries live in flat arrays behind an open-addressing slot table; the hash is kept
 //! incrementally by the search (Zobrist keys), so a lookup compares words only on a full
 //! 64-bit hash match.
+//!
+//! Indeterminate operations are kept apart from the key ([`OptSet`]): not having taken one
+//! is never worse than having taken it (it can still be taken later, or never), so a
+//! configuration is pruned when a failed one with the same completed operations and state
+//! took a subset of its indeterminate ones. Without this, every pending indeterminate
+//! write multiplies the configurations a failed subtree is explored again under.
 
 use crate::table::{mix, Probe, Slots};
 
@@ -49,6 +55,15 @@ impl LinSet {
         }
     }
 
+    #[inline]
+    pub(crate) fn has(&self, i: usize) -> bool {
+        self.words[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
+
     /// (start word, the mixed stretch): determines the whole set.
     #[inline]
     fn stretch(&self) -> (u32, &[u64]) {
@@ -56,12 +71,91 @@ impl LinSet {
     }
 }
 
+/// The indeterminate operations taken so far, as a bitset over their own numbering.
+/// An indeterminate operation may take effect at any time after its call, or never, so a
+/// configuration that has taken fewer of them can do everything one that took more can:
+/// the memo uses this to prune *dominated* configurations.
+pub(crate) struct OptSet {
+    words: Vec<u64>,
+}
+
+impl OptSet {
+    pub(crate) fn new(n: usize) -> Self {
+        OptSet {
+            words: vec![0; n.div_ceil(64)],
+        }
+    }
+
+    #[inline]
+    pub(crate) fn set(&mut self, i: usize) {
+        self.words[i / 64] |= 1 << (i % 64);
+    }
+
+    #[inline]
+    pub(crate) fn clear(&mut self, i: usize) {
+        self.words[i / 64] &= !(1 << (i % 64));
+    }
+
+    #[inline]
+    pub(crate) fn has(&self, i: usize) -> bool {
+        self.words[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// (first non-zero word, the words up to the last non-zero one): determines the set.
+    #[inline]
+    fn stretch(&self) -> (u32, &[u64]) {
+        let lo = self.words.iter().position(|&w| w != 0).unwrap_or(0);
+        let hi = self
+            .words
+            .iter()
+            .rposition(|&w| w != 0)
+            .map_or(lo, |h| h + 1);
+        (lo as u32, &self.words[lo..hi])
+    }
+
+    /// True if the set whose stretch starts at word `lo` is a subset of this one.
+    #[inline]
+    fn contains_all(&self, lo: u32, stretch: &[u64]) -> bool {
+        let mine = &self.words[lo as usize..];
+        stretch.iter().zip(mine).all(|(&w, &m)| w & !m == 0)
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
+}
+
+/// A memo entry: its key hash, state, and where its two stretches live in `words`.
+#[derive(Clone, Copy)]
+struct Entry {
+    hash: u64,
+    state: u32,
+    /// Start word of the linearized-completed-operations stretch, and its offset in `words`.
+    lo: u32,
+    off: u32,
+    len: u32,
+    /// Start word of the taken-indeterminate stretch; its words follow the first stretch.
+    opt_lo: u32,
+    opt_len: u32,
+    /// Fully explored without success (no longer on the search path).
+    closed: bool,
+}
+
+/// Why an insertion was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The configuration, or one that dominates it and failed, was seen before.
+    Seen,
+    /// Recording it would take the memo past its byte limit.
+    Full,
+}
+
+/// Lowe's memo with dominance: entries are keyed by (linearized completed operations,
+/// state); among entries with one key, a configuration is pruned if it equals one, or if a
+/// closed (failed) one took a subset of its indeterminate operations.
 pub(crate) struct Cache {
     slots: Slots,
-    hashes: Vec<u64>,
-    states: Vec<u32>,
-    /// Per entry: (start word, offset in `words`, length).
-    spans: Vec<(u32, u32, u32)>,
+    entries: Vec<Entry>,
     words: Vec<u64>,
 }
 
@@ -69,56 +163,101 @@ impl Cache {
     pub(crate) fn new() -> Self {
         Cache {
             slots: Slots::with_capacity(1024),
-            hashes: Vec::new(),
-            states: Vec::new(),
-            spans: Vec::new(),
+            entries: Vec::new(),
             words: Vec::new(),
         }
     }
 
-    /// Records (set, state); returns false if it was already present.
+    /// Records (set, taken, state) and returns its entry id, unless it is pruned or would
+    /// take the memo past `limit` bytes (counting the peak of any growth it triggers).
     #[inline]
-    pub(crate) fn insert(&mut self, set: &LinSet, state: u32, zobrist: u64) -> bool {
+    pub(crate) fn insert(
+        &mut self,
+        set: &LinSet,
+        taken: &OptSet,
+        state: u32,
+        zobrist: u64,
+        limit: usize,
+    ) -> Result<u32, Refused> {
         let h = zobrist ^ mix(u64::from(state));
         let (lo, stretch) = set.stretch();
+        let (opt_lo, opts) = taken.stretch();
+        let words = &self.words;
         let probe = self.slots.probe(h, |e| {
-            let e = e as usize;
-            let (elo, off, len) = self.spans[e];
-            self.hashes[e] == h
-                && self.states[e] == state
-                && elo == lo
-                && self.words[off as usize..(off + len) as usize] == *stretch
-        });
-        match probe {
-            Probe::Found(_) => false,
-            Probe::Vacant(slot) => {
-                let id = self.hashes.len() as u32;
-                self.hashes.push(h);
-                self.states.push(state);
-                self.spans
-                    .push((lo, self.words.len() as u32, stretch.len() as u32));
-                self.words.extend_from_slice(stretch);
-                if self.slots.fill(slot, id, self.hashes.len()) {
-                    self.slots.grow(self.hashes.iter().copied());
-                }
-                true
+            let x = &self.entries[e as usize];
+            let (off, len) = (x.off as usize, x.len as usize);
+            if x.hash != h || x.state != state || x.lo != lo || words[off..off + len] != *stretch {
+                return false;
             }
+            let xo = &words[off + len..off + len + x.opt_len as usize];
+            (x.opt_lo == opt_lo && xo == opts) || (x.closed && taken.contains_all(x.opt_lo, xo))
+        });
+        let slot = match probe {
+            Probe::Found(_) => return Err(Refused::Seen),
+            Probe::Vacant(slot) => slot,
+        };
+        if self.peak_bytes_after(stretch.len() + opts.len()) > limit {
+            return Err(Refused::Full);
         }
+        let id = self.entries.len() as u32;
+        self.entries.push(Entry {
+            hash: h,
+            state,
+            lo,
+            off: self.words.len() as u32,
+            len: stretch.len() as u32,
+            opt_lo,
+            opt_len: opts.len() as u32,
+            closed: false,
+        });
+        self.words.extend_from_slice(stretch);
+        self.words.extend_from_slice(opts);
+        if self.slots.fill(slot, id, self.entries.len()) {
+            let entries = &self.entries;
+            self.slots.grow(entries.iter().map(|e| e.hash));
+        }
+        Ok(id)
     }
 
-    /// Approximate bytes held.
+    /// Marks an entry fully explored: from now on it prunes the configurations it dominates.
+    #[inline]
+    pub(crate) fn close(&mut self, id: u32) {
+        self.entries[id as usize].closed = true;
+    }
+
+    /// Bytes held (capacities, not lengths).
     pub(crate) fn bytes(&self) -> usize {
         self.words.capacity() * 8
-            + self.hashes.capacity() * 8
-            + self.states.capacity() * 4
-            + self.spans.capacity() * 12
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
             + self.slots.bytes()
+    }
+
+    /// The most bytes held at once while one more entry of `words` words is recorded: a
+    /// vector that must grow holds its old and its new buffer while it copies.
+    fn peak_bytes_after(&self, words: usize) -> usize {
+        let grow = |len: usize, cap: usize, add: usize, size: usize| {
+            if len + add > cap {
+                (cap * 2).max(len + add) * size
+            } else {
+                0
+            }
+        };
+        let e = self.entries.len();
+        let entry = std::mem::size_of::<Entry>();
+        let extra = grow(self.words.len(), self.words.capacity(), words, 8)
+            + grow(e, self.entries.capacity(), 1, entry)
+            + if (e + 1) * 2 > self.slots.len() {
+                self.slots.bytes() * 2
+            } else {
+                0
+            };
+        self.bytes() + extra
     }
 
     /// Number of configurations recorded.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.hashes.len()
+        self.entries.len()
     }
 }
 
@@ -134,21 +273,79 @@ mod tests {
         s
     }
 
+    fn new_in(c: &mut Cache, set: &LinSet, state: u32, hash: u64) -> bool {
+        c.insert(set, &OptSet::new(4), state, hash, usize::MAX).is_ok()
+    }
+
     #[test]
     fn a_configuration_is_new_only_once() {
         let mut c = Cache::new();
         let a = set_of(128, &[0]);
-        assert!(c.insert(&a, 3, 77));
-        assert!(!c.insert(&a, 3, 77));
-        assert!(c.insert(&a, 4, 77));
+        assert!(new_in(&mut c, &a, 3, 77));
+        assert!(!new_in(&mut c, &a, 3, 77));
+        assert!(new_in(&mut c, &a, 4, 77));
         assert!(
-            c.insert(&set_of(128, &[0, 64]), 3, 77),
+            new_in(&mut c, &set_of(128, &[0, 64]), 3, 77),
             "same hash, different bits"
         );
         for i in 0..10_000u64 {
-            assert!(c.insert(&set_of(200, &[i as usize % 200, 199]), i as u32, mix(i)));
+            let s = set_of(200, &[i as usize % 200, 199]);
+            assert!(new_in(&mut c, &s, i as u32, mix(i)));
         }
         assert_eq!(c.len(), 10_003);
+    }
+
+    fn opts(members: &[usize]) -> OptSet {
+        let mut o = OptSet::new(130);
+        for &i in members {
+            o.set(i);
+        }
+        o
+    }
+
+    #[test]
+    fn a_failed_configuration_prunes_those_that_took_more_indeterminate_operations() {
+        let mut c = Cache::new();
+        let set = set_of(64, &[0, 1]);
+        let id = c.insert(&set, &opts(&[3]), 5, 9, usize::MAX).unwrap();
+        let more = opts(&[3, 129]);
+        assert!(
+            c.insert(&set, &more, 5, 9, usize::MAX).is_ok(),
+            "an open entry prunes only its equal"
+        );
+        c.close(id);
+        let most = opts(&[3, 70, 129]);
+        assert_eq!(c.insert(&set, &most, 5, 9, usize::MAX), Err(Refused::Seen));
+        assert!(
+            c.insert(&set, &opts(&[70]), 5, 9, usize::MAX).is_ok(),
+            "not a superset: it may still succeed"
+        );
+        assert!(
+            c.insert(&set, &most, 6, 9, usize::MAX).is_ok(),
+            "another state"
+        );
+    }
+
+    #[test]
+    fn an_insert_that_would_pass_the_limit_is_refused_and_recorded_nowhere() {
+        let mut c = Cache::new();
+        let limit = c.bytes() + 4096;
+        let mut refused = None;
+        for i in 0..100_000u64 {
+            let s = set_of(6400, &[i as usize % 6400, 6399]);
+            match c.insert(&s, &OptSet::new(1), i as u32, mix(i), limit) {
+                Ok(_) => assert!(c.bytes() <= limit, "entry {i}: {} bytes", c.bytes()),
+                Err(e) => {
+                    refused = Some((i, e));
+                    break;
+                }
+            }
+        }
+        let (i, e) = refused.expect("the limit is reached");
+        assert_eq!(e, Refused::Full);
+        let s = set_of(6400, &[i as usize % 6400, 6399]);
+        assert_eq!(c.len() as u64, i);
+        assert!(c.insert(&s, &OptSet::new(1), i as u32, mix(i), usize::MAX).is_ok());
     }
 
     #[test]
@@ -160,8 +357,8 @@ mod tests {
         assert_eq!(a.stretch(), b.stretch());
         assert_eq!(a.stretch().0, 2);
         let mut c = Cache::new();
-        assert!(c.insert(&a, 0, 1));
-        assert!(!c.insert(&b, 0, 1));
+        assert!(new_in(&mut c, &a, 0, 1));
+        assert!(!new_in(&mut c, &b, 0, 1));
     }
 
     #[test]

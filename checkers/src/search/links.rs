@@ -81,6 +81,17 @@ impl Links {
         l
     }
 
+    /// Bytes held, by capacity.
+    pub(crate) fn bytes(&self) -> usize {
+        (self.next.capacity()
+            + self.prev.capacity()
+            + self.node_op.capacity()
+            + self.call_node.capacity()
+            + self.ret_node.capacity())
+            * 4
+            + self.node_ret.capacity()
+    }
+
     #[inline]
     pub(crate) fn first(&self) -> u32 {
         self.next[self.head as usize]

@@ -17,16 +17,17 @@
 //!   only the earliest untaken is tried (they are interchangeable).
 
 mod cache;
+mod driver;
 mod links;
+mod reach;
 
-use crate::budget::{Budget, Exhausted};
+use crate::budget::Exhausted;
 use crate::spec::Spec;
 use crate::table::mix;
-use cache::{Cache, LinSet};
+use cache::{Cache, LinSet, OptSet, Refused};
+pub(crate) use driver::{search, Poll, Search};
 use links::{Links, NIL};
-
-/// How often (in steps) the search reads the budget's clock.
-const CLOCK_EVERY_STEPS: u64 = 4096;
+use reach::OptionalBases;
 
 /// Reads called after the window that the reachability check also looks at: operations
 /// called later are all still pending, so their constraints hold just the same.
@@ -77,14 +78,17 @@ pub(crate) struct Outcome {
 /// Mutable search state, kept together so the loop body stays small.
 struct Walk {
     links: Links,
+    /// The linearized completed operations.
     bits: LinSet,
+    /// The linearized indeterminate operations, numbered by `opt_index`.
+    opts: OptSet,
+    opt_index: Vec<u32>,
     zobrist: Vec<u64>,
     hash: u64,
     cache: Cache,
     state: u32,
-    /// (operation, state before it, forced): a forced frame is a legal read-only
-    /// operation, which leaves no alternative worth exploring at its position.
-    stack: Vec<(u32, u32, bool)>,
+    /// The linearization so far, one frame per operation.
+    stack: Vec<Frame>,
     /// Candidate operations of the open configurations, back to back.
     cands: Vec<u32>,
     /// The open configurations, innermost last.
@@ -98,86 +102,109 @@ struct Walk {
     /// (call, operation) of the completed read-only operations, sorted: the first few
     /// called after the window are checked for reachability too.
     future_reads: Vec<(u64, u32)>,
-    /// The open configurations' pending resets, back to back.
+    /// The indeterminate resets that could lead to each read.
+    optional_bases: OptionalBases,
+    /// The open configurations' pending completed resets, back to back.
     resets: Vec<u32>,
     /// The open configurations' completed read-only operations not legal there.
     reads: Vec<u32>,
     taken: Vec<u32>,
     required_left: usize,
     failure: Option<Failure>,
+    /// Most bytes the memo may reach (set by the driver before each slice).
+    mem_limit: usize,
+    /// The last linearization was refused because the memo reached `mem_limit`.
+    full: bool,
 }
 
-/// Runs the search. Deterministic for a given problem and step budget.
-pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Outcome {
-    let n = p.calls.len();
-    let mut w = Walk {
-        links: Links::new(&p.calls, &p.rets),
-        bits: LinSet::new(n),
-        zobrist: (0..n as u64).map(|i| mix(i ^ 0x5eed_f0b5)).collect(),
-        hash: 0,
-        cache: Cache::new(),
-        state: spec.init(),
-        stack: Vec::with_capacity(n),
-        cands: Vec::new(),
-        levels: Vec::new(),
-        taken: vec![0; p.classes],
-        read_only: (0..n as u32).map(|i| spec.read_only(i)).collect(),
-        monotone: (0..n as u32).map(|i| spec.monotone(i)).collect(),
-        has_monotone: false,
-        reset_ops: Vec::new(),
-        future_reads: Vec::new(),
-        resets: Vec::new(),
-        reads: Vec::new(),
-        required_left: p.rets.iter().filter(|r| r.is_some()).count(),
-        failure: None,
-    };
-    w.has_monotone = w.monotone.iter().any(|&m| m);
-    w.reset_ops = (0..n)
-        .filter(|&i| !w.read_only[i] && !w.monotone[i])
-        .map(|i| (p.calls[i], i as u32))
-        .collect();
-    w.reset_ops.sort_unstable();
-    w.future_reads = (0..n)
-        .filter(|&i| w.read_only[i] && p.rets[i].is_some())
-        .map(|i| (p.calls[i], i as u32))
-        .collect();
-    w.future_reads.sort_unstable();
-    let mut steps = 0u64;
-    let outcome = |found, steps| Outcome { found, steps };
-    // `arrived`: a new configuration, whose candidates are still to be listed.
-    let mut arrived = true;
-    let mut next_clock = CLOCK_EVERY_STEPS;
-    loop {
-        if w.required_left == 0 {
-            return outcome(Found::Linearizable, steps);
+/// One linearized operation: the operation, the state before it, whether it was forced (a
+/// legal read-only operation, which leaves no alternative worth exploring at its position)
+/// and the memo entry of the configuration it led to (closed when it is undone).
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    op: u32,
+    prev: u32,
+    forced: bool,
+    entry: u32,
+}
+
+impl Walk {
+    /// The walk at the initial configuration of `p`.
+    fn new<S: Spec>(spec: &mut S, p: &Problem) -> Self {
+        let n = p.calls.len();
+        let mut opt_index = vec![u32::MAX; n];
+        let mut optionals = 0;
+        for (i, r) in p.rets.iter().enumerate() {
+            if r.is_none() {
+                opt_index[i] = optionals;
+                optionals += 1;
+            }
         }
-        steps += 1;
-        let clock_due = steps >= next_clock;
-        if clock_due {
-            next_clock = steps + CLOCK_EVERY_STEPS;
-        }
-        if let Err(e) = budget.check(steps, clock_due) {
-            return outcome(Found::OutOfBudget(e), steps);
-        }
-        if clock_due && w.cache.bytes() > budget.max_cache_bytes {
-            let e = Exhausted::Memory(budget.max_cache_bytes);
-            return outcome(Found::OutOfBudget(e), steps);
-        }
-        if arrived {
-            arrived = match w.enter(spec, p, &mut steps) {
-                Enter::Forced => true,
-                Enter::Listed => false,
-                Enter::Dead if w.backtrack(p) => false,
-                Enter::Dead => return outcome(w.fail(), steps),
-            };
-            continue;
-        }
-        match w.next_candidate(spec, p) {
-            Some(true) => arrived = true,
-            Some(false) => {}
-            None if w.backtrack(p) => {}
-            None => return outcome(w.fail(), steps),
-        }
+        let mut w = Walk {
+            links: Links::new(&p.calls, &p.rets),
+            bits: LinSet::new(n),
+            opts: OptSet::new(optionals as usize),
+            opt_index,
+            zobrist: (0..n as u64).map(|i| mix(i ^ 0x5eed_f0b5)).collect(),
+            hash: 0,
+            cache: Cache::new(),
+            state: spec.init(),
+            stack: Vec::with_capacity(n),
+            cands: Vec::new(),
+            levels: Vec::new(),
+            taken: vec![0; p.classes],
+            read_only: (0..n as u32).map(|i| spec.read_only(i)).collect(),
+            monotone: (0..n as u32).map(|i| spec.monotone(i)).collect(),
+            has_monotone: false,
+            reset_ops: Vec::new(),
+            optional_bases: OptionalBases::new(p, |_| false),
+            future_reads: Vec::new(),
+            resets: Vec::new(),
+            reads: Vec::new(),
+            required_left: p.rets.iter().filter(|r| r.is_some()).count(),
+            failure: None,
+            mem_limit: usize::MAX,
+            full: false,
+        };
+        w.has_monotone = w.monotone.iter().any(|&m| m);
+        w.reset_ops = (0..n)
+            .filter(|&i| !w.read_only[i] && !w.monotone[i])
+            .map(|i| (p.calls[i], i as u32))
+            .collect();
+        w.reset_ops.sort_unstable();
+        let (read_only, monotone) = (&w.read_only, &w.monotone);
+        w.optional_bases = OptionalBases::new(p, |i| !read_only[i] && !monotone[i]);
+        w.future_reads = (0..n)
+            .filter(|&i| w.read_only[i] && p.rets[i].is_some())
+            .map(|i| (p.calls[i], i as u32))
+            .collect();
+        w.future_reads.sort_unstable();
+        w
+    }
+
+    /// Bytes the walk holds (memo included), by capacity.
+    fn bytes(&self) -> usize {
+        let v4 = |c: usize| c * 4;
+        self.cache.bytes()
+            + self.links.bytes()
+            + self.opts_bytes()
+            + self.zobrist.capacity() * 8
+            + self.stack.capacity() * std::mem::size_of::<Frame>()
+            + v4(self.cands.capacity() + self.resets.capacity() + self.reads.capacity())
+            + self.levels.capacity() * std::mem::size_of::<Level>()
+            + self.read_only.capacity()
+            + self.monotone.capacity()
+            + (self.reset_ops.capacity() + self.future_reads.capacity()) * 16
+            + v4(self.taken.capacity() + self.opt_index.capacity())
+            + self.optional_bases.bytes()
+            + self
+                .failure
+                .as_ref()
+                .map_or(0, |f| f.deepest.capacity() * 8)
+    }
+
+    fn opts_bytes(&self) -> usize {
+        self.bits.bytes() + self.opts.bytes()
     }
 }
 
@@ -201,6 +228,8 @@ enum Enter {
     /// A legal read-only operation leads to a configuration explored before (and failed),
     /// so this one fails too.
     Dead,
+    /// The memo is full: nothing changed, the configuration is to be entered again.
+    Full,
 }
 
 impl Walk {
@@ -219,8 +248,8 @@ impl Walk {
             node = self.links.next(node);
             let i = op as usize;
             let optional = p.rets[i].is_none();
-            if !self.read_only[i] && !self.monotone[i] {
-                self.resets.push(op);
+            if !optional && !self.read_only[i] && !self.monotone[i] {
+                self.resets.push(op); // Indeterminate ones: `optional_bases`.
             }
             if optional && self.taken[p.class[i] as usize] != p.rank[i] {
                 continue;
@@ -231,10 +260,10 @@ impl Walk {
             }
             if let Some(next) = spec.step(self.state, op) {
                 self.truncate(start, reads, resets);
-                return if self.linearize(p, op, next, true) {
-                    Enter::Forced
-                } else {
-                    Enter::Dead
+                return match self.linearize(p, op, next, true) {
+                    Ok(()) => Enter::Forced,
+                    Err(Refused::Seen) => Enter::Dead,
+                    Err(Refused::Full) => Enter::Full,
                 };
             }
             self.reads.push(op);
@@ -326,7 +355,7 @@ impl Walk {
     /// child has the same pending reads and no more pending resets (it may have a later
     /// window end, but resets called before each read's return are all counted here).
     fn unreachable_read<S: Spec>(
-        &self,
+        &mut self,
         spec: &mut S,
         p: &Problem,
         level: &Level,
@@ -337,25 +366,53 @@ impl Walk {
         } else {
             p.rets[level.culprit as usize].unwrap_or(u64::MAX)
         };
-        let beyond = self.reset_ops.partition_point(|&(c, _)| c <= end);
-        let window_resets = &self.resets[level.resets as usize..];
         let first_future = self.future_reads.partition_point(|&(c, _)| c <= end);
-        let future = self.future_reads[first_future..].iter().take(FUTURE_READS);
-        let window = self.reads[level.reads as usize..].iter().copied();
-        window.chain(future.map(|&(_, op)| op)).find(|&g| {
-            if spec.reachable(state, g) {
-                return false;
+        let in_window = self.reads.len() - level.reads as usize;
+        let future = FUTURE_READS.min(self.future_reads.len() - first_future);
+        for k in 0..in_window + future {
+            let g = match k.checked_sub(in_window) {
+                None => self.reads[level.reads as usize + k],
+                Some(f) => self.future_reads[first_future + f].1,
+            };
+            if !self.could_reach(spec, p, level, state, end, g) {
+                return Some(g);
             }
-            let g_ret = p.rets[g as usize].unwrap_or(u64::MAX);
-            let later = self.reset_ops[beyond..]
-                .iter()
-                .take_while(|&&(c, _)| c <= g_ret);
-            let mut resets = window_resets
-                .iter()
-                .copied()
-                .chain(later.map(|&(_, op)| op));
-            !resets.any(|r| spec.reset_to(r).is_none_or(|base| spec.reachable(base, g)))
-        })
+        }
+        None
+    }
+
+    /// Whether read `g` could still become legal before it returns: from `state` by
+    /// monotone operations, or from a pending reset's value (one of the window's, or one
+    /// called after the window's `end` but before `g` returns).
+    fn could_reach<S: Spec>(
+        &mut self,
+        spec: &mut S,
+        p: &Problem,
+        level: &Level,
+        state: u32,
+        end: u64,
+        g: u32,
+    ) -> bool {
+        if spec.reachable(state, g) {
+            return true;
+        }
+        let g_ret = p.rets[g as usize].unwrap_or(u64::MAX);
+        let mut base_ok = |r: u32| spec.reset_to(r).is_none_or(|base| spec.reachable(base, g));
+        let window = self.resets[level.resets as usize..].iter().copied();
+        if window.into_iter().any(&mut base_ok) {
+            return true;
+        }
+        let beyond = self.reset_ops.partition_point(|&(c, _)| c <= end);
+        let later = self.reset_ops[beyond..].iter().take_while(|&&(c, _)| c <= g_ret);
+        if later.map(|&(_, r)| r).any(&mut base_ok) {
+            return true;
+        }
+        // The window's indeterminate resets: every untaken one called by its end.
+        let (opts, opt_index) = (&self.opts, &self.opt_index);
+        self.optional_bases
+            .of(spec, p, g)
+            .iter()
+            .any(|&r| p.calls[r as usize] <= end && !opts.has(opt_index[r as usize] as usize))
     }
 
     /// Tries the top level's next candidate: `Some(true)` if it was linearized,
@@ -379,6 +436,9 @@ impl Walk {
         let Some(next) = spec.step(self.state, op) else {
             return Some(false);
         };
+        if self.unseen_optional(spec, p, op, next) {
+            return Some(false);
+        }
         if p.rets[op as usize].is_none() && next == self.state {
             return Some(false); // Skipping an optional no-op loses nothing.
         }
@@ -390,7 +450,34 @@ impl Walk {
                 return Some(false);
             }
         }
-        Some(self.linearize(p, op, next, false))
+        match self.linearize(p, op, next, false) {
+            Ok(()) => Some(true),
+            Err(Refused::Seen) => Some(false),
+            Err(Refused::Full) => {
+                if let Some(top) = self.levels.last_mut() {
+                    top.cursor -= 1; // Tried again once the memo has room.
+                }
+                self.full = true;
+                Some(false)
+            }
+        }
+    }
+
+    /// True if the last operation linearized is an indeterminate one `w` (of another
+    /// class than `op`) and `op` would reach `next` without it too: then `w` went unseen,
+    /// and the sibling branch that takes `op` instead of `w` reaches the same state with
+    /// the same completed operations and `w` still available, which dominates this one.
+    #[inline]
+    fn unseen_optional<S: Spec>(&self, spec: &mut S, p: &Problem, op: u32, next: u32) -> bool {
+        let Some(f) = self.stack.last() else {
+            return false;
+        };
+        let w = f.op as usize;
+        if f.forced || p.rets[w].is_some() {
+            return false;
+        }
+        let same_class = p.rets[op as usize].is_none() && p.class[op as usize] == p.class[w];
+        !same_class && spec.step(f.prev, op) == Some(next)
     }
 
     fn truncate(&mut self, cands: usize, reads: usize, resets: usize) {
@@ -399,43 +486,76 @@ impl Walk {
         self.resets.truncate(resets);
     }
 
-    /// Linearizes `op` (leading to `next`) if that configuration is new.
+    /// Linearizes `op` (leading to `next`) unless the memo prunes that configuration or
+    /// has no room for it.
     #[inline]
-    fn linearize(&mut self, p: &Problem, op: u32, next: u32, forced: bool) -> bool {
+    fn linearize(&mut self, p: &Problem, op: u32, next: u32, forced: bool) -> Result<(), Refused> {
         let i = op as usize;
-        self.bits.set(i);
-        self.hash ^= self.zobrist[i];
-        if !self.cache.insert(&self.bits, next, self.hash) {
-            self.bits.clear(i);
-            self.hash ^= self.zobrist[i];
-            return false;
-        }
-        self.stack.push((op, self.state, forced));
+        let optional = p.rets[i].is_none();
+        self.flip(i, optional);
+        let entry = match self
+            .cache
+            .insert(&self.bits, &self.opts, next, self.hash, self.mem_limit)
+        {
+            Ok(entry) => entry,
+            Err(e) => {
+                self.flip(i, optional);
+                return Err(e);
+            }
+        };
+        let prev = self.state;
+        self.stack.push(Frame {
+            op,
+            prev,
+            forced,
+            entry,
+        });
         self.state = next;
         self.links.lift(op);
-        if p.rets[i].is_none() {
+        if optional {
             self.taken[p.class[i] as usize] += 1;
         } else {
             self.required_left -= 1;
         }
-        true
+        Ok(())
+    }
+
+    /// Adds or removes operation `i` from the linearized sets.
+    #[inline]
+    fn flip(&mut self, i: usize, optional: bool) {
+        if optional {
+            let o = self.opt_index[i] as usize;
+            if self.opts.has(o) {
+                self.opts.clear(o);
+            } else {
+                self.opts.set(o);
+            }
+        } else if self.bits.has(i) {
+            self.bits.clear(i);
+            self.hash ^= self.zobrist[i];
+        } else {
+            self.bits.set(i);
+            self.hash ^= self.zobrist[i];
+        }
     }
 
     /// Undoes linearizations back to the most recent choice that has alternatives left
-    /// on its level. False if there is none: the search has failed.
+    /// on its level, closing the memo entries of the configurations left. False if there
+    /// is none: the search has failed.
     fn backtrack(&mut self, p: &Problem) -> bool {
-        while let Some((op, prev, forced)) = self.stack.pop() {
-            let i = op as usize;
-            self.links.unlift(op);
-            self.bits.clear(i);
-            self.hash ^= self.zobrist[i];
-            self.state = prev;
-            if p.rets[i].is_none() {
+        while let Some(f) = self.stack.pop() {
+            let i = f.op as usize;
+            self.cache.close(f.entry);
+            self.links.unlift(f.op);
+            let optional = p.rets[i].is_none();
+            self.flip(i, optional);
+            self.state = f.prev;
+            if optional {
                 self.taken[p.class[i] as usize] -= 1;
             } else {
                 self.required_left += 1;
             }
-            if !forced {
+            if !f.forced {
                 return true;
             }
         }
@@ -453,8 +573,9 @@ impl Walk {
         f.frontier = f.frontier.max(ret);
         if f.culprit_states.is_empty() || depth > f.deepest.len() {
             f.deepest.clear();
-            let afters = self.stack.iter().skip(1).map(|s| s.1).chain([state]);
-            f.deepest.extend(self.stack.iter().map(|s| s.0).zip(afters));
+            let afters = self.stack.iter().skip(1).map(|s| s.prev).chain([state]);
+            f.deepest
+                .extend(self.stack.iter().map(|s| s.op).zip(afters));
             f.culprit = culprit;
             f.culprit_states.clear();
             f.culprit_states.push(state);

@@ -43,6 +43,10 @@ pub(crate) trait Spec {
     }
     /// A human-readable rendering of a state, for evidence.
     fn describe(&self, state: u32) -> String;
+    /// Bytes held by the compiled operations and the tables of states and transitions,
+    /// by capacity, with room for the next growth of a hash table (the search's memory
+    /// limit counts them).
+    fn heap_bytes(&self) -> usize;
 }
 
 /// A compiled specification of any family.

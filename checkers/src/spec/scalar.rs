@@ -167,6 +167,15 @@ impl Spec for ScalarSpec {
         self.prefixes[idx].get(len as usize) == Some(&h)
     }
 
+    fn heap_bytes(&self) -> usize {
+        let prefixes: usize = self.prefixes.iter().map(|p| p.capacity() * 8).sum();
+        self.values.bytes()
+            + self.append_memo.bytes()
+            + self.ops.capacity() * std::mem::size_of::<SOp>()
+            + self.prefix_index.capacity() * 4
+            + prefixes
+    }
+
     fn describe(&self, state: u32) -> String {
         if self.mutex {
             return if state == self.held { "held" } else { "free" }.to_string();

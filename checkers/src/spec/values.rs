@@ -52,6 +52,8 @@ struct Entry {
 pub(crate) struct ValueTable {
     slots: Slots,
     entries: Vec<Entry>,
+    /// Bytes of the interned atoms' own strings.
+    atom_bytes: usize,
 }
 
 impl ValueTable {
@@ -59,6 +61,7 @@ impl ValueTable {
         ValueTable {
             slots: Slots::with_capacity(64),
             entries: Vec::new(),
+            atom_bytes: 0,
         }
     }
 
@@ -92,15 +95,20 @@ impl ValueTable {
         });
         match probe {
             Probe::Found(id) => id,
-            Probe::Vacant(slot) => self.push(
-                slot,
-                Entry {
-                    hash,
-                    len,
-                    pow,
-                    node: Node::Atom(v.clone()),
-                },
-            ),
+            Probe::Vacant(slot) => {
+                if let Value::Str(s) = v {
+                    self.atom_bytes += s.len();
+                }
+                self.push(
+                    slot,
+                    Entry {
+                        hash,
+                        len,
+                        pow,
+                        node: Node::Atom(v.clone()),
+                    },
+                )
+            }
         }
     }
 
@@ -208,6 +216,14 @@ impl ValueTable {
             out.push(h);
         }
         out
+    }
+
+    /// Bytes held, by capacity (atoms' strings included), with room for the slot table's
+    /// next doubling.
+    pub(crate) fn bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.slots.bytes() * 3
+            + self.atom_bytes
     }
 
     /// The value behind an id.

@@ -33,6 +33,8 @@ pub(crate) struct VectorSpec {
     init_value: u32,
     memo: U64Map,
     scratch: Vec<u32>,
+    /// Words held by the interned state vectors.
+    state_words: usize,
 }
 
 impl VectorSpec {
@@ -49,6 +51,7 @@ impl VectorSpec {
             init_value,
             memo: U64Map::new(),
             scratch: Vec::new(),
+            state_words: 0,
         };
         spec.ops = ops.iter().map(|op| spec.compile_op(op)).collect();
         spec
@@ -164,7 +167,12 @@ impl Spec for VectorSpec {
             return r.checked_sub(1);
         }
         let result = if self.apply(state, op) {
-            Some(self.states.intern(self.scratch.clone()))
+            let before = self.states.len();
+            let id = self.states.intern(self.scratch.clone());
+            if self.states.len() > before {
+                self.state_words += self.scratch.len();
+            }
+            Some(id)
         } else {
             None
         };
@@ -178,6 +186,14 @@ impl Spec for VectorSpec {
             VOp::ReadSet(_) | VOp::Dequeue(0) | VOp::Noop => true,
             _ => false,
         }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.values.bytes()
+            + self.states.bytes()
+            + self.state_words * 4
+            + self.memo.bytes()
+            + self.ops.capacity() * std::mem::size_of::<VOp>()
     }
 
     fn describe(&self, state: u32) -> String {
