@@ -1,11 +1,19 @@
-//! Writes a large linearizable splitbrain JSON history for the speed acceptance test:
-//! `gen_big OUT [OPS] [KEYS] [CLIENTS] [SEED] [OPEN_PER_MILLE]` (defaults 100000 ops, 1000
-//! keys, 10 clients, seed 1, 10 per mille indeterminate).
+//! Writes a large splitbrain JSON history for the speed tests:
+//! `gen_big OUT [OPS] [KEYS] [CLIENTS] [SEED] [OPEN_PER_MILLE] [VIOLATION] [HARD_PER_MILLE]`
+//! (defaults 100000 ops, 1000 keys, 10 clients, seed 1, 10 per mille indeterminate, no
+//! violation, no hard key).
 //!
 //! Each client runs get / put / append / cas on random keys with random durations; every
 //! operation takes effect at a random point inside its interval, and outputs come from
-//! applying them in that order. About 1% end indeterminate (half of those took effect); the
-//! client then continues under a new name, since its old operation stays in flight.
+//! applying them in that order, so the history is linearizable. About 1% end indeterminate
+//! (half of those took effect); the client then continues under a new name, since its old
+//! operation stays in flight.
+//!
+//! `VIOLATION` (`early`, `middle`, `late`, or a per-mille position) makes the last key's
+//! first get called after that point of the history (10%, 50%, 90%) a stale read: it
+//! returns the value of a put that a later put had overwritten before the get was called.
+//! `HARD_PER_MILLE` makes that many of the first key's operations indeterminate instead (a
+//! harder linearizable part, checked first since parts go in key order).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -43,9 +51,22 @@ fn main() {
     let out = args.get(1).cloned().unwrap_or_else(|| "big.json".into());
     let (n, keys, clients, seed) = (arg(2, 100_000), arg(3, 1000), arg(4, 10), arg(5, 1));
     let open_per_mille = arg(6, 10);
+    let violation = args.get(7).map(|a| match a.as_str() {
+        "early" => 100,
+        "middle" => 500,
+        "late" => 900,
+        other => other.parse().unwrap_or(1000),
+    });
+    let hard_per_mille = arg(8, 0);
     let mut rng = Rng(seed);
-    let ops = generate(&mut rng, [n, keys, clients, open_per_mille]);
-    let outs = outputs(&mut rng, &ops);
+    let ops = generate(&mut rng, [n, keys, clients, open_per_mille, hard_per_mille]);
+    let mut outs = outputs(&mut rng, &ops);
+    if let Some(at) = violation.filter(|&v| v < 1000) {
+        if !stale_read(&ops, &mut outs, keys - 1, at) {
+            eprintln!("gen_big: no get to make stale after {at} per mille");
+            std::process::exit(2);
+        }
+    }
     if let Err(e) = std::fs::write(&out, render(&ops, &outs)) {
         eprintln!("gen_big: cannot write {out}: {e}");
         std::process::exit(2);
@@ -53,7 +74,7 @@ fn main() {
 }
 
 /// Client timelines: each client calls again after its previous operation returned.
-fn generate(rng: &mut Rng, [n, keys, clients, open_per_mille]: [u64; 4]) -> Vec<Op> {
+fn generate(rng: &mut Rng, [n, keys, clients, open_per_mille, hard]: [u64; 5]) -> Vec<Op> {
     let mut ops = Vec::new();
     let mut clock = vec![0u64; clients as usize];
     let mut generation = vec![0u32; clients as usize];
@@ -61,13 +82,19 @@ fn generate(rng: &mut Rng, [n, keys, clients, open_per_mille]: [u64; 4]) -> Vec<
         let c = (i % clients) as usize;
         let call = clock[c] + rng.below(20);
         let ret = call + 1 + rng.below(200);
-        let open = rng.below(1000) < open_per_mille;
+        let draw = rng.below(1000);
         let f = rng.below(4);
         let value = format!("v{i}.");
         let from = (f == 3).then(|| format!("v{}.", rng.below(i + 1)));
         let client = format!("C{c}#{}", generation[c]);
         let point = call + rng.below(ret - call + 1);
         let key = rng.below(keys);
+        let open = draw
+            < if key == 0 {
+                open_per_mille.max(hard)
+            } else {
+                open_per_mille
+            };
         ops.push(Op {
             client,
             call,
@@ -121,6 +148,38 @@ fn outputs(rng: &mut Rng, ops: &[Op]) -> Vec<String> {
         };
     }
     outs
+}
+
+/// Makes the first completed get on `key` called after `per_mille` of the history's time
+/// return a value two completed puts back: non-linearizable. False if there is none.
+fn stale_read(ops: &[Op], outs: &mut [String], key: u64, per_mille: u64) -> bool {
+    let end = ops.iter().map(|o| o.call).max().unwrap_or(0);
+    let from = end / 1000 * per_mille;
+    let mut by_call: Vec<usize> = (0..ops.len()).filter(|&i| ops[i].key == key).collect();
+    by_call.sort_by_key(|&i| (ops[i].call, i));
+    let done_put = |i: usize| ops[i].f == 1 && !ops[i].open;
+    for &g in by_call.iter().filter(|&&g| ops[g].call >= from) {
+        if ops[g].f != 0 || ops[g].open {
+            continue;
+        }
+        // The latest put that returned before the get, and a put that returned before
+        // that one was called: its value was overwritten for sure.
+        let before = |t: u64| {
+            by_call
+                .iter()
+                .copied()
+                .filter(|&i| done_put(i) && ops[i].ret < t)
+                .max_by_key(|&i| ops[i].ret)
+        };
+        let Some(last) = before(ops[g].call) else {
+            continue;
+        };
+        if let Some(old) = before(ops[last].call) {
+            outs[g] = format!("{{\"r\":\"value\",\"value\":\"{}\"}}", ops[old].value);
+            return true;
+        }
+    }
+    false
 }
 
 fn render(ops: &[Op], outs: &[String]) -> String {

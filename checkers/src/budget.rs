@@ -19,8 +19,8 @@ fn wall_now() -> Instant {
 pub(crate) struct Budget {
     max_steps: u64,
     deadline: Option<Instant>,
-    /// Most bytes one search's memo may hold.
-    pub(crate) max_cache_bytes: usize,
+    /// Most bytes the whole check may hold (history, memos, event lists, spec tables).
+    pub(crate) max_memory_bytes: usize,
 }
 
 /// Why a search stopped early.
@@ -40,14 +40,14 @@ impl Budget {
         Budget {
             max_steps,
             deadline,
-            max_cache_bytes: usize::MAX,
+            max_memory_bytes: usize::MAX,
         }
     }
 
     /// The same budget with a memo size limit.
-    pub(crate) fn with_cache_bytes(self, max_cache_bytes: usize) -> Self {
+    pub(crate) fn with_memory_bytes(self, max_memory_bytes: usize) -> Self {
         Budget {
-            max_cache_bytes,
+            max_memory_bytes,
             ..self
         }
     }

@@ -1,10 +1,11 @@
-//! The public entry point: validate, split into independent parts, search each part,
-//! and combine into one deterministic [`CheckReport`].
+//! The public entry point: validate, split into independent parts, decide the verdict
+//! ([`decide`]: the parts interleaved, ending at the first that fails), then build
+//! evidence for people ([`explain`]: bounded, only for a violation) into one
+//! deterministic [`CheckReport`].
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 
 use crate::budget::Budget;
@@ -12,27 +13,32 @@ use crate::evidence::{self, Evidence};
 use crate::history::{History, Input, Operation, Output, Value};
 use crate::model::{Family, ModelKind};
 use crate::partition::{self, Part};
-use crate::search::{self, Found, Outcome, Problem};
+use crate::schedule::{self, Refuted};
+use crate::search::{self, Outcome, Problem};
 use crate::spec::{self, AnySpec};
 use crate::table::Interner;
 
 /// Default step limit per independent part.
 pub const DEFAULT_MAX_STEPS: u64 = 200_000_000;
-/// Default memo size limit per independent part (bytes).
-pub const DEFAULT_MAX_CACHE_BYTES: usize = 512 << 20;
+/// Default memory cap of one check (bytes): the history plus every live part's memo,
+/// event list and spec tables.
+pub const DEFAULT_MAX_MEMORY_BYTES: usize = 512 << 20;
 
 /// Options of one check.
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
     /// Search steps allowed per independent part (deterministic budget).
     pub max_steps: u64,
-    /// Memo size limit per independent part, in bytes; running out gives `Unknown`.
-    pub max_cache_bytes: usize,
+    /// Memory cap of the whole check, in bytes (the history's estimated size included);
+    /// reaching it gives `Unknown` with the reason, never an abort.
+    pub max_memory_bytes: usize,
     /// Optional wall-clock limit for the whole check (not deterministic).
     pub time_limit: Option<Duration>,
-    /// Check independent parts in parallel on the current rayon pool.
+    /// Run each round's slices of the independent parts in parallel on the current rayon
+    /// pool (the result is the same as sequential).
     pub parallel: bool,
-    /// Build evidence (with a minimised sub-history) on a violation.
+    /// Build evidence (with a minimised sub-history) on a violation; `false` when only
+    /// the verdict matters.
     pub evidence: bool,
     /// Most operations listed in any evidence list.
     pub max_evidence_ops: usize,
@@ -42,7 +48,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             max_steps: DEFAULT_MAX_STEPS,
-            max_cache_bytes: DEFAULT_MAX_CACHE_BYTES,
+            max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
             time_limit: None,
             parallel: false,
             evidence: true,
@@ -89,13 +95,61 @@ pub struct CheckReport {
     pub steps: u64,
 }
 
-/// Checks `history` against `model`. Deterministic for a given step budget.
+/// The verdict of a check, before any evidence: what [`explain`] needs is kept inside.
+pub struct Decision {
+    pub verdict: Verdict,
+    /// Operations in the history (indeterminate ones included).
+    pub ops: usize,
+    /// Search steps taken over all parts.
+    pub steps: u64,
+    refuted: Option<(Part, Refuted)>,
+}
+
+impl Decision {
+    /// The label of the part found not linearizable (`key "3"`, `all`, ...), if any.
+    pub fn failing_part(&self) -> Option<&str> {
+        self.refuted.as_ref().map(|(part, _)| part.label.as_str())
+    }
+
+    /// The operation the failing part could not place, if any (cheap: no evidence built).
+    pub fn culprit(&self, h: &History) -> Option<evidence::OpView> {
+        let (_, r) = self.refuted.as_ref()?;
+        let op = *r.task.order.get(r.failure.culprit as usize)?;
+        Some(evidence::view(h, op))
+    }
+
+    /// The report, with the evidence (if any) built for it.
+    pub fn report(self, evidence: Option<Evidence>) -> CheckReport {
+        CheckReport {
+            verdict: self.verdict,
+            ops: self.ops,
+            evidence,
+            steps: self.steps,
+        }
+    }
+}
+
+/// Checks `history` against `model`: [`decide`], then [`explain`] if `opts.evidence`.
+/// Deterministic for a given step budget.
 pub fn check_history(history: &History, model: ModelKind, opts: &CheckOptions) -> CheckReport {
-    let unknown = |reason: String| CheckReport {
+    let decision = decide(history, model, opts);
+    let evidence = if opts.evidence {
+        explain(history, model, &decision, opts)
+    } else {
+        None
+    };
+    decision.report(evidence)
+}
+
+/// Decides the verdict only. The independent parts run interleaved; the first part found
+/// not linearizable ends the check, and a part that exhausts its budget does not hold the
+/// others back. Deterministic for a given step budget, whatever `opts.parallel`.
+pub fn decide(history: &History, model: ModelKind, opts: &CheckOptions) -> Decision {
+    let unknown = |reason: String| Decision {
         verdict: Verdict::Unknown(reason),
         ops: history.ops.len(),
-        evidence: None,
         steps: 0,
+        refuted: None,
     };
     if let Err(e) = history.validate() {
         return unknown(format!("invalid history: {e}"));
@@ -107,28 +161,136 @@ pub fn check_history(history: &History, model: ModelKind, opts: &CheckOptions) -
         );
         return unknown(msg);
     }
+    let history_bytes = history_bytes(history);
+    if history_bytes > opts.max_memory_bytes {
+        return unknown(format!(
+            "the history alone takes about {} MiB, more than the memory cap of {} MiB",
+            history_bytes >> 20,
+            opts.max_memory_bytes >> 20
+        ));
+    }
     let budget =
-        Budget::new(opts.max_steps, opts.time_limit).with_cache_bytes(opts.max_cache_bytes);
+        Budget::new(opts.max_steps, opts.time_limit).with_memory_bytes(opts.max_memory_bytes);
     let unseen = unobserved_enqueues(history, model);
     let dropped = |i: usize| {
         let op = &history.ops[i];
         (op.is_indeterminate() && spec::is_pure_read(&op.input)) || unseen.contains(&i)
     };
     let keep: Vec<usize> = (0..history.ops.len()).filter(|&i| !dropped(i)).collect();
-    let parts = partition::split(history, model, &keep);
-    let run = |part: &Part| check_part(history, model, part, &budget, opts);
-    let results: Vec<PartResult> = if opts.parallel {
-        parts.par_iter().map(run).collect()
+    let mut parts = partition::split(history, model, &keep);
+    let parts_bytes: usize = parts.iter().map(|p| p.ops.capacity() * 8).sum();
+    let held = history_bytes + parts_bytes + keep.capacity() * 8;
+    let v = schedule::run_parts(history, model, &parts, &budget, held, opts.parallel);
+    let verdict = if v.refuted.is_some() {
+        Verdict::NotLinearizable
     } else {
-        parts.iter().map(run).collect()
+        let reasons: Vec<String> = v
+            .exhausted
+            .iter()
+            .map(|&(i, e)| format!("{}: {}", parts[i].label, describe_exhausted(e)))
+            .collect();
+        unknown_or_pass(reasons)
     };
-    combine(history, model, &parts, results, &budget, opts)
+    let refuted = v.refuted.map(|r| {
+        let part = std::mem::replace(&mut parts[r.part], empty_part());
+        (part, r)
+    });
+    Decision {
+        verdict,
+        ops: history.ops.len(),
+        steps: v.steps,
+        refuted,
+    }
 }
 
-/// The outcome of one part, with evidence rendered while its spec is alive.
-pub(crate) struct PartResult {
-    pub(crate) outcome: Outcome,
-    pub(crate) evidence: Option<Evidence>,
+/// Builds the evidence of a violation (nothing otherwise): the failing part's longest
+/// partial linearization, the operation it could not place, and a failing sub-history
+/// minimised under its own step budget.
+pub fn explain(
+    history: &History,
+    model: ModelKind,
+    decision: &Decision,
+    opts: &CheckOptions,
+) -> Option<Evidence> {
+    let (part, refuted) = decision.refuted.as_ref()?;
+    let cap = opts.max_evidence_ops;
+    let (task, f) = (&refuted.task, &refuted.failure);
+    let mut ev = evidence::render(history, &part.label, &task.order, f, &task.spec, cap);
+    let budget =
+        Budget::new(opts.max_steps, opts.time_limit).with_memory_bytes(opts.max_memory_bytes);
+    evidence::minimise(history, model, &part.ops, f.frontier, &mut ev, &budget, cap);
+    Some(ev)
+}
+
+fn empty_part() -> Part {
+    Part {
+        label: String::new(),
+        ops: Vec::new(),
+    }
+}
+
+fn unknown_or_pass(reasons: Vec<String>) -> Verdict {
+    if reasons.is_empty() {
+        return Verdict::Linearizable;
+    }
+    let shown = reasons
+        .iter()
+        .take(3)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    let more = reasons.len().saturating_sub(3);
+    let tail = if more > 0 {
+        format!(" (and {more} more parts)")
+    } else {
+        String::new()
+    };
+    Verdict::Unknown(format!("budget exhausted in {shown}{tail}"))
+}
+
+/// An estimate of the bytes a history holds (operations, their values, client names).
+fn history_bytes(h: &History) -> usize {
+    let value = |v: &Value| match v {
+        Value::Str(s) => s.capacity(),
+        _ => 0,
+    };
+    let input = |i: &Input| match i {
+        Input::Read { key } => value(key),
+        Input::Write { key, value: v } | Input::Append { key, value: v } => value(key) + value(v),
+        Input::Cas { key, from, to } => value(key) + value(from) + value(to),
+        Input::Add { value: v } | Input::Enqueue { value: v } => value(v),
+        Input::Txn(m) => m.capacity() * 64,
+        _ => 0,
+    };
+    let output = |o: &Output| match o {
+        Output::Value(v) => value(v),
+        Output::Txn(vs) => vs.capacity() * 40,
+        Output::Set(vs) => vs.capacity() * 32 + vs.iter().map(value).sum::<usize>(),
+        _ => 0,
+    };
+    let ops: usize = h
+        .ops
+        .iter()
+        .map(|o| input(&o.input) + output(&o.output))
+        .sum();
+    let clients: usize = h.clients.iter().map(|c| c.capacity() + 24).sum();
+    h.ops.capacity() * std::mem::size_of::<Operation>() + ops + clients
+}
+
+/// The operations of one part in search order (by call), their problem and spec.
+pub(crate) fn compile_part(
+    h: &History,
+    model: ModelKind,
+    ops: &[usize],
+) -> (Vec<usize>, Problem, AnySpec) {
+    // An indeterminate read changes nothing, so it may as well never have happened.
+    let droppable = |i: usize| h.ops[i].is_indeterminate() && spec::is_pure_read(&h.ops[i].input);
+    let mut order: Vec<usize> = ops.iter().copied().filter(|&i| !droppable(i)).collect();
+    order.sort_by_key(|&i| (h.ops[i].call, i));
+    let refs: Vec<&Operation> = order.iter().map(|&i| &h.ops[i]).collect();
+    let problem = problem_of(&refs);
+    let spec = spec::compile(model, &refs);
+    (order, problem, spec)
 }
 
 /// Queue histories: the indeterminate enqueues whose value no dequeue returned. Dropping
@@ -157,50 +319,16 @@ fn unobserved_enqueues(history: &History, model: ModelKind) -> BTreeSet<usize> {
         .collect()
 }
 
-fn check_part(
-    h: &History,
-    model: ModelKind,
-    part: &Part,
-    budget: &Budget,
-    opts: &CheckOptions,
-) -> PartResult {
-    if budget.past_deadline() {
-        let found = Found::OutOfBudget(crate::budget::Exhausted::Deadline);
-        return PartResult {
-            outcome: Outcome { found, steps: 0 },
-            evidence: None,
-        };
-    }
-    let (order, outcome, spec) = run_search(h, model, &part.ops, budget);
-    let evidence = match (&outcome.found, opts.evidence) {
-        (Found::NotLinearizable(f), true) => Some(evidence::render(
-            h,
-            &part.label,
-            &order,
-            f,
-            &spec,
-            opts.max_evidence_ops,
-        )),
-        _ => None,
-    };
-    PartResult { outcome, evidence }
-}
-
-/// Compiles and searches one set of operations (indices into `h.ops`). Returns the
-/// operations in search order (search op `i` is `order[i]`), the outcome and the spec.
+/// Compiles and searches one set of operations (indices into `h.ops`) to the end.
+/// Returns the operations in search order (search op `i` is `order[i]`), the outcome and
+/// the spec.
 pub(crate) fn run_search(
     h: &History,
     model: ModelKind,
     ops: &[usize],
     budget: &Budget,
 ) -> (Vec<usize>, Outcome, AnySpec) {
-    // An indeterminate read changes nothing, so it may as well never have happened.
-    let droppable = |i: usize| h.ops[i].is_indeterminate() && spec::is_pure_read(&h.ops[i].input);
-    let mut order: Vec<usize> = ops.iter().copied().filter(|&i| !droppable(i)).collect();
-    order.sort_by_key(|&i| (h.ops[i].call, i));
-    let refs: Vec<&Operation> = order.iter().map(|&i| &h.ops[i]).collect();
-    let problem = problem_of(&refs);
-    let mut spec = spec::compile(model, &refs);
+    let (order, problem, mut spec) = compile_part(h, model, ops);
     let outcome = match &mut spec {
         AnySpec::Scalar(s) => search::search(s, &problem, budget),
         AnySpec::Vector(s) => search::search(s, &problem, budget),
@@ -233,70 +361,14 @@ fn problem_of(ops: &[&Operation]) -> Problem {
     }
 }
 
-fn combine(
-    h: &History,
-    model: ModelKind,
-    parts: &[Part],
-    results: Vec<PartResult>,
-    budget: &Budget,
-    opts: &CheckOptions,
-) -> CheckReport {
-    let steps = results.iter().map(|r| r.outcome.steps).sum();
-    let mut report = CheckReport {
-        verdict: Verdict::Linearizable,
-        ops: h.ops.len(),
-        evidence: None,
-        steps,
-    };
-    let failed = results
-        .iter()
-        .position(|r| matches!(r.outcome.found, Found::NotLinearizable(_)));
-    if let Some(i) = failed {
-        report.verdict = Verdict::NotLinearizable;
-        let Some(PartResult {
-            outcome,
-            evidence: mut ev,
-        }) = results.into_iter().nth(i)
-        else {
-            return report;
-        };
-        if let (Some(ev), Found::NotLinearizable(f)) = (ev.as_mut(), &outcome.found) {
-            let cap = opts.max_evidence_ops;
-            evidence::minimise(h, model, &parts[i].ops, f.frontier, ev, budget, cap);
-        }
-        report.evidence = ev;
-        return report;
-    }
-    let reasons: Vec<String> = results
-        .iter()
-        .zip(parts)
-        .filter_map(|(r, p)| match r.outcome.found {
-            Found::OutOfBudget(e) => Some(format!("{}: {}", p.label, describe_exhausted(e))),
-            _ => None,
-        })
-        .collect();
-    if !reasons.is_empty() {
-        let shown = reasons
-            .iter()
-            .take(3)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("; ");
-        let more = reasons.len().saturating_sub(3);
-        let tail = if more > 0 {
-            format!(" (and {more} more parts)")
-        } else {
-            String::new()
-        };
-        report.verdict = Verdict::Unknown(format!("budget exhausted in {shown}{tail}"));
-    }
-    report
-}
-
 fn describe_exhausted(e: crate::budget::Exhausted) -> String {
     match e {
         crate::budget::Exhausted::Steps(n) => format!("step limit of {n} reached"),
         crate::budget::Exhausted::Deadline => "time limit reached".to_string(),
-        crate::budget::Exhausted::Memory(b) => format!("memo limit of {} MiB reached", b >> 20),
+        crate::budget::Exhausted::Memory(b) => format!(
+            "memory cap of {} MiB reached (memos, event lists and states of the live parts, \
+             and the history)",
+            b >> 20
+        ),
     }
 }

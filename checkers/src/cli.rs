@@ -1,8 +1,11 @@
 //! The logic of `splitbrain check`, kept here so the binary's command file stays thin.
 //!
-//! `splitbrain check --model M [--format F] FILE... [--json] [--budget-ms N] [--jobs N]`
-//! checks each file and prints one line per file plus a summary, or with `--json` the
-//! object `{"files": [{"file", "model", "verdict", "ops", "time_us"}], "total_time_us"}`.
+//! `splitbrain check --model M [--format F] FILE... [--json] [--budget-ms N] [--jobs N]
+//! [--no-evidence]` checks each file and prints one line per file plus a summary, or with
+//! `--json` the object `{"files": [{"file", "model", "verdict", "ops", "time_us",
+//! "verdict_us", "evidence_us"}], "total_time_us"}`. The verdict is decided first; the
+//! evidence of a violation is built afterwards (skipped with `--no-evidence`), and each is
+//! timed apart.
 //! Exit codes: 2 if any input is bad (or the flags are), else 1 if any history is not
 //! linearizable, else 3 if any check is unknown, else 0.
 
@@ -14,7 +17,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::budget::Stopwatch;
-use crate::checker::{check_history, CheckOptions, Verdict};
+use crate::checker::{decide, explain, CheckOptions, Verdict};
 use crate::evidence::Evidence;
 use crate::model::ModelKind;
 use crate::read::{file_model, read_history_file, Format};
@@ -46,6 +49,8 @@ pub struct CliOptions {
     /// Without it an empty history is bad input: a wrong path or a truncated capture must
     /// not read as a pass.
     pub allow_empty: bool,
+    /// Decide the verdict only: no evidence for violations.
+    pub no_evidence: bool,
 }
 
 /// One file's result, as printed with `--json`.
@@ -56,8 +61,13 @@ pub struct FileResult {
     /// `linearizable`, `not-linearizable` or `unknown`.
     pub verdict: &'static str,
     pub ops: usize,
-    /// Check time in microseconds (reading the file is not included).
+    /// Check time in microseconds (reading the file is not included):
+    /// `verdict_us + evidence_us`.
     pub time_us: u64,
+    /// Time to decide the verdict, in microseconds.
+    pub verdict_us: u64,
+    /// Time to build the evidence of a violation afterwards (0 without one).
+    pub evidence_us: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Why the file could not be read (the verdict is then `unknown`).
@@ -94,6 +104,7 @@ pub fn parse_args(args: &[String]) -> Result<CliOptions, String> {
             "--allow-empty" => o.allow_empty = true,
             "--budget-ms" => o.budget_ms = Some(number(&value("--budget-ms")?, "--budget-ms")?),
             "--jobs" => o.jobs = Some(number(&value("--jobs")?, "--jobs")? as usize),
+            "--no-evidence" => o.no_evidence = true,
             flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}")),
             file => o.files.push(PathBuf::from(file)),
         }
@@ -162,6 +173,7 @@ fn run_files(
     let opts = CheckOptions {
         time_limit: o.budget_ms.map(Duration::from_millis),
         parallel: jobs > 1,
+        evidence: !o.no_evidence,
         ..CheckOptions::default()
     };
     let check = |f: &PathBuf| {
@@ -215,6 +227,8 @@ pub fn check_file(
         verdict: "unknown",
         ops: 0,
         time_us: 0,
+        verdict_us: 0,
+        evidence_us: 0,
         reason: None,
         error: None,
         evidence: None,
@@ -239,8 +253,17 @@ pub fn check_file(
         }
     };
     let sw = Stopwatch::start();
-    let report = check_history(&history, model, opts);
-    r.time_us = sw.elapsed_us();
+    let decision = decide(&history, model, opts);
+    r.verdict_us = sw.elapsed_us();
+    let sw = Stopwatch::start();
+    let evidence = if opts.evidence {
+        explain(&history, model, &decision, opts)
+    } else {
+        None
+    };
+    r.evidence_us = sw.elapsed_us();
+    r.time_us = r.verdict_us + r.evidence_us;
+    let report = decision.report(evidence);
     r.ops = report.ops;
     r.verdict = report.verdict.word();
     if let Verdict::Unknown(reason) = report.verdict {
@@ -258,6 +281,8 @@ fn empty_result(path: &Path, model: Option<ModelKind>) -> FileResult {
         verdict: Verdict::Linearizable.word(),
         ops: 0,
         time_us: 0,
+        verdict_us: 0,
+        evidence_us: 0,
         reason: None,
         error: None,
         evidence: None,
@@ -332,8 +357,11 @@ fn write_text(s: &Summary, out: &mut dyn Write, err: &mut dyn Write) -> std::io:
             )?;
             writeln!(
                 out,
-                "    minimal failing sub-history: {} ops in {}",
-                ev.minimal_history_len, ev.partition
+                "    minimal failing sub-history: {} ops in {} (verdict {:.3} ms, evidence {:.3} ms)",
+                ev.minimal_history_len,
+                ev.partition,
+                r.verdict_us as f64 / 1000.0,
+                r.evidence_us as f64 / 1000.0
             )?;
         }
     }

@@ -6,8 +6,10 @@
 //! - [`history`]: the history model (clients, inputs, outputs, call/return times,
 //!   indeterminate operations) and its validation.
 //! - [`model`]: model names and semantics; the compiled step functions are internal.
-//! - [`check_history`]: Wing & Gong search with Lowe's memoisation, P-compositionality,
-//!   a budget that yields `Unknown`, and [`evidence`] on a violation.
+//! - [`check_history`]: Wing & Gong search with Lowe's memoisation, P-compositionality
+//!   (parts interleaved, the first failing part ends the check), a budget and a memory cap
+//!   that yield `Unknown`, and [`evidence`] on a violation. [`decide`] gives the verdict
+//!   alone; [`explain`] builds the evidence afterwards.
 //! - [`read`]: file readers with errors naming file, line and field.
 //! - [`cli`]: the `splitbrain check` command's logic (the binary's file stays thin).
 
@@ -20,13 +22,15 @@ pub mod read;
 mod budget;
 mod checker;
 mod partition;
+mod schedule;
 mod search;
 mod spec;
 mod table;
 
 pub use budget::Stopwatch;
 pub use checker::{
-    check_history, CheckOptions, CheckReport, Verdict, DEFAULT_MAX_CACHE_BYTES, DEFAULT_MAX_STEPS,
+    check_history, decide, explain, CheckOptions, CheckReport, Decision, Verdict,
+    DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_STEPS,
 };
 pub use evidence::Evidence;
 pub use history::{History, HistoryError, Input, Micro, Operation, Output, Source, Value};

@@ -204,7 +204,12 @@ impl Runner<'_> {
         };
         let guided_scenario = forced.map(|kinds| with_kinds(self.scenario, kinds));
         let scenario = guided_scenario.as_ref().unwrap_or(self.scenario);
-        let r = run_seed(self.entry, self.variant, scenario, seed, &self.opts.run).map(summarise);
+        // Only the outcome is kept per seed: the verdict without evidence.
+        let run = RunOptions {
+            skip_evidence: true,
+            ..self.opts.run.clone()
+        };
+        let r = run_seed(self.entry, self.variant, scenario, seed, &run).map(summarise);
         let failed = r.as_ref().is_ok_and(|s| s.outcome.is_failure());
         (self.progress)(1, u64::from(failed));
         r

@@ -3,7 +3,7 @@
 //! history file, so what the harness judges online is what a user can re-check offline.
 
 use serde_json::json;
-use splitbrain_checkers::{check_history, CheckOptions, ModelKind, Verdict};
+use splitbrain_checkers::{decide, explain, CheckOptions, Decision, ModelKind, Verdict};
 use splitbrain_sim::{History, Violation};
 
 /// Search steps per independent key; running out makes the run inconclusive, never a pass.
@@ -14,7 +14,8 @@ pub enum LinResult {
     Linearizable,
     Violation {
         violation: Violation,
-        evidence: serde_json::Value,
+        /// `None` when the check was asked for the verdict only.
+        evidence: Option<serde_json::Value>,
     },
     Unknown(String),
 }
@@ -29,8 +30,16 @@ fn model_of(name: &str) -> Option<ModelKind> {
     }
 }
 
-/// Checks `history` if its model is one the checker knows; `None` otherwise.
+/// Checks `history` if its model is one the checker knows; `None` otherwise. A violation
+/// comes with its evidence.
 pub fn check(history: &History) -> Option<LinResult> {
+    check_with(history, true)
+}
+
+/// Like [`check`]; with `evidence` false only the verdict is decided (a seed loop that
+/// keeps the outcome alone), and a violation's message names the culprit without the
+/// minimised sub-history.
+pub fn check_with(history: &History, evidence: bool) -> Option<LinResult> {
     let model = model_of(&history.model)?;
     let parsed = match crate::handoff::to_checker(history) {
         Ok(h) => h,
@@ -38,14 +47,17 @@ pub fn check(history: &History) -> Option<LinResult> {
     };
     let opts = CheckOptions {
         max_steps: STEP_BUDGET,
+        evidence,
         ..CheckOptions::default()
     };
-    let report = check_history(&parsed, model, &opts);
-    Some(match report.verdict {
+    let decision = decide(&parsed, model, &opts);
+    Some(match &decision.verdict {
         Verdict::Linearizable => LinResult::Linearizable,
-        Verdict::Unknown(why) => LinResult::Unknown(why),
+        Verdict::Unknown(why) => LinResult::Unknown(why.clone()),
+        Verdict::NotLinearizable if !evidence => brief_violation(history, &parsed, &decision),
         Verdict::NotLinearizable => {
-            let detail = serde_json::to_value(&report.evidence).expect("evidence serialises");
+            let ev = explain(&parsed, model, &decision, &opts);
+            let detail = serde_json::to_value(&ev).expect("evidence serialises");
             let involved = involved_ops(history, &detail);
             let message = describe(history, &detail);
             let at_us = involved
@@ -61,10 +73,41 @@ pub fn check(history: &History) -> Option<LinResult> {
                     message,
                     at_us,
                 },
-                evidence,
+                evidence: Some(evidence),
             }
         }
     })
+}
+
+/// A violation without evidence: the culprit and its part, from the verdict alone.
+fn brief_violation(
+    history: &History,
+    parsed: &splitbrain_checkers::History,
+    decision: &Decision,
+) -> LinResult {
+    let culprit = decision.culprit(parsed);
+    let part = decision.failing_part().unwrap_or("the history");
+    let message = match &culprit {
+        Some(c) => format!(
+            "{} {} -> {} (called at {}us) cannot be placed in any order of the operations of \
+             {part} (evidence not built in the seed loop: `run` this seed for it)",
+            c.client, c.input, c.output, c.call
+        ),
+        None => format!("not linearizable in {part}"),
+    };
+    let at_us = culprit
+        .and_then(|c| c.line.checked_sub(1))
+        .and_then(|i| history.ops.get(i as usize))
+        .and_then(|o| o.ret_us)
+        .unwrap_or(0);
+    LinResult::Violation {
+        violation: Violation {
+            checker: "linearizability".to_string(),
+            message,
+            at_us,
+        },
+        evidence: None,
+    }
 }
 
 /// One line: which operation cannot be placed and what it could have seen.
@@ -156,14 +199,28 @@ mod tests {
         ]);
         let Some(LinResult::Violation {
             violation,
-            evidence,
+            evidence: Some(evidence),
         }) = check(&h)
         else {
-            panic!("expected a violation")
+            panic!("expected a violation with evidence")
         };
         assert_eq!(violation.checker, "linearizability");
         assert!(violation.message.contains("C2"), "{}", violation.message);
         assert_eq!(evidence["involved_ops"], json!([0, 1]));
+        let Some(LinResult::Violation {
+            violation: brief,
+            evidence: None,
+        }) = check_with(&h, false)
+        else {
+            panic!("expected a violation without evidence")
+        };
+        assert!(brief.message.contains("C2"), "{}", brief.message);
+        assert!(
+            brief.message.contains("called at 20us"),
+            "{}",
+            brief.message
+        );
+        assert_eq!(brief.at_us, violation.at_us, "{}", brief.message);
     }
 
     #[test]

@@ -111,6 +111,7 @@ impl Repro {
             clients: Some(self.clients),
             full_trace,
             inspect_at_us,
+            skip_evidence: false,
         };
         run_seed(entry.as_ref(), &variant, &self.scenario, self.seed, &opts)
     }

@@ -19,6 +19,9 @@ pub struct RunOptions {
     pub full_trace: bool,
     /// Capture every node's own description at this simulated time (`replay --state-at`).
     pub inspect_at_us: Option<u64>,
+    /// Decide linearizability without building evidence for a violation (a seed loop
+    /// that keeps only the outcome; the violation message still names the culprit).
+    pub skip_evidence: bool,
 }
 
 /// A finished run with everything needed to explain and reproduce it.
@@ -134,7 +137,7 @@ pub fn run_seed(
     };
     let workload = scenario.workload.build(clients);
     let mut record = entry.run(variant, &scenario.params, cfg, workload);
-    let evidence = check_history(&mut record);
+    let evidence = check_history(&mut record, !opts.skip_evidence);
     Ok(RunResult {
         protocol: info.name.to_string(),
         variant: variant.name.to_string(),
@@ -180,8 +183,8 @@ fn check_shape(
 }
 
 /// Adds history-level violations (mutual exclusion, linearizability) to a record; returns
-/// the linearizability evidence if there is a violation.
-fn check_history(record: &mut RunRecord) -> Option<serde_json::Value> {
+/// the linearizability evidence if there is a violation (and `evidence` asks for it).
+fn check_history(record: &mut RunRecord, evidence: bool) -> Option<serde_json::Value> {
     if matches!(record.outcome, Outcome::Panic) {
         return None;
     }
@@ -192,7 +195,7 @@ fn check_history(record: &mut RunRecord) -> Option<serde_json::Value> {
         }
         return None;
     }
-    match linearizability::check(&record.history)? {
+    match linearizability::check_with(&record.history, evidence)? {
         LinResult::Linearizable => None,
         LinResult::Violation {
             violation,
@@ -200,7 +203,7 @@ fn check_history(record: &mut RunRecord) -> Option<serde_json::Value> {
         } => {
             record.violations.insert(0, violation);
             record.outcome = Outcome::Violation;
-            Some(evidence)
+            evidence
         }
         LinResult::Unknown(why) => {
             if record.outcome == Outcome::Pass {

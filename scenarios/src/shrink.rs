@@ -246,6 +246,7 @@ impl Shrinker<'_> {
             clients: Some(candidate.clients),
             full_trace: false,
             inspect_at_us: None,
+            skip_evidence: false,
         };
         let Ok(r) = run_seed(
             self.entry,

@@ -22,7 +22,8 @@ pub struct CheckArgs {
     /// History files to check.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
-    /// Print `{files: [{file, model, verdict, ops, time_us}], total_time_us}` as JSON.
+    /// Print `{files: [{file, model, verdict, ops, time_us, verdict_us, evidence_us}],
+    /// total_time_us}` as JSON.
     #[arg(long)]
     pub json: bool,
     /// Wall-clock limit per file in milliseconds; running out gives `unknown`.
@@ -35,6 +36,9 @@ pub struct CheckArgs {
     /// capture, in any format, is bad input: exit 2).
     #[arg(long)]
     pub allow_empty: bool,
+    /// Decide the verdict only; build no evidence for violations.
+    #[arg(long)]
+    pub no_evidence: bool,
 }
 
 /// Runs the command and returns the process exit code (0/1/2/3).
@@ -47,6 +51,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         budget_ms: args.budget_ms,
         jobs: Some(args.jobs.unwrap_or_else(super::common::default_jobs)),
         allow_empty: args.allow_empty,
+        no_evidence: args.no_evidence,
     };
     let progress = Progress::start("check", "files", args.files.len() as u64);
     let on_file = |r: &cli::FileResult| {

@@ -96,6 +96,7 @@ impl TargetArgs {
             clients: self.clients,
             full_trace,
             inspect_at_us: None,
+            skip_evidence: false,
         }
     }
 }

@@ -274,7 +274,8 @@ mod tests {
     }
 
     fn new_in(c: &mut Cache, set: &LinSet, state: u32, hash: u64) -> bool {
-        c.insert(set, &OptSet::new(4), state, hash, usize::MAX).is_ok()
+        c.insert(set, &OptSet::new(4), state, hash, usize::MAX)
+            .is_ok()
     }
 
     #[test]
@@ -345,7 +346,9 @@ mod tests {
         assert_eq!(e, Refused::Full);
         let s = set_of(6400, &[i as usize % 6400, 6399]);
         assert_eq!(c.len() as u64, i);
-        assert!(c.insert(&s, &OptSet::new(1), i as u32, mix(i), usize::MAX).is_ok());
+        assert!(c
+            .insert(&s, &OptSet::new(1), i as u32, mix(i), usize::MAX)
+            .is_ok());
     }
 
     #[test]

@@ -109,10 +109,10 @@ fn memo_allowance<S: Spec>(w: &Walk, spec: &S, limit: usize) -> usize {
 /// Runs a whole search at once, within the budget's memory limit.
 pub(crate) fn search<S: Spec>(spec: &mut S, p: &Problem, budget: &Budget) -> Outcome {
     let mut s = Search::new(spec, p);
-    let found = match s.run(spec, p, budget, u64::MAX, budget.max_cache_bytes) {
+    let found = match s.run(spec, p, budget, u64::MAX, budget.max_memory_bytes) {
         Poll::Done(found) => found,
         Poll::Paused | Poll::Pressed => {
-            Found::OutOfBudget(Exhausted::Memory(budget.max_cache_bytes))
+            Found::OutOfBudget(Exhausted::Memory(budget.max_memory_bytes))
         }
     };
     Outcome {

@@ -48,6 +48,15 @@ pub(crate) struct Problem {
     pub(crate) classes: usize,
 }
 
+impl Problem {
+    /// Bytes held, by capacity.
+    pub(crate) fn bytes(&self) -> usize {
+        self.calls.capacity() * 8
+            + self.rets.capacity() * 16
+            + (self.class.capacity() + self.rank.capacity()) * 4
+    }
+}
+
 /// What the search found.
 pub(crate) enum Found {
     /// Every completed operation was placed.
@@ -403,7 +412,9 @@ impl Walk {
             return true;
         }
         let beyond = self.reset_ops.partition_point(|&(c, _)| c <= end);
-        let later = self.reset_ops[beyond..].iter().take_while(|&&(c, _)| c <= g_ret);
+        let later = self.reset_ops[beyond..]
+            .iter()
+            .take_while(|&&(c, _)| c <= g_ret);
         if later.map(|&(_, r)| r).any(&mut base_ok) {
             return true;
         }

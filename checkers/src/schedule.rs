@@ -1,0 +1,214 @@
+//! The verdict phase: every independent part searched in interleaved slices, ending at the
+//! first part that fails.
+//!
+//! Parts run in rounds. In round `r` every unfinished part gets a slice of
+//! `(16 × its operations + 4096) × 2^r` more steps; a part's search is suspended between
+//! slices, not restarted. Most parts end within their first slice and free their memory at
+//! once. After a round, the first part (in part order) found not linearizable decides the
+//! verdict; a part that ran out of its budget is set aside as unknown without holding the
+//! others back. With `parallel`, one round's slices run on the rayon pool; the rounds and
+//! everything decided between them are the same, so both modes give identical results.
+//!
+//! Memory: the whole check (the history, every live part's memo, event list and spec
+//! tables) stays within one byte cap. At the start of a round the free bytes are shared out
+//! equally among the parts that run in it; a part that reaches its share pauses. If no part
+//! ended in that round (so nothing was freed), the largest paused part gives up as unknown.
+
+use rayon::prelude::*;
+
+use crate::budget::{Budget, Exhausted};
+use crate::checker::compile_part;
+use crate::history::History;
+use crate::model::ModelKind;
+use crate::partition::Part;
+use crate::search::{Failure, Found, Poll, Problem, Search};
+use crate::spec::AnySpec;
+
+/// One part's search, alive between slices.
+pub(crate) struct Task {
+    /// Search operation `i` is `order[i]` in the history.
+    pub(crate) order: Vec<usize>,
+    problem: Problem,
+    pub(crate) spec: AnySpec,
+    search: Search,
+}
+
+impl Task {
+    fn new(h: &History, model: ModelKind, part: &Part) -> Self {
+        let (order, problem, mut spec) = compile_part(h, model, &part.ops);
+        let search = match &mut spec {
+            AnySpec::Scalar(s) => Search::new(s, &problem),
+            AnySpec::Vector(s) => Search::new(s, &problem),
+        };
+        Task {
+            order,
+            problem,
+            spec,
+            search,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        let spec = match &self.spec {
+            AnySpec::Scalar(s) => crate::spec::Spec::heap_bytes(s),
+            AnySpec::Vector(s) => crate::spec::Spec::heap_bytes(s),
+        };
+        self.search.bytes() + spec + self.order.capacity() * 8 + self.problem.bytes()
+    }
+
+    fn run(&mut self, budget: &Budget, slice: u64, limit: usize) -> Poll {
+        let end = self.search.steps().saturating_add(slice);
+        let (p, s) = (&self.problem, &mut self.search);
+        match &mut self.spec {
+            AnySpec::Scalar(spec) => s.run(spec, p, budget, end, limit),
+            AnySpec::Vector(spec) => s.run(spec, p, budget, end, limit),
+        }
+    }
+}
+
+/// A part found not linearizable, with what evidence needs.
+pub(crate) struct Refuted {
+    pub(crate) part: usize,
+    pub(crate) task: Task,
+    pub(crate) failure: Failure,
+}
+
+/// What the verdict phase found.
+pub(crate) struct Verdicts {
+    /// The first part (in part order) of the first round with a failing part.
+    pub(crate) refuted: Option<Refuted>,
+    /// Parts that ran out of their budget, in part order.
+    pub(crate) exhausted: Vec<(usize, Exhausted)>,
+    /// Search steps over all parts.
+    pub(crate) steps: u64,
+}
+
+/// The state of one part between rounds.
+enum Slot {
+    Waiting,
+    Live(Box<Task>),
+    Ended,
+}
+
+/// Checks every part; `history_bytes` of the cap are already taken by the history.
+pub(crate) fn run_parts(
+    h: &History,
+    model: ModelKind,
+    parts: &[Part],
+    budget: &Budget,
+    history_bytes: usize,
+    parallel: bool,
+) -> Verdicts {
+    let mut slots: Vec<Slot> = parts.iter().map(|_| Slot::Waiting).collect();
+    let mut v = Verdicts {
+        refuted: None,
+        exhausted: Vec::new(),
+        steps: 0,
+    };
+    for round in 0u32.. {
+        let running: Vec<usize> = (0..parts.len())
+            .filter(|&i| !matches!(slots[i], Slot::Ended))
+            .collect();
+        if running.is_empty() {
+            break;
+        }
+        let held: usize = slots.iter().map(slot_bytes).sum();
+        let free = budget.max_memory_bytes.saturating_sub(history_bytes + held);
+        let share = free / running.len();
+        let step = |(i, slot): (usize, &mut Slot)| -> Option<(usize, Poll)> {
+            if matches!(slot, Slot::Ended) {
+                return None;
+            }
+            if budget.past_deadline() {
+                let found = Found::OutOfBudget(Exhausted::Deadline);
+                return Some((i, Poll::Done(found)));
+            }
+            let mut task = match std::mem::replace(slot, Slot::Ended) {
+                Slot::Live(t) => t,
+                _ => Box::new(Task::new(h, model, &parts[i])),
+            };
+            let slice = (16 * parts[i].ops.len() as u64 + 4096).saturating_mul(1 << round.min(40));
+            let limit = task.bytes() + share;
+            let poll = task.run(budget, slice, limit);
+            *slot = Slot::Live(task);
+            Some((i, poll))
+        };
+        let polls: Vec<(usize, Poll)> = if parallel {
+            slots.par_iter_mut().enumerate().filter_map(step).collect()
+        } else {
+            slots.iter_mut().enumerate().filter_map(step).collect()
+        };
+        if settle(&mut slots, polls, &mut v, budget.max_memory_bytes) {
+            break;
+        }
+    }
+    v.steps += slots
+        .iter()
+        .map(|s| match s {
+            Slot::Live(t) => t.search.steps(),
+            _ => 0,
+        })
+        .sum::<u64>();
+    v
+}
+
+fn slot_bytes(s: &Slot) -> usize {
+    match s {
+        Slot::Live(t) => t.bytes(),
+        _ => 0,
+    }
+}
+
+/// Applies one round's results in part order; true if the check is decided.
+fn settle(slots: &mut [Slot], polls: Vec<(usize, Poll)>, v: &mut Verdicts, cap: usize) -> bool {
+    let mut ended_any = false;
+    let mut pressed: Vec<usize> = Vec::new();
+    for (i, poll) in polls {
+        let found = match poll {
+            Poll::Done(found) => found,
+            Poll::Paused => continue,
+            Poll::Pressed => {
+                pressed.push(i);
+                continue;
+            }
+        };
+        let ended = std::mem::replace(&mut slots[i], Slot::Ended);
+        ended_any = true;
+        let Slot::Live(task) = ended else {
+            if let Found::OutOfBudget(e) = found {
+                v.exhausted.push((i, e)); // Out of time before it started.
+            }
+            continue;
+        };
+        v.steps += task.search.steps();
+        match found {
+            Found::Linearizable => {}
+            Found::OutOfBudget(e) => v.exhausted.push((i, e)),
+            Found::NotLinearizable(failure) if v.refuted.is_none() => {
+                v.refuted = Some(Refuted {
+                    part: i,
+                    task: *task,
+                    failure,
+                });
+            }
+            Found::NotLinearizable(_) => {}
+        }
+    }
+    if v.refuted.is_some() {
+        return true;
+    }
+    if !ended_any {
+        let largest = pressed
+            .iter()
+            .copied()
+            .max_by_key(|&i| (slot_bytes(&slots[i]), usize::MAX - i));
+        if let Some(i) = largest {
+            if let Slot::Live(task) = std::mem::replace(&mut slots[i], Slot::Ended) {
+                v.steps += task.search.steps();
+            }
+            v.exhausted.push((i, Exhausted::Memory(cap)));
+            v.exhausted.sort_unstable_by_key(|&(part, _)| part);
+        }
+    }
+    false
+}
