@@ -51,6 +51,9 @@ pub enum Input {
     Cas { key: Value, from: Value, to: Value },
     /// Key-value append (a missing key acts as the empty string).
     Append { key: Value, value: Value },
+    /// Write-once register: if the register is empty, set it to `value`; either way the
+    /// output is the value the register holds afterwards (the value chosen).
+    Propose { key: Value, value: Value },
     /// Mutex acquire of lock `lock`.
     Acquire { lock: u64 },
     /// Mutex release of lock `lock`.
@@ -248,6 +251,10 @@ impl fmt::Display for Input {
             }
             Input::Append { key, value } => {
                 keyed(f, "append", key)?;
+                write!(f, "{}{value})", sep(key))
+            }
+            Input::Propose { key, value } => {
+                keyed(f, "propose", key)?;
                 write!(f, "{}{value})", sep(key))
             }
             Input::Acquire { lock } => write!(f, "acquire({lock})"),

@@ -22,6 +22,9 @@ pub enum ModelKind {
     Kv,
     /// Mutexes per lock id: acquire / release, initially free.
     Mutex,
+    /// Write-once registers per key (Basic Paxos): propose returns the value chosen, and
+    /// read; initially empty (nil).
+    WriteOnce,
     /// Registers read and written by atomic transactions, initially nil.
     MultiRegister,
     /// A set: add / read.
@@ -65,6 +68,7 @@ const NAMES: &[(&str, ModelKind)] = &[
     ("cas-register", ModelKind::CasRegister),
     ("kv", ModelKind::Kv),
     ("mutex", ModelKind::Mutex),
+    ("write-once", ModelKind::WriteOnce),
     ("multi-register", ModelKind::MultiRegister),
     ("set", ModelKind::Set),
     ("queue", ModelKind::Queue),
@@ -103,6 +107,7 @@ impl ModelKind {
             | CasRegister
             | Kv
             | Mutex
+            | WriteOnce
             | PorcupineEtcdCasRegister
             | PorcupineKv
             | KnossosCasRegister0
@@ -143,9 +148,11 @@ impl ModelKind {
     pub fn supports(self, input: &Input) -> bool {
         use ModelKind::*;
         match input {
-            Input::Read { .. } | Input::Write { .. } => {
-                matches!(self.family(), Family::Scalar) && !self.is_mutex()
+            Input::Read { .. } => matches!(self.family(), Family::Scalar) && !self.is_mutex(),
+            Input::Write { .. } => {
+                matches!(self.family(), Family::Scalar) && !self.is_mutex() && self != WriteOnce
             }
+            Input::Propose { .. } => self == WriteOnce,
             Input::Cas { .. } => matches!(
                 self,
                 CasRegister | Kv | PorcupineEtcdCasRegister | KnossosCasRegister0

@@ -35,7 +35,8 @@ fn scalar_key(input: &Input) -> Value {
         Input::Read { key }
         | Input::Write { key, .. }
         | Input::Cas { key, .. }
-        | Input::Append { key, .. } => key.clone(),
+        | Input::Append { key, .. }
+        | Input::Propose { key, .. } => key.clone(),
         Input::Acquire { lock } | Input::Release { lock } => Value::Int(*lock as i64),
         _ => Value::Nil,
     }

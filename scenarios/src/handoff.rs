@@ -90,6 +90,10 @@ fn input_of(op: &Op) -> Option<Input> {
             from: from.as_deref().map_or(Value::Nil, text),
             to: text(to),
         },
+        Op::Propose { key, value } => Input::Propose {
+            key: text(key),
+            value: text(value),
+        },
         Op::Acquire { .. } | Op::Release { .. } => return None,
     })
 }
@@ -97,7 +101,7 @@ fn input_of(op: &Op) -> Option<Input> {
 /// An ok operation's output; `None` when a read or cas came back without its result.
 fn output_of(op: &Op, out: Option<&Ret>) -> Option<Output> {
     Some(match out {
-        None if matches!(op, Op::Get { .. } | Op::Cas { .. }) => return None,
+        None if matches!(op, Op::Get { .. } | Op::Cas { .. } | Op::Propose { .. }) => return None,
         None | Some(Ret::Done) => Output::Done,
         Some(Ret::Value { value }) => Output::Value(value.as_deref().map_or(Value::Nil, text)),
         Some(Ret::Bool { value }) => Output::Bool(*value),

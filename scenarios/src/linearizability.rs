@@ -26,6 +26,7 @@ fn model_of(name: &str) -> Option<ModelKind> {
         "kv" => Some(ModelKind::Kv),
         "register" => Some(ModelKind::Register),
         "cas-register" => Some(ModelKind::CasRegister),
+        "write-once" => Some(ModelKind::WriteOnce),
         _ => None,
     }
 }

@@ -49,6 +49,8 @@ pub fn protocols() -> Vec<Box<dyn ProtocolEntry>> {
     vec![
         Box::new(crate::catalog::tas::TasEntry),
         Box::new(crate::catalog::raft::RaftEntry),
+        Box::new(crate::catalog::paxos::PaxosEntry),
+        Box::new(crate::catalog::multipaxos::MultiPaxosEntry),
     ]
 }
 

@@ -23,6 +23,12 @@ pub enum WorkloadSpec {
         #[serde(default)]
         max_ops_per_client: Option<u64>,
     },
+    /// Write-once registers (Basic Paxos): every client races to propose its own value for
+    /// register `r0`, then `r1`, ... (one register per round), so every round is contended.
+    WriteOnce {
+        #[serde(default)]
+        max_ops_per_client: Option<u64>,
+    },
     /// An explicit list of operations per client (what `shrink` writes into repro files).
     Script {
         /// The sequential model the history must satisfy (`mutex`, `kv`).
@@ -53,6 +59,7 @@ impl WorkloadSpec {
         match self {
             WorkloadSpec::Lock { .. } => "mutex",
             WorkloadSpec::Kv { .. } => "kv",
+            WorkloadSpec::WriteOnce { .. } => "write-once",
             WorkloadSpec::Script { model, .. } => model,
         }
     }
@@ -86,6 +93,10 @@ impl WorkloadSpec {
             } => Box::new(KvMix {
                 keys: keys.max(1),
                 read_percent,
+                issued: vec![0; clients],
+                limit: max_ops_per_client,
+            }),
+            WorkloadSpec::WriteOnce { max_ops_per_client } => Box::new(ProposeRace {
                 issued: vec![0; clients],
                 limit: max_ops_per_client,
             }),
@@ -126,6 +137,25 @@ impl Workload for LockRace {
         }
         self.issued[client] += 1;
         Some(Op::Acquire { lock: n })
+    }
+}
+
+struct ProposeRace {
+    issued: Vec<u64>,
+    limit: Option<u64>,
+}
+
+impl Workload for ProposeRace {
+    fn next_op(&mut self, client: usize, _rng: &mut SimRng) -> Option<Op> {
+        let n = self.issued[client];
+        if self.limit.is_some_and(|l| n >= l) {
+            return None;
+        }
+        self.issued[client] += 1;
+        Some(Op::Propose {
+            key: format!("r{n}"),
+            value: format!("c{}.{n}", client + 1),
+        })
     }
 }
 

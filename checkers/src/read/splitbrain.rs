@@ -196,6 +196,7 @@ fn needs_output(input: &Input) -> bool {
         input,
         Input::Read { .. }
             | Input::Cas { .. }
+            | Input::Propose { .. }
             | Input::Acquire { .. }
             | Input::Txn(_)
             | Input::ReadSet
@@ -234,6 +235,10 @@ fn input_of(op: &Node, model: ModelKind) -> Result<Input, Bad> {
             key,
             from: value(op, "from")?,
             to: value(op, "to")?,
+        },
+        ("propose", _) => Input::Propose {
+            key,
+            value: value(op, "value")?,
         },
         ("acquire", _) => Input::Acquire {
             lock: uint(req(op, "lock")?, "lock")?,

@@ -19,6 +19,11 @@ enum SOp {
     CasFail(u32),
     CasAny(u32, u32),
     Append(u32),
+    /// A propose of `.0` that returned `.1`: legal on an empty register when `.1 == .0`,
+    /// or on a register already holding `.1`.
+    Propose(u32, u32),
+    /// A propose of `.0` whose result is unknown: fills an empty register.
+    ProposeAny(u32),
     Acquire,
     AcquireAny,
     Release,
@@ -73,6 +78,10 @@ impl ScalarSpec {
             (Input::Cas { from, .. }, Output::Bool(false)) => SOp::CasFail(v(self, from)),
             (Input::Cas { from, to, .. }, _) => SOp::CasAny(v(self, from), v(self, to)),
             (Input::Append { value, .. }, _) => SOp::Append(v(self, value)),
+            (Input::Propose { value, .. }, Output::Value(x)) => {
+                SOp::Propose(v(self, value), v(self, x))
+            }
+            (Input::Propose { value, .. }, _) => SOp::ProposeAny(v(self, value)),
             (Input::Acquire { .. }, Output::Bool(true) | Output::Done) => SOp::Acquire,
             (Input::Acquire { .. }, Output::Bool(false)) => SOp::Noop,
             (Input::Acquire { .. }, _) => SOp::AcquireAny,
@@ -110,6 +119,9 @@ impl Spec for ScalarSpec {
             SOp::CasFail(f) => (s != f).then_some(s),
             SOp::CasAny(f, t) => Some(if s == f { t } else { s }),
             SOp::Append(x) => self.append(s, op, x),
+            SOp::Propose(p, x) if s == free => (p == x).then_some(x),
+            SOp::Propose(_, x) => (s == x).then_some(s),
+            SOp::ProposeAny(p) => Some(if s == free { p } else { s }),
             SOp::Acquire => (s == free).then_some(self.held),
             SOp::AcquireAny => Some(self.held),
             SOp::Release => (s == self.held).then_some(free),
@@ -118,10 +130,12 @@ impl Spec for ScalarSpec {
     }
 
     fn read_only(&self, op: u32) -> bool {
-        matches!(
-            self.ops[op as usize],
-            SOp::Read(_) | SOp::ReadAny | SOp::CasFail(_) | SOp::Noop
-        )
+        match self.ops[op as usize] {
+            SOp::Read(_) | SOp::ReadAny | SOp::CasFail(_) | SOp::Noop => true,
+            // Another proposer's value came back: legal only once the register holds it.
+            SOp::Propose(p, x) => p != x,
+            _ => false,
+        }
     }
 
     fn monotone(&self, op: u32) -> bool {
@@ -130,7 +144,7 @@ impl Spec for ScalarSpec {
 
     fn reset_to(&self, op: u32) -> Option<u32> {
         match self.ops[op as usize] {
-            SOp::Write(x) | SOp::CasOk(_, x) | SOp::CasAny(_, x) => Some(x),
+            SOp::Write(x) | SOp::CasOk(_, x) | SOp::CasAny(_, x) | SOp::Propose(_, x) => Some(x),
             _ => None,
         }
     }

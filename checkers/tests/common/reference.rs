@@ -58,6 +58,15 @@ pub fn apply(model: ModelKind, s: &State, input: &Input, output: &Output) -> Opt
             n.cells.insert(key.clone(), Value::Str(joined));
             Some(n)
         }
+        Input::Propose { key, value } => {
+            let after = match cell(model, s, key) {
+                Value::Nil => value.clone(),
+                held => held,
+            };
+            let legal = !matches!(output, Output::Value(v) if *v != after);
+            n.cells.insert(key.clone(), after);
+            legal.then_some(n)
+        }
         Input::Acquire { lock } | Input::Release { lock } => {
             let acquire = matches!(input, Input::Acquire { .. });
             apply_lock(model, n, *lock, acquire, output)

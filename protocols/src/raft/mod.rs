@@ -4,26 +4,28 @@
 //!
 //! - `log`: the log with its snapshot prefix, hash chain and the pure helpers (quorum math,
 //!   fast backup) the paper sections are cited on.
-//! - `kv`: the key-value state machine with the replicated exactly-once session table.
+//! - `snapshot`: the snapshot of the shared key-value state machine (`crate::kv`).
 //! - `server`: elections (§5.2, pre-vote §9.6 of the thesis), replication (§5.3), commitment
 //!   (§5.4.2), snapshots (§7), ReadIndex reads (§6.4 of the thesis), client sessions (§6.3).
-//! - `client`: the client library (leader hints, retries with the same request id, give-up).
+//! - the client is the shared `crate::kv::KvClient` over Raft's wire messages.
 //! - `invariants`: log matching and leader completeness, checked after every server step.
 
-mod client;
 pub mod invariants;
-pub mod kv;
 pub mod log;
 mod replicate;
 mod server;
 mod service;
+pub mod snapshot;
 #[cfg(test)]
 mod tests;
 
-pub use client::RaftClient;
 pub use server::RaftServer;
 
-use kv::Snapshot;
+use crate::kv::{KvClient, KvWire, WireReply};
+use snapshot::Snapshot;
+
+/// Raft's client: the shared key-value client library over Raft's messages.
+pub type RaftClient = KvClient<RaftMsg>;
 use log::Entry;
 use splitbrain_api::{
     Dur, Expect, FaultBudget, Message, NodeId, Op, Protocol, ProtocolInfo, Ret, VariantInfo,
@@ -198,6 +200,20 @@ impl Message for RaftMsg {
             RaftMsg::ClientRequest { .. } => "ClientRequest",
             RaftMsg::ClientReply { .. } => "ClientReply",
             RaftMsg::NotLeader { .. } => "NotLeader",
+        }
+    }
+}
+
+impl KvWire for RaftMsg {
+    fn request(seq: u64, op: Op) -> RaftMsg {
+        RaftMsg::ClientRequest { seq, op }
+    }
+
+    fn reply(self) -> Option<WireReply> {
+        match self {
+            RaftMsg::ClientReply { seq, ret } => Some(WireReply::Done { seq, ret }),
+            RaftMsg::NotLeader { seq, hint } => Some(WireReply::Redirect { seq, hint }),
+            _ => None,
         }
     }
 }

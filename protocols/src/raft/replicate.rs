@@ -2,10 +2,11 @@
 //! real conflict, fast backup; commitment by counting replicas of a current-term entry
 //! (§5.4.2); applying; snapshots and InstallSnapshot (§7, Figure 13).
 
-use super::kv::{Applied, Snapshot};
 use super::log::{backup_next_index, quorum_match, CmdKind, Entry, Log};
 use super::server::{mark_once, RaftServer, State};
+use super::snapshot::Snapshot;
 use super::{RaftBug, RaftMsg};
+use crate::kv::Applied;
 use splitbrain_api::{Ctx, NodeId, Ret};
 use std::rc::Rc;
 

@@ -10,9 +10,10 @@
 //! meanwhile: found by `raft-swarm` seed 8821 before the engine had barriers), and leaves at
 //! once when everything is already on disk.
 
-use super::kv::{Kv, Snapshot};
 use super::log::{quorum, Cmd, Entry, Log};
+use super::snapshot::Snapshot;
 use super::{RaftBug, RaftConfig, RaftMsg};
+use crate::kv::Kv;
 use rand::Rng;
 use splitbrain_api::{Ctx, Dur, NodeId, NodeView, Process, Role, Time};
 use std::collections::BTreeMap;

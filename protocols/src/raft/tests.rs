@@ -1,9 +1,10 @@
 //! Paper rules checked on one server driven by hand (no simulator): each test cites the
 //! section it pins and, where a planted bug deviates from it, shows the deviation too.
 
-use super::kv::{Kv, Snapshot};
 use super::log::{Cmd, Entry};
+use super::snapshot::Snapshot;
 use super::{RaftBug, RaftConfig, RaftMsg, RaftServer, ReadMode};
+use crate::kv::Kv;
 use rand::SeedableRng;
 use splitbrain_api::{Ctx, Effect, NodeId, Op, Process, Role, SimRng, Time};
 use std::rc::Rc;

@@ -1,5 +1,7 @@
 //! The named scenario catalogue, one module per protocol; each scenario's doc says which
 //! paper section or bug report it tests.
 
+pub mod multipaxos;
+pub mod paxos;
 pub mod raft;
 pub mod tas;

@@ -21,6 +21,9 @@ pub enum Op {
         from: Option<String>,
         to: String,
     },
+    /// Write-once register (Basic Paxos): propose `value` for `key`; returns the value chosen
+    /// (`Ret::Value`), which is `value` only if this proposal won.
+    Propose { key: String, value: String },
     /// Test-and-set on a lock: true for the one client that wins it.
     Acquire { lock: u64 },
     /// Gives a held lock back.
@@ -46,7 +49,8 @@ impl Op {
             Op::Get { key }
             | Op::Put { key, .. }
             | Op::Append { key, .. }
-            | Op::Cas { key, .. } => key.clone(),
+            | Op::Cas { key, .. }
+            | Op::Propose { key, .. } => key.clone(),
             Op::Acquire { lock } | Op::Release { lock } => format!("lock{lock}"),
         }
     }
@@ -58,6 +62,7 @@ impl Op {
             Op::Put { key, value } => format!("put {key}={value}"),
             Op::Append { key, value } => format!("append {key}+={value}"),
             Op::Cas { key, from, to } => format!("cas {key} {from:?}->{to}"),
+            Op::Propose { key, value } => format!("propose {key}:={value}"),
             Op::Acquire { lock } => format!("acquire lock{lock}"),
             Op::Release { lock } => format!("release lock{lock}"),
         }

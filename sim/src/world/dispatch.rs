@@ -176,16 +176,28 @@ impl<P: Protocol> World<'_, P> {
         }
     }
 
-    /// Clients that completed nothing definite after the heal.
+    /// Clients that had work during the liveness phase (an operation overlapping it) and
+    /// completed nothing definite after the heal. A client whose workload ended before the
+    /// heal is idle, not stuck.
     fn stuck_clients(&self, from_us: u64) -> Vec<NodeId> {
         let mut progressed = vec![false; self.clients.len()];
+        let mut active = vec![false; self.clients.len()];
         for op in &self.k.history {
+            let i = op.client.index();
+            let gave_up_late =
+                op.status == OpStatus::Indeterminate && op.ret_us.is_some_and(|r| r >= from_us);
+            if op.call_us >= from_us || gave_up_late {
+                active[i] = true;
+            }
             if op.status != OpStatus::Indeterminate && op.ret_us.is_some_and(|r| r >= from_us) {
-                progressed[op.client.index()] = true;
+                progressed[i] = true;
             }
         }
+        for (i, slot) in self.k.inflight.iter().enumerate() {
+            active[i] |= slot.is_some();
+        }
         (0..self.clients.len())
-            .filter(|&i| !progressed[i])
+            .filter(|&i| active[i] && !progressed[i])
             .map(NodeId::client)
             .collect()
     }

@@ -1,12 +1,30 @@
-//! The Raft client library (thesis §6.2-6.3): remembers the leader, follows redirect hints,
+//! The client library of the replicated services (Raft thesis §6.2-6.3), generic over a
+//! protocol's wire messages ([`KvWire`]): remembers the leader, follows redirect hints,
 //! retries with the same request id (the replicated session table makes that exactly-once),
 //! backs off while no leader is known, and gives up after a bound, leaving the operation
-//! indeterminate. It only ever returns a result a leader reported after applying (or, for a
-//! ReadIndex read, after confirming); a redirect proves nothing happened there, a timeout
+//! indeterminate. It only ever returns a result a server reported after applying (or, for a
+//! confirmed read, after confirming); a redirect proves nothing happened there, a timeout
 //! proves nothing at all.
 
-use super::RaftMsg;
-use splitbrain_api::{ClientProcess, Ctx, Dur, NodeId, NodeView, Op, Process, Role, Time};
+use splitbrain_api::{ClientProcess, Ctx, Dur, Message, NodeId, NodeView, Op, Process, Role, Time};
+use std::marker::PhantomData;
+
+/// How a protocol's messages carry client requests and replies.
+pub trait KvWire: Message + 'static {
+    /// The request `seq` of this client, asking for `op`.
+    fn request(seq: u64, op: Op) -> Self;
+    /// What a server's message means to the client, if it is a reply at all.
+    fn reply(self) -> Option<WireReply>;
+}
+
+/// A server's answer to request `seq`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WireReply {
+    /// The operation took effect (or was read) with this result.
+    Done { seq: u64, ret: splitbrain_api::Ret },
+    /// Not served here; nothing happened. `hint`: the leader the server knows of.
+    Redirect { seq: u64, hint: Option<NodeId> },
+}
 
 /// Without any answer for this long, try the next server (same request id).
 const RETRY_AFTER: Dur = Dur::ms(100);
@@ -37,8 +55,8 @@ struct Attempt {
     give_up_at: Time,
 }
 
-/// A key-value client.
-pub struct RaftClient {
+/// A key-value client speaking the wire messages `M`.
+pub struct KvClient<M> {
     id: NodeId,
     servers: Vec<NodeId>,
     leader: Option<usize>,
@@ -46,17 +64,19 @@ pub struct RaftClient {
     current: Option<Attempt>,
     /// When the engine timer fires, if armed.
     wake_at: Option<Time>,
+    wire: PhantomData<fn() -> M>,
 }
 
-impl RaftClient {
-    pub fn new(id: NodeId, servers: Vec<NodeId>) -> RaftClient {
-        RaftClient {
+impl<M: KvWire> KvClient<M> {
+    pub fn new(id: NodeId, servers: Vec<NodeId>) -> KvClient<M> {
+        KvClient {
             id,
             servers,
             leader: None,
             seq: 0,
             current: None,
             wake_at: None,
+            wire: PhantomData,
         }
     }
 
@@ -79,10 +99,7 @@ impl RaftClient {
 
     fn send(&self, ctx: &mut Ctx<Self>) {
         if let Some(a) = &self.current {
-            let msg = RaftMsg::ClientRequest {
-                seq: a.seq,
-                op: a.op.clone(),
-            };
+            let msg = M::request(a.seq, a.op.clone());
             ctx.send(self.servers[a.target], msg);
         }
     }
@@ -117,8 +134,8 @@ impl RaftClient {
     }
 }
 
-impl Process for RaftClient {
-    type Msg = RaftMsg;
+impl<M: KvWire> Process for KvClient<M> {
+    type Msg = M;
     type Timer = ClientTimer;
     /// The incarnation: request ids are `incarnation << 32 | n`, so a restarted client's ids
     /// stay above everything its session table entry has seen.
@@ -130,17 +147,17 @@ impl Process for RaftClient {
         ctx.persist(incarnation);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: RaftMsg) {
+    fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: M) {
         let Some(seq_now) = self.current.as_ref().map(|a| a.seq) else {
             return;
         };
-        match msg {
-            RaftMsg::ClientReply { seq, ret } if seq == seq_now => {
+        match msg.reply() {
+            Some(WireReply::Done { seq, ret }) if seq == seq_now => {
                 self.leader = Some(from.index());
                 self.finish();
                 ctx.complete(ret);
             }
-            RaftMsg::NotLeader { seq, hint } if seq == seq_now => {
+            Some(WireReply::Redirect { seq, hint }) if seq == seq_now => {
                 self.on_not_leader(ctx, from, hint);
             }
             _ => {}
@@ -201,7 +218,7 @@ impl Process for RaftClient {
     }
 }
 
-impl ClientProcess for RaftClient {
+impl<M: KvWire> ClientProcess for KvClient<M> {
     fn on_invoke(&mut self, ctx: &mut Ctx<Self>, op: Op) {
         self.seq += 1;
         let target = self.leader.unwrap_or(self.id.index() % self.servers.len());

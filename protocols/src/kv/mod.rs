@@ -1,7 +1,16 @@
-//! The replicated key-value state machine: get, put, append and compare-and-set, with the
-//! client session table that makes retried requests take effect exactly once (Raft thesis
-//! §6.3). The session table is state-machine state: it is replicated through the log and kept
-//! in snapshots, so a new leader or a restarted node deduplicates like the old one.
+//! The replicated key-value service every log-based protocol here serves (Raft, Multi-Paxos):
+//! the state machine (get, put, append and compare-and-set, with the client session table that
+//! makes retried requests take effect exactly once, Raft thesis §6.3), the commands that carry
+//! client operations through a log (`cmd`), and the client library (`client`).
+//!
+//! The session table is state-machine state: it is replicated through the log and kept in
+//! snapshots, so a new leader or a restarted node deduplicates like the old one.
+
+pub mod client;
+pub mod cmd;
+
+pub use client::{ClientTimer, KvClient, KvWire, WireReply};
+pub use cmd::{Cmd, CmdKind};
 
 use splitbrain_api::{NodeId, Op, Ret};
 use std::collections::BTreeMap;
@@ -70,28 +79,10 @@ impl Kv {
                 }
                 Ret::Bool { value: ok }
             }
-            Op::Acquire { .. } | Op::Release { .. } => {
+            Op::Propose { .. } | Op::Acquire { .. } | Op::Release { .. } => {
                 panic!("the key-value service does not serve {op:?}")
             }
         }
-    }
-}
-
-/// A snapshot (§7): the state machine after applying `index`, whose term and chain value let
-/// the log continue after it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    pub index: u64,
-    pub term: u64,
-    pub chain: u64,
-    pub kv: Kv,
-}
-
-impl std::hash::Hash for Snapshot {
-    // The chain value stands for the whole prefix the state was built from; hashing the
-    // state itself would make every traced InstallSnapshot cost its size.
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        (self.index, self.term, self.chain).hash(state);
     }
 }
 
