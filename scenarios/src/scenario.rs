@@ -150,7 +150,8 @@ impl Scenario {
         check(limits::LIVENESS_MS, self.liveness_ms)?;
         check(limits::MAX_EVENTS, self.max_events)?;
         match &self.workload {
-            WorkloadSpec::Lock { max_ops_per_client } => {
+            WorkloadSpec::Lock { max_ops_per_client }
+            | WorkloadSpec::WriteOnce { max_ops_per_client } => {
                 if let Some(n) = max_ops_per_client {
                     check(limits::OPS_PER_CLIENT, *n)?;
                 }

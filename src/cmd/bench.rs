@@ -1,6 +1,6 @@
 //! `splitbrain bench kernel`: kernel events per second on a ping-pong protocol, beside a raw
 //! `BinaryHeap` push/pop loop over the same number of events (the floor), and their ratio.
-//! `splitbrain bench raft`: see `bench_raft`.
+//! `splitbrain bench PROTOCOL` (a protocol's swarm): see `bench_swarm`.
 
 use super::common::{count_flag, jobs_flag, wall_start, EXIT_PASS};
 use super::progress::Progress;
@@ -14,14 +14,15 @@ use std::hint::black_box;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// What to measure: `kernel` (events/s against a bare heap) or `raft` (the Raft swarm:
-    /// ms per seed and simulated/wall on one core, seeds per minute on all cores).
+    /// What to measure: `kernel` (events/s against a bare heap) or a protocol's swarm (`raft`,
+    /// `paxos`, `multipaxos`: ms per seed and simulated/wall on one core, seeds per minute on
+    /// all cores).
     #[arg(value_enum)]
     pub what: Benchmark,
-    /// Seed range A..B of the measurement (`raft`).
+    /// Seed range A..B of the measurement (protocol swarms).
     #[arg(long, default_value = "0..1000", value_name = "A..B")]
     pub seeds: String,
-    /// Worker threads for the all-cores figure (`raft`; default: every core).
+    /// Worker threads for the all-cores figure (protocol swarms; default: every core).
     #[arg(short = 'j', long, value_name = "N", value_parser = jobs_flag())]
     pub jobs: Option<usize>,
     /// Events per measurement.
@@ -45,6 +46,10 @@ pub enum Benchmark {
     Kernel,
     /// The Raft swarm: time per seed on one core, seeds per minute on all cores.
     Raft,
+    /// The Basic Paxos swarm, measured the same way.
+    Paxos,
+    /// The Multi-Paxos swarm, measured the same way.
+    Multipaxos,
 }
 
 struct NoOps;
@@ -93,8 +98,14 @@ pub fn heap_floor(events: u64, balls: u64) -> f64 {
 }
 
 pub fn run(args: &BenchArgs) -> i32 {
-    if let Benchmark::Raft = args.what {
-        return super::bench_raft::run(&args.seeds, args.jobs, args.json);
+    let protocol = match args.what {
+        Benchmark::Kernel => None,
+        Benchmark::Raft => Some("raft"),
+        Benchmark::Paxos => Some("paxos"),
+        Benchmark::Multipaxos => Some("multipaxos"),
+    };
+    if let Some(protocol) = protocol {
+        return super::bench_swarm::run(protocol, &args.seeds, args.jobs, args.json);
     }
     let _ = kernel_run(args.events / 10, args.balls); // warm-up
                                                       // Interleaved trials, best of each: the machine is shared and noisy, and the minimum is

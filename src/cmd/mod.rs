@@ -1,7 +1,7 @@
 //! One module per subcommand, plus the helpers they share.
 
 pub mod bench;
-pub mod bench_raft;
+pub mod bench_swarm;
 pub mod campaign;
 pub mod check;
 pub mod common;

@@ -77,10 +77,11 @@ impl ProtocolEntry for MultiPaxosEntry {
 }
 
 /// Every Multi-Paxos scenario.
-pub const CATALOGUE: [&str; 8] = [
+pub const CATALOGUE: [&str; 9] = [
     DUELING,
     ACCEPTOR_RESTART,
     LEADER_CRASH,
+    STALE_LEADER,
     LEADER_ISOLATION,
     UNRELIABLE,
     CLOCK,
@@ -139,6 +140,34 @@ const LEADER_CRASH: &str = r#"{
   "generator": {"rates": {"partition": 1.0}, "mean_fault_ms": 200},
   "workload": {"kind": "kv", "keys": 3},
   "sometimes": ["reproposed", "recovered", "leader-elected"]
+}"#;
+
+/// P03: a deposed leader holding its own old-ballot proposals campaigns again before it has
+/// caught up, against an acceptor that accepted newer, chosen values for the same slots.
+const STALE_LEADER: &str = r#"{
+  "name": "multipaxos-stale-leader",
+  "description": "Each server in turn is cut off with client C1: if it leads, it accepts C1's commands alone in its old ballot while the other two elect a leader and choose C2's and C3's commands in the same slots. Then it sees the third server but not the new leader: it campaigns before catching up, and phase 1 reports the newer, chosen values, which it must re-propose instead of its own (P2c). Partitions only.",
+  "protocol": "multipaxos",
+  "servers": 3,
+  "clients": 3,
+  "safety_ms": 8500,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 600000, "fault": {"kind": "partition", "groups": [["S1", "C1"], ["S2", "S3", "C2", "C3"]]}},
+    {"at_us": 1500000, "fault": {"kind": "heal"}},
+    {"at_us": 1500000, "fault": {"kind": "partition", "groups": [["S1", "C1", "C2", "C3"], ["S2"]]}},
+    {"at_us": 2500000, "fault": {"kind": "heal"}},
+    {"at_us": 3100000, "fault": {"kind": "partition", "groups": [["S2", "C1"], ["S1", "S3", "C2", "C3"]]}},
+    {"at_us": 4000000, "fault": {"kind": "heal"}},
+    {"at_us": 4000000, "fault": {"kind": "partition", "groups": [["S2", "C1", "C2", "C3"], ["S3"]]}},
+    {"at_us": 5000000, "fault": {"kind": "heal"}},
+    {"at_us": 5600000, "fault": {"kind": "partition", "groups": [["S3", "C1"], ["S1", "S2", "C2", "C3"]]}},
+    {"at_us": 6500000, "fault": {"kind": "heal"}},
+    {"at_us": 6500000, "fault": {"kind": "partition", "groups": [["S3", "C1", "C2", "C3"], ["S1"]]}},
+    {"at_us": 7500000, "fault": {"kind": "heal"}}
+  ],
+  "workload": {"kind": "kv", "keys": 3, "read_percent": 10},
+  "sometimes": ["reproposed", "step-down"]
 }"#;
 
 const LEADER_ISOLATION: &str = r#"{

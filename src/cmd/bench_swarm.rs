@@ -1,8 +1,9 @@
-//! `splitbrain bench raft`: the Raft figures issue 4 asks for, on the swarm scenario (5
-//! servers, 3 clients issuing operations back to back, 10 simulated seconds per seed): on one
-//! core the time per seed with its linearizability check, split into the simulation (the
-//! world with its online invariants) and the offline check, events per second and simulated
-//! time per wall time for both; on all cores the seeds per minute of a plain `explore`.
+//! `splitbrain bench PROTOCOL` (`raft`, `paxos`, `multipaxos`): the protocol's swarm
+//! scenario (`PROTOCOL-swarm`: 5 servers, 3 clients issuing operations back to back, 10
+//! simulated seconds per seed): on one core the time per seed with its linearizability check,
+//! split into the simulation (the world with its online invariants) and the offline check,
+//! events per second and simulated time per wall time for both; on all cores the seeds per
+//! minute of a plain `explore`.
 
 use super::common::{default_jobs, wall_start, EXIT_PASS, EXIT_USAGE};
 use super::progress::Progress;
@@ -13,9 +14,6 @@ use splitbrain_scenarios::registry::{find_protocol, ProtocolEntry};
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::{run_seed, RunOptions, Scenario};
 use std::hint::black_box;
-
-/// The workload issue 4 measures.
-const SCENARIO: &str = "raft-swarm";
 
 /// One core's figures: seconds per whole seed and for its history check alone.
 struct OneCore {
@@ -33,7 +31,8 @@ fn one_core(
     seeds: &std::ops::Range<u64>,
     progress: &Progress,
 ) -> OneCore {
-    let variant = resolve_variant(entry, None).expect("raft has a correct variant");
+    let variant =
+        resolve_variant(entry, None).expect("a benchmarked protocol has a correct variant");
     let mut out = OneCore {
         secs: 0.0,
         check_secs: 0.0,
@@ -63,7 +62,8 @@ fn all_cores(
     jobs: usize,
     progress: &Progress,
 ) -> f64 {
-    let variant = resolve_variant(entry, None).expect("raft has a correct variant");
+    let variant =
+        resolve_variant(entry, None).expect("a benchmarked protocol has a correct variant");
     let opts = ExploreOptions {
         jobs,
         until_first: false,
@@ -87,7 +87,7 @@ fn all_cores(
     start.elapsed().as_secs_f64()
 }
 
-pub fn run(range: &str, jobs: Option<usize>, as_json: bool) -> i32 {
+pub fn run(protocol: &str, range: &str, jobs: Option<usize>, as_json: bool) -> i32 {
     let range = match super::common::parse_seed_range(range) {
         Ok(r) => r,
         Err(e) => {
@@ -96,14 +96,16 @@ pub fn run(range: &str, jobs: Option<usize>, as_json: bool) -> i32 {
         }
     };
     let seeds = range.end - range.start;
-    let entry = find_protocol("raft").expect("raft is registered");
+    let entry = find_protocol(protocol).expect("benchmarked protocols are registered");
+    let name = format!("{protocol}-swarm");
     let scenario = entry
         .scenarios()
         .into_iter()
-        .find(|s| s.name == SCENARIO)
-        .expect("the swarm scenario is in the catalogue");
+        .find(|s| s.name == name)
+        .expect("a benchmarked protocol has a swarm scenario");
     let jobs = jobs.unwrap_or_else(default_jobs);
-    let progress = Progress::start("bench raft", "seeds (one core, then all)", 2 * seeds);
+    let label = format!("bench {protocol}");
+    let progress = Progress::start(&label, "seeds (one core, then all)", 2 * seeds);
     let one = one_core(entry.as_ref(), &scenario, &range, &progress);
     let wide = all_cores(entry.as_ref(), &scenario, &range, jobs, &progress);
     progress.finish();
@@ -118,7 +120,7 @@ pub fn run(range: &str, jobs: Option<usize>, as_json: bool) -> i32 {
     if as_json {
         println!(
             "{}",
-            json!({"scenario": SCENARIO, "seeds": seeds, "one_core": {"ms_per_seed": ms_per_seed,
+            json!({"protocol": protocol, "scenario": name, "seeds": seeds, "one_core": {"ms_per_seed": ms_per_seed,
                 "world_ms_per_seed": world_ms, "check_ms_per_seed": check_ms,
                 "world_events_per_sec": eps, "world_acceleration": world_accel,
                 "acceleration": accel, "events_per_seed": one.events / seeds},
@@ -126,7 +128,7 @@ pub fn run(range: &str, jobs: Option<usize>, as_json: bool) -> i32 {
         );
     } else {
         println!(
-            "{SCENARIO}: {seeds} seeds, {:.0} events and {:.1} simulated s per seed",
+            "{name}: {seeds} seeds, {:.0} events and {:.1} simulated s per seed",
             one.events as f64 / n,
             sim_s / n
         );
