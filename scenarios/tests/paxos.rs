@@ -41,10 +41,11 @@ fn sweep(protocol: &str, variant: &str, scen: &str, seeds: std::ops::Range<u64>)
         run: RunOptions::default(),
         resume_from: Vec::new(),
         guided: false,
+        cancel: None,
     };
     let seeds: Vec<u64> = seeds.collect();
     let s = scenario(protocol, scen);
-    explore(e.as_ref(), &v, &s, &seeds, &opts, &|_| {}, &mut |_| {}).expect("explores")
+    explore(e.as_ref(), &v, &s, &seeds, &opts, &|_, _| {}, &mut |_| {}).expect("explores")
 }
 
 /// The pinned seed of a bug on its own scenario fails with a violation of one of `checkers`;
