@@ -154,7 +154,7 @@ fn multipaxos_p01_a_forgetful_acceptor_loses_a_chosen_command() {
     pinned(
         "multipaxos",
         "P01",
-        11,
+        8,
         &["agreement", "linearizab", "state machine"],
     );
 }

@@ -176,8 +176,8 @@ impl<P: Protocol> World<'_, P> {
         }
     }
 
-    /// Clients that had work during the liveness phase (an operation overlapping it) and
-    /// completed nothing definite after the heal. A client whose workload ended before the
+    /// Clients that had work during the liveness phase (an operation issued in it, given up
+    /// in it, or still unanswered at the end) and completed nothing definite after the heal. A client whose workload ended before the
     /// heal is idle, not stuck.
     fn stuck_clients(&self, from_us: u64) -> Vec<NodeId> {
         let mut progressed = vec![false; self.clients.len()];
@@ -186,7 +186,8 @@ impl<P: Protocol> World<'_, P> {
             let i = op.client.index();
             let gave_up_late =
                 op.status == OpStatus::Indeterminate && op.ret_us.is_some_and(|r| r >= from_us);
-            if op.call_us >= from_us || gave_up_late {
+            let never_returned = op.ret_us.is_none();
+            if op.call_us >= from_us || gave_up_late || never_returned {
                 active[i] = true;
             }
             if op.status != OpStatus::Indeterminate && op.ret_us.is_some_and(|r| r >= from_us) {
