@@ -193,6 +193,16 @@ fn both_correct_multipaxos_variants_pass_the_swarm() {
     }
 }
 
+/// Seed 8469 of the swarm once read as an agreement violation: S1 accepted slot 514 in
+/// memory, crashed (losing unsynced writes) before its disk held the vote and before it
+/// acknowledged it, and a later leader rightly filled the slot with a no-op. A vote that never
+/// reached the disk never counted.
+#[test]
+fn a_vote_lost_before_its_sync_is_not_counted_as_chosen() {
+    let r = run("multipaxos", "log-reads", "multipaxos-swarm", 8469);
+    assert_eq!(r.record.outcome, Outcome::Pass, "{:?}", r.record.violations);
+}
+
 #[test]
 fn multipaxos_applies_one_command_per_slot_and_serves_the_kv_model() {
     let r = run("multipaxos", "correct", "multipaxos-catch-up", 3);

@@ -2,10 +2,11 @@
 //! learner's word: a value is chosen for an instance (a register, a slot) once a majority of
 //! acceptors accepted it in one ballot. At most one value may ever be chosen per instance
 //! (agreement), and a chosen value must be one a client proposed (validity). Checked after
-//! every server step, from the votes that step cast.
+//! every server step, from the votes that step cast, each counted once it reached the
+//! acceptor's disk (a vote lost in a crash before its sync was never acknowledged).
 
 use super::ballot::Ballot;
-use splitbrain_api::{ClusterInvariant, NodeId, Time};
+use splitbrain_api::{ClusterInvariant, DiskEvent, NodeId, Time};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A value an acceptor can vote for: a stable digest, and a label for messages.
@@ -32,16 +33,34 @@ pub trait Voter {
     /// Values clients proposed to this server in its last handler, with the instance they
     /// were proposed for (`None`: any instance, as a Multi-Paxos command may land in any slot).
     fn fresh_proposals(&self) -> &[(Option<u64>, u64)];
+    /// Whether this acceptor's votes take effect when they reach the disk (an acceptor that
+    /// persists them before acknowledging) or at once (one that keeps them in memory only and
+    /// acknowledges them straight away, as P01's does).
+    fn votes_wait_for_disk(&self) -> bool {
+        true
+    }
+}
+
+/// A vote reduced to what the check keeps: no protocol value, so the check stays `Send`.
+#[derive(Clone, Copy)]
+struct Cast {
+    instance: u64,
+    ballot: Ballot,
+    digest: u64,
 }
 
 struct Chosen {
     digest: u64,
-    label: String,
     ballot: Ballot,
     voters: u32,
 }
 
 /// The agreement and validity check over every acceptor of a world.
+///
+/// A vote counts once it takes effect: when the acceptor's disk holds it (a sync, or a crash
+/// that keeps unsynced writes), or at once for an acceptor that keeps votes in memory only.
+/// A vote a crash lost before it reached the disk was never acknowledged by a correct
+/// acceptor, so it never happened.
 pub struct Agreement {
     /// "register" or "slot", for messages.
     what: &'static str,
@@ -50,6 +69,12 @@ pub struct Agreement {
     votes: BTreeMap<(u64, Ballot, u64), u32>,
     chosen: BTreeMap<u64, Chosen>,
     proposed: BTreeSet<(Option<u64>, u64)>,
+    /// Each server's votes cast but not yet on its disk.
+    tentative: Vec<Vec<Cast>>,
+    /// Labels of the values and names of the instances seen, for messages.
+    labels: BTreeMap<u64, String>,
+    names: BTreeMap<u64, String>,
+    servers: usize,
 }
 
 impl Agreement {
@@ -60,12 +85,39 @@ impl Agreement {
             votes: BTreeMap::new(),
             chosen: BTreeMap::new(),
             proposed: BTreeSet::new(),
+            tentative: Vec::new(),
+            labels: BTreeMap::new(),
+            names: BTreeMap::new(),
+            servers: 0,
         }
     }
 
-    /// Records one vote by server `by` of `n`; `Err` says what broke.
-    pub fn record<V: Voted>(&mut self, by: usize, n: usize, vote: &Vote<V>) -> Result<(), String> {
+    /// Notes `vote`'s value label and instance name, and reduces it to a `Cast`.
+    fn cast<V: Voted>(&mut self, vote: &Vote<V>) -> Cast {
         let digest = vote.value.digest();
+        self.labels
+            .entry(digest)
+            .or_insert_with(|| vote.value.label());
+        if let Some(name) = &vote.name {
+            if !self.names.contains_key(&vote.instance) {
+                self.names.insert(vote.instance, name.to_string());
+            }
+        }
+        Cast {
+            instance: vote.instance,
+            ballot: vote.ballot,
+            digest,
+        }
+    }
+
+    /// Records one vote by server `by` of `n` as taking effect now; `Err` says what broke.
+    pub fn record<V: Voted>(&mut self, by: usize, n: usize, vote: &Vote<V>) -> Result<(), String> {
+        let cast = self.cast(vote);
+        self.count(by, n, cast)
+    }
+
+    fn count(&mut self, by: usize, n: usize, vote: Cast) -> Result<(), String> {
+        let digest = vote.digest;
         let voters = self
             .votes
             .entry((vote.instance, vote.ballot, digest))
@@ -75,7 +127,7 @@ impl Agreement {
         if (voters.count_ones() as usize) * 2 <= n {
             return Ok(());
         }
-        let what = match &vote.name {
+        let what = match self.names.get(&vote.instance) {
             Some(n) => format!("{} {n}", self.what),
             None => format!("{} {}", self.what, vote.instance),
         };
@@ -85,10 +137,10 @@ impl Agreement {
             }
             return Err(format!(
                 "{what}: {} was chosen at ballot {} (accepted by {}) and {} at ballot {} (accepted by {})",
-                c.label,
+                self.label(c.digest),
                 c.ballot,
                 names(c.voters),
-                vote.value.label(),
+                self.label(digest),
                 vote.ballot,
                 names(voters)
             ));
@@ -99,7 +151,7 @@ impl Agreement {
         if !valid {
             return Err(format!(
                 "{what}: {} was chosen at ballot {} but no client proposed it (validity)",
-                vote.value.label(),
+                self.label(digest),
                 vote.ballot
             ));
         }
@@ -107,11 +159,32 @@ impl Agreement {
             vote.instance,
             Chosen {
                 digest,
-                label: vote.value.label(),
                 ballot: vote.ballot,
                 voters,
             },
         );
+        Ok(())
+    }
+
+    fn label(&self, digest: u64) -> &str {
+        self.labels.get(&digest).map_or("?", String::as_str)
+    }
+
+    /// Server `by`'s tentative votes take effect (`Durable`) or are gone (`Lost`).
+    fn settle(&mut self, by: usize, event: DiskEvent) -> Result<(), String> {
+        let Some(pending) = self.tentative.get_mut(by) else {
+            return Ok(());
+        };
+        let pending = std::mem::take(pending);
+        if event == DiskEvent::Durable {
+            let n = self.servers;
+            for cast in &pending {
+                self.count(by, n, *cast)?;
+            }
+        }
+        let mut pending = pending;
+        pending.clear();
+        self.tentative[by] = pending;
         Ok(())
     }
 }
@@ -133,13 +206,27 @@ impl<S: Voter> ClusterInvariant<S> for Agreement {
         let Some(Some(s)) = servers.get(stepped.index()) else {
             return Ok(());
         };
+        self.servers = servers.len();
+        if self.tentative.len() < servers.len() {
+            self.tentative.resize_with(servers.len(), Vec::new);
+        }
         for p in s.fresh_proposals() {
             self.proposed.insert(*p);
         }
+        let by = stepped.index();
         for vote in s.fresh_votes() {
-            self.record(stepped.index(), servers.len(), vote)?;
+            if s.votes_wait_for_disk() {
+                let cast = self.cast(vote);
+                self.tentative[by].push(cast);
+            } else {
+                self.record(by, servers.len(), vote)?;
+            }
         }
         Ok(())
+    }
+
+    fn on_disk(&mut self, _at: Time, node: NodeId, event: DiskEvent) -> Result<(), String> {
+        self.settle(node.index(), event)
     }
 }
 
@@ -203,5 +290,62 @@ mod tests {
         a.record(0, 3, &vote(2, 1, "a")).unwrap();
         let e = a.record(1, 3, &vote(2, 1, "a")).unwrap_err();
         assert!(e.contains("no client proposed it"), "{e}");
+    }
+
+    /// A server that cast `votes` in its last step.
+    struct Acceptor(Vec<Vote<&'static str>>);
+
+    impl Voter for Acceptor {
+        type Value = &'static str;
+        fn fresh_votes(&self) -> &[Vote<&'static str>] {
+            &self.0
+        }
+        fn fresh_proposals(&self) -> &[(Option<u64>, u64)] {
+            &[]
+        }
+    }
+
+    /// Server `by` of three steps and casts `value` for register 1 at `round`.
+    fn step(a: &mut Agreement, by: usize, round: u64, value: &'static str) -> Result<(), String> {
+        let me = Acceptor(vec![vote(1, round, value)]);
+        let others = [Acceptor(Vec::new()), Acceptor(Vec::new())];
+        let mut servers: Vec<Option<&Acceptor>> = others.iter().map(Some).collect();
+        servers.insert(by, Some(&me));
+        ClusterInvariant::check(a, Time(0), NodeId::server(by), &servers)
+    }
+
+    fn disk(a: &mut Agreement, by: usize, event: DiskEvent) -> Result<(), String> {
+        ClusterInvariant::<Acceptor>::on_disk(a, Time(0), NodeId::server(by), event)
+    }
+
+    #[test]
+    fn a_vote_lost_before_its_sync_never_counted() {
+        let mut a = checker();
+        step(&mut a, 0, 1, "a").unwrap();
+        step(&mut a, 1, 1, "a").unwrap();
+        disk(&mut a, 0, DiskEvent::Durable).unwrap();
+        // S2's vote for `a` dies with its unsynced write: `a` was never chosen.
+        disk(&mut a, 1, DiskEvent::Lost).unwrap();
+        step(&mut a, 1, 2, "b").unwrap();
+        step(&mut a, 2, 2, "b").unwrap();
+        disk(&mut a, 1, DiskEvent::Durable).unwrap();
+        disk(&mut a, 2, DiskEvent::Durable).unwrap();
+    }
+
+    #[test]
+    fn votes_count_when_their_disk_holds_them() {
+        let mut a = checker();
+        step(&mut a, 0, 1, "a").unwrap();
+        step(&mut a, 1, 1, "a").unwrap();
+        disk(&mut a, 0, DiskEvent::Durable).unwrap();
+        disk(&mut a, 1, DiskEvent::Durable).unwrap();
+        step(&mut a, 1, 2, "b").unwrap();
+        step(&mut a, 2, 2, "b").unwrap();
+        disk(&mut a, 1, DiskEvent::Durable).unwrap();
+        let e = disk(&mut a, 2, DiskEvent::Durable).unwrap_err();
+        assert!(
+            e.contains("a was chosen at ballot 1.0 (accepted by S1,S2)"),
+            "{e}"
+        );
     }
 }

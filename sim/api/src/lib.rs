@@ -14,8 +14,8 @@ pub use ctx::{Ctx, Effect};
 pub use ids::NodeId;
 pub use ops::{Op, Ret};
 pub use process::{
-    ClientProcess, ClusterInvariant, Expect, FaultBudget, Message, Process, Protocol, ProtocolInfo,
-    VariantInfo,
+    ClientProcess, ClusterInvariant, DiskEvent, Expect, FaultBudget, Message, Process, Protocol,
+    ProtocolInfo, VariantInfo,
 };
 pub use time::{Dur, Time};
 pub use view::{NodeView, Role};

@@ -155,4 +155,25 @@ pub trait ClusterInvariant<S>: Send {
         stepped: NodeId,
         servers: &[Option<&S>],
     ) -> Result<(), String>;
+    /// What became of server `node`'s writes so far: a disk sync (or a crash that keeps
+    /// unsynced writes) made them durable, or a crash lost the unsynced ones. A property over
+    /// durable state (an acceptor's vote counts once it is on disk) waits for this; the default
+    /// ignores it.
+    fn on_disk(
+        &mut self,
+        _at: crate::Time,
+        _node: NodeId,
+        _event: DiskEvent,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// What a server's disk did with the writes persisted so far (see `ClusterInvariant::on_disk`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiskEvent {
+    /// Every write persisted so far is durable.
+    Durable,
+    /// A crash lost the writes not yet synced.
+    Lost,
 }

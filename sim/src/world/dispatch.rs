@@ -131,6 +131,7 @@ impl<P: Protocol> World<'_, P> {
             self.clients[node.index()].sync_done(&mut self.k, epoch);
         } else {
             self.servers[node.index()].sync_done(&mut self.k, epoch);
+            self.after_disk(node.index());
         }
     }
 

@@ -60,6 +60,7 @@ impl<P: Protocol> World<'_, P> {
             self.clients[node.index()].crash(&mut self.k, lose_unsynced);
         } else {
             self.servers[node.index()].crash(&mut self.k, lose_unsynced);
+            self.after_disk(node.index());
         }
     }
 

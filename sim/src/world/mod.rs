@@ -187,8 +187,13 @@ impl<'p, P: Protocol> World<'p, P> {
             .map(|i| stream(seed, Stream::Workload(i)))
             .collect();
         k.tracer = crate::trace::Tracer::new(cfg.full_trace);
+        let track_disk = !invariants.is_empty();
         let servers = (0..cfg.servers)
-            .map(|i| Slot::new(NodeId::server(i), stream(seed, Stream::Server(i))))
+            .map(|i| {
+                let mut slot = Slot::new(NodeId::server(i), stream(seed, Stream::Server(i)));
+                slot.track_disk = track_disk;
+                slot
+            })
             .collect();
         let clients = (0..cfg.clients)
             .map(|i| Slot::new(NodeId::client(i), stream(seed, Stream::Client(i))))
@@ -277,6 +282,7 @@ impl<'p, P: Protocol> World<'p, P> {
         if self.servers[i].start(&mut self.k, fresh) {
             self.after_server_step(i);
         }
+        self.after_disk(i);
     }
 
     fn restart_client(&mut self, i: usize) {
@@ -308,6 +314,28 @@ impl<'p, P: Protocol> World<'p, P> {
                 self.k.violate(name, message);
             }
         }
+        self.after_disk(i);
+    }
+
+    /// Tells the cluster invariants what server `i`'s disk did (syncs, crashes) since they
+    /// last heard.
+    fn after_disk(&mut self, i: usize) {
+        if self.servers[i].disk_news.is_empty() {
+            return;
+        }
+        let news = std::mem::take(&mut self.servers[i].disk_news);
+        let node = NodeId::server(i);
+        for event in &news {
+            for inv in &mut self.invariants {
+                if let Err(message) = inv.on_disk(self.k.now, node, *event) {
+                    let name = inv.name();
+                    self.k.violate(name, message);
+                }
+            }
+        }
+        let mut news = news;
+        news.clear();
+        self.servers[i].disk_news = news;
     }
 
     fn into_record(mut self, panic: Option<String>) -> RunRecord {

@@ -4,7 +4,7 @@
 use super::clock::Clock;
 use super::kernel::{Event, Kernel};
 use crate::record::{OpStatus, TraceKind};
-use splitbrain_api::{Ctx, Dur, Effect, NodeId, NodeView, Process, Role, SimRng};
+use splitbrain_api::{Ctx, DiskEvent, Dur, Effect, NodeId, NodeView, Process, Role, SimRng};
 
 struct TimerEntry<T> {
     timer: T,
@@ -38,6 +38,10 @@ pub struct Slot<P: Process> {
     pub crash_after_kind: Option<(String, bool)>,
     pub crash_before_sync: bool,
     effects: Vec<Effect<P>>,
+    /// What the disk did since the world last looked: syncs and crashes, in order, for the
+    /// cluster invariants that judge durable state (kept only when `track_disk` is set).
+    pub disk_news: Vec<DiskEvent>,
+    pub track_disk: bool,
 }
 
 /// A crash a handler's effects triggered (a crash point fired).
@@ -69,6 +73,8 @@ impl<P: Process> Slot<P> {
             crash_after_kind: None,
             crash_before_sync: false,
             effects: Vec::new(),
+            disk_news: Vec::new(),
+            track_disk: false,
         }
     }
 
@@ -270,12 +276,19 @@ impl<P: Process> Slot<P> {
             self.disk.durable = Some(d);
         }
         k.note(TraceKind::Sync, Some(self.id), 0, || "synced".to_string());
+        self.tell_disk(DiskEvent::Durable);
         let held = std::mem::take(&mut self.disk.held);
         for (to, msg) in held {
             if let Some(c) = self.depart(k, to, msg) {
                 self.crash(k, c.lose_unsynced);
                 return;
             }
+        }
+    }
+
+    fn tell_disk(&mut self, event: DiskEvent) {
+        if self.track_disk {
+            self.disk_news.push(event);
         }
     }
 
@@ -293,6 +306,11 @@ impl<P: Process> Slot<P> {
                 self.disk.durable = Some(d);
             }
         }
+        self.tell_disk(if lose_unsynced {
+            DiskEvent::Lost
+        } else {
+            DiskEvent::Durable
+        });
         self.disk.held.clear();
         self.disk.sync_due = None;
         self.disk.epoch += 1;

@@ -261,4 +261,8 @@ impl Voter for BasicServer {
     fn fresh_proposals(&self) -> &[(Option<u64>, u64)] {
         &self.fresh_proposals
     }
+
+    fn votes_wait_for_disk(&self) -> bool {
+        self.cfg.bug != PaxosBug::VolatileAcceptor
+    }
 }

@@ -318,4 +318,8 @@ impl Voter for MultiServer {
     fn fresh_proposals(&self) -> &[(Option<u64>, u64)] {
         &self.fresh_proposals
     }
+
+    fn votes_wait_for_disk(&self) -> bool {
+        self.cfg.bug != PaxosBug::VolatileAcceptor
+    }
 }
