@@ -99,9 +99,9 @@ impl Agreement {
             .entry(digest)
             .or_insert_with(|| vote.value.label());
         if let Some(name) = &vote.name {
-            if !self.names.contains_key(&vote.instance) {
-                self.names.insert(vote.instance, name.to_string());
-            }
+            self.names
+                .entry(vote.instance)
+                .or_insert_with(|| name.to_string());
         }
         Cast {
             instance: vote.instance,
