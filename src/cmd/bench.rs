@@ -15,7 +15,7 @@ use std::hint::black_box;
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// What to measure: `kernel` (events/s against a bare heap) or a protocol's swarm (`raft`,
-    /// `paxos`, `multipaxos`: ms per seed and simulated/wall on one core, seeds per minute on
+    /// `paxos`, `multipaxos`, `chain`: ms per seed and simulated/wall on one core, seeds per minute on
     /// all cores).
     #[arg(value_enum)]
     pub what: Benchmark,
@@ -50,6 +50,9 @@ pub enum Benchmark {
     Paxos,
     /// The Multi-Paxos swarm, measured the same way.
     Multipaxos,
+    /// The chain replication swarm (its manager on Raft in the same world), measured the same
+    /// way.
+    Chain,
 }
 
 struct NoOps;
@@ -103,6 +106,7 @@ pub fn run(args: &BenchArgs) -> i32 {
         Benchmark::Raft => Some("raft"),
         Benchmark::Paxos => Some("paxos"),
         Benchmark::Multipaxos => Some("multipaxos"),
+        Benchmark::Chain => Some("chain"),
     };
     if let Some(protocol) = protocol {
         return super::bench_swarm::run(protocol, &args.seeds, args.jobs, args.json);

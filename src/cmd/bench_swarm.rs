@@ -1,5 +1,6 @@
-//! `splitbrain bench PROTOCOL` (`raft`, `paxos`, `multipaxos`): the protocol's swarm
-//! scenario (`PROTOCOL-swarm`: 5 servers, 3 clients issuing operations back to back, 10
+//! `splitbrain bench PROTOCOL` (`raft`, `paxos`, `multipaxos`, `chain`): the protocol's swarm
+//! scenario (`PROTOCOL-swarm`: 5 servers, or 3 manager replicas and 3 chain nodes for
+//! `chain`; 3 clients issuing operations back to back, 10
 //! simulated seconds per seed): on one core the time per seed with its linearizability check,
 //! split into the simulation (the world with its online invariants) and the offline check,
 //! events per second and simulated time per wall time for both; on all cores the seeds per

@@ -49,6 +49,12 @@ impl Kv {
         Applied::Fresh(ret)
     }
 
+    /// Applies `op` without recording its request id: what a replica that keeps no session
+    /// table does (chain replication's planted bug C02). A retry applies again.
+    pub fn apply_unrecorded(&mut self, op: &Op) -> Ret {
+        self.execute(op)
+    }
+
     /// The remembered result of `client`'s request `seq`, if it was its latest.
     pub fn session(&self, client: NodeId) -> Option<(u64, &Ret)> {
         self.sessions.get(&client).map(|(s, r)| (*s, r))

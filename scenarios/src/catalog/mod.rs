@@ -1,6 +1,7 @@
 //! The named scenario catalogue, one module per protocol; each scenario's doc says which
 //! paper section or bug report it tests.
 
+pub mod chain;
 pub mod multipaxos;
 pub mod paxos;
 pub mod raft;

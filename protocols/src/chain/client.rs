@@ -1,0 +1,231 @@
+//! The chain's client: learns the configuration (head, tail, members) from the manager by a
+//! read of its Raft key-value service, sends writes to the head and reads to the tail (CRAQ:
+//! to one member, chosen by client id), retries with the same request id (the nodes' session
+//! tables make that exactly-once), asks the manager again when a node rejects it, and gives up
+//! after a bound, leaving the operation indeterminate. Replies of an epoch older than the one
+//! it knows are ignored.
+
+use super::config::{Config, ManagerLink, CONFIG_KEY};
+use super::{ChainMsg, ReadPath};
+use crate::raft::RaftMsg;
+use splitbrain_api::{ClientProcess, Ctx, Dur, NodeId, NodeView, Op, Process, Ret, Role, Time};
+
+/// Without an answer for this long, ask the manager and send again (same request id).
+const RETRY_AFTER: Dur = Dur::ms(100);
+/// After a rejection in the configuration the manager confirms, wait this long.
+const REJECTED_WAIT: Dur = Dur::ms(20);
+/// The operation becomes indeterminate after this long.
+const GIVE_UP_AFTER: Dur = Dur::ms(1_000);
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ClientTimer {
+    Wake,
+}
+
+struct Attempt {
+    seq: u64,
+    op: Op,
+    /// Rejected in this epoch: send again only once the manager names a newer one, or later.
+    rejected_in: Option<u64>,
+    retry_at: Time,
+    give_up_at: Time,
+}
+
+/// A key-value client of a chain.
+pub struct ChainClient {
+    id: NodeId,
+    link: ManagerLink,
+    reads: ReadPath,
+    config: Option<Config>,
+    seq: u64,
+    current: Option<Attempt>,
+    wake_at: Option<Time>,
+}
+
+impl ChainClient {
+    pub fn new(id: NodeId, managers: Vec<NodeId>, reads: ReadPath) -> ChainClient {
+        ChainClient {
+            id,
+            link: ManagerLink::new(managers, id.index()),
+            reads,
+            config: None,
+            seq: 0,
+            current: None,
+            wake_at: None,
+        }
+    }
+
+    fn epoch(&self) -> u64 {
+        self.config.as_ref().map_or(0, |c| c.epoch)
+    }
+
+    fn wake_by(&mut self, ctx: &mut Ctx<Self>, at: Time) {
+        if self.wake_at.is_some_and(|w| w <= at) {
+            return;
+        }
+        self.wake_at = Some(at);
+        ctx.set_timer(ClientTimer::Wake, at.saturating_sub(ctx.now()));
+    }
+
+    fn ask_manager(&mut self, ctx: &mut Ctx<Self>) {
+        let (to, seq) = self.link.ask(ctx.now());
+        let op = Op::Get {
+            key: CONFIG_KEY.to_string(),
+        };
+        ctx.send(to, ChainMsg::Raft(RaftMsg::ClientRequest { seq, op }));
+    }
+
+    /// Where the current operation goes in the known configuration.
+    fn target(&self, op: &Op) -> Option<NodeId> {
+        let c = self.config.as_ref()?;
+        match (op, self.reads) {
+            (Op::Get { .. }, ReadPath::Tail) => c.tail(),
+            (Op::Get { .. }, ReadPath::Craq) if !c.members.is_empty() => {
+                Some(c.members[self.id.index() % c.members.len()].node)
+            }
+            _ => c.head(),
+        }
+    }
+
+    fn send_op(&mut self, ctx: &mut Ctx<Self>) {
+        let epoch = self.epoch();
+        let Some(a) = self.current.as_mut() else {
+            return;
+        };
+        a.rejected_in = None;
+        let (seq, op) = (a.seq, a.op.clone());
+        match self.target(&op) {
+            Some(to) => ctx.send(to, ChainMsg::Request { epoch, seq, op }),
+            None => self.ask_manager(ctx),
+        }
+    }
+
+    fn on_config(&mut self, ctx: &mut Ctx<Self>, seq: u64, ret: Ret) {
+        if self.link.answered(seq).is_none() {
+            return;
+        }
+        let Ret::Value { value: Some(text) } = ret else {
+            return;
+        };
+        let config = Config::decode(&text).expect("the manager stores configurations it wrote");
+        if config.epoch > self.epoch() {
+            self.config = Some(config);
+        }
+        let epoch = self.epoch();
+        let Some(a) = self.current.as_mut() else {
+            return;
+        };
+        match a.rejected_in {
+            Some(e) if e >= epoch => {
+                let at = ctx.now() + REJECTED_WAIT;
+                a.retry_at = at;
+                self.wake_by(ctx, at);
+            }
+            _ => self.send_op(ctx),
+        }
+    }
+}
+
+impl Process for ChainClient {
+    type Msg = ChainMsg;
+    type Timer = ClientTimer;
+    /// The incarnation: request ids are `incarnation << 32 | n`.
+    type Durable = u64;
+
+    fn on_start(&mut self, ctx: &mut Ctx<Self>, durable: Option<&u64>) {
+        let incarnation = durable.map_or(0, |i| i + 1);
+        self.seq = incarnation << 32;
+        ctx.persist(incarnation);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: ChainMsg) {
+        let now_seq = self.current.as_ref().map(|a| a.seq);
+        match msg {
+            ChainMsg::Raft(RaftMsg::ClientReply { seq, ret }) => self.on_config(ctx, seq, ret),
+            ChainMsg::Raft(RaftMsg::NotLeader { hint, .. }) if self.link.redirected(from, hint) => {
+                self.ask_manager(ctx);
+            }
+            // A reply of an older epoch than the one known is ignored (the retry is answered).
+            ChainMsg::Reply { epoch, seq, ret }
+                if Some(seq) == now_seq && epoch >= self.epoch() =>
+            {
+                self.current = None;
+                ctx.complete(ret);
+            }
+            ChainMsg::Reject { epoch, seq } if Some(seq) == now_seq => {
+                let known = self.epoch();
+                if let Some(a) = self.current.as_mut() {
+                    if a.rejected_in.is_none() {
+                        a.rejected_in = Some(epoch.max(known));
+                        self.ask_manager(ctx);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<Self>, _timer: ClientTimer) {
+        self.wake_at = None;
+        // Within a millisecond counts as due (as the key-value client does).
+        let now = ctx.now() + Dur::ms(1);
+        let Some(a) = self.current.as_mut() else {
+            return;
+        };
+        if now >= a.give_up_at {
+            self.current = None;
+            ctx.give_up();
+            return;
+        }
+        if now >= a.retry_at {
+            a.retry_at = ctx.now() + RETRY_AFTER;
+            let rejected = a.rejected_in.is_some();
+            if !rejected {
+                self.ask_manager(ctx);
+            }
+            self.send_op(ctx);
+        }
+        if let Some(at) = self.current.as_ref().map(|a| a.retry_at.min(a.give_up_at)) {
+            self.wake_by(ctx, at);
+        }
+    }
+
+    fn view(&self) -> NodeView {
+        NodeView {
+            role: Role::Member,
+            ..NodeView::default()
+        }
+    }
+
+    fn describe(&self) -> Vec<(&'static str, String)> {
+        let pending = self
+            .current
+            .as_ref()
+            .map_or("none".to_string(), |a| a.op.label());
+        let config = self
+            .config
+            .as_ref()
+            .map_or("unknown".to_string(), Config::encode);
+        vec![("pending", pending), ("configuration", config)]
+    }
+}
+
+impl ClientProcess for ChainClient {
+    fn on_invoke(&mut self, ctx: &mut Ctx<Self>, op: Op) {
+        self.seq += 1;
+        let now = ctx.now();
+        self.current = Some(Attempt {
+            seq: self.seq,
+            op,
+            rejected_in: None,
+            retry_at: now + RETRY_AFTER,
+            give_up_at: now + GIVE_UP_AFTER,
+        });
+        if self.config.is_none() {
+            self.ask_manager(ctx);
+        } else {
+            self.send_op(ctx);
+        }
+        self.wake_by(ctx, now + RETRY_AFTER);
+    }
+}

@@ -1,0 +1,196 @@
+//! A chain configuration as the manager stores it (one value of its replicated key-value
+//! service) and the link every node and client keeps to the manager's replicas.
+//!
+//! A member is named by node, boot id and the epoch it joined in: a node that restarted (a new
+//! boot id) is not the member it was, and a node removed and added again joins afresh (a new
+//! joined epoch), so it wipes whatever it held before.
+
+use splitbrain_api::{NodeId, Time};
+use std::fmt::Write;
+
+/// The key under which the manager keeps the configuration.
+pub const CONFIG_KEY: &str = "chain/config";
+
+/// One member of a chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Member {
+    pub node: NodeId,
+    /// The boot id the node reported when it was added (a restart draws a new one).
+    pub boot: u64,
+    /// The epoch of the configuration that added it.
+    pub joined: u64,
+}
+
+/// The chain of one epoch, head first.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Config {
+    pub epoch: u64,
+    pub members: Vec<Member>,
+}
+
+impl Config {
+    /// `e7;S4/12/1,S5/99/3`: epoch, then each member as node/boot/joined.
+    pub fn encode(&self) -> String {
+        let mut out = format!("e{};", self.epoch);
+        for (i, m) in self.members.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            write!(out, "{sep}{}/{}/{}", m.node, m.boot, m.joined).expect("writes to a string");
+        }
+        out
+    }
+
+    /// The inverse of [`Config::encode`]; `None` for text it did not write.
+    pub fn decode(text: &str) -> Option<Config> {
+        let (epoch, rest) = text.strip_prefix('e')?.split_once(';')?;
+        let mut members = Vec::new();
+        for part in rest.split(',').filter(|p| !p.is_empty()) {
+            let mut fields = part.split('/');
+            let node = NodeId::parse(fields.next()?)?;
+            let boot = fields.next()?.parse().ok()?;
+            let joined = fields.next()?.parse().ok()?;
+            members.push(Member { node, boot, joined });
+        }
+        Some(Config {
+            epoch: epoch.parse().ok()?,
+            members,
+        })
+    }
+
+    pub fn position(&self, node: NodeId) -> Option<usize> {
+        self.members.iter().position(|m| m.node == node)
+    }
+
+    pub fn member(&self, node: NodeId) -> Option<&Member> {
+        self.members.iter().find(|m| m.node == node)
+    }
+
+    pub fn head(&self) -> Option<NodeId> {
+        self.members.first().map(|m| m.node)
+    }
+
+    pub fn tail(&self) -> Option<NodeId> {
+        self.members.last().map(|m| m.node)
+    }
+
+    /// The member before `node` (toward the head).
+    pub fn predecessor(&self, node: NodeId) -> Option<NodeId> {
+        let i = self.position(node)?;
+        i.checked_sub(1).map(|p| self.members[p].node)
+    }
+
+    /// The member after `node` (toward the tail).
+    pub fn successor(&self, node: NodeId) -> Option<NodeId> {
+        let i = self.position(node)?;
+        self.members.get(i + 1).map(|m| m.node)
+    }
+}
+
+/// How long an unanswered question to one manager replica waits before the next is tried.
+const SWITCH_AFTER_US: u64 = 150_000;
+/// Questions remembered (their send times give leases their start).
+const OUTSTANDING: usize = 8;
+
+/// A node's or client's way to the manager: which replica it believes leads, the questions in
+/// flight (a read of the configuration each) and when each was sent.
+#[derive(Clone, Debug)]
+pub struct ManagerLink {
+    managers: Vec<NodeId>,
+    target: usize,
+    next_seq: u64,
+    outstanding: Vec<(u64, Time)>,
+}
+
+impl ManagerLink {
+    pub fn new(managers: Vec<NodeId>, start: usize) -> ManagerLink {
+        assert!(!managers.is_empty(), "a chain needs a manager");
+        let target = start % managers.len();
+        ManagerLink {
+            managers,
+            target,
+            next_seq: 0,
+            outstanding: Vec::new(),
+        }
+    }
+
+    /// A new question: the replica to ask and the question's id.
+    pub fn ask(&mut self, now: Time) -> (NodeId, u64) {
+        if self
+            .outstanding
+            .first()
+            .is_some_and(|&(_, at)| now.saturating_sub(at).as_us() > SWITCH_AFTER_US)
+        {
+            self.target = (self.target + 1) % self.managers.len();
+            self.outstanding.clear();
+        }
+        self.next_seq += 1;
+        if self.outstanding.len() == OUTSTANDING {
+            self.outstanding.remove(0);
+        }
+        self.outstanding.push((self.next_seq, now));
+        (self.managers[self.target], self.next_seq)
+    }
+
+    /// The answer to question `seq` arrived: when it was sent, if it is one of ours. Older
+    /// questions are forgotten (their answers can only be older).
+    pub fn answered(&mut self, seq: u64) -> Option<Time> {
+        let i = self.outstanding.iter().position(|&(s, _)| s == seq)?;
+        let sent = self.outstanding[i].1;
+        self.outstanding.drain(..=i);
+        Some(sent)
+    }
+
+    /// The replica asked is not the leader; `hint` names the one it knows of. Returns whether
+    /// asking again at once is worth it (a new target was named).
+    pub fn redirected(&mut self, from: NodeId, hint: Option<NodeId>) -> bool {
+        match hint.and_then(|h| self.managers.iter().position(|&m| m == h)) {
+            Some(i) if self.managers[i] != from => {
+                self.target = i;
+                true
+            }
+            _ => {
+                self.target = (self.target + 1) % self.managers.len();
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configurations_round_trip_through_their_text() {
+        let c = Config {
+            epoch: 7,
+            members: vec![
+                Member {
+                    node: NodeId::server(3),
+                    boot: 12,
+                    joined: 1,
+                },
+                Member {
+                    node: NodeId::server(5),
+                    boot: u64::MAX,
+                    joined: 7,
+                },
+            ],
+        };
+        assert_eq!(c.encode(), format!("e7;S4/12/1,S6/{}/7", u64::MAX));
+        assert_eq!(Config::decode(&c.encode()), Some(c.clone()));
+        assert_eq!(c.predecessor(NodeId::server(5)), Some(NodeId::server(3)));
+        assert_eq!(c.successor(NodeId::server(5)), None);
+        assert_eq!(Config::decode("garbage"), None);
+    }
+
+    #[test]
+    fn an_unanswered_manager_is_given_up_for_the_next() {
+        let managers = vec![NodeId::server(0), NodeId::server(1)];
+        let mut link = ManagerLink::new(managers, 0);
+        let (to, first) = link.ask(Time(0));
+        assert_eq!(to, NodeId::server(0));
+        let (to, _) = link.ask(Time(200_000));
+        assert_eq!(to, NodeId::server(1), "no answer for 200 ms");
+        assert_eq!(link.answered(first), None, "forgotten with the switch");
+    }
+}

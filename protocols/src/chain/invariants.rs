@@ -1,0 +1,184 @@
+//! The chain's cross-node checks, run after every server step, plus Raft's own checks on the
+//! manager's replicas (log matching, leader completeness) through an adapter.
+//!
+//! - **one head and one tail per epoch**: every node that has taken on an epoch and is a member
+//!   of it agrees on who heads and who ends the chain of that epoch.
+//! - **prefix**: for neighbours of one epoch, the successor's history is a prefix of its
+//!   predecessor's (same hash chain at the successor's length); what the successor lacks are
+//!   the updates in flight between them.
+//! - **no acknowledged write lost**: the highest acknowledged position (an update that reached
+//!   a tail) keeps its content in every member's history that reaches it, and the head of the
+//!   newest epoch holds it.
+
+use super::node::ChainNode;
+use super::ChainServer;
+use crate::raft::RaftServer;
+use splitbrain_api::{ClusterInvariant, NodeId, Time};
+use std::collections::BTreeMap;
+
+/// Chain safety: roles per epoch, the prefix property, durability of acknowledged writes.
+#[derive(Default)]
+pub struct ChainChecks {
+    heads: BTreeMap<u64, NodeId>,
+    tails: BTreeMap<u64, NodeId>,
+    /// Every acknowledged position reported, with its hash chain value and who reported it.
+    acked: BTreeMap<u64, (u64, NodeId)>,
+    newest_epoch: u64,
+}
+
+impl ChainChecks {
+    fn roles(&mut self, n: &ChainNode) -> Result<(), String> {
+        let epoch = n.epoch();
+        for (is, table, what) in [
+            (n.is_head(), &mut self.heads, "head"),
+            (n.is_tail(), &mut self.tails, "tail"),
+        ] {
+            if !is {
+                continue;
+            }
+            match table.get(&epoch) {
+                Some(&other) if other != n.id => {
+                    return Err(format!(
+                        "{other} and {} were both {what} in epoch {epoch}",
+                        n.id
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    table.insert(epoch, n.id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `a` precedes `b` in their common epoch.
+    fn prefix(a: &ChainNode, b: &ChainNode) -> Result<(), String> {
+        let (la, lb) = (a.len(), b.len());
+        if lb > la || a.digest_at(lb) != b.digest_at(lb) {
+            return Err(format!(
+                "in epoch {}, {} holds {lb} updates that are not a prefix of the {la} of its predecessor {}",
+                a.epoch(),
+                b.id,
+                a.id
+            ));
+        }
+        Ok(())
+    }
+
+    fn neighbours(&self, n: &ChainNode, servers: &[Option<&ChainServer>]) -> Result<(), String> {
+        let same = |id: Option<NodeId>| {
+            let id = id?;
+            let other = servers.get(id.index()).copied().flatten()?.node()?;
+            (other.epoch() == n.epoch() && other.joined.is_some()).then_some(other)
+        };
+        if let Some(p) = same(n.pred()) {
+            if p.succ() == Some(n.id) {
+                Self::prefix(p, n)?;
+            }
+        }
+        if let Some(s) = same(n.succ()) {
+            if s.pred() == Some(n.id) {
+                Self::prefix(n, s)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn durability(&mut self, n: &ChainNode) -> Result<(), String> {
+        let here = n.digest_at(n.acked);
+        match self.acked.get(&n.acked) {
+            Some(&(digest, who)) if digest != here => {
+                return Err(format!(
+                    "{} and {who} acknowledged different updates up to position {}",
+                    n.id, n.acked
+                ));
+            }
+            Some(_) => {}
+            None => {
+                self.acked.insert(n.acked, (here, n.id));
+            }
+        }
+        self.newest_epoch = self.newest_epoch.max(n.epoch());
+        let highest = self.acked.last_key_value().map_or(0, |(&p, _)| p);
+        if n.is_head() && n.epoch() == self.newest_epoch && n.len() < highest {
+            return Err(format!(
+                "head {} of epoch {} holds {} updates but {highest} were acknowledged",
+                n.id,
+                n.epoch(),
+                n.len(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ClusterInvariant<ChainServer> for ChainChecks {
+    fn name(&self) -> &'static str {
+        "chain"
+    }
+
+    fn check(
+        &mut self,
+        _at: Time,
+        stepped: NodeId,
+        servers: &[Option<&ChainServer>],
+    ) -> Result<(), String> {
+        let Some(n) = servers
+            .get(stepped.index())
+            .copied()
+            .flatten()
+            .and_then(ChainServer::node)
+        else {
+            return Ok(());
+        };
+        if n.joined.is_none() {
+            return Ok(());
+        }
+        self.roles(n)?;
+        self.neighbours(n, servers)?;
+        self.durability(n)?;
+        Ok(())
+    }
+}
+
+/// One of Raft's checks, run over the manager's replicas only (the first `managers` servers).
+pub struct OnManager {
+    pub check: Box<dyn ClusterInvariant<RaftServer>>,
+    pub managers: usize,
+}
+
+impl ClusterInvariant<ChainServer> for OnManager {
+    fn name(&self) -> &'static str {
+        self.check.name()
+    }
+
+    fn check(
+        &mut self,
+        at: Time,
+        stepped: NodeId,
+        servers: &[Option<&ChainServer>],
+    ) -> Result<(), String> {
+        if stepped.index() >= self.managers {
+            return Ok(());
+        }
+        let rafts: Vec<Option<&RaftServer>> = servers[..self.managers]
+            .iter()
+            .map(|s| s.and_then(ChainServer::raft))
+            .collect();
+        self.check.check(at, stepped, &rafts)
+    }
+}
+
+/// Every check a chain world with `managers` manager replicas runs with.
+pub fn all(managers: usize) -> Vec<Box<dyn ClusterInvariant<ChainServer>>> {
+    let mut checks: Vec<Box<dyn ClusterInvariant<ChainServer>>> =
+        vec![Box::new(ChainChecks::default())];
+    for raft_check in crate::raft::invariants::all() {
+        checks.push(Box::new(OnManager {
+            check: raft_check,
+            managers,
+        }));
+    }
+    checks
+}

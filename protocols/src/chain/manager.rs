@@ -1,0 +1,323 @@
+//! A replica of the configuration manager: an unchanged Raft server (its key-value service
+//! holds the configuration under `CONFIG_KEY`) and a driver. Only the driver of the Raft
+//! leader acts: it reads the configuration through its own Raft server, compares it with the
+//! reports of the chain nodes, and installs the next one by compare-and-set, so configurations
+//! form one sequence of epochs whatever leaders come and go.
+//!
+//! The Raft server runs inside this process with its own `Ctx`; its effects are carried over
+//! (timers and messages wrapped), and its replies addressed to this very node go to the driver.
+
+use super::config::{Config, Member, CONFIG_KEY};
+use super::server::ChainServer;
+use super::{ChainBug, ChainConfig, ChainMsg, FAIL_AFTER, TICK};
+use crate::raft::{RaftMsg, RaftServer};
+use splitbrain_api::{Ctx, Effect, NodeId, Op, Process, Ret, Time};
+use std::collections::BTreeMap;
+
+pub type RaftTimer = <RaftServer as Process>::Timer;
+pub type RaftDurable = <RaftServer as Process>::Durable;
+
+/// What the driver last heard from a chain node.
+#[derive(Clone, Copy, Debug)]
+struct Heard {
+    at: Time,
+    boot: u64,
+    synced: bool,
+}
+
+/// The driver's request in flight through the local Raft server.
+#[derive(Clone, Debug)]
+enum Pending {
+    Read,
+    Install(Config),
+}
+
+/// Decides configurations while the local Raft server leads.
+#[derive(Debug)]
+pub(super) struct Driver {
+    nodes: Vec<NodeId>,
+    bug: ChainBug,
+    heard: BTreeMap<NodeId, Heard>,
+    leader_since: Option<Time>,
+    counter: u64,
+    pending: Option<(u64, Pending, Time)>,
+}
+
+impl Driver {
+    fn new(nodes: Vec<NodeId>, bug: ChainBug) -> Driver {
+        Driver {
+            nodes,
+            bug,
+            heard: BTreeMap::new(),
+            leader_since: None,
+            counter: 0,
+            pending: None,
+        }
+    }
+
+    fn note(&mut self, node: NodeId, at: Time, boot: u64, synced: bool) {
+        self.heard.insert(node, Heard { at, boot, synced });
+    }
+
+    /// The member reported holding everything its predecessor held, in this life.
+    fn synced(&self, m: &Member) -> bool {
+        self.heard
+            .get(&m.node)
+            .is_some_and(|h| h.boot == m.boot && h.synced)
+    }
+
+    /// Heard from `node` recently, since this replica leads.
+    fn alive(&self, node: NodeId, now: Time) -> Option<Heard> {
+        let since = self.leader_since?;
+        self.heard
+            .get(&node)
+            .filter(|h| h.at >= since && now.saturating_sub(h.at) <= FAIL_AFTER)
+            .copied()
+    }
+
+    /// The configuration that should follow `cur` (`None`: keep it).
+    fn next_config(&self, cur: Option<&Config>, now: Time) -> Option<Config> {
+        let since = self.leader_since?;
+        let Some(cur) = cur else {
+            // The first configuration: every node, once all reported or a while passed.
+            let up: Vec<_> = self
+                .nodes
+                .iter()
+                .filter_map(|&n| self.alive(n, now).map(|h| (n, h)))
+                .collect();
+            let waited = now.saturating_sub(since) >= FAIL_AFTER;
+            if up.is_empty() || (up.len() < self.nodes.len() && !waited) {
+                return None;
+            }
+            let members = up
+                .into_iter()
+                .map(|(node, h)| Member {
+                    node,
+                    boot: h.boot,
+                    joined: 1,
+                })
+                .collect();
+            return Some(Config { epoch: 1, members });
+        };
+        if self.bug == ChainBug::SelfReconfigure {
+            return None; // C01: the nodes reconfigure themselves; the manager never does.
+        }
+        let epoch = cur.epoch + 1;
+        // A restarted member lost what it held: it goes. A silent one goes too, unless that
+        // would leave fewer than two members known to hold everything (it may only be cut off
+        // from the manager, and a crash of the last copy would lose acknowledged writes).
+        let alive: Vec<Member> = cur
+            .members
+            .iter()
+            .filter(|m| !self.restarted(m, since))
+            .copied()
+            .collect();
+        let heard: Vec<Member> = alive
+            .iter()
+            .filter(|m| self.recent(m, since, now))
+            .copied()
+            .collect();
+        let copies = |ms: &[Member]| ms.iter().filter(|m| self.synced(m)).count();
+        let mut members = if copies(&heard) < copies(&alive).min(2) {
+            alive
+        } else {
+            heard
+        };
+        if !members.first().is_some_and(|m| self.synced(m)) {
+            // The new head would not hold every acknowledged update (a node still catching
+            // up, or nobody): wait for a member that does to be heard again.
+            return None;
+        }
+        for &n in &self.nodes {
+            if members.iter().all(|m| m.node != n) {
+                if let Some(h) = self.alive(n, now) {
+                    members.push(Member {
+                        node: n,
+                        boot: h.boot,
+                        joined: epoch,
+                    });
+                }
+            }
+        }
+        (members != cur.members).then_some(Config { epoch, members })
+    }
+
+    /// The member's node reported a new boot id since this replica leads: it restarted.
+    fn restarted(&self, m: &Member, since: Time) -> bool {
+        self.heard
+            .get(&m.node)
+            .is_some_and(|h| h.boot != m.boot && h.at >= since)
+    }
+
+    /// Heard from the member within `FAIL_AFTER` (counting from when this replica leads).
+    fn recent(&self, m: &Member, since: Time, now: Time) -> bool {
+        let last = self.heard.get(&m.node).map_or(since, |h| h.at.max(since));
+        now.saturating_sub(last) <= FAIL_AFTER
+    }
+
+    /// A request id above every earlier one of this replica: leading again needs a new term.
+    fn next_seq(&mut self, term: u64) -> u64 {
+        self.counter += 1;
+        term << 32 | (self.counter & 0xffff_ffff)
+    }
+
+    /// Periodic: what to ask the local Raft server, if anything.
+    fn tick(&mut self, now: Time, leader: bool, term: u64) -> Option<(u64, Op)> {
+        if !leader {
+            self.leader_since = None;
+            self.pending = None;
+            return None;
+        }
+        self.leader_since.get_or_insert(now);
+        if let Some((_, _, at)) = &self.pending {
+            if now.saturating_sub(*at) < FAIL_AFTER {
+                return None;
+            }
+        }
+        let seq = self.next_seq(term);
+        self.pending = Some((seq, Pending::Read, now));
+        let key = CONFIG_KEY.to_string();
+        Some((seq, Op::Get { key }))
+    }
+
+    /// The local Raft server answered request `seq`; maybe the next request.
+    fn on_reply(&mut self, now: Time, term: u64, seq: u64, ret: Ret) -> Option<(u64, Op)> {
+        let (want, pending, _) = self.pending.take()?;
+        if want != seq {
+            self.pending = Some((want, pending, now));
+            return None;
+        }
+        let Pending::Read = pending else {
+            return None; // installed (or lost a race): the next tick reads again
+        };
+        let Ret::Value { value } = ret else {
+            return None;
+        };
+        let cur = value.as_deref().and_then(Config::decode);
+        let next = self.next_config(cur.as_ref(), now)?;
+        let seq = self.next_seq(term);
+        let op = Op::Cas {
+            key: CONFIG_KEY.to_string(),
+            from: value,
+            to: next.encode(),
+        };
+        self.pending = Some((seq, Pending::Install(next), now));
+        Some((seq, op))
+    }
+}
+
+/// One manager replica.
+pub struct ManagerReplica {
+    pub(super) id: NodeId,
+    pub(super) raft: RaftServer,
+    driver: Driver,
+}
+
+impl ManagerReplica {
+    pub fn new(id: NodeId, managers: &[NodeId], nodes: &[NodeId], cfg: ChainConfig) -> Self {
+        ManagerReplica {
+            id,
+            raft: RaftServer::new(id, managers.to_vec(), cfg.raft),
+            driver: Driver::new(nodes.to_vec(), cfg.bug),
+        }
+    }
+
+    /// Runs `f` on the Raft server with a context of its own, then carries its effects over;
+    /// replies addressed to this node are the driver's and are handled here.
+    fn with_raft(
+        &mut self,
+        ctx: &mut Ctx<ChainServer>,
+        f: impl FnOnce(&mut RaftServer, &mut Ctx<RaftServer>),
+    ) {
+        let mut effects: Vec<Effect<RaftServer>> = Vec::new();
+        {
+            let (id, now) = (ctx.id(), ctx.now());
+            let mut inner = Ctx::new(id, now, ctx.rng(), &mut effects);
+            f(&mut self.raft, &mut inner);
+        }
+        let mut own = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::Send { to, msg } if to == self.id => own.push(msg),
+                Effect::Send { to, msg } => ctx.send(to, ChainMsg::Raft(msg)),
+                Effect::SetTimer { timer, after } => {
+                    ctx.set_timer(ChainTimerOf::Raft(timer), after)
+                }
+                Effect::CancelTimer { timer } => ctx.cancel_timer(ChainTimerOf::Raft(timer)),
+                Effect::Persist { durable } => ctx.persist(durable),
+                Effect::Barrier => ctx.barrier(),
+                Effect::Mark { name } => ctx.mark(name),
+                Effect::Applied { index, digest } => ctx.applied(index, digest),
+                Effect::Complete { .. } | Effect::Fail | Effect::GiveUp => {
+                    panic!("{}: a Raft server finished a client operation", self.id)
+                }
+            }
+        }
+        for msg in own {
+            if let RaftMsg::ClientReply { seq, ret } = msg {
+                let (now, term) = (ctx.now(), self.raft.term());
+                if let Some((s, Pending::Install(c), _)) = &self.driver.pending {
+                    if *s == seq && ret == (Ret::Bool { value: true }) {
+                        ctx.mark(if c.epoch == 1 {
+                            "configured"
+                        } else {
+                            "reconfigured"
+                        });
+                    }
+                }
+                if let Some(req) = self.driver.on_reply(now, term, seq, ret) {
+                    self.ask_own_raft(ctx, req);
+                }
+            }
+        }
+    }
+
+    fn ask_own_raft(&mut self, ctx: &mut Ctx<ChainServer>, (seq, op): (u64, Op)) {
+        let me = self.id;
+        self.with_raft(ctx, |r, c| {
+            r.on_message(c, me, RaftMsg::ClientRequest { seq, op })
+        });
+    }
+
+    pub fn on_start(&mut self, ctx: &mut Ctx<ChainServer>, durable: Option<&RaftDurable>) {
+        self.with_raft(ctx, |r, c| r.on_start(c, durable));
+        ctx.set_timer(ChainTimerOf::Tick, TICK);
+    }
+
+    pub fn on_message(&mut self, ctx: &mut Ctx<ChainServer>, from: NodeId, msg: ChainMsg) {
+        match msg {
+            ChainMsg::Raft(m) => self.with_raft(ctx, |r, c| r.on_message(c, from, m)),
+            ChainMsg::Report {
+                seq, boot, synced, ..
+            } => {
+                self.driver.note(from, ctx.now(), boot, synced);
+                let op = Op::Get {
+                    key: CONFIG_KEY.to_string(),
+                };
+                let m = RaftMsg::ClientRequest { seq, op };
+                self.with_raft(ctx, |r, c| r.on_message(c, from, m));
+            }
+            _ => {} // chain traffic is not for the manager
+        }
+    }
+
+    pub fn on_timer(&mut self, ctx: &mut Ctx<ChainServer>, timer: ChainTimerOf) {
+        match timer {
+            ChainTimerOf::Raft(t) => self.with_raft(ctx, |r, c| r.on_timer(c, t)),
+            ChainTimerOf::Tick => {
+                ctx.set_timer(ChainTimerOf::Tick, TICK);
+                let (now, leader, term) = (ctx.now(), self.raft.is_leader(), self.raft.term());
+                if let Some(req) = self.driver.tick(now, leader, term) {
+                    self.ask_own_raft(ctx, req);
+                }
+            }
+        }
+    }
+}
+
+/// The chain server's timers: Raft's own, or the periodic tick (driver or node).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ChainTimerOf {
+    Raft(RaftTimer),
+    Tick,
+}

@@ -1,0 +1,295 @@
+//! Chain replication (van Renesse & Schneider, OSDI 2004) with CRAQ reads (Terrace &
+//! Freedman, USENIX ATC 2009), reconfigured only by a configuration manager that is itself
+//! replicated: the manager's replicas run this crate's Raft key-value service unchanged, in
+//! the same world as the chain, and crash and partition like any other server.
+//!
+//! Servers `S1..Sm` are the manager's replicas (`m` = `managers`, 3 by default; one in the
+//! `spof-manager` variant), the rest are chain nodes. One process type serves both roles
+//! (`server::ChainServer`), and Raft's messages travel wrapped in [`ChainMsg::Raft`].
+//!
+//! - `config`: a configuration (epoch, members) as the manager stores it, and the link a node
+//!   or client keeps to the manager (leader hints, outstanding questions).
+//! - `manager`: a manager replica: a Raft server plus the driver that, on the Raft leader,
+//!   watches the nodes' heartbeats and installs new configurations by compare-and-set.
+//! - `node`: a chain node: updates enter at the head and travel down; the tail applies,
+//!   answers and acknowledges back up; each node keeps its history, so a new successor gets
+//!   what it lacks, and a lease from the manager bounds how long it may answer reads.
+//! - `client`: learns head and tail from the manager; writes to the head, reads at the tail
+//!   (CRAQ: at any member), retries with the same request id.
+//! - `invariants`: one head and one tail per epoch, the prefix property, no acknowledged
+//!   write lost, and Raft's own checks on the manager.
+
+pub mod client;
+pub mod config;
+pub mod invariants;
+mod manager;
+mod node;
+mod server;
+
+pub use client::ChainClient;
+pub use config::{Config, Member};
+pub use server::ChainServer;
+
+use crate::kv::Cmd;
+use crate::raft::{RaftBug, RaftConfig, RaftMsg, ReadMode};
+use splitbrain_api::{
+    Dur, Expect, FaultBudget, Message, NodeId, Op, Protocol, ProtocolInfo, Ret, VariantInfo,
+};
+use std::rc::Rc;
+
+/// A planted bug (`../shared/BUGS.md`), or none.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ChainBug {
+    None,
+    /// C01: nodes drop a silent neighbour themselves, without the manager: two heads.
+    SelfReconfigure,
+    /// C02: only the node that is tail when an update arrives records its request id.
+    TailOnlyRequestIds,
+    /// C03: the tail answers reads without checking its epoch is still current (no lease).
+    StaleTailRead,
+}
+
+/// Where reads are served.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReadPath {
+    /// At the tail only (the paper).
+    Tail,
+    /// CRAQ: at any member; a dirty key's committed version is asked of the tail.
+    Craq,
+}
+
+/// Everything that distinguishes one variant from another.
+#[derive(Copy, Clone, Debug)]
+pub struct ChainConfig {
+    pub bug: ChainBug,
+    pub reads: ReadPath,
+    /// How many of the servers are the manager's replicas (the first ones).
+    pub managers: usize,
+    /// The manager's Raft (the correct Raft, ReadIndex reads).
+    pub raft: RaftConfig,
+}
+
+/// How often a node reports to the manager (and renews its lease) and resends to neighbours.
+pub const TICK: Dur = Dur::ms(50);
+/// How long a lease lasts after the report that renewed it was sent; a node that becomes tail
+/// waits this long before it acknowledges anything, so every lease of an older configuration
+/// has run out by then.
+pub const LEASE: Dur = Dur::ms(250);
+/// The manager drops a node it has not heard from for this long.
+pub const FAIL_AFTER: Dur = Dur::ms(500);
+
+impl ChainConfig {
+    pub fn new(bug: ChainBug, reads: ReadPath, managers: usize) -> ChainConfig {
+        ChainConfig {
+            bug,
+            reads,
+            managers,
+            raft: RaftConfig::new(RaftBug::None, ReadMode::ReadIndex, false),
+        }
+    }
+
+    /// The variant named `name` (a name or a bug id, case-insensitive).
+    pub fn from_variant(name: &str) -> Option<ChainConfig> {
+        let v = info().variant(name)?.name;
+        let (bug, reads, managers) = match v {
+            "correct" => (ChainBug::None, ReadPath::Tail, 3),
+            "craq" => (ChainBug::None, ReadPath::Craq, 3),
+            "spof-manager" => (ChainBug::None, ReadPath::Tail, 1),
+            "self-reconfigure" => (ChainBug::SelfReconfigure, ReadPath::Tail, 3),
+            "tail-only-request-ids" => (ChainBug::TailOnlyRequestIds, ReadPath::Tail, 3),
+            "stale-tail-read" => (ChainBug::StaleTailRead, ReadPath::Tail, 3),
+            _ => return None,
+        };
+        Some(ChainConfig::new(bug, reads, managers))
+    }
+
+    /// Manager replicas in a world of `servers` servers (at least one chain node remains).
+    pub fn managers_of(&self, servers: usize) -> usize {
+        self.managers.clamp(1, servers.saturating_sub(1).max(1))
+    }
+}
+
+/// The chain's wire messages. Every chain message carries the sender's epoch: a receiver of
+/// an older epoch asks the manager, one of a newer epoch drops it.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub enum ChainMsg {
+    /// To, from or among the manager's replicas (clients read the configuration this way).
+    Raft(RaftMsg),
+    /// Node to a manager replica: alive in `epoch` with `boot`, holding all its predecessor
+    /// held (`synced`); answered like a read of the configuration (request `seq`), which
+    /// renews the node's lease.
+    Report {
+        seq: u64,
+        epoch: u64,
+        boot: u64,
+        synced: bool,
+    },
+    /// Client to node.
+    Request {
+        epoch: u64,
+        seq: u64,
+        op: Op,
+    },
+    /// Node to client: request `seq` took effect (a write, at the tail) or read this.
+    Reply {
+        epoch: u64,
+        seq: u64,
+        ret: Ret,
+    },
+    /// Node to client: not served here in this epoch; ask the manager.
+    Reject {
+        epoch: u64,
+        seq: u64,
+    },
+    /// Predecessor to successor: updates `from..` of its history; it holds `upto`.
+    Forward {
+        epoch: u64,
+        from: u64,
+        cmds: Vec<Rc<Cmd>>,
+        upto: u64,
+    },
+    /// Successor to predecessor: it holds `len` updates (send what follows); `sync`: it is
+    /// new and waits for everything before it serves.
+    Hello {
+        epoch: u64,
+        len: u64,
+        sync: bool,
+    },
+    /// Toward the head: updates up to `n` reached the tail.
+    Ack {
+        epoch: u64,
+        n: u64,
+    },
+    /// CRAQ: a node asks the tail for the committed value of a dirty key.
+    VersionQuery {
+        epoch: u64,
+        qid: u64,
+        key: String,
+    },
+    VersionReply {
+        epoch: u64,
+        qid: u64,
+        ret: Ret,
+    },
+    /// C01 only: a configuration a node decided itself.
+    Install {
+        config: Rc<Config>,
+    },
+}
+
+impl Message for ChainMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            ChainMsg::Raft(m) => m.kind(),
+            ChainMsg::Report { .. } => "Report",
+            ChainMsg::Request { .. } => "Request",
+            ChainMsg::Reply { .. } => "Reply",
+            ChainMsg::Reject { .. } => "Reject",
+            ChainMsg::Forward { .. } => "Forward",
+            ChainMsg::Hello { .. } => "Hello",
+            ChainMsg::Ack { .. } => "Ack",
+            ChainMsg::VersionQuery { .. } => "VersionQuery",
+            ChainMsg::VersionReply { .. } => "VersionReply",
+            ChainMsg::Install { .. } => "Install",
+        }
+    }
+}
+
+/// The protocol as the harness builds it.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub cfg: ChainConfig,
+}
+
+impl Protocol for Chain {
+    type Server = ChainServer;
+    type Client = ChainClient;
+
+    fn server(&self, id: NodeId, servers: &[NodeId]) -> ChainServer {
+        let m = self.cfg.managers_of(servers.len());
+        ChainServer::new(id, &servers[..m], &servers[m..], self.cfg)
+    }
+
+    fn client(&self, id: NodeId, servers: &[NodeId]) -> ChainClient {
+        let m = self.cfg.managers_of(servers.len());
+        ChainClient::new(id, servers[..m].to_vec(), self.cfg.reads)
+    }
+}
+
+fn correct(name: &'static str, scenario: &'static str, summary: &'static str) -> VariantInfo {
+    VariantInfo {
+        name,
+        bug_id: None,
+        expect: Expect::Pass,
+        scenario,
+        summary,
+    }
+}
+
+fn bug(
+    name: &'static str,
+    id: &'static str,
+    scenario: &'static str,
+    summary: &'static str,
+) -> VariantInfo {
+    VariantInfo {
+        name,
+        bug_id: Some(id),
+        expect: Expect::Fail,
+        scenario,
+        summary,
+    }
+}
+
+/// What `splitbrain list` shows for this protocol.
+pub fn info() -> ProtocolInfo {
+    // Chain nodes keep their state in memory: a restarted node rejoins empty, as a new tail.
+    // One server down at a time keeps a full copy while a rejoined node catches up; leases
+    // assume clocks that neither jump nor drift.
+    let budget = FaultBudget {
+        max_down_by_size: [0, 0, 1, 1, 1, 1, 1, 1, 1, 1],
+        survives_lost_unsynced: true,
+        survives_clock_skew: false,
+    };
+    ProtocolInfo {
+        name: "chain",
+        summary: "Chain replication reconfigured by a manager replicated on Raft in the same world",
+        variants: vec![
+            correct(
+                "correct",
+                "chain-swarm",
+                "reads at the tail; a 3-replica Raft manager",
+            ),
+            correct(
+                "craq",
+                "chain-craq",
+                "CRAQ: clean reads at any member, dirty ones ask the tail",
+            ),
+            correct(
+                "spof-manager",
+                "chain-manager-crash",
+                "a single manager replica: the single point of failure (safe, stalls while down)",
+            ),
+            bug(
+                "self-reconfigure",
+                "C01",
+                "chain-split",
+                "nodes drop a silent neighbour themselves (no manager): two heads",
+            ),
+            bug(
+                "tail-only-request-ids",
+                "C02",
+                "chain-tail-crash",
+                "request ids kept only at the tail: a retry after a tail failure applies twice",
+            ),
+            bug(
+                "stale-tail-read",
+                "C03",
+                "chain-stale-tail",
+                "a removed or partitioned tail keeps answering reads (no epoch lease)",
+            ),
+        ],
+        default_servers: 6,
+        budget,
+    }
+}

@@ -1,0 +1,291 @@
+//! Chain replication's registry entry and scenario catalogue: head, middle and tail crashes,
+//! a tail added under load, a partition between the manager and a node, a slow node,
+//! unreliable links, crashes of the manager's own replicas, CRAQ reads, the scenarios of the
+//! planted bugs, and a swarm. Servers S1-S3 are the manager's replicas (Raft), S4-S6 the
+//! chain, head first. Every scenario lists the coverage marks it exists for in `sometimes`.
+
+use crate::registry::ProtocolEntry;
+use crate::scenario::Scenario;
+use splitbrain_api::VariantInfo;
+use splitbrain_protocols::chain::{self, invariants, Chain, ChainConfig};
+use splitbrain_sim::{run_world, RunRecord, Workload, WorldConfig};
+use std::collections::BTreeMap;
+
+pub struct ChainEntry;
+
+fn config_of(v: &VariantInfo) -> ChainConfig {
+    ChainConfig::from_variant(v.name).expect("chain variants come from chain::info()")
+}
+
+impl ProtocolEntry for ChainEntry {
+    fn info(&self) -> splitbrain_api::ProtocolInfo {
+        chain::info()
+    }
+
+    fn default_servers(&self, variant: &VariantInfo) -> usize {
+        config_of(variant).managers + 3
+    }
+
+    fn servers_range(&self) -> std::ops::RangeInclusive<usize> {
+        2..=splitbrain_sim::world::MAX_SERVERS
+    }
+
+    fn run(
+        &self,
+        variant: &VariantInfo,
+        _params: &BTreeMap<String, u64>,
+        cfg: WorldConfig,
+        workload: Box<dyn Workload>,
+    ) -> RunRecord {
+        let proto = Chain {
+            cfg: config_of(variant),
+        };
+        let managers = proto.cfg.managers_of(cfg.servers);
+        run_world(&proto, cfg, workload, invariants::all(managers))
+    }
+
+    fn scenarios(&self) -> Vec<Scenario> {
+        CATALOGUE
+            .iter()
+            .map(|text| {
+                Scenario::from_json(text, "built-in chain scenario")
+                    .expect("built-in scenarios parse")
+            })
+            .collect()
+    }
+}
+
+/// Every chain scenario: behaviours first, then the planted bugs' scenarios.
+pub const CATALOGUE: [&str; 12] = [
+    HEAD_CRASH,
+    MIDDLE_CRASH,
+    TAIL_CRASH,
+    ADD_TAIL,
+    MANAGER_PARTITION,
+    SLOW_NODE,
+    UNRELIABLE,
+    MANAGER_CRASH,
+    CRAQ,
+    SWARM,
+    SPLIT,
+    STALE_TAIL,
+];
+
+const HEAD_CRASH: &str = r#"{
+  "name": "chain-head-crash",
+  "description": "The head (S4) crashes under writes: the manager drops it and the next node becomes head; clients learn the new head from the manager and retry with the same request ids. S4 restarts empty and rejoins as a new tail.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 4000,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 1000000, "fault": {"kind": "crash", "node": "S4"}},
+    {"at_us": 2500000, "fault": {"kind": "restart", "node": "S4"}}
+  ],
+  "workload": {"kind": "kv", "keys": 3},
+  "sometimes": ["new-head", "reconfigured", "joined", "synced"]
+}"#;
+
+const MIDDLE_CRASH: &str = r#"{
+  "name": "chain-middle-crash",
+  "description": "The middle node (S5) crashes under writes: the manager links head and tail, and the head resends what the tail lacks from the updates it holds beyond the acknowledged point.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 4000,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 1000000, "fault": {"kind": "crash", "node": "S5"}},
+    {"at_us": 2500000, "fault": {"kind": "restart", "node": "S5"}}
+  ],
+  "workload": {"kind": "kv", "keys": 3},
+  "sometimes": ["new-successor", "reconfigured", "joined"]
+}"#;
+
+/// C02: writes in flight when the tail dies are retried at the head while the manager drops
+/// the tail; the new tail must not apply a retried update twice.
+const TAIL_CRASH: &str = r#"{
+  "name": "chain-tail-crash",
+  "description": "The tail (S6) crashes under writes: updates it never acknowledged are retried by their clients at the head with the same request ids while the manager makes the predecessor the tail; each must apply once.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 4000,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 1000000, "fault": {"kind": "crash", "node": "S6"}},
+    {"at_us": 2500000, "fault": {"kind": "restart", "node": "S6"}}
+  ],
+  "workload": {"kind": "kv", "keys": 2, "read_percent": 30},
+  "sometimes": ["new-tail", "dedup-hit", "reconfigured"]
+}"#;
+
+const ADD_TAIL: &str = r#"{
+  "name": "chain-add-tail",
+  "description": "Nodes leave and come back one at a time under a steady write load: each returns empty and is added as a new tail, catching up from its predecessor by state transfer before it answers reads or acknowledges.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 4,
+  "safety_ms": 6000,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 600000, "fault": {"kind": "crash", "node": "S6"}},
+    {"at_us": 1400000, "fault": {"kind": "restart", "node": "S6"}},
+    {"at_us": 2600000, "fault": {"kind": "crash", "node": "S4"}},
+    {"at_us": 3400000, "fault": {"kind": "restart", "node": "S4"}},
+    {"at_us": 4400000, "fault": {"kind": "crash", "node": "S5"}},
+    {"at_us": 5000000, "fault": {"kind": "restart", "node": "S5"}}
+  ],
+  "workload": {"kind": "kv", "keys": 4, "read_percent": 20},
+  "sometimes": ["joined", "synced", "new-tail", "new-head"]
+}"#;
+
+const MANAGER_PARTITION: &str = r#"{
+  "name": "chain-manager-partition",
+  "description": "One chain node at a time loses its links to the manager's replicas but keeps those to the other nodes and clients: the manager drops it, its lease runs out so it stops answering, and it rejoins afresh once the manager hears it again.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 6000,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 500000, "fault": {"kind": "partition", "groups": [["S1", "S2", "S3"], ["S5"]]}},
+    {"at_us": 1800000, "fault": {"kind": "heal"}},
+    {"at_us": 2500000, "fault": {"kind": "partition", "groups": [["S1", "S2", "S3"], ["S6"]]}},
+    {"at_us": 3800000, "fault": {"kind": "heal"}},
+    {"at_us": 4300000, "fault": {"kind": "partition", "groups": [["S1", "S2", "S3"], ["S4"]]}},
+    {"at_us": 5500000, "fault": {"kind": "heal"}}
+  ],
+  "workload": {"kind": "kv", "keys": 3},
+  "sometimes": ["new-successor", "new-head", "joined"]
+}"#;
+
+const SLOW_NODE: &str = r#"{
+  "name": "chain-slow-node",
+  "description": "A chain node sends everything 40-150 ms late, in turn the middle, the head and the tail: clients time out and retry the same request at the head, which answers the retries once the original update is acknowledged.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 4500,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 500000, "fault": {"kind": "slow", "node": "S5", "extra_us": 150000}},
+    {"at_us": 1500000, "fault": {"kind": "slow", "node": "S5", "extra_us": 0}},
+    {"at_us": 2000000, "fault": {"kind": "slow", "node": "S4", "extra_us": 120000}},
+    {"at_us": 3000000, "fault": {"kind": "slow", "node": "S4", "extra_us": 0}},
+    {"at_us": 3500000, "fault": {"kind": "slow", "node": "S6", "extra_us": 40000}},
+    {"at_us": 4000000, "fault": {"kind": "slow", "node": "S6", "extra_us": 0}}
+  ],
+  "workload": {"kind": "kv", "keys": 3},
+  "sometimes": ["dedup-hit"]
+}"#;
+
+const UNRELIABLE: &str = r#"{
+  "name": "chain-unreliable",
+  "description": "Links drop 10%, duplicate 20% and reorder messages with delays up to 200 ms: successors pull what they lack with their periodic Hello, acknowledgements are resent, duplicated and late updates change nothing.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 5000,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 0, "fault": {"kind": "link", "from": null, "to": null, "profile": {"latency": {"dist": "long-tail", "min_us": 500, "mean_tail_us": 20000, "max_us": 200000}, "drop": 0.1, "duplicate": 0.2, "reorder": 0.3, "reorder_window_us": 50000}}}
+  ],
+  "workload": {"kind": "kv", "keys": 3},
+  "sometimes": ["resent", "dedup-hit"]
+}"#;
+
+const MANAGER_CRASH: &str = r#"{
+  "name": "chain-manager-crash",
+  "description": "The manager's own replicas crash one at a time, and chain nodes crash while a manager replica is down: the manager elects a new Raft leader and goes on reconfiguring (with a single manager replica, the chain cannot be reconfigured while it is down).",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 6000,
+  "liveness_ms": 2500,
+  "schedule": [
+    {"at_us": 500000, "fault": {"kind": "crash", "node": "S1"}},
+    {"at_us": 1000000, "fault": {"kind": "restart", "node": "S1"}},
+    {"at_us": 1500000, "fault": {"kind": "crash", "node": "S2"}},
+    {"at_us": 1600000, "fault": {"kind": "crash", "node": "S6"}},
+    {"at_us": 2500000, "fault": {"kind": "restart", "node": "S2"}},
+    {"at_us": 2600000, "fault": {"kind": "restart", "node": "S6"}},
+    {"at_us": 3500000, "fault": {"kind": "crash", "node": "S3"}},
+    {"at_us": 3600000, "fault": {"kind": "crash", "node": "S4"}},
+    {"at_us": 4500000, "fault": {"kind": "restart", "node": "S3"}},
+    {"at_us": 4600000, "fault": {"kind": "restart", "node": "S4"}}
+  ],
+  "generator": {"rates": {"partition": 0.5}, "mean_fault_ms": 300},
+  "workload": {"kind": "kv", "keys": 3},
+  "sometimes": ["leader-elected", "reconfigured", "joined"]
+}"#;
+
+const CRAQ: &str = r#"{
+  "name": "chain-craq",
+  "description": "A read-heavy load with nodes crashing and returning: under CRAQ every member answers reads of clean keys from its own copy and asks the tail for the committed value of dirty ones.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 4,
+  "safety_ms": 5000,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 1500000, "fault": {"kind": "crash", "node": "S5"}},
+    {"at_us": 2500000, "fault": {"kind": "restart", "node": "S5"}}
+  ],
+  "generator": {"rates": {"partition": 0.5}, "mean_fault_ms": 300},
+  "workload": {"kind": "kv", "keys": 2, "read_percent": 70},
+  "sometimes": ["reconfigured", "joined"]
+}"#;
+
+const SWARM: &str = r#"{
+  "name": "chain-swarm",
+  "description": "Swarm testing: each seed draws which of partitions, crashes, pauses, lossy links, slow nodes and crash points are on, over the manager's replicas and the chain alike; one server down at a time (chain nodes keep memory only).",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 8000,
+  "liveness_ms": 3000,
+  "generator": {
+    "rates": {"partition": 1.0, "crash": 1.0, "pause": 0.5, "link": 0.5, "slow": 0.5, "crash-point": 0.5},
+    "swarm": true,
+    "mean_fault_ms": 300,
+    "crash_point_kinds": ["Forward", "Ack", "Reply", "AppendEntries", "VoteGranted", "ClientReply"]
+  },
+  "workload": {"kind": "kv", "keys": 4},
+  "sometimes": ["reconfigured", "joined", "leader-change"]
+}"#;
+
+/// C01: both sides of a partition reconfigure the chain by themselves.
+const SPLIT: &str = r#"{
+  "name": "chain-split",
+  "description": "Head and middle (S4, S5) are cut off from the tail (S6), with clients on both sides; the manager sits with the head. Only the manager may drop a node: the tail's side stalls. Nodes that drop a silent neighbour themselves make two chains with a head each.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 2,
+  "safety_ms": 3000,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 800000, "fault": {"kind": "partition", "groups": [["S1", "S2", "S3", "S4", "S5", "C1"], ["S6", "C2"]]}},
+    {"at_us": 2400000, "fault": {"kind": "heal"}}
+  ],
+  "workload": {"kind": "kv", "keys": 1, "read_percent": 50},
+  "sometimes": ["new-tail", "reconfigured"]
+}"#;
+
+/// C03: a tail cut off with a client keeps answering its reads after it was replaced.
+const STALE_TAIL: &str = r#"{
+  "name": "chain-stale-tail",
+  "description": "The tail (S6) is cut off with client C1; the manager makes S5 the tail and C2 and C3 keep writing. The old tail's lease runs out, so it must stop answering C1's reads.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 3500,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 800000, "fault": {"kind": "partition", "groups": [["S6", "C1"], ["S1", "S2", "S3", "S4", "S5", "C2", "C3"]]}},
+    {"at_us": 2800000, "fault": {"kind": "heal"}}
+  ],
+  "workload": {"kind": "kv", "keys": 1, "read_percent": 50},
+  "sometimes": ["new-tail", "reconfigured"]
+}"#;
