@@ -98,15 +98,15 @@ fn c03_a_replaced_tail_without_a_lease_answers_stale_reads() {
     pinned("C03", 0, &["linearizability"]);
 }
 
-/// Every scenario passes a few seeds with the correct variant (CRAQ's with CRAQ) and reaches
-/// every mark it lists.
+/// Every scenario passes a few seeds with the correct variant (CRAQ's with CRAQ, the single
+/// manager's with it) and reaches every mark it lists.
 #[test]
 fn correct_chain_passes_every_scenario_and_reaches_its_marks() {
     for s in entry().scenarios() {
-        let variant = if s.name == "chain-craq" {
-            "craq"
-        } else {
-            "correct"
+        let variant = match s.name.as_str() {
+            "chain-craq" => "craq",
+            "chain-spof-manager" => "spof-manager",
+            _ => "correct",
         };
         let sum = sweep(variant, &s.name, 0..6);
         let bad: Vec<_> = sum
@@ -148,7 +148,7 @@ fn craq_serves_clean_reads_locally_and_dirty_ones_through_the_tail() {
 /// reconfigures, but nothing unsafe happens either.
 #[test]
 fn a_single_manager_replica_is_safe_while_it_is_down() {
-    let sum = sweep("spof-manager", "chain-manager-crash", 0..4);
+    let sum = sweep("spof-manager", "chain-spof-manager", 0..4);
     let bad: Vec<_> = sum
         .results
         .iter()

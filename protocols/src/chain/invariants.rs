@@ -13,7 +13,7 @@
 use super::node::ChainNode;
 use super::ChainServer;
 use crate::raft::RaftServer;
-use splitbrain_api::{ClusterInvariant, NodeId, Time};
+use splitbrain_api::{ClusterInvariant, DiskEvent, NodeId, Time};
 use std::collections::BTreeMap;
 
 /// Chain safety: roles per epoch, the prefix property, durability of acknowledged writes.
@@ -167,6 +167,13 @@ impl ClusterInvariant<ChainServer> for OnManager {
             .map(|s| s.and_then(ChainServer::raft))
             .collect();
         self.check.check(at, stepped, &rafts)
+    }
+
+    fn on_disk(&mut self, at: Time, node: NodeId, event: DiskEvent) -> Result<(), String> {
+        if node.index() >= self.managers {
+            return Ok(());
+        }
+        self.check.on_disk(at, node, event)
     }
 }
 

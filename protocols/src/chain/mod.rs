@@ -267,7 +267,7 @@ pub fn info() -> ProtocolInfo {
             ),
             correct(
                 "spof-manager",
-                "chain-manager-crash",
+                "chain-spof-manager",
                 "a single manager replica: the single point of failure (safe, stalls while down)",
             ),
             bug(

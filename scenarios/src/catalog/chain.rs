@@ -1,6 +1,7 @@
 //! Chain replication's registry entry and scenario catalogue: head, middle and tail crashes,
 //! a tail added under load, a partition between the manager and a node, a slow node,
-//! unreliable links, crashes of the manager's own replicas, CRAQ reads, the scenarios of the
+//! unreliable links, crashes of the manager's own replicas (and of the single replica of the
+//! teaching variant), CRAQ reads, the scenarios of the
 //! planted bugs, and a swarm. Servers S1-S3 are the manager's replicas (Raft), S4-S6 the
 //! chain, head first. Every scenario lists the coverage marks it exists for in `sometimes`.
 
@@ -56,7 +57,7 @@ impl ProtocolEntry for ChainEntry {
 }
 
 /// Every chain scenario: behaviours first, then the planted bugs' scenarios.
-pub const CATALOGUE: [&str; 12] = [
+pub const CATALOGUE: [&str; 13] = [
     HEAD_CRASH,
     MIDDLE_CRASH,
     TAIL_CRASH,
@@ -65,6 +66,7 @@ pub const CATALOGUE: [&str; 12] = [
     SLOW_NODE,
     UNRELIABLE,
     MANAGER_CRASH,
+    SPOF_MANAGER,
     CRAQ,
     SWARM,
     SPLIT,
@@ -219,6 +221,25 @@ const MANAGER_CRASH: &str = r#"{
   "generator": {"rates": {"partition": 0.5}, "mean_fault_ms": 300},
   "workload": {"kind": "kv", "keys": 3},
   "sometimes": ["leader-elected", "reconfigured", "joined"]
+}"#;
+
+/// The teaching variant: one manager replica, the single point of failure.
+const SPOF_MANAGER: &str = r#"{
+  "name": "chain-spof-manager",
+  "description": "One manager replica (S1) and three chain nodes: the manager crashes, and a chain node crashes while it is down; nothing can be reconfigured until the manager is back (from its disk), then the chain heals.",
+  "protocol": "chain",
+  "servers": 4,
+  "clients": 3,
+  "safety_ms": 4000,
+  "liveness_ms": 2500,
+  "schedule": [
+    {"at_us": 1000000, "fault": {"kind": "crash", "node": "S1"}},
+    {"at_us": 1200000, "fault": {"kind": "crash", "node": "S3"}},
+    {"at_us": 2200000, "fault": {"kind": "restart", "node": "S1"}},
+    {"at_us": 2400000, "fault": {"kind": "restart", "node": "S3"}}
+  ],
+  "workload": {"kind": "kv", "keys": 3},
+  "sometimes": ["recovered", "reconfigured", "joined"]
 }"#;
 
 const CRAQ: &str = r#"{
