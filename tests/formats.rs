@@ -91,16 +91,39 @@ fn a_time_without_a_unit_is_refused() {
 #[test]
 fn state_at_shows_each_protocols_own_state_and_the_messages_in_flight() {
     let dir = scratch("state");
-    for (protocol, variant, wanted) in [
+    for (protocol, variant, at, wanted) in [
         (
             "tas",
             "V01",
+            "2ms",
             &["owners: ", "pending: acquire lock", "messages in flight: "][..],
         ),
         (
             "raft",
             "R05",
+            "2ms",
             &["role: ", "term: ", "commit: ", "messages in flight: "][..],
+        ),
+        (
+            "paxos",
+            "P02",
+            "6ms",
+            &[
+                "proposing: r0: ballot (1,S",
+                "acceptor (registers not learned here): r0: promised (1,S",
+                "pending: propose r0:=",
+            ][..],
+        ),
+        (
+            "multipaxos",
+            "P06",
+            "300ms",
+            &[
+                "role: leader at ballot (1,S3)",
+                "role: follower of S3",
+                "waiting for a majority: ",
+                "log: ",
+            ][..],
         ),
     ] {
         let repro = dir.join(format!("{protocol}.json"));
@@ -115,12 +138,12 @@ fn state_at_shows_each_protocols_own_state_and_the_messages_in_flight() {
             repro.to_str().unwrap(),
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-        let r = splitbrain(&["replay", repro.to_str().unwrap(), "--state-at", "2ms"]);
+        let r = splitbrain(&["replay", repro.to_str().unwrap(), "--state-at", at]);
         let out = text(&r);
         for w in wanted {
             assert!(out.contains(w), "{protocol}: no `{w}` in\n{out}");
         }
-        if protocol == "tas" {
+        if protocol == "tas" || protocol == "paxos" {
             assert!(
                 !out.contains("role: "),
                 "the lock service has no Raft columns:\n{out}"

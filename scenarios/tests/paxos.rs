@@ -179,6 +179,13 @@ fn correct_multipaxos_passes_every_scenario_and_reaches_its_marks() {
     passes_every_scenario("multipaxos", "correct", 0..30);
 }
 
+/// Reads through the log are a correct variant too: every scenario, its marks included (a
+/// read is ordered by a log slot instead of a confirmation round).
+#[test]
+fn log_reads_multipaxos_passes_every_scenario_and_reaches_its_marks() {
+    passes_every_scenario("multipaxos", "log-reads", 0..15);
+}
+
 #[test]
 fn both_correct_multipaxos_variants_pass_the_swarm() {
     for v in ["correct", "log-reads"] {

@@ -189,7 +189,8 @@ impl Agreement {
     }
 }
 
-fn names(mask: u32) -> String {
+/// The servers of a bit mask, `S1,S3`.
+pub fn names(mask: u32) -> String {
     (0..32)
         .filter(|i| mask & (1 << i) != 0)
         .map(|i| NodeId::server(i).to_string())
@@ -268,7 +269,7 @@ mod tests {
         a.record(1, 3, &vote(1, 2, "b")).unwrap();
         let e = a.record(2, 3, &vote(1, 2, "b")).unwrap_err();
         assert!(
-            e.contains("register 1: a was chosen at ballot 1.0 (accepted by S1,S2) and b"),
+            e.contains("register 1: a was chosen at ballot (1,S1) (accepted by S1,S2) and b"),
             "{e}"
         );
     }
@@ -344,7 +345,7 @@ mod tests {
         disk(&mut a, 1, DiskEvent::Durable).unwrap();
         let e = disk(&mut a, 2, DiskEvent::Durable).unwrap_err();
         assert!(
-            e.contains("a was chosen at ballot 1.0 (accepted by S1,S2)"),
+            e.contains("a was chosen at ballot (1,S1) (accepted by S1,S2)"),
             "{e}"
         );
     }

@@ -23,7 +23,7 @@ impl Ballot {
 
 impl std::fmt::Display for Ballot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.round, self.node)
+        write!(f, "({},S{})", self.round, u32::from(self.node) + 1)
     }
 }
 
@@ -38,6 +38,10 @@ mod tests {
         let c = Ballot { round: 4, node: 0 };
         assert!(Ballot::ZERO < a && a < b && b < c);
         assert!(a.as_term() < b.as_term() && b.as_term() < c.as_term());
-        assert_eq!(a.to_string(), "3.2");
+        assert_eq!(
+            a.to_string(),
+            "(3,S3)",
+            "round and proposer as people name servers"
+        );
     }
 }

@@ -187,7 +187,7 @@ const LEADER_ISOLATION: &str = r#"{
     {"at_us": 6000000, "fault": {"kind": "heal"}}
   ],
   "workload": {"kind": "kv", "keys": 2, "read_percent": 70},
-  "sometimes": ["step-down", "read-round", "leader-elected"]
+  "sometimes": ["step-down", "read-ordered", "leader-elected"]
 }"#;
 
 const UNRELIABLE: &str = r#"{

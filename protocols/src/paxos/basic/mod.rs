@@ -7,6 +7,8 @@
 //! - `proposer`: one run per register with waiting clients: phase 1 with a fresh ballot,
 //!   phase 2 with the adopted value, randomised backoff when preempted.
 
+mod describe;
+pub(crate) use describe::listing;
 mod proposer;
 mod server;
 

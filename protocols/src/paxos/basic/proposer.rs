@@ -38,6 +38,35 @@ pub(super) struct Run {
     deadline: Time,
 }
 
+impl Run {
+    /// One line for people: the ballot, the phase and its votes so far, who waits.
+    pub(super) fn describe(&self, key: &str) -> String {
+        let phase = match &self.phase {
+            Phase::Idle => "backing off".to_string(),
+            Phase::Prepare { promised, best } => {
+                let best = best.as_ref().map_or("none accepted".to_string(), |(b, v)| {
+                    format!("highest accepted {b}=`{v}`")
+                });
+                format!(
+                    "prepare, promised by {}, {best}",
+                    crate::paxos::agreement::names(*promised)
+                )
+            }
+            Phase::Accept { value, accepted } => format!(
+                "accept `{value}`, accepted by {}",
+                crate::paxos::agreement::names(*accepted)
+            ),
+        };
+        let waiters: Vec<String> = self.waiters.iter().map(|(c, _)| c.to_string()).collect();
+        format!(
+            "{key}: ballot {} (attempt {}), {phase}; for {}",
+            self.ballot,
+            self.attempt,
+            waiters.join(",")
+        )
+    }
+}
+
 impl BasicServer {
     fn quorum(&self, mask: u32) -> bool {
         mask.count_ones() as usize >= majority(self.servers.len())

@@ -36,7 +36,7 @@ pub struct BasicServer {
     pub(super) cfg: BasicConfig,
     /// The highest round this server used or saw.
     pub(super) round: u64,
-    acceptors: BTreeMap<Rc<str>, Instance<Rc<str>>>,
+    pub(super) acceptors: BTreeMap<Rc<str>, Instance<Rc<str>>>,
     journal: Journal<(Rc<str>, Instance<Rc<str>>)>,
     /// What this learner knows was chosen.
     pub(super) learned: BTreeMap<Rc<str>, Rc<str>>,
@@ -239,6 +239,10 @@ impl Process for BasicServer {
         self.fresh_proposals.clear();
         self.wake_at = None;
         self.on_wake(ctx);
+    }
+
+    fn describe(&self) -> Vec<(&'static str, String)> {
+        self.describe_fields()
     }
 
     fn view(&self) -> NodeView {

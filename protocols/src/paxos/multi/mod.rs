@@ -11,6 +11,7 @@
 //! - `replica`: learning chosen slots, applying them in order, snapshots, the client service
 //!   (exactly-once by request ids) and reads through the log or after a confirmation round.
 
+mod describe;
 mod election;
 mod leader;
 mod replica;

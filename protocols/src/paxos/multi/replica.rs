@@ -144,6 +144,10 @@ impl MultiServer {
             Op::Get { key } if self.cfg.reads == ReadMode::Confirm => {
                 self.on_read(ctx, client, seq, key)
             }
+            op @ Op::Get { .. } => {
+                self.mark(ctx, "read-ordered");
+                self.on_write(ctx, client, seq, op)
+            }
             op => self.on_write(ctx, client, seq, op),
         }
     }
@@ -198,6 +202,7 @@ impl MultiServer {
         lead.round += 1;
         lead.round_open = true;
         self.mark(ctx, "read-round");
+        self.mark(ctx, "read-ordered");
         self.send_heartbeats(ctx);
         self.confirm_round(ctx);
     }

@@ -292,6 +292,10 @@ impl Process for MultiServer {
         );
     }
 
+    fn describe(&self) -> Vec<(&'static str, String)> {
+        self.describe_fields()
+    }
+
     fn view(&self) -> NodeView {
         let (role, ballot) = self.role.view(self.promised);
         NodeView {
