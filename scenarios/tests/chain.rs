@@ -156,3 +156,33 @@ fn a_single_manager_replica_is_safe_while_it_is_down() {
         .collect();
     assert!(bad.is_empty(), "{bad:?}");
 }
+
+/// Issue 13 item 6: two neighbours that cannot reach each other while the manager reaches
+/// both. With the nodes' reachability reports the manager bypasses the node cut off and the
+/// chain keeps serving; without them the chain stalls for the partition's length (fewer
+/// operations complete), and nothing unsafe happens either way.
+#[test]
+fn a_partial_partition_stalls_the_chain_unless_the_manager_acts_on_reachability_reports() {
+    let helped = run("correct", "chain-partial-partition", 1);
+    let alone = run("no-reachability", "chain-partial-partition", 1);
+    assert_eq!(
+        helped.record.outcome,
+        Outcome::Pass,
+        "{:?}",
+        helped.record.violations
+    );
+    assert!(helped.record.marks.contains_key("bypassed"));
+    assert!(
+        alone.record.violations.is_empty(),
+        "a stall, not a violation: {:?}",
+        alone.record.violations
+    );
+    assert!(!alone.record.marks.contains_key("bypassed"));
+    let ok = |r: &RunResult| r.record.op_counts().ok;
+    assert!(
+        ok(&alone) * 10 < ok(&helped) * 8,
+        "without reports {} operations completed, with them {}",
+        ok(&alone),
+        ok(&helped)
+    );
+}

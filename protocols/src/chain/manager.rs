@@ -23,13 +23,15 @@ struct Heard {
     at: Time,
     boot: u64,
     synced: bool,
+    cut_off: Option<NodeId>,
 }
 
 /// The driver's request in flight through the local Raft server.
 #[derive(Clone, Debug)]
 enum Pending {
     Read,
-    Install(Config),
+    /// The next configuration; whether it bypasses a node cut off from its predecessor.
+    Install(Config, bool),
 }
 
 /// Decides configurations while the local Raft server leads.
@@ -37,26 +39,32 @@ enum Pending {
 pub(super) struct Driver {
     nodes: Vec<NodeId>,
     bug: ChainBug,
+    reachability: bool,
     heard: BTreeMap<NodeId, Heard>,
     leader_since: Option<Time>,
     counter: u64,
     pending: Option<(u64, Pending, Time)>,
+    /// Nodes dropped for being cut off from their predecessor, and when: not added back for
+    /// a while, so a lasting partial partition does not make the chain churn.
+    bypassed: BTreeMap<NodeId, Time>,
 }
 
 impl Driver {
-    fn new(nodes: Vec<NodeId>, bug: ChainBug) -> Driver {
+    fn new(nodes: Vec<NodeId>, cfg: ChainConfig) -> Driver {
         Driver {
             nodes,
-            bug,
+            bug: cfg.bug,
+            reachability: cfg.reachability,
             heard: BTreeMap::new(),
             leader_since: None,
             counter: 0,
             pending: None,
+            bypassed: BTreeMap::new(),
         }
     }
 
-    fn note(&mut self, node: NodeId, at: Time, boot: u64, synced: bool) {
-        self.heard.insert(node, Heard { at, boot, synced });
+    fn note(&mut self, node: NodeId, heard: Heard) {
+        self.heard.insert(node, heard);
     }
 
     /// The member reported holding everything its predecessor held, in this life.
@@ -76,7 +84,7 @@ impl Driver {
     }
 
     /// The configuration that should follow `cur` (`None`: keep it).
-    fn next_config(&self, cur: Option<&Config>, now: Time) -> Option<Config> {
+    fn next_config(&mut self, cur: Option<&Config>, now: Time) -> Option<(Config, bool)> {
         let since = self.leader_since?;
         let Some(cur) = cur else {
             // The first configuration: every node, once all reported or a while passed.
@@ -97,7 +105,7 @@ impl Driver {
                     joined: 1,
                 })
                 .collect();
-            return Some(Config { epoch: 1, members });
+            return Some((Config { epoch: 1, members }, false));
         };
         if self.bug == ChainBug::SelfReconfigure {
             return None; // C01: the nodes reconfigure themselves; the manager never does.
@@ -117,19 +125,44 @@ impl Driver {
             .filter(|m| self.recent(m, since, now))
             .copied()
             .collect();
+        // A member that reports its successor cut off while the manager hears both: the
+        // successor is bypassed (it holds a prefix of what its predecessor holds).
+        let cut: Vec<NodeId> = heard
+            .iter()
+            .filter_map(|m| self.heard.get(&m.node).filter(|h| h.at >= since)?.cut_off)
+            .filter(|s| self.reachability && heard.iter().any(|m| m.node == *s))
+            .collect();
+        let reachable: Vec<Member> = heard
+            .iter()
+            .filter(|m| !cut.contains(&m.node))
+            .copied()
+            .collect();
         let copies = |ms: &[Member]| ms.iter().filter(|m| self.synced(m)).count();
-        let mut members = if copies(&heard) < copies(&alive).min(2) {
-            alive
-        } else {
+        let need = copies(&alive).min(2);
+        let bypass = copies(&reachable) >= need && reachable.len() < heard.len();
+        let mut members = if bypass {
+            reachable
+        } else if copies(&heard) >= need {
             heard
+        } else {
+            alive
         };
+        if bypass {
+            for &n in &cut {
+                self.bypassed.insert(n, now);
+            }
+        }
         if !members.first().is_some_and(|m| self.synced(m)) {
             // The new head would not hold every acknowledged update (a node still catching
             // up, or nobody): wait for a member that does to be heard again.
             return None;
         }
         for &n in &self.nodes {
-            if members.iter().all(|m| m.node != n) {
+            let cooling = self
+                .bypassed
+                .get(&n)
+                .is_some_and(|&at| now.saturating_sub(at) < FAIL_AFTER + FAIL_AFTER);
+            if members.iter().all(|m| m.node != n) && !cooling {
                 if let Some(h) = self.alive(n, now) {
                     members.push(Member {
                         node: n,
@@ -139,7 +172,7 @@ impl Driver {
                 }
             }
         }
-        (members != cur.members).then_some(Config { epoch, members })
+        (members != cur.members).then_some((Config { epoch, members }, bypass))
     }
 
     /// The member's node reported a new boot id since this replica leads: it restarted.
@@ -194,14 +227,14 @@ impl Driver {
             return None;
         };
         let cur = value.as_deref().and_then(Config::decode);
-        let next = self.next_config(cur.as_ref(), now)?;
+        let (next, bypass) = self.next_config(cur.as_ref(), now)?;
         let seq = self.next_seq(term);
         let op = Op::Cas {
             key: CONFIG_KEY.to_string(),
             from: value,
             to: next.encode(),
         };
-        self.pending = Some((seq, Pending::Install(next), now));
+        self.pending = Some((seq, Pending::Install(next, bypass), now));
         Some((seq, op))
     }
 }
@@ -218,7 +251,7 @@ impl ManagerReplica {
         ManagerReplica {
             id,
             raft: RaftServer::new(id, managers.to_vec(), cfg.raft),
-            driver: Driver::new(nodes.to_vec(), cfg.bug),
+            driver: Driver::new(nodes.to_vec(), cfg),
         }
     }
 
@@ -256,13 +289,16 @@ impl ManagerReplica {
         for msg in own {
             if let RaftMsg::ClientReply { seq, ret } = msg {
                 let (now, term) = (ctx.now(), self.raft.term());
-                if let Some((s, Pending::Install(c), _)) = &self.driver.pending {
+                if let Some((s, Pending::Install(c, bypass), _)) = &self.driver.pending {
                     if *s == seq && ret == (Ret::Bool { value: true }) {
                         ctx.mark(if c.epoch == 1 {
                             "configured"
                         } else {
                             "reconfigured"
                         });
+                        if *bypass {
+                            ctx.mark("bypassed");
+                        }
                     }
                 }
                 if let Some(req) = self.driver.on_reply(now, term, seq, ret) {
@@ -288,9 +324,20 @@ impl ManagerReplica {
         match msg {
             ChainMsg::Raft(m) => self.with_raft(ctx, |r, c| r.on_message(c, from, m)),
             ChainMsg::Report {
-                seq, boot, synced, ..
+                seq,
+                boot,
+                synced,
+                cut_off,
+                ..
             } => {
-                self.driver.note(from, ctx.now(), boot, synced);
+                let at = ctx.now();
+                let heard = Heard {
+                    at,
+                    boot,
+                    synced,
+                    cut_off,
+                };
+                self.driver.note(from, heard);
                 let op = Op::Get {
                     key: CONFIG_KEY.to_string(),
                 };

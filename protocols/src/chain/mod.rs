@@ -65,6 +65,9 @@ pub struct ChainConfig {
     pub reads: ReadPath,
     /// How many of the servers are the manager's replicas (the first ones).
     pub managers: usize,
+    /// The manager acts on the nodes' reachability reports (bypasses a node cut off from its
+    /// predecessor by a partial partition); without, such a chain stalls until it heals.
+    pub reachability: bool,
     /// The manager's Raft (the correct Raft, ReadIndex reads).
     pub raft: RaftConfig,
 }
@@ -77,6 +80,9 @@ pub const TICK: Dur = Dur::ms(50);
 pub const LEASE: Dur = Dur::ms(250);
 /// The manager drops a node it has not heard from for this long.
 pub const FAIL_AFTER: Dur = Dur::ms(500);
+/// A node reports its successor cut off after this long without a `Hello` or `Ack` from it
+/// (C01's nodes drop a silent neighbour themselves after it).
+pub const SUSPECT: Dur = Dur::ms(300);
 
 impl ChainConfig {
     pub fn new(bug: ChainBug, reads: ReadPath, managers: usize) -> ChainConfig {
@@ -84,6 +90,7 @@ impl ChainConfig {
             bug,
             reads,
             managers,
+            reachability: true,
             raft: RaftConfig::new(RaftBug::None, ReadMode::ReadIndex, false),
         }
     }
@@ -95,6 +102,11 @@ impl ChainConfig {
             "correct" => (ChainBug::None, ReadPath::Tail, 3),
             "craq" => (ChainBug::None, ReadPath::Craq, 3),
             "spof-manager" => (ChainBug::None, ReadPath::Tail, 1),
+            "no-reachability" => {
+                let mut cfg = ChainConfig::new(ChainBug::None, ReadPath::Tail, 3);
+                cfg.reachability = false;
+                return Some(cfg);
+            }
             "self-reconfigure" => (ChainBug::SelfReconfigure, ReadPath::Tail, 3),
             "tail-only-request-ids" => (ChainBug::TailOnlyRequestIds, ReadPath::Tail, 3),
             "stale-tail-read" => (ChainBug::StaleTailRead, ReadPath::Tail, 3),
@@ -116,13 +128,16 @@ pub enum ChainMsg {
     /// To, from or among the manager's replicas (clients read the configuration this way).
     Raft(RaftMsg),
     /// Node to a manager replica: alive in `epoch` with `boot`, holding all its predecessor
-    /// held (`synced`); answered like a read of the configuration (request `seq`), which
+    /// held (`synced`), and the reachability of its successor; answered like a read of the configuration (request `seq`), which
     /// renews the node's lease.
     Report {
         seq: u64,
         epoch: u64,
         boot: u64,
         synced: bool,
+        /// Its successor, when it has not heard from it for a while (a partial partition
+        /// if the manager still hears both).
+        cut_off: Option<NodeId>,
     },
     /// Client to node.
     Request {
@@ -269,6 +284,11 @@ pub fn info() -> ProtocolInfo {
                 "spof-manager",
                 "chain-spof-manager",
                 "a single manager replica: the single point of failure (safe, stalls while down)",
+            ),
+            correct(
+                "no-reachability",
+                "chain-head-crash",
+                "the manager ignores reachability reports: a partial partition stalls the chain",
             ),
             bug(
                 "self-reconfigure",

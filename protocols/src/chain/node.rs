@@ -14,19 +14,17 @@
 use super::config::{Config, ManagerLink};
 use super::manager::ChainTimerOf;
 use super::server::ChainServer;
-use super::{ChainBug, ChainConfig, ChainMsg, ReadPath, LEASE, TICK};
+use super::{ChainBug, ChainConfig, ChainMsg, ReadPath, LEASE, SUSPECT, TICK};
 use crate::kv::{Applied, Cmd, CmdKind, Kv};
 use crate::raft::log::mix;
 use crate::raft::RaftMsg;
 use rand::Rng;
-use splitbrain_api::{Ctx, Dur, NodeId, NodeView, Op, Ret, Role, Time};
+use splitbrain_api::{Ctx, NodeId, NodeView, Op, Ret, Role, Time};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Updates per catch-up message.
 const BATCH: u64 = 32;
-/// C01: a node that has not heard from a neighbour for this long drops it by itself.
-const SUSPECT: Dur = Dur::ms(300);
 
 /// One chain node.
 pub struct ChainNode {
@@ -147,11 +145,17 @@ impl ChainNode {
     fn report(&mut self, ctx: &mut Ctx<ChainServer>) {
         let (to, seq) = self.link.ask(ctx.now());
         let (epoch, boot, synced) = (self.epoch(), self.boot, self.synced);
+        let silent = ctx.now().saturating_sub(self.heard_succ) > SUSPECT;
+        let cut_off = self.succ().filter(|_| silent);
+        if cut_off.is_some() {
+            self.mark(ctx, "cut-off-reported");
+        }
         let msg = ChainMsg::Report {
             seq,
             epoch,
             boot,
             synced,
+            cut_off,
         };
         ctx.send(to, msg);
     }

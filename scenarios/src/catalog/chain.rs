@@ -1,5 +1,6 @@
 //! Chain replication's registry entry and scenario catalogue: head, middle and tail crashes,
-//! a tail added under load, a partition between the manager and a node, a slow node,
+//! a tail added under load, a partition between the manager and a node, a partial partition
+//! between neighbours, a slow node,
 //! unreliable links, crashes of the manager's own replicas (and of the single replica of the
 //! teaching variant), CRAQ reads, the scenarios of the
 //! planted bugs, and a swarm. Servers S1-S3 are the manager's replicas (Raft), S4-S6 the
@@ -57,12 +58,13 @@ impl ProtocolEntry for ChainEntry {
 }
 
 /// Every chain scenario: behaviours first, then the planted bugs' scenarios.
-pub const CATALOGUE: [&str; 13] = [
+pub const CATALOGUE: [&str; 14] = [
     HEAD_CRASH,
     MIDDLE_CRASH,
     TAIL_CRASH,
     ADD_TAIL,
     MANAGER_PARTITION,
+    PARTIAL_PARTITION,
     SLOW_NODE,
     UNRELIABLE,
     MANAGER_CRASH,
@@ -161,6 +163,25 @@ const MANAGER_PARTITION: &str = r#"{
   ],
   "workload": {"kind": "kv", "keys": 3},
   "sometimes": ["new-successor", "new-head", "joined"]
+}"#;
+
+/// Issue 13 item 6: every node reaches the manager, two neighbours cannot reach each other.
+const PARTIAL_PARTITION: &str = r#"{
+  "name": "chain-partial-partition",
+  "description": "The manager reaches every node, but head and middle (S4, S5), then middle and tail, cannot reach each other. Without help the chain stalls (writes cannot pass; nothing unsafe happens); with the nodes' reachability reports the manager bypasses the node cut off from its predecessor and adds it back as a tail later.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 5000,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 800000, "fault": {"kind": "partial-partition", "a": "S4", "b": "S5"}},
+    {"at_us": 2300000, "fault": {"kind": "heal"}},
+    {"at_us": 3000000, "fault": {"kind": "partial-partition", "a": "S5", "b": "S6"}},
+    {"at_us": 4500000, "fault": {"kind": "heal"}}
+  ],
+  "workload": {"kind": "kv", "keys": 3},
+  "sometimes": ["cut-off-reported", "bypassed", "joined"]
 }"#;
 
 const SLOW_NODE: &str = r#"{
