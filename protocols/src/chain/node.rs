@@ -25,6 +25,8 @@ use std::rc::Rc;
 
 /// Updates per catch-up message.
 const BATCH: u64 = 32;
+/// Updates kept ahead of a gap at most.
+const AHEAD_MAX: usize = 256;
 
 /// One chain node.
 pub struct ChainNode {
@@ -53,6 +55,8 @@ pub struct ChainNode {
     /// As a new tail, acknowledges nothing before this.
     pub(super) tail_from: Time,
     craq_reads: BTreeMap<u64, (NodeId, u64)>,
+    /// Updates of this epoch that arrived ahead of a gap (links reorder), by position.
+    ahead: BTreeMap<u64, Rc<Cmd>>,
     next_qid: u64,
     heard_pred: Time,
     heard_succ: Time,
@@ -79,6 +83,7 @@ impl ChainNode {
             lease_until: Time::ZERO,
             tail_from: Time::ZERO,
             craq_reads: BTreeMap::new(),
+            ahead: BTreeMap::new(),
             next_qid: 0,
             heard_pred: Time::ZERO,
             heard_succ: Time::ZERO,
@@ -290,6 +295,7 @@ impl ChainNode {
         }
         self.waiters.clear();
         self.craq_reads.clear();
+        self.ahead.clear();
         let now = ctx.now();
         self.heard_pred = now;
         self.heard_succ = now;
@@ -440,11 +446,25 @@ impl ChainNode {
         self.heard_pred = ctx.now();
         let len = self.len();
         if first > len + 1 {
-            return; // a gap: the next Hello asks for what is missing
+            // A gap (reordered links): kept until what comes before arrives; the next Hello
+            // asks for it if it was lost.
+            if self.ahead.len() < AHEAD_MAX {
+                for (i, cmd) in cmds.into_iter().enumerate() {
+                    self.ahead.insert(first + i as u64, cmd);
+                }
+            }
+            return;
         }
         let skip = (len + 1 - first) as usize;
-        if skip < cmds.len() {
-            self.append(ctx, cmds[skip..].to_vec());
+        let mut new = cmds.get(skip..).map_or_else(Vec::new, <[_]>::to_vec);
+        let mut next = len + 1 + new.len() as u64;
+        self.ahead.retain(|&n, _| n >= next);
+        while let Some(cmd) = self.ahead.remove(&next) {
+            new.push(cmd);
+            next += 1;
+        }
+        if !new.is_empty() {
+            self.append(ctx, new);
         }
         if !self.synced {
             if self.len() >= upto {
