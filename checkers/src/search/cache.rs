@@ -16,21 +16,42 @@
 
 use crate::table::{mix, Probe, Slots};
 
-/// A set of linearized operations with its all-ones prefix and zero suffix tracked.
+/// A set of linearized operations with its all-ones prefix and untouched suffix tracked.
+///
+/// Some operations may count as members from the start, for good (the indeterminate ones,
+/// which an [`OptSet`] tracks apart): the suffix is where every word still equals its
+/// starting value, so those members leave no hole that would keep every stretch long.
 pub(crate) struct LinSet {
     words: Vec<u64>,
+    /// The starting value of each word.
+    base: Vec<u64>,
     /// First word that is not all ones.
     lo: usize,
-    /// One past the last word that is not zero (at least `lo`).
+    /// One past the last word that differs from its starting value (at least `lo`).
     hi: usize,
 }
 
 impl LinSet {
+    #[cfg(test)]
     pub(crate) fn new(n: usize) -> Self {
+        Self::with_members(n, std::iter::empty())
+    }
+
+    /// An empty set over `n` operations in which the operations `always` count as members.
+    pub(crate) fn with_members(n: usize, always: impl Iterator<Item = usize>) -> Self {
+        let mut words = vec![0u64; n.div_ceil(64).max(1)];
+        for i in always {
+            words[i / 64] |= 1 << (i % 64);
+        }
+        let lo = words
+            .iter()
+            .position(|&w| w != u64::MAX)
+            .unwrap_or(words.len());
         LinSet {
-            words: vec![0; n.div_ceil(64).max(1)],
-            lo: 0,
-            hi: 0,
+            base: words.clone(),
+            words,
+            lo,
+            hi: lo,
         }
     }
 
@@ -38,7 +59,9 @@ impl LinSet {
     pub(crate) fn set(&mut self, i: usize) {
         let w = i / 64;
         self.words[w] |= 1 << (i % 64);
-        self.hi = self.hi.max(w + 1);
+        if self.words[w] != self.base[w] {
+            self.hi = self.hi.max(w + 1);
+        }
         while self.lo < self.words.len() && self.words[self.lo] == u64::MAX {
             self.lo += 1;
         }
@@ -50,7 +73,10 @@ impl LinSet {
         let w = i / 64;
         self.words[w] &= !(1 << (i % 64));
         self.lo = self.lo.min(w);
-        while self.hi > self.lo && self.words[self.hi - 1] == 0 {
+        if self.words[w] != self.base[w] {
+            self.hi = self.hi.max(w + 1);
+        }
+        while self.hi > self.lo && self.words[self.hi - 1] == self.base[self.hi - 1] {
             self.hi -= 1;
         }
     }
@@ -61,10 +87,20 @@ impl LinSet {
     }
 
     pub(crate) fn bytes(&self) -> usize {
-        self.words.capacity() * 8
+        (self.words.capacity() + self.base.capacity()) * 8
     }
 
-    /// (start word, the mixed stretch): determines the whole set.
+    /// The smallest operation not in the set (`n` or more if every one is).
+    #[inline]
+    pub(crate) fn first_missing(&self) -> usize {
+        self.lo * 64
+            + self
+                .words
+                .get(self.lo)
+                .map_or(0, |w| w.trailing_ones() as usize)
+    }
+
+    /// (start word, the mixed stretch): determines the whole set, given its starting value.
     #[inline]
     fn stretch(&self) -> (u32, &[u64]) {
         (self.lo as u32, &self.words[self.lo..self.hi])

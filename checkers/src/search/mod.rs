@@ -33,6 +33,10 @@ use reach::OptionalBases;
 /// called later are all still pending, so their constraints hold just the same.
 const FUTURE_READS: usize = 3;
 
+/// Memo keys of the classes of unobservable states (`UNOBSERVED_STATES - class`), above
+/// any state id.
+const UNOBSERVED_STATES: u32 = u32::MAX;
+
 /// Most distinct states kept for the culprit operation.
 const MAX_CULPRIT_STATES: usize = 16;
 
@@ -87,7 +91,7 @@ pub(crate) struct Outcome {
 /// Mutable search state, kept together so the loop body stays small.
 struct Walk {
     links: Links,
-    /// The linearized completed operations.
+    /// The linearized completed operations (the indeterminate ones count as members).
     bits: LinSet,
     /// The linearized indeterminate operations, numbered by `opt_index`.
     opts: OptSet,
@@ -151,7 +155,7 @@ impl Walk {
         }
         let mut w = Walk {
             links: Links::new(&p.calls, &p.rets),
-            bits: LinSet::new(n),
+            bits: LinSet::with_members(n, (0..n).filter(|&i| p.rets[i].is_none())),
             opts: OptSet::new(optionals as usize),
             opt_index,
             zobrist: (0..n as u64).map(|i| mix(i ^ 0x5eed_f0b5)).collect(),
@@ -269,7 +273,7 @@ impl Walk {
             }
             if let Some(next) = spec.step(self.state, op) {
                 self.truncate(start, reads, resets);
-                return match self.linearize(p, op, next, true) {
+                return match self.linearize(spec, p, op, next, true) {
                     Ok(()) => Enter::Forced,
                     Err(Refused::Seen) => Enter::Dead,
                     Err(Refused::Full) => Enter::Full,
@@ -450,7 +454,7 @@ impl Walk {
         if self.unseen_optional(spec, p, op, next) {
             return Some(false);
         }
-        if p.rets[op as usize].is_none() && next == self.state {
+        if p.rets[op as usize].is_none() && self.idle_optional(spec, next) {
             return Some(false); // Skipping an optional no-op loses nothing.
         }
         // A state-preserving step keeps the state this level already found every pending
@@ -461,7 +465,7 @@ impl Walk {
                 return Some(false);
             }
         }
-        match self.linearize(p, op, next, false) {
+        match self.linearize(spec, p, op, next, false) {
             Ok(()) => Some(true),
             Err(Refused::Seen) => Some(false),
             Err(Refused::Full) => {
@@ -500,13 +504,21 @@ impl Walk {
     /// Linearizes `op` (leading to `next`) unless the memo prunes that configuration or
     /// has no room for it.
     #[inline]
-    fn linearize(&mut self, p: &Problem, op: u32, next: u32, forced: bool) -> Result<(), Refused> {
+    fn linearize<S: Spec>(
+        &mut self,
+        spec: &mut S,
+        p: &Problem,
+        op: u32,
+        next: u32,
+        forced: bool,
+    ) -> Result<(), Refused> {
         let i = op as usize;
         let optional = p.rets[i].is_none();
         self.flip(i, optional);
+        let key = self.memo_state(spec, next);
         let entry = match self
             .cache
-            .insert(&self.bits, &self.opts, next, self.hash, self.mem_limit)
+            .insert(&self.bits, &self.opts, key, self.hash, self.mem_limit)
         {
             Ok(entry) => entry,
             Err(e) => {
@@ -529,6 +541,29 @@ impl Walk {
             self.required_left -= 1;
         }
         Ok(())
+    }
+
+    /// The state as the memo keys it: a state no remaining operation can observe is keyed
+    /// by its class (see `spec::observe`), so equivalent configurations meet in the memo.
+    #[inline]
+    fn memo_state<S: Spec>(&self, spec: &mut S, state: u32) -> u32 {
+        match spec.unobservable_class(state, self.first_pending()) {
+            Some(class) => UNOBSERVED_STATES - class,
+            None => state,
+        }
+    }
+
+    /// True if an indeterminate operation leading from the current state to `next` may be
+    /// skipped: `next` is the current state, or an unobservable one no remaining operation
+    /// prefers (see `Spec::idle_change`). The configuration that skips it, with the same
+    /// completed operations and one indeterminate operation fewer, dominates.
+    #[inline]
+    fn idle_optional<S: Spec>(&self, spec: &mut S, next: u32) -> bool {
+        next == self.state || spec.idle_change(self.state, next, self.first_pending())
+    }
+
+    fn first_pending(&self) -> u32 {
+        self.bits.first_missing().min(u32::MAX as usize) as u32
     }
 
     /// Adds or removes operation `i` from the linearized sets.

@@ -5,6 +5,7 @@
 //! and equal states have equal ids (which Lowe's cache relies on). Scalar models keep one
 //! value per state; vector models (multi-register, set, queue) intern whole state vectors.
 
+mod observe;
 mod scalar;
 mod values;
 mod vector;
@@ -40,6 +41,19 @@ pub(crate) trait Spec {
     /// that is one fixed state (a write, a successful cas); `None` if unknown.
     fn reset_to(&self, _op: u32) -> Option<u32> {
         None
+    }
+    /// If no operation at or after search index `first_pending` can observe `state`, the
+    /// class of such states it belongs to (states of one class admit the same
+    /// completions, so the memo may key them as one); `None` otherwise (always safe).
+    fn unobservable_class(&mut self, _state: u32, _first_pending: u32) -> Option<u32> {
+        None
+    }
+    /// True if an indeterminate operation taking `state` to `next` may be skipped: `next`
+    /// is unobservable from search index `first_pending` on, and no remaining operation
+    /// fares better in it than in `state` (so the configuration that does not take the
+    /// operation dominates the one that does). `false` is always safe.
+    fn idle_change(&mut self, _state: u32, _next: u32, _first_pending: u32) -> bool {
+        false
     }
     /// A human-readable rendering of a state, for evidence.
     fn describe(&self, state: u32) -> String;

@@ -3,6 +3,7 @@
 //! After partitioning by key a partition holds one key, so the state is one interned value.
 //! A mutex is free (nil) or held (`true`).
 
+use super::observe::{Observers, Seen};
 use super::values::ValueTable;
 use super::Spec;
 use crate::history::{Input, Operation, Output, Value};
@@ -42,6 +43,8 @@ pub(crate) struct ScalarSpec {
     /// `prefixes` (`u32::MAX`: not yet).
     prefix_index: Vec<u32>,
     prefixes: Vec<Vec<u64>>,
+    /// What could still observe each state (off for mutexes).
+    observers: Observers,
 }
 
 impl ScalarSpec {
@@ -61,9 +64,33 @@ impl ScalarSpec {
             append_memo: U64Map::new(),
             prefix_index: Vec::new(),
             prefixes: Vec::new(),
+            observers: Observers::disabled(),
         };
         spec.ops = ops.iter().map(|op| spec.compile_op(op)).collect();
+        if !mutex {
+            spec.observers = Observers::new(&spec.values, &spec.observations());
+        }
         spec
+    }
+
+    /// Every operation that observes the state: reads and compares, by search index.
+    fn observations(&self) -> Vec<Seen> {
+        let seen = |op: usize, value: u32, open: bool, failed: bool| Seen {
+            op: op as u32,
+            value,
+            open,
+            failed,
+        };
+        self.ops
+            .iter()
+            .enumerate()
+            .filter_map(|(i, op)| match *op {
+                SOp::Read(x) | SOp::CasOk(x, _) => Some(seen(i, x, false, false)),
+                SOp::CasFail(x) => Some(seen(i, x, false, true)),
+                SOp::CasAny(f, _) => Some(seen(i, f, true, false)),
+                _ => None,
+            })
+            .collect()
     }
 
     fn compile_op(&mut self, op: &Operation) -> SOp {
@@ -181,6 +208,24 @@ impl Spec for ScalarSpec {
         self.prefixes[idx].get(len as usize) == Some(&h)
     }
 
+    fn unobservable_class(&mut self, state: u32, first_pending: u32) -> Option<u32> {
+        let (until, _) = self.observers.observed_until(&self.values, 0, state);
+        (until <= first_pending).then(|| u32::from(self.values.str_hash_len(state).is_none()))
+    }
+
+    /// A state no remaining failed compare names (nor a string it starts) is no worse
+    /// than an unobservable one: before the next write, reads and successful compares fail
+    /// in the unobservable state anyway, failed compares pass in both, and appends extend
+    /// both (a string or nil takes appends, like an unobservable string).
+    fn idle_change(&mut self, state: u32, next: u32, first_pending: u32) -> bool {
+        let Some(class) = self.unobservable_class(next, first_pending) else {
+            return false;
+        };
+        let (_, failed_until) = self.observers.observed_until(&self.values, 0, state);
+        let appendable = state == 0 || self.values.str_hash_len(state).is_some();
+        failed_until <= first_pending && (class == 1 || appendable)
+    }
+
     fn heap_bytes(&self) -> usize {
         let prefixes: usize = self.prefixes.iter().map(|p| p.capacity() * 8).sum();
         self.values.bytes()
@@ -188,6 +233,7 @@ impl Spec for ScalarSpec {
             + self.ops.capacity() * std::mem::size_of::<SOp>()
             + self.prefix_index.capacity() * 4
             + prefixes
+            + self.observers.bytes()
     }
 
     fn describe(&self, state: u32) -> String {
