@@ -1,13 +1,7 @@
 //! Writes a large splitbrain JSON history for the speed tests:
 //! `gen_big OUT [OPS] [KEYS] [CLIENTS] [SEED] [OPEN_PER_MILLE] [VIOLATION] [HARD_PER_MILLE]`
 //! (defaults 100000 ops, 1000 keys, 10 clients, seed 1, 10 per mille indeterminate, no
-//! violation, no hard key).
-//!
-//! Each client runs get / put / append / cas on random keys with random durations; every
-//! operation takes effect at a random point inside its interval, and outputs come from
-//! applying them in that order, so the history is linearizable. About 1% end indeterminate
-//! (half of those took effect); the client then continues under a new name, since its old
-//! operation stays in flight.
+//! violation, no hard key). The generator is `tests/common/bigkv.rs` (module docs there).
 //!
 //! `VIOLATION` (`early`, `middle`, `late`, or a per-mille position) makes the last key's
 //! first get called after that point of the history (10%, 50%, 90%) a stale read: it
@@ -15,202 +9,37 @@
 //! `HARD_PER_MILLE` makes that many of the first key's operations indeterminate instead (a
 //! harder linearizable part, checked first since parts go in key order).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-struct Op {
-    client: String,
-    call: u64,
-    ret: u64,
-    point: u64,
-    open: bool,
-    f: u64,
-    key: u64,
-    value: String,
-    from: Option<String>,
-}
+#[path = "../tests/common/bigkv.rs"]
+mod bigkv;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |i: usize, d: u64| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(d);
     let out = args.get(1).cloned().unwrap_or_else(|| "big.json".into());
-    let (n, keys, clients, seed) = (arg(2, 100_000), arg(3, 1000), arg(4, 10), arg(5, 1));
-    let open_per_mille = arg(6, 10);
     let violation = args.get(7).map(|a| match a.as_str() {
         "early" => 100,
         "middle" => 500,
         "late" => 900,
         other => other.parse().unwrap_or(1000),
     });
-    let hard_per_mille = arg(8, 0);
-    let mut rng = Rng(seed);
-    let ops = generate(&mut rng, [n, keys, clients, open_per_mille, hard_per_mille]);
-    let mut outs = outputs(&mut rng, &ops);
-    if let Some(at) = violation.filter(|&v| v < 1000) {
-        if !stale_read(&ops, &mut outs, keys - 1, at) {
-            eprintln!("gen_big: no get to make stale after {at} per mille");
+    let shape = bigkv::Shape {
+        ops: arg(2, 100_000),
+        keys: arg(3, 1000),
+        clients: arg(4, 10),
+        seed: arg(5, 1),
+        open_per_mille: arg(6, 10),
+        hard_per_mille: arg(8, 0),
+        violation: violation.filter(|&v| v < 1000),
+    };
+    let text = match bigkv::generate_json(&shape) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("gen_big: {e}");
             std::process::exit(2);
         }
-    }
-    if let Err(e) = std::fs::write(&out, render(&ops, &outs)) {
+    };
+    if let Err(e) = std::fs::write(&out, text) {
         eprintln!("gen_big: cannot write {out}: {e}");
         std::process::exit(2);
     }
-}
-
-/// Client timelines: each client calls again after its previous operation returned.
-fn generate(rng: &mut Rng, [n, keys, clients, open_per_mille, hard]: [u64; 5]) -> Vec<Op> {
-    let mut ops = Vec::new();
-    let mut clock = vec![0u64; clients as usize];
-    let mut generation = vec![0u32; clients as usize];
-    for i in 0..n {
-        let c = (i % clients) as usize;
-        let call = clock[c] + rng.below(20);
-        let ret = call + 1 + rng.below(200);
-        let draw = rng.below(1000);
-        let f = rng.below(4);
-        let value = format!("v{i}.");
-        let from = (f == 3).then(|| format!("v{}.", rng.below(i + 1)));
-        let client = format!("C{c}#{}", generation[c]);
-        let point = call + rng.below(ret - call + 1);
-        let key = rng.below(keys);
-        let open = draw
-            < if key == 0 {
-                open_per_mille.max(hard)
-            } else {
-                open_per_mille
-            };
-        ops.push(Op {
-            client,
-            call,
-            ret,
-            point,
-            open,
-            f,
-            key,
-            value,
-            from,
-        });
-        clock[c] = ret;
-        if open {
-            generation[c] += 1;
-        }
-    }
-    ops
-}
-
-/// Applies the operations in linearization-point order; returns each one's `out` JSON.
-fn outputs(rng: &mut Rng, ops: &[Op]) -> Vec<String> {
-    let mut order: Vec<usize> = (0..ops.len()).collect();
-    order.sort_by_key(|&i| (ops[i].point, i));
-    let mut state: BTreeMap<u64, String> = BTreeMap::new();
-    let mut outs: Vec<String> = vec![String::new(); ops.len()];
-    let done = "{\"r\":\"done\"}".to_string();
-    for i in order {
-        let op = &ops[i];
-        if op.open && rng.below(2) == 0 {
-            continue; // Never took effect.
-        }
-        let cur = state.get(&op.key).cloned();
-        let json = |v: &Option<String>| v.as_ref().map_or("null".into(), |s| format!("\"{s}\""));
-        outs[i] = match op.f {
-            0 => format!("{{\"r\":\"value\",\"value\":{}}}", json(&cur)),
-            1 => {
-                state.insert(op.key, op.value.clone());
-                done.clone()
-            }
-            2 => {
-                state.insert(op.key, format!("{}{}", cur.unwrap_or_default(), op.value));
-                done.clone()
-            }
-            _ => {
-                let ok = cur == op.from;
-                if ok {
-                    state.insert(op.key, op.value.clone());
-                }
-                format!("{{\"r\":\"bool\",\"value\":{ok}}}")
-            }
-        };
-    }
-    outs
-}
-
-/// Makes the first completed get on `key` called after `per_mille` of the history's time
-/// return a value two completed puts back: non-linearizable. False if there is none.
-fn stale_read(ops: &[Op], outs: &mut [String], key: u64, per_mille: u64) -> bool {
-    let end = ops.iter().map(|o| o.call).max().unwrap_or(0);
-    let from = end / 1000 * per_mille;
-    let mut by_call: Vec<usize> = (0..ops.len()).filter(|&i| ops[i].key == key).collect();
-    by_call.sort_by_key(|&i| (ops[i].call, i));
-    let done_put = |i: usize| ops[i].f == 1 && !ops[i].open;
-    for &g in by_call.iter().filter(|&&g| ops[g].call >= from) {
-        if ops[g].f != 0 || ops[g].open {
-            continue;
-        }
-        // The latest put that returned before the get, and a put that returned before
-        // that one was called: its value was overwritten for sure.
-        let before = |t: u64| {
-            by_call
-                .iter()
-                .copied()
-                .filter(|&i| done_put(i) && ops[i].ret < t)
-                .max_by_key(|&i| ops[i].ret)
-        };
-        let Some(last) = before(ops[g].call) else {
-            continue;
-        };
-        if let Some(old) = before(ops[last].call) {
-            outs[g] = format!("{{\"r\":\"value\",\"value\":\"{}\"}}", ops[old].value);
-            return true;
-        }
-    }
-    false
-}
-
-fn render(ops: &[Op], outs: &[String]) -> String {
-    let mut text = String::from("{\"schema_version\": 1, \"model\": \"kv\", \"ops\": [\n");
-    for (i, op) in ops.iter().enumerate() {
-        let f = ["get", "put", "append", "cas"][op.f as usize];
-        let mut body = format!("{{\"f\":\"{f}\",\"key\":\"k{}\"", op.key);
-        match op.f {
-            0 => {}
-            3 => {
-                let from = op.from.as_deref().unwrap_or("");
-                let _ = write!(body, ",\"from\":\"{from}\",\"to\":\"{}\"", op.value);
-            }
-            _ => {
-                let _ = write!(body, ",\"value\":\"{}\"", op.value);
-            }
-        }
-        body.push('}');
-        let (status, ret, out) = if op.open {
-            ("indeterminate", "null".to_string(), "null".to_string())
-        } else {
-            ("ok", op.ret.to_string(), outs[i].clone())
-        };
-        let sep = if i + 1 == ops.len() { "" } else { "," };
-        let _ = writeln!(
-            text,
-            "{{\"client\":\"{}\",\"call_us\":{},\"ret_us\":{ret},\"status\":\"{status}\",\
-             \"op\":{body},\"out\":{out}}}{sep}",
-            op.client, op.call
-        );
-    }
-    text.push_str("]}\n");
-    text
 }

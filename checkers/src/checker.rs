@@ -164,9 +164,9 @@ pub fn decide(history: &History, model: ModelKind, opts: &CheckOptions) -> Decis
     let history_bytes = history_bytes(history);
     if history_bytes > opts.max_memory_bytes {
         return unknown(format!(
-            "the history alone takes about {} MiB, more than the memory cap of {} MiB",
-            history_bytes >> 20,
-            opts.max_memory_bytes >> 20
+            "the history alone takes about {}, more than the memory cap of {}",
+            size(history_bytes),
+            size(opts.max_memory_bytes)
         ));
     }
     let budget =
@@ -366,9 +366,18 @@ fn describe_exhausted(e: crate::budget::Exhausted) -> String {
         crate::budget::Exhausted::Steps(n) => format!("step limit of {n} reached"),
         crate::budget::Exhausted::Deadline => "time limit reached".to_string(),
         crate::budget::Exhausted::Memory(b) => format!(
-            "memory cap of {} MiB reached (memos, event lists and states of the live parts, \
+            "memory cap of {} reached (memos, event lists and states of the live parts, \
              and the history)",
-            b >> 20
+            size(b)
         ),
+    }
+}
+
+/// A byte count for people: whole MiB from 1 MiB up, else KiB.
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes.div_ceil(1 << 10))
     }
 }

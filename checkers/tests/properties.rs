@@ -1,7 +1,8 @@
 //! Property tests: (1) histories recorded from a sequential run with random overlap are
 //! linearizable; (2) on small random histories the checker agrees with a brute-force
-//! oracle that tries every order; (3) so it does on one-key histories recorded from a
-//! sequential run with one output falsified, where many written values are never read.
+//! oracle that tries every order; (3) so it does on one-key kv, cas-register and
+//! write-once histories recorded from a sequential run with one output falsified, where
+//! many written values are never read.
 
 mod common;
 
@@ -257,11 +258,11 @@ proptest! {
 
     #[test]
     fn the_checker_agrees_with_the_oracle_on_falsified_one_key_runs(
-        m in 0..2usize,
+        m in 0..3usize,
         draws in prop::collection::vec((any::<u32>(), 0..300u64, 0..300u64, any::<u8>()), 0..11),
         falsify in (any::<usize>(), any::<u32>()),
     ) {
-        let model = [ModelKind::Kv, ModelKind::CasRegister][m];
+        let model = [ModelKind::Kv, ModelKind::CasRegister, ModelKind::WriteOnce][m];
         let h = falsified_run(model, &draws, falsify);
         let expected = reference::linearizable(&h, model);
         let r = check_history(&h, model, &CheckOptions::default());
@@ -273,12 +274,13 @@ proptest! {
 /// An operation on one key over six values (most written values are never read back).
 fn one_key_input(model: ModelKind, seed: u32) -> Input {
     let v = |s: u32| match model {
-        ModelKind::Kv => Value::Str(format!("v{}", s % 6)),
+        ModelKind::Kv | ModelKind::WriteOnce => Value::Str(format!("v{}", s % 6)),
         _ => Value::Int(i64::from(s % 6)),
     };
     let (key, x, y) = (Value::Str("k".into()), v(seed >> 3), v(seed >> 7));
     match (seed % 4, model) {
         (0, _) => Input::Read { key },
+        (_, ModelKind::WriteOnce) => Input::Propose { key, value: x },
         (1, _) => Input::Write { key, value: x },
         (2, ModelKind::Kv) => Input::Append { key, value: x },
         _ => Input::Cas {
@@ -307,13 +309,18 @@ fn falsified_run(model: ModelKind, draws: &[Draw], (which, seed): (usize, u32)) 
         }
         let (next, out) = reference::run(model, &state, &inp);
         state = next;
+        let out = match &inp {
+            // A propose returns the value the register holds afterwards.
+            Input::Propose { key, .. } => Output::Value(state.cells[key].clone()),
+            _ => out,
+        };
         ops.push(op(inp, out, call, Some(ret)));
     }
     let done: Vec<usize> = (0..ops.len()).filter(|&i| ops[i].ret.is_some()).collect();
     if !done.is_empty() {
         let i = done[which % done.len()];
         let out = match &ops[i].input {
-            Input::Read { .. } => Output::Value(match seed % 4 {
+            Input::Read { .. } | Input::Propose { .. } => Output::Value(match seed % 4 {
                 0 => Value::Nil,
                 _ => one_key_read_value(model, seed >> 2),
             }),
@@ -332,7 +339,7 @@ fn one_key_read_value(model: ModelKind, seed: u32) -> Value {
         ModelKind::Kv if seed.is_multiple_of(3) => {
             Value::Str(format!("v{}v{}", seed % 6, (seed >> 3) % 6))
         }
-        ModelKind::Kv => Value::Str(format!("v{}", seed % 6)),
+        ModelKind::Kv | ModelKind::WriteOnce => Value::Str(format!("v{}", seed % 6)),
         _ => Value::Int(i64::from(seed % 6)),
     }
 }

@@ -196,9 +196,15 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
+        Self::for_ops(1024)
+    }
+
+    /// An empty memo sized for a part of `ops` operations (it grows as needed).
+    pub(crate) fn for_ops(ops: usize) -> Self {
         Cache {
-            slots: Slots::with_capacity(1024),
+            slots: Slots::with_capacity(ops.clamp(8, 1024)),
             entries: Vec::new(),
             words: Vec::new(),
         }
@@ -291,7 +297,6 @@ impl Cache {
     }
 
     /// Number of configurations recorded.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }

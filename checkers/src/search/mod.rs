@@ -33,6 +33,12 @@ use reach::OptionalBases;
 /// called later are all still pending, so their constraints hold just the same.
 const FUTURE_READS: usize = 3;
 
+/// Memo entries recorded before the search starts asking which states are unobservable:
+/// most parts end well before, and indexing what observes each value costs time. (Asking
+/// from some point on is as sound as from the start: it only lets more configurations
+/// meet in the memo.)
+const OBSERVE_AFTER_ENTRIES: usize = 2048;
+
 /// Memo keys of the classes of unobservable states (`UNOBSERVED_STATES - class`), above
 /// any state id.
 const UNOBSERVED_STATES: u32 = u32::MAX;
@@ -128,6 +134,8 @@ struct Walk {
     mem_limit: usize,
     /// The last linearization was refused because the memo reached `mem_limit`.
     full: bool,
+    /// Whether the memo keys unobservable states by class (from `OBSERVE_AFTER_ENTRIES`).
+    observe: bool,
 }
 
 /// One linearized operation: the operation, the state before it, whether it was forced (a
@@ -160,7 +168,7 @@ impl Walk {
             opt_index,
             zobrist: (0..n as u64).map(|i| mix(i ^ 0x5eed_f0b5)).collect(),
             hash: 0,
-            cache: Cache::new(),
+            cache: Cache::for_ops(n),
             state: spec.init(),
             stack: Vec::with_capacity(n),
             cands: Vec::new(),
@@ -178,6 +186,7 @@ impl Walk {
             failure: None,
             mem_limit: usize::MAX,
             full: false,
+            observe: false,
         };
         w.has_monotone = w.monotone.iter().any(|&m| m);
         w.reset_ops = (0..n)
@@ -546,7 +555,13 @@ impl Walk {
     /// The state as the memo keys it: a state no remaining operation can observe is keyed
     /// by its class (see `spec::observe`), so equivalent configurations meet in the memo.
     #[inline]
-    fn memo_state<S: Spec>(&self, spec: &mut S, state: u32) -> u32 {
+    fn memo_state<S: Spec>(&mut self, spec: &mut S, state: u32) -> u32 {
+        if !self.observe {
+            self.observe = self.cache.len() >= OBSERVE_AFTER_ENTRIES;
+            if !self.observe {
+                return state;
+            }
+        }
         match spec.unobservable_class(state, self.first_pending()) {
             Some(class) => UNOBSERVED_STATES - class,
             None => state,
@@ -559,7 +574,8 @@ impl Walk {
     /// completed operations and one indeterminate operation fewer, dominates.
     #[inline]
     fn idle_optional<S: Spec>(&self, spec: &mut S, next: u32) -> bool {
-        next == self.state || spec.idle_change(self.state, next, self.first_pending())
+        next == self.state
+            || (self.observe && spec.idle_change(self.state, next, self.first_pending()))
     }
 
     fn first_pending(&self) -> u32 {

@@ -43,8 +43,8 @@ pub(crate) struct ScalarSpec {
     /// `prefixes` (`u32::MAX`: not yet).
     prefix_index: Vec<u32>,
     prefixes: Vec<Vec<u64>>,
-    /// What could still observe each state (off for mutexes).
-    observers: Observers,
+    /// What could still observe each state (off for locks), indexed on first use.
+    observers: Option<Observers>,
 }
 
 impl ScalarSpec {
@@ -64,33 +64,41 @@ impl ScalarSpec {
             append_memo: U64Map::new(),
             prefix_index: Vec::new(),
             prefixes: Vec::new(),
-            observers: Observers::disabled(),
+            observers: None,
         };
         spec.ops = ops.iter().map(|op| spec.compile_op(op)).collect();
-        if !mutex {
-            spec.observers = Observers::new(&spec.values, &spec.observations());
-        }
         spec
     }
 
     /// Every operation that observes the state: reads and compares, by search index.
-    fn observations(&self) -> Vec<Seen> {
+    /// Every operation whose legality or effect depends on the state, by search index:
+    /// `None` if some operation's dependence is not described by the values it names (then
+    /// every state counts as observed). Exhaustive on purpose: a new kind of operation must
+    /// say what it observes.
+    fn observations(&self) -> Option<Vec<Seen>> {
         let seen = |op: usize, value: u32, open: bool, failed: bool| Seen {
             op: op as u32,
             value,
             open,
             failed,
         };
-        self.ops
-            .iter()
-            .enumerate()
-            .filter_map(|(i, op)| match *op {
-                SOp::Read(x) | SOp::CasOk(x, _) => Some(seen(i, x, false, false)),
-                SOp::CasFail(x) => Some(seen(i, x, false, true)),
-                SOp::CasAny(f, _) => Some(seen(i, f, true, false)),
-                _ => None,
-            })
-            .collect()
+        let mut out = Vec::new();
+        for (i, op) in self.ops.iter().enumerate() {
+            match *op {
+                // Legal only in the state it names (a propose also on nil, always observed).
+                SOp::Read(x) | SOp::CasOk(x, _) | SOp::Propose(_, x) => {
+                    out.push(seen(i, x, false, false));
+                }
+                SOp::CasFail(x) => out.push(seen(i, x, false, true)),
+                // Its effect depends on whether the state is the one named, for good.
+                SOp::CasAny(f, _) => out.push(seen(i, f, true, false)),
+                // Legal in every state (an append: in every string and nil); the effect
+                // depends only on whether the state is nil or a string.
+                SOp::ReadAny | SOp::Noop | SOp::Write(_) | SOp::Append(_) | SOp::ProposeAny(_) => {}
+                SOp::Acquire | SOp::AcquireAny | SOp::Release | SOp::ReleaseAny => return None,
+            }
+        }
+        Some(out)
     }
 
     fn compile_op(&mut self, op: &Operation) -> SOp {
@@ -117,6 +125,19 @@ impl ScalarSpec {
             (Input::Release { .. }, _) => SOp::ReleaseAny,
             _ => SOp::Noop,
         }
+    }
+
+    /// (one past the last operation observing `state`, the same for failed compares).
+    fn observed_until(&mut self, state: u32) -> (u32, u32) {
+        if self.observers.is_none() {
+            let index = match self.observations() {
+                Some(seen) => Observers::new(&self.values, &seen),
+                None => Observers::disabled(),
+            };
+            self.observers = Some(index);
+        }
+        let observers = self.observers.as_mut().expect("indexed above");
+        observers.observed_until(&self.values, 0, state)
     }
 
     fn append(&mut self, state: u32, op: u32, suffix: u32) -> Option<u32> {
@@ -209,7 +230,7 @@ impl Spec for ScalarSpec {
     }
 
     fn unobservable_class(&mut self, state: u32, first_pending: u32) -> Option<u32> {
-        let (until, _) = self.observers.observed_until(&self.values, 0, state);
+        let (until, _) = self.observed_until(state);
         (until <= first_pending).then(|| u32::from(self.values.str_hash_len(state).is_none()))
     }
 
@@ -221,7 +242,7 @@ impl Spec for ScalarSpec {
         let Some(class) = self.unobservable_class(next, first_pending) else {
             return false;
         };
-        let (_, failed_until) = self.observers.observed_until(&self.values, 0, state);
+        let (_, failed_until) = self.observed_until(state);
         let appendable = state == 0 || self.values.str_hash_len(state).is_some();
         failed_until <= first_pending && (class == 1 || appendable)
     }
@@ -233,7 +254,7 @@ impl Spec for ScalarSpec {
             + self.ops.capacity() * std::mem::size_of::<SOp>()
             + self.prefix_index.capacity() * 4
             + prefixes
-            + self.observers.bytes()
+            + self.observers.as_ref().map_or(0, Observers::bytes)
     }
 
     fn describe(&self, state: u32) -> String {

@@ -97,4 +97,5 @@ pub fn table(dir: &Path, folder: &str) -> Vec<Row> {
         .collect()
 }
 
+pub mod bigkv;
 pub mod reference;
