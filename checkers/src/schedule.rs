@@ -4,10 +4,11 @@
 //! Parts run in rounds. In round `r` every unfinished part gets a slice of
 //! `(16 × its operations + 4096) × 2^r` more steps; a part's search is suspended between
 //! slices, not restarted. Most parts end within their first slice and free their memory at
-//! once. After a round, the first part (in part order) found not linearizable decides the
-//! verdict; a part that ran out of its budget is set aside as unknown without holding the
-//! others back. With `parallel`, one round's slices run on the rayon pool; the rounds and
-//! everything decided between them are the same, so both modes give identical results.
+//! once. The first part (in part order) found not linearizable in a round decides the
+//! verdict (a sequential round stops there; the steps counted are the same either way); a
+//! part that ran out of its budget is set aside as unknown without holding the others back.
+//! With `parallel`, one round's slices run on the rayon pool; the rounds and everything
+//! decided between them are the same, so both modes give identical results.
 //!
 //! Memory: the whole check (the history, every live part's memo, event list and spec
 //! tables) stays within one byte cap. At the start of a round the free bytes are shared out
@@ -133,23 +134,42 @@ pub(crate) fn run_parts(
             *slot = Slot::Live(task);
             Some((i, poll))
         };
+        let before: Vec<u64> = slots.iter().map(slot_steps).collect();
         let polls: Vec<(usize, Poll)> = if parallel {
             slots.par_iter_mut().enumerate().filter_map(step).collect()
         } else {
-            slots.iter_mut().enumerate().filter_map(step).collect()
+            // The first refuted part decides: the parts after it need not run.
+            let mut polls = Vec::new();
+            for (i, slot) in slots.iter_mut().enumerate() {
+                let Some(poll) = step((i, slot)) else {
+                    continue;
+                };
+                let refuted = matches!(poll.1, Poll::Done(Found::NotLinearizable(_)));
+                polls.push(poll);
+                if refuted {
+                    break;
+                }
+            }
+            polls
         };
-        if settle(&mut slots, polls, &mut v, budget.max_memory_bytes) {
-            break;
+        if let Some(part) = settle(&mut slots, polls, &mut v, budget.max_memory_bytes) {
+            // Steps as of the round's start for the parts after the refuted one, whether
+            // or not this round ran them: the same count sequential and parallel.
+            let after = |(i, s): (usize, &Slot)| if i > part { before[i] } else { slot_steps(s) };
+            v.steps += slots.iter().enumerate().map(after).sum::<u64>();
+            return v;
         }
     }
-    v.steps += slots
-        .iter()
-        .map(|s| match s {
-            Slot::Live(t) => t.search.steps(),
-            _ => 0,
-        })
-        .sum::<u64>();
+    v.steps += slots.iter().map(slot_steps).sum::<u64>();
     v
+}
+
+/// Steps taken by a live part's search (0 for a part waiting or ended).
+fn slot_steps(s: &Slot) -> u64 {
+    match s {
+        Slot::Live(t) => t.search.steps(),
+        _ => 0,
+    }
 }
 
 fn slot_bytes(s: &Slot) -> usize {
@@ -159,11 +179,21 @@ fn slot_bytes(s: &Slot) -> usize {
     }
 }
 
-/// Applies one round's results in part order; true if the check is decided.
-fn settle(slots: &mut [Slot], polls: Vec<(usize, Poll)>, v: &mut Verdicts, cap: usize) -> bool {
+/// Applies one round's results in part order, up to the first refuted part; returns that
+/// part if there is one (the check is decided; results of later parts are ignored).
+fn settle(
+    slots: &mut [Slot],
+    polls: Vec<(usize, Poll)>,
+    v: &mut Verdicts,
+    cap: usize,
+) -> Option<usize> {
     let mut ended_any = false;
     let mut pressed: Vec<usize> = Vec::new();
     for (i, poll) in polls {
+        if let Some(r) = &v.refuted {
+            debug_assert!(i > r.part);
+            break;
+        }
         let found = match poll {
             Poll::Done(found) => found,
             Poll::Paused => continue,
@@ -194,8 +224,8 @@ fn settle(slots: &mut [Slot], polls: Vec<(usize, Poll)>, v: &mut Verdicts, cap: 
             Found::NotLinearizable(_) => {}
         }
     }
-    if v.refuted.is_some() {
-        return true;
+    if let Some(r) = &v.refuted {
+        return Some(r.part);
     }
     if !ended_any {
         let largest = pressed
@@ -210,5 +240,5 @@ fn settle(slots: &mut [Slot], polls: Vec<(usize, Poll)>, v: &mut Verdicts, cap: 
             v.exhausted.sort_unstable_by_key(|&(part, _)| part);
         }
     }
-    false
+    None
 }

@@ -161,21 +161,35 @@ impl OptSet {
     }
 }
 
-/// A memo entry: its key hash, state, and where its two stretches live in `words`.
+/// The configurations of one memo key (linearized completed operations, state): the key's
+/// hash, state, where its linearized-set stretch lives in `words`, and its latest entry.
 #[derive(Clone, Copy)]
-struct Entry {
+struct Group {
     hash: u64,
     state: u32,
-    /// Start word of the linearized-completed-operations stretch, and its offset in `words`.
+    /// Start word of the stretch, its offset in `words` and its length.
     lo: u32,
     off: u32,
     len: u32,
-    /// Start word of the taken-indeterminate stretch; its words follow the first stretch.
+    /// The group's latest entry; earlier ones follow through `Entry::next`.
+    last: u32,
+}
+
+/// One configuration of a group: the indeterminate operations it took.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// Start word of the taken-indeterminate stretch, its offset in `words` and length.
     opt_lo: u32,
-    opt_len: u32,
+    off: u32,
+    len: u32,
+    /// The group's previous entry, or `NO_ENTRY`.
+    next: u32,
     /// Fully explored without success (no longer on the search path).
     closed: bool,
 }
+
+/// The end of a group's list of entries.
+const NO_ENTRY: u32 = u32::MAX;
 
 /// Why an insertion was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,9 +202,13 @@ pub(crate) enum Refused {
 
 /// Lowe's memo with dominance: entries are keyed by (linearized completed operations,
 /// state); among entries with one key, a configuration is pruned if it equals one, or if a
-/// closed (failed) one took a subset of its indeterminate operations.
+/// closed (failed) one took a subset of its indeterminate operations. The slot table holds
+/// one group per key, and a group lists its entries: configurations that differ only in
+/// the indeterminate operations they took share one hash, and a table of entries would
+/// pile them up in one probe run.
 pub(crate) struct Cache {
     slots: Slots,
+    groups: Vec<Group>,
     entries: Vec<Entry>,
     words: Vec<u64>,
 }
@@ -205,6 +223,7 @@ impl Cache {
     pub(crate) fn for_ops(ops: usize) -> Self {
         Cache {
             slots: Slots::with_capacity(ops.clamp(8, 1024)),
+            groups: Vec::new(),
             entries: Vec::new(),
             words: Vec::new(),
         }
@@ -224,41 +243,75 @@ impl Cache {
         let h = zobrist ^ mix(u64::from(state));
         let (lo, stretch) = set.stretch();
         let (opt_lo, opts) = taken.stretch();
-        let words = &self.words;
-        let probe = self.slots.probe(h, |e| {
-            let x = &self.entries[e as usize];
+        let (words, groups) = (&self.words, &self.groups);
+        let probe = self.slots.probe(h, |g| {
+            let x = &groups[g as usize];
             let (off, len) = (x.off as usize, x.len as usize);
-            if x.hash != h || x.state != state || x.lo != lo || words[off..off + len] != *stretch {
-                return false;
-            }
-            let xo = &words[off + len..off + len + x.opt_len as usize];
-            (x.opt_lo == opt_lo && xo == opts) || (x.closed && taken.contains_all(x.opt_lo, xo))
+            x.hash == h && x.state == state && x.lo == lo && words[off..off + len] == *stretch
         });
-        let slot = match probe {
-            Probe::Found(_) => return Err(Refused::Seen),
-            Probe::Vacant(slot) => slot,
+        let group = match probe {
+            Probe::Found(g) => {
+                if self.dominated(g, taken, opt_lo, opts) {
+                    return Err(Refused::Seen);
+                }
+                Ok(g)
+            }
+            Probe::Vacant(slot) => Err(slot),
         };
-        if self.peak_bytes_after(stretch.len() + opts.len()) > limit {
+        let new_words = opts.len() + if group.is_err() { stretch.len() } else { 0 };
+        if self.peak_bytes_after(new_words, group.is_err()) > limit {
             return Err(Refused::Full);
         }
+        let g = match group {
+            Ok(g) => g,
+            Err(slot) => self.new_group(slot, h, state, lo, stretch),
+        };
         let id = self.entries.len() as u32;
         self.entries.push(Entry {
-            hash: h,
+            opt_lo,
+            off: self.words.len() as u32,
+            len: opts.len() as u32,
+            next: self.groups[g as usize].last,
+            closed: false,
+        });
+        self.words.extend_from_slice(opts);
+        self.groups[g as usize].last = id;
+        Ok(id)
+    }
+
+    /// True if group `g` has an entry equal to the configuration that took `taken`, or a
+    /// closed one that took a subset of it.
+    #[inline]
+    fn dominated(&self, g: u32, taken: &OptSet, opt_lo: u32, opts: &[u64]) -> bool {
+        let mut e = self.groups[g as usize].last;
+        while e != NO_ENTRY {
+            let x = &self.entries[e as usize];
+            let xo = &self.words[x.off as usize..(x.off + x.len) as usize];
+            if (x.opt_lo == opt_lo && xo == opts) || (x.closed && taken.contains_all(x.opt_lo, xo))
+            {
+                return true;
+            }
+            e = x.next;
+        }
+        false
+    }
+
+    fn new_group(&mut self, slot: usize, hash: u64, state: u32, lo: u32, stretch: &[u64]) -> u32 {
+        let g = self.groups.len() as u32;
+        self.groups.push(Group {
+            hash,
             state,
             lo,
             off: self.words.len() as u32,
             len: stretch.len() as u32,
-            opt_lo,
-            opt_len: opts.len() as u32,
-            closed: false,
+            last: NO_ENTRY,
         });
         self.words.extend_from_slice(stretch);
-        self.words.extend_from_slice(opts);
-        if self.slots.fill(slot, id, self.entries.len()) {
-            let entries = &self.entries;
-            self.slots.grow(entries.iter().map(|e| e.hash));
+        if self.slots.fill(slot, g, self.groups.len()) {
+            let groups = &self.groups;
+            self.slots.grow(groups.iter().map(|x| x.hash));
         }
-        Ok(id)
+        g
     }
 
     /// Marks an entry fully explored: from now on it prunes the configurations it dominates.
@@ -271,12 +324,14 @@ impl Cache {
     pub(crate) fn bytes(&self) -> usize {
         self.words.capacity() * 8
             + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.groups.capacity() * std::mem::size_of::<Group>()
             + self.slots.bytes()
     }
 
-    /// The most bytes held at once while one more entry of `words` words is recorded: a
-    /// vector that must grow holds its old and its new buffer while it copies.
-    fn peak_bytes_after(&self, words: usize) -> usize {
+    /// The most bytes held at once while one more entry of `words` words (and a new group,
+    /// if `group`) is recorded: a vector that must grow holds its old and its new buffer
+    /// while it copies.
+    fn peak_bytes_after(&self, words: usize, group: bool) -> usize {
         let grow = |len: usize, cap: usize, add: usize, size: usize| {
             if len + add > cap {
                 (cap * 2).max(len + add) * size
@@ -284,11 +339,21 @@ impl Cache {
                 0
             }
         };
-        let e = self.entries.len();
-        let entry = std::mem::size_of::<Entry>();
+        let g = self.groups.len() + usize::from(group);
         let extra = grow(self.words.len(), self.words.capacity(), words, 8)
-            + grow(e, self.entries.capacity(), 1, entry)
-            + if (e + 1) * 2 > self.slots.len() {
+            + grow(
+                self.entries.len(),
+                self.entries.capacity(),
+                1,
+                size_of::<Entry>(),
+            )
+            + grow(
+                self.groups.len(),
+                self.groups.capacity(),
+                usize::from(group),
+                size_of::<Group>(),
+            )
+            + if group && g * 2 > self.slots.len() {
                 self.slots.bytes() * 2
             } else {
                 0
