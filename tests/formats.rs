@@ -177,3 +177,39 @@ fn run_history_writes_what_check_reads() {
         );
     }
 }
+
+/// Every simulated time a person reads is written one way, `12.345 ms`: the violation line,
+/// the run's length, the lock table and the one-line headlines of `explore` alike.
+#[test]
+fn simulated_times_are_written_in_one_style() {
+    let run = text(&splitbrain(&[
+        "run",
+        "tas",
+        "--variant",
+        "V01",
+        "--seed",
+        "0",
+    ]));
+    let explore = text(&splitbrain(&[
+        "explore",
+        "tas",
+        "--variant",
+        "V01",
+        "--seeds",
+        "0..3",
+        "-q",
+    ]));
+    for out in [&run, &explore] {
+        assert!(!out.contains("us)"), "a time in microseconds:\n{out}");
+        for word in out.split_whitespace() {
+            let t = word.trim_end_matches([':', ',', ')', ']']);
+            let seconds = t.ends_with('s')
+                && !t.ends_with("ms")
+                && t[..t.len() - 1].parse::<f64>().is_ok()
+                && t.contains('.');
+            assert!(!seconds, "`{word}` is in seconds, not ms:\n{out}");
+        }
+    }
+    assert!(run.contains(" ms: "), "the violation's time:\n{run}");
+    assert!(run.contains("simulated "), "{run}");
+}

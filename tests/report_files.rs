@@ -76,7 +76,7 @@ fn a_ten_second_five_server_report_stays_under_5_mb_and_leaves_no_temporary_file
         "{out}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(out.contains("simulated 10.000s"), "{out}");
+    assert!(out.contains("simulated 10000.000 ms"), "{out}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(
         page.len() <= 5_000_000,

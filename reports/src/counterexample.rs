@@ -401,7 +401,7 @@ mod tests {
             ],
             vec![violation(
                 "mutual exclusion",
-                "C2 and C1 both acquired lock 7 (returned at 11us and 12us): split brain",
+                "C2 and C1 both acquired lock 7 (returned at 0.011 ms and 0.012 ms): split brain",
             )],
         );
         let h = &highlights(&r, None)[0];

@@ -130,10 +130,7 @@ fn header(h: &mut String, input: &ReportInput) {
         ("outcome", outcome.to_string()),
         ("servers", servers.to_string()),
         ("clients", (rec.nodes.len() - servers).to_string()),
-        (
-            "simulated",
-            format!("{:.3} s", rec.sim_time_us as f64 / 1e6),
-        ),
+        ("simulated", splitbrain_api::ms_label(rec.sim_time_us)),
         ("events", rec.events.to_string()),
         (
             "ops",

@@ -20,11 +20,11 @@ pub fn mutual_exclusion(history: &History) -> Option<Violation> {
     let second = &history.ops[who[1]];
     let at_us = first.ret_us.unwrap_or(0).max(second.ret_us.unwrap_or(0));
     let message = format!(
-        "{} and {} both acquired lock {lock} (returned at {}us and {}us): split brain",
+        "{} and {} both acquired lock {lock} (returned at {} and {}): split brain",
         first.client,
         second.client,
-        first.ret_us.unwrap_or(0),
-        second.ret_us.unwrap_or(0)
+        splitbrain_api::ms_label(first.ret_us.unwrap_or(0)),
+        splitbrain_api::ms_label(second.ret_us.unwrap_or(0))
     );
     Some(Violation {
         checker: "mutual exclusion".to_string(),

@@ -90,9 +90,12 @@ fn brief_violation(
     let part = decision.failing_part().unwrap_or("the history");
     let message = match &culprit {
         Some(c) => format!(
-            "{} {} -> {} (called at {}us) cannot be placed in any order of the operations of \
+            "{} {} -> {} (called at {}) cannot be placed in any order of the operations of \
              {part} (evidence not built in the seed loop: `run` this seed for it)",
-            c.client, c.input, c.output, c.call
+            c.client,
+            c.input,
+            c.output,
+            splitbrain_api::ms_label(c.call)
         ),
         None => format!("not linearizable in {part}"),
     };
@@ -122,7 +125,7 @@ fn describe(history: &History, detail: &serde_json::Value) -> String {
     let client = op.client.to_string();
     let output = op.out.as_ref().map_or("?".to_string(), |r| r.label());
     let call_us = culprit["call"].as_u64().unwrap_or(0);
-    let called = format!("{}.{:06}s", call_us / 1_000_000, call_us % 1_000_000);
+    let called = splitbrain_api::ms_label(call_us);
     let states: Vec<String> = detail["culprit_states"]
         .as_array()
         .map(|a| {
@@ -217,7 +220,7 @@ mod tests {
         };
         assert!(brief.message.contains("C2"), "{}", brief.message);
         assert!(
-            brief.message.contains("called at 20us"),
+            brief.message.contains("called at 0.020 ms"),
             "{}",
             brief.message
         );

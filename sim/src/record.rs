@@ -180,7 +180,10 @@ impl RunRecord {
         }
         self.violations
             .first()
-            .map(|v| format!("{}: {} (at {}us)", v.checker, v.message, v.at_us))
+            .map(|v| {
+                let at = splitbrain_api::ms_label(v.at_us);
+                format!("{}: {} (at {at})", v.checker, v.message)
+            })
             .unwrap_or_else(|| self.outcome.word().to_string())
     }
 }

@@ -174,9 +174,9 @@ fn print_summary(r: &RunResult, target: &Target) {
     println!("outcome: {}", rec.outcome.word().to_uppercase());
     for v in &rec.violations {
         println!(
-            "  {} at {:.3}s: {}",
+            "  {} at {}: {}",
             v.checker,
-            v.at_us as f64 / 1e6,
+            splitbrain_api::ms_label(v.at_us),
             v.message
         );
     }
@@ -186,9 +186,9 @@ fn print_summary(r: &RunResult, target: &Target) {
     print_involved_ops(r);
     let ops = rec.op_counts();
     println!(
-        "events {}, simulated {:.3}s, trace hash {:016x}, ops ok {} failed {} indeterminate {}, faults {}",
+        "events {}, simulated {}, trace hash {:016x}, ops ok {} failed {} indeterminate {}, faults {}",
         rec.events,
-        rec.sim_time_us as f64 / 1e6,
+        splitbrain_api::ms_label(rec.sim_time_us),
         rec.trace_hash,
         ops.ok,
         ops.failed,
@@ -230,10 +230,10 @@ fn print_involved_ops(r: &RunResult) {
         {
             let won = matches!(op.out, Some(splitbrain_api::Ret::Bool { value: true }));
             println!(
-                "    {} acquire lock{lock} [{:.3}s .. {:.3}s] -> {}",
+                "    {} acquire lock{lock} [{} .. {}] -> {}",
                 op.client,
-                op.call_us as f64 / 1e6,
-                op.ret_us.unwrap_or(0) as f64 / 1e6,
+                splitbrain_api::ms_label(op.call_us),
+                splitbrain_api::ms_label(op.ret_us.unwrap_or(0)),
                 if won { "HOLDS THE LOCK" } else { "denied" }
             );
         }

@@ -17,7 +17,7 @@ pub use process::{
     ClientProcess, ClusterInvariant, DiskEvent, Expect, FaultBudget, Message, Process, Protocol,
     ProtocolInfo, VariantInfo,
 };
-pub use time::{Dur, Time};
+pub use time::{ms_label, Dur, Time};
 pub use view::{NodeView, Role};
 
 /// The RNG every protocol draws from: its own ChaCha stream, derived by the world.

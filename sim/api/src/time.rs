@@ -74,6 +74,12 @@ impl fmt::Debug for Time {
     }
 }
 
+/// A simulated instant or span for people, in the one style every output uses: milliseconds
+/// with the microseconds after the point, `2252.484 ms`.
+pub fn ms_label(us: u64) -> String {
+    format!("{}.{:03} ms", us / 1000, us % 1000)
+}
+
 impl fmt::Display for Time {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)
@@ -83,5 +89,15 @@ impl fmt::Display for Time {
 impl fmt::Debug for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}us", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn simulated_times_read_as_milliseconds_to_the_microsecond() {
+        assert_eq!(super::ms_label(2_252_484), "2252.484 ms");
+        assert_eq!(super::ms_label(20), "0.020 ms");
+        assert_eq!(super::ms_label(10_000_000), "10000.000 ms");
     }
 }
