@@ -1,5 +1,5 @@
 //! The checker's benchmark, so a regression in the verdict path shows:
-//! `cargo bench -p splitbrain-checkers -- [--rounds N] [--quick] [--save FILE] [--baseline FILE]`
+//! `cargo bench -p splitbrain-checkers --bench checker -- [--rounds N] [--quick] [--save FILE] [--baseline FILE]`
 //!
 //! Cases: every file of the shared `expected.tsv` tables (Porcupine's and Knossos's, per
 //! folder; found through `$SPLITBRAIN_HISTORIES`, else `../shared/histories`, skipped when
