@@ -129,3 +129,55 @@ fn the_readme_tour_runs_as_written() {
         assert!(!text(&o).contains("error:"), "`{command}`: {}", text(&o));
     }
 }
+
+/// A failure found with a non-default cluster size prints reproduce and shrink lines that
+/// carry `--servers`, and the reproduce line reruns that very world (the swarm draws its
+/// shape from the seed, so the seed and the flags are the whole run).
+#[test]
+fn a_failure_found_with_servers_reproduces_from_the_printed_line() {
+    let explore = splitbrain(&[
+        "explore",
+        "paxos",
+        "--variant",
+        "P02",
+        "--scenario",
+        "paxos-swarm",
+        "--servers",
+        "4",
+        "--seeds",
+        "0..50",
+        "--until-first",
+        "-q",
+    ]);
+    let out = String::from_utf8_lossy(&explore.stdout).into_owned();
+    let line = |prefix: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` in {out}"))
+            .trim()
+            .to_string()
+    };
+    let (repro, shrink) = (line("reproduce: "), line("shrink: "));
+    assert!(repro.contains("--servers 4"), "{repro}");
+    assert!(shrink.contains("--servers 4"), "{shrink}");
+    let again = Command::new(BIN)
+        .args(paste(&repro))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    let doc: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(doc["servers"], 4);
+    assert_eq!(doc["outcome"], "violation");
+    // Without the flag the seed runs another world (its own drawn cluster size).
+    let mut bare = paste(&repro);
+    let at = bare.iter().position(|a| a == "--servers").unwrap();
+    bare.drain(at..at + 2);
+    let other = Command::new(BIN)
+        .args(&bare)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let other: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
+    assert_ne!(other["trace_hash"], doc["trace_hash"]);
+}

@@ -32,6 +32,30 @@ pub const ALL_KINDS: [Kind; 7] = [
     Kind::CrashPoint,
 ];
 
+/// The shapes a drawn partition can take.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartitionShape {
+    /// One server cut from everyone.
+    Isolate,
+    /// Two servers cut from each other, both still reaching the rest.
+    Partial,
+    /// One direction of one link.
+    CutLink,
+    /// Two sides that only one server reaches.
+    Bridge,
+    /// Two sides, clients spread over them.
+    Split,
+}
+
+pub const ALL_SHAPES: [PartitionShape; 5] = [
+    PartitionShape::Isolate,
+    PartitionShape::Partial,
+    PartitionShape::CutLink,
+    PartitionShape::Bridge,
+    PartitionShape::Split,
+];
+
 /// How a scenario draws random faults.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,6 +74,17 @@ pub struct GeneratorConfig {
     /// Whether crashes may lose unsynced writes (only if the protocol's budget allows).
     #[serde(default = "default_true")]
     pub lose_unsynced: bool,
+    /// A crash point's server comes back a drawn time after the crash fires (the downtime
+    /// follows the protocol event), instead of at a fixed time after it was armed.
+    #[serde(default)]
+    pub restart_after_crash_point: bool,
+    /// Percent of partitions that put every client on one side (with a random share of the
+    /// servers), so a cut-off leader keeps taking writes it cannot commit.
+    #[serde(default)]
+    pub clients_together_percent: u32,
+    /// The partition shapes drawn from (absent: all, a split twice as often as the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition_shapes: Option<Vec<PartitionShape>>,
     /// Exactly these kinds are on (instead of the swarm draw); set by guided exploration
     /// and by `run --fault-kinds` to reproduce a guided seed.
     #[serde(default)]
@@ -149,6 +184,16 @@ pub fn generate(
     state.out.retain(|t| t.at_us < shape.safety_us);
     state.out.sort_by_key(|t| t.at_us);
     (state.out, kinds_on)
+}
+
+/// Swarm testing's draw of which kinds are on, as `vary` makes it: how many (uniformly, so a
+/// seed with a single kind is as likely as one with all of them), then which.
+pub fn swarm_kinds(mut kinds: Vec<Kind>, rng: &mut SimRng) -> Vec<Kind> {
+    let how_many = rng.gen_range(1..=kinds.len());
+    kinds.shuffle(rng);
+    kinds.truncate(how_many);
+    kinds.sort();
+    kinds
 }
 
 struct Drawer<'a> {
@@ -252,6 +297,29 @@ impl Drawer<'_> {
                 self.push(at, Fault::Pause { node });
                 self.push(until, Fault::Resume { node });
             }
+            Kind::CrashPoint if self.cfg.restart_after_crash_point => {
+                let msg_kind = self
+                    .cfg
+                    .crash_point_kinds
+                    .choose(rng)
+                    .cloned()
+                    .unwrap_or_default();
+                // Down for 1 ms up to the drawn duration after it fires (log-uniform: a quick
+                // restart can still see the requests the crash left in flight). Budgeted as
+                // armed for the duration, then down for as long again at most.
+                let (lo, hi) = (1_000f64.ln(), ((until - at).max(1_001) as f64).ln());
+                let down = rng.gen_range(lo..hi).exp() as u64;
+                self.down_until[i] = until + (until - at);
+                self.push(
+                    at,
+                    Fault::CrashAfterSend {
+                        node,
+                        msg_kind,
+                        lose_unsynced: lose,
+                        restart_after_us: Some(down),
+                    },
+                );
+            }
             Kind::CrashPoint => {
                 let msg_kind = self
                     .cfg
@@ -265,6 +333,7 @@ impl Drawer<'_> {
                         node,
                         msg_kind,
                         lose_unsynced: lose,
+                        restart_after_us: None,
                     },
                 );
                 self.push(until, Fault::Restart { node });
@@ -287,7 +356,15 @@ impl Drawer<'_> {
         let n = self.shape.servers;
         let servers: Vec<NodeId> = (0..n).map(NodeId::server).collect();
         let pick = |rng: &mut SimRng| servers[rng.gen_range(0..n)];
-        match rng.gen_range(0..6) {
+        let choice = match self.cfg.partition_shapes.as_deref() {
+            Some(shapes) if !shapes.is_empty() => {
+                let shape = shapes[rng.gen_range(0..shapes.len())];
+                ALL_SHAPES.iter().position(|&s| s == shape).expect("listed") as i32
+            }
+            // An i32 draw, as this always was (a usize draw would move every schedule).
+            _ => rng.gen_range(0..6i32),
+        };
+        match choice {
             0 if n >= 2 => Fault::Isolate { node: pick(rng) },
             1 if n >= 3 => {
                 let (a, b) = two_distinct(n, rng);
@@ -331,6 +408,11 @@ impl Drawer<'_> {
         };
         let mut left = order[..cut].to_vec();
         let mut right = order[cut..].to_vec();
+        let pct = self.cfg.clients_together_percent;
+        if pct > 0 && rng.gen_range(0..100) < pct {
+            left.extend((0..self.shape.clients).map(NodeId::client));
+            return vec![left, right];
+        }
         for c in 0..self.shape.clients {
             if rng.gen_bool(0.5) {
                 left.push(NodeId::client(c))

@@ -14,6 +14,7 @@ pub mod repro;
 pub mod runner;
 pub mod scenario;
 pub mod shrink;
+pub mod vary;
 pub mod workload;
 
 pub use registry::{find_protocol, protocols, ProtocolEntry};

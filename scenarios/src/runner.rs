@@ -40,6 +40,10 @@ pub struct RunResult {
     /// Whether the kinds were forced (guided exploration) rather than drawn from the seed.
     pub forced_kinds: bool,
     pub record: RunRecord,
+    /// The scenario as run when the seed drew its shape (`vary`): sizes, workload, tuning
+    /// and fault rates written out; `None` when the scenario was run as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drawn: Option<Box<Scenario>>,
     /// Checker evidence for a linearizability violation: `{checker, involved_ops: [indices
     /// into record.history.ops], detail: <checker evidence>}`.
     pub evidence: Option<serde_json::Value>,
@@ -92,6 +96,15 @@ pub fn run_seed(
     seed: u64,
     opts: &RunOptions,
 ) -> Result<RunResult, ScenarioError> {
+    let forced_kinds = scenario
+        .generator
+        .as_ref()
+        .is_some_and(|g| g.kinds.is_some());
+    let drawn = scenario.vary.is_some().then(|| {
+        let range = entry.servers_range();
+        Box::new(crate::vary::draw(scenario, seed, range, opts.servers))
+    });
+    let scenario = drawn.as_deref().unwrap_or(scenario);
     let info = entry.info();
     let servers = opts
         .servers
@@ -147,11 +160,9 @@ pub fn run_seed(
         clients,
         schedule,
         fault_kinds,
-        forced_kinds: scenario
-            .generator
-            .as_ref()
-            .is_some_and(|g| g.kinds.is_some()),
+        forced_kinds,
         record,
+        drawn,
         evidence,
     })
 }

@@ -48,6 +48,10 @@ pub struct Scenario {
     /// protocol declares; unknown names are refused when the scenario runs.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, u64>,
+    /// Swarm shapes: what each seed draws for itself (cluster size, load, tuning, fault
+    /// rates); see `vary::Vary`. The run uses the drawn scenario, which has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vary: Option<crate::vary::Vary>,
 }
 
 fn default_network() -> LinkProfile {

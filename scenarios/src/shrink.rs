@@ -80,6 +80,7 @@ pub fn shrink_with_progress(
     if !first.record.outcome.is_failure() {
         return Err(ShrinkError::NotFailing(seed));
     }
+    let scenario = first.drawn.as_deref().unwrap_or(scenario);
     let explicit = explicit_repro(&first, scenario);
     let before = Size {
         sim_ms: scenario.safety_ms + scenario.liveness_ms,

@@ -307,6 +307,7 @@ fn crash_after_send_fires_right_after_the_named_message_leaves() {
                 node: S1,
                 msg_kind: "Ack".into(),
                 lose_unsynced: false,
+                restart_after_us: None,
             },
         )],
         correct(),
@@ -328,6 +329,37 @@ fn crash_after_send_fires_right_after_the_named_message_leaves() {
     assert!(!trace
         .iter()
         .any(|e| e.label.starts_with("Ack(1)") && e.sent_us > Some(6_000)));
+}
+
+#[test]
+fn a_crash_point_with_its_own_restart_comes_back_that_long_after_it_fired() {
+    let rec = run(
+        vec![at(
+            6_000,
+            Fault::CrashAfterSend {
+                node: S1,
+                msg_kind: "Ack".into(),
+                lose_unsynced: false,
+                restart_after_us: Some(2_500),
+            },
+        )],
+        correct(),
+        0,
+    );
+    let trace = rec.trace.unwrap();
+    let crash = trace
+        .iter()
+        .find(|e| e.kind == TraceKind::Crash && e.node == Some(S1))
+        .expect("crash point fired");
+    assert_eq!(crash.at_us, 10_300, "fires on Ack(2), as without a restart");
+    let back = trace
+        .iter()
+        .find(|e| e.kind == TraceKind::Restart && e.node == Some(S1) && e.at_us > 0)
+        .expect("restarted by the crash point");
+    assert_eq!(
+        back.at_us, 12_800,
+        "timed from the crash, not from the arming"
+    );
 }
 
 #[test]

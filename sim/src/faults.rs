@@ -81,6 +81,10 @@ pub enum Fault {
         msg_kind: String,
         #[serde(default)]
         lose_unsynced: bool,
+        /// Restart the node this long after the crash point fires (none: only a `restart`
+        /// entry brings it back), so the downtime follows the protocol event, not the clock.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        restart_after_us: Option<u64>,
     },
     /// Crash point: crash `node` after its next persist, before that write is synced (the
     /// write is lost).
@@ -223,8 +227,15 @@ impl Fault {
             Fault::ClockOffset { node, offset_us } => format!("clock {node} {offset_us:+}us"),
             Fault::ClockDrift { node, ppm } => format!("drift {node} {ppm:+}ppm"),
             Fault::Slow { node, extra_us } => format!("slow {node} +{extra_us}us"),
-            Fault::CrashAfterSend { node, msg_kind, .. } => {
-                format!("arm: crash {node} after it sends {msg_kind}")
+            Fault::CrashAfterSend {
+                node,
+                msg_kind,
+                restart_after_us,
+                ..
+            } => {
+                let back =
+                    restart_after_us.map_or(String::new(), |us| format!(", back {us}us later"));
+                format!("arm: crash {node} after it sends {msg_kind}{back}")
             }
             Fault::CrashBeforeSync { node } => format!("arm: crash {node} before its next sync"),
         }

@@ -24,6 +24,8 @@ pub enum Stream {
     Ops(usize),
     /// The network's draws for messages from endpoint slot `.0` to endpoint slot `.1`.
     Link(usize, usize),
+    /// The shape of a swarm seed's world (cluster size, load, tuning), drawn before it runs.
+    Shape,
 }
 
 impl Stream {
@@ -37,6 +39,7 @@ impl Stream {
             Stream::Client(i) => (3 << 20) + i as u64,
             Stream::Ops(i) => (4 << 20) + i as u64,
             Stream::Link(from, to) => (5 << 40) + ((from as u64) << 20) + to as u64,
+            Stream::Shape => 4,
         }
     }
 }

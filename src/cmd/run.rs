@@ -157,6 +157,7 @@ pub fn run_json(r: &RunResult, target: &Target) -> serde_json::Value {
         "panic": rec.panic,
         "faults": r.schedule.len(),
         "marks": rec.marks,
+        "shape": r.drawn.as_deref().map(splitbrain_scenarios::vary::summary),
         "repro": repro_line(r, target),
     })
 }
@@ -171,6 +172,12 @@ fn print_summary(r: &RunResult, target: &Target) {
         "{} {}{} on {}: {} servers, {} clients, seed {}",
         r.protocol, r.variant, bug, r.scenario, r.servers, r.clients, rec.seed
     );
+    if let Some(drawn) = &r.drawn {
+        println!(
+            "shape drawn by the seed: {}",
+            splitbrain_scenarios::vary::summary(drawn)
+        );
+    }
     println!("outcome: {}", rec.outcome.word().to_uppercase());
     for v in &rec.violations {
         println!(

@@ -251,7 +251,15 @@ const SWARM: &str = r#"{
     "rates": {"partition": 1.0, "crash": 1.0, "pause": 0.5, "clock": 0.5, "link": 0.5, "slow": 0.5, "crash-point": 0.5},
     "swarm": true,
     "mean_fault_ms": 300,
-    "crash_point_kinds": ["Promise", "Accepted", "Accept", "Decided", "ClientReply", "InstallSnapshot"]
+    "crash_point_kinds": ["Promise", "Accepted", "Accept", "Decided", "ClientReply", "InstallSnapshot"],
+    "restart_after_crash_point": true,
+    "clients_together_percent": 50
+  },
+  "vary": {
+    "servers": {"log": [3, 7]}, "clients": [1, 5], "keys": {"log": [1, 8]}, "read_percent": [0, 90],
+    "safety_ms": [2000, 8000], "mean_fault_ms": {"log": [30, 1000]}, "rate_percent": {"log": [25, 400]},
+    "params": {"snapshot_every": {"log": [2, 32]}, "retain": [0, 8], "max_batch": [1, 8]},
+    "crash_point_subset": true, "partition_shape_subset": true, "slow_network_percent": 30
   },
   "workload": {"kind": "kv", "keys": 4},
   "sometimes": ["leader-elected", "step-down", "recovered"]

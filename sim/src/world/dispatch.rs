@@ -28,6 +28,7 @@ impl<P: Protocol> World<'_, P> {
             Event::Fault { index } => self.apply_fault(index as usize),
             Event::Invoke { client } => self.invoke(client),
             Event::LivenessStart => self.start_liveness(),
+            Event::Restart { node } => self.restart(node),
         }
     }
 

@@ -48,8 +48,14 @@ impl<P: Protocol> World<'_, P> {
                 node,
                 msg_kind,
                 lose_unsynced,
+                restart_after_us,
             } => {
-                self.arm(node, |s| s.0 = Some((msg_kind, lose_unsynced)));
+                let point = super::slot::CrashPoint {
+                    msg_kind,
+                    lose_unsynced,
+                    restart_after_us,
+                };
+                self.arm(node, |s| s.0 = Some(point));
             }
             Fault::CrashBeforeSync { node } => self.arm(node, |s| s.1 = true),
         }
@@ -64,7 +70,7 @@ impl<P: Protocol> World<'_, P> {
         }
     }
 
-    fn restart(&mut self, node: NodeId) {
+    pub(super) fn restart(&mut self, node: NodeId) {
         if node.is_client() {
             if !self.clients[node.index()].is_up() {
                 self.restart_client(node.index());
@@ -117,7 +123,7 @@ impl<P: Protocol> World<'_, P> {
         }
     }
 
-    fn arm(&mut self, node: NodeId, f: impl FnOnce(&mut (Option<(String, bool)>, bool))) {
+    fn arm(&mut self, node: NodeId, f: impl FnOnce(&mut (Option<super::slot::CrashPoint>, bool))) {
         let mut points = if node.is_client() {
             let s = &self.clients[node.index()];
             (s.crash_after_kind.clone(), s.crash_before_sync)

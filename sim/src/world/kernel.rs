@@ -39,6 +39,10 @@ pub enum Event<M> {
         client: NodeId,
     },
     LivenessStart,
+    /// A crash point's own restart (`restart_after_us`), timed from the crash.
+    Restart {
+        node: NodeId,
+    },
 }
 
 impl<M> Event<M> {
@@ -48,7 +52,7 @@ impl<M> Event<M> {
             Event::Deliver { to, .. } => Some(*to),
             Event::Timer { node, .. } | Event::SyncDone { node, .. } => Some(*node),
             Event::Invoke { client } => Some(*client),
-            Event::Fault { .. } | Event::LivenessStart => None,
+            Event::Fault { .. } | Event::LivenessStart | Event::Restart { .. } => None,
         }
     }
 }

@@ -35,7 +35,7 @@ pub struct Slot<P: Process> {
     pub parked: Vec<Event<P::Msg>>,
     pub clock: Clock,
     pub view: NodeView,
-    pub crash_after_kind: Option<(String, bool)>,
+    pub crash_after_kind: Option<CrashPoint>,
     pub crash_before_sync: bool,
     effects: Vec<Effect<P>>,
     /// What the disk did since the world last looked: syncs and crashes, in order, for the
@@ -44,9 +44,19 @@ pub struct Slot<P: Process> {
     pub track_disk: bool,
 }
 
+/// An armed crash-after-send point.
+#[derive(Clone, Debug)]
+pub struct CrashPoint {
+    pub msg_kind: String,
+    pub lose_unsynced: bool,
+    pub restart_after_us: Option<u64>,
+}
+
 /// A crash a handler's effects triggered (a crash point fired).
 pub struct CrashNow {
     pub lose_unsynced: bool,
+    /// Schedule the node's restart this long after the crash.
+    pub restart_after_us: Option<u64>,
 }
 
 impl<P: Process> Slot<P> {
@@ -103,7 +113,7 @@ impl<P: Process> Slot<P> {
         effects.clear();
         self.effects = effects;
         if let Some(c) = crash {
-            self.crash(k, c.lose_unsynced);
+            self.crash_now(k, c);
             return true;
         }
         self.refresh_view(k)
@@ -143,6 +153,7 @@ impl<P: Process> Slot<P> {
                         self.crash_before_sync = false;
                         crash = Some(CrashNow {
                             lose_unsynced: true,
+                            restart_after_us: None,
                         });
                         break;
                     }
@@ -177,13 +188,25 @@ impl<P: Process> Slot<P> {
         let fires = self
             .crash_after_kind
             .as_ref()
-            .is_some_and(|(want, _)| want == splitbrain_api::Message::kind(&msg));
+            .is_some_and(|p| p.msg_kind == splitbrain_api::Message::kind(&msg));
         k.send(self.id, to, msg);
         if !fires {
             return None;
         }
-        let (_, lose_unsynced) = self.crash_after_kind.take().expect("armed: it fired");
-        Some(CrashNow { lose_unsynced })
+        let point = self.crash_after_kind.take().expect("armed: it fired");
+        Some(CrashNow {
+            lose_unsynced: point.lose_unsynced,
+            restart_after_us: point.restart_after_us,
+        })
+    }
+
+    /// A fired crash point: the crash, and its own restart when it has one.
+    fn crash_now(&mut self, k: &mut Kernel<P::Msg>, c: CrashNow) {
+        self.crash(k, c.lose_unsynced);
+        if let Some(after) = c.restart_after_us {
+            let node = self.id;
+            k.schedule(k.now + splitbrain_api::Dur(after), Event::Restart { node });
+        }
     }
 
     fn arm(&mut self, k: &mut Kernel<P::Msg>, timer: P::Timer, after: Dur) {
@@ -280,7 +303,7 @@ impl<P: Process> Slot<P> {
         let held = std::mem::take(&mut self.disk.held);
         for (to, msg) in held {
             if let Some(c) = self.depart(k, to, msg) {
-                self.crash(k, c.lose_unsynced);
+                self.crash_now(k, c);
                 return;
             }
         }
