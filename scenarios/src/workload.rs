@@ -91,7 +91,7 @@ impl WorkloadSpec {
                 read_percent,
                 max_ops_per_client,
             } => Box::new(KvMix {
-                keys: keys.max(1),
+                keys: (0..keys.max(1)).map(|k| format!("k{k}")).collect(),
                 read_percent,
                 issued: vec![0; clients],
                 limit: max_ops_per_client,
@@ -160,7 +160,8 @@ impl Workload for ProposeRace {
 }
 
 struct KvMix {
-    keys: u64,
+    /// The key names, `k0`.., written once.
+    keys: Vec<String>,
     read_percent: u32,
     issued: Vec<u64>,
     limit: Option<u64>,
@@ -173,7 +174,7 @@ impl Workload for KvMix {
             return None;
         }
         self.issued[client] += 1;
-        let key = format!("k{}", rng.gen_range(0..self.keys));
+        let key = self.keys[rng.gen_range(0..self.keys.len() as u64) as usize].clone();
         // Built only for writes (reads are most operations); draws no randomness.
         let value = || format!("c{}.{}", client + 1, n);
         let roll = rng.gen_range(0..100u32);

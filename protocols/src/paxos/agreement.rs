@@ -127,16 +127,13 @@ impl Agreement {
         if (voters.count_ones() as usize) * 2 <= n {
             return Ok(());
         }
-        let what = match self.names.get(&vote.instance) {
-            Some(n) => format!("{} {n}", self.what),
-            None => format!("{} {}", self.what, vote.instance),
-        };
         if let Some(c) = self.chosen.get(&vote.instance) {
             if c.digest == digest {
                 return Ok(());
             }
             return Err(format!(
-                "{what}: {} was chosen at ballot {} (accepted by {}) and {} at ballot {} (accepted by {})",
+                "{}: {} was chosen at ballot {} (accepted by {}) and {} at ballot {} (accepted by {})",
+                self.instance_label(vote.instance),
                 self.label(c.digest),
                 c.ballot,
                 names(c.voters),
@@ -150,7 +147,8 @@ impl Agreement {
             || self.proposed.contains(&(Some(vote.instance), digest));
         if !valid {
             return Err(format!(
-                "{what}: {} was chosen at ballot {} but no client proposed it (validity)",
+                "{}: {} was chosen at ballot {} but no client proposed it (validity)",
+                self.instance_label(vote.instance),
                 self.label(digest),
                 vote.ballot
             ));
@@ -164,6 +162,14 @@ impl Agreement {
             },
         );
         Ok(())
+    }
+
+    /// `register k1` or `slot 12`, for messages.
+    fn instance_label(&self, instance: u64) -> String {
+        match self.names.get(&instance) {
+            Some(n) => format!("{} {n}", self.what),
+            None => format!("{} {instance}", self.what),
+        }
     }
 
     fn label(&self, digest: u64) -> &str {
