@@ -90,7 +90,7 @@ fn c01_nodes_that_drop_a_silent_neighbour_themselves_make_two_chains() {
 
 #[test]
 fn c02_request_ids_kept_only_at_the_tail_let_a_retry_apply_twice() {
-    pinned("C02", 0, &["linearizability"]);
+    pinned("C02", 6, &["linearizability"]);
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //! (timers and messages wrapped), and its replies addressed to this very node go to the driver.
 
 use super::config::{Config, Member, CONFIG_KEY};
+use super::disk::ChainDurable;
 use super::server::ChainServer;
 use super::{ChainBug, ChainConfig, ChainMsg, FAIL_AFTER, TICK};
 use crate::raft::{RaftMsg, RaftServer};
@@ -22,6 +23,9 @@ pub type RaftDurable = <RaftServer as Process>::Durable;
 struct Heard {
     at: Time,
     boot: u64,
+    /// The epoch the node was in when it reported, and the one it joined in.
+    epoch: u64,
+    joined: Option<u64>,
     synced: bool,
     cut_off: Option<NodeId>,
 }
@@ -67,11 +71,20 @@ impl Driver {
         self.heard.insert(node, heard);
     }
 
-    /// The member reported holding everything its predecessor held, in this life.
+    /// The member reported holding everything its predecessor held, in this life and this
+    /// membership (a report of an earlier membership vouches for a history since wiped).
     fn synced(&self, m: &Member) -> bool {
         self.heard
             .get(&m.node)
-            .is_some_and(|h| h.boot == m.boot && h.synced)
+            .is_some_and(|h| h.boot == m.boot && h.joined == Some(m.joined) && h.synced)
+    }
+
+    /// The successor `m` reports cut off, if it reported so in the current configuration
+    /// (an older report names a successor of another chain) since this replica leads.
+    fn cut_off_by(&self, m: &Member, cur: &Config, since: Time) -> Option<NodeId> {
+        let h = self.heard.get(&m.node).filter(|h| h.at >= since)?;
+        let cut = h.cut_off.filter(|_| h.epoch == cur.epoch)?;
+        (cur.successor(m.node) == Some(cut)).then_some(cut)
     }
 
     /// Heard from `node` recently, since this replica leads.
@@ -129,7 +142,7 @@ impl Driver {
         // successor is bypassed (it holds a prefix of what its predecessor holds).
         let cut: Vec<NodeId> = heard
             .iter()
-            .filter_map(|m| self.heard.get(&m.node).filter(|h| h.at >= since)?.cut_off)
+            .filter_map(|m| self.cut_off_by(m, cur, since))
             .filter(|s| self.reachability && heard.iter().any(|m| m.node == *s))
             .collect();
         let reachable: Vec<Member> = heard
@@ -277,7 +290,7 @@ impl ManagerReplica {
                     ctx.set_timer(ChainTimerOf::Raft(timer), after)
                 }
                 Effect::CancelTimer { timer } => ctx.cancel_timer(ChainTimerOf::Raft(timer)),
-                Effect::Persist { durable } => ctx.persist(durable),
+                Effect::Persist { durable } => ctx.persist(ChainDurable::Manager(durable)),
                 Effect::Barrier => ctx.barrier(),
                 Effect::Mark { name } => ctx.mark(name),
                 Effect::Applied { index, digest } => ctx.applied(index, digest),
@@ -325,15 +338,18 @@ impl ManagerReplica {
             ChainMsg::Raft(m) => self.with_raft(ctx, |r, c| r.on_message(c, from, m)),
             ChainMsg::Report {
                 seq,
+                epoch,
                 boot,
                 synced,
+                joined,
                 cut_off,
-                ..
             } => {
                 let at = ctx.now();
                 let heard = Heard {
                     at,
                     boot,
+                    epoch,
+                    joined,
                     synced,
                     cut_off,
                 };
@@ -367,4 +383,77 @@ impl ManagerReplica {
 pub enum ChainTimerOf {
     Raft(RaftTimer),
     Tick,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::{ChainBug, ReadPath};
+
+    fn member(node: usize, boot: u64, joined: u64) -> Member {
+        Member {
+            node: NodeId::server(node),
+            boot,
+            joined,
+        }
+    }
+
+    fn heard(at: Time, boot: u64, epoch: u64, joined: u64, cut_off: Option<usize>) -> Heard {
+        Heard {
+            at,
+            boot,
+            epoch,
+            joined: Some(joined),
+            synced: true,
+            cut_off: cut_off.map(NodeId::server),
+        }
+    }
+
+    /// chain-swarm seed 4541 (before the fix): S6 was head of epoch 2 and, cut off from the
+    /// manager, last reported in epoch 2, synced and its successor S4 cut off. The manager
+    /// had since removed S6 and added it back (joined 4, holding nothing yet) behind the head
+    /// S4. Read with that stale report, S4 looked cut off from a synced predecessor: the
+    /// manager bypassed the head and made the empty S6 head of epoch 7.
+    #[test]
+    fn a_report_of_an_earlier_membership_neither_vouches_for_a_copy_nor_cuts_a_link() {
+        let cfg = ChainConfig::new(ChainBug::None, ReadPath::Tail, 3);
+        let nodes: Vec<NodeId> = (3..6).map(NodeId::server).collect();
+        let mut d = Driver::new(nodes, cfg);
+        let now = Time(4_654_000);
+        d.leader_since = Some(Time(2_922_000));
+        let cur = Config {
+            epoch: 6,
+            members: vec![member(3, 44, 2), member(5, 66, 4), member(4, 55, 6)],
+        };
+        d.note(NodeId::server(3), heard(now, 44, 6, 2, None));
+        d.note(NodeId::server(5), heard(Time(4_450_000), 66, 2, 1, Some(3)));
+        let mut s5 = heard(now, 55, 6, 6, None);
+        s5.synced = false;
+        d.note(NodeId::server(4), s5);
+        assert!(
+            !d.synced(&cur.members[1]),
+            "S6 vouched for its earlier life"
+        );
+        let next = d.next_config(Some(&cur), now);
+        assert!(
+            next.as_ref()
+                .is_none_or(|(c, _)| c.head() == Some(NodeId::server(3))),
+            "the head holding every update was replaced: {next:?}"
+        );
+        // The same report, made in the current epoch by S4's predecessor, does cut the link.
+        let cur = Config {
+            epoch: 6,
+            members: vec![member(5, 66, 4), member(3, 44, 2), member(4, 55, 6)],
+        };
+        d.note(NodeId::server(5), heard(now, 66, 6, 4, Some(3)));
+        d.note(NodeId::server(3), heard(now, 44, 6, 2, Some(4)));
+        assert_eq!(
+            d.cut_off_by(&cur.members[0], &cur, Time(0)),
+            Some(NodeId::server(3))
+        );
+        assert_eq!(
+            d.cut_off_by(&cur.members[1], &cur, Time(0)),
+            Some(NodeId::server(4))
+        );
+    }
 }

@@ -11,6 +11,7 @@
 //!   or client keeps to the manager (leader hints, outstanding questions).
 //! - `manager`: a manager replica: a Raft server plus the driver that, on the Raft leader,
 //!   watches the nodes' heartbeats and installs new configurations by compare-and-set.
+//! - `disk`: what a manager replica and a chain node keep on disk.
 //! - `node`: a chain node: updates enter at the head and travel down; the tail applies,
 //!   answers and acknowledges back up; each node keeps its history, so a new successor gets
 //!   what it lacks, and a lease from the manager bounds how long it may answer reads.
@@ -21,6 +22,7 @@
 
 pub mod client;
 pub mod config;
+mod disk;
 pub mod invariants;
 mod manager;
 mod node;
@@ -135,6 +137,8 @@ pub enum ChainMsg {
         epoch: u64,
         boot: u64,
         synced: bool,
+        /// The epoch it joined the chain in (its membership), if it is a member.
+        joined: Option<u64>,
         /// Its successor, when it has not heard from it for a while (a partial partition
         /// if the manager still hears both).
         cut_off: Option<NodeId>,
@@ -258,8 +262,8 @@ fn bug(
 
 /// What `splitbrain list` shows for this protocol.
 pub fn info() -> ProtocolInfo {
-    // Chain nodes keep their state in memory: a restarted node rejoins empty, as a new tail.
-    // One server down at a time keeps a full copy while a rejoined node catches up; leases
+    // Chain nodes keep what they acknowledge on disk, so crashes of chain nodes lose nothing;
+    // one server down at a time keeps the manager's Raft majority (three replicas) up; leases
     // assume clocks that neither jump nor drift.
     let budget = FaultBudget {
         max_down_by_size: [0, 0, 1, 1, 1, 1, 1, 1, 1, 1],

@@ -10,12 +10,17 @@
 //! reads are served only under a lease, and a node that becomes tail waits one `LEASE` before
 //! it acknowledges anything, so a removed node's last lease has run out before a write it
 //! never saw can complete.
+//!
+//! The history, membership and configuration are persisted (`disk`) before anything that
+//! relies on them is sent; a restarted node recovers them and rebuilds its state machine.
 
 use super::config::{Config, ManagerLink};
+use super::disk::{ChainDurable, NodeDurable};
 use super::manager::ChainTimerOf;
 use super::server::ChainServer;
 use super::{ChainBug, ChainConfig, ChainMsg, ReadPath, LEASE, SUSPECT, TICK};
 use crate::kv::{Applied, Cmd, CmdKind, Kv};
+use crate::paxos::journal::Journal;
 use crate::raft::log::mix;
 use crate::raft::RaftMsg;
 use rand::Rng;
@@ -41,6 +46,8 @@ pub struct ChainNode {
     pub(super) joined: Option<u64>,
     kv: Kv,
     pub(super) hist: Vec<Rc<Cmd>>,
+    /// The same history as the disk keeps it (persisted copies are prefix views).
+    journal: Journal<Rc<Cmd>>,
     /// `digests[i]`: the digest of the first `i + 1` updates (a hash chain).
     pub(super) digests: Vec<u64>,
     /// Updates up to here reached the tail.
@@ -75,6 +82,7 @@ impl ChainNode {
             joined: None,
             kv: Kv::default(),
             hist: Vec::new(),
+            journal: Journal::default(),
             digests: Vec::new(),
             acked: 0,
             synced: false,
@@ -141,15 +149,59 @@ impl ChainNode {
         !self.uses_manager() || self.bug == ChainBug::StaleTailRead || now < self.lease_until
     }
 
-    pub fn on_start(&mut self, ctx: &mut Ctx<ChainServer>) {
-        self.boot = ctx.rng().gen();
+    /// First start (a boot id of its own, persisted at once) or restart: the node is the
+    /// member it was, with the history its disk kept; a tail waits a lease again before it
+    /// acknowledges, as after any change of role.
+    pub fn on_start(&mut self, ctx: &mut Ctx<ChainServer>, durable: Option<&NodeDurable>) {
+        match durable {
+            None => {
+                self.boot = ctx.rng().gen();
+                self.save(ctx);
+            }
+            Some(d) => self.recover(ctx, d),
+        }
         self.report(ctx);
         ctx.set_timer(ChainTimerOf::Tick, TICK);
     }
 
+    fn recover(&mut self, ctx: &mut Ctx<ChainServer>, d: &NodeDurable) {
+        self.boot = d.boot;
+        self.config = d.config.clone();
+        self.joined = d.joined;
+        self.journal = d.hist.recovered();
+        let mut cmds = Vec::with_capacity(d.hist.len());
+        d.hist.for_each(|c| cmds.push(c.clone()));
+        for cmd in &cmds {
+            self.apply_to_state(cmd);
+        }
+        self.acked = d.acked.min(self.len());
+        self.synced = d.synced;
+        let now = ctx.now();
+        (self.heard_pred, self.heard_succ) = (now, now);
+        if self.is_tail() {
+            self.tail_from = now + LEASE;
+        }
+        if self.len() > 0 {
+            self.mark(ctx, "recovered-history");
+        }
+    }
+
+    /// Persists what the node holds; sends pushed after this leave once it is durable.
+    fn save(&self, ctx: &mut Ctx<ChainServer>) {
+        let d = NodeDurable {
+            boot: self.boot,
+            config: self.config.clone(),
+            joined: self.joined,
+            hist: self.journal.clone(),
+            acked: self.acked,
+            synced: self.synced,
+        };
+        ctx.persist(ChainDurable::Node(d));
+    }
+
     fn report(&mut self, ctx: &mut Ctx<ChainServer>) {
         let (to, seq) = self.link.ask(ctx.now());
-        let (epoch, boot, synced) = (self.epoch(), self.boot, self.synced);
+        let (epoch, boot, synced, joined) = (self.epoch(), self.boot, self.synced, self.joined);
         let silent = ctx.now().saturating_sub(self.heard_succ) > SUSPECT;
         let cut_off = self.succ().filter(|_| silent);
         if cut_off.is_some() {
@@ -160,6 +212,7 @@ impl ChainNode {
             epoch,
             boot,
             synced,
+            joined,
             cut_off,
         };
         ctx.send(to, msg);
@@ -317,6 +370,7 @@ impl ChainNode {
         if was_member && old_succ.is_some() && self.succ().is_some() && old_succ != self.succ() {
             self.mark(ctx, "new-successor");
         }
+        self.save(ctx);
         if let Some(p) = self.pred() {
             let (epoch, len, sync) = (self.epoch(), self.len(), !self.synced);
             ctx.send(p, ChainMsg::Hello { epoch, len, sync });
@@ -328,6 +382,7 @@ impl ChainNode {
         self.joined = Some(joined);
         self.kv = Kv::default();
         self.hist.clear();
+        self.journal = Journal::default();
         self.digests.clear();
         self.last_n.clear();
         self.acked = 0;
@@ -394,6 +449,7 @@ impl ChainNode {
         for cmd in &cmds {
             answers.extend(self.apply(cmd));
         }
+        self.save(ctx);
         let epoch = self.epoch();
         if self.is_tail() {
             if self.synced && ctx.now() >= self.tail_from {
@@ -416,8 +472,15 @@ impl ChainNode {
         }
     }
 
-    /// One update to the state machine and the history; the client's answer, if any.
+    /// One update to the state machine and the history (and its journal); the client's
+    /// answer, if any.
     fn apply(&mut self, cmd: &Rc<Cmd>) -> Option<(NodeId, u64, Ret)> {
+        self.journal.push(cmd.clone());
+        self.apply_to_state(cmd)
+    }
+
+    /// One update to the state machine and the in-memory history.
+    fn apply_to_state(&mut self, cmd: &Rc<Cmd>) -> Option<(NodeId, u64, Ret)> {
         let CmdKind::Client { client, seq, op } = &cmd.kind else {
             panic!("{}: a chain carries client updates only", self.id);
         };
@@ -469,6 +532,7 @@ impl ChainNode {
         if !self.synced {
             if self.len() >= upto {
                 self.synced = true;
+                self.save(ctx);
                 self.mark(ctx, "synced");
                 if self.is_tail() {
                     self.commit_all(ctx);

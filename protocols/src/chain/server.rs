@@ -1,7 +1,8 @@
 //! The one server process type of a chain world: a server is a manager replica (the first
 //! `managers` servers) or a chain node, decided by its id when the world builds it.
 
-use super::manager::{ChainTimerOf, ManagerReplica, RaftDurable};
+use super::disk::ChainDurable;
+use super::manager::{ChainTimerOf, ManagerReplica};
 use super::node::ChainNode;
 use super::{ChainConfig, ChainMsg};
 use splitbrain_api::{Ctx, NodeId, NodeView, Process};
@@ -18,6 +19,13 @@ impl ChainServer {
             ChainServer::Manager(Box::new(ManagerReplica::new(id, managers, nodes, cfg)))
         } else {
             ChainServer::Node(Box::new(ChainNode::new(id, managers.to_vec(), cfg)))
+        }
+    }
+
+    pub fn id(&self) -> NodeId {
+        match self {
+            ChainServer::Manager(m) => m.id,
+            ChainServer::Node(n) => n.id,
         }
     }
 
@@ -41,27 +49,36 @@ impl ChainServer {
 impl Process for ChainServer {
     type Msg = ChainMsg;
     type Timer = ChainTimerOf;
-    /// Only manager replicas persist (their Raft state); chain nodes keep memory only.
-    type Durable = RaftDurable;
+    /// A manager replica's Raft state or a chain node's own (`disk`).
+    type Durable = ChainDurable;
 
-    fn on_start(&mut self, ctx: &mut Ctx<Self>, durable: Option<&RaftDurable>) {
-        match self {
-            ChainServer::Manager(m) => m.on_start(ctx, durable),
-            ChainServer::Node(n) => n.on_start(ctx),
+    fn on_start(&mut self, ctx: &mut Ctx<Self>, durable: Option<&ChainDurable>) {
+        match (self, durable) {
+            (ChainServer::Manager(m), Some(ChainDurable::Manager(d))) => m.on_start(ctx, Some(d)),
+            (ChainServer::Manager(m), None) => m.on_start(ctx, None),
+            (ChainServer::Node(n), Some(ChainDurable::Node(d))) => n.on_start(ctx, Some(d)),
+            (ChainServer::Node(n), None) => n.on_start(ctx, None),
+            (s, Some(d)) => panic!("{}: the disk of another kind of server: {d:?}", s.id()),
         }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: ChainMsg) {
         match self {
             ChainServer::Manager(m) => m.on_message(ctx, from, msg),
-            ChainServer::Node(n) => n.on_message(ctx, from, msg),
+            ChainServer::Node(n) => {
+                ctx.barrier(); // a node says nothing its disk does not back
+                n.on_message(ctx, from, msg)
+            }
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<Self>, timer: ChainTimerOf) {
         match (self, timer) {
             (ChainServer::Manager(m), t) => m.on_timer(ctx, t),
-            (ChainServer::Node(n), ChainTimerOf::Tick) => n.on_tick(ctx),
+            (ChainServer::Node(n), ChainTimerOf::Tick) => {
+                ctx.barrier();
+                n.on_tick(ctx)
+            }
             (ChainServer::Node(n), t) => panic!("{}: chain node got timer {t:?}", n.id),
         }
     }

@@ -77,7 +77,7 @@ pub const CATALOGUE: [&str; 14] = [
 
 const HEAD_CRASH: &str = r#"{
   "name": "chain-head-crash",
-  "description": "The head (S4) crashes under writes: the manager drops it and the next node becomes head; clients learn the new head from the manager and retry with the same request ids. S4 restarts empty and rejoins as a new tail.",
+  "description": "The head (S4) crashes under writes: the manager drops it and the next node becomes head; clients learn the new head from the manager and retry with the same request ids. S4 restarts from its disk and, removed meanwhile, rejoins afresh as a new tail.",
   "protocol": "chain",
   "servers": 6,
   "clients": 3,
@@ -127,7 +127,7 @@ const TAIL_CRASH: &str = r#"{
 
 const ADD_TAIL: &str = r#"{
   "name": "chain-add-tail",
-  "description": "Nodes leave and come back one at a time under a steady write load: each returns empty and is added as a new tail, catching up from its predecessor by state transfer before it answers reads or acknowledges.",
+  "description": "Nodes leave and come back one at a time under a steady write load: each returns from its disk and, removed meanwhile, is added afresh as a new tail, catching up from its predecessor by state transfer before it answers reads or acknowledges.",
   "protocol": "chain",
   "servers": 6,
   "clients": 4,
@@ -282,7 +282,7 @@ const CRAQ: &str = r#"{
 
 const SWARM: &str = r#"{
   "name": "chain-swarm",
-  "description": "Swarm testing: each seed draws which of partitions, crashes, pauses, lossy links, slow nodes and crash points are on, over the manager's replicas and the chain alike; one server down at a time (chain nodes keep memory only).",
+  "description": "Swarm testing: each seed draws which of partitions, crashes, pauses, lossy links, slow nodes and crash points are on, over the manager's replicas and the chain alike; one server down at a time (the manager's Raft majority); chain nodes recover from their disks.",
   "protocol": "chain",
   "servers": 6,
   "clients": 3,
