@@ -55,6 +55,41 @@ fn the_documented_json_example_reads_and_is_linearizable() {
     assert_eq!(r.verdict, Verdict::Linearizable);
 }
 
+/// Schema 2 (ZooKeeper operations, notices) reads schema-1 histories' operations the same;
+/// a version this build does not know is refused naming the file, line and field, and a
+/// ZooKeeper operation in a key-value history is named as not an operation of the model.
+#[test]
+fn schema_two_reads_and_unknown_versions_are_refused_by_name() {
+    let read =
+        |text: &str| read_history_str(text, "h.json", Some(Format::Splitbrain), ModelKind::Kv);
+    let v2 = SAMPLE_JSON.replace(r#""schema_version": 1"#, r#""schema_version": 2"#);
+    let v2 = v2.replace(
+        r#""model": "kv","#,
+        r#""model": "kv", "notices": [{"client": "C1", "at_us": 5, "ops_ended": 0, "notice": {"n": "connected", "session": 1}}],"#,
+    );
+    assert_eq!(
+        read(&v2).expect("schema 2").ops,
+        read(SAMPLE_JSON).unwrap().ops
+    );
+    let v3 = SAMPLE_JSON.replace(r#""schema_version": 1"#, r#""schema_version": 3"#);
+    let e = read(&v3).unwrap_err();
+    assert!(e.to_string().contains("unknown version 3"), "{e}");
+    assert_eq!(
+        invalid(e),
+        ("h.json".to_string(), 1, "schema_version".to_string())
+    );
+    let zk = SAMPLE_JSON.replace(
+        r#"{"f": "get", "key": "k1"}, "out": {"r": "value", "value": "x"}"#,
+        r#"{"f": "get-data", "path": "/a", "watch": false}, "out": {"r": "value", "value": "x"}"#,
+    );
+    let e = read(&zk).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("unknown operation `get-data` for model kv"),
+        "{e}"
+    );
+}
+
 #[test]
 fn a_json_error_names_file_line_and_field() {
     let text = SAMPLE_JSON.replace(r#""call_us": 30"#, r#""call_us": "soon""#);

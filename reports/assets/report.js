@@ -266,6 +266,9 @@
         } else if (e[2] === EV.crash) {
           out.push('<text class="ev ev-crash" data-ev="' + i + '" x="' + (x - 4).toFixed(1) +
             '" y="' + (y + 4) + '">\u2715' + title + '</text>');
+        } else if (e[2] === EV.notice) {
+          out.push('<text class="ev ev-notice" data-ev="' + i + '" x="' + (x - 3).toFixed(1) +
+            '" y="' + (y - 6) + '">\u2691' + title + '</text>');
         } else if (e[2] === EV.restart && e[0] > 0) {
           out.push('<text class="ev ev-restart" data-ev="' + i + '" x="' + (x - 3).toFixed(1) +
             '" y="' + (y + 4) + '">\u25B6' + title + '</text>');

@@ -357,6 +357,7 @@ mod tests {
             history: History {
                 schema_version: 1,
                 model: "mutex".into(),
+                notices: Vec::new(),
                 ops,
             },
             marks: BTreeMap::new(),

@@ -54,7 +54,7 @@ impl Thinning {
 /// Fates of a message, the `fate` column of `msgs`.
 pub const FATES: [&str; 5] = ["deliver", "duplicate", "drop", "cut", "lost-at-down"];
 /// Non-message event kinds, the `kind` column of `events`.
-pub const EVENT_KINDS: [&str; 7] = [
+pub const EVENT_KINDS: [&str; 8] = [
     "timer",
     "mark",
     "sync",
@@ -62,6 +62,7 @@ pub const EVENT_KINDS: [&str; 7] = [
     "restart",
     "fault",
     "violation",
+    "notice",
 ];
 /// Roles, the `role` column of `views`.
 pub const ROLES: [&str; 5] = ["leader", "candidate", "follower", "member", "down"];
@@ -75,7 +76,7 @@ pub struct Diagram {
     pub liveness_from_us: Option<u64>,
     pub has_trace: bool,
     pub fates: [&'static str; 5],
-    pub event_kinds: [&'static str; 7],
+    pub event_kinds: [&'static str; 8],
     pub roles: [&'static str; 5],
     /// Interned labels; the `label` columns index here.
     pub labels: Vec<String>,
@@ -245,6 +246,7 @@ fn classify(kind: TraceKind) -> Class {
         TraceKind::Restart => Class::Always(4),
         TraceKind::Fault => Class::Always(5),
         TraceKind::Violation => Class::Always(6),
+        TraceKind::Notice => Class::Always(7),
         TraceKind::View => Class::View,
         // Client operations are drawn from the history, as bars.
         TraceKind::Invoke | TraceKind::Return => Class::Skip,

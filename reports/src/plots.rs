@@ -460,6 +460,7 @@ mod tests {
         let h = History {
             schema_version: 1,
             model: "kv".into(),
+            notices: Vec::new(),
             ops: vec![
                 op(0, Some(2_000), OpStatus::Ok),
                 op(500_000, Some(1_500_000), OpStatus::Ok),

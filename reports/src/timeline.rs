@@ -54,6 +54,7 @@ pub fn kind_name(kind: TraceKind) -> &'static str {
         TraceKind::Mark => "mark",
         TraceKind::Sync => "sync",
         TraceKind::Violation => "violation",
+        TraceKind::Notice => "notice",
     }
 }
 

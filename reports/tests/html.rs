@@ -64,6 +64,7 @@ fn record(trace: Vec<TraceEvent>, ops: Vec<HistoryOp>, violations: Vec<Violation
             schema_version: 1,
             model: "kv".into(),
             ops,
+            notices: Vec::new(),
         },
         marks: BTreeMap::new(),
         trace: Some(trace),

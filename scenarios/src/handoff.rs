@@ -94,7 +94,8 @@ fn input_of(op: &Op) -> Option<Input> {
             key: text(key),
             value: text(value),
         },
-        Op::Acquire { .. } | Op::Release { .. } => return None,
+        // Lock and ZooKeeper operations are not key-value operations.
+        _ => return None,
     })
 }
 
@@ -105,6 +106,7 @@ fn output_of(op: &Op, out: Option<&Ret>) -> Option<Output> {
         None | Some(Ret::Done) => Output::Done,
         Some(Ret::Value { value }) => Output::Value(value.as_deref().map_or(Value::Nil, text)),
         Some(Ret::Bool { value }) => Output::Bool(*value),
+        Some(_) => return None,
     })
 }
 
@@ -135,6 +137,7 @@ mod tests {
         RunHistory {
             schema_version: 1,
             model: "kv".into(),
+            notices: Vec::new(),
             ops: vec![
                 op(
                     0,

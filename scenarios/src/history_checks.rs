@@ -55,6 +55,7 @@ mod tests {
         let h = History {
             schema_version: 1,
             model: "mutex".into(),
+            notices: Vec::new(),
             ops: vec![
                 acquire(0, 3, true, OpStatus::Ok),
                 acquire(1, 3, true, OpStatus::Ok),
@@ -73,6 +74,7 @@ mod tests {
         let h = History {
             schema_version: 1,
             model: "mutex".into(),
+            notices: Vec::new(),
             ops: vec![
                 acquire(0, 3, true, OpStatus::Ok),
                 acquire(1, 3, false, OpStatus::Ok),

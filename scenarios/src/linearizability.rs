@@ -186,6 +186,7 @@ mod tests {
         History {
             schema_version: 1,
             model: "kv".into(),
+            notices: Vec::new(),
             ops,
         }
     }
@@ -277,6 +278,7 @@ mod tests {
         let h = History {
             schema_version: 1,
             model: "mutex".into(),
+            notices: Vec::new(),
             ops: Vec::new(),
         };
         assert!(check(&h).is_none());

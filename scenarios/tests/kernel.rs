@@ -3,7 +3,8 @@
 //! pauses park events, panics and silence become outcomes, and runs are bounded.
 
 use splitbrain_api::{
-    ClientProcess, Ctx, Message, NodeId, NodeView, Op, Process, Protocol, Ret, Role, SimRng,
+    ClientProcess, Ctx, Message, NodeId, NodeView, Notice, Op, Process, Protocol, Ret, Role,
+    SimRng, WatchKind,
 };
 use splitbrain_sim::{
     run_world, Fault, Latency, LinkProfile, Outcome, RunRecord, Schedule, Timed, TraceKind,
@@ -94,7 +95,14 @@ impl Process for Client {
     type Durable = ();
     fn on_start(&mut self, _ctx: &mut Ctx<Self>, _d: Option<&()>) {}
     fn on_message(&mut self, ctx: &mut Ctx<Self>, _from: NodeId, msg: Msg) {
-        if let Msg::Ack(_) = msg {
+        if let Msg::Ack(v) = msg {
+            // A notice ahead of the answer, as a ZooKeeper watch event precedes the reply
+            // that reflects its change.
+            ctx.notify(Notice::Watch {
+                path: "/r".into(),
+                kind: WatchKind::NodeDataChanged,
+                zxid: v,
+            });
             ctx.complete(Ret::Done);
         }
     }
@@ -207,6 +215,45 @@ fn value_after_restart(rec: &RunRecord) -> u64 {
         .find(|e| e.kind == TraceKind::View && e.node == Some(S1))
         .and_then(|e| e.view.as_ref())
         .map_or(0, |v| v.commit)
+}
+
+/// A client's notices land in the history in arrival order, placed among its answers by
+/// `ops_ended`, and survive the JSON round trip; a schema-1 history (no `notices`) still reads.
+#[test]
+fn notices_are_recorded_in_order_among_the_clients_answers() {
+    let rec = run(Vec::new(), correct(), 0);
+    assert_eq!(rec.history.schema_version, 2);
+    let ops = &rec.history.ops;
+    assert_eq!(ops.len(), 3);
+    let notices = &rec.history.notices;
+    assert_eq!(notices.len(), 3);
+    for (i, n) in notices.iter().enumerate() {
+        assert_eq!(
+            n.ops_ended, i as u64,
+            "notice {i} arrived before answer {i}"
+        );
+        assert_eq!(
+            Some(n.at_us),
+            ops[i].ret_us,
+            "same microsecond as the answer"
+        );
+        let want = Notice::Watch {
+            path: "/r".into(),
+            kind: WatchKind::NodeDataChanged,
+            zxid: i as u64 + 1,
+        };
+        assert_eq!(n.notice, want);
+    }
+    let trace = rec.trace.as_ref().expect("full trace");
+    let heard = trace.iter().filter(|e| e.kind == TraceKind::Notice).count();
+    assert_eq!(heard, 3);
+    let text = serde_json::to_string(&rec.history).unwrap();
+    assert!(text.contains(r#""notice":{"n":"watch","path":"/r","kind":"NodeDataChanged""#));
+    let back: splitbrain_sim::History = serde_json::from_str(&text).unwrap();
+    assert_eq!(&back, &rec.history);
+    let v1 = r#"{"schema_version": 1, "model": "kv", "ops": []}"#;
+    let old: splitbrain_sim::History = serde_json::from_str(v1).unwrap();
+    assert!(old.notices.is_empty());
 }
 
 #[test]

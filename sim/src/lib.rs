@@ -12,6 +12,7 @@ pub mod world;
 pub use faults::{Fault, Schedule, Timed};
 pub use network::{Latency, LinkProfile};
 pub use record::{
-    History, HistoryOp, Inspection, OpStatus, Outcome, RunRecord, TraceEvent, TraceKind, Violation,
+    History, HistoryNotice, HistoryOp, Inspection, OpStatus, Outcome, RunRecord, TraceEvent,
+    TraceKind, Violation, HISTORY_SCHEMA_VERSION,
 };
 pub use world::{in_world, run_world, Workload, WorldConfig};

@@ -2,7 +2,7 @@
 //! trace and the outcome. Checkers and reports read these; they never see a live world.
 
 use serde::{Deserialize, Serialize};
-use splitbrain_api::{NodeId, NodeView, Op, Ret};
+use splitbrain_api::{NodeId, NodeView, Notice, Op, Ret};
 use std::collections::BTreeMap;
 
 /// How a client operation ended.
@@ -29,13 +29,36 @@ pub struct HistoryOp {
     pub out: Option<Ret>,
 }
 
+/// Something a client heard outside any operation (a ZooKeeper watch event or session
+/// change), in the order it arrived: after the first `ops_ended` of the client's operations
+/// ended and before the next one did (an answer and a notice of one microsecond stay
+/// ordered).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryNotice {
+    pub client: NodeId,
+    pub at_us: u64,
+    /// How many of this client's operations had ended (returned, failed or been given up)
+    /// when the notice arrived.
+    pub ops_ended: u64,
+    pub notice: Notice,
+}
+
+/// The history schema the world writes: 2 added the ZooKeeper operations and `notices`.
+/// A schema-1 file reads as it did (it has no ZooKeeper operation and no notices).
+pub const HISTORY_SCHEMA_VERSION: u32 = 2;
+
 /// A client history in the `splitbrain` JSON history format.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
     pub schema_version: u32,
-    /// The sequential model the history should satisfy (`kv`, `mutex`, ...).
+    /// The sequential model the history should satisfy (`kv`, `mutex`, `zookeeper`, ...).
     pub model: String,
     pub ops: Vec<HistoryOp>,
+    /// Watch events and session changes clients received, in the order they arrived
+    /// (absent when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<HistoryNotice>,
 }
 
 /// A safety or liveness property that failed.
@@ -96,6 +119,8 @@ pub enum TraceKind {
     Mark,
     Sync,
     Violation,
+    /// A client heard a notice (a watch event, a session change).
+    Notice,
 }
 
 /// One entry of the full trace (kept only when asked for: `--trace`, reports, replay).

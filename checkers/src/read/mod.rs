@@ -3,7 +3,7 @@
 //!
 //! | format | files | notes |
 //! | --- | --- | --- |
-//! | `splitbrain` | `*.json` | splitbrain's own history (`schema_version` 1) |
+//! | `splitbrain` | `*.json` | splitbrain's own history (`schema_version` 1 or 2) |
 //! | `jepsen` | `*.log` | Jepsen log lines (`INFO jepsen.util - 3 :invoke :read nil`) |
 //! | `edn` | `*.edn`, `*.txt` | Knossos histories and Porcupine's key-value files |
 //!

@@ -1,7 +1,9 @@
 //! splitbrain's own JSON history, the one `splitbrain run` records:
-//! `{"schema_version": 1, "model": "kv", "ops": [{"client", "call_us", "ret_us", "status",
+//! `{"schema_version": 2, "model": "kv", "ops": [{"client", "call_us", "ret_us", "status",
 //! "op": {"f", ...}, "out": {"r", "value"}}]}`. `status` is `ok`, `fail` (definitely did
 //! not happen: dropped) or `indeterminate` (may take effect any time after its call).
+//! Schema 2 added ZooKeeper operations and the `notices` list (read by the ZooKeeper
+//! checks); schema-1 files read as before.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +12,8 @@ use super::stream::{self, Source as Bytes};
 use crate::history::{History, Input, Micro, Operation, Output, Source, Value};
 use crate::model::{Family, ModelKind};
 
-/// The schema version this reader understands.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The newest schema version this reader understands (it reads every version from 1).
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Reads a splitbrain history for `model` incrementally (see `stream`): each operation is
 /// checked as soon as it is read.
@@ -79,11 +81,16 @@ impl stream::Fields for Reader {
     }
 
     fn field(&mut self, _key: &str, version: Node) -> Result<(), Bad> {
-        if version.kind != Kind::Int(SCHEMA_VERSION) {
+        if !matches!(version.kind, Kind::Int(1..=SCHEMA_VERSION)) {
             return Err(Bad::new(
                 version.line,
                 "schema_version",
-                format!("expected {SCHEMA_VERSION}"),
+                match version.kind {
+                    Kind::Int(v) => {
+                        format!("unknown version {v} (this splitbrain reads 1 to {SCHEMA_VERSION})")
+                    }
+                    _ => format!("expected an integer, found {}", version.what()),
+                },
             ));
         }
         self.version_seen = true;

@@ -294,7 +294,7 @@ impl ManagerReplica {
                 Effect::Barrier => ctx.barrier(),
                 Effect::Mark { name } => ctx.mark(name),
                 Effect::Applied { index, digest } => ctx.applied(index, digest),
-                Effect::Complete { .. } | Effect::Fail | Effect::GiveUp => {
+                Effect::Complete { .. } | Effect::Fail | Effect::GiveUp | Effect::Notify { .. } => {
                     panic!("{}: a Raft server finished a client operation", self.id)
                 }
             }

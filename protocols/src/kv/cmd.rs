@@ -81,6 +81,8 @@ fn op_bytes(op: &Op, out: &mut Fnv1a) {
             field(12, key);
             field(13, value);
         }
+        // Not key-value operations; their debug form is deterministic and unambiguous.
+        zk => field(14, &format!("{zk:?}")),
     }
 }
 

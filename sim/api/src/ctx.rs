@@ -5,6 +5,7 @@ use crate::ids::NodeId;
 use crate::ops::Ret;
 use crate::process::Process;
 use crate::time::{Dur, Time};
+use crate::zk::Notice;
 use crate::SimRng;
 
 /// One thing a handler asked the world to do.
@@ -37,6 +38,11 @@ pub enum Effect<P: Process> {
     Fail,
     /// Client only: the client stopped waiting; the operation is indeterminate.
     GiveUp,
+    /// Client only: something the client heard outside any operation (a watch event, a
+    /// session change); recorded in the history in arrival order.
+    Notify {
+        notice: Notice,
+    },
     /// A coverage mark ("leader-elected"); scenarios expect some marks to be reached.
     Mark {
         name: &'static str,
@@ -129,6 +135,11 @@ impl<'a, P: Process> Ctx<'a, P> {
 
     pub fn give_up(&mut self) {
         self.effects.push(Effect::GiveUp);
+    }
+
+    /// Client only: records `notice` in the client's history now (see [`Effect::Notify`]).
+    pub fn notify(&mut self, notice: Notice) {
+        self.effects.push(Effect::Notify { notice });
     }
 
     pub fn mark(&mut self, name: &'static str) {

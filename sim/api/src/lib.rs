@@ -9,6 +9,7 @@ pub mod ops;
 pub mod process;
 pub mod time;
 pub mod view;
+pub mod zk;
 
 pub use ctx::{Ctx, Effect};
 pub use ids::NodeId;
@@ -19,6 +20,7 @@ pub use process::{
 };
 pub use time::{ms_label, Dur, Time};
 pub use view::{NodeView, Role};
+pub use zk::{CreateMode, MultiOp, MultiResult, Notice, Stat, WatchKind, ZkError};
 
 /// The RNG every protocol draws from: its own ChaCha stream, derived by the world.
 pub type SimRng = rand_chacha::ChaCha8Rng;

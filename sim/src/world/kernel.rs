@@ -4,11 +4,11 @@
 
 use super::queue::{key, EventQueue};
 use crate::network::{Fate, Network};
-use crate::record::{HistoryOp, OpStatus, TraceKind, Violation};
+use crate::record::{HistoryNotice, HistoryOp, OpStatus, TraceKind, Violation};
 use crate::rng::LinkRngs;
 use crate::trace::{stable_hash_of, Entry, Tracer};
 use rand::Rng;
-use splitbrain_api::{Message, NodeId, NodeView, Op, Ret, Role, SimRng, Time};
+use splitbrain_api::{Message, NodeId, NodeView, Notice, Op, Ret, Role, SimRng, Time};
 use std::collections::BTreeMap;
 
 /// Applied indices below this are recorded in a vector, the rest in a map.
@@ -77,6 +77,9 @@ pub struct Kernel<M> {
     pub servers: Vec<NodeId>,
     pub tracer: Tracer,
     pub history: Vec<HistoryOp>,
+    pub notices: Vec<HistoryNotice>,
+    /// Per client: how many of its operations have ended.
+    ops_ended: Vec<u64>,
     pub inflight: Vec<Option<usize>>,
     pub marks: BTreeMap<&'static str, u64>,
     pub violations: Vec<Violation>,
@@ -116,6 +119,8 @@ impl<M: Message> Kernel<M> {
             servers: server_ids,
             tracer: Tracer::new(false),
             history: Vec::new(),
+            notices: Vec::new(),
+            ops_ended: vec![0; clients],
             inflight: vec![None; clients],
             marks: BTreeMap::new(),
             violations: Vec::new(),
@@ -342,6 +347,7 @@ impl<M: Message> Kernel<M> {
             stable_hash_of(&(status as u8, &out)),
             label,
         );
+        self.ops_ended[client.index()] += 1;
         let entry = &mut self.history[idx];
         if status != OpStatus::Indeterminate {
             entry.ret_us = Some(self.now.0);
@@ -354,6 +360,22 @@ impl<M: Message> Kernel<M> {
             self.now + splitbrain_api::Dur(think),
             Event::Invoke { client },
         );
+    }
+
+    /// Records a notice the client heard now.
+    pub fn notice(&mut self, client: NodeId, notice: Notice) {
+        self.note(
+            TraceKind::Notice,
+            Some(client),
+            stable_hash_of(&notice),
+            || notice.label(),
+        );
+        self.notices.push(HistoryNotice {
+            client,
+            at_us: self.now.0,
+            ops_ended: self.ops_ended[client.index()],
+            notice,
+        });
     }
 
     /// A disk sync latency draw.

@@ -352,9 +352,10 @@ impl<'p, P: Protocol> World<'p, P> {
             liveness_from_us: self.liveness_from.map(|t| t.0),
             inspection: self.inspection.take(),
             history: History {
-                schema_version: 1,
+                schema_version: crate::record::HISTORY_SCHEMA_VERSION,
                 model: self.cfg.model.clone(),
                 ops: std::mem::take(&mut self.k.history),
+                notices: std::mem::take(&mut self.k.notices),
             },
             marks: self
                 .k

@@ -162,6 +162,14 @@ impl<P: Process> Slot<P> {
                 Effect::Complete { ret } => self.finish(k, OpStatus::Ok, Some(ret)),
                 Effect::Fail => self.finish(k, OpStatus::Fail, None),
                 Effect::GiveUp => self.finish(k, OpStatus::Indeterminate, None),
+                Effect::Notify { notice } => {
+                    assert!(
+                        self.id.is_client(),
+                        "server {} sent a client notice",
+                        self.id
+                    );
+                    k.notice(self.id, notice)
+                }
                 Effect::Mark { name } => k.mark(self.id, name),
                 Effect::Applied { index, digest } => k.check_applied(self.id, index, digest),
             }
