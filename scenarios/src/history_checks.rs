@@ -1,4 +1,5 @@
-//! Checks over a finished run's client history that need no linearizability search.
+//! Checks over a finished run's client history that need no linearizability search:
+//! mutual exclusion of the lock service, and ZooKeeper's ordering guarantees.
 
 use splitbrain_api::{Op, Ret};
 use splitbrain_sim::{History, OpStatus, Violation};
@@ -33,11 +34,110 @@ pub fn mutual_exclusion(history: &History) -> Option<Violation> {
     })
 }
 
+/// ZooKeeper's ordering guarantees (`splitbrain_checkers::zk`) on a `zookeeper` history:
+/// the first broken guarantee, named, as the run's violation. The history goes to the checker
+/// as the JSON `check` would read from the run's history file.
+pub fn zookeeper_order(history: &History) -> Option<Violation> {
+    let text = serde_json::to_vec(history).expect("a history serialises");
+    let text = String::from_utf8(text).expect("JSON is UTF-8");
+    let h = match splitbrain_checkers::zk::read_zk_history(&text, "the run's history") {
+        Ok(h) => h,
+        Err(e) => {
+            return Some(Violation {
+                checker: "ZooKeeper ordering".to_string(),
+                message: format!("history not checkable: {e}"),
+                at_us: 0,
+            })
+        }
+    };
+    let report = splitbrain_checkers::zk::check_zk_order(&h);
+    let first = report.violations.first()?;
+    Some(Violation {
+        checker: format!("ZooKeeper ordering: {}", first.guarantee.sentence()),
+        message: first.message.clone(),
+        at_us: first.at_us,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use splitbrain_api::NodeId;
+    use splitbrain_api::{Stat, ZkError};
     use splitbrain_sim::HistoryOp;
+
+    fn zk(client: usize, call: u64, op: Op, out: Ret) -> HistoryOp {
+        HistoryOp {
+            client: NodeId::client(client),
+            call_us: call,
+            ret_us: Some(call + 5),
+            status: OpStatus::Ok,
+            op,
+            out: Some(out),
+        }
+    }
+
+    fn zk_history(read_zxid: u64) -> History {
+        let stat = Stat {
+            czxid: 1,
+            mzxid: 1,
+            pzxid: 1,
+            version: 0,
+            cversion: 0,
+            ephemeral_owner: None,
+        };
+        let create = Op::Create {
+            path: "/a".into(),
+            data: "x".into(),
+            mode: splitbrain_api::CreateMode::Persistent,
+        };
+        let get = Op::GetData {
+            path: "/a".into(),
+            watch: false,
+        };
+        let data = Ret::Data {
+            data: "x".into(),
+            stat,
+            zxid: read_zxid,
+        };
+        let exists = Ret::Error {
+            error: ZkError::NodeExists,
+            zxid: 1,
+            step: None,
+        };
+        History {
+            schema_version: splitbrain_sim::HISTORY_SCHEMA_VERSION,
+            model: "zookeeper".into(),
+            ops: vec![
+                zk(
+                    0,
+                    0,
+                    create.clone(),
+                    Ret::Created {
+                        path: "/a".into(),
+                        zxid: 1,
+                    },
+                ),
+                zk(1, 10, get, data),
+                zk(1, 20, create, exists),
+            ],
+            notices: Vec::new(),
+        }
+    }
+
+    /// The run's own history, handed to the ordering checker: a read at its true zxid passes;
+    /// one whose zxid says it saw nothing though it returned /a's data is named.
+    #[test]
+    fn zookeeper_histories_get_the_ordering_check() {
+        assert_eq!(zookeeper_order(&zk_history(1)), None);
+        let v = zookeeper_order(&zk_history(0)).expect("a false zxid");
+        assert!(
+            v.checker
+                .contains("a read reflects the writes up to its zxid"),
+            "{v:?}"
+        );
+        assert!(v.message.contains("C2's get-data /a"), "{}", v.message);
+    }
 
     fn acquire(client: usize, lock: u64, won: bool, status: OpStatus) -> HistoryOp {
         HistoryOp {
