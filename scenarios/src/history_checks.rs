@@ -35,12 +35,10 @@ pub fn mutual_exclusion(history: &History) -> Option<Violation> {
 }
 
 /// ZooKeeper's ordering guarantees (`splitbrain_checkers::zk`) on a `zookeeper` history:
-/// the first broken guarantee, named, as the run's violation. The history goes to the checker
-/// as the JSON `check` would read from the run's history file.
+/// the first broken guarantee, named, as the run's violation. The history is handed over in
+/// memory ([`crate::zk_handoff`]) exactly as `read_zk_history` reads the run's history file.
 pub fn zookeeper_order(history: &History) -> Option<Violation> {
-    let text = serde_json::to_vec(history).expect("a history serialises");
-    let text = String::from_utf8(text).expect("JSON is UTF-8");
-    let h = match splitbrain_checkers::zk::read_zk_history(&text, "the run's history") {
+    let h = match crate::zk_handoff::to_zk(history) {
         Ok(h) => h,
         Err(e) => {
             return Some(Violation {
@@ -267,6 +265,35 @@ mod tests {
             "{v:?}"
         );
         assert!(v.message.contains("C2's get-data /a"), "{}", v.message);
+    }
+
+    /// The in-memory handoff equals reading the run's JSON history file back.
+    #[test]
+    fn the_zookeeper_handoff_equals_reading_the_history_file_back() {
+        let mut h = zk_history(1);
+        h.ops[1].status = OpStatus::Indeterminate;
+        h.ops[1].out = None;
+        h.ops[1].ret_us = None;
+        let multi = Op::Multi {
+            ops: vec![splitbrain_api::MultiOp::Check {
+                path: "/a".into(),
+                version: 0,
+            }],
+        };
+        let done = Ret::Multi {
+            results: vec![splitbrain_api::MultiResult::Checked],
+            zxid: 2,
+        };
+        h.ops.push(zk(0, 30, multi, done));
+        h.notices.push(splitbrain_sim::HistoryNotice {
+            client: NodeId::client(1),
+            at_us: 12,
+            ops_ended: 0,
+            notice: splitbrain_api::Notice::Expired { session: 3 },
+        });
+        let text = serde_json::to_string(&h).unwrap();
+        let read = splitbrain_checkers::zk::read_zk_history(&text, "h").unwrap();
+        assert_eq!(crate::zk_handoff::to_zk(&h).unwrap(), read);
     }
 
     fn acquire(client: usize, lock: u64, won: bool, status: OpStatus) -> HistoryOp {
