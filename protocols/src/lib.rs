@@ -7,3 +7,4 @@ pub mod paxos;
 pub mod pingpong;
 pub mod raft;
 pub mod tas;
+pub mod zab;

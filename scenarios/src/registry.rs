@@ -52,6 +52,7 @@ pub fn protocols() -> Vec<Box<dyn ProtocolEntry>> {
         Box::new(crate::catalog::paxos::PaxosEntry),
         Box::new(crate::catalog::multipaxos::MultiPaxosEntry),
         Box::new(crate::catalog::chain::ChainEntry),
+        Box::new(crate::catalog::zab::ZabEntry),
     ]
 }
 

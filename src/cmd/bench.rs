@@ -15,7 +15,7 @@ use std::hint::black_box;
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// What to measure: `kernel` (events/s against a bare heap) or a protocol's swarm (`raft`,
-    /// `paxos`, `multipaxos`, `chain`: ms per seed and simulated/wall on one core, seeds per minute on
+    /// `paxos`, `multipaxos`, `chain`, `zab`: ms per seed and simulated/wall on one core, seeds per minute on
     /// all cores).
     #[arg(value_enum)]
     pub what: Benchmark,
@@ -53,6 +53,8 @@ pub enum Benchmark {
     /// The chain replication swarm (its manager on Raft in the same world), measured the same
     /// way.
     Chain,
+    /// The ZAB swarm, measured the same way.
+    Zab,
 }
 
 struct NoOps;
@@ -107,6 +109,7 @@ pub fn run(args: &BenchArgs) -> i32 {
         Benchmark::Paxos => Some("paxos"),
         Benchmark::Multipaxos => Some("multipaxos"),
         Benchmark::Chain => Some("chain"),
+        Benchmark::Zab => Some("zab"),
     };
     if let Some(protocol) = protocol {
         return super::bench_swarm::run(protocol, &args.seeds, args.jobs, args.json);

@@ -1,4 +1,4 @@
-//! `splitbrain bench PROTOCOL` (`raft`, `paxos`, `multipaxos`, `chain`): the protocol's swarm
+//! `splitbrain bench PROTOCOL` (`raft`, `paxos`, `multipaxos`, `chain`, `zab`): the protocol's swarm
 //! scenario (`PROTOCOL-swarm`: 5 servers, or 3 manager replicas and 3 chain nodes for
 //! `chain`; 3 clients issuing operations back to back, 10
 //! simulated seconds per seed; the per-seed shapes its `vary` block draws are off, so the

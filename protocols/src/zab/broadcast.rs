@@ -1,0 +1,345 @@
+//! Phase 3 of ZAB: the established leader gives each client request the next zxid of its
+//! epoch, logs it durably and proposes it; a follower accepts a proposal only from its leader,
+//! in its current epoch and right after what it holds, logs it durably and acknowledges; the
+//! leader commits a zxid once a quorum holds it, and everyone delivers committed transactions
+//! in zxid order. Lost messages are made good by the leader's tick: a follower behind gets the
+//! proposals after what it acknowledged, the others a ping that carries the commit point.
+//!
+//! Client requests: the connected server forwards them to the leader and answers the client
+//! once it has delivered the transaction itself, so the answer reflects its own state.
+
+use super::log::{epoch_of, zxid, Snapshot, Txn};
+use super::server::{Phase, ZabServer};
+use super::{ReadMode, ZabBug, ZabMsg};
+use crate::kv::{Applied, Cmd, CmdKind};
+use splitbrain_api::{Ctx, NodeId, Op};
+use std::rc::Rc;
+
+impl ZabServer {
+    /// The leader's tick: establishment deadline, quorum contact, pings and retransmissions.
+    pub(super) fn lead_tick(&mut self, ctx: &mut Ctx<Self>) {
+        let now = ctx.now();
+        let quorum = self.quorum();
+        let timeout = self.cfg.leader_timeout;
+        let Some(lead) = self.lead.as_ref() else {
+            return;
+        };
+        if !lead.established {
+            if now.saturating_sub(lead.started) > timeout + timeout {
+                self.mark_once(ctx, "establish-timeout");
+                self.start_looking(ctx);
+            }
+            return;
+        }
+        let fresh = lead
+            .peers
+            .values()
+            .filter(|p| p.synced && now.saturating_sub(p.heard) <= timeout)
+            .count();
+        if fresh + 1 < quorum {
+            self.mark_once(ctx, "leader-lost-quorum");
+            return self.start_looking(ctx);
+        }
+        let epoch = lead.epoch;
+        let commit = lead.commit;
+        let peers: Vec<(NodeId, u64)> = lead
+            .peers
+            .iter()
+            .filter(|(_, p)| p.synced)
+            .map(|(&id, p)| (id, p.acked))
+            .collect();
+        for (peer, acked) in peers {
+            if acked >= self.log.last_zxid() {
+                ctx.send(peer, ZabMsg::Ping { epoch, commit });
+            } else {
+                self.mark_once(ctx, "proposal-retransmitted");
+                self.resend_from(ctx, peer, acked);
+            }
+        }
+    }
+
+    /// Sends `peer` the next batch after `acked` (a SNAP if that was compacted away).
+    fn resend_from(&mut self, ctx: &mut Ctx<Self>, peer: NodeId, acked: u64) {
+        let now = ctx.now();
+        if acked < self.log.base_zxid() {
+            return self.send_snap(ctx, peer, now);
+        }
+        let txns = self.log.txns_above(acked, self.cfg.max_batch);
+        let Some(end) = txns.last().map(|t| t.zxid) else {
+            return;
+        };
+        let lead = self.lead.as_mut().expect("leading");
+        let epoch = lead.epoch;
+        if let Some(p) = lead.peers.get_mut(&peer) {
+            p.sent = end;
+        }
+        ctx.send(
+            peer,
+            ZabMsg::Proposal {
+                epoch,
+                prev: acked,
+                txns,
+            },
+        );
+    }
+
+    /// A peer that has processed everything sent to it but is behind gets the next batch.
+    pub(super) fn catch_up(&mut self, ctx: &mut Ctx<Self>, peer: NodeId) {
+        let Some(p) = self.lead.as_ref().and_then(|l| l.peers.get(&peer)) else {
+            return;
+        };
+        if p.synced && p.acked >= p.sent && p.acked < self.log.last_zxid() {
+            let acked = p.acked;
+            self.resend_from(ctx, peer, acked);
+        }
+    }
+
+    /// Leader: the next zxid of this epoch for `cmd`, logged durably, then proposed.
+    pub(super) fn propose(&mut self, ctx: &mut Ctx<Self>, cmd: Rc<Cmd>) {
+        let lead = self.lead.as_ref().expect("leading");
+        let epoch = lead.epoch;
+        let last = self.log.last_zxid();
+        let counter = if epoch_of(last) == epoch {
+            last & 0xffff_ffff
+        } else {
+            0
+        };
+        let txn = Txn {
+            zxid: zxid(epoch, counter + 1),
+            cmd,
+        };
+        let z = txn.zxid;
+        let to: Vec<NodeId> = lead
+            .peers
+            .iter()
+            .filter(|(_, p)| p.synced && p.sent == last)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in &to {
+            if let Some(p) = self.lead.as_mut().and_then(|l| l.peers.get_mut(id)) {
+                p.sent = z;
+            }
+        }
+        self.log_mut().append(txn.clone());
+        let chain = self.log.chain_at(z).expect("just appended");
+        self.report.proposed.push((z, chain));
+        self.flush(ctx);
+        let msg = ZabMsg::Proposal {
+            epoch,
+            prev: last,
+            txns: vec![txn],
+        };
+        ctx.broadcast(&to, &msg);
+    }
+
+    /// Follower: accept proposals from the leader of the current epoch, in zxid order.
+    pub(super) fn on_proposal(
+        &mut self,
+        ctx: &mut Ctx<Self>,
+        from: NodeId,
+        epoch: u64,
+        prev: u64,
+        txns: Vec<Txn>,
+    ) {
+        let Phase::Following {
+            leader,
+            synced: true,
+        } = self.phase
+        else {
+            return;
+        };
+        let checked = from == leader && epoch == self.current_epoch;
+        if !checked && self.cfg.bug != ZabBug::NoEpochCheck {
+            // A proposal of another epoch or from a deposed leader is refused (DSN 2011).
+            return self.mark_once(ctx, "stale-proposal-refused");
+        }
+        if from == leader {
+            self.touch(ctx);
+        }
+        if prev <= self.log.last_zxid() {
+            for txn in txns {
+                if txn.zxid > self.log.last_zxid() {
+                    self.log_mut().append(txn);
+                }
+            }
+        }
+        let last_zxid = self.log.last_zxid();
+        self.barrier(ctx);
+        ctx.send(from, ZabMsg::Ack { epoch, last_zxid });
+    }
+
+    /// Leader: a follower holds everything up to `last` durably.
+    pub(super) fn on_ack(&mut self, ctx: &mut Ctx<Self>, from: NodeId, epoch: u64, last: u64) {
+        let now = ctx.now();
+        let quorum = self.quorum();
+        let my_last = self.log.last_zxid();
+        let Some(lead) = self
+            .lead
+            .as_mut()
+            .filter(|l| l.epoch == epoch && l.established)
+        else {
+            return;
+        };
+        let Some(peer) = lead.peers.get_mut(&from).filter(|p| p.synced) else {
+            return;
+        };
+        peer.acked = peer.acked.max(last.min(my_last));
+        peer.heard = now;
+        let mut held: Vec<u64> = lead
+            .peers
+            .values()
+            .filter(|p| p.synced)
+            .map(|p| p.acked)
+            .collect();
+        held.push(my_last);
+        held.sort_unstable_by(|a, b| b.cmp(a));
+        let Some(&point) = held.get(quorum - 1) else {
+            return;
+        };
+        if point > lead.commit {
+            self.commit_upto(ctx, point);
+        }
+        self.catch_up(ctx, from);
+    }
+
+    /// Leader: everything up to `z` is committed; deliver it and tell the followers.
+    pub(super) fn commit_upto(&mut self, ctx: &mut Ctx<Self>, z: u64) {
+        let lead = self.lead.as_mut().expect("leading");
+        lead.commit = z;
+        let epoch = lead.epoch;
+        let to: Vec<NodeId> = lead
+            .peers
+            .iter()
+            .filter(|(_, p)| p.synced)
+            .map(|(&id, _)| id)
+            .collect();
+        self.deliver_upto(ctx, z);
+        ctx.broadcast(&to, &ZabMsg::Commit { epoch, zxid: z });
+    }
+
+    /// Follower: COMMIT (or a PING carrying the commit point) from the current leader.
+    pub(super) fn on_commit(
+        &mut self,
+        ctx: &mut Ctx<Self>,
+        from: NodeId,
+        epoch: u64,
+        z: u64,
+        ping: bool,
+    ) {
+        let Phase::Following {
+            leader,
+            synced: true,
+        } = self.phase
+        else {
+            return;
+        };
+        if from != leader || epoch != self.current_epoch {
+            return;
+        }
+        self.touch(ctx);
+        self.deliver_upto(ctx, z);
+        if ping {
+            let last_zxid = self.log.last_zxid();
+            self.barrier(ctx);
+            ctx.send(from, ZabMsg::Ack { epoch, last_zxid });
+        }
+    }
+
+    /// Delivers the held transactions up to `z` in zxid order, answering waiting clients.
+    pub(super) fn deliver_upto(&mut self, ctx: &mut Ctx<Self>, z: u64) {
+        let upto = z.min(self.log.last_zxid());
+        let due: Vec<(Txn, u64)> = self
+            .log
+            .range(self.delivered, upto)
+            .map(|(t, c)| (t.clone(), c))
+            .collect();
+        for (txn, chain) in due {
+            if let CmdKind::Client { client, seq, op } = &txn.cmd.kind {
+                let ret = match self.kv.apply(*client, *seq, op) {
+                    Applied::Fresh(r) | Applied::Duplicate(r) => Some(r),
+                    Applied::Stale => None,
+                };
+                if let Some(ret) = ret.filter(|_| self.waiters.get(client) == Some(seq)) {
+                    self.waiters.remove(client);
+                    ctx.send(*client, ZabMsg::ClientReply { seq: *seq, ret });
+                }
+            }
+            ctx.applied(txn.zxid, txn.cmd.digest);
+            self.report
+                .delivered
+                .push((self.delivered, txn.zxid, chain));
+            self.delivered = txn.zxid;
+            self.delivered_chain = chain;
+            self.since_snapshot += 1;
+        }
+        self.maybe_snapshot(ctx);
+    }
+
+    fn maybe_snapshot(&mut self, ctx: &mut Ctx<Self>) {
+        if self.since_snapshot < self.cfg.snapshot_every {
+            return;
+        }
+        self.since_snapshot = 0;
+        self.snapshot = Rc::new(Snapshot {
+            zxid: self.delivered,
+            chain: self.delivered_chain,
+            kv: self.kv.clone(),
+        });
+        let held: Vec<u64> = self
+            .log
+            .range(self.log.base_zxid(), self.delivered)
+            .map(|(t, _)| t.zxid)
+            .collect();
+        let retain = self.cfg.retain as usize;
+        if held.len() > retain {
+            let cut = held[held.len() - retain - 1];
+            self.log_mut().compact_to(cut);
+        }
+        self.dirty = true;
+        self.mark_once(ctx, "snapshot-taken");
+    }
+
+    pub(super) fn on_client_request(
+        &mut self,
+        ctx: &mut Ctx<Self>,
+        client: NodeId,
+        seq: u64,
+        op: Op,
+    ) {
+        if let Some((s, ret)) = self.kv.session(client) {
+            if s == seq {
+                let ret = ret.clone();
+                self.mark_once(ctx, "dedup-hit");
+                return ctx.send(client, ZabMsg::ClientReply { seq, ret });
+            }
+        }
+        let Some(leader) = self.serving_leader() else {
+            let hint = None;
+            return ctx.send(client, ZabMsg::NotServing { seq, hint });
+        };
+        if let (ReadMode::Local, Op::Get { key }) = (self.cfg.reads, &op) {
+            let ret = self.kv.read(key);
+            if leader != self.id {
+                self.mark_once(ctx, "follower-read");
+            }
+            return ctx.send(client, ZabMsg::ClientReply { seq, ret });
+        }
+        self.waiters.insert(client, seq);
+        if leader == self.id {
+            self.propose(ctx, Cmd::client(client, seq, op));
+        } else {
+            ctx.send(leader, ZabMsg::Forward { client, seq, op });
+        }
+    }
+
+    /// Leader: a request a follower passed on (skipped if it was applied already).
+    pub(super) fn on_forward(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, op: Op) {
+        if self.established_epoch().is_none() || self.serving_leader() != Some(self.id) {
+            return;
+        }
+        if self.kv.session(client).is_some_and(|(s, _)| s >= seq) {
+            return;
+        }
+        self.propose(ctx, Cmd::client(client, seq, op));
+    }
+}

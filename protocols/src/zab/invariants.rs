@@ -1,0 +1,208 @@
+//! ZAB's safety properties (DSN 2011 §III), checked after every server step from what the
+//! step reports (transactions delivered with the chain value of the history before them,
+//! proposals of an established leader, an establishment):
+//!
+//! - **one established leader per epoch**;
+//! - **primary order and integrity**: a server delivers in zxid order, and only what the
+//!   established leader of the transaction's epoch proposed, on the same history;
+//! - **agreement on delivered transactions**: every server walks one sequence: the same zxid
+//!   carries the same history everywhere, and no server skips a transaction another delivered
+//!   between two it delivered itself;
+//! - **no delivered transaction lost**: every newly established leader holds the last
+//!   transaction any server delivered (a client was answered for it).
+
+use super::log::zxid_label;
+use super::ZabServer;
+use splitbrain_api::{ClusterInvariant, NodeId, Time};
+use std::collections::BTreeMap;
+
+/// Every ZAB invariant, ready for `run_world`.
+pub fn all() -> Vec<Box<dyn ClusterInvariant<ZabServer>>> {
+    vec![
+        Box::new(OneLeaderPerEpoch::default()),
+        Box::new(PrimaryOrder::default()),
+        Box::new(Agreement::default()),
+        Box::new(NoDeliveredLost::default()),
+    ]
+}
+
+fn stepped_server<'a>(stepped: NodeId, servers: &[Option<&'a ZabServer>]) -> Option<&'a ZabServer> {
+    servers.get(stepped.index()).copied().flatten()
+}
+
+#[derive(Default)]
+pub struct OneLeaderPerEpoch {
+    leaders: BTreeMap<u64, NodeId>,
+}
+
+impl ClusterInvariant<ZabServer> for OneLeaderPerEpoch {
+    fn name(&self) -> &'static str {
+        "one established leader per epoch"
+    }
+
+    fn check(
+        &mut self,
+        _: Time,
+        stepped: NodeId,
+        servers: &[Option<&ZabServer>],
+    ) -> Result<(), String> {
+        let Some(e) = stepped_server(stepped, servers).and_then(|s| s.report().established) else {
+            return Ok(());
+        };
+        match self.leaders.insert(e, stepped) {
+            Some(other) if other != stepped => Err(format!(
+                "{stepped} established itself leader of epoch {e}, which {other} already leads"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct PrimaryOrder {
+    /// zxid -> chain value, as the established leader of its epoch proposed it.
+    proposed: BTreeMap<u64, u64>,
+}
+
+impl ClusterInvariant<ZabServer> for PrimaryOrder {
+    fn name(&self) -> &'static str {
+        "primary order and integrity"
+    }
+
+    fn check(
+        &mut self,
+        _: Time,
+        stepped: NodeId,
+        servers: &[Option<&ZabServer>],
+    ) -> Result<(), String> {
+        let Some(s) = stepped_server(stepped, servers) else {
+            return Ok(());
+        };
+        for &(z, chain) in &s.report().proposed {
+            self.proposed.insert(z, chain);
+        }
+        for &(prev, z, chain) in &s.report().delivered {
+            if z <= prev {
+                return Err(format!(
+                    "{stepped} delivered {} after {}: out of zxid order",
+                    zxid_label(z),
+                    zxid_label(prev)
+                ));
+            }
+            if self.proposed.get(&z) != Some(&chain) {
+                return Err(format!(
+                    "{stepped} delivered {} on a history the leader of epoch {} never proposed \
+                     it on",
+                    zxid_label(z),
+                    z >> 32
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The one delivery sequence every server walks: zxid -> (chain, first server to deliver it).
+pub struct Agreement {
+    walked: BTreeMap<u64, (u64, NodeId)>,
+}
+
+impl Default for Agreement {
+    fn default() -> Agreement {
+        Agreement {
+            walked: BTreeMap::from([(0, (0, NodeId::server(0)))]),
+        }
+    }
+}
+
+impl ClusterInvariant<ZabServer> for Agreement {
+    fn name(&self) -> &'static str {
+        "agreement on delivered transactions"
+    }
+
+    fn check(
+        &mut self,
+        _: Time,
+        stepped: NodeId,
+        servers: &[Option<&ZabServer>],
+    ) -> Result<(), String> {
+        let Some(s) = stepped_server(stepped, servers) else {
+            return Ok(());
+        };
+        for &(prev, z, chain) in &s.report().delivered {
+            self.walk(stepped, prev, z, chain)?;
+        }
+        Ok(())
+    }
+}
+
+impl Agreement {
+    fn walk(&mut self, who: NodeId, prev: u64, z: u64, chain: u64) -> Result<(), String> {
+        let label = zxid_label(z);
+        if let Some(&(known, by)) = self.walked.get(&z) {
+            return if known == chain {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{who} delivered {label} on another history than {by} delivered it on"
+                ))
+            };
+        }
+        if let Some((&before, &(_, by))) = self.walked.range(..z).next_back() {
+            if before != prev {
+                return Err(format!(
+                    "{who} delivered {label} right after {}, but {by} delivered {} between them",
+                    zxid_label(prev),
+                    zxid_label(before)
+                ));
+            }
+        }
+        if let Some((&after, &(_, by))) = self.walked.range(z + 1..).next() {
+            return Err(format!(
+                "{who} delivered {label}, which {by} skipped when it delivered {}",
+                zxid_label(after)
+            ));
+        }
+        self.walked.insert(z, (chain, who));
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct NoDeliveredLost {
+    /// The highest delivered zxid, its chain value and who delivered it first.
+    last: Option<(u64, u64, NodeId)>,
+}
+
+impl ClusterInvariant<ZabServer> for NoDeliveredLost {
+    fn name(&self) -> &'static str {
+        "no acknowledged write lost"
+    }
+
+    fn check(
+        &mut self,
+        _: Time,
+        stepped: NodeId,
+        servers: &[Option<&ZabServer>],
+    ) -> Result<(), String> {
+        let Some(s) = stepped_server(stepped, servers) else {
+            return Ok(());
+        };
+        for &(_, z, chain) in &s.report().delivered {
+            if self.last.is_none_or(|(l, _, _)| z > l) {
+                self.last = Some((z, chain, stepped));
+            }
+        }
+        let (Some(epoch), Some((z, chain, by))) = (s.report().established, self.last) else {
+            return Ok(());
+        };
+        if z <= s.log().base_zxid() || s.log().chain_at(z) == Some(chain) {
+            return Ok(());
+        }
+        Err(format!(
+            "{by} delivered {} (its client may have been answered), but {stepped}, established \
+             leader of epoch {epoch}, does not hold it",
+            zxid_label(z)
+        ))
+    }
+}

@@ -1,0 +1,329 @@
+//! ZAB, ZooKeeper's atomic broadcast (Junqueira, Reed & Serafini, "Zab: High-performance
+//! broadcast for primary-backup systems", DSN 2011; Medeiros, "ZooKeeper's atomic broadcast
+//! protocol: Theory and practice"), with the replicated service on top, and its planted bugs
+//! as named variants of this one implementation.
+//!
+//! - `log`: zxids, the hash-chained history, snapshots and the DIFF/TRUNC/SNAP rule.
+//! - `server`: state, boot and recovery from the simulated disk, the tick and its timeouts.
+//! - `election`: fast leader election on (epoch, last zxid, server id).
+//! - `discovery`: phase 1 (FOLLOWERINFO, NEWEPOCH, ACKEPOCH with durable acceptedEpoch) and
+//!   phase 2 (synchronisation by DIFF, TRUNC or SNAP with NEWLEADER, durable currentEpoch).
+//! - `broadcast`: phase 3 (PROPOSAL, ACK, COMMIT in zxid order), delivery, client requests.
+//! - `invariants`: one established leader per epoch, primary order and integrity, agreement
+//!   on delivered transactions, no delivered transaction lost, checked after every step.
+//!
+//! The service is the shared key-value state machine (`crate::kv`, with its exactly-once
+//! session table) and its clients are the shared `KvClient`: a client talks to one server,
+//! which forwards writes to the leader and answers once it has delivered the transaction
+//! itself, and moves to another server when that one cannot serve.
+
+mod broadcast;
+mod discovery;
+mod election;
+pub mod invariants;
+pub mod log;
+mod server;
+#[cfg(test)]
+mod tests;
+
+pub use server::ZabServer;
+
+use crate::kv::{KvClient, KvWire, WireReply};
+use log::{Snapshot, Txn};
+use splitbrain_api::{
+    Dur, Expect, FaultBudget, Message, NodeId, Op, Protocol, ProtocolInfo, Ret, VariantInfo,
+};
+use std::rc::Rc;
+
+/// ZAB's client: the shared client library over ZAB's messages.
+pub type ZabClient = KvClient<ZabMsg>;
+
+/// A planted bug (`../shared/BUGS.md`), or none: one deviation each, marked in the code by a
+/// `ZabBug::...` test.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ZabBug {
+    None,
+    /// Z01: a follower whose last zxid is not in the leader's log is synced by DIFF from its
+    /// own last zxid, without TRUNC (ZOOKEEPER-1154).
+    DiffWithoutTrunc,
+    /// Z02: a follower acknowledges NEWLEADER before the synced history is durable
+    /// (ZOOKEEPER-2678).
+    AckBeforeDurable,
+    /// Z06: a follower accepts proposals without checking their epoch or sender.
+    NoEpochCheck,
+}
+
+/// How the service answers a read.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Reads are transactions ordered by the leader like writes (linearizable).
+    Broadcast,
+    /// The connected server answers from its own delivered state (ZooKeeper's reads: not
+    /// linearizable by design, Z07).
+    Local,
+}
+
+/// Everything that distinguishes one variant from another, plus the timing constants.
+#[derive(Copy, Clone, Debug)]
+pub struct ZabConfig {
+    pub bug: ZabBug,
+    pub reads: ReadMode,
+    /// Period of the leader's pings and retransmissions and of election notifications.
+    pub tick: Dur,
+    /// A follower without word from its leader for a time drawn from this range goes looking.
+    pub follower_timeout_us: (u64, u64),
+    /// A leader that heard from no quorum for this long (or did not establish in time) steps
+    /// down.
+    pub leader_timeout: Dur,
+    /// Transactions per PROPOSAL retransmission.
+    pub max_batch: usize,
+    /// Take a snapshot once this many transactions were delivered since the last one.
+    pub snapshot_every: u64,
+    /// Delivered transactions kept in the log after a snapshot (DIFF instead of SNAP).
+    pub retain: u64,
+}
+
+impl ZabConfig {
+    pub fn new(bug: ZabBug, reads: ReadMode) -> ZabConfig {
+        ZabConfig {
+            bug,
+            reads,
+            tick: Dur::ms(50),
+            follower_timeout_us: (200_000, 400_000),
+            leader_timeout: Dur::ms(400),
+            max_batch: 8,
+            snapshot_every: 32,
+            retain: 8,
+        }
+    }
+
+    /// The variant named `name` (a name or a bug id, case-insensitive).
+    pub fn from_variant(name: &str) -> Option<ZabConfig> {
+        let v = info().variant(name)?.name;
+        let (bug, reads) = match v {
+            "correct" => (ZabBug::None, ReadMode::Broadcast),
+            "diff-without-trunc" => (ZabBug::DiffWithoutTrunc, ReadMode::Broadcast),
+            "ack-before-durable" => (ZabBug::AckBeforeDurable, ReadMode::Broadcast),
+            "no-epoch-check" => (ZabBug::NoEpochCheck, ReadMode::Broadcast),
+            "follower-reads" => (ZabBug::None, ReadMode::Local),
+            _ => return None,
+        };
+        Some(ZabConfig::new(bug, reads))
+    }
+}
+
+/// A fast-leader-election vote: the candidate's (current epoch, last zxid, id), compared in
+/// that order.
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Vote {
+    pub epoch: u64,
+    pub zxid: u64,
+    pub id: NodeId,
+}
+
+/// ZAB's wire messages.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub enum ZabMsg {
+    /// An election notification. `leading`: the sender is not looking; it follows or leads
+    /// `vote.id` (a looking server may join that leader).
+    Notification {
+        round: u64,
+        vote: Vote,
+        leading: bool,
+    },
+    /// Discovery: a follower's acceptedEpoch to its prospective leader.
+    FollowerInfo {
+        accepted_epoch: u64,
+    },
+    /// Discovery: the new epoch, above every acceptedEpoch of a quorum (LEADERINFO).
+    NewEpoch {
+        epoch: u64,
+    },
+    /// Discovery: the follower accepted `epoch` (durably) and reports its history.
+    AckEpoch {
+        epoch: u64,
+        current_epoch: u64,
+        last_zxid: u64,
+    },
+    /// Synchronisation, then NEWLEADER: drop entries above `trunc_to`, or install
+    /// `snapshot`; then `txns` follow `prev`.
+    Sync {
+        epoch: u64,
+        trunc_to: Option<u64>,
+        snapshot: Option<Rc<Snapshot>>,
+        prev: u64,
+        txns: Vec<Txn>,
+    },
+    /// The follower could not apply a DIFF (its last zxid is not `prev`): send a SNAP.
+    SyncFailed {
+        epoch: u64,
+    },
+    /// The follower holds the leader's history and `epoch` as currentEpoch, durably.
+    AckNewLeader {
+        epoch: u64,
+        last_zxid: u64,
+    },
+    /// Broadcast: transactions following `prev` (new or retransmitted).
+    Proposal {
+        epoch: u64,
+        prev: u64,
+        txns: Vec<Txn>,
+    },
+    /// The follower holds everything up to `last_zxid` durably (an ACK, also a ping reply).
+    Ack {
+        epoch: u64,
+        last_zxid: u64,
+    },
+    /// Every transaction up to `zxid` is committed.
+    Commit {
+        epoch: u64,
+        zxid: u64,
+    },
+    /// The leader is alive; `commit` as in COMMIT.
+    Ping {
+        epoch: u64,
+        commit: u64,
+    },
+    /// A follower passes a client's request to its leader.
+    Forward {
+        client: NodeId,
+        seq: u64,
+        op: Op,
+    },
+    ClientRequest {
+        seq: u64,
+        op: Op,
+    },
+    ClientReply {
+        seq: u64,
+        ret: Ret,
+    },
+    /// This server cannot serve now (looking, or not synchronised); nothing happened.
+    NotServing {
+        seq: u64,
+        hint: Option<NodeId>,
+    },
+}
+
+impl Message for ZabMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            ZabMsg::Notification { .. } => "Notification",
+            ZabMsg::FollowerInfo { .. } => "FollowerInfo",
+            ZabMsg::NewEpoch { .. } => "NewEpoch",
+            ZabMsg::AckEpoch { .. } => "AckEpoch",
+            ZabMsg::Sync {
+                snapshot: Some(_), ..
+            } => "SyncSnap",
+            ZabMsg::Sync {
+                trunc_to: Some(_), ..
+            } => "SyncTrunc",
+            ZabMsg::Sync { .. } => "SyncDiff",
+            ZabMsg::SyncFailed { .. } => "SyncFailed",
+            ZabMsg::AckNewLeader { .. } => "AckNewLeader",
+            ZabMsg::Proposal { .. } => "Proposal",
+            ZabMsg::Ack { .. } => "Ack",
+            ZabMsg::Commit { .. } => "Commit",
+            ZabMsg::Ping { .. } => "Ping",
+            ZabMsg::Forward { .. } => "Forward",
+            ZabMsg::ClientRequest { .. } => "ClientRequest",
+            ZabMsg::ClientReply { .. } => "ClientReply",
+            ZabMsg::NotServing { .. } => "NotServing",
+        }
+    }
+}
+
+impl KvWire for ZabMsg {
+    fn request(seq: u64, op: Op) -> ZabMsg {
+        ZabMsg::ClientRequest { seq, op }
+    }
+
+    fn reply(self) -> Option<WireReply> {
+        match self {
+            ZabMsg::ClientReply { seq, ret } => Some(WireReply::Done { seq, ret }),
+            ZabMsg::NotServing { seq, hint } => Some(WireReply::Redirect { seq, hint }),
+            _ => None,
+        }
+    }
+}
+
+/// The protocol as the harness builds it.
+#[derive(Clone, Debug)]
+pub struct Zab {
+    pub cfg: ZabConfig,
+}
+
+impl Protocol for Zab {
+    type Server = ZabServer;
+    type Client = ZabClient;
+
+    fn server(&self, id: NodeId, servers: &[NodeId]) -> ZabServer {
+        ZabServer::new(id, servers.to_vec(), self.cfg)
+    }
+
+    fn client(&self, id: NodeId, servers: &[NodeId]) -> ZabClient {
+        ZabClient::new(id, servers.to_vec())
+    }
+}
+
+fn variant(
+    name: &'static str,
+    bug_id: Option<&'static str>,
+    scenario: &'static str,
+    summary: &'static str,
+) -> VariantInfo {
+    VariantInfo {
+        name,
+        bug_id,
+        expect: if bug_id.is_some() {
+            Expect::Fail
+        } else {
+            Expect::Pass
+        },
+        scenario,
+        summary,
+    }
+}
+
+/// What `splitbrain list` shows for this protocol.
+pub fn info() -> ProtocolInfo {
+    ProtocolInfo {
+        name: "zab",
+        summary: "ZAB (ZooKeeper's atomic broadcast) with a replicated key-value service",
+        variants: vec![
+            variant(
+                "correct",
+                None,
+                "zab-swarm",
+                "ZAB as in the DSN 2011 paper; reads ordered through the leader",
+            ),
+            variant(
+                "follower-reads",
+                Some("Z07"),
+                "zab-follower-read",
+                "control case: reads answered from the connected server's own state, as \
+                 ZooKeeper does; not linearizable by design",
+            ),
+            variant(
+                "diff-without-trunc",
+                Some("Z01"),
+                "zab-returning-leader",
+                "a follower holding a txn the leader lacks is synced by DIFF without TRUNC",
+            ),
+            variant(
+                "ack-before-durable",
+                Some("Z02"),
+                "zab-sync-crash-ack",
+                "a follower acks NEWLEADER before the synced history is durable",
+            ),
+            variant(
+                "no-epoch-check",
+                Some("Z06"),
+                "zab-deposed-leader",
+                "a follower accepts proposals of an older epoch from a deposed leader",
+            ),
+        ],
+        default_servers: 3,
+        budget: FaultBudget::minority(),
+    }
+}
