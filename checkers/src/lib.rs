@@ -11,6 +11,8 @@
 //!   that yield `Unknown`, and [`evidence`] on a violation. [`decide`] gives the verdict
 //!   alone; [`explain`] builds the evidence afterwards.
 //! - [`read`]: file readers with errors naming file, line and field.
+//! - [`zk`]: the ZooKeeper ordering checker (paper §2.3 guarantees, zxids verified as
+//!   witnesses) with its own specification of the data tree.
 //! - [`cli`]: the `splitbrain check` command's logic (the binary's file stays thin).
 
 pub mod cli;
@@ -18,6 +20,7 @@ pub mod evidence;
 pub mod history;
 pub mod model;
 pub mod read;
+pub mod zk;
 
 mod budget;
 mod checker;

@@ -16,6 +16,8 @@ pub mod scenario;
 pub mod shrink;
 pub mod vary;
 pub mod workload;
+pub mod zk_handoff;
+pub mod zk_linearizability;
 
 pub use registry::{find_protocol, protocols, ProtocolEntry};
 pub use runner::{run_seed, RunOptions, RunResult};

@@ -1,0 +1,205 @@
+//! Per-client guarantees: FIFO client order, reads that include the client's own writes and
+//! never go back, and `sync` followed by a read. Also the index of clients, their operations
+//! in order and the session each operation ran in, which the other checks share.
+
+use std::collections::BTreeMap;
+
+use super::history::{Call, Notice, Reply, ZkHistory};
+use super::replay::Replayed;
+use super::tree::Owner;
+use super::{zxid_label, Found, Guarantee};
+
+/// Clients, their operations and notices in order, and each operation's session.
+pub(crate) struct Index {
+    pub names: Vec<String>,
+    /// Per operation: its client.
+    pub client_of: Vec<u32>,
+    /// Per operation: its position among its client's operations.
+    pub pos: Vec<u32>,
+    /// Per client: its operations (indices into `ops`), in order.
+    pub by_client: Vec<Vec<usize>>,
+    /// Per client: its notices (indices into `notices`), in arrival order.
+    pub notices_by_client: Vec<Vec<usize>>,
+    /// Per operation: the session its client had (an ephemeral znode's owner).
+    pub owner: Vec<Owner>,
+}
+
+impl Index {
+    pub fn new(h: &ZkHistory) -> Index {
+        let mut names = Names::default();
+        let client_of: Vec<u32> = h.ops.iter().map(|o| names.id(&o.client)).collect();
+        let notice_client: Vec<u32> = h.notices.iter().map(|n| names.id(&n.client)).collect();
+        let names = names.list;
+        let mut by_client = vec![Vec::new(); names.len()];
+        let mut pos = Vec::with_capacity(h.ops.len());
+        for (i, &c) in client_of.iter().enumerate() {
+            pos.push(by_client[c as usize].len() as u32);
+            by_client[c as usize].push(i);
+        }
+        let mut notices_by_client = vec![Vec::new(); names.len()];
+        for (i, &c) in notice_client.iter().enumerate() {
+            notices_by_client[c as usize].push(i);
+        }
+        let owner = owners(h, &client_of, &pos, &notices_by_client);
+        Index {
+            names,
+            client_of,
+            pos,
+            by_client,
+            notices_by_client,
+            owner,
+        }
+    }
+
+    pub fn name(&self, op: usize) -> &str {
+        &self.names[self.client_of[op] as usize]
+    }
+}
+
+/// Client names to dense ids.
+#[derive(Default)]
+struct Names {
+    ids: BTreeMap<String, u32>,
+    list: Vec<String>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.list.len() as u32;
+        self.list.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+}
+
+/// The session of each operation: the last `connected` notice that arrived before the
+/// operation ended names it; without one, the client's n-th session (counting expiries).
+fn owners(
+    h: &ZkHistory,
+    client_of: &[u32],
+    pos: &[u32],
+    notices_by_client: &[Vec<usize>],
+) -> Vec<Owner> {
+    (0..h.ops.len())
+        .map(|i| {
+            let c = client_of[i];
+            let mut owner = Owner::ClientSession { client: c, life: 0 };
+            let mut life = 0;
+            for &n in &notices_by_client[c as usize] {
+                let notice = &h.notices[n];
+                if notice.ops_ended > u64::from(pos[i]) {
+                    break;
+                }
+                match notice.notice {
+                    Notice::Connected { session } => owner = Owner::Session(session),
+                    Notice::Expired { .. } => {
+                        life += 1;
+                        owner = Owner::ClientSession { client: c, life };
+                    }
+                    Notice::Watch { .. } => {}
+                }
+            }
+            owner
+        })
+        .collect()
+}
+
+/// FIFO order, own writes, never going back and sync, client by client.
+pub(crate) fn check(h: &ZkHistory, ix: &Index, r: &Replayed, out: &mut Found) {
+    for ops in &ix.by_client {
+        check_client(h, ix, r, ops, out);
+    }
+}
+
+/// Where the client's view stood: the highest zxid it saw and whether its own write set it.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    zxid: u64,
+    op: Option<usize>,
+    own_write: bool,
+}
+
+fn check_client(h: &ZkHistory, ix: &Index, r: &Replayed, ops: &[usize], out: &mut Found) {
+    let mut seen = Seen::default();
+    let mut sync_bound: Option<(u64, usize)> = None;
+    for &i in ops {
+        let op = &h.ops[i];
+        let Some(reply) = op.reply() else { continue };
+        let z = reply.zxid();
+        let at = op.ret_us.unwrap_or(op.call_us);
+        let name = ix.name(i);
+        let is_write = r.write_zxid[i].is_some();
+        let prev = seen.op.unwrap_or(i);
+        if is_write && seen.op.is_some() && z <= seen.zxid {
+            let msg = format!(
+                "{name}'s write {} took zxid {} although {name} had already seen {} (op {prev}): \
+                 its operations did not take effect in the order it issued them",
+                describe_call(&op.op),
+                zxid_label(z),
+                zxid_label(seen.zxid)
+            );
+            out.add(Guarantee::ClientFifoOrder, msg, vec![prev, i], at);
+        } else if !is_write && z < seen.zxid {
+            let (g, why) = if seen.own_write {
+                (
+                    Guarantee::ReadIncludesOwnWrites,
+                    "misses its own earlier write",
+                )
+            } else {
+                (
+                    Guarantee::ReadNeverGoesBack,
+                    "goes back behind what it had already seen",
+                )
+            };
+            let msg = format!(
+                "{name}'s {} reflects zxid {} but {name} had seen {} (op {prev}): the read {why}",
+                describe_call(&op.op),
+                zxid_label(z),
+                zxid_label(seen.zxid)
+            );
+            out.add(g, msg, vec![prev, i], at);
+        }
+        if let Some((bound, s)) = sync_bound {
+            if !matches!(op.op, Call::Sync { .. }) && z < bound {
+                let msg = format!(
+                    "{name}'s {} after its sync (op {s}) reflects zxid {} but a write with zxid {} \
+                     had completed before the sync began",
+                    describe_call(&op.op),
+                    zxid_label(z),
+                    zxid_label(bound)
+                );
+                out.add(Guarantee::SyncThenRead, msg, vec![s, i], at);
+                sync_bound = None;
+            }
+        }
+        if let (Call::Sync { .. }, Reply::Synced { .. }) = (&op.op, reply) {
+            if let Some(bound) = r.completed_before(op.call_us) {
+                sync_bound = Some((bound.max(sync_bound.map_or(0, |b| b.0)), i));
+            }
+        }
+        if z >= seen.zxid {
+            seen = Seen {
+                zxid: z,
+                op: Some(i),
+                own_write: is_write,
+            };
+        }
+    }
+}
+
+/// A call in a few words for messages.
+pub(crate) fn describe_call(call: &Call) -> String {
+    match call {
+        Call::Create { path, .. } => format!("create {path}"),
+        Call::Delete { path, .. } => format!("delete {path}"),
+        Call::Exists { path, .. } => format!("exists {path}"),
+        Call::GetData { path, .. } => format!("get-data {path}"),
+        Call::SetData { path, data, .. } => format!("set-data {path}={data}"),
+        Call::GetChildren { path, .. } => format!("get-children {path}"),
+        Call::Sync { path } => format!("sync {path}"),
+        Call::Multi { ops } => format!("multi of {} steps", ops.len()),
+    }
+}

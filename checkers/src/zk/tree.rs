@@ -1,0 +1,422 @@
+//! The ZooKeeper data tree as a sequential specification: znodes with data and stat, the
+//! rules of every write (errors in ZooKeeper's order of checks, sequence numbers from the
+//! parent's `cversion`, ephemeral owners) and the reads. It is written from the ZooKeeper
+//! documentation, apart from any implementation, so that a server's bug shows as a reply the
+//! specification would not give.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::history::{Mode, Stat, Step, StepResult, WatchKind, ZkError};
+
+/// Who owns an ephemeral znode: a session the history named, or the session (unknown id)
+/// a client had when it created the znode.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Owner {
+    Session(u64),
+    ClientSession { client: u32, life: u32 },
+}
+
+/// One znode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Znode {
+    pub data: String,
+    pub czxid: u64,
+    pub mzxid: u64,
+    pub pzxid: u64,
+    pub version: u32,
+    pub cversion: u32,
+    pub owner: Option<Owner>,
+    pub children: BTreeSet<String>,
+}
+
+impl Znode {
+    fn new(data: String, zxid: u64, owner: Option<Owner>) -> Znode {
+        Znode {
+            data,
+            czxid: zxid,
+            mzxid: zxid,
+            pzxid: zxid,
+            version: 0,
+            cversion: 0,
+            owner,
+            children: BTreeSet::new(),
+        }
+    }
+
+    /// True if `stat` is this znode's stat. An owner known only as a client's session
+    /// matches any session id.
+    pub fn stat_matches(&self, stat: &Stat) -> bool {
+        let owner_ok = match (self.owner, stat.ephemeral_owner) {
+            (None, None) => true,
+            (Some(Owner::Session(s)), Some(t)) => s == t,
+            (Some(Owner::ClientSession { .. }), Some(_)) => true,
+            _ => false,
+        };
+        owner_ok
+            && (self.czxid, self.mzxid, self.pzxid) == (stat.czxid, stat.mzxid, stat.pzxid)
+            && (self.version, self.cversion) == (stat.version, stat.cversion)
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "data {:?} version {} cversion {} czxid {} mzxid {} pzxid {}",
+            self.data,
+            self.version,
+            self.cversion,
+            super::zxid_label(self.czxid),
+            super::zxid_label(self.mzxid),
+            super::zxid_label(self.pzxid)
+        )
+    }
+}
+
+/// A change a write made, for watches: `kind` happened to `path`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub path: String,
+    pub kind: WatchKind,
+}
+
+/// The data tree. Writes can be rolled back (a failed `multi`) through an undo log.
+#[derive(Clone, Debug)]
+pub struct Tree {
+    nodes: BTreeMap<String, Znode>,
+    undo: Vec<(String, Option<Znode>)>,
+}
+
+impl Default for Tree {
+    fn default() -> Tree {
+        let mut nodes = BTreeMap::new();
+        nodes.insert("/".to_string(), Znode::new(String::new(), 0, None));
+        Tree {
+            nodes,
+            undo: Vec::new(),
+        }
+    }
+}
+
+/// The parent path of `path` (`/a/b` -> `/a`, `/a` -> `/`); `None` for the root or a path
+/// that does not start with `/`.
+pub fn parent_of(path: &str) -> Option<&str> {
+    if path == "/" || !path.starts_with('/') {
+        return None;
+    }
+    let cut = path.rfind('/').expect("starts with /");
+    Some(if cut == 0 { "/" } else { &path[..cut] })
+}
+
+fn name_of(path: &str) -> &str {
+    &path[path.rfind('/').map_or(0, |i| i + 1)..]
+}
+
+impl Tree {
+    pub fn get(&self, path: &str) -> Option<&Znode> {
+        self.nodes.get(path)
+    }
+
+    fn put(&mut self, path: &str, node: Option<Znode>) {
+        let old = match node {
+            Some(n) => self.nodes.insert(path.to_string(), n),
+            None => self.nodes.remove(path),
+        };
+        self.undo.push((path.to_string(), old));
+    }
+
+    fn node(&self, path: &str) -> Result<Znode, ZkError> {
+        self.nodes.get(path).cloned().ok_or(ZkError::NoNode)
+    }
+
+    /// Applies the steps of one transaction at `zxid`, all or none: the results, or the
+    /// failing step and its error. `changes` receives what the transaction changed.
+    pub fn apply(
+        &mut self,
+        steps: &[Step],
+        zxid: u64,
+        owner: Option<Owner>,
+        changes: &mut Vec<Change>,
+    ) -> Result<Vec<StepResult>, (usize, ZkError)> {
+        let got = self.apply_undoably(steps, zxid, owner, changes);
+        self.undo.clear();
+        got
+    }
+
+    /// What `steps` would give now as transaction `zxid`, leaving the tree as it was.
+    pub fn trial(
+        &mut self,
+        steps: &[Step],
+        zxid: u64,
+        owner: Option<Owner>,
+    ) -> Result<Vec<StepResult>, (usize, ZkError)> {
+        let mark = self.undo.len();
+        let got = self.apply_undoably(steps, zxid, owner, &mut Vec::new());
+        self.roll_back_to(mark);
+        got
+    }
+
+    fn apply_undoably(
+        &mut self,
+        steps: &[Step],
+        zxid: u64,
+        owner: Option<Owner>,
+        changes: &mut Vec<Change>,
+    ) -> Result<Vec<StepResult>, (usize, ZkError)> {
+        let (mark, seen) = (self.undo.len(), changes.len());
+        let mut results = Vec::with_capacity(steps.len());
+        for (i, step) in steps.iter().enumerate() {
+            match self.step(step, zxid, owner, changes) {
+                Ok(r) => results.push(r),
+                Err(e) => {
+                    self.roll_back_to(mark);
+                    changes.truncate(seen);
+                    return Err((i, e));
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    fn roll_back_to(&mut self, mark: usize) {
+        while self.undo.len() > mark {
+            let (path, old) = self.undo.pop().expect("above the mark");
+            match old {
+                Some(n) => self.nodes.insert(path, n),
+                None => self.nodes.remove(&path),
+            };
+        }
+    }
+
+    fn step(
+        &mut self,
+        step: &Step,
+        zxid: u64,
+        owner: Option<Owner>,
+        changes: &mut Vec<Change>,
+    ) -> Result<StepResult, ZkError> {
+        let change = |path: &str, kind| Change {
+            path: path.to_string(),
+            kind,
+        };
+        match step {
+            Step::Create { path, data, mode } => {
+                let made = self.create(path, data, *mode, zxid, owner)?;
+                changes.push(change(&made, WatchKind::NodeCreated));
+                let parent = parent_of(&made).expect("created below a parent");
+                changes.push(change(parent, WatchKind::NodeChildrenChanged));
+                Ok(StepResult::Created { path: made })
+            }
+            Step::Delete { path, version } => {
+                self.delete(path, *version, zxid)?;
+                changes.push(change(path, WatchKind::NodeDeleted));
+                let parent = parent_of(path).expect("deleted below a parent");
+                changes.push(change(parent, WatchKind::NodeChildrenChanged));
+                Ok(StepResult::Deleted)
+            }
+            Step::SetData {
+                path,
+                data,
+                version,
+            } => {
+                let mut n = self.node(path)?;
+                check_version(&n, *version)?;
+                n.data = data.clone();
+                n.version += 1;
+                n.mzxid = zxid;
+                let stat = stat_of(&n);
+                self.put(path, Some(n));
+                changes.push(change(path, WatchKind::NodeDataChanged));
+                Ok(StepResult::Stat { stat })
+            }
+            Step::Check { path, version } => {
+                check_version(&self.node(path)?, Some(*version))?;
+                Ok(StepResult::Checked)
+            }
+        }
+    }
+
+    /// ZooKeeper's order of checks: the parent exists, the name is free, the parent is not
+    /// ephemeral. A sequential name ends in the parent's `cversion` as ten digits.
+    fn create(
+        &mut self,
+        path: &str,
+        data: &str,
+        mode: Mode,
+        zxid: u64,
+        owner: Option<Owner>,
+    ) -> Result<String, ZkError> {
+        let Some(parent_path) = parent_of(path) else {
+            return Err(ZkError::NodeExists); // the root always exists
+        };
+        let mut parent = self.node(parent_path)?;
+        let made = if mode.is_sequential() {
+            format!("{path}{:010}", parent.cversion)
+        } else {
+            path.to_string()
+        };
+        if self.nodes.contains_key(&made) {
+            return Err(ZkError::NodeExists);
+        }
+        if parent.owner.is_some() {
+            return Err(ZkError::NoChildrenForEphemerals);
+        }
+        parent.cversion += 1;
+        parent.pzxid = zxid;
+        parent.children.insert(name_of(&made).to_string());
+        self.put(parent_path, Some(parent));
+        let owner = if mode.is_ephemeral() { owner } else { None };
+        let owner = owner.or_else(|| mode.is_ephemeral().then_some(Owner::Session(0)));
+        self.put(&made, Some(Znode::new(data.to_string(), zxid, owner)));
+        Ok(made)
+    }
+
+    fn delete(&mut self, path: &str, version: Option<u32>, zxid: u64) -> Result<(), ZkError> {
+        let Some(parent_path) = parent_of(path) else {
+            return Err(ZkError::BadVersion); // the root cannot be deleted
+        };
+        let n = self.node(path)?;
+        check_version(&n, version)?;
+        if !n.children.is_empty() {
+            return Err(ZkError::NotEmpty);
+        }
+        let mut parent = self.node(parent_path)?;
+        parent.cversion += 1;
+        parent.pzxid = zxid;
+        parent.children.remove(name_of(path));
+        self.put(parent_path, Some(parent));
+        self.put(path, None);
+        Ok(())
+    }
+
+    /// Closes a session at `zxid`: every ephemeral znode it owns is deleted.
+    pub fn close_session(&mut self, owner: Owner, zxid: u64, changes: &mut Vec<Change>) {
+        let gone: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.owner == Some(owner))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for path in gone {
+            self.delete(&path, None, zxid)
+                .expect("an ephemeral znode has no children");
+            changes.push(Change {
+                path: path.clone(),
+                kind: WatchKind::NodeDeleted,
+            });
+            changes.push(Change {
+                path: parent_of(&path).expect("below a parent").to_string(),
+                kind: WatchKind::NodeChildrenChanged,
+            });
+        }
+        self.undo.clear();
+    }
+
+    /// Every owner of an ephemeral znode now in the tree.
+    pub fn owners(&self) -> BTreeSet<Owner> {
+        self.nodes.values().filter_map(|n| n.owner).collect()
+    }
+}
+
+fn check_version(n: &Znode, version: Option<u32>) -> Result<(), ZkError> {
+    match version {
+        Some(v) if v != n.version => Err(ZkError::BadVersion),
+        _ => Ok(()),
+    }
+}
+
+/// A znode's stat as a reply would give it (an owner known only by client reads as 0).
+pub fn stat_of(n: &Znode) -> Stat {
+    Stat {
+        czxid: n.czxid,
+        mzxid: n.mzxid,
+        pzxid: n.pzxid,
+        version: n.version,
+        cversion: n.cversion,
+        ephemeral_owner: n.owner.map(|o| match o {
+            Owner::Session(s) => s,
+            Owner::ClientSession { .. } => 0,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(path: &str, mode: Mode) -> Step {
+        Step::Create {
+            path: path.into(),
+            data: "d".into(),
+            mode,
+        }
+    }
+
+    #[test]
+    fn sequential_names_take_the_parents_cversion_and_errors_come_in_zookeepers_order() {
+        let mut t = Tree::default();
+        let mut ch = Vec::new();
+        let r = t.apply(&[create("/q", Mode::Persistent)], 1, None, &mut ch);
+        assert_eq!(r, Ok(vec![StepResult::Created { path: "/q".into() }]));
+        t.apply(&[create("/q/x", Mode::Persistent)], 2, None, &mut ch)
+            .unwrap();
+        let r = t.apply(&[create("/q/n-", Mode::Sequential)], 3, None, &mut ch);
+        let made = "/q/n-0000000001".to_string();
+        assert_eq!(r, Ok(vec![StepResult::Created { path: made }]));
+        let missing = t.apply(&[create("/none/a", Mode::Persistent)], 4, None, &mut ch);
+        assert_eq!(missing, Err((0, ZkError::NoNode)));
+        let eph = Some(Owner::Session(7));
+        t.apply(&[create("/e", Mode::Ephemeral)], 5, eph, &mut ch)
+            .unwrap();
+        let under = t.apply(&[create("/e", Mode::Persistent)], 6, None, &mut ch);
+        assert_eq!(under, Err((0, ZkError::NodeExists)), "NodeExists before...");
+        let under = t.apply(&[create("/e/c", Mode::Persistent)], 6, None, &mut ch);
+        assert_eq!(under, Err((0, ZkError::NoChildrenForEphemerals)));
+        let del = Step::Delete {
+            path: "/q".into(),
+            version: None,
+        };
+        assert_eq!(
+            t.apply(&[del], 7, None, &mut ch),
+            Err((0, ZkError::NotEmpty))
+        );
+        assert_eq!(t.get("/q").unwrap().pzxid, 3);
+        assert_eq!(t.get("/q").unwrap().cversion, 2);
+    }
+
+    #[test]
+    fn a_failed_multi_leaves_no_trace() {
+        let mut t = Tree::default();
+        let mut ch = Vec::new();
+        let steps = [
+            create("/a", Mode::Persistent),
+            Step::Check {
+                path: "/a".into(),
+                version: 3,
+            },
+        ];
+        assert_eq!(
+            t.apply(&steps, 1, None, &mut ch),
+            Err((1, ZkError::BadVersion))
+        );
+        assert!(t.get("/a").is_none());
+        assert_eq!(t.get("/").unwrap().cversion, 0);
+        assert!(ch.is_empty());
+    }
+
+    #[test]
+    fn closing_a_session_deletes_its_ephemeral_znodes() {
+        let mut t = Tree::default();
+        let mut ch = Vec::new();
+        let s = Owner::Session(9);
+        t.apply(
+            &[create("/l", Mode::EphemeralSequential)],
+            1,
+            Some(s),
+            &mut ch,
+        )
+        .unwrap();
+        ch.clear();
+        t.close_session(s, 2, &mut ch);
+        assert!(t.get("/l0000000000").is_none());
+        assert_eq!(t.get("/").unwrap().pzxid, 2);
+        assert_eq!(ch[0].kind, WatchKind::NodeDeleted);
+    }
+}

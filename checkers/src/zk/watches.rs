@@ -1,0 +1,249 @@
+//! Watch notifications: each one names a change the write order really made (a false zxid
+//! is caught), answers a watch the client set, arrives in zxid order, and arrives before the
+//! client gets any reply that reflects the change. A client whose session expired loses its
+//! watches (ZooKeeper's documented exception).
+
+use std::collections::BTreeMap;
+
+use super::clients::{describe_call, Index};
+use super::history::{Notice, Reply, WatchKind, WatchOn, ZkHistory};
+use super::replay::Replayed;
+use super::{zxid_label, Found, Guarantee};
+
+/// A watch a client's read set: on `path`, at the zxid the read reflected.
+struct Registration<'h> {
+    op: usize,
+    pos: u64,
+    path: &'h str,
+    on: WatchOn,
+    at_zxid: u64,
+    /// The read saw no znode (an `exists` watch then waits for its creation).
+    absent: bool,
+}
+
+fn triggers(on: WatchOn, absent: bool, kind: WatchKind) -> bool {
+    match on {
+        WatchOn::Exists if absent => kind == WatchKind::NodeCreated,
+        WatchOn::Exists | WatchOn::Data => {
+            matches!(kind, WatchKind::NodeDataChanged | WatchKind::NodeDeleted)
+        }
+        WatchOn::Children => {
+            matches!(
+                kind,
+                WatchKind::NodeChildrenChanged | WatchKind::NodeDeleted
+            )
+        }
+    }
+}
+
+pub(crate) fn check(h: &ZkHistory, ix: &Index, r: &Replayed, out: &mut Found) {
+    for (c, ops) in ix.by_client.iter().enumerate() {
+        let regs = registrations(h, ix, ops);
+        let replies =
+            FirstAtLeast::new(ops.iter().map(|&i| h.ops[i].reply().map_or(0, Reply::zxid)));
+        let client = Client { c, regs, replies };
+        check_notices(h, ix, r, &client, out);
+        check_missed(h, ix, r, &client, out);
+    }
+}
+
+/// One client's watches and replies.
+struct Client<'h> {
+    c: usize,
+    regs: Vec<Registration<'h>>,
+    replies: FirstAtLeast,
+}
+
+/// "The first position after `p` whose value is at least `z`" in O(log n): a max segment
+/// tree over the client's reply zxids by position (0 where no reply came).
+struct FirstAtLeast {
+    size: usize,
+    max: Vec<u64>,
+}
+
+impl FirstAtLeast {
+    fn new(values: impl Iterator<Item = u64>) -> FirstAtLeast {
+        let v: Vec<u64> = values.collect();
+        let size = v.len().next_power_of_two().max(1);
+        let mut max = vec![0; 2 * size];
+        max[size..size + v.len()].copy_from_slice(&v);
+        for k in (1..size).rev() {
+            max[k] = max[2 * k].max(max[2 * k + 1]);
+        }
+        FirstAtLeast { size, max }
+    }
+
+    /// The first position `> after` (any position when `None`) holding a value `>= z`.
+    fn first_after(&self, after: Option<u64>, z: u64) -> Option<u64> {
+        let from = after.map_or(0, |p| p as usize + 1);
+        self.find(1, 0, self.size, from, z).map(|p| p as u64)
+    }
+
+    fn find(&self, node: usize, lo: usize, hi: usize, from: usize, z: u64) -> Option<usize> {
+        if hi <= from || self.max[node] < z {
+            return None;
+        }
+        if hi - lo == 1 {
+            return Some(lo);
+        }
+        let mid = (lo + hi) / 2;
+        self.find(2 * node, lo, mid, from, z)
+            .or_else(|| self.find(2 * node + 1, mid, hi, from, z))
+    }
+}
+
+fn registrations<'h>(h: &'h ZkHistory, ix: &Index, ops: &[usize]) -> Vec<Registration<'h>> {
+    let mut regs = Vec::new();
+    for &i in ops {
+        let op = &h.ops[i];
+        let (Some((path, on)), Some(reply)) = (op.op.watch(), op.reply()) else {
+            continue;
+        };
+        let absent = match reply {
+            Reply::Stat { stat, .. } => stat.is_none(),
+            Reply::Error { .. } => continue, // NoNode sets no watch on data or children
+            _ => false,
+        };
+        regs.push(Registration {
+            op: i,
+            pos: u64::from(ix.pos[i]),
+            path,
+            on,
+            at_zxid: reply.zxid(),
+            absent,
+        });
+    }
+    regs
+}
+
+/// Each notice: a real change, a watch that asked for it, zxid order, and no earlier reply
+/// (after the watch was set) that already reflected the change.
+fn check_notices(h: &ZkHistory, ix: &Index, r: &Replayed, cl: &Client, out: &mut Found) {
+    let (c, regs) = (cl.c, &cl.regs);
+    let name = &ix.names[c];
+    let mut by_path: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (k, g) in regs.iter().enumerate() {
+        by_path.entry(g.path).or_default().push(k);
+    }
+    let mut last: Option<u64> = None;
+    let mut used: BTreeMap<usize, ()> = BTreeMap::new();
+    for &n in &ix.notices_by_client[c] {
+        let notice = &h.notices[n];
+        let Notice::Watch { path, kind, zxid } = &notice.notice else {
+            continue;
+        };
+        let (z, at) = (*zxid, notice.at_us);
+        let what = format!("{name}'s notification {kind:?} {path} @{}", zxid_label(z));
+        if last.is_some_and(|l| z < l) {
+            let msg = format!(
+                "{what} arrived after one of zxid {}: notifications out of zxid order",
+                zxid_label(last.unwrap_or(0))
+            );
+            out.add(Guarantee::WatchOrder, msg, Vec::new(), at);
+        }
+        last = Some(last.map_or(z, |l| l.max(z)));
+        let real = r
+            .changes
+            .get(path.as_str())
+            .is_some_and(|v| v.binary_search(&(z, *kind)).is_ok());
+        if !real {
+            let msg = format!(
+                "{what} names a change the write order does not have at that zxid (a false zxid \
+                 or a made-up event)"
+            );
+            out.add(Guarantee::WatchOrder, msg, Vec::new(), at);
+            continue;
+        }
+        let on_path = by_path.get(path.as_str()).map_or(&[][..], |v| v.as_slice());
+        let set_before = |g: &Registration| g.pos < notice.ops_ended && g.at_zxid < z;
+        let reg = on_path.iter().copied().find(|&k| {
+            let g = &regs[k];
+            set_before(g) && triggers(g.on, g.absent, *kind) && !used.contains_key(&k)
+        });
+        let Some(k) = reg else {
+            let msg = format!("{what} answers no watch {name} had set (watches are one-shot)");
+            out.add(Guarantee::WatchOrder, msg, Vec::new(), at);
+            continue;
+        };
+        let reg = &regs[k];
+        for &k2 in on_path {
+            if set_before(&regs[k2]) && triggers(regs[k2].on, regs[k2].absent, *kind) {
+                used.insert(k2, ());
+            }
+        }
+        let early = cl
+            .replies
+            .first_after(Some(reg.pos), z)
+            .filter(|&p| p < notice.ops_ended)
+            .map(|p| ix.by_client[c][p as usize]);
+        if let Some(i) = early {
+            let msg = format!(
+                "{what} arrived after {name}'s {} had already returned at zxid {}: the change \
+                 was readable before its notification",
+                describe_call(&h.ops[i].op),
+                zxid_label(h.ops[i].reply().map_or(0, Reply::zxid))
+            );
+            out.add(Guarantee::WatchOrder, msg, vec![reg.op, i], at);
+        }
+    }
+}
+
+/// A watch whose change the client then read past without any notification of it.
+fn check_missed(h: &ZkHistory, ix: &Index, r: &Replayed, cl: &Client, out: &mut Found) {
+    let c = cl.c;
+    let name = &ix.names[c];
+    // When each (path, zxid) notification arrived (ops ended before it), and each expiry.
+    let mut heard_at: BTreeMap<(&str, u64), u64> = BTreeMap::new();
+    let mut expiries: Vec<u64> = Vec::new();
+    for &n in &ix.notices_by_client[c] {
+        let notice = &h.notices[n];
+        match &notice.notice {
+            Notice::Watch { path, zxid, .. } => {
+                let e = heard_at
+                    .entry((path.as_str(), *zxid))
+                    .or_insert(notice.ops_ended);
+                *e = (*e).min(notice.ops_ended);
+            }
+            Notice::Expired { .. } => expiries.push(notice.ops_ended),
+            Notice::Connected { .. } => {}
+        }
+    }
+    for g in &cl.regs {
+        let Some(changes) = r.changes.get(g.path) else {
+            continue;
+        };
+        let from = changes.partition_point(|&(z, _)| z <= g.at_zxid);
+        let Some(&(z, kind)) = changes[from..]
+            .iter()
+            .find(|(_, k)| triggers(g.on, g.absent, *k))
+        else {
+            continue;
+        };
+        let Some(ended) = cl.replies.first_after(Some(g.pos), z) else {
+            continue;
+        };
+        let i = ix.by_client[c][ended as usize];
+        let heard = heard_at.get(&(g.path, z)).is_some_and(|&e| e <= ended);
+        let k = expiries.partition_point(|&e| e <= g.pos);
+        let expired = expiries.get(k).is_some_and(|&e| e <= ended);
+        if heard || expired {
+            continue;
+        }
+        let msg = format!(
+            "{name} set a watch on {} ({} at zxid {}), the znode changed ({kind:?} at zxid {}), \
+             and {name}'s {} returned at zxid {} without the notification having arrived",
+            g.path,
+            describe_call(&h.ops[g.op].op),
+            zxid_label(g.at_zxid),
+            zxid_label(z),
+            describe_call(&h.ops[i].op),
+            zxid_label(h.ops[i].reply().map_or(0, Reply::zxid))
+        );
+        out.add(
+            Guarantee::WatchOrder,
+            msg,
+            vec![g.op, i],
+            h.ops[i].ret_us.unwrap_or(0),
+        );
+    }
+}

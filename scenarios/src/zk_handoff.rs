@@ -1,0 +1,211 @@
+//! A run's `zookeeper` history as the ordering checker's [`ZkHistory`], built in memory
+//! field for field: what `read_zk_history` would read back from the run's JSON history file
+//! (a test holds the two equal), without printing and parsing it once per seed.
+
+use splitbrain_api::{CreateMode, MultiOp, MultiResult, Notice, Op, Ret, Stat, WatchKind, ZkError};
+use splitbrain_checkers::zk::history as zk;
+use splitbrain_checkers::zk::ZkHistory;
+use splitbrain_sim::{History as RunHistory, OpStatus};
+
+/// The checker's history; `Err` names an operation that is not a ZooKeeper operation.
+pub fn to_zk(run: &RunHistory) -> Result<ZkHistory, String> {
+    let mut ops = Vec::with_capacity(run.ops.len());
+    for (i, op) in run.ops.iter().enumerate() {
+        let call =
+            call(&op.op).ok_or_else(|| format!("ops[{i}]: {} is not ZooKeeper", op.op.label()))?;
+        let out = match &op.out {
+            None => None,
+            Some(r) => {
+                Some(reply(r).ok_or_else(|| format!("ops[{i}]: {} is not ZooKeeper", r.label()))?)
+            }
+        };
+        ops.push(zk::ZkOp {
+            client: op.client.to_string(),
+            call_us: op.call_us,
+            ret_us: op.ret_us,
+            status: match op.status {
+                OpStatus::Ok => zk::Status::Ok,
+                OpStatus::Fail => zk::Status::Fail,
+                OpStatus::Indeterminate => zk::Status::Indeterminate,
+            },
+            op: call,
+            out,
+        });
+    }
+    let notices = run
+        .notices
+        .iter()
+        .map(|n| zk::ZkNotice {
+            client: n.client.to_string(),
+            at_us: n.at_us,
+            ops_ended: n.ops_ended,
+            notice: notice(&n.notice),
+        })
+        .collect();
+    Ok(ZkHistory {
+        schema_version: run.schema_version,
+        model: run.model.clone(),
+        ops,
+        notices,
+    })
+}
+
+fn mode(m: CreateMode) -> zk::Mode {
+    match m {
+        CreateMode::Persistent => zk::Mode::Persistent,
+        CreateMode::Ephemeral => zk::Mode::Ephemeral,
+        CreateMode::Sequential => zk::Mode::Sequential,
+        CreateMode::EphemeralSequential => zk::Mode::EphemeralSequential,
+    }
+}
+
+fn step(s: &MultiOp) -> zk::Step {
+    match s.clone() {
+        MultiOp::Create {
+            path,
+            data,
+            mode: m,
+        } => zk::Step::Create {
+            path,
+            data,
+            mode: mode(m),
+        },
+        MultiOp::Delete { path, version } => zk::Step::Delete { path, version },
+        MultiOp::SetData {
+            path,
+            data,
+            version,
+        } => zk::Step::SetData {
+            path,
+            data,
+            version,
+        },
+        MultiOp::Check { path, version } => zk::Step::Check { path, version },
+    }
+}
+
+fn call(op: &Op) -> Option<zk::Call> {
+    Some(match op.clone() {
+        Op::Create {
+            path,
+            data,
+            mode: m,
+        } => zk::Call::Create {
+            path,
+            data,
+            mode: mode(m),
+        },
+        Op::Delete { path, version } => zk::Call::Delete { path, version },
+        Op::Exists { path, watch } => zk::Call::Exists { path, watch },
+        Op::GetData { path, watch } => zk::Call::GetData { path, watch },
+        Op::SetData {
+            path,
+            data,
+            version,
+        } => zk::Call::SetData {
+            path,
+            data,
+            version,
+        },
+        Op::GetChildren { path, watch } => zk::Call::GetChildren { path, watch },
+        Op::Sync { path } => zk::Call::Sync { path },
+        Op::Multi { ops } => zk::Call::Multi {
+            ops: ops.iter().map(step).collect(),
+        },
+        _ => return None,
+    })
+}
+
+fn stat(s: &Stat) -> zk::Stat {
+    zk::Stat {
+        czxid: s.czxid,
+        mzxid: s.mzxid,
+        pzxid: s.pzxid,
+        version: s.version,
+        cversion: s.cversion,
+        ephemeral_owner: s.ephemeral_owner,
+    }
+}
+
+fn error(e: ZkError) -> zk::ZkError {
+    match e {
+        ZkError::NodeExists => zk::ZkError::NodeExists,
+        ZkError::NoNode => zk::ZkError::NoNode,
+        ZkError::BadVersion => zk::ZkError::BadVersion,
+        ZkError::NotEmpty => zk::ZkError::NotEmpty,
+        ZkError::NoChildrenForEphemerals => zk::ZkError::NoChildrenForEphemerals,
+    }
+}
+
+fn result(r: &MultiResult) -> zk::StepResult {
+    match r {
+        MultiResult::Created { path } => zk::StepResult::Created { path: path.clone() },
+        MultiResult::Deleted => zk::StepResult::Deleted,
+        MultiResult::Stat { stat: s } => zk::StepResult::Stat { stat: stat(s) },
+        MultiResult::Checked => zk::StepResult::Checked,
+    }
+}
+
+fn reply(r: &Ret) -> Option<zk::Reply> {
+    Some(match r {
+        Ret::Created { path, zxid } => zk::Reply::Created {
+            path: path.clone(),
+            zxid: *zxid,
+        },
+        Ret::Deleted { zxid } => zk::Reply::Deleted { zxid: *zxid },
+        Ret::Stat { stat: s, zxid } => zk::Reply::Stat {
+            stat: s.as_ref().map(stat),
+            zxid: *zxid,
+        },
+        Ret::Data {
+            data,
+            stat: s,
+            zxid,
+        } => zk::Reply::Data {
+            data: data.clone(),
+            stat: stat(s),
+            zxid: *zxid,
+        },
+        Ret::Children {
+            children,
+            stat: s,
+            zxid,
+        } => zk::Reply::Children {
+            children: children.clone(),
+            stat: stat(s),
+            zxid: *zxid,
+        },
+        Ret::Synced { zxid } => zk::Reply::Synced { zxid: *zxid },
+        Ret::Multi { results, zxid } => zk::Reply::Multi {
+            results: results.iter().map(result).collect(),
+            zxid: *zxid,
+        },
+        Ret::Error {
+            error: e,
+            zxid,
+            step,
+        } => zk::Reply::Error {
+            error: error(*e),
+            zxid: *zxid,
+            step: *step,
+        },
+        Ret::Value { .. } | Ret::Done | Ret::Bool { .. } => return None,
+    })
+}
+
+fn notice(n: &Notice) -> zk::Notice {
+    match n {
+        Notice::Watch { path, kind, zxid } => zk::Notice::Watch {
+            path: path.clone(),
+            kind: match kind {
+                WatchKind::NodeCreated => zk::WatchKind::NodeCreated,
+                WatchKind::NodeDeleted => zk::WatchKind::NodeDeleted,
+                WatchKind::NodeDataChanged => zk::WatchKind::NodeDataChanged,
+                WatchKind::NodeChildrenChanged => zk::WatchKind::NodeChildrenChanged,
+            },
+            zxid: *zxid,
+        },
+        Notice::Connected { session } => zk::Notice::Connected { session: *session },
+        Notice::Expired { session } => zk::Notice::Expired { session: *session },
+    }
+}
