@@ -21,6 +21,8 @@ pub(crate) struct Budget {
     deadline: Option<Instant>,
     /// Most bytes the whole check may hold (history, memos, event lists, spec tables).
     pub(crate) max_memory_bytes: usize,
+    /// Memo entries a search records before it asks which states are unobservable.
+    pub(crate) observe_after: usize,
 }
 
 /// Why a search stopped early.
@@ -41,6 +43,7 @@ impl Budget {
             max_steps,
             deadline,
             max_memory_bytes: usize::MAX,
+            observe_after: 2048,
         }
     }
 
@@ -48,6 +51,14 @@ impl Budget {
     pub(crate) fn with_memory_bytes(self, max_memory_bytes: usize) -> Self {
         Budget {
             max_memory_bytes,
+            ..self
+        }
+    }
+
+    /// The same budget asking which states are unobservable after `entries` memo entries.
+    pub(crate) fn with_observe_after(self, entries: usize) -> Self {
+        Budget {
+            observe_after: entries,
             ..self
         }
     }

@@ -20,6 +20,8 @@ use crate::table::Interner;
 
 /// Default step limit per independent part.
 pub const DEFAULT_MAX_STEPS: u64 = 200_000_000;
+/// Default of [`CheckOptions::observe_after_entries`].
+pub const DEFAULT_OBSERVE_AFTER_ENTRIES: usize = 2048;
 /// Default memory cap of one check (bytes): the history plus every live part's memo,
 /// event list and spec tables.
 pub const DEFAULT_MAX_MEMORY_BYTES: usize = 512 << 20;
@@ -42,6 +44,11 @@ pub struct CheckOptions {
     pub evidence: bool,
     /// Most operations listed in any evidence list.
     pub max_evidence_ops: usize,
+    /// Memo entries a part records before its search starts asking which states no
+    /// remaining operation can observe and which indeterminate operations can no longer
+    /// matter (most parts end well before; the index costs time to build). Only speed
+    /// depends on it: 0 asks from the start (as the property tests do).
+    pub observe_after_entries: usize,
 }
 
 impl Default for CheckOptions {
@@ -53,6 +60,7 @@ impl Default for CheckOptions {
             parallel: false,
             evidence: true,
             max_evidence_ops: 64,
+            observe_after_entries: DEFAULT_OBSERVE_AFTER_ENTRIES,
         }
     }
 }
@@ -169,8 +177,9 @@ pub fn decide(history: &History, model: ModelKind, opts: &CheckOptions) -> Decis
             size(opts.max_memory_bytes)
         ));
     }
-    let budget =
-        Budget::new(opts.max_steps, opts.time_limit).with_memory_bytes(opts.max_memory_bytes);
+    let budget = Budget::new(opts.max_steps, opts.time_limit)
+        .with_memory_bytes(opts.max_memory_bytes)
+        .with_observe_after(opts.observe_after_entries);
     let unseen = unobserved_enqueues(history, model);
     let dropped = |i: usize| {
         let op = &history.ops[i];
@@ -216,8 +225,9 @@ pub fn explain(
     let cap = opts.max_evidence_ops;
     let (task, f) = (&refuted.task, &refuted.failure);
     let mut ev = evidence::render(history, &part.label, &task.order, f, &task.spec, cap);
-    let budget =
-        Budget::new(opts.max_steps, opts.time_limit).with_memory_bytes(opts.max_memory_bytes);
+    let budget = Budget::new(opts.max_steps, opts.time_limit)
+        .with_memory_bytes(opts.max_memory_bytes)
+        .with_observe_after(opts.observe_after_entries);
     evidence::minimise(history, model, &part.ops, f.frontier, &mut ev, &budget, cap);
     Some(ev)
 }

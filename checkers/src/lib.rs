@@ -33,7 +33,7 @@ mod table;
 pub use budget::Stopwatch;
 pub use checker::{
     check_history, decide, explain, CheckOptions, CheckReport, Decision, Verdict,
-    DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_STEPS,
+    DEFAULT_MAX_MEMORY_BYTES, DEFAULT_MAX_STEPS, DEFAULT_OBSERVE_AFTER_ENTRIES,
 };
 pub use evidence::Evidence;
 pub use history::{History, HistoryError, Input, Micro, Operation, Output, Source, Value};

@@ -10,7 +10,8 @@ use common::reference::{self, State};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use splitbrain_checkers::{
-    check_history, CheckOptions, History, Input, Micro, ModelKind, Operation, Output, Source, Value,
+    check_history, CheckOptions, History, Input, Micro, ModelKind, Operation, Output, Source,
+    Value, DEFAULT_OBSERVE_AFTER_ENTRIES,
 };
 
 const MODELS: [ModelKind; 8] = [
@@ -243,8 +244,11 @@ proptest! {
         let model = MODELS[m];
         let h = random_history(model, &draws);
         let expected = reference::linearizable(&h, model);
-        let r = check_history(&h, model, &CheckOptions::default());
         let word = if expected { "linearizable" } else { "not-linearizable" };
+        let from_start = CheckOptions { observe_after_entries: 0, ..CheckOptions::default() };
+        let r = check_history(&h, model, &from_start);
+        prop_assert_eq!(r.verdict.word(), word, "observing from the start: {:#?}", h);
+        let r = check_history(&h, model, &CheckOptions::default());
         prop_assert_eq!(r.verdict.word(), word, "{:#?}", h);
         if !expected {
             let ev = r.evidence.expect("a violation has evidence");
@@ -265,9 +269,15 @@ proptest! {
         let model = [ModelKind::Kv, ModelKind::CasRegister, ModelKind::WriteOnce][m];
         let h = falsified_run(model, &draws, falsify);
         let expected = reference::linearizable(&h, model);
-        let r = check_history(&h, model, &CheckOptions::default());
         let word = if expected { "linearizable" } else { "not-linearizable" };
-        prop_assert_eq!(r.verdict.word(), word, "{:#?}", h);
+        // By default a part this small ends before the search asks which states are
+        // unobservable and which indeterminate operations retired; asked from the start,
+        // those rules decide every configuration they can.
+        for observe_after_entries in [DEFAULT_OBSERVE_AFTER_ENTRIES, 0] {
+            let opts = CheckOptions { observe_after_entries, ..CheckOptions::default() };
+            let r = check_history(&h, model, &opts);
+            prop_assert_eq!(r.verdict.word(), word, "observe after {}: {:#?}", observe_after_entries, h);
+        }
     }
 }
 

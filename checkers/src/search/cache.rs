@@ -137,27 +137,72 @@ impl OptSet {
         self.words[i / 64] & (1 << (i % 64)) != 0
     }
 
-    /// (first non-zero word, the words up to the last non-zero one): determines the set.
+    /// The set as the memo keys it, with no indeterminate operation retired.
     #[inline]
-    fn stretch(&self) -> (u32, &[u64]) {
-        let lo = self.words.iter().position(|&w| w != 0).unwrap_or(0);
-        let hi = self
-            .words
-            .iter()
-            .rposition(|&w| w != 0)
-            .map_or(lo, |h| h + 1);
-        (lo as u32, &self.words[lo..hi])
+    pub(crate) fn key(&self) -> Taken<'_> {
+        let (lo, words) = trim(&self.words);
+        Taken {
+            lo,
+            words,
+            retired: 0,
+        }
     }
 
-    /// True if the set whose stretch starts at word `lo` is a subset of this one.
+    /// The words of the set (for building a key with retired operations counted apart).
     #[inline]
-    fn contains_all(&self, lo: u32, stretch: &[u64]) -> bool {
-        let mine = &self.words[lo as usize..];
-        stretch.iter().zip(mine).all(|(&w, &m)| w & !m == 0)
+    pub(crate) fn words(&self) -> &[u64] {
+        &self.words
     }
 
     pub(crate) fn bytes(&self) -> usize {
         self.words.capacity() * 8
+    }
+}
+
+/// The taken indeterminate operations as the memo keys them: a stretch of bits starting at
+/// word `lo`, and the *retired* ones counted apart per class (see `Walk::taken_key`): from
+/// some point on, the operations of one retired class are interchangeable, so only how
+/// many of them were taken matters. `retired` packs one count per class in
+/// [`RETIRED_BITS`]-bit fields.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Taken<'a> {
+    pub(crate) lo: u32,
+    pub(crate) words: &'a [u64],
+    pub(crate) retired: u32,
+}
+
+/// Bits of each retired class's count in [`Taken::retired`].
+pub(crate) const RETIRED_BITS: u32 = 10;
+
+/// (first non-zero word, the words up to the last non-zero one) of a bitset.
+#[inline]
+pub(crate) fn trim(words: &[u64]) -> (u32, &[u64]) {
+    let lo = words.iter().position(|&w| w != 0).unwrap_or(0);
+    let hi = words.iter().rposition(|&w| w != 0).map_or(lo, |h| h + 1);
+    (lo as u32, &words[lo..hi])
+}
+
+impl Taken<'_> {
+    /// True if `self` took no more than `other`: its bits a subset of `other`'s, and no
+    /// more of each retired class (a configuration that took fewer can do all the other
+    /// can, since retired operations of one class are interchangeable).
+    #[inline]
+    fn within(&self, other: &Taken<'_>) -> bool {
+        let fields = (0..32 / RETIRED_BITS).all(|c| {
+            let mask = ((1u32 << RETIRED_BITS) - 1) << (c * RETIRED_BITS);
+            self.retired & mask <= other.retired & mask
+        });
+        fields
+            && self.words.iter().enumerate().all(|(i, &w)| {
+                let at = (self.lo as usize + i).checked_sub(other.lo as usize);
+                let theirs = at.and_then(|j| other.words.get(j)).copied().unwrap_or(0);
+                w & !theirs == 0
+            })
+    }
+
+    #[inline]
+    fn same(&self, other: &Taken<'_>) -> bool {
+        self.lo == other.lo && self.retired == other.retired && self.words == other.words
     }
 }
 
@@ -184,6 +229,8 @@ struct Entry {
     len: u32,
     /// The group's previous entry, or `NO_ENTRY`.
     next: u32,
+    /// Retired operations taken, per class (see [`Taken`]).
+    retired: u32,
     /// Fully explored without success (no longer on the search path).
     closed: bool,
 }
@@ -235,14 +282,14 @@ impl Cache {
     pub(crate) fn insert(
         &mut self,
         set: &LinSet,
-        taken: &OptSet,
+        taken: Taken<'_>,
         state: u32,
         zobrist: u64,
         limit: usize,
     ) -> Result<u32, Refused> {
         let h = zobrist ^ mix(u64::from(state));
         let (lo, stretch) = set.stretch();
-        let (opt_lo, opts) = taken.stretch();
+        let opts = taken.words;
         let (words, groups) = (&self.words, &self.groups);
         let probe = self.slots.probe(h, |g| {
             let x = &groups[g as usize];
@@ -251,7 +298,7 @@ impl Cache {
         });
         let group = match probe {
             Probe::Found(g) => {
-                if self.dominated(g, taken, opt_lo, opts) {
+                if self.dominated(g, &taken) {
                     return Err(Refused::Seen);
                 }
                 Ok(g)
@@ -268,10 +315,11 @@ impl Cache {
         };
         let id = self.entries.len() as u32;
         self.entries.push(Entry {
-            opt_lo,
+            opt_lo: taken.lo,
             off: self.words.len() as u32,
             len: opts.len() as u32,
             next: self.groups[g as usize].last,
+            retired: taken.retired,
             closed: false,
         });
         self.words.extend_from_slice(opts);
@@ -280,15 +328,18 @@ impl Cache {
     }
 
     /// True if group `g` has an entry equal to the configuration that took `taken`, or a
-    /// closed one that took a subset of it.
+    /// closed one that took no more (see [`Taken::within`]).
     #[inline]
-    fn dominated(&self, g: u32, taken: &OptSet, opt_lo: u32, opts: &[u64]) -> bool {
+    fn dominated(&self, g: u32, taken: &Taken<'_>) -> bool {
         let mut e = self.groups[g as usize].last;
         while e != NO_ENTRY {
             let x = &self.entries[e as usize];
-            let xo = &self.words[x.off as usize..(x.off + x.len) as usize];
-            if (x.opt_lo == opt_lo && xo == opts) || (x.closed && taken.contains_all(x.opt_lo, xo))
-            {
+            let seen = Taken {
+                lo: x.opt_lo,
+                words: &self.words[x.off as usize..(x.off + x.len) as usize],
+                retired: x.retired,
+            };
+            if seen.same(taken) || (x.closed && seen.within(taken)) {
                 return true;
             }
             e = x.next;
@@ -380,7 +431,7 @@ mod tests {
     }
 
     fn new_in(c: &mut Cache, set: &LinSet, state: u32, hash: u64) -> bool {
-        c.insert(set, &OptSet::new(4), state, hash, usize::MAX)
+        c.insert(set, OptSet::new(4).key(), state, hash, usize::MAX)
             .is_ok()
     }
 
@@ -414,21 +465,24 @@ mod tests {
     fn a_failed_configuration_prunes_those_that_took_more_indeterminate_operations() {
         let mut c = Cache::new();
         let set = set_of(64, &[0, 1]);
-        let id = c.insert(&set, &opts(&[3]), 5, 9, usize::MAX).unwrap();
+        let id = c.insert(&set, opts(&[3]).key(), 5, 9, usize::MAX).unwrap();
         let more = opts(&[3, 129]);
         assert!(
-            c.insert(&set, &more, 5, 9, usize::MAX).is_ok(),
+            c.insert(&set, more.key(), 5, 9, usize::MAX).is_ok(),
             "an open entry prunes only its equal"
         );
         c.close(id);
         let most = opts(&[3, 70, 129]);
-        assert_eq!(c.insert(&set, &most, 5, 9, usize::MAX), Err(Refused::Seen));
+        assert_eq!(
+            c.insert(&set, most.key(), 5, 9, usize::MAX),
+            Err(Refused::Seen)
+        );
         assert!(
-            c.insert(&set, &opts(&[70]), 5, 9, usize::MAX).is_ok(),
+            c.insert(&set, opts(&[70]).key(), 5, 9, usize::MAX).is_ok(),
             "not a superset: it may still succeed"
         );
         assert!(
-            c.insert(&set, &most, 6, 9, usize::MAX).is_ok(),
+            c.insert(&set, most.key(), 6, 9, usize::MAX).is_ok(),
             "another state"
         );
     }
@@ -440,7 +494,7 @@ mod tests {
         let mut refused = None;
         for i in 0..100_000u64 {
             let s = set_of(6400, &[i as usize % 6400, 6399]);
-            match c.insert(&s, &OptSet::new(1), i as u32, mix(i), limit) {
+            match c.insert(&s, OptSet::new(1).key(), i as u32, mix(i), limit) {
                 Ok(_) => assert!(c.bytes() <= limit, "entry {i}: {} bytes", c.bytes()),
                 Err(e) => {
                     refused = Some((i, e));
@@ -453,7 +507,7 @@ mod tests {
         let s = set_of(6400, &[i as usize % 6400, 6399]);
         assert_eq!(c.len() as u64, i);
         assert!(c
-            .insert(&s, &OptSet::new(1), i as u32, mix(i), usize::MAX)
+            .insert(&s, OptSet::new(1).key(), i as u32, mix(i), usize::MAX)
             .is_ok());
     }
 

@@ -59,6 +59,7 @@ impl Search {
     ) -> Poll {
         let w = &mut self.walk;
         w.full = false;
+        w.observe_after = budget.observe_after;
         w.mem_limit = memo_allowance(w, spec, limit);
         loop {
             if w.required_left == 0 {

@@ -24,7 +24,7 @@ mod reach;
 use crate::budget::Exhausted;
 use crate::spec::Spec;
 use crate::table::mix;
-use cache::{Cache, LinSet, OptSet, Refused};
+use cache::{trim, Cache, LinSet, OptSet, Refused, Taken, RETIRED_BITS};
 pub(crate) use driver::{search, Poll, Search};
 use links::{Links, NIL};
 use reach::OptionalBases;
@@ -32,12 +32,6 @@ use reach::OptionalBases;
 /// Reads called after the window that the reachability check also looks at: operations
 /// called later are all still pending, so their constraints hold just the same.
 const FUTURE_READS: usize = 3;
-
-/// Memo entries recorded before the search starts asking which states are unobservable:
-/// most parts end well before, and indexing what observes each value costs time. (Asking
-/// from some point on is as sound as from the start: it only lets more configurations
-/// meet in the memo.)
-const OBSERVE_AFTER_ENTRIES: usize = 2048;
 
 /// Memo keys of the classes of unobservable states (`UNOBSERVED_STATES - class`), above
 /// any state id.
@@ -134,9 +128,24 @@ struct Walk {
     mem_limit: usize,
     /// The last linearization was refused because the memo reached `mem_limit`.
     full: bool,
-    /// Whether the memo keys unobservable states by class (from `OBSERVE_AFTER_ENTRIES`).
+    /// Whether the memo keys unobservable states by class (from `observe_after` entries
+    /// on: most parts end well before, and indexing what observes each value costs time;
+    /// asking from some point on is as sound as from the start, it only lets more
+    /// configurations meet in the memo).
     observe: bool,
+    observe_after: usize,
+    /// Per indeterminate operation (by `opt_index`): (class, search index) from which it
+    /// is retired (see `Spec::retires`; class `NOT_RETIRED` if never). Listed when
+    /// `observe` turns on.
+    retire: Vec<(u32, u32)>,
+    /// The smallest search index from which any indeterminate operation is retired.
+    retire_from: u32,
+    /// Scratch words for the memo key of the taken indeterminate operations.
+    key_words: Vec<u64>,
 }
+
+/// Class of an indeterminate operation that never retires.
+const NOT_RETIRED: u32 = u32::MAX;
 
 /// One linearized operation: the operation, the state before it, whether it was forced (a
 /// legal read-only operation, which leaves no alternative worth exploring at its position)
@@ -187,6 +196,10 @@ impl Walk {
             mem_limit: usize::MAX,
             full: false,
             observe: false,
+            observe_after: 2048,
+            retire: Vec::new(),
+            retire_from: u32::MAX,
+            key_words: Vec::new(),
         };
         w.has_monotone = w.monotone.iter().any(|&m| m);
         w.reset_ops = (0..n)
@@ -219,6 +232,8 @@ impl Walk {
             + (self.reset_ops.capacity() + self.future_reads.capacity()) * 16
             + v4(self.taken.capacity() + self.opt_index.capacity())
             + self.optional_bases.bytes()
+            + self.retire.capacity() * 8
+            + self.key_words.capacity() * 8
             + self
                 .failure
                 .as_ref()
@@ -525,9 +540,15 @@ impl Walk {
         let optional = p.rets[i].is_none();
         self.flip(i, optional);
         let key = self.memo_state(spec, next);
+        let first_pending = self.first_pending();
+        let taken = if first_pending < self.retire_from {
+            self.opts.key()
+        } else {
+            taken_key(&self.opts, &self.retire, first_pending, &mut self.key_words)
+        };
         let entry = match self
             .cache
-            .insert(&self.bits, &self.opts, key, self.hash, self.mem_limit)
+            .insert(&self.bits, taken, key, self.hash, self.mem_limit)
         {
             Ok(entry) => entry,
             Err(e) => {
@@ -557,14 +578,31 @@ impl Walk {
     #[inline]
     fn memo_state<S: Spec>(&mut self, spec: &mut S, state: u32) -> u32 {
         if !self.observe {
-            self.observe = self.cache.len() >= OBSERVE_AFTER_ENTRIES;
+            self.observe = self.cache.len() >= self.observe_after;
             if !self.observe {
                 return state;
             }
+            self.list_retirements(spec);
         }
         match spec.unobservable_class(state, self.first_pending()) {
             Some(class) => UNOBSERVED_STATES - class,
             None => state,
+        }
+    }
+
+    /// Lists from when each indeterminate operation retires (see `Spec::retires`).
+    fn list_retirements<S: Spec>(&mut self, spec: &mut S) {
+        let optionals = self.opts.words().len() * 64;
+        self.retire = vec![(NOT_RETIRED, u32::MAX); optionals];
+        for (op, &o) in self.opt_index.iter().enumerate() {
+            if o == u32::MAX {
+                continue;
+            }
+            if let Some((class, from)) = spec.retires(op as u32) {
+                debug_assert!(class < 32 / RETIRED_BITS);
+                self.retire[o as usize] = (class, from);
+                self.retire_from = self.retire_from.min(from);
+            }
         }
     }
 
@@ -647,5 +685,42 @@ impl Walk {
         {
             f.culprit_states.push(state);
         }
+    }
+}
+
+/// The memo key of the taken indeterminate operations `opts` in a configuration whose
+/// first pending operation is `first_pending`: those retired by then are counted per class
+/// instead of named (a count that would overflow its field keeps naming them).
+fn taken_key<'a>(
+    opts: &OptSet,
+    retire: &[(u32, u32)],
+    first_pending: u32,
+    words: &'a mut Vec<u64>,
+) -> Taken<'a> {
+    words.clear();
+    words.extend_from_slice(opts.words());
+    let mut retired = 0u32;
+    let field = (1u32 << RETIRED_BITS) - 1;
+    for (w, word) in words.iter_mut().enumerate() {
+        let mut bits = *word;
+        while bits != 0 {
+            let b = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let (class, from) = retire[w * 64 + b];
+            if class == NOT_RETIRED || from > first_pending {
+                continue;
+            }
+            let shift = class * RETIRED_BITS;
+            if (retired >> shift) & field < field {
+                retired += 1 << shift;
+                *word &= !(1u64 << b);
+            }
+        }
+    }
+    let (lo, stretch) = trim(words);
+    Taken {
+        lo,
+        words: stretch,
+        retired,
     }
 }

@@ -55,6 +55,16 @@ pub(crate) trait Spec {
     fn idle_change(&mut self, _state: u32, _next: u32, _first_pending: u32) -> bool {
         false
     }
+    /// For an indeterminate operation: `Some((class, k))` if from search index `k` on,
+    /// whatever state it is taken in, it leads to a state that no operation at or after
+    /// `k` can observe, and every operation of `class` is legal in the same states and
+    /// leads to states of one unobservable class (see `unobservable_class`). From `k` on
+    /// the operations of one class are then interchangeable, so the memo may count how
+    /// many of them a configuration took instead of naming them. `None` is always safe;
+    /// classes are below 3.
+    fn retires(&mut self, _op: u32) -> Option<(u32, u32)> {
+        None
+    }
     /// A human-readable rendering of a state, for evidence.
     fn describe(&self, state: u32) -> String;
     /// Bytes held by the compiled operations and the tables of states and transitions,

@@ -25,7 +25,7 @@ pub(crate) const ALWAYS: u32 = u32::MAX;
 /// Not computed yet, in the per-state cache.
 const NOT_YET: u32 = u32::MAX - 1;
 /// Most bytes of observed strings indexed; beyond it, every state counts as observed.
-const MAX_INDEXED_BYTES: usize = 8 << 20;
+pub(crate) const MAX_INDEXED_BYTES: usize = 8 << 20;
 
 /// What observes each value, and a per-state cache of the answer.
 pub(crate) struct Observers {

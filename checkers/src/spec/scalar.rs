@@ -3,7 +3,7 @@
 //! After partitioning by key a partition holds one key, so the state is one interned value.
 //! A mutex is free (nil) or held (`true`).
 
-use super::observe::{Observers, Seen};
+use super::observe::{Observers, Seen, ALWAYS, MAX_INDEXED_BYTES};
 use super::values::ValueTable;
 use super::Spec;
 use crate::history::{Input, Operation, Output, Value};
@@ -45,6 +45,8 @@ pub(crate) struct ScalarSpec {
     prefixes: Vec<Vec<u64>>,
     /// What could still observe each state (off for locks), indexed on first use.
     observers: Option<Observers>,
+    /// Observed values with their last observer (see `observed_by_value`), on first use.
+    observed_values: Option<Option<Vec<(u32, u32)>>>,
 }
 
 impl ScalarSpec {
@@ -65,6 +67,7 @@ impl ScalarSpec {
             prefix_index: Vec::new(),
             prefixes: Vec::new(),
             observers: None,
+            observed_values: None,
         };
         spec.ops = ops.iter().map(|op| spec.compile_op(op)).collect();
         spec
@@ -138,6 +141,60 @@ impl ScalarSpec {
         }
         let observers = self.observers.as_mut().expect("indexed above");
         observers.observed_until(&self.values, 0, state)
+    }
+
+    /// One past the last operation observing a value that contains the string `x` (0 if
+    /// none, `ALWAYS` if one without an end does); `None` if `x` is not a string or the
+    /// observed values are too many to search.
+    fn observed_containing(&mut self, x: u32) -> Option<u32> {
+        let needle = self.values.atom_bytes(x)?.to_vec();
+        if self.observed_values.is_none() {
+            self.observed_values = Some(self.observed_by_value());
+        }
+        let by_value = self
+            .observed_values
+            .as_ref()
+            .expect("listed above")
+            .as_ref()?;
+        let values = &self.values;
+        // A string not interned as given (never so for recorded values) counts as
+        // containing it.
+        let contains = |&&(_, v): &&(u32, u32)| match values.atom_bytes(v) {
+            Some(hay) => {
+                needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle.as_slice())
+            }
+            None => values.str_hash_len(v).is_some(),
+        };
+        Some(
+            by_value
+                .iter()
+                .find(contains)
+                .map_or(0, |&(until, _)| until),
+        )
+    }
+
+    /// Every observed value once, with one past its last observer (`ALWAYS` for one
+    /// without an end), latest first; `None` if some observation is not by value, or if
+    /// the observed strings are too long to search.
+    fn observed_by_value(&self) -> Option<Vec<(u32, u32)>> {
+        let mut seen = self.observations()?;
+        let total: usize = seen
+            .iter()
+            .map(|s| {
+                self.values
+                    .str_hash_len(s.value)
+                    .map_or(0, |(_, l)| l as usize)
+            })
+            .sum();
+        if total > MAX_INDEXED_BYTES {
+            return None;
+        }
+        let until = |s: &Seen| if s.open { ALWAYS } else { s.op + 1 };
+        seen.sort_unstable_by_key(|s| (s.value, std::cmp::Reverse(until(s))));
+        seen.dedup_by_key(|s| s.value);
+        let mut out: Vec<(u32, u32)> = seen.iter().map(|s| (until(s), s.value)).collect();
+        out.sort_unstable_by_key(|&(u, v)| (std::cmp::Reverse(u), v));
+        Some(out)
     }
 
     fn append(&mut self, state: u32, op: u32, suffix: u32) -> Option<u32> {
@@ -247,6 +304,25 @@ impl Spec for ScalarSpec {
         failed_until <= first_pending && (class == 1 || appendable)
     }
 
+    /// A write retires once its value is unobservable (class 0 for strings, which take
+    /// appends, 1 for other values); an append retires once no remaining operation
+    /// observes a value containing what it appends (class 2): whatever string it extends,
+    /// no observed value can start with the result.
+    fn retires(&mut self, op: u32) -> Option<(u32, u32)> {
+        match self.ops[op as usize] {
+            SOp::Write(v) if v != 0 => {
+                let (until, _) = self.observed_until(v);
+                let class = u32::from(self.values.str_hash_len(v).is_none());
+                (until != ALWAYS).then_some((class, until))
+            }
+            SOp::Append(x) => {
+                let until = self.observed_containing(x)?;
+                (until != ALWAYS).then_some((2, until))
+            }
+            _ => None,
+        }
+    }
+
     fn heap_bytes(&self) -> usize {
         let prefixes: usize = self.prefixes.iter().map(|p| p.capacity() * 8).sum();
         self.values.bytes()
@@ -255,6 +331,11 @@ impl Spec for ScalarSpec {
             + self.prefix_index.capacity() * 4
             + prefixes
             + self.observers.as_ref().map_or(0, Observers::bytes)
+            + self
+                .observed_values
+                .as_ref()
+                .and_then(Option::as_ref)
+                .map_or(0, |v| v.capacity() * 8)
     }
 
     fn describe(&self, state: u32) -> String {

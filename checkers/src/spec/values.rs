@@ -199,6 +199,14 @@ impl ValueTable {
         }
     }
 
+    /// The bytes of a string interned as it was given (not built by appends).
+    pub(crate) fn atom_bytes(&self, id: u32) -> Option<&[u8]> {
+        match &self.entries[id as usize].node {
+            Node::Atom(Value::Str(s)) => Some(s.as_bytes()),
+            _ => None,
+        }
+    }
+
     /// Hash and byte length of a string value, `None` for other values.
     pub(crate) fn str_hash_len(&self, id: u32) -> Option<(u64, u64)> {
         let e = &self.entries[id as usize];
