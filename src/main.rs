@@ -66,8 +66,10 @@ enum Command {
     CheckDeterminism(cmd::determinism::DeterminismArgs),
     /// Every protocol's correct variants and planted bugs on their scenarios (the default).
     Campaign(cmd::campaign::CampaignArgs),
-    /// Measure the simulation kernel or the Raft swarm.
+    /// Measure the simulation kernel or a protocol's swarm.
     Bench(cmd::bench::BenchArgs),
+    /// Reproduce a lecture's claim with measured numbers: a table, an SVG plot, CSV and JSON.
+    Experiment(cmd::experiment::ExperimentArgs),
     /// Shrink a failing seed to a minimal repro file.
     Shrink(cmd::shrink::ShrinkArgs),
     /// Replay a repro file exactly; `--state-at` shows every node at a moment.
@@ -122,6 +124,7 @@ fn main() -> ExitCode {
         Some(Command::CheckDeterminism(a)) => cmd::determinism::run(&a),
         Some(Command::Campaign(a)) => cmd::campaign::run(&a),
         Some(Command::Bench(a)) => cmd::bench::run(&a),
+        Some(Command::Experiment(a)) => cmd::experiment::run(&a),
         Some(Command::Check(a)) => cmd::check::run(&a),
         Some(Command::Shrink(a)) => cmd::shrink::run(&a),
         Some(Command::Replay(a)) => cmd::replay::run(&a),

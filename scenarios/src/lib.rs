@@ -2,6 +2,7 @@
 //! of scenarios per protocol, the protocol registry, and running one seed or a seed range.
 
 pub mod catalog;
+pub mod experiments;
 pub mod explore;
 pub mod generator;
 pub mod guided;

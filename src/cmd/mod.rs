@@ -7,6 +7,7 @@ pub mod check;
 pub mod common;
 pub mod corpus;
 pub mod determinism;
+pub mod experiment;
 pub mod explore;
 pub mod explore_report;
 pub mod list;
