@@ -8,7 +8,9 @@
 //!   the updates in flight between them.
 //! - **no acknowledged write lost**: the highest acknowledged position (an update that reached
 //!   a tail) keeps its content in every member's history that reaches it, and the head of the
-//!   newest epoch holds it.
+//!   newest epoch holds it. A tail's own acknowledged point counts once its disk holds it
+//!   (its acks and replies leave only then); a crash that loses its unsynced writes takes
+//!   back what it had not yet said.
 
 use super::node::ChainNode;
 use super::ChainServer;
@@ -23,6 +25,8 @@ pub struct ChainChecks {
     tails: BTreeMap<u64, NodeId>,
     /// Every acknowledged position reported, with its hash chain value and who reported it.
     acked: BTreeMap<u64, (u64, NodeId)>,
+    /// A tail's acknowledged point (with its hash chain value) waiting for its disk.
+    tentative: BTreeMap<NodeId, (u64, u64)>,
     newest_epoch: u64,
 }
 
@@ -85,19 +89,30 @@ impl ChainChecks {
         Ok(())
     }
 
+    /// `who` acknowledged the first `n` updates, whose hash chain is `digest`.
+    fn record(&mut self, n: u64, digest: u64, who: NodeId) -> Result<(), String> {
+        match self.acked.get(&n) {
+            Some(&(d, other)) if d != digest => Err(format!(
+                "{who} and {other} acknowledged different updates up to position {n}"
+            )),
+            Some(_) => Ok(()),
+            None => {
+                self.acked.insert(n, (digest, who));
+                Ok(())
+            }
+        }
+    }
+
     fn durability(&mut self, n: &ChainNode) -> Result<(), String> {
         let here = n.digest_at(n.acked);
-        match self.acked.get(&n.acked) {
-            Some(&(digest, who)) if digest != here => {
-                return Err(format!(
-                    "{} and {who} acknowledged different updates up to position {}",
-                    n.id, n.acked
-                ));
+        if n.is_tail() {
+            let t = self.tentative.entry(n.id).or_insert((0, 0));
+            if n.acked > t.0 {
+                *t = (n.acked, here);
             }
-            Some(_) => {}
-            None => {
-                self.acked.insert(n.acked, (here, n.id));
-            }
+        } else {
+            // Acknowledged to it by a successor that said so only once its disk held it.
+            self.record(n.acked, here, n.id)?;
         }
         self.newest_epoch = self.newest_epoch.max(n.epoch());
         let highest = self.acked.last_key_value().map_or(0, |(&p, _)| p);
@@ -140,6 +155,10 @@ impl ClusterInvariant<ChainServer> for ChainChecks {
         self.durability(n)?;
         Ok(())
     }
+
+    fn on_disk(&mut self, _at: Time, node: NodeId, event: DiskEvent) -> Result<(), String> {
+        self.disk(node, event)
+    }
 }
 
 /// One of Raft's checks, run over the manager's replicas only (the first `managers` servers).
@@ -174,6 +193,18 @@ impl ClusterInvariant<ChainServer> for OnManager {
             return Ok(());
         }
         self.check.on_disk(at, node, event)
+    }
+}
+
+impl ChainChecks {
+    fn disk(&mut self, node: NodeId, event: DiskEvent) -> Result<(), String> {
+        let Some((n, digest)) = self.tentative.remove(&node) else {
+            return Ok(());
+        };
+        match event {
+            DiskEvent::Durable => self.record(n, digest, node),
+            DiskEvent::Lost => Ok(()),
+        }
     }
 }
 

@@ -282,7 +282,7 @@ const CRAQ: &str = r#"{
 
 const SWARM: &str = r#"{
   "name": "chain-swarm",
-  "description": "Swarm testing: each seed draws which of partitions, crashes, pauses, lossy links, slow nodes and crash points are on, over the manager's replicas and the chain alike; one server down at a time (the manager's Raft majority); chain nodes recover from their disks.",
+  "description": "Swarm testing: each seed draws its world (4-9 servers, so 1-6 chain nodes behind 3 manager replicas, 1-5 clients, keys, read share, phase length) and which of partitions, crashes, pauses, lossy links, slow nodes and crash points are on, how often and how long, over the manager's replicas and the chain alike; one server down at a time (the manager's Raft majority); chain nodes recover from their disks.",
   "protocol": "chain",
   "servers": 6,
   "clients": 3,
@@ -292,10 +292,17 @@ const SWARM: &str = r#"{
     "rates": {"partition": 1.0, "crash": 1.0, "pause": 0.5, "link": 0.5, "slow": 0.5, "crash-point": 0.5},
     "swarm": true,
     "mean_fault_ms": 300,
-    "crash_point_kinds": ["Forward", "Ack", "Reply", "AppendEntries", "VoteGranted", "ClientReply"]
+    "crash_point_kinds": ["Forward", "Ack", "Reply", "Report", "AppendEntries", "VoteGranted", "ClientReply"],
+    "restart_after_crash_point": true,
+    "clients_together_percent": 30
+  },
+  "vary": {
+    "servers": [4, 9], "clients": [1, 5], "keys": {"log": [1, 8]}, "read_percent": [0, 90],
+    "safety_ms": [2000, 8000], "mean_fault_ms": {"log": [30, 1000]}, "rate_percent": {"log": [25, 400]},
+    "crash_point_subset": true, "partition_shape_subset": true, "slow_network_percent": 30
   },
   "workload": {"kind": "kv", "keys": 4},
-  "sometimes": ["reconfigured", "joined", "leader-change"]
+  "sometimes": ["reconfigured", "joined", "leader-change", "recovered-history"]
 }"#;
 
 /// C01: both sides of a partition reconfigure the chain by themselves.
