@@ -1,11 +1,11 @@
-//! The chain's client: learns the configuration (head, tail, members) from the manager by a
-//! read of its Raft key-value service, sends writes to the head and reads to the tail (CRAQ:
-//! to one member, chosen by client id), retries with the same request id (the nodes' session
+//! The chain's client: learns the layout (each shard's head, tail, members) from the manager by
+//! a read of its Raft key-value service, sends writes to the head of the key's shard and reads
+//! to its tail (CRAQ: to one member, chosen by client id), retries with the same request id (the nodes' session
 //! tables make that exactly-once), asks the manager again when a node rejects it, and gives up
 //! after a bound, leaving the operation indeterminate. Replies of an epoch older than the one
-//! it knows are ignored.
+//! it knows for the shard are ignored.
 
-use super::config::{Config, ManagerLink, CONFIG_KEY};
+use super::config::{shard_of, Config, Layout, ManagerLink, CONFIG_KEY};
 use super::{ChainMsg, ReadPath};
 use crate::raft::RaftMsg;
 use splitbrain_api::{ClientProcess, Ctx, Dur, NodeId, NodeView, Op, Process, Ret, Role, Time};
@@ -25,6 +25,8 @@ pub enum ClientTimer {
 struct Attempt {
     seq: u64,
     op: Op,
+    /// The shard of the operation's key.
+    shard: usize,
     /// Rejected in this epoch: send again only once the manager names a newer one, or later.
     rejected_in: Option<u64>,
     retry_at: Time,
@@ -36,27 +38,34 @@ pub struct ChainClient {
     id: NodeId,
     link: ManagerLink,
     reads: ReadPath,
-    config: Option<Config>,
+    /// The newest configuration known of each shard's chain.
+    configs: Vec<Option<Config>>,
     seq: u64,
     current: Option<Attempt>,
     wake_at: Option<Time>,
 }
 
 impl ChainClient {
-    pub fn new(id: NodeId, managers: Vec<NodeId>, reads: ReadPath) -> ChainClient {
+    pub fn new(id: NodeId, managers: Vec<NodeId>, reads: ReadPath, shards: usize) -> ChainClient {
         ChainClient {
             id,
             link: ManagerLink::new(managers, id.index()),
             reads,
-            config: None,
+            configs: vec![None; shards.max(1)],
             seq: 0,
             current: None,
             wake_at: None,
         }
     }
 
-    fn epoch(&self) -> u64 {
-        self.config.as_ref().map_or(0, |c| c.epoch)
+    /// The epoch known of `shard`'s chain (0: none yet).
+    fn epoch(&self, shard: usize) -> u64 {
+        self.configs[shard].as_ref().map_or(0, |c| c.epoch)
+    }
+
+    /// The shard of the operation in progress (0 when there is none).
+    fn shard(&self) -> usize {
+        self.current.as_ref().map_or(0, |a| a.shard)
     }
 
     fn wake_by(&mut self, ctx: &mut Ctx<Self>, at: Time) {
@@ -76,8 +85,8 @@ impl ChainClient {
     }
 
     /// Where the current operation goes in the known configuration.
-    fn target(&self, op: &Op) -> Option<NodeId> {
-        let c = self.config.as_ref()?;
+    fn target(&self, shard: usize, op: &Op) -> Option<NodeId> {
+        let c = self.configs[shard].as_ref()?;
         match (op, self.reads) {
             (Op::Get { .. }, ReadPath::Tail) => c.tail(),
             (Op::Get { .. }, ReadPath::Craq) if !c.members.is_empty() => {
@@ -88,13 +97,13 @@ impl ChainClient {
     }
 
     fn send_op(&mut self, ctx: &mut Ctx<Self>) {
-        let epoch = self.epoch();
+        let epoch = self.epoch(self.shard());
         let Some(a) = self.current.as_mut() else {
             return;
         };
         a.rejected_in = None;
-        let (seq, op) = (a.seq, a.op.clone());
-        match self.target(&op) {
+        let (seq, op, shard) = (a.seq, a.op.clone(), a.shard);
+        match self.target(shard, &op) {
             Some(to) => ctx.send(to, ChainMsg::Request { epoch, seq, op }),
             None => self.ask_manager(ctx),
         }
@@ -107,11 +116,18 @@ impl ChainClient {
         let Ret::Value { value: Some(text) } = ret else {
             return;
         };
-        let config = Config::decode(&text).expect("the manager stores configurations it wrote");
-        if config.epoch > self.epoch() {
-            self.config = Some(config);
+        let layout = Layout::decode(&text).expect("the manager stores layouts it wrote");
+        assert_eq!(
+            layout.shards.len(),
+            self.configs.len(),
+            "one chain per shard"
+        );
+        for (known, config) in self.configs.iter_mut().zip(layout.shards) {
+            if known.as_ref().is_none_or(|k| config.epoch > k.epoch) {
+                *known = Some(config);
+            }
         }
-        let epoch = self.epoch();
+        let epoch = self.epoch(self.shard());
         let Some(a) = self.current.as_mut() else {
             return;
         };
@@ -147,13 +163,13 @@ impl Process for ChainClient {
             }
             // A reply of an older epoch than the one known is ignored (the retry is answered).
             ChainMsg::Reply { epoch, seq, ret }
-                if Some(seq) == now_seq && epoch >= self.epoch() =>
+                if Some(seq) == now_seq && epoch >= self.epoch(self.shard()) =>
             {
                 self.current = None;
                 ctx.complete(ret);
             }
             ChainMsg::Reject { epoch, seq } if Some(seq) == now_seq => {
-                let known = self.epoch();
+                let known = self.epoch(self.shard());
                 if let Some(a) = self.current.as_mut() {
                     if a.rejected_in.is_none() {
                         a.rejected_in = Some(epoch.max(known));
@@ -202,11 +218,12 @@ impl Process for ChainClient {
             .current
             .as_ref()
             .map_or("none".to_string(), |a| a.op.label());
-        let config = self
-            .config
-            .as_ref()
-            .map_or("unknown".to_string(), Config::encode);
-        vec![("pending", pending), ("configuration", config)]
+        let known: Vec<String> = self
+            .configs
+            .iter()
+            .map(|c| c.as_ref().map_or("unknown".to_string(), Config::encode))
+            .collect();
+        vec![("pending", pending), ("configuration", known.join(" | "))]
     }
 }
 
@@ -214,14 +231,16 @@ impl ClientProcess for ChainClient {
     fn on_invoke(&mut self, ctx: &mut Ctx<Self>, op: Op) {
         self.seq += 1;
         let now = ctx.now();
+        let shard = shard_of(&op.key_label(), self.configs.len());
         self.current = Some(Attempt {
             seq: self.seq,
+            shard,
             op,
             rejected_in: None,
             retry_at: now + RETRY_AFTER,
             give_up_at: now + GIVE_UP_AFTER,
         });
-        if self.config.is_none() {
+        if self.configs[shard].is_none() {
             self.ask_manager(ctx);
         } else {
             self.send_op(ctx);

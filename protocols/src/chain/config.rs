@@ -1,6 +1,9 @@
 //! A chain configuration as the manager stores it (one value of its replicated key-value
 //! service) and the link every node and client keeps to the manager's replicas.
 //!
+//! With several shards the manager keeps one chain per shard, each with its own epochs, in one
+//! value (a [`Layout`]); a key belongs to the shard [`shard_of`] names.
+//!
 //! A member is named by node, boot id and the epoch it joined in: a node that restarted (a new
 //! boot id) is not the member it was, and a node removed and added again joins afresh (a new
 //! joined epoch), so it wipes whatever it held before.
@@ -83,6 +86,37 @@ impl Config {
         let i = self.position(node)?;
         self.members.get(i + 1).map(|m| m.node)
     }
+}
+
+/// The chains of every shard, as one value of the manager's key-value service (so one read
+/// tells a node or client every shard's configuration, and one compare-and-set changes them).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Layout {
+    pub shards: Vec<Config>,
+}
+
+impl Layout {
+    /// Each shard's configuration, separated by `|` (one shard: exactly [`Config::encode`]).
+    pub fn encode(&self) -> String {
+        let parts: Vec<String> = self.shards.iter().map(Config::encode).collect();
+        parts.join("|")
+    }
+
+    /// The inverse of [`Layout::encode`]; `None` for text it did not write.
+    pub fn decode(text: &str) -> Option<Layout> {
+        let shards = text.split('|').map(Config::decode).collect::<Option<_>>()?;
+        Some(Layout { shards })
+    }
+}
+
+/// The shard of `key` among `shards` (FNV-1a of its bytes): the same on every node and client.
+pub fn shard_of(key: &str, shards: usize) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % shards.max(1) as u64) as usize
 }
 
 /// How long an unanswered question to one manager replica waits before the next is tried.
@@ -181,6 +215,25 @@ mod tests {
         assert_eq!(c.predecessor(NodeId::server(5)), Some(NodeId::server(3)));
         assert_eq!(c.successor(NodeId::server(5)), None);
         assert_eq!(Config::decode("garbage"), None);
+        let two = Layout {
+            shards: vec![
+                c.clone(),
+                Config {
+                    epoch: 1,
+                    members: vec![],
+                },
+            ],
+        };
+        assert_eq!(Layout::decode(&two.encode()), Some(two));
+        assert_eq!(Layout::decode(&c.encode()).map(|l| l.shards), Some(vec![c]));
+    }
+
+    #[test]
+    fn keys_spread_over_shards_the_same_way_everywhere() {
+        let of = |k: &str| shard_of(k, 3);
+        let shards: Vec<usize> = (0..8).map(|k| of(&format!("k{k}"))).collect();
+        assert_eq!(shards, [1, 2, 2, 0, 2, 0, 0, 1]);
+        assert_eq!(shard_of("anything", 1), 0);
     }
 
     #[test]

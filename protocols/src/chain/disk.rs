@@ -1,6 +1,6 @@
 //! What a chain server keeps on its simulated disk. A manager replica keeps its Raft state; a
-//! chain node keeps its identity (the boot id drawn at its first start), the configuration it
-//! last took on with the epoch it joined in, its update history (a prefix view of an
+//! chain node keeps its identity (the boot id drawn at its first start) and, for each shard's
+//! replica, the configuration it last took on with the epoch it joined in, its update history (a prefix view of an
 //! append-only journal, so a persist costs a reference count), how far it knows updates were
 //! acknowledged and whether it holds everything its predecessor held.
 //!
@@ -23,10 +23,16 @@ pub enum ChainDurable {
     Node(NodeDurable),
 }
 
-/// A chain node's durable state.
+/// A chain node's durable state: its boot id and each shard replica's state.
 #[derive(Clone, Debug)]
 pub struct NodeDurable {
     pub boot: u64,
+    pub replicas: Vec<ReplicaDurable>,
+}
+
+/// One shard replica's durable state.
+#[derive(Clone, Debug, Default)]
+pub struct ReplicaDurable {
     pub config: Option<Rc<Config>>,
     pub joined: Option<u64>,
     pub hist: Journal<Rc<Cmd>>,

@@ -1,5 +1,6 @@
 //! The chain's cross-node checks, run after every server step, plus Raft's own checks on the
-//! manager's replicas (log matching, leader completeness) through an adapter.
+//! manager's replicas (log matching, leader completeness) through an adapter. With several
+//! shards each shard's chain is checked on its own (its epochs are its own).
 //!
 //! - **one head and one tail per epoch**: every node that has taken on an epoch and is a member
 //!   of it agrees on who heads and who ends the chain of that epoch.
@@ -18,9 +19,13 @@ use crate::raft::RaftServer;
 use splitbrain_api::{ClusterInvariant, DiskEvent, NodeId, Time};
 use std::collections::BTreeMap;
 
-/// Chain safety: roles per epoch, the prefix property, durability of acknowledged writes.
+/// Chain safety of one shard: roles per epoch, the prefix property, durability of
+/// acknowledged writes.
 #[derive(Default)]
 pub struct ChainChecks {
+    shard: usize,
+    /// `shard 2: ` when there are several shards (the messages say which chain).
+    label: String,
     heads: BTreeMap<u64, NodeId>,
     tails: BTreeMap<u64, NodeId>,
     /// Every acknowledged position reported, with its hash chain value and who reported it.
@@ -31,6 +36,19 @@ pub struct ChainChecks {
 }
 
 impl ChainChecks {
+    pub fn new(shard: usize, shards: usize) -> ChainChecks {
+        let label = if shards > 1 {
+            format!("shard {shard}: ")
+        } else {
+            String::new()
+        };
+        ChainChecks {
+            shard,
+            label,
+            ..ChainChecks::default()
+        }
+    }
+
     fn roles(&mut self, n: &ChainNode) -> Result<(), String> {
         let epoch = n.epoch();
         for (is, table, what) in [
@@ -73,7 +91,8 @@ impl ChainChecks {
     fn neighbours(&self, n: &ChainNode, servers: &[Option<&ChainServer>]) -> Result<(), String> {
         let same = |id: Option<NodeId>| {
             let id = id?;
-            let other = servers.get(id.index()).copied().flatten()?.node()?;
+            let other = servers.get(id.index()).copied().flatten()?;
+            let other = other.replica(self.shard)?;
             (other.epoch() == n.epoch() && other.joined.is_some()).then_some(other)
         };
         if let Some(p) = same(n.pred()) {
@@ -143,21 +162,23 @@ impl ClusterInvariant<ChainServer> for ChainChecks {
             .get(stepped.index())
             .copied()
             .flatten()
-            .and_then(ChainServer::node)
+            .and_then(|s| s.replica(self.shard))
         else {
             return Ok(());
         };
         if n.joined.is_none() {
             return Ok(());
         }
-        self.roles(n)?;
-        self.neighbours(n, servers)?;
-        self.durability(n)?;
-        Ok(())
+        let checked = self
+            .roles(n)
+            .and_then(|()| self.neighbours(n, servers))
+            .and_then(|()| self.durability(n));
+        checked.map_err(|e| format!("{}{e}", self.label))
     }
 
     fn on_disk(&mut self, _at: Time, node: NodeId, event: DiskEvent) -> Result<(), String> {
         self.disk(node, event)
+            .map_err(|e| format!("{}{e}", self.label))
     }
 }
 
@@ -208,10 +229,12 @@ impl ChainChecks {
     }
 }
 
-/// Every check a chain world with `managers` manager replicas runs with.
-pub fn all(managers: usize) -> Vec<Box<dyn ClusterInvariant<ChainServer>>> {
-    let mut checks: Vec<Box<dyn ClusterInvariant<ChainServer>>> =
-        vec![Box::new(ChainChecks::default())];
+/// Every check a chain world with `managers` manager replicas and `shards` chains runs with.
+pub fn all(managers: usize, shards: usize) -> Vec<Box<dyn ClusterInvariant<ChainServer>>> {
+    let mut checks: Vec<Box<dyn ClusterInvariant<ChainServer>>> = Vec::new();
+    for shard in 0..shards.max(1) {
+        checks.push(Box::new(ChainChecks::new(shard, shards)));
+    }
     for raft_check in crate::raft::invariants::all() {
         checks.push(Box::new(OnManager {
             check: raft_check,

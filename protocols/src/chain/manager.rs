@@ -1,16 +1,18 @@
 //! A replica of the configuration manager: an unchanged Raft server (its key-value service
-//! holds the configuration under `CONFIG_KEY`) and a driver. Only the driver of the Raft
-//! leader acts: it reads the configuration through its own Raft server, compares it with the
-//! reports of the chain nodes, and installs the next one by compare-and-set, so configurations
-//! form one sequence of epochs whatever leaders come and go.
+//! holds the layout, every shard's configuration, under `CONFIG_KEY`) and a driver. Only the
+//! driver of the Raft leader acts: it reads the layout through its own Raft server, compares
+//! each shard's chain with the reports of the chain nodes, and installs the next layout by
+//! compare-and-set, so each shard's configurations form one sequence of epochs whatever
+//! leaders come and go. It places the chains: shard `s` starts with the nodes turned by `s`
+//! (each node heads one chain and ends another), and a node that comes back joins the end.
 //!
 //! The Raft server runs inside this process with its own `Ctx`; its effects are carried over
 //! (timers and messages wrapped), and its replies addressed to this very node go to the driver.
 
-use super::config::{Config, Member, CONFIG_KEY};
+use super::config::{Config, Layout, Member, CONFIG_KEY};
 use super::disk::ChainDurable;
 use super::server::ChainServer;
-use super::{ChainBug, ChainConfig, ChainMsg, FAIL_AFTER, TICK};
+use super::{ChainBug, ChainConfig, ChainMsg, ShardReport, FAIL_AFTER, TICK};
 use crate::raft::{RaftMsg, RaftServer};
 use splitbrain_api::{Ctx, Effect, NodeId, Op, Process, Ret, Time};
 use std::collections::BTreeMap;
@@ -18,24 +20,21 @@ use std::collections::BTreeMap;
 pub type RaftTimer = <RaftServer as Process>::Timer;
 pub type RaftDurable = <RaftServer as Process>::Durable;
 
-/// What the driver last heard from a chain node.
-#[derive(Clone, Copy, Debug)]
+/// What the driver last heard from a chain node: when, its boot id, and how it stood in each
+/// shard's chain (the epoch it was in, the one it joined in, synced, successor cut off).
+#[derive(Clone, Debug)]
 struct Heard {
     at: Time,
     boot: u64,
-    /// The epoch the node was in when it reported, and the one it joined in.
-    epoch: u64,
-    joined: Option<u64>,
-    synced: bool,
-    cut_off: Option<NodeId>,
+    shards: Vec<ShardReport>,
 }
 
 /// The driver's request in flight through the local Raft server.
 #[derive(Clone, Debug)]
 enum Pending {
     Read,
-    /// The next configuration; whether it bypasses a node cut off from its predecessor.
-    Install(Config, bool),
+    /// The next layout; whether it bypasses a node cut off from its predecessor.
+    Install(Layout, bool),
 }
 
 /// Decides configurations while the local Raft server leads.
@@ -48,9 +47,10 @@ pub(super) struct Driver {
     leader_since: Option<Time>,
     counter: u64,
     pending: Option<(u64, Pending, Time)>,
-    /// Nodes dropped for being cut off from their predecessor, and when: not added back for
-    /// a while, so a lasting partial partition does not make the chain churn.
-    bypassed: BTreeMap<NodeId, Time>,
+    shards: usize,
+    /// Nodes dropped from a shard's chain for being cut off from their predecessor, and when:
+    /// not added back for a while, so a lasting partial partition does not make it churn.
+    bypassed: BTreeMap<(usize, NodeId), Time>,
 }
 
 impl Driver {
@@ -63,6 +63,7 @@ impl Driver {
             leader_since: None,
             counter: 0,
             pending: None,
+            shards: cfg.shards.max(1),
             bypassed: BTreeMap::new(),
         }
     }
@@ -71,58 +72,97 @@ impl Driver {
         self.heard.insert(node, heard);
     }
 
-    /// The member reported holding everything its predecessor held, in this life and this
-    /// membership (a report of an earlier membership vouches for a history since wiped).
-    fn synced(&self, m: &Member) -> bool {
-        self.heard
-            .get(&m.node)
-            .is_some_and(|h| h.boot == m.boot && h.joined == Some(m.joined) && h.synced)
+    /// How `node` last stood in `shard`'s chain.
+    fn report_of(&self, shard: usize, node: NodeId) -> Option<(&Heard, &ShardReport)> {
+        let h = self.heard.get(&node)?;
+        Some((h, h.shards.get(shard)?))
     }
 
-    /// The successor `m` reports cut off, if it reported so in the current configuration
-    /// (an older report names a successor of another chain) since this replica leads.
-    fn cut_off_by(&self, m: &Member, cur: &Config, since: Time) -> Option<NodeId> {
-        let h = self.heard.get(&m.node).filter(|h| h.at >= since)?;
-        let cut = h.cut_off.filter(|_| h.epoch == cur.epoch)?;
+    /// The member of `shard`'s chain reported holding everything its predecessor held, in
+    /// this life and this membership (a report of an earlier membership vouches for a history
+    /// since wiped).
+    fn synced(&self, shard: usize, m: &Member) -> bool {
+        self.report_of(shard, m.node)
+            .is_some_and(|(h, r)| h.boot == m.boot && r.joined == Some(m.joined) && r.synced)
+    }
+
+    /// The successor `m` reports cut off in `shard`'s chain, if it reported so in the current
+    /// configuration (an older report names a successor of another chain) since this replica
+    /// leads.
+    fn cut_off_by(&self, shard: usize, m: &Member, cur: &Config, since: Time) -> Option<NodeId> {
+        let (h, r) = self.report_of(shard, m.node)?;
+        let cut = r
+            .cut_off
+            .filter(|_| h.at >= since && r.epoch == cur.epoch)?;
         (cur.successor(m.node) == Some(cut)).then_some(cut)
     }
 
-    /// Heard from `node` recently, since this replica leads.
-    fn alive(&self, node: NodeId, now: Time) -> Option<Heard> {
+    /// Heard from `node` recently, since this replica leads: its boot id.
+    fn alive(&self, node: NodeId, now: Time) -> Option<u64> {
         let since = self.leader_since?;
         self.heard
             .get(&node)
             .filter(|h| h.at >= since && now.saturating_sub(h.at) <= FAIL_AFTER)
-            .copied()
+            .map(|h| h.boot)
     }
 
-    /// The configuration that should follow `cur` (`None`: keep it).
-    fn next_config(&mut self, cur: Option<&Config>, now: Time) -> Option<(Config, bool)> {
-        let since = self.leader_since?;
+    /// The layout that should follow `cur` (`None`: keep it), and whether it bypasses a node.
+    fn next_layout(&mut self, cur: Option<&Layout>, now: Time) -> Option<(Layout, bool)> {
         let Some(cur) = cur else {
-            // The first configuration: every node, once all reported or a while passed.
-            let up: Vec<_> = self
-                .nodes
-                .iter()
-                .filter_map(|&n| self.alive(n, now).map(|h| (n, h)))
-                .collect();
-            let waited = now.saturating_sub(since) >= FAIL_AFTER;
-            if up.is_empty() || (up.len() < self.nodes.len() && !waited) {
-                return None;
-            }
-            let members = up
-                .into_iter()
-                .map(|(node, h)| Member {
-                    node,
-                    boot: h.boot,
-                    joined: 1,
-                })
-                .collect();
-            return Some((Config { epoch: 1, members }, false));
+            return self.first_layout(now).map(|l| (l, false));
         };
         if self.bug == ChainBug::SelfReconfigure {
             return None; // C01: the nodes reconfigure themselves; the manager never does.
         }
+        assert_eq!(
+            cur.shards.len(),
+            self.shards,
+            "the manager stores one chain per shard"
+        );
+        let mut next = cur.clone();
+        let mut bypass = false;
+        for (shard, config) in next.shards.iter_mut().enumerate() {
+            if let Some((c, b)) = self.next_config(shard, config, now) {
+                *config = c;
+                bypass |= b;
+            }
+        }
+        (next != *cur).then_some((next, bypass))
+    }
+
+    /// The first layout: every node in every shard's chain, once all reported or a while
+    /// passed; shard `s`'s chain is the nodes turned by `s`, so roles rotate among shards.
+    fn first_layout(&self, now: Time) -> Option<Layout> {
+        let since = self.leader_since?;
+        let up: Vec<Member> = self
+            .nodes
+            .iter()
+            .filter_map(|&node| {
+                let boot = self.alive(node, now)?;
+                Some(Member {
+                    node,
+                    boot,
+                    joined: 1,
+                })
+            })
+            .collect();
+        let waited = now.saturating_sub(since) >= FAIL_AFTER;
+        if up.is_empty() || (up.len() < self.nodes.len() && !waited) {
+            return None;
+        }
+        let shards = (0..self.shards)
+            .map(|s| {
+                let mut members = up.clone();
+                members.rotate_left(s % up.len());
+                Config { epoch: 1, members }
+            })
+            .collect();
+        Some(Layout { shards })
+    }
+
+    /// The configuration that should follow `cur` in `shard`'s chain (`None`: keep it).
+    fn next_config(&mut self, shard: usize, cur: &Config, now: Time) -> Option<(Config, bool)> {
+        let since = self.leader_since?;
         let epoch = cur.epoch + 1;
         // A restarted member lost what it held: it goes. A silent one goes too, unless that
         // would leave fewer than two members known to hold everything (it may only be cut off
@@ -142,7 +182,7 @@ impl Driver {
         // successor is bypassed (it holds a prefix of what its predecessor holds).
         let cut: Vec<NodeId> = heard
             .iter()
-            .filter_map(|m| self.cut_off_by(m, cur, since))
+            .filter_map(|m| self.cut_off_by(shard, m, cur, since))
             .filter(|s| self.reachability && heard.iter().any(|m| m.node == *s))
             .collect();
         let reachable: Vec<Member> = heard
@@ -150,7 +190,7 @@ impl Driver {
             .filter(|m| !cut.contains(&m.node))
             .copied()
             .collect();
-        let copies = |ms: &[Member]| ms.iter().filter(|m| self.synced(m)).count();
+        let copies = |ms: &[Member]| ms.iter().filter(|m| self.synced(shard, m)).count();
         let need = copies(&alive).min(2);
         let bypass = copies(&reachable) >= need && reachable.len() < heard.len();
         let mut members = if bypass {
@@ -162,10 +202,10 @@ impl Driver {
         };
         if bypass {
             for &n in &cut {
-                self.bypassed.insert(n, now);
+                self.bypassed.insert((shard, n), now);
             }
         }
-        if !members.first().is_some_and(|m| self.synced(m)) {
+        if !members.first().is_some_and(|m| self.synced(shard, m)) {
             // The new head would not hold every acknowledged update (a node still catching
             // up, or nobody): wait for a member that does to be heard again.
             return None;
@@ -173,13 +213,13 @@ impl Driver {
         for &n in &self.nodes {
             let cooling = self
                 .bypassed
-                .get(&n)
+                .get(&(shard, n))
                 .is_some_and(|&at| now.saturating_sub(at) < FAIL_AFTER + FAIL_AFTER);
             if members.iter().all(|m| m.node != n) && !cooling {
-                if let Some(h) = self.alive(n, now) {
+                if let Some(boot) = self.alive(n, now) {
                     members.push(Member {
                         node: n,
-                        boot: h.boot,
+                        boot,
                         joined: epoch,
                     });
                 }
@@ -239,8 +279,8 @@ impl Driver {
         let Ret::Value { value } = ret else {
             return None;
         };
-        let cur = value.as_deref().and_then(Config::decode);
-        let (next, bypass) = self.next_config(cur.as_ref(), now)?;
+        let cur = value.as_deref().and_then(Layout::decode);
+        let (next, bypass) = self.next_layout(cur.as_ref(), now)?;
         let seq = self.next_seq(term);
         let op = Op::Cas {
             key: CONFIG_KEY.to_string(),
@@ -304,7 +344,7 @@ impl ManagerReplica {
                 let (now, term) = (ctx.now(), self.raft.term());
                 if let Some((s, Pending::Install(c, bypass), _)) = &self.driver.pending {
                     if *s == seq && ret == (Ret::Bool { value: true }) {
-                        ctx.mark(if c.epoch == 1 {
+                        ctx.mark(if c.shards.iter().all(|c| c.epoch == 1) {
                             "configured"
                         } else {
                             "reconfigured"
@@ -336,23 +376,9 @@ impl ManagerReplica {
     pub fn on_message(&mut self, ctx: &mut Ctx<ChainServer>, from: NodeId, msg: ChainMsg) {
         match msg {
             ChainMsg::Raft(m) => self.with_raft(ctx, |r, c| r.on_message(c, from, m)),
-            ChainMsg::Report {
-                seq,
-                epoch,
-                boot,
-                synced,
-                joined,
-                cut_off,
-            } => {
+            ChainMsg::Report { seq, boot, shards } => {
                 let at = ctx.now();
-                let heard = Heard {
-                    at,
-                    boot,
-                    epoch,
-                    joined,
-                    synced,
-                    cut_off,
-                };
+                let heard = Heard { at, boot, shards };
                 self.driver.note(from, heard);
                 let op = Op::Get {
                     key: CONFIG_KEY.to_string(),
@@ -399,14 +425,41 @@ mod tests {
     }
 
     fn heard(at: Time, boot: u64, epoch: u64, joined: u64, cut_off: Option<usize>) -> Heard {
-        Heard {
-            at,
-            boot,
+        let shard = ShardReport {
             epoch,
             joined: Some(joined),
             synced: true,
             cut_off: cut_off.map(NodeId::server),
+        };
+        Heard {
+            at,
+            boot,
+            shards: vec![shard],
         }
+    }
+
+    /// Three shards over three nodes: each node heads one chain, is the middle of another and
+    /// ends the third, all in epoch 1.
+    #[test]
+    fn the_first_layout_rotates_roles_among_shards() {
+        let mut cfg = ChainConfig::new(ChainBug::None, ReadPath::Tail, 3);
+        cfg.shards = 3;
+        let nodes: Vec<NodeId> = (3..6).map(NodeId::server).collect();
+        let mut d = Driver::new(nodes.clone(), cfg);
+        let now = Time(100_000);
+        d.leader_since = Some(Time(0));
+        for (i, &n) in nodes.iter().enumerate() {
+            let mut h = heard(now, i as u64, 0, 0, None);
+            h.shards = vec![h.shards[0].clone(); 3];
+            d.note(n, h);
+        }
+        let (layout, _) = d.next_layout(None, now).expect("everyone reported");
+        let heads: Vec<_> = layout.shards.iter().map(|c| c.head()).collect();
+        let tails: Vec<_> = layout.shards.iter().map(|c| c.tail()).collect();
+        let s = |i| Some(NodeId::server(i));
+        assert_eq!(heads, [s(3), s(4), s(5)]);
+        assert_eq!(tails, [s(5), s(3), s(4)]);
+        assert!(layout.shards.iter().all(|c| c.epoch == 1));
     }
 
     /// chain-swarm seed 4541 (before the fix): S6 was head of epoch 2 and, cut off from the
@@ -428,13 +481,13 @@ mod tests {
         d.note(NodeId::server(3), heard(now, 44, 6, 2, None));
         d.note(NodeId::server(5), heard(Time(4_450_000), 66, 2, 1, Some(3)));
         let mut s5 = heard(now, 55, 6, 6, None);
-        s5.synced = false;
+        s5.shards[0].synced = false;
         d.note(NodeId::server(4), s5);
         assert!(
-            !d.synced(&cur.members[1]),
+            !d.synced(0, &cur.members[1]),
             "S6 vouched for its earlier life"
         );
-        let next = d.next_config(Some(&cur), now);
+        let next = d.next_config(0, &cur, now);
         assert!(
             next.as_ref()
                 .is_none_or(|(c, _)| c.head() == Some(NodeId::server(3))),
@@ -448,11 +501,11 @@ mod tests {
         d.note(NodeId::server(5), heard(now, 66, 6, 4, Some(3)));
         d.note(NodeId::server(3), heard(now, 44, 6, 2, Some(4)));
         assert_eq!(
-            d.cut_off_by(&cur.members[0], &cur, Time(0)),
+            d.cut_off_by(0, &cur.members[0], &cur, Time(0)),
             Some(NodeId::server(3))
         );
         assert_eq!(
-            d.cut_off_by(&cur.members[1], &cur, Time(0)),
+            d.cut_off_by(0, &cur.members[1], &cur, Time(0)),
             Some(NodeId::server(4))
         );
     }

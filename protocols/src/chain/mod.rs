@@ -7,12 +7,19 @@
 //! `spof-manager` variant), the rest are chain nodes. One process type serves both roles
 //! (`server::ChainServer`), and Raft's messages travel wrapped in [`ChainMsg::Raft`].
 //!
+//! With `shards` > 1 every chain node hosts one replica per shard and the manager places one
+//! chain per shard over the same nodes, roles rotated (shard `s` starts with the nodes turned
+//! by `s`, so each node heads one chain and ends another); a key belongs to one shard
+//! (`config::shard_of`). Messages between nodes of shard `s` > 0 travel in [`ChainMsg::Shard`].
+//!
 //! - `config`: a configuration (epoch, members) as the manager stores it, and the link a node
 //!   or client keeps to the manager (leader hints, outstanding questions).
 //! - `manager`: a manager replica: a Raft server plus the driver that, on the Raft leader,
 //!   watches the nodes' heartbeats and installs new configurations by compare-and-set.
 //! - `disk`: what a manager replica and a chain node keep on disk.
-//! - `node`: a chain node: updates enter at the head and travel down; the tail applies,
+//! - `host`: a chain node's server: one replica per shard, one report to the manager for all,
+//!   one disk.
+//! - `node`: a chain node's replica of one shard: updates enter at the head and travel down; the tail applies,
 //!   answers and acknowledges back up; each node keeps its history, so a new successor gets
 //!   what it lacks, and a lease from the manager bounds how long it may answer reads.
 //! - `client`: learns head and tail from the manager; writes to the head, reads at the tail
@@ -23,13 +30,14 @@
 pub mod client;
 pub mod config;
 mod disk;
+mod host;
 pub mod invariants;
 mod manager;
 mod node;
 mod server;
 
 pub use client::ChainClient;
-pub use config::{Config, Member};
+pub use config::{shard_of, Config, Layout, Member};
 pub use server::ChainServer;
 
 use crate::kv::Cmd;
@@ -70,6 +78,8 @@ pub struct ChainConfig {
     /// The manager acts on the nodes' reachability reports (bypasses a node cut off from its
     /// predecessor by a partial partition); without, such a chain stalls until it heals.
     pub reachability: bool,
+    /// Chains over the same nodes, one per shard of the keys (1: one chain).
+    pub shards: usize,
     /// The manager's Raft (the correct Raft, ReadIndex reads).
     pub raft: RaftConfig,
 }
@@ -93,6 +103,7 @@ impl ChainConfig {
             reads,
             managers,
             reachability: true,
+            shards: 1,
             raft: RaftConfig::new(RaftBug::None, ReadMode::ReadIndex, false),
         }
     }
@@ -129,19 +140,18 @@ impl ChainConfig {
 pub enum ChainMsg {
     /// To, from or among the manager's replicas (clients read the configuration this way).
     Raft(RaftMsg),
-    /// Node to a manager replica: alive in `epoch` with `boot`, holding all its predecessor
-    /// held (`synced`), and the reachability of its successor; answered like a read of the configuration (request `seq`), which
-    /// renews the node's lease.
+    /// Node to a manager replica: alive with `boot`, and how it stands in each shard's chain;
+    /// answered like a read of the configuration (request `seq`), which renews the node's
+    /// leases.
     Report {
         seq: u64,
-        epoch: u64,
         boot: u64,
-        synced: bool,
-        /// The epoch it joined the chain in (its membership), if it is a member.
-        joined: Option<u64>,
-        /// Its successor, when it has not heard from it for a while (a partial partition
-        /// if the manager still hears both).
-        cut_off: Option<NodeId>,
+        shards: Vec<ShardReport>,
+    },
+    /// A message between the nodes of shard `shard` > 0 (shard 0's travel bare).
+    Shard {
+        shard: u32,
+        msg: Box<ChainMsg>,
     },
     /// Client to node.
     Request {
@@ -196,10 +206,25 @@ pub enum ChainMsg {
     },
 }
 
+/// How a node stands in one shard's chain, as it reports it to the manager.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct ShardReport {
+    /// The epoch of the configuration it holds.
+    pub epoch: u64,
+    /// It holds everything its predecessor held when it joined.
+    pub synced: bool,
+    /// The epoch it joined the chain in (its membership), if it is a member.
+    pub joined: Option<u64>,
+    /// Its successor, when it has not heard from it for a while (a partial partition if the
+    /// manager still hears both).
+    pub cut_off: Option<NodeId>,
+}
+
 impl Message for ChainMsg {
     fn kind(&self) -> &'static str {
         match self {
             ChainMsg::Raft(m) => m.kind(),
+            ChainMsg::Shard { msg, .. } => msg.kind(),
             ChainMsg::Report { .. } => "Report",
             ChainMsg::Request { .. } => "Request",
             ChainMsg::Reply { .. } => "Reply",
@@ -231,7 +256,7 @@ impl Protocol for Chain {
 
     fn client(&self, id: NodeId, servers: &[NodeId]) -> ChainClient {
         let m = self.cfg.managers_of(servers.len());
-        ChainClient::new(id, servers[..m].to_vec(), self.cfg.reads)
+        ChainClient::new(id, servers[..m].to_vec(), self.cfg.reads, self.cfg.shards)
     }
 }
 

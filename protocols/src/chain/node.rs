@@ -1,11 +1,12 @@
-//! A chain node (van Renesse & Schneider §2-3). Writes enter at the head, which applies each
+//! A chain node's replica of one shard's chain (van Renesse & Schneider §2-3). Writes enter at the head, which applies each
 //! to its copy of the key-value state machine (the shared `Kv`, session table included, so a
 //! retried request applies once) and forwards it; every node does the same in order; the
 //! tail answers the client and acknowledges back toward the head. A node keeps its whole
 //! update history: what it holds beyond the acknowledged point is what a new successor may
 //! lack, and a successor's `Hello` (its length) pulls what follows.
 //!
-//! Configurations come only from the manager (read with each report the node sends it).
+//! Configurations come only from the manager (read with each report the node's host sends it;
+//! the replica says when it wants one sent at once).
 //! The answer to a report renews the node's lease for `LEASE` from the moment the report left;
 //! reads are served only under a lease, and a node that becomes tail waits one `LEASE` before
 //! it acknowledges anything, so a removed node's last lease has run out before a write it
@@ -13,18 +14,18 @@
 //!
 //! The history, membership and configuration are persisted (`disk`) before anything that
 //! relies on them is sent; a restarted node recovers them and rebuilds its state machine.
+//! The replica is a process of its own kind so that its host can run it with a context of its
+//! own and carry its effects over (messages of shard `s` > 0 wrapped, its durable state into
+//! the node's).
 
-use super::config::{Config, ManagerLink};
-use super::disk::{ChainDurable, NodeDurable};
+use super::config::Config;
+use super::disk::ReplicaDurable;
 use super::manager::ChainTimerOf;
-use super::server::ChainServer;
-use super::{ChainBug, ChainConfig, ChainMsg, ReadPath, LEASE, SUSPECT, TICK};
+use super::{ChainBug, ChainConfig, ChainMsg, ReadPath, ShardReport, LEASE, SUSPECT};
 use crate::kv::{Applied, Cmd, CmdKind, Kv};
 use crate::paxos::journal::Journal;
 use crate::raft::log::mix;
-use crate::raft::RaftMsg;
-use rand::Rng;
-use splitbrain_api::{Ctx, NodeId, NodeView, Op, Ret, Role, Time};
+use splitbrain_api::{Ctx, NodeId, NodeView, Op, Process, Ret, Role, Time};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -33,13 +34,12 @@ const BATCH: u64 = 32;
 /// Updates kept ahead of a gap at most.
 const AHEAD_MAX: usize = 256;
 
-/// One chain node.
+/// One shard's replica on a chain node.
 pub struct ChainNode {
     pub(super) id: NodeId,
     bug: ChainBug,
     reads: ReadPath,
-    link: ManagerLink,
-    /// Drawn at every start: a restarted node is a new member to the manager.
+    /// The node's boot id (its host draws it once): a member is named by it.
     pub(super) boot: u64,
     pub(super) config: Option<Rc<Config>>,
     /// The joined epoch of the member this node is in `config` (`None`: not a member).
@@ -68,15 +68,16 @@ pub struct ChainNode {
     heard_pred: Time,
     heard_succ: Time,
     marked: Vec<&'static str>,
+    /// It saw a newer epoch than its own: its host should report to the manager at once.
+    pub(super) want_report: bool,
 }
 
 impl ChainNode {
-    pub fn new(id: NodeId, managers: Vec<NodeId>, cfg: ChainConfig) -> ChainNode {
+    pub fn new(id: NodeId, cfg: ChainConfig) -> ChainNode {
         ChainNode {
             id,
             bug: cfg.bug,
             reads: cfg.reads,
-            link: ManagerLink::new(managers, id.index()),
             boot: 0,
             config: None,
             joined: None,
@@ -96,6 +97,7 @@ impl ChainNode {
             heard_pred: Time::ZERO,
             heard_succ: Time::ZERO,
             marked: Vec::new(),
+            want_report: false,
         }
     }
 
@@ -133,7 +135,7 @@ impl ChainNode {
         self.membership().and_then(Config::tail) == Some(self.id)
     }
 
-    fn mark(&mut self, ctx: &mut Ctx<ChainServer>, name: &'static str) {
+    fn mark(&mut self, ctx: &mut Ctx<Self>, name: &'static str) {
         if !self.marked.contains(&name) {
             self.marked.push(name);
             ctx.mark(name);
@@ -149,23 +151,7 @@ impl ChainNode {
         !self.uses_manager() || self.bug == ChainBug::StaleTailRead || now < self.lease_until
     }
 
-    /// First start (a boot id of its own, persisted at once) or restart: the node is the
-    /// member it was, with the history its disk kept; a tail waits a lease again before it
-    /// acknowledges, as after any change of role.
-    pub fn on_start(&mut self, ctx: &mut Ctx<ChainServer>, durable: Option<&NodeDurable>) {
-        match durable {
-            None => {
-                self.boot = ctx.rng().gen();
-                self.save(ctx);
-            }
-            Some(d) => self.recover(ctx, d),
-        }
-        self.report(ctx);
-        ctx.set_timer(ChainTimerOf::Tick, TICK);
-    }
-
-    fn recover(&mut self, ctx: &mut Ctx<ChainServer>, d: &NodeDurable) {
-        self.boot = d.boot;
+    fn recover(&mut self, ctx: &mut Ctx<Self>, d: &ReplicaDurable) {
         self.config = d.config.clone();
         self.joined = d.joined;
         self.journal = d.hist.recovered();
@@ -187,40 +173,34 @@ impl ChainNode {
     }
 
     /// Persists what the node holds; sends pushed after this leave once it is durable.
-    fn save(&self, ctx: &mut Ctx<ChainServer>) {
-        let d = NodeDurable {
-            boot: self.boot,
+    fn save(&self, ctx: &mut Ctx<Self>) {
+        let d = ReplicaDurable {
             config: self.config.clone(),
             joined: self.joined,
             hist: self.journal.clone(),
             acked: self.acked,
             synced: self.synced,
         };
-        ctx.persist(ChainDurable::Node(d));
+        ctx.persist(d);
     }
 
-    fn report(&mut self, ctx: &mut Ctx<ChainServer>) {
-        let (to, seq) = self.link.ask(ctx.now());
-        let (epoch, boot, synced, joined) = (self.epoch(), self.boot, self.synced, self.joined);
+    /// How it stands in its chain, for its host's next report to the manager.
+    pub(super) fn status(&mut self, ctx: &mut Ctx<Self>) -> ShardReport {
+        self.want_report = false;
         let silent = ctx.now().saturating_sub(self.heard_succ) > SUSPECT;
         let cut_off = self.succ().filter(|_| silent);
         if cut_off.is_some() {
             self.mark(ctx, "cut-off-reported");
         }
-        let msg = ChainMsg::Report {
-            seq,
-            epoch,
-            boot,
-            synced,
-            joined,
+        ShardReport {
+            epoch: self.epoch(),
+            synced: self.synced,
+            joined: self.joined,
             cut_off,
-        };
-        ctx.send(to, msg);
+        }
     }
 
-    pub fn on_tick(&mut self, ctx: &mut Ctx<ChainServer>) {
-        ctx.set_timer(ChainTimerOf::Tick, TICK);
-        self.report(ctx);
+    fn on_tick(&mut self, ctx: &mut Ctx<Self>) {
         if self.bug == ChainBug::SelfReconfigure {
             self.suspect(ctx);
         }
@@ -235,7 +215,7 @@ impl ChainNode {
     }
 
     /// As the tail past its wait: everything held is committed; tell the predecessor.
-    fn commit_all(&mut self, ctx: &mut Ctx<ChainServer>) {
+    fn commit_all(&mut self, ctx: &mut Ctx<Self>) {
         if !self.synced || ctx.now() < self.tail_from {
             return;
         }
@@ -249,21 +229,15 @@ impl ChainNode {
 
     /// Whether a message of `epoch` is for this configuration; a newer one sends the node to
     /// the manager first.
-    fn current(&mut self, ctx: &mut Ctx<ChainServer>, epoch: u64) -> bool {
+    fn current(&mut self, epoch: u64) -> bool {
         if epoch > self.epoch() {
-            self.report(ctx);
+            self.want_report = true;
         }
         epoch == self.epoch()
     }
 
-    pub fn on_message(&mut self, ctx: &mut Ctx<ChainServer>, from: NodeId, msg: ChainMsg) {
+    fn on_chain_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: ChainMsg) {
         match msg {
-            ChainMsg::Raft(RaftMsg::ClientReply { seq, ret }) => self.on_config(ctx, seq, ret),
-            ChainMsg::Raft(RaftMsg::NotLeader { hint, .. }) => {
-                if self.link.redirected(from, hint) {
-                    self.report(ctx);
-                }
-            }
             ChainMsg::Request { epoch, seq, op } => self.on_request(ctx, from, epoch, seq, op),
             ChainMsg::Forward {
                 epoch,
@@ -271,28 +245,28 @@ impl ChainNode {
                 cmds,
                 upto,
             } => {
-                if self.current(ctx, epoch) && self.pred() == Some(from) {
+                if self.current(epoch) && self.pred() == Some(from) {
                     self.on_forward(ctx, first, cmds, upto);
                 }
             }
             ChainMsg::Hello { epoch, len, sync } => {
-                if self.current(ctx, epoch) && self.succ() == Some(from) {
+                if self.current(epoch) && self.succ() == Some(from) {
                     self.on_hello(ctx, from, len, sync);
                 }
             }
             ChainMsg::Ack { epoch, n } => {
-                if self.current(ctx, epoch) && self.succ() == Some(from) {
+                if self.current(epoch) && self.succ() == Some(from) {
                     self.on_ack(ctx, n);
                 }
             }
             ChainMsg::VersionQuery { epoch, qid, key } => {
-                if self.current(ctx, epoch) && self.serving_tail(ctx.now()) {
+                if self.current(epoch) && self.serving_tail(ctx.now()) {
                     let ret = self.kv.read(&key);
                     ctx.send(from, ChainMsg::VersionReply { epoch, qid, ret });
                 }
             }
             ChainMsg::VersionReply { epoch, qid, ret } => {
-                if self.current(ctx, epoch) {
+                if self.current(epoch) {
                     if let Some((client, seq)) = self.craq_reads.remove(&qid) {
                         ctx.send(client, ChainMsg::Reply { epoch, seq, ret });
                     }
@@ -303,20 +277,13 @@ impl ChainNode {
                     self.adopt(ctx, config);
                 }
             }
-            ChainMsg::Raft(_) | ChainMsg::Report { .. } => {}
+            ChainMsg::Raft(_) | ChainMsg::Report { .. } | ChainMsg::Shard { .. } => {}
             ChainMsg::Reply { .. } | ChainMsg::Reject { .. } => {}
         }
     }
 
-    /// The manager answered report `seq` with its configuration.
-    fn on_config(&mut self, ctx: &mut Ctx<ChainServer>, seq: u64, ret: Ret) {
-        let Some(sent) = self.link.answered(seq) else {
-            return;
-        };
-        let Ret::Value { value: Some(text) } = ret else {
-            return; // not configured yet
-        };
-        let config = Config::decode(&text).expect("the manager stores configurations it wrote");
+    /// The manager answered a report sent at `sent` with this shard's configuration.
+    pub(super) fn on_config(&mut self, ctx: &mut Ctx<Self>, sent: Time, config: Config) {
         let epoch = config.epoch;
         if epoch > self.epoch() {
             self.adopt(ctx, Rc::new(config));
@@ -327,7 +294,7 @@ impl ChainNode {
     }
 
     /// Takes on configuration `new`: joins afresh if it names this node as a new member.
-    fn adopt(&mut self, ctx: &mut Ctx<ChainServer>, new: Rc<Config>) {
+    fn adopt(&mut self, ctx: &mut Ctx<Self>, new: Rc<Config>) {
         let was_member = self.joined.is_some();
         let (was_head, was_tail, old_succ) = (self.is_head(), self.is_tail(), self.succ());
         let removed = self
@@ -391,21 +358,14 @@ impl ChainNode {
         self.lease_until = Time::ZERO;
     }
 
-    fn reject(&self, ctx: &mut Ctx<ChainServer>, client: NodeId, seq: u64) {
+    fn reject(&self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64) {
         let epoch = self.epoch();
         ctx.send(client, ChainMsg::Reject { epoch, seq });
     }
 
-    fn on_request(
-        &mut self,
-        ctx: &mut Ctx<ChainServer>,
-        client: NodeId,
-        epoch: u64,
-        seq: u64,
-        op: Op,
-    ) {
+    fn on_request(&mut self, ctx: &mut Ctx<Self>, client: NodeId, epoch: u64, seq: u64, op: Op) {
         if epoch > self.epoch() {
-            self.report(ctx);
+            self.want_report = true;
         }
         match op {
             Op::Get { key } => self.on_read(ctx, client, epoch, seq, key),
@@ -419,7 +379,7 @@ impl ChainNode {
         self.bug != ChainBug::TailOnlyRequestIds || self.is_tail()
     }
 
-    fn on_write(&mut self, ctx: &mut Ctx<ChainServer>, client: NodeId, seq: u64, op: Op) {
+    fn on_write(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, op: Op) {
         if self.keeps_request_ids() {
             if let Some((last, ret)) = self.kv.session(client) {
                 if seq < last {
@@ -443,7 +403,7 @@ impl ChainNode {
 
     /// Applies `cmds` (the next updates) in order, then passes them on, or as the tail
     /// answers their clients and acknowledges.
-    fn append(&mut self, ctx: &mut Ctx<ChainServer>, cmds: Vec<Rc<Cmd>>) {
+    fn append(&mut self, ctx: &mut Ctx<Self>, cmds: Vec<Rc<Cmd>>) {
         let first = self.len() + 1;
         let mut answers = Vec::new();
         for cmd in &cmds {
@@ -499,13 +459,7 @@ impl ChainNode {
         ret.map(|r| (*client, *seq, r))
     }
 
-    fn on_forward(
-        &mut self,
-        ctx: &mut Ctx<ChainServer>,
-        first: u64,
-        cmds: Vec<Rc<Cmd>>,
-        upto: u64,
-    ) {
+    fn on_forward(&mut self, ctx: &mut Ctx<Self>, first: u64, cmds: Vec<Rc<Cmd>>, upto: u64) {
         self.heard_pred = ctx.now();
         let len = self.len();
         if first > len + 1 {
@@ -551,7 +505,7 @@ impl ChainNode {
         }
     }
 
-    fn on_hello(&mut self, ctx: &mut Ctx<ChainServer>, succ: NodeId, len: u64, sync: bool) {
+    fn on_hello(&mut self, ctx: &mut Ctx<Self>, succ: NodeId, len: u64, sync: bool) {
         self.heard_succ = ctx.now();
         let mine = self.len();
         if len > mine {
@@ -585,7 +539,7 @@ impl ChainNode {
         }
     }
 
-    fn on_ack(&mut self, ctx: &mut Ctx<ChainServer>, n: u64) {
+    fn on_ack(&mut self, ctx: &mut Ctx<Self>, n: u64) {
         self.heard_succ = ctx.now();
         let n = n.min(self.len());
         if n <= self.acked {
@@ -600,7 +554,7 @@ impl ChainNode {
     }
 
     /// Head: answers retried requests whose update is now acknowledged.
-    fn serve_waiters(&mut self, ctx: &mut Ctx<ChainServer>) {
+    fn serve_waiters(&mut self, ctx: &mut Ctx<Self>) {
         if self.waiters.is_empty() || !self.is_head() {
             return;
         }
@@ -625,14 +579,7 @@ impl ChainNode {
         self.is_tail() && self.synced && now >= self.tail_from && self.leased(now)
     }
 
-    fn on_read(
-        &mut self,
-        ctx: &mut Ctx<ChainServer>,
-        client: NodeId,
-        epoch: u64,
-        seq: u64,
-        key: String,
-    ) {
+    fn on_read(&mut self, ctx: &mut Ctx<Self>, client: NodeId, epoch: u64, seq: u64, key: String) {
         let now = ctx.now();
         let stale_ok = self.bug == ChainBug::StaleTailRead; // C03: no epoch check
         let ok = (epoch == self.epoch() || stale_ok) && self.synced && self.leased(now);
@@ -690,7 +637,7 @@ impl ChainNode {
     }
 
     /// C01: drops a silent neighbour and everything beyond it, by itself, in a new epoch.
-    fn suspect(&mut self, ctx: &mut Ctx<ChainServer>) {
+    fn suspect(&mut self, ctx: &mut Ctx<Self>) {
         let Some(cfg) = self.membership() else {
             return;
         };
@@ -714,8 +661,32 @@ impl ChainNode {
         }
         self.adopt(ctx, config);
     }
+}
 
-    pub fn view(&self) -> NodeView {
+impl Process for ChainNode {
+    type Msg = ChainMsg;
+    type Timer = ChainTimerOf;
+    type Durable = ReplicaDurable;
+
+    /// First start (its state persisted at once) or restart: the replica is the member it
+    /// was, with the history its disk kept; a tail waits a lease again before it
+    /// acknowledges, as after any change of role. Its host set its boot id first.
+    fn on_start(&mut self, ctx: &mut Ctx<Self>, durable: Option<&ReplicaDurable>) {
+        match durable {
+            None => self.save(ctx),
+            Some(d) => self.recover(ctx, d),
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: ChainMsg) {
+        self.on_chain_message(ctx, from, msg)
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<Self>, _tick: ChainTimerOf) {
+        self.on_tick(ctx)
+    }
+
+    fn view(&self) -> NodeView {
         NodeView {
             role: Role::Member,
             term: self.epoch(),
@@ -724,7 +695,7 @@ impl ChainNode {
         }
     }
 
-    pub fn describe(&self) -> Vec<(&'static str, String)> {
+    fn describe(&self) -> Vec<(&'static str, String)> {
         let role = match (self.joined, self.is_head(), self.is_tail()) {
             (None, ..) => "not a member",
             (_, true, true) => "head and tail",

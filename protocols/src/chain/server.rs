@@ -1,7 +1,9 @@
 //! The one server process type of a chain world: a server is a manager replica (the first
-//! `managers` servers) or a chain node, decided by its id when the world builds it.
+//! `managers` servers) or a chain node (hosting one replica per shard), decided by its id when
+//! the world builds it.
 
 use super::disk::ChainDurable;
+use super::host::NodeHost;
 use super::manager::{ChainTimerOf, ManagerReplica};
 use super::node::ChainNode;
 use super::{ChainConfig, ChainMsg};
@@ -10,7 +12,7 @@ use splitbrain_api::{Ctx, NodeId, NodeView, Process};
 /// A server of a chain world.
 pub enum ChainServer {
     Manager(Box<ManagerReplica>),
-    Node(Box<ChainNode>),
+    Node(Box<NodeHost>),
 }
 
 impl ChainServer {
@@ -18,7 +20,7 @@ impl ChainServer {
         if managers.contains(&id) {
             ChainServer::Manager(Box::new(ManagerReplica::new(id, managers, nodes, cfg)))
         } else {
-            ChainServer::Node(Box::new(ChainNode::new(id, managers.to_vec(), cfg)))
+            ChainServer::Node(Box::new(NodeHost::new(id, managers.to_vec(), cfg)))
         }
     }
 
@@ -29,10 +31,11 @@ impl ChainServer {
         }
     }
 
-    /// The chain node, if this server is one (for the cluster checks).
-    pub fn node(&self) -> Option<&ChainNode> {
+    /// The chain node's replica of `shard`, if this server is a chain node (for the cluster
+    /// checks).
+    pub fn replica(&self, shard: usize) -> Option<&ChainNode> {
         match self {
-            ChainServer::Node(n) => Some(n),
+            ChainServer::Node(n) => n.replicas.get(shard),
             ChainServer::Manager(_) => None,
         }
     }

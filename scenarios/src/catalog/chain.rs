@@ -2,9 +2,10 @@
 //! a tail added under load, a partition between the manager and a node, a partial partition
 //! between neighbours, a slow node,
 //! unreliable links, crashes of the manager's own replicas (and of the single replica of the
-//! teaching variant), CRAQ reads, the scenarios of the
-//! planted bugs, and a swarm. Servers S1-S3 are the manager's replicas (Raft), S4-S6 the
-//! chain, head first. Every scenario lists the coverage marks it exists for in `sometimes`.
+//! teaching variant), CRAQ reads, several chains over the same nodes (one per shard), the
+//! scenarios of the planted bugs, and a swarm. Servers S1-S3 are the manager's replicas (Raft),
+//! S4-S6 the chain, head first. Every scenario lists the coverage marks it exists for in
+//! `sometimes`.
 
 use crate::registry::ProtocolEntry;
 use crate::scenario::Scenario;
@@ -17,6 +18,24 @@ pub struct ChainEntry;
 
 fn config_of(v: &VariantInfo) -> ChainConfig {
     ChainConfig::from_variant(v.name).expect("chain variants come from chain::info()")
+}
+
+/// The chain's knobs a scenario may set (`"params": {"shards": 3}`).
+const PARAMS: &[(&str, &str)] = &[(
+    "shards",
+    "chains over the same nodes, one per shard of the keys, roles rotated (default 1, at most 8)",
+)];
+
+/// The variant's configuration with a scenario's `params` applied.
+fn tuned(v: &VariantInfo, params: &BTreeMap<String, u64>) -> ChainConfig {
+    let mut cfg = config_of(v);
+    for (name, &value) in params {
+        match name.as_str() {
+            "shards" => cfg.shards = value.clamp(1, 8) as usize,
+            other => panic!("parameter `{other}` passed the scenario check but is not the chain's"),
+        }
+    }
+    cfg
 }
 
 impl ProtocolEntry for ChainEntry {
@@ -32,18 +51,23 @@ impl ProtocolEntry for ChainEntry {
         2..=splitbrain_sim::world::MAX_SERVERS
     }
 
+    fn params(&self) -> &'static [(&'static str, &'static str)] {
+        PARAMS
+    }
+
     fn run(
         &self,
         variant: &VariantInfo,
-        _params: &BTreeMap<String, u64>,
+        params: &BTreeMap<String, u64>,
         cfg: WorldConfig,
         workload: Box<dyn Workload>,
     ) -> RunRecord {
         let proto = Chain {
-            cfg: config_of(variant),
+            cfg: tuned(variant, params),
         };
         let managers = proto.cfg.managers_of(cfg.servers);
-        run_world(&proto, cfg, workload, invariants::all(managers))
+        let checks = invariants::all(managers, proto.cfg.shards);
+        run_world(&proto, cfg, workload, checks)
     }
 
     fn scenarios(&self) -> Vec<Scenario> {
@@ -58,7 +82,7 @@ impl ProtocolEntry for ChainEntry {
 }
 
 /// Every chain scenario: behaviours first, then the planted bugs' scenarios.
-pub const CATALOGUE: [&str; 14] = [
+pub const CATALOGUE: [&str; 15] = [
     HEAD_CRASH,
     MIDDLE_CRASH,
     TAIL_CRASH,
@@ -70,6 +94,7 @@ pub const CATALOGUE: [&str; 14] = [
     MANAGER_CRASH,
     SPOF_MANAGER,
     CRAQ,
+    SHARDS,
     SWARM,
     SPLIT,
     STALE_TAIL,
@@ -280,9 +305,32 @@ const CRAQ: &str = r#"{
   "sometimes": ["reconfigured", "joined"]
 }"#;
 
+/// Issue 13 item 5: one chain per shard over the same three nodes, roles rotated, so a crash
+/// takes a head from one chain, a middle from another and a tail from the third.
+const SHARDS: &str = r#"{
+  "name": "chain-shards",
+  "description": "Three chains over the same nodes S4-S6, one per shard of the keys, placed by the manager with roles rotated (each node heads one chain, sits in the middle of another and ends the third); clients send each key to its shard's chain. Each node crashes in turn and comes back from its disk: every crash is a head, a middle and a tail failure at once, and each chain is reconfigured on its own.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 4,
+  "safety_ms": 6000,
+  "liveness_ms": 2000,
+  "params": {"shards": 3},
+  "schedule": [
+    {"at_us": 1000000, "fault": {"kind": "crash", "node": "S4"}},
+    {"at_us": 1800000, "fault": {"kind": "restart", "node": "S4"}},
+    {"at_us": 2800000, "fault": {"kind": "crash", "node": "S5"}},
+    {"at_us": 3600000, "fault": {"kind": "restart", "node": "S5"}},
+    {"at_us": 4400000, "fault": {"kind": "crash", "node": "S6"}},
+    {"at_us": 5200000, "fault": {"kind": "restart", "node": "S6"}}
+  ],
+  "workload": {"kind": "kv", "keys": 6, "read_percent": 30},
+  "sometimes": ["new-head", "new-tail", "new-successor", "reconfigured", "recovered-history"]
+}"#;
+
 const SWARM: &str = r#"{
   "name": "chain-swarm",
-  "description": "Swarm testing: each seed draws its world (4-9 servers, so 1-6 chain nodes behind 3 manager replicas, 1-5 clients, keys, read share, phase length) and which of partitions, crashes, pauses, lossy links, slow nodes and crash points are on, how often and how long, over the manager's replicas and the chain alike; one server down at a time (the manager's Raft majority); chain nodes recover from their disks.",
+  "description": "Swarm testing: each seed draws its world (4-9 servers, so 1-6 chain nodes behind 3 manager replicas, 1-3 chains over them (shards), 1-5 clients, keys, read share, phase length) and which of partitions, crashes, pauses, lossy links, slow nodes and crash points are on, how often and how long, over the manager's replicas and the chain alike; one server down at a time (the manager's Raft majority); chain nodes recover from their disks.",
   "protocol": "chain",
   "servers": 6,
   "clients": 3,
@@ -298,6 +346,7 @@ const SWARM: &str = r#"{
   },
   "vary": {
     "servers": [4, 9], "clients": [1, 5], "keys": {"log": [1, 8]}, "read_percent": [0, 90],
+    "params": {"shards": [1, 3]},
     "safety_ms": [2000, 8000], "mean_fault_ms": {"log": [30, 1000]}, "rate_percent": {"log": [25, 400]},
     "crash_point_subset": true, "partition_shape_subset": true, "slow_network_percent": 30
   },
