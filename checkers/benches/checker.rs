@@ -1,5 +1,6 @@
 //! The checker's benchmark, so a regression in the verdict path shows:
 //! `cargo bench -p splitbrain-checkers --bench checker -- [--rounds N] [--quick] [--save FILE] [--baseline FILE]`
+//! `cargo bench -p splitbrain-checkers --bench checker -- --porcupine [--rounds N]`
 //!
 //! Cases: every file of the shared `expected.tsv` tables (Porcupine's and Knossos's, per
 //! folder; found through `$SPLITBRAIN_HISTORIES`, else `../shared/histories`, skipped when
@@ -10,12 +11,18 @@
 //! the machine only ever adds time. Peak memory is not measured here (use
 //! `/usr/bin/time -v` on `splitbrain check`).
 //!
+//! `--porcupine` prints instead one line per file of `../shared/histories/porcupine/` with
+//! our verdict time beside Porcupine's own (`common/porcupine.rs`; best of `--rounds`,
+//! default 200, interleaved) and exits 1 if any file is slower or any verdict wrong.
+//!
 //! `--save FILE` writes `case<TAB>verdict<TAB>ms` lines; `--baseline FILE` compares with
 //! such a file and exits 1 if any verdict changed or any case took more than twice its
 //! baseline time plus 1 ms.
 
 #[path = "../tests/common/bigkv.rs"]
 mod bigkv;
+#[path = "common/porcupine.rs"]
+mod porcupine;
 
 use std::path::{Path, PathBuf};
 
@@ -25,24 +32,27 @@ use splitbrain_checkers::{
 };
 
 struct Args {
-    rounds: usize,
+    rounds: Option<usize>,
     quick: bool,
+    porcupine: bool,
     save: Option<PathBuf>,
     baseline: Option<PathBuf>,
 }
 
 fn parse_args() -> Args {
     let mut a = Args {
-        rounds: 3,
+        rounds: None,
         quick: false,
+        porcupine: false,
         save: None,
         baseline: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
-            "--rounds" => a.rounds = it.next().and_then(|n| n.parse().ok()).unwrap_or(3),
+            "--rounds" => a.rounds = it.next().and_then(|n| n.parse().ok()),
             "--quick" => a.quick = true,
+            "--porcupine" => a.porcupine = true,
             "--save" => a.save = it.next().map(PathBuf::from),
             "--baseline" => a.baseline = it.next().map(PathBuf::from),
             _ => {} // `cargo bench` passes `--bench`; filters are not supported.
@@ -175,9 +185,18 @@ fn read_baseline(path: &Path) -> Vec<(String, String, f64)> {
 
 fn main() {
     let args = parse_args();
+    if args.porcupine {
+        let Some(root) = histories() else {
+            println!("(shared histories not found: set SPLITBRAIN_HISTORIES)");
+            std::process::exit(2);
+        };
+        let ok = porcupine::compare(&root.join("porcupine"), args.rounds.unwrap_or(200));
+        std::process::exit(if ok { 0 } else { 1 });
+    }
+    let rounds = args.rounds.unwrap_or(3);
     let mut cases = Vec::new();
-    shared_cases(args.rounds, &mut cases);
-    generated_cases(args.rounds, args.quick, &mut cases);
+    shared_cases(rounds, &mut cases);
+    generated_cases(rounds, args.quick, &mut cases);
     let baseline = args
         .baseline
         .as_deref()

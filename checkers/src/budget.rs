@@ -102,6 +102,11 @@ impl Stopwatch {
     pub fn elapsed_us(&self) -> u64 {
         u64::try_from(self.0.elapsed().as_micros()).unwrap_or(u64::MAX)
     }
+
+    /// Nanoseconds since start (for timing files checked in microseconds).
+    pub fn elapsed_ns(&self) -> u64 {
+        u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
 }
 
 #[cfg(test)]
