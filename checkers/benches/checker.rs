@@ -31,6 +31,10 @@ use splitbrain_checkers::{
     Stopwatch,
 };
 
+// The allocator the `splitbrain` binary uses, so the figures match `splitbrain check`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     rounds: Option<usize>,
     quick: bool,

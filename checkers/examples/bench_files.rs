@@ -7,6 +7,10 @@
 
 use splitbrain_checkers::{decide, explain, read_history_file, CheckOptions, ModelKind, Stopwatch};
 
+// The allocator the `splitbrain` binary uses, so the figures match `splitbrain check`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rounds: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(5);

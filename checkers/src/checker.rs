@@ -110,18 +110,19 @@ pub struct Decision {
     pub ops: usize,
     /// Search steps taken over all parts.
     pub steps: u64,
-    refuted: Option<(Part, Refuted)>,
+    /// The failing part's label, its operations and what its search found.
+    refuted: Option<(String, Part, Refuted)>,
 }
 
 impl Decision {
     /// The label of the part found not linearizable (`key "3"`, `all`, ...), if any.
     pub fn failing_part(&self) -> Option<&str> {
-        self.refuted.as_ref().map(|(part, _)| part.label.as_str())
+        self.refuted.as_ref().map(|(label, _, _)| label.as_str())
     }
 
     /// The operation the failing part could not place, if any (cheap: no evidence built).
     pub fn culprit(&self, h: &History) -> Option<evidence::OpView> {
-        let (_, r) = self.refuted.as_ref()?;
+        let (_, _, r) = self.refuted.as_ref()?;
         let op = *r.task.order.get(r.failure.culprit as usize)?;
         Some(evidence::view(h, op))
     }
@@ -196,13 +197,14 @@ pub fn decide(history: &History, model: ModelKind, opts: &CheckOptions) -> Decis
         let reasons: Vec<String> = v
             .exhausted
             .iter()
-            .map(|&(i, e)| format!("{}: {}", parts[i].label, describe_exhausted(e)))
+            .map(|&(i, e)| format!("{}: {}", parts[i].label(history), describe_exhausted(e)))
             .collect();
         unknown_or_pass(reasons)
     };
     let refuted = v.refuted.map(|r| {
+        let label = parts[r.part].label(history);
         let part = std::mem::replace(&mut parts[r.part], empty_part());
-        (part, r)
+        (label, part, r)
     });
     Decision {
         verdict,
@@ -221,10 +223,10 @@ pub fn explain(
     decision: &Decision,
     opts: &CheckOptions,
 ) -> Option<Evidence> {
-    let (part, refuted) = decision.refuted.as_ref()?;
+    let (label, part, refuted) = decision.refuted.as_ref()?;
     let cap = opts.max_evidence_ops;
     let (task, f) = (&refuted.task, &refuted.failure);
-    let mut ev = evidence::render(history, &part.label, &task.order, f, &task.spec, cap);
+    let mut ev = evidence::render(history, label, &task.order, f, &task.spec, cap);
     let budget = Budget::new(opts.max_steps, opts.time_limit)
         .with_memory_bytes(opts.max_memory_bytes)
         .with_observe_after(opts.observe_after_entries);
@@ -234,7 +236,7 @@ pub fn explain(
 
 fn empty_part() -> Part {
     Part {
-        label: String::new(),
+        label: partition::Label::Text(String::new()),
         ops: Vec::new(),
     }
 }
@@ -347,13 +349,15 @@ pub(crate) fn run_search(
 }
 
 fn problem_of(ops: &[&Operation]) -> Problem {
-    let mut classes = Interner::new();
+    let mut classes = None; // Built at the first indeterminate operation.
     let mut class = vec![u32::MAX; ops.len()];
     let mut rank = vec![0u32; ops.len()];
     let mut counts: Vec<u32> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         if op.is_indeterminate() {
-            let c = classes.intern((&op.input, &op.output));
+            let c = classes
+                .get_or_insert_with(Interner::new)
+                .intern((&op.input, &op.output));
             if c as usize == counts.len() {
                 counts.push(0);
             }

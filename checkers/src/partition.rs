@@ -12,10 +12,36 @@ use crate::model::{Family, ModelKind};
 /// One independent part of a history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Part {
-    /// A human label: `key "3"`, `lock 1`, `keys :x :y` or `all`.
-    pub(crate) label: String,
+    /// What the part's human label says (see [`Part::label`]).
+    pub(crate) label: Label,
     /// Indices into [`History::ops`], in history order.
     pub(crate) ops: Vec<usize>,
+}
+
+/// A part's label, formatted only when it is shown (most parts never are).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Label {
+    Text(String),
+    /// `key K`, K the key of the part's first operation.
+    Key,
+    /// `lock L`, L the lock of the part's first operation.
+    Lock,
+}
+
+impl Part {
+    /// A human label: `key "3"`, `lock 1`, `keys :x :y` or `all`.
+    pub(crate) fn label(&self, h: &History) -> String {
+        let key = || {
+            self.ops
+                .first()
+                .map_or(Value::Nil, |&i| scalar_key(&h.ops[i].input).into_owned())
+        };
+        match &self.label {
+            Label::Text(t) => t.clone(),
+            Label::Key => format!("key {}", key()),
+            Label::Lock => format!("lock {}", key()),
+        }
+    }
 }
 
 /// Splits the operations `keep` (indices into `h.ops`) into independent parts.
@@ -24,26 +50,28 @@ pub(crate) fn split(h: &History, model: ModelKind, keep: &[usize]) -> Vec<Part> 
         Family::Scalar => by_key(h, keep),
         Family::Multi => by_component(h, keep),
         Family::Set | Family::Queue => vec![Part {
-            label: "all".into(),
+            label: Label::Text("all".into()),
             ops: keep.to_vec(),
         }],
     }
 }
 
-fn scalar_key(input: &Input) -> Value {
+/// The key an operation works on (a lock as its number); borrowed where the input has it.
+fn scalar_key(input: &Input) -> std::borrow::Cow<'_, Value> {
+    use std::borrow::Cow;
     match input {
         Input::Read { key }
         | Input::Write { key, .. }
         | Input::Cas { key, .. }
         | Input::Append { key, .. }
-        | Input::Propose { key, .. } => key.clone(),
-        Input::Acquire { lock } | Input::Release { lock } => Value::Int(*lock as i64),
-        _ => Value::Nil,
+        | Input::Propose { key, .. } => Cow::Borrowed(key),
+        Input::Acquire { lock } | Input::Release { lock } => Cow::Owned(Value::Int(*lock as i64)),
+        _ => Cow::Owned(Value::Nil),
     }
 }
 
 fn by_key(h: &History, keep: &[usize]) -> Vec<Part> {
-    let mut groups: BTreeMap<Value, Vec<usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<std::borrow::Cow<'_, Value>, Vec<usize>> = BTreeMap::new();
     for &i in keep {
         groups
             .entry(scalar_key(&h.ops[i].input))
@@ -60,10 +88,10 @@ fn by_key(h: &History, keep: &[usize]) -> Vec<Part> {
     groups
         .into_iter()
         .map(|(k, ops)| {
-            let label = match (&k, lock, single) {
-                (Value::Nil, _, true) => "all".to_string(),
-                (k, true, _) => format!("lock {k}"),
-                (k, false, _) => format!("key {k}"),
+            let label = match (k.as_ref(), lock, single) {
+                (Value::Nil, _, true) => Label::Text("all".to_string()),
+                (_, true, _) => Label::Lock,
+                (_, false, _) => Label::Key,
             };
             Part { label, ops }
         })
@@ -139,7 +167,7 @@ fn by_component(h: &History, keep: &[usize]) -> Vec<Part> {
         .map(|(keys, ops)| {
             let names: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
             Part {
-                label: format!("keys {}", names.join(" ")),
+                label: Label::Text(format!("keys {}", names.join(" "))),
                 ops,
             }
         })
@@ -184,7 +212,7 @@ mod tests {
             parts.iter().map(|p| p.ops.clone()).collect::<Vec<_>>(),
             vec![vec![1], vec![0, 2]]
         );
-        assert_eq!(parts[0].label, "key \"a\"");
+        assert_eq!(parts[0].label(&h), "key \"a\"");
     }
 
     #[test]

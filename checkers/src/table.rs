@@ -218,7 +218,7 @@ pub(crate) struct U64Map {
 impl U64Map {
     pub(crate) fn new() -> Self {
         U64Map {
-            slots: Slots::with_capacity(64),
+            slots: Slots::with_capacity(8), // Grows by doubling; many maps stay small.
             keys: Vec::new(),
             values: Vec::new(),
         }

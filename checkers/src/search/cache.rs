@@ -268,11 +268,12 @@ impl Cache {
 
     /// An empty memo sized for a part of `ops` operations (it grows as needed).
     pub(crate) fn for_ops(ops: usize) -> Self {
+        let expect = ops.clamp(8, 1024);
         Cache {
-            slots: Slots::with_capacity(ops.clamp(8, 1024)),
-            groups: Vec::new(),
-            entries: Vec::new(),
-            words: Vec::new(),
+            slots: Slots::with_capacity(expect),
+            groups: Vec::with_capacity(expect),
+            entries: Vec::with_capacity(expect),
+            words: Vec::with_capacity(expect),
         }
     }
 

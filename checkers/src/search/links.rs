@@ -30,15 +30,15 @@ impl Links {
                 .filter_map(|op| rets[op].map(|r| (r, op as u32)))
                 .collect();
             returns.sort_unstable();
-            let mut returns = returns.into_iter().peekable();
+            let mut k = 0;
             for (op, &call) in calls.iter().enumerate() {
-                while let Some(&(r, o)) = returns.peek().filter(|&&(r, _)| r < call) {
+                while let Some(&(r, o)) = returns.get(k).filter(|&&(r, _)| r < call) {
                     events.push((r, true, o));
-                    returns.next();
+                    k += 1;
                 }
                 events.push((call, false, op as u32));
             }
-            events.extend(returns.map(|(r, o)| (r, true, o)));
+            events.extend(returns[k..].iter().map(|&(r, o)| (r, true, o)));
         } else {
             for op in 0..n {
                 events.push((calls[op], false, op as u32));
@@ -53,13 +53,11 @@ impl Links {
         // Nodes 0..m are events, m is the head sentinel, m + 1 the tail sentinel.
         let mut next = vec![NIL; m + 2];
         let mut prev = vec![NIL; m + 2];
-        let order: Vec<u32> = std::iter::once(head)
-            .chain(0..m as u32)
-            .chain([tail])
-            .collect();
-        for w in order.windows(2) {
-            next[w[0] as usize] = w[1];
-            prev[w[1] as usize] = w[0];
+        let mut last = head;
+        for node in (0..m as u32).chain([tail]) {
+            next[last as usize] = node;
+            prev[node as usize] = last;
+            last = node;
         }
         let mut l = Links {
             next,

@@ -96,7 +96,6 @@ struct Walk {
     /// The linearized indeterminate operations, numbered by `opt_index`.
     opts: OptSet,
     opt_index: Vec<u32>,
-    zobrist: Vec<u64>,
     hash: u64,
     cache: Cache,
     state: u32,
@@ -106,6 +105,9 @@ struct Walk {
     cands: Vec<u32>,
     /// The open configurations, innermost last.
     levels: Vec<Level>,
+    /// Each operation's place in the order candidates are tried: by return time (the
+    /// indeterminate ones last), then call, then index.
+    try_rank: Vec<u32>,
     read_only: Vec<bool>,
     monotone: Vec<bool>,
     has_monotone: bool,
@@ -124,6 +126,9 @@ struct Walk {
     taken: Vec<u32>,
     required_left: usize,
     failure: Option<Failure>,
+    /// Leading entries of the failure's `deepest` that equal the stack's (same operations,
+    /// so the same states after them): recording a deeper dead end copies only the rest.
+    deepest_shared: usize,
     /// Most bytes the memo may reach (set by the driver before each slice).
     mem_limit: usize,
     /// The last linearization was refused because the memo reached `mem_limit`.
@@ -142,6 +147,28 @@ struct Walk {
     retire_from: u32,
     /// Scratch words for the memo key of the taken indeterminate operations.
     key_words: Vec<u64>,
+}
+
+/// The Zobrist key of completed operation `i` (the memo's hash of a linearized set is the
+/// xor of its members' keys), computed rather than tabled: a part of a few operations
+/// then allocates nothing for it.
+#[inline]
+fn zobrist(i: usize) -> u64 {
+    mix(i as u64 ^ 0x5eed_f0b5)
+}
+
+/// Per operation, its rank in the order candidates are tried (see `Walk::try_rank`).
+fn try_ranks(p: &Problem) -> Vec<u32> {
+    let mut by: Vec<u32> = (0..p.calls.len() as u32).collect();
+    by.sort_unstable_by_key(|&op| {
+        let i = op as usize;
+        (p.rets[i].unwrap_or(u64::MAX), p.calls[i], op)
+    });
+    let mut rank = vec![0; by.len()];
+    for (r, &op) in by.iter().enumerate() {
+        rank[op as usize] = r as u32;
+    }
+    rank
 }
 
 /// Class of an indeterminate operation that never retires.
@@ -175,14 +202,14 @@ impl Walk {
             bits: LinSet::with_members(n, (0..n).filter(|&i| p.rets[i].is_none())),
             opts: OptSet::new(optionals as usize),
             opt_index,
-            zobrist: (0..n as u64).map(|i| mix(i ^ 0x5eed_f0b5)).collect(),
             hash: 0,
             cache: Cache::for_ops(n),
             state: spec.init(),
             stack: Vec::with_capacity(n),
-            cands: Vec::new(),
-            levels: Vec::new(),
+            cands: Vec::with_capacity(n.min(256)),
+            levels: Vec::with_capacity(n.min(256)),
             taken: vec![0; p.classes],
+            try_rank: try_ranks(p),
             read_only: (0..n as u32).map(|i| spec.read_only(i)).collect(),
             monotone: (0..n as u32).map(|i| spec.monotone(i)).collect(),
             has_monotone: false,
@@ -193,6 +220,7 @@ impl Walk {
             reads: Vec::new(),
             required_left: p.rets.iter().filter(|r| r.is_some()).count(),
             failure: None,
+            deepest_shared: 0,
             mem_limit: usize::MAX,
             full: false,
             observe: false,
@@ -223,11 +251,11 @@ impl Walk {
         self.cache.bytes()
             + self.links.bytes()
             + self.opts_bytes()
-            + self.zobrist.capacity() * 8
             + self.stack.capacity() * std::mem::size_of::<Frame>()
             + v4(self.cands.capacity() + self.resets.capacity() + self.reads.capacity())
             + self.levels.capacity() * std::mem::size_of::<Level>()
             + self.read_only.capacity()
+            + self.try_rank.capacity() * 4
             + self.monotone.capacity()
             + (self.reset_ops.capacity() + self.future_reads.capacity()) * 16
             + v4(self.taken.capacity() + self.opt_index.capacity())
@@ -320,14 +348,8 @@ impl Walk {
                 return Enter::Dead;
             }
         }
-        let key = |&op: &u32| {
-            (
-                p.rets[op as usize].unwrap_or(u64::MAX),
-                p.calls[op as usize],
-                op,
-            )
-        };
-        self.cands[start..].sort_unstable_by_key(key);
+        let rank = &self.try_rank;
+        self.cands[start..].sort_unstable_by_key(|&op| rank[op as usize]);
         if self.has_monotone {
             self.prefer_needed_optionals(spec, p, &level);
         }
@@ -632,10 +654,10 @@ impl Walk {
             }
         } else if self.bits.has(i) {
             self.bits.clear(i);
-            self.hash ^= self.zobrist[i];
+            self.hash ^= zobrist(i);
         } else {
             self.bits.set(i);
-            self.hash ^= self.zobrist[i];
+            self.hash ^= zobrist(i);
         }
     }
 
@@ -644,6 +666,7 @@ impl Walk {
     /// is none: the search has failed.
     fn backtrack(&mut self, p: &Problem) -> bool {
         while let Some(f) = self.stack.pop() {
+            self.deepest_shared = self.deepest_shared.min(self.stack.len());
             let i = f.op as usize;
             self.cache.close(f.entry);
             self.links.unlift(f.op);
@@ -672,10 +695,20 @@ impl Walk {
         let f = self.failure.get_or_insert_with(Failure::default);
         f.frontier = f.frontier.max(ret);
         if f.culprit_states.is_empty() || depth > f.deepest.len() {
-            f.deepest.clear();
-            let afters = self.stack.iter().skip(1).map(|s| s.prev).chain([state]);
+            // Only the entries past the part still shared with the stack are rewritten
+            // (rebuilding the whole list at every deeper dead end is quadratic).
+            let keep = self.deepest_shared.min(f.deepest.len()).min(depth);
+            f.deepest.truncate(keep);
+            let afters = self.stack[keep..]
+                .iter()
+                .skip(1)
+                .map(|s| s.prev)
+                .chain([state]);
             f.deepest
-                .extend(self.stack.iter().map(|s| s.op).zip(afters));
+                .extend(self.stack[keep..].iter().map(|s| s.op).zip(afters));
+            // The last entry's state is the dead end's own (maybe a candidate's, not the
+            // top operation's), so it is not shared.
+            self.deepest_shared = depth.saturating_sub(1);
             f.culprit = culprit;
             f.culprit_states.clear();
             f.culprit_states.push(state);

@@ -51,7 +51,8 @@ pub(crate) struct ScalarSpec {
 
 impl ScalarSpec {
     pub(crate) fn compile(model: ModelKind, ops: &[&Operation]) -> Self {
-        let mut values = ValueTable::new();
+        // About one value per operation (a write's, a read's), plus nil and `true`.
+        let mut values = ValueTable::for_values(ops.len() + 3);
         let nil = values.intern(Value::Nil);
         let held = values.intern(Value::Bool(true));
         let init = values.intern(model.initial_value());

@@ -57,10 +57,16 @@ pub(crate) struct ValueTable {
 }
 
 impl ValueTable {
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
+        Self::for_values(64)
+    }
+
+    /// An empty table with room for about `n` values before it grows.
+    pub(crate) fn for_values(n: usize) -> Self {
         ValueTable {
-            slots: Slots::with_capacity(64),
-            entries: Vec::new(),
+            slots: Slots::with_capacity(n),
+            entries: Vec::with_capacity(n.max(4)),
             atom_bytes: 0,
         }
     }
