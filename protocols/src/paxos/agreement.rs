@@ -13,7 +13,16 @@ use std::collections::{BTreeMap, BTreeSet};
 pub trait Voted: Clone {
     fn digest(&self) -> u64;
     fn label(&self) -> String;
+    /// The label, written only if a message needs it: the check meets every value once and
+    /// almost never reports one, so a value that can defer its formatting should.
+    fn deferred_label(&self) -> DeferredLabel {
+        let label = self.label();
+        Box::new(move || label.clone())
+    }
 }
+
+/// A value's label, formatted on demand (`Send`, so the check holds no protocol value).
+pub type DeferredLabel = Box<dyn Fn() -> String + Send>;
 
 /// One acceptance: `instance` (a register's id or a slot) took `value` at `ballot`.
 #[derive(Clone, Debug)]
@@ -55,6 +64,41 @@ struct Chosen {
     voters: u32,
 }
 
+/// The acceptors that took one value in one ballot of an instance.
+struct Tally {
+    ballot: Ballot,
+    digest: u64,
+    voters: u32,
+}
+
+/// What the check knows of one instance: its value once chosen, and the votes per ballot and
+/// value (one entry in a quiet run, a few under contention).
+#[derive(Default)]
+struct Instance {
+    chosen: Option<Chosen>,
+    tallies: Vec<Tally>,
+}
+
+impl Instance {
+    /// Adds `by`'s vote for `digest` at `ballot`; returns the voters of that ballot and value.
+    fn tally(&mut self, by: usize, ballot: Ballot, digest: u64) -> u32 {
+        let at = self
+            .tallies
+            .iter()
+            .position(|t| t.ballot == ballot && t.digest == digest);
+        let at = at.unwrap_or_else(|| {
+            self.tallies.push(Tally {
+                ballot,
+                digest,
+                voters: 0,
+            });
+            self.tallies.len() - 1
+        });
+        self.tallies[at].voters |= 1 << by;
+        self.tallies[at].voters
+    }
+}
+
 /// The agreement and validity check over every acceptor of a world.
 ///
 /// A vote counts once it takes effect: when the acceptor's disk holds it (a sync, or a crash
@@ -66,13 +110,12 @@ pub struct Agreement {
     what: &'static str,
     /// Values valid in every instance without a client proposing them (a no-op).
     always_valid: Vec<u64>,
-    votes: BTreeMap<(u64, Ballot, u64), u32>,
-    chosen: BTreeMap<u64, Chosen>,
+    instances: BTreeMap<u64, Instance>,
     proposed: BTreeSet<(Option<u64>, u64)>,
     /// Each server's votes cast but not yet on its disk.
     tentative: Vec<Vec<Cast>>,
     /// Labels of the values and names of the instances seen, for messages.
-    labels: BTreeMap<u64, String>,
+    labels: BTreeMap<u64, DeferredLabel>,
     names: BTreeMap<u64, String>,
     servers: usize,
 }
@@ -82,8 +125,7 @@ impl Agreement {
         Agreement {
             what,
             always_valid,
-            votes: BTreeMap::new(),
-            chosen: BTreeMap::new(),
+            instances: BTreeMap::new(),
             proposed: BTreeSet::new(),
             tentative: Vec::new(),
             labels: BTreeMap::new(),
@@ -97,7 +139,7 @@ impl Agreement {
         let digest = vote.value.digest();
         self.labels
             .entry(digest)
-            .or_insert_with(|| vote.value.label());
+            .or_insert_with(|| vote.value.deferred_label());
         if let Some(name) = &vote.name {
             self.names
                 .entry(vote.instance)
@@ -118,50 +160,45 @@ impl Agreement {
 
     fn count(&mut self, by: usize, n: usize, vote: Cast) -> Result<(), String> {
         let digest = vote.digest;
-        let voters = self
-            .votes
-            .entry((vote.instance, vote.ballot, digest))
-            .or_insert(0);
-        *voters |= 1 << by;
-        let voters = *voters;
+        let instance = self.instances.entry(vote.instance).or_default();
+        let voters = instance.tally(by, vote.ballot, digest);
         if (voters.count_ones() as usize) * 2 <= n {
             return Ok(());
         }
-        if let Some(c) = self.chosen.get(&vote.instance) {
-            if c.digest == digest {
-                return Ok(());
+        match &instance.chosen {
+            Some(c) if c.digest == digest => Ok(()),
+            Some(c) => {
+                let (earlier, ballot, by) = (c.digest, c.ballot, c.voters);
+                Err(format!(
+                    "{}: {} was chosen at ballot {ballot} (accepted by {}) and {} at ballot {} (accepted by {})",
+                    self.instance_label(vote.instance),
+                    self.label(earlier),
+                    names(by),
+                    self.label(digest),
+                    vote.ballot,
+                    names(voters)
+                ))
             }
-            return Err(format!(
-                "{}: {} was chosen at ballot {} (accepted by {}) and {} at ballot {} (accepted by {})",
-                self.instance_label(vote.instance),
-                self.label(c.digest),
-                c.ballot,
-                names(c.voters),
-                self.label(digest),
-                vote.ballot,
-                names(voters)
-            ));
+            None => {
+                let valid = self.always_valid.contains(&digest)
+                    || self.proposed.contains(&(None, digest))
+                    || self.proposed.contains(&(Some(vote.instance), digest));
+                if !valid {
+                    return Err(format!(
+                        "{}: {} was chosen at ballot {} but no client proposed it (validity)",
+                        self.instance_label(vote.instance),
+                        self.label(digest),
+                        vote.ballot
+                    ));
+                }
+                instance.chosen = Some(Chosen {
+                    digest,
+                    ballot: vote.ballot,
+                    voters,
+                });
+                Ok(())
+            }
         }
-        let valid = self.always_valid.contains(&digest)
-            || self.proposed.contains(&(None, digest))
-            || self.proposed.contains(&(Some(vote.instance), digest));
-        if !valid {
-            return Err(format!(
-                "{}: {} was chosen at ballot {} but no client proposed it (validity)",
-                self.instance_label(vote.instance),
-                self.label(digest),
-                vote.ballot
-            ));
-        }
-        self.chosen.insert(
-            vote.instance,
-            Chosen {
-                digest,
-                ballot: vote.ballot,
-                voters,
-            },
-        );
-        Ok(())
     }
 
     /// `register k1` or `slot 12`, for messages.
@@ -172,8 +209,10 @@ impl Agreement {
         }
     }
 
-    fn label(&self, digest: u64) -> &str {
-        self.labels.get(&digest).map_or("?", String::as_str)
+    fn label(&self, digest: u64) -> String {
+        self.labels
+            .get(&digest)
+            .map_or_else(|| "?".to_string(), |l| l())
     }
 
     /// Server `by`'s tentative votes take effect (`Durable`) or are gone (`Lost`).

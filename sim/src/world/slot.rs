@@ -308,13 +308,15 @@ impl<P: Process> Slot<P> {
         }
         k.note(TraceKind::Sync, Some(self.id), 0, || "synced".to_string());
         self.tell_disk(DiskEvent::Durable);
-        let held = std::mem::take(&mut self.disk.held);
-        for (to, msg) in held {
+        // The buffer goes back afterwards, so a busy server does not grow a new one per sync.
+        let mut held = std::mem::take(&mut self.disk.held);
+        for (to, msg) in held.drain(..) {
             if let Some(c) = self.depart(k, to, msg) {
                 self.crash_now(k, c);
                 return;
             }
         }
+        self.disk.held = held;
     }
 
     fn tell_disk(&mut self, event: DiskEvent) {

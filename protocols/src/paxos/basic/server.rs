@@ -7,7 +7,7 @@
 use super::proposer::Run;
 use super::{BasicConfig, BasicMsg};
 use crate::paxos::acceptor::{Answer, Instance};
-use crate::paxos::agreement::{Vote, Voted, Voter};
+use crate::paxos::agreement::{DeferredLabel, Vote, Voted, Voter};
 use crate::paxos::ballot::Ballot;
 use crate::paxos::journal::Journal;
 use crate::paxos::PaxosBug;
@@ -59,6 +59,11 @@ impl Voted for Rc<str> {
 
     fn label(&self) -> String {
         format!("`{self}`")
+    }
+
+    fn deferred_label(&self) -> DeferredLabel {
+        let value = self.to_string();
+        Box::new(move || format!("`{value}`"))
     }
 }
 

@@ -7,7 +7,7 @@
 use super::election::Role;
 use super::{MultiConfig, MultiMsg, MultiSnapshot};
 use crate::kv::{Cmd, Kv};
-use crate::paxos::agreement::{Vote, Voted, Voter};
+use crate::paxos::agreement::{DeferredLabel, Vote, Voted, Voter};
 use crate::paxos::ballot::Ballot;
 use crate::paxos::journal::Journal;
 use crate::paxos::PaxosBug;
@@ -74,10 +74,15 @@ impl Voted for Rc<Cmd> {
     }
 
     fn label(&self) -> String {
+        self.deferred_label()()
+    }
+
+    fn deferred_label(&self) -> DeferredLabel {
         match &self.kind {
-            crate::kv::CmdKind::Noop => "no-op".to_string(),
+            crate::kv::CmdKind::Noop => Box::new(|| "no-op".to_string()),
             crate::kv::CmdKind::Client { client, seq, op } => {
-                format!("`{}` ({client} request {})", op.label(), seq & 0xffff_ffff)
+                let (client, seq, op) = (*client, *seq & 0xffff_ffff, op.clone());
+                Box::new(move || format!("`{}` ({client} request {seq})", op.label()))
             }
         }
     }
