@@ -89,8 +89,8 @@ impl ChainClient {
         let c = self.configs[shard].as_ref()?;
         match (op, self.reads) {
             (Op::Get { .. }, ReadPath::Tail) => c.tail(),
-            (Op::Get { .. }, ReadPath::Craq) if !c.members.is_empty() => {
-                Some(c.members[self.id.index() % c.members.len()].node)
+            (Op::Get { .. }, ReadPath::Craq) if !c.chain().is_empty() => {
+                Some(c.chain()[self.id.index() % c.chain().len()].node)
             }
             _ => c.head(),
         }

@@ -7,6 +7,11 @@
 //! A member is named by node, boot id and the epoch it joined in: a node that restarted (a new
 //! boot id) is not the member it was, and a node removed and added again joins afresh (a new
 //! joined epoch), so it wipes whatever it held before.
+//!
+//! A node added to a chain first joins behind the tail (`joining`): the tail sends it what it
+//! holds and forwards it every new update, but acknowledges by itself; once the newcomer holds
+//! everything, the manager makes it the tail (the hand-off), so the chain keeps serving while
+//! the state is transferred.
 
 use splitbrain_api::{NodeId, Time};
 use std::fmt::Write;
@@ -29,12 +34,17 @@ pub struct Member {
 pub struct Config {
     pub epoch: u64,
     pub members: Vec<Member>,
+    /// The last member is joining: it catches up behind the tail and is not yet part of the
+    /// chain (the one before it is the tail).
+    pub joining: bool,
 }
 
 impl Config {
-    /// `e7;S4/12/1,S5/99/3`: epoch, then each member as node/boot/joined.
+    /// `e7;S4/12/1,S5/99/3`: epoch (`e7j`: the last member is joining), then each member as
+    /// node/boot/joined.
     pub fn encode(&self) -> String {
-        let mut out = format!("e{};", self.epoch);
+        let j = if self.joining { "j" } else { "" };
+        let mut out = format!("e{}{j};", self.epoch);
         for (i, m) in self.members.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
             write!(out, "{sep}{}/{}/{}", m.node, m.boot, m.joined).expect("writes to a string");
@@ -45,6 +55,10 @@ impl Config {
     /// The inverse of [`Config::encode`]; `None` for text it did not write.
     pub fn decode(text: &str) -> Option<Config> {
         let (epoch, rest) = text.strip_prefix('e')?.split_once(';')?;
+        let (epoch, joining) = match epoch.strip_suffix('j') {
+            Some(e) => (e, true),
+            None => (epoch, false),
+        };
         let mut members = Vec::new();
         for part in rest.split(',').filter(|p| !p.is_empty()) {
             let mut fields = part.split('/');
@@ -56,6 +70,7 @@ impl Config {
         Some(Config {
             epoch: epoch.parse().ok()?,
             members,
+            joining,
         })
     }
 
@@ -67,12 +82,23 @@ impl Config {
         self.members.iter().find(|m| m.node == node)
     }
 
+    /// The members that form the chain (the joining one aside), head first.
+    pub fn chain(&self) -> &[Member] {
+        let n = self.members.len() - usize::from(self.joining).min(self.members.len());
+        &self.members[..n]
+    }
+
+    /// The member catching up behind the tail, if any.
+    pub fn joining_member(&self) -> Option<&Member> {
+        self.members.last().filter(|_| self.joining)
+    }
+
     pub fn head(&self) -> Option<NodeId> {
-        self.members.first().map(|m| m.node)
+        self.chain().first().map(|m| m.node)
     }
 
     pub fn tail(&self) -> Option<NodeId> {
-        self.members.last().map(|m| m.node)
+        self.chain().last().map(|m| m.node)
     }
 
     /// The member before `node` (toward the head).
@@ -209,8 +235,18 @@ mod tests {
                     joined: 7,
                 },
             ],
+            joining: false,
         };
         assert_eq!(c.encode(), format!("e7;S4/12/1,S6/{}/7", u64::MAX));
+        let mut j = c.clone();
+        j.joining = true;
+        assert_eq!(Config::decode(&j.encode()), Some(j.clone()));
+        assert_eq!(
+            j.tail(),
+            Some(NodeId::server(3)),
+            "the joining member is not the tail"
+        );
+        assert_eq!(j.successor(NodeId::server(3)), Some(NodeId::server(5)));
         assert_eq!(Config::decode(&c.encode()), Some(c.clone()));
         assert_eq!(c.predecessor(NodeId::server(5)), Some(NodeId::server(3)));
         assert_eq!(c.successor(NodeId::server(5)), None);
@@ -221,6 +257,7 @@ mod tests {
                 Config {
                     epoch: 1,
                     members: vec![],
+                    joining: false,
                 },
             ],
         };

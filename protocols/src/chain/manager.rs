@@ -154,7 +154,11 @@ impl Driver {
             .map(|s| {
                 let mut members = up.clone();
                 members.rotate_left(s % up.len());
-                Config { epoch: 1, members }
+                Config {
+                    epoch: 1,
+                    members,
+                    joining: false,
+                }
             })
             .collect();
         Some(Layout { shards })
@@ -168,7 +172,7 @@ impl Driver {
         // would leave fewer than two members known to hold everything (it may only be cut off
         // from the manager, and a crash of the last copy would lose acknowledged writes).
         let alive: Vec<Member> = cur
-            .members
+            .chain()
             .iter()
             .filter(|m| !self.restarted(m, since))
             .copied()
@@ -178,12 +182,19 @@ impl Driver {
             .filter(|m| self.recent(m, since, now))
             .copied()
             .collect();
+        let joining = cur
+            .joining_member()
+            .filter(|j| !self.restarted(j, since) && self.recent(j, since, now))
+            .copied();
         // A member that reports its successor cut off while the manager hears both: the
         // successor is bypassed (it holds a prefix of what its predecessor holds).
         let cut: Vec<NodeId> = heard
             .iter()
             .filter_map(|m| self.cut_off_by(shard, m, cur, since))
-            .filter(|s| self.reachability && heard.iter().any(|m| m.node == *s))
+            .filter(|s| {
+                let listened = heard.iter().chain(&joining).any(|m| m.node == *s);
+                self.reachability && listened
+            })
             .collect();
         let reachable: Vec<Member> = heard
             .iter()
@@ -205,27 +216,73 @@ impl Driver {
                 self.bypassed.insert((shard, n), now);
             }
         }
+        if let Some(j) = joining.filter(|j| cut.contains(&j.node)) {
+            self.bypassed.insert((shard, j.node), now);
+        }
+        let joining = joining.filter(|j| !cut.contains(&j.node));
         if !members.first().is_some_and(|m| self.synced(shard, m)) {
             // The new head would not hold every acknowledged update (a node still catching
             // up, or nobody): wait for a member that does to be heard again.
             return None;
         }
-        for &n in &self.nodes {
+        let joining = match joining {
+            Some(j) if members == cur.chain() && self.ready_for_handoff(shard, &j, cur, since) => {
+                // The hand-off: the node caught up behind a serving tail becomes the tail.
+                let members = cur.members.clone();
+                let next = Config {
+                    epoch,
+                    members,
+                    joining: false,
+                };
+                return Some((next, bypass));
+            }
+            Some(j) => Some(j),
+            None => self.newcomer(shard, &members, epoch, now),
+        };
+        let joins = joining.is_some();
+        members.extend(joining);
+        let next = Config {
+            epoch,
+            members,
+            joining: joins,
+        };
+        (next.members != cur.members || joins != cur.joining).then_some((next, bypass))
+    }
+
+    /// A node to join `shard`'s chain behind its tail: the first one heard from that is not a
+    /// member (nor bypassed a moment ago). One joins at a time.
+    fn newcomer(&self, shard: usize, members: &[Member], epoch: u64, now: Time) -> Option<Member> {
+        self.nodes.iter().find_map(|&node| {
             let cooling = self
                 .bypassed
-                .get(&(shard, n))
+                .get(&(shard, node))
                 .is_some_and(|&at| now.saturating_sub(at) < FAIL_AFTER + FAIL_AFTER);
-            if members.iter().all(|m| m.node != n) && !cooling {
-                if let Some(boot) = self.alive(n, now) {
-                    members.push(Member {
-                        node: n,
-                        boot,
-                        joined: epoch,
-                    });
-                }
+            if cooling || members.iter().any(|m| m.node == node) {
+                return None;
             }
-        }
-        (members != cur.members).then_some((Config { epoch, members }, bypass))
+            let boot = self.alive(node, now)?;
+            Some(Member {
+                node,
+                boot,
+                joined: epoch,
+            })
+        })
+    }
+
+    /// The joining member `j` caught up in this epoch, and the tail it joined behind said,
+    /// in this epoch, that it acknowledges (past its own wait): the tail's role may pass on.
+    fn ready_for_handoff(&self, shard: usize, j: &Member, cur: &Config, since: Time) -> bool {
+        let in_epoch = |m: &Member| {
+            self.report_of(shard, m.node).filter(|(h, r)| {
+                h.at >= since
+                    && h.boot == m.boot
+                    && r.joined == Some(m.joined)
+                    && r.epoch == cur.epoch
+            })
+        };
+        let tail = cur.chain().last();
+        in_epoch(j).is_some_and(|(_, r)| r.synced)
+            && tail.and_then(in_epoch).is_some_and(|(_, r)| r.serving)
     }
 
     /// The member's node reported a new boot id since this replica leads: it restarted.
@@ -430,6 +487,7 @@ mod tests {
             joined: Some(joined),
             synced: true,
             cut_off: cut_off.map(NodeId::server),
+            serving: false,
         };
         Heard {
             at,
@@ -462,6 +520,42 @@ mod tests {
         assert!(layout.shards.iter().all(|c| c.epoch == 1));
     }
 
+    /// A node joins behind the tail; the tail's role passes to it only once it caught up in
+    /// this epoch and the tail said, in this epoch, that it acknowledges.
+    #[test]
+    fn a_joining_node_becomes_the_tail_only_behind_a_serving_tail() {
+        let cfg = ChainConfig::new(ChainBug::None, ReadPath::Tail, 3);
+        let nodes: Vec<NodeId> = (3..6).map(NodeId::server).collect();
+        let mut d = Driver::new(nodes, cfg);
+        let now = Time(2_000_000);
+        d.leader_since = Some(Time(1_000_000));
+        let cur = Config {
+            epoch: 4,
+            members: vec![member(3, 44, 1), member(4, 55, 1), member(5, 66, 4)],
+            joining: true,
+        };
+        d.note(NodeId::server(3), heard(now, 44, 4, 1, None));
+        let mut tail = heard(now, 55, 4, 1, None);
+        d.note(NodeId::server(4), tail.clone());
+        let mut newcomer = heard(now, 66, 4, 4, None);
+        newcomer.shards[0].synced = false;
+        d.note(NodeId::server(5), newcomer.clone());
+        assert_eq!(d.next_config(0, &cur, now), None, "still catching up");
+        newcomer.shards[0].synced = true;
+        d.note(NodeId::server(5), newcomer);
+        assert_eq!(
+            d.next_config(0, &cur, now),
+            None,
+            "the tail is still waiting"
+        );
+        tail.shards[0].serving = true;
+        d.note(NodeId::server(4), tail);
+        let (next, _) = d.next_config(0, &cur, now).expect("the hand-off");
+        assert_eq!(next.members, cur.members);
+        assert!(!next.joining);
+        assert_eq!(next.tail(), Some(NodeId::server(5)));
+    }
+
     /// chain-swarm seed 4541 (before the fix): S6 was head of epoch 2 and, cut off from the
     /// manager, last reported in epoch 2, synced and its successor S4 cut off. The manager
     /// had since removed S6 and added it back (joined 4, holding nothing yet) behind the head
@@ -477,6 +571,7 @@ mod tests {
         let cur = Config {
             epoch: 6,
             members: vec![member(3, 44, 2), member(5, 66, 4), member(4, 55, 6)],
+            joining: false,
         };
         d.note(NodeId::server(3), heard(now, 44, 6, 2, None));
         d.note(NodeId::server(5), heard(Time(4_450_000), 66, 2, 1, Some(3)));
@@ -497,6 +592,7 @@ mod tests {
         let cur = Config {
             epoch: 6,
             members: vec![member(5, 66, 4), member(3, 44, 2), member(4, 55, 6)],
+            joining: false,
         };
         d.note(NodeId::server(5), heard(now, 66, 6, 4, Some(3)));
         d.note(NodeId::server(3), heard(now, 44, 6, 2, Some(4)));

@@ -213,6 +213,9 @@ pub struct ShardReport {
     pub epoch: u64,
     /// It holds everything its predecessor held when it joined.
     pub synced: bool,
+    /// It is the tail and acknowledges (holds everything and its wait is over): the manager
+    /// hands the tail's role over to a joining node only from a serving tail.
+    pub serving: bool,
     /// The epoch it joined the chain in (its membership), if it is a member.
     pub joined: Option<u64>,
     /// Its successor, when it has not heard from it for a while (a partial partition if the
@@ -316,7 +319,7 @@ pub fn info() -> ProtocolInfo {
             ),
             correct(
                 "no-reachability",
-                "chain-head-crash",
+                "chain-partial-partition-stall",
                 "the manager ignores reachability reports: a partial partition stalls the chain",
             ),
             bug(

@@ -25,7 +25,7 @@ use super::{ChainBug, ChainConfig, ChainMsg, ReadPath, ShardReport, LEASE, SUSPE
 use crate::kv::{Applied, Cmd, CmdKind, Kv};
 use crate::paxos::journal::Journal;
 use crate::raft::log::mix;
-use splitbrain_api::{Ctx, NodeId, NodeView, Op, Process, Ret, Role, Time};
+use splitbrain_api::{Ctx, Dur, NodeId, NodeView, Op, Process, Ret, Role, Time};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -33,6 +33,8 @@ use std::rc::Rc;
 const BATCH: u64 = 32;
 /// Updates kept ahead of a gap at most.
 const AHEAD_MAX: usize = 256;
+/// A head whose updates wait this long without the acknowledged point moving marks a stall.
+const STALL: Dur = Dur::ms(1_000);
 
 /// One shard's replica on a chain node.
 pub struct ChainNode {
@@ -70,6 +72,8 @@ pub struct ChainNode {
     marked: Vec<&'static str>,
     /// It saw a newer epoch than its own: its host should report to the manager at once.
     pub(super) want_report: bool,
+    /// Head: the acknowledged point and when it last moved (a stall is marked).
+    ack_moved: (u64, Time),
 }
 
 impl ChainNode {
@@ -98,6 +102,7 @@ impl ChainNode {
             heard_succ: Time::ZERO,
             marked: Vec::new(),
             want_report: false,
+            ack_moved: (0, Time::ZERO),
         }
     }
 
@@ -133,6 +138,12 @@ impl ChainNode {
 
     pub(super) fn is_tail(&self) -> bool {
         self.membership().and_then(Config::tail) == Some(self.id)
+    }
+
+    /// Catching up behind the tail, not yet part of the chain.
+    pub(super) fn is_joining(&self) -> bool {
+        let joining = self.membership().and_then(Config::joining_member);
+        joining.is_some_and(|m| m.node == self.id)
     }
 
     fn mark(&mut self, ctx: &mut Ctx<Self>, name: &'static str) {
@@ -197,10 +208,12 @@ impl ChainNode {
             synced: self.synced,
             joined: self.joined,
             cut_off,
+            serving: self.is_tail() && self.synced && ctx.now() >= self.tail_from,
         }
     }
 
     fn on_tick(&mut self, ctx: &mut Ctx<Self>) {
+        self.watch_progress(ctx);
         if self.bug == ChainBug::SelfReconfigure {
             self.suspect(ctx);
         }
@@ -211,6 +224,17 @@ impl ChainNode {
         }
         if self.is_tail() {
             self.commit_all(ctx);
+        }
+    }
+
+    /// Head: marks `stalled` when updates wait for their acknowledgement and the acknowledged
+    /// point has not moved for `STALL` (what a partial partition does without help).
+    fn watch_progress(&mut self, ctx: &mut Ctx<Self>) {
+        let now = ctx.now();
+        if !self.is_head() || self.acked >= self.len() || self.acked != self.ack_moved.0 {
+            self.ack_moved = (self.acked, now);
+        } else if now.saturating_sub(self.ack_moved.1) > STALL {
+            self.mark(ctx, "stalled");
         }
     }
 
@@ -294,13 +318,25 @@ impl ChainNode {
     }
 
     /// Takes on configuration `new`: joins afresh if it names this node as a new member.
+    ///
+    /// A joining node the manager makes the tail of the very chain it joined behind (the
+    /// hand-off) acknowledges at once: the manager hands over only from a tail that was past
+    /// its own wait, and every update the new tail acknowledges from now on passed its
+    /// predecessor in this epoch, where that predecessor no longer serves as tail.
     fn adopt(&mut self, ctx: &mut Ctx<Self>, new: Rc<Config>) {
         let was_member = self.joined.is_some();
         let (was_head, was_tail, old_succ) = (self.is_head(), self.is_tail(), self.succ());
+        let old_pred = self.pred();
         let removed = self
             .config
             .as_ref()
             .is_some_and(|old| old.members.iter().any(|m| !new.members.contains(m)));
+        let handoff = self.is_joining()
+            && !new.joining
+            && self
+                .config
+                .as_ref()
+                .is_some_and(|old| old.epoch + 1 == new.epoch && old.members == new.members);
         let me = new.member(self.id).filter(|m| m.boot == self.boot).copied();
         self.config = Some(new);
         match me {
@@ -329,10 +365,19 @@ impl ChainNode {
             }
         }
         if self.is_tail() && (!was_tail || removed) && self.uses_manager() {
-            self.tail_from = now + LEASE;
+            self.tail_from = if handoff { now } else { now + LEASE };
             if was_member && !was_tail {
                 self.mark(ctx, "new-tail");
             }
+            if handoff {
+                self.mark(ctx, "handed-off");
+            }
+        }
+        if handoff || (self.is_joining() && was_member && old_pred != self.pred()) {
+            // What it caught up with was vouched for by a predecessor that was the tail, or by
+            // another predecessor: it holds every acknowledged update only once its predecessor
+            // of this epoch vouches again (one round trip after a hand-off).
+            self.synced = false;
         }
         if was_member && old_succ.is_some() && self.succ().is_some() && old_succ != self.succ() {
             self.mark(ctx, "new-successor");
@@ -411,14 +456,14 @@ impl ChainNode {
         }
         self.save(ctx);
         let epoch = self.epoch();
-        if self.is_tail() {
-            if self.synced && ctx.now() >= self.tail_from {
-                for (client, seq, ret) in answers {
-                    ctx.send(client, ChainMsg::Reply { epoch, seq, ret });
-                }
-                self.commit_all(ctx);
+        if self.is_tail() && self.synced && ctx.now() >= self.tail_from {
+            for (client, seq, ret) in answers {
+                ctx.send(client, ChainMsg::Reply { epoch, seq, ret });
             }
-        } else if let Some(s) = self.succ() {
+            self.commit_all(ctx);
+        }
+        // A tail's successor is a node joining behind it.
+        if let Some(s) = self.succ() {
             let upto = self.upto();
             ctx.send(
                 s,
@@ -583,7 +628,7 @@ impl ChainNode {
         let now = ctx.now();
         let stale_ok = self.bug == ChainBug::StaleTailRead; // C03: no epoch check
         let ok = (epoch == self.epoch() || stale_ok) && self.synced && self.leased(now);
-        if !ok || self.joined.is_none() {
+        if !ok || self.joined.is_none() || self.is_joining() {
             return self.reject(ctx, client, seq);
         }
         let my_epoch = self.epoch();
@@ -653,6 +698,7 @@ impl ChainNode {
         let config = Rc::new(Config {
             epoch: cfg.epoch + 1,
             members,
+            joining: false,
         });
         self.mark(ctx, "self-reconfigured");
         for m in config.members.iter().filter(|m| m.node != self.id) {

@@ -82,13 +82,14 @@ impl ProtocolEntry for ChainEntry {
 }
 
 /// Every chain scenario: behaviours first, then the planted bugs' scenarios.
-pub const CATALOGUE: [&str; 15] = [
+pub const CATALOGUE: [&str; 16] = [
     HEAD_CRASH,
     MIDDLE_CRASH,
     TAIL_CRASH,
     ADD_TAIL,
     MANAGER_PARTITION,
     PARTIAL_PARTITION,
+    PARTIAL_PARTITION_STALL,
     SLOW_NODE,
     UNRELIABLE,
     MANAGER_CRASH,
@@ -167,7 +168,7 @@ const ADD_TAIL: &str = r#"{
     {"at_us": 5000000, "fault": {"kind": "restart", "node": "S5"}}
   ],
   "workload": {"kind": "kv", "keys": 4, "read_percent": 20},
-  "sometimes": ["joined", "synced", "new-tail", "new-head"]
+  "sometimes": ["joined", "synced", "new-tail", "new-head", "handed-off"]
 }"#;
 
 const MANAGER_PARTITION: &str = r#"{
@@ -207,6 +208,25 @@ const PARTIAL_PARTITION: &str = r#"{
   ],
   "workload": {"kind": "kv", "keys": 3},
   "sometimes": ["cut-off-reported", "bypassed", "joined"]
+}"#;
+
+/// Issue 13 item 6 without help: the `no-reachability` variant's scenario. The expectation is
+/// a stall, not a violation: the run passes (nothing unsafe, and the chain serves again once
+/// the partition heals), and the head marks `stalled`.
+const PARTIAL_PARTITION_STALL: &str = r#"{
+  "name": "chain-partial-partition-stall",
+  "description": "Head and middle (S4, S5) cannot reach each other for 2.5 s while the manager reaches both. A manager that ignores the nodes' reachability reports (variant no-reachability) keeps the chain as it is: writes stall at the head (mark stalled) until the partition heals, and nothing unsafe happens: the expectation is a stall, not a violation. The correct manager bypasses S5 instead.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 4500,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 800000, "fault": {"kind": "partial-partition", "a": "S4", "b": "S5"}},
+    {"at_us": 3300000, "fault": {"kind": "heal"}}
+  ],
+  "workload": {"kind": "kv", "keys": 3},
+  "sometimes": ["cut-off-reported", "stalled"]
 }"#;
 
 const SLOW_NODE: &str = r#"{
