@@ -262,3 +262,64 @@ fn replay_reproduces_and_shows_the_state_at_a_moment() {
         "{out}"
     );
 }
+
+#[test]
+fn all_scenarios_spreads_the_budget_and_reports_each_scenario() {
+    let dir = scratch("portfolio");
+    let (json, xml) = (dir.join("p.json"), dir.join("p.xml"));
+    let o = splitbrain(&[
+        "explore",
+        "tas",
+        "--variant",
+        "V01",
+        "--all-scenarios",
+        "--seeds",
+        "0..40",
+        "--until-first",
+        "-o",
+        json.to_str().unwrap(),
+        "--junit",
+        xml.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "V01 is found");
+    let doc = json_file(&json);
+    assert_eq!(doc["kind"], "portfolio");
+    let parts = doc["scenarios"].as_array().unwrap();
+    let names: Vec<&str> = parts
+        .iter()
+        .map(|p| p["scenario"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "tas-swarm", "the swarm first: {names:?}");
+    assert!(names.contains(&"tas-split"), "{names:?}");
+    assert_eq!(parts[0]["seeds"]["to"], 20, "the swarm's half of 40");
+    let found = parts.iter().find(|p| p["scenario"] == "tas-split").unwrap();
+    assert!(found["failed"].as_u64().unwrap() > 0);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("reproduce: cargo run --release -- run tas --variant two-server --scenario tas-split --seed"),
+        "{text}"
+    );
+    let xml = std::fs::read_to_string(&xml).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), parts.len());
+    assert!(xml.contains("name=\"tas-split\""));
+    let pass = splitbrain(&[
+        "explore",
+        "tas",
+        "--all-scenarios",
+        "--seeds",
+        "0..8",
+        "--json",
+    ]);
+    let doc: Value = serde_json::from_slice(&pass.stdout).unwrap();
+    assert_eq!(doc["variant"], "single");
+    assert!(
+        doc["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["scenario"] == "tas-split-explicit"),
+        "one server cannot run a schedule naming S2: {doc}"
+    );
+    let refused = splitbrain(&["explore", "tas", "--all-scenarios", "--shard", "0/2"]);
+    assert_eq!(refused.status.code(), Some(2));
+}

@@ -10,6 +10,7 @@ pub mod handoff;
 pub mod history_checks;
 pub mod limits;
 pub mod linearizability;
+pub mod portfolio;
 pub mod registry;
 pub mod repro;
 pub mod runner;

@@ -1,14 +1,17 @@
 //! The default campaign (`cargo run --release` with no arguments): every protocol's correct
-//! variants over a fixed seed range and every planted bug on its scenario until found; a table;
-//! exit 0 only when every bug is found and every correct variant passes.
+//! variants over its whole portfolio (the seed budget shared out over the catalogue and the
+//! swarm, as `explore --all-scenarios` does) and every planted bug on its scenario until found;
+//! a table; exit 0 only when every bug is found and every correct variant passes.
 
 use super::common::{
     count_flag, default_jobs, jobs_flag, load_scenario, wall_ms_since, wall_start, EXIT_FAIL,
     EXIT_PASS,
 };
-use splitbrain_api::Expect;
+use super::portfolio::explore_parts;
+use splitbrain_api::{Expect, VariantInfo};
 use splitbrain_scenarios::explore::{explore_range as explore, ExploreOptions};
-use splitbrain_scenarios::registry::protocols;
+use splitbrain_scenarios::portfolio::plan;
+use splitbrain_scenarios::registry::{protocols, ProtocolEntry};
 use splitbrain_scenarios::RunOptions;
 
 #[derive(clap::Args, Debug)]
@@ -44,16 +47,7 @@ pub fn run(args: &CampaignArgs) -> i32 {
     for entry in protocols() {
         let info = entry.info();
         for v in &info.variants {
-            let scenario = match load_scenario(entry.as_ref(), v.scenario) {
-                Ok(s) => s,
-                Err(e) => {
-                    println!("{} {}: scenario error: {}", info.name, v.name, e.0);
-                    all_ok = false;
-                    continue;
-                }
-            };
             let bug = v.expect == Expect::Fail;
-            let seeds = 0..if bug { args.bug_seeds } else { args.pass_seeds };
             let opts = ExploreOptions {
                 jobs,
                 until_first: bug,
@@ -63,19 +57,21 @@ pub fn run(args: &CampaignArgs) -> i32 {
                 cancel: None,
             };
             let start = wall_start();
-            let (ok, text) = match explore(entry.as_ref(), v, &scenario, seeds, &opts, &|_, _| {}) {
-                Ok(s) => judge(bug, &s),
-                Err(e) => (false, format!("error: {e}")),
+            let (ok, text) = if bug {
+                own_scenario(entry.as_ref(), v, args.bug_seeds, &opts)
+            } else {
+                portfolio(entry.as_ref(), v, args.pass_seeds, &opts)
             };
             all_ok &= ok;
             let wall = format!("{:.1}s", wall_ms_since(start) as f64 / 1000.0);
             let expect = if bug { "found" } else { "pass" };
+            let scenario = if bug { v.scenario } else { "all (portfolio)" };
             println!(
                 "{:<6} {:<22} {:<5} {:<24} {:<7} {:<44} {:>8}",
                 info.name,
                 v.name,
                 v.bug_id.unwrap_or("-"),
-                v.scenario,
+                scenario,
                 expect,
                 text,
                 wall
@@ -95,6 +91,49 @@ pub fn run(args: &CampaignArgs) -> i32 {
     } else {
         EXIT_FAIL
     }
+}
+
+/// A planted bug searched for on its own scenario, seeds `0..seeds`, until found.
+fn own_scenario(
+    entry: &dyn ProtocolEntry,
+    v: &VariantInfo,
+    seeds: u64,
+    opts: &ExploreOptions,
+) -> (bool, String) {
+    let scenario = match load_scenario(entry, v.scenario) {
+        Ok(s) => s,
+        Err(e) => return (false, format!("scenario error: {}", e.0)),
+    };
+    match explore(entry, v, &scenario, 0..seeds, opts, &|_, _| {}) {
+        Ok(s) => judge(true, &s),
+        Err(e) => (false, format!("error: {e}")),
+    }
+}
+
+/// A correct variant over its portfolio, budget `0..seeds` shared out; the first scenario
+/// that fails or is vacuous is named.
+fn portfolio(
+    entry: &dyn ProtocolEntry,
+    v: &VariantInfo,
+    seeds: u64,
+    opts: &ExploreOptions,
+) -> (bool, String) {
+    let (parts, _) = plan(entry, v, &opts.run, 0..seeds);
+    let done = match explore_parts(entry, v, &parts, opts, &|_, _| {}) {
+        Ok(d) => d,
+        Err(e) => return (false, format!("error: {}", e.0)),
+    };
+    let runs: usize = done.iter().map(|d| d.summary.results.len()).sum();
+    for d in &done {
+        let (ok, text) = judge(false, &d.summary);
+        if !ok {
+            return (false, format!("{} in {}", text, d.target.scenario_arg));
+        }
+    }
+    (
+        true,
+        format!("passed {runs} seeds over {} scenarios", done.len()),
+    )
 }
 
 fn judge(bug: bool, s: &splitbrain_scenarios::explore::ExploreSummary) -> (bool, String) {

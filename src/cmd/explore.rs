@@ -52,10 +52,19 @@ pub struct ExploreArgs {
     /// arguments continues where an interrupted one stopped.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+    /// Spread the --seeds budget over every scenario of the protocol: the swarm half, the
+    /// catalogue the rest (each at least one seed); one report with a result per scenario.
+    #[arg(long, conflicts_with_all = ["scenario", "shard", "resume"])]
+    pub all_scenarios: bool,
 }
 
 pub fn run(args: &ExploreArgs) -> i32 {
-    match run_inner(args) {
+    let result = if args.all_scenarios {
+        super::portfolio::run(args)
+    } else {
+        run_inner(args)
+    };
+    match result {
         Ok(code) => code,
         Err(e) => usage_exit(e),
     }
@@ -224,8 +233,8 @@ fn load_checkpoint(path: &Path, key: &str) -> Result<Vec<SeedResult>, UsageError
         .map_err(|e| UsageError(format!("{}: field `done`: {e}", path.display())))
 }
 
-/// The report of a finished exploration: its identity and one entry per seed, totals derived.
-fn build_report(
+/// The report of a finished exploration of one scenario: its identity and one entry per seed, totals derived.
+pub fn build_report(
     args: &ExploreArgs,
     t: &Target,
     seeds: &std::ops::Range<u64>,
@@ -287,14 +296,19 @@ fn per_seed(r: &SeedResult) -> PerSeed {
     }
 }
 
-fn write_junit(path: &Path, report: &ExploreReport) -> Result<(), UsageError> {
+/// One JUnit test case: the scenario, failed by any failing seed or unreached expectation.
+pub fn junit_case(report: &ExploreReport) -> splitbrain_reports::junit::Case {
     let failed = report.failed > 0 || !report.unreached_sometimes.is_empty();
-    let case = splitbrain_reports::junit::Case {
+    splitbrain_reports::junit::Case {
         class: format!("{}.{}", report.protocol, report.variant),
         name: report.scenario.clone(),
         seconds: report.wall_ms as f64 / 1000.0,
         failure: failed.then(|| junit_failure(report)),
-    };
+    }
+}
+
+fn write_junit(path: &Path, report: &ExploreReport) -> Result<(), UsageError> {
+    let case = junit_case(report);
     write_atomic(
         path,
         splitbrain_reports::junit::render("splitbrain explore", &[case]).as_bytes(),

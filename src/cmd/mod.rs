@@ -11,6 +11,8 @@ pub mod experiment;
 pub mod explore;
 pub mod explore_report;
 pub mod list;
+pub mod portfolio;
+pub mod portfolio_report;
 pub mod progress;
 pub mod replay;
 pub mod report;
