@@ -6,8 +6,8 @@
 //! seeds are the ones `explore --scenario NAME --seeds A..B` runs, and a failure reproduces
 //! with the scenario's own name. Left out, with the reason: scenarios that go beyond the
 //! protocol's fault budget (a failure there would not mean a bug), the own scenarios of other
-//! correct variants (a teaching variant's world, such as a single manager replica, is not this
-//! variant's), and scenarios whose schedule names nodes the variant's world does not have.
+//! correct variants but the swarm (a teaching variant's world, such as a single manager
+//! replica, is not this variant's), and scenarios whose schedule names nodes the variant's world does not have.
 
 use crate::registry::ProtocolEntry;
 use crate::runner::RunOptions;
@@ -77,7 +77,7 @@ fn not_for(
     let others_correct = owners
         .iter()
         .all(|v| v.expect == Expect::Pass && v.name != variant.name);
-    if !owners.is_empty() && others_correct {
+    if !owners.is_empty() && others_correct && !is_swarm(scenario) {
         let names: Vec<&str> = owners.iter().map(|v| v.name).collect();
         return Some(format!("the world of variant {}", names.join(", ")));
     }
