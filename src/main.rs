@@ -70,6 +70,9 @@ enum Command {
     Bench(cmd::bench::BenchArgs),
     /// Reproduce a lecture's claim with measured numbers: a table, an SVG plot, CSV and JSON.
     Experiment(cmd::experiment::ExperimentArgs),
+    /// A graded lab suite (`lab raft`: tests named as a course's) against a protocol, with a
+    /// score table; a failure prints the seed, the property, a replay command and a report.
+    Lab(cmd::lab::LabArgs),
     /// Shrink a failing seed to a minimal repro file.
     Shrink(cmd::shrink::ShrinkArgs),
     /// Replay a repro file exactly; `--state-at` shows every node at a moment.
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
         Some(Command::Campaign(a)) => cmd::campaign::run(&a),
         Some(Command::Bench(a)) => cmd::bench::run(&a),
         Some(Command::Experiment(a)) => cmd::experiment::run(&a),
+        Some(Command::Lab(a)) => cmd::lab::run(&a),
         Some(Command::Check(a)) => cmd::check::run(&a),
         Some(Command::Shrink(a)) => cmd::shrink::run(&a),
         Some(Command::Replay(a)) => cmd::replay::run(&a),

@@ -8,6 +8,7 @@ pub mod generator;
 pub mod guided;
 pub mod handoff;
 pub mod history_checks;
+pub mod lab;
 pub mod limits;
 pub mod linearizability;
 pub mod portfolio;

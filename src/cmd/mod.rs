@@ -10,6 +10,7 @@ pub mod determinism;
 pub mod experiment;
 pub mod explore;
 pub mod explore_report;
+pub mod lab;
 pub mod list;
 pub mod portfolio;
 pub mod portfolio_report;
