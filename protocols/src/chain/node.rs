@@ -320,18 +320,19 @@ impl ChainNode {
     /// Takes on configuration `new`: joins afresh if it names this node as a new member.
     ///
     /// A joining node the manager makes the tail of the very chain it joined behind (the
-    /// hand-off) acknowledges at once: the manager hands over only from a tail that was past
-    /// its own wait, and every update the new tail acknowledges from now on passed its
-    /// predecessor in this epoch, where that predecessor no longer serves as tail.
+    /// hand-off) needs no lease wait: the manager hands over only from a tail that was past
+    /// its own wait. It serves once its predecessor, in this epoch (so no longer the tail),
+    /// vouches that it holds everything, and every update it acknowledges passed that
+    /// predecessor in this epoch.
     fn adopt(&mut self, ctx: &mut Ctx<Self>, new: Rc<Config>) {
         let was_member = self.joined.is_some();
         let (was_head, was_tail, old_succ) = (self.is_head(), self.is_tail(), self.succ());
-        let old_pred = self.pred();
+        let (old_pred, was_joining) = (self.pred(), self.is_joining());
         let removed = self
             .config
             .as_ref()
             .is_some_and(|old| old.members.iter().any(|m| !new.members.contains(m)));
-        let handoff = self.is_joining()
+        let handoff = was_joining
             && !new.joining
             && self
                 .config
@@ -373,10 +374,15 @@ impl ChainNode {
                 self.mark(ctx, "handed-off");
             }
         }
-        if handoff || (self.is_joining() && was_member && old_pred != self.pred()) {
-            // What it caught up with was vouched for by a predecessor that was the tail, or by
-            // another predecessor: it holds every acknowledged update only once its predecessor
-            // of this epoch vouches again (one round trip after a hand-off).
+        let joined_the_chain = was_joining && !self.is_joining();
+        if joined_the_chain || (self.is_joining() && was_member && old_pred != self.pred()) {
+            // What it caught up with was vouched for by a predecessor that was the tail (and,
+            // until it takes on this epoch, may still acknowledge writes in an older one that
+            // never pass this node), or by another predecessor: it holds every acknowledged
+            // update only once its predecessor vouches for it again in this epoch (one round
+            // trip after a hand-off). chain-swarm seed 3048: a joining node took on the tail's
+            // role two epochs later, while its predecessor, cut off from the manager, still
+            // acknowledged writes as the tail of the old epoch, and answered a stale read.
             self.synced = false;
         }
         if was_member && old_succ.is_some() && self.succ().is_some() && old_succ != self.succ() {
