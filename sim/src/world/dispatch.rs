@@ -179,16 +179,17 @@ impl<P: Protocol> World<'_, P> {
     }
 
     /// Clients that had work during the liveness phase (an operation issued in it, given up
-    /// in it, or still unanswered at the end) and completed nothing definite after the heal. A client whose workload ended before the
-    /// heal is idle, not stuck.
+    /// in it, or still unanswered at the end) and completed nothing definite after the heal.
+    /// A client whose workload ended before the heal is idle, not stuck, even if it gave an
+    /// operation up on the way.
     fn stuck_clients(&self, from_us: u64) -> Vec<NodeId> {
         let mut progressed = vec![false; self.clients.len()];
         let mut active = vec![false; self.clients.len()];
-        for op in &self.k.history {
+        for (op, gave_up) in self.k.history.iter().zip(&self.k.ended_indeterminate_us) {
             let i = op.client.index();
-            let gave_up_late =
-                op.status == OpStatus::Indeterminate && op.ret_us.is_some_and(|r| r >= from_us);
-            let never_returned = op.ret_us.is_none();
+            // An operation the client gave up before the phase is behind it, not pending.
+            let gave_up_late = gave_up.is_some_and(|t| t >= from_us);
+            let never_returned = op.ret_us.is_none() && gave_up.is_none();
             if op.call_us >= from_us || gave_up_late || never_returned {
                 active[i] = true;
             }

@@ -81,6 +81,9 @@ pub struct Kernel<M> {
     /// Per client: how many of its operations have ended.
     ops_ended: Vec<u64>,
     pub inflight: Vec<Option<usize>>,
+    /// Per history entry: when the client gave the operation up (or crashed with it in
+    /// flight); the history itself records no return time for an indeterminate operation.
+    pub ended_indeterminate_us: Vec<Option<u64>>,
     pub marks: BTreeMap<&'static str, u64>,
     pub violations: Vec<Violation>,
     /// What was first applied at each index: dense indices in a vector (`None`: not yet),
@@ -122,6 +125,7 @@ impl<M: Message> Kernel<M> {
             notices: Vec::new(),
             ops_ended: vec![0; clients],
             inflight: vec![None; clients],
+            ended_indeterminate_us: Vec::new(),
             marks: BTreeMap::new(),
             violations: Vec::new(),
             applied: Vec::new(),
@@ -320,6 +324,7 @@ impl<M: Message> Kernel<M> {
             op.label()
         });
         self.inflight[client.index()] = Some(self.history.len());
+        self.ended_indeterminate_us.push(None);
         self.history.push(HistoryOp {
             client,
             call_us: self.now.0,
@@ -351,6 +356,8 @@ impl<M: Message> Kernel<M> {
         let entry = &mut self.history[idx];
         if status != OpStatus::Indeterminate {
             entry.ret_us = Some(self.now.0);
+        } else {
+            self.ended_indeterminate_us[idx] = Some(self.now.0);
         }
         entry.status = status;
         entry.out = out;
