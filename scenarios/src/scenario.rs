@@ -161,11 +161,16 @@ impl Scenario {
                 }
             }
             WorkloadSpec::Kv {
-                keys,
+                keys: paths,
+                read_percent,
+                max_ops_per_client,
+            }
+            | WorkloadSpec::Zookeeper {
+                paths,
                 read_percent,
                 max_ops_per_client,
             } => {
-                check(limits::KEYS, *keys)?;
+                check(limits::KEYS, *paths)?;
                 check(limits::READ_PERCENT, u64::from(*read_percent))?;
                 if let Some(n) = max_ops_per_client {
                     check(limits::OPS_PER_CLIENT, *n)?;

@@ -3,6 +3,7 @@
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use splitbrain_api::zk::{CreateMode, MultiOp};
 use splitbrain_api::{Op, SimRng};
 use splitbrain_sim::Workload;
 
@@ -18,6 +19,16 @@ pub enum WorkloadSpec {
     /// Key-value gets, puts, appends and compare-and-sets over `keys` keys.
     Kv {
         keys: u64,
+        #[serde(default = "default_read_percent")]
+        read_percent: u32,
+        #[serde(default)]
+        max_ops_per_client: Option<u64>,
+    },
+    /// ZooKeeper operations over `paths` znodes `/z0`, `/z1`, ... (and their sequential
+    /// children): creates of every mode, versioned set-data and delete, multi, sync, and the
+    /// reads exists, get-data and get-children.
+    Zookeeper {
+        paths: u64,
         #[serde(default = "default_read_percent")]
         read_percent: u32,
         #[serde(default)]
@@ -60,6 +71,7 @@ impl WorkloadSpec {
             WorkloadSpec::Lock { .. } => "mutex",
             WorkloadSpec::Kv { .. } => "kv",
             WorkloadSpec::WriteOnce { .. } => "write-once",
+            WorkloadSpec::Zookeeper { .. } => "zookeeper",
             WorkloadSpec::Script { model, .. } => model,
         }
     }
@@ -92,6 +104,16 @@ impl WorkloadSpec {
                 max_ops_per_client,
             } => Box::new(KvMix {
                 keys: (0..keys.max(1)).map(|k| format!("k{k}")).collect(),
+                read_percent,
+                issued: vec![0; clients],
+                limit: max_ops_per_client,
+            }),
+            WorkloadSpec::Zookeeper {
+                paths,
+                read_percent,
+                max_ops_per_client,
+            } => Box::new(ZkMix {
+                paths: paths.max(1),
                 read_percent,
                 issued: vec![0; clients],
                 limit: max_ops_per_client,
@@ -201,6 +223,74 @@ impl Workload for KvMix {
             }
         };
         Some(op)
+    }
+}
+
+struct ZkMix {
+    paths: u64,
+    read_percent: u32,
+    issued: Vec<u64>,
+    limit: Option<u64>,
+}
+
+impl Workload for ZkMix {
+    fn next_op(&mut self, client: usize, rng: &mut SimRng) -> Option<Op> {
+        let n = self.issued[client];
+        if self.limit.is_some_and(|l| n >= l) {
+            return None;
+        }
+        self.issued[client] += 1;
+        let path = format!("/z{}", rng.gen_range(0..self.paths));
+        let data = format!("c{}.{}", client + 1, n);
+        let version = |rng: &mut SimRng| (rng.gen_range(0..3) > 0).then(|| rng.gen_range(0..3));
+        if rng.gen_range(0..100u32) < self.read_percent {
+            let watch = false;
+            return Some(match rng.gen_range(0..4) {
+                0 | 1 => Op::GetData { path, watch },
+                2 => Op::Exists { path, watch },
+                _ => Op::GetChildren { path, watch },
+            });
+        }
+        Some(match rng.gen_range(0..10) {
+            0 | 1 => Op::Create {
+                path,
+                data,
+                mode: CreateMode::Persistent,
+            },
+            2..=4 => Op::SetData {
+                path,
+                data,
+                version: version(rng),
+            },
+            5 => Op::Create {
+                path: format!("{path}/n-"),
+                data,
+                mode: CreateMode::Sequential,
+            },
+            6 => Op::Delete {
+                path,
+                version: version(rng),
+            },
+            7 => Op::Sync { path },
+            8 => Op::Create {
+                path: format!("/e{}", client + 1),
+                data,
+                mode: CreateMode::Ephemeral,
+            },
+            _ => Op::Multi {
+                ops: vec![
+                    MultiOp::Check {
+                        path: path.clone(),
+                        version: rng.gen_range(0..3),
+                    },
+                    MultiOp::SetData {
+                        path,
+                        data,
+                        version: None,
+                    },
+                ],
+            },
+        })
     }
 }
 

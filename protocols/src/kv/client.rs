@@ -4,7 +4,9 @@
 //! backs off while no leader is known, and gives up after a bound, leaving the operation
 //! indeterminate. It only ever returns a result a server reported after applying (or, for a
 //! confirmed read, after confirming); a redirect proves nothing happened there, a timeout
-//! proves nothing at all.
+//! proves nothing at all. It remembers the highest zxid a reply carried and sends it with
+//! every request, so a ZooKeeper server behind what the client has seen refuses it and the
+//! client moves on without going back in time.
 
 use splitbrain_api::{ClientProcess, Ctx, Dur, Message, NodeId, NodeView, Op, Process, Role, Time};
 use std::marker::PhantomData;
@@ -13,6 +15,12 @@ use std::marker::PhantomData;
 pub trait KvWire: Message + 'static {
     /// The request `seq` of this client, asking for `op`.
     fn request(seq: u64, op: Op) -> Self;
+    /// The same, from a client that has seen replies reflecting state up to zxid `seen`
+    /// (ZooKeeper: a server behind it must not answer). Services without zxids ignore it.
+    fn request_seen(seq: u64, op: Op, seen: u64) -> Self {
+        let _ = seen;
+        Self::request(seq, op)
+    }
     /// What a server's message means to the client, if it is a reply at all.
     fn reply(self) -> Option<WireReply>;
 }
@@ -62,6 +70,8 @@ pub struct KvClient<M> {
     leader: Option<usize>,
     seq: u64,
     current: Option<Attempt>,
+    /// The highest zxid any reply carried (`Ret::zxid`), sent with every request.
+    seen: u64,
     /// When the engine timer fires, if armed.
     wake_at: Option<Time>,
     wire: PhantomData<fn() -> M>,
@@ -75,6 +85,7 @@ impl<M: KvWire> KvClient<M> {
             leader: None,
             seq: 0,
             current: None,
+            seen: 0,
             wake_at: None,
             wire: PhantomData,
         }
@@ -99,7 +110,7 @@ impl<M: KvWire> KvClient<M> {
 
     fn send(&self, ctx: &mut Ctx<Self>) {
         if let Some(a) = &self.current {
-            let msg = M::request(a.seq, a.op.clone());
+            let msg = M::request_seen(a.seq, a.op.clone(), self.seen);
             ctx.send(self.servers[a.target], msg);
         }
     }
@@ -154,6 +165,7 @@ impl<M: KvWire> Process for KvClient<M> {
         match msg.reply() {
             Some(WireReply::Done { seq, ret }) if seq == seq_now => {
                 self.leader = Some(from.index());
+                self.seen = self.seen.max(ret.zxid().unwrap_or(0));
                 self.finish();
                 ctx.complete(ret);
             }

@@ -12,7 +12,7 @@ use super::log::{epoch_of, zxid, Snapshot, Txn};
 use super::server::{Phase, ZabServer};
 use super::{ReadMode, ZabBug, ZabMsg};
 use crate::kv::{Applied, Cmd, CmdKind};
-use splitbrain_api::{Ctx, NodeId, Op};
+use splitbrain_api::{Ctx, NodeId, Op, Ret};
 use std::rc::Rc;
 
 impl ZabServer {
@@ -255,7 +255,14 @@ impl ZabServer {
             .collect();
         for (txn, chain) in due {
             if let CmdKind::Client { client, seq, op } = &txn.cmd.kind {
-                let ret = match self.kv.apply(*client, *seq, op) {
+                let applied = if op.is_zookeeper() {
+                    let mut events = Vec::new();
+                    let (before, z) = (self.delivered, txn.zxid);
+                    self.tree.apply(*client, *seq, op, before, z, &mut events)
+                } else {
+                    self.kv.apply(*client, *seq, op)
+                };
+                let ret = match applied {
                     Applied::Fresh(r) | Applied::Duplicate(r) => Some(r),
                     Applied::Stale => None,
                 };
@@ -284,6 +291,7 @@ impl ZabServer {
             zxid: self.delivered,
             chain: self.delivered_chain,
             kv: self.kv.clone(),
+            tree: self.tree.clone(),
         });
         let held: Vec<u64> = self
             .log
@@ -299,24 +307,42 @@ impl ZabServer {
         self.mark_once(ctx, "snapshot-taken");
     }
 
+    /// The remembered result of `client`'s request `seq` if it was applied here already.
+    fn remembered(&self, client: NodeId, seq: u64) -> Option<Ret> {
+        let kv = self.kv.session(client).filter(|(s, _)| *s == seq);
+        let tree = self.tree.session(client).filter(|(s, _)| *s == seq);
+        kv.or(tree).map(|(_, r)| r.clone())
+    }
+
+    /// The latest request id of `client` applied here.
+    fn applied_seq(&self, client: NodeId) -> u64 {
+        let kv = self.kv.session(client).map_or(0, |(s, _)| s);
+        let tree = self.tree.session(client).map_or(0, |(s, _)| s);
+        kv.max(tree)
+    }
+
     pub(super) fn on_client_request(
         &mut self,
         ctx: &mut Ctx<Self>,
         client: NodeId,
         seq: u64,
         op: Op,
+        seen: u64,
     ) {
-        if let Some((s, ret)) = self.kv.session(client) {
-            if s == seq {
-                let ret = ret.clone();
-                self.mark_once(ctx, "dedup-hit");
-                return ctx.send(client, ZabMsg::ClientReply { seq, ret });
-            }
+        if let Some(ret) = self.remembered(client, seq) {
+            self.mark_once(ctx, "dedup-hit");
+            return ctx.send(client, ZabMsg::ClientReply { seq, ret });
         }
         let Some(leader) = self.serving_leader() else {
             let hint = None;
             return ctx.send(client, ZabMsg::NotServing { seq, hint });
         };
+        if matches!(
+            op,
+            Op::Exists { .. } | Op::GetData { .. } | Op::GetChildren { .. }
+        ) {
+            return self.local_read(ctx, client, seq, &op, seen);
+        }
         if let (ReadMode::Local, Op::Get { key }) = (self.cfg.reads, &op) {
             let ret = self.kv.read(key);
             if leader != self.id {
@@ -332,12 +358,25 @@ impl ZabServer {
         }
     }
 
+    /// A data-tree read, answered from this server's own state: only if it has delivered
+    /// everything the client has seen (ZooKeeper's FIFO client order and "never back in
+    /// time" across servers); otherwise the client is sent on.
+    fn local_read(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, op: &Op, seen: u64) {
+        if self.delivered < seen {
+            self.mark_once(ctx, "behind-client-refused");
+            let hint = None;
+            return ctx.send(client, ZabMsg::NotServing { seq, hint });
+        }
+        let ret = self.tree.read(op, self.delivered);
+        ctx.send(client, ZabMsg::ClientReply { seq, ret });
+    }
+
     /// Leader: a request a follower passed on (skipped if it was applied already).
     pub(super) fn on_forward(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, op: Op) {
         if self.established_epoch().is_none() || self.serving_leader() != Some(self.id) {
             return;
         }
-        if self.kv.session(client).is_some_and(|(s, _)| s >= seq) {
+        if self.applied_seq(client) >= seq {
             return;
         }
         self.propose(ctx, Cmd::client(client, seq, op));

@@ -320,6 +320,7 @@ impl ZabServer {
 
     fn install_snapshot(&mut self, snap: Rc<super::log::Snapshot>) {
         self.kv = snap.kv.clone();
+        self.tree = snap.tree.clone();
         self.delivered = snap.zxid;
         self.delivered_chain = snap.chain;
         self.since_snapshot = 0;

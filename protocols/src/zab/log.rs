@@ -51,6 +51,7 @@ pub struct Snapshot {
     pub zxid: u64,
     pub chain: u64,
     pub kv: Kv,
+    pub tree: super::tree::DataTree,
 }
 
 impl std::hash::Hash for Snapshot {

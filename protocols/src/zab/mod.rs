@@ -4,6 +4,7 @@
 //! as named variants of this one implementation.
 //!
 //! - `log`: zxids, the hash-chained history, snapshots and the DIFF/TRUNC/SNAP rule.
+//! - `tree`: the ZooKeeper data tree the transactions build (znodes, stat, errors).
 //! - `server`: state, boot and recovery from the simulated disk, the tick and its timeouts.
 //! - `election`: fast leader election on (epoch, last zxid, server id).
 //! - `discovery`: phase 1 (FOLLOWERINFO, NEWEPOCH, ACKEPOCH with durable acceptedEpoch) and
@@ -12,10 +13,12 @@
 //! - `invariants`: one established leader per epoch, primary order and integrity, agreement
 //!   on delivered transactions, no delivered transaction lost, checked after every step.
 //!
-//! The service is the shared key-value state machine (`crate::kv`, with its exactly-once
-//! session table) and its clients are the shared `KvClient`: a client talks to one server,
-//! which forwards writes to the leader and answers once it has delivered the transaction
-//! itself, and moves to another server when that one cannot serve.
+//! The service is the ZooKeeper data tree (`tree`) and, for key-value workloads, the shared
+//! key-value state machine (`crate::kv`), each with an exactly-once session table; clients
+//! are the shared `KvClient`: a client talks to one server, which forwards writes (and
+//! `sync`) to the leader and answers once it has delivered the transaction itself, answers
+//! data-tree reads from its own state (refusing a client that has seen a later zxid than it
+//! has delivered), and the client moves to another server when that one cannot serve.
 
 mod broadcast;
 mod discovery;
@@ -25,6 +28,7 @@ pub mod log;
 mod server;
 #[cfg(test)]
 mod tests;
+pub mod tree;
 
 pub use server::ZabServer;
 
@@ -190,9 +194,11 @@ pub enum ZabMsg {
         seq: u64,
         op: Op,
     },
+    /// `seen`: the highest zxid the client has seen in a reply.
     ClientRequest {
         seq: u64,
         op: Op,
+        seen: u64,
     },
     ClientReply {
         seq: u64,
@@ -235,7 +241,11 @@ impl Message for ZabMsg {
 
 impl KvWire for ZabMsg {
     fn request(seq: u64, op: Op) -> ZabMsg {
-        ZabMsg::ClientRequest { seq, op }
+        ZabMsg::ClientRequest { seq, op, seen: 0 }
+    }
+
+    fn request_seen(seq: u64, op: Op, seen: u64) -> ZabMsg {
+        ZabMsg::ClientRequest { seq, op, seen }
     }
 
     fn reply(self) -> Option<WireReply> {
@@ -289,7 +299,8 @@ fn variant(
 pub fn info() -> ProtocolInfo {
     ProtocolInfo {
         name: "zab",
-        summary: "ZAB (ZooKeeper's atomic broadcast) with a replicated key-value service",
+        summary: "ZAB (ZooKeeper's atomic broadcast) serving a key-value store and the \
+                  ZooKeeper data tree",
         variants: vec![
             variant(
                 "correct",

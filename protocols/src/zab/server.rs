@@ -7,6 +7,7 @@
 //! for an earlier handler's write that is not synced yet.
 
 use super::log::{Log, Snapshot};
+use super::tree::DataTree;
 use super::{Vote, ZabConfig, ZabMsg};
 use crate::kv::Kv;
 use rand::Rng;
@@ -68,6 +69,7 @@ pub struct ZabServer {
     pub(super) delivered_chain: u64,
     pub(super) since_snapshot: u64,
     pub(super) kv: Kv,
+    pub(super) tree: DataTree,
     pub(super) election: super::election::Election,
     pub(super) lead: Option<super::discovery::Leading>,
     /// Last word from the leader (follower) and when a follower gives up on it.
@@ -99,6 +101,7 @@ impl ZabServer {
             delivered_chain: 0,
             since_snapshot: 0,
             kv: Kv::default(),
+            tree: DataTree::default(),
             election: super::election::Election::default(),
             lead: None,
             contact: Time::ZERO,
@@ -227,6 +230,7 @@ impl Process for ZabServer {
             self.snapshot = d.snapshot.clone();
             self.log = d.log.clone();
             self.kv = d.snapshot.kv.clone();
+            self.tree = d.snapshot.tree.clone();
             self.delivered = d.snapshot.zxid;
             self.delivered_chain = d.snapshot.chain;
             ctx.mark("recovered");
@@ -270,7 +274,9 @@ impl Process for ZabServer {
             ZabMsg::Commit { epoch, zxid } => self.on_commit(ctx, from, epoch, zxid, false),
             ZabMsg::Ping { epoch, commit } => self.on_commit(ctx, from, epoch, commit, true),
             ZabMsg::Forward { client, seq, op } => self.on_forward(ctx, client, seq, op),
-            ZabMsg::ClientRequest { seq, op } => self.on_client_request(ctx, from, seq, op),
+            ZabMsg::ClientRequest { seq, op, seen } => {
+                self.on_client_request(ctx, from, seq, op, seen)
+            }
             ZabMsg::ClientReply { .. } | ZabMsg::NotServing { .. } => {}
         }
         self.flush(ctx);

@@ -84,7 +84,7 @@ impl ProtocolEntry for ZabEntry {
 }
 
 /// Every ZAB scenario: behaviours first, then the targeted bug scenarios.
-pub const CATALOGUE: [&str; 13] = [
+pub const CATALOGUE: [&str; 14] = [
     LEADER_ISOLATION,
     FOLLOWER_LAG,
     SYNC_CRASH,
@@ -94,6 +94,7 @@ pub const CATALOGUE: [&str; 13] = [
     UNRELIABLE,
     CLOCK,
     SWARM,
+    ZK_CLIENT_MOVES,
     RETURNING_LEADER,
     SYNC_ACK_CRASH,
     DEPOSED_LEADER,
@@ -356,4 +357,17 @@ const FOLLOWER_READ: &str = r#"{
   ],
   "workload": {"kind": "kv", "keys": 1, "read_percent": 50},
   "sometimes": ["leader-established", "follower-timeout"]
+}"#;
+
+const ZK_CLIENT_MOVES: &str = r#"{
+  "name": "zab-zk-client-moves",
+  "description": "ZooKeeper calls on the data tree (creates of every mode, versioned set-data and delete, multi, sync, reads) while servers crash and clients are cut off from the server they talk to: reads are answered by the connected server from its own state, and a server that has not delivered the last zxid the client has seen sends it on, so a client never goes back in time when it moves. Judged by the ZooKeeper ordering checker.",
+  "protocol": "zab",
+  "servers": 3,
+  "clients": 3,
+  "safety_ms": 5000,
+  "liveness_ms": 2000,
+  "generator": {"rates": {"crash": 1.5, "partition": 2.0}, "mean_fault_ms": 300},
+  "workload": {"kind": "zookeeper", "paths": 3, "read_percent": 50},
+  "sometimes": ["behind-client-refused", "recovered", "leader-established"]
 }"#;

@@ -1,0 +1,513 @@
+//! The ZooKeeper data tree that ZAB replicates: znodes with data, stat and children; `create`
+//! (persistent, ephemeral, sequential, ephemeral-sequential), `delete(version)`,
+//! `set-data(version)` and all-or-nothing `multi` as transactions applied in zxid order; the
+//! reads `exists`, `get-data` and `get-children` against the tree as it stands; errors as
+//! ZooKeeper names them. A sequential znode is numbered with its parent's cversion (`%010d`),
+//! as ZooKeeper does. Every applied transaction reports the watch events it triggers.
+
+use splitbrain_api::zk::{CreateMode, MultiOp, MultiResult, Stat, WatchKind, ZkError};
+use splitbrain_api::{NodeId, Op, Ret};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One znode.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+struct Znode {
+    data: String,
+    stat: Stat,
+    children: BTreeSet<String>,
+}
+
+/// The tree and the session table that makes a retried request take effect once (client ->
+/// last request id and its result).
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct DataTree {
+    nodes: BTreeMap<String, Znode>,
+    sessions: BTreeMap<NodeId, (u64, Ret)>,
+}
+
+impl Default for DataTree {
+    fn default() -> DataTree {
+        let root = Znode {
+            data: String::new(),
+            stat: new_stat(0, None),
+            children: BTreeSet::new(),
+        };
+        DataTree {
+            nodes: BTreeMap::from([("/".to_string(), root)]),
+            sessions: BTreeMap::new(),
+        }
+    }
+}
+
+/// A change a transaction made, as the watches that fire on it see it.
+pub type WatchEvent = (String, WatchKind);
+
+fn new_stat(z: u64, owner: Option<u64>) -> Stat {
+    Stat {
+        czxid: z,
+        mzxid: z,
+        pzxid: z,
+        version: 0,
+        cversion: 0,
+        ephemeral_owner: owner,
+    }
+}
+
+/// The parent of `path` (`/a/b` -> `/a`, `/a` -> `/`); `None` for the root or a bad path.
+pub fn parent_of(path: &str) -> Option<&str> {
+    if !path.starts_with('/') || path == "/" || path.ends_with('/') {
+        return None;
+    }
+    let cut = path.rfind('/').expect("starts with /");
+    Some(if cut == 0 { "/" } else { &path[..cut] })
+}
+
+fn name_of(path: &str) -> &str {
+    &path[path.rfind('/').map_or(0, |i| i + 1)..]
+}
+
+fn version_ok(stat: &Stat, version: Option<u32>) -> bool {
+    version.is_none_or(|v| v == stat.version)
+}
+
+impl DataTree {
+    /// The remembered result of `client`'s request `seq`, if it was its latest.
+    pub fn session(&self, client: NodeId) -> Option<(u64, &Ret)> {
+        self.sessions.get(&client).map(|(s, r)| (*s, r))
+    }
+
+    /// Answers a read (`exists`, `get-data`, `get-children`) from the tree as it stands after
+    /// transaction `zxid`.
+    pub fn read(&self, op: &Op, zxid: u64) -> Ret {
+        let err = |error| Ret::Error {
+            error,
+            zxid,
+            step: None,
+        };
+        match op {
+            Op::Exists { path, .. } => Ret::Stat {
+                stat: self.nodes.get(path).map(|n| n.stat.clone()),
+                zxid,
+            },
+            Op::GetData { path, .. } => match self.nodes.get(path) {
+                Some(n) => Ret::Data {
+                    data: n.data.clone(),
+                    stat: n.stat.clone(),
+                    zxid,
+                },
+                None => err(ZkError::NoNode),
+            },
+            Op::GetChildren { path, .. } => match self.nodes.get(path) {
+                Some(n) => Ret::Children {
+                    children: n.children.iter().cloned().collect(),
+                    stat: n.stat.clone(),
+                    zxid,
+                },
+                None => err(ZkError::NoNode),
+            },
+            other => panic!("{} is not a read of the data tree", other.label()),
+        }
+    }
+
+    /// Applies client `client`'s request `seq` as transaction `z` on the tree as it stands
+    /// after `before`, once: a retry returns the remembered result, an older request nothing.
+    /// The client's id owns the ephemeral znodes it creates.
+    pub fn apply(
+        &mut self,
+        client: NodeId,
+        seq: u64,
+        op: &Op,
+        before: u64,
+        z: u64,
+        events: &mut Vec<WatchEvent>,
+    ) -> crate::kv::Applied {
+        use crate::kv::Applied;
+        if let Some((last, ret)) = self.sessions.get(&client) {
+            if seq == *last {
+                return Applied::Duplicate(ret.clone());
+            }
+            if seq < *last {
+                return Applied::Stale;
+            }
+        }
+        let ret = self.execute(op, u64::from(client.raw()), before, z, events);
+        self.sessions.insert(client, (seq, ret.clone()));
+        Applied::Fresh(ret)
+    }
+
+    fn execute(
+        &mut self,
+        op: &Op,
+        session: u64,
+        before: u64,
+        z: u64,
+        events: &mut Vec<WatchEvent>,
+    ) -> Ret {
+        let fail = |error| Ret::Error {
+            error,
+            zxid: before,
+            step: None,
+        };
+        match op {
+            Op::Sync { .. } => Ret::Synced { zxid: z },
+            Op::Create { path, data, mode } => {
+                match self.create(path, data, *mode, session, z, events) {
+                    Ok(path) => Ret::Created { path, zxid: z },
+                    Err(e) => fail(e),
+                }
+            }
+            Op::Delete { path, version } => match self.delete(path, *version, z, events) {
+                Ok(()) => Ret::Deleted { zxid: z },
+                Err(e) => fail(e),
+            },
+            Op::SetData {
+                path,
+                data,
+                version,
+            } => match self.set_data(path, data, *version, z, events) {
+                Ok(stat) => Ret::Stat {
+                    stat: Some(stat),
+                    zxid: z,
+                },
+                Err(e) => fail(e),
+            },
+            Op::Multi { ops } => self.multi(ops, session, z, before, events),
+            other => panic!("{} is not a transaction of the data tree", other.label()),
+        }
+    }
+
+    fn multi(
+        &mut self,
+        ops: &[MultiOp],
+        session: u64,
+        z: u64,
+        before: u64,
+        events: &mut Vec<WatchEvent>,
+    ) -> Ret {
+        let mut scratch = self.clone();
+        let mut staged = Vec::new();
+        let mut results = Vec::new();
+        for (i, step) in ops.iter().enumerate() {
+            let done = match step {
+                MultiOp::Create { path, data, mode } => scratch
+                    .create(path, data, *mode, session, z, &mut staged)
+                    .map(|path| MultiResult::Created { path }),
+                MultiOp::Delete { path, version } => scratch
+                    .delete(path, *version, z, &mut staged)
+                    .map(|()| MultiResult::Deleted),
+                MultiOp::SetData {
+                    path,
+                    data,
+                    version,
+                } => scratch
+                    .set_data(path, data, *version, z, &mut staged)
+                    .map(|stat| MultiResult::Stat { stat }),
+                MultiOp::Check { path, version } => match scratch.nodes.get(path) {
+                    None => Err(ZkError::NoNode),
+                    Some(n) if n.stat.version != *version => Err(ZkError::BadVersion),
+                    Some(_) => Ok(MultiResult::Checked),
+                },
+            };
+            match done {
+                Ok(r) => results.push(r),
+                Err(error) => {
+                    return Ret::Error {
+                        error,
+                        zxid: before,
+                        step: Some(i as u32),
+                    }
+                }
+            }
+        }
+        *self = scratch;
+        events.append(&mut staged);
+        Ret::Multi { results, zxid: z }
+    }
+
+    fn create(
+        &mut self,
+        path: &str,
+        data: &str,
+        mode: CreateMode,
+        session: u64,
+        z: u64,
+        events: &mut Vec<WatchEvent>,
+    ) -> Result<String, ZkError> {
+        let parent_path = parent_of(path).ok_or(ZkError::NoNode)?.to_string();
+        let parent = self.nodes.get_mut(&parent_path).ok_or(ZkError::NoNode)?;
+        if parent.stat.ephemeral_owner.is_some() {
+            return Err(ZkError::NoChildrenForEphemerals);
+        }
+        let made = if mode.is_sequential() {
+            format!("{path}{:010}", parent.stat.cversion)
+        } else {
+            path.to_string()
+        };
+        if self.nodes.contains_key(&made) {
+            return Err(ZkError::NodeExists);
+        }
+        let parent = self.nodes.get_mut(&parent_path).expect("checked above");
+        parent.children.insert(name_of(&made).to_string());
+        parent.stat.cversion += 1;
+        parent.stat.pzxid = z;
+        let owner = mode.is_ephemeral().then_some(session);
+        let node = Znode {
+            data: data.to_string(),
+            stat: new_stat(z, owner),
+            children: BTreeSet::new(),
+        };
+        self.nodes.insert(made.clone(), node);
+        events.push((made.clone(), WatchKind::NodeCreated));
+        events.push((parent_path, WatchKind::NodeChildrenChanged));
+        Ok(made)
+    }
+
+    fn delete(
+        &mut self,
+        path: &str,
+        version: Option<u32>,
+        z: u64,
+        events: &mut Vec<WatchEvent>,
+    ) -> Result<(), ZkError> {
+        let parent_path = parent_of(path).ok_or(ZkError::NoNode)?.to_string();
+        let node = self.nodes.get(path).ok_or(ZkError::NoNode)?;
+        if !version_ok(&node.stat, version) {
+            return Err(ZkError::BadVersion);
+        }
+        if !node.children.is_empty() {
+            return Err(ZkError::NotEmpty);
+        }
+        self.nodes.remove(path);
+        let parent = self
+            .nodes
+            .get_mut(&parent_path)
+            .expect("a znode's parent exists");
+        parent.children.remove(name_of(path));
+        parent.stat.cversion += 1;
+        parent.stat.pzxid = z;
+        events.push((path.to_string(), WatchKind::NodeDeleted));
+        events.push((parent_path, WatchKind::NodeChildrenChanged));
+        Ok(())
+    }
+
+    fn set_data(
+        &mut self,
+        path: &str,
+        data: &str,
+        version: Option<u32>,
+        z: u64,
+        events: &mut Vec<WatchEvent>,
+    ) -> Result<Stat, ZkError> {
+        let node = self.nodes.get_mut(path).ok_or(ZkError::NoNode)?;
+        if !version_ok(&node.stat, version) {
+            return Err(ZkError::BadVersion);
+        }
+        node.data = data.to_string();
+        node.stat.version += 1;
+        node.stat.mzxid = z;
+        events.push((path.to_string(), WatchKind::NodeDataChanged));
+        Ok(node.stat.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kv::Applied;
+
+    fn c(i: usize) -> NodeId {
+        NodeId::client(i)
+    }
+
+    /// Applies `op` for client C1 as a fresh request at zxid `z`; returns its result.
+    fn tx(t: &mut DataTree, seq: u64, op: Op, z: u64) -> Ret {
+        match t.apply(c(0), seq, &op, z - 1, z, &mut Vec::new()) {
+            Applied::Fresh(r) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn create(path: &str, mode: CreateMode) -> Op {
+        Op::Create {
+            path: path.into(),
+            data: "d".into(),
+            mode,
+        }
+    }
+
+    fn error_of(r: &Ret) -> Option<ZkError> {
+        match r {
+            Ret::Error { error, .. } => Some(*error),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn create_needs_a_parent_refuses_duplicates_and_ephemeral_parents() {
+        let mut t = DataTree::default();
+        let r = tx(&mut t, 1, create("/a/b", CreateMode::Persistent), 1);
+        assert_eq!(error_of(&r), Some(ZkError::NoNode));
+        assert_eq!(
+            tx(&mut t, 2, create("/a", CreateMode::Persistent), 2),
+            Ret::Created {
+                path: "/a".into(),
+                zxid: 2
+            }
+        );
+        let r = tx(&mut t, 3, create("/a", CreateMode::Persistent), 3);
+        assert_eq!(error_of(&r), Some(ZkError::NodeExists));
+        tx(&mut t, 4, create("/e", CreateMode::Ephemeral), 4);
+        let r = tx(&mut t, 5, create("/e/x", CreateMode::Persistent), 5);
+        assert_eq!(error_of(&r), Some(ZkError::NoChildrenForEphemerals));
+    }
+
+    #[test]
+    fn sequential_names_come_from_the_parent_cversion() {
+        let mut t = DataTree::default();
+        tx(&mut t, 1, create("/q", CreateMode::Persistent), 1);
+        tx(&mut t, 2, create("/q/x", CreateMode::Persistent), 2);
+        let r = tx(
+            &mut t,
+            3,
+            create("/q/n-", CreateMode::EphemeralSequential),
+            3,
+        );
+        assert_eq!(
+            r,
+            Ret::Created {
+                path: "/q/n-0000000001".into(),
+                zxid: 3
+            }
+        );
+        let Ret::Data { stat, .. } = t.read(
+            &Op::GetData {
+                path: "/q/n-0000000001".into(),
+                watch: false,
+            },
+            3,
+        ) else {
+            panic!("exists")
+        };
+        assert_eq!(stat.ephemeral_owner, Some(u64::from(c(0).raw())));
+        let Ret::Children { children, stat, .. } = t.read(
+            &Op::GetChildren {
+                path: "/q".into(),
+                watch: false,
+            },
+            3,
+        ) else {
+            panic!("exists")
+        };
+        assert_eq!(children, vec!["n-0000000001".to_string(), "x".to_string()]);
+        assert_eq!((stat.cversion, stat.pzxid), (2, 3));
+    }
+
+    #[test]
+    fn versions_guard_set_data_and_delete_and_children_guard_delete() {
+        let mut t = DataTree::default();
+        tx(&mut t, 1, create("/a", CreateMode::Persistent), 1);
+        let set = |v| Op::SetData {
+            path: "/a".into(),
+            data: "x".into(),
+            version: v,
+        };
+        let r = tx(&mut t, 2, set(Some(3)), 2);
+        assert_eq!(error_of(&r), Some(ZkError::BadVersion));
+        let Ret::Stat {
+            stat: Some(s),
+            zxid,
+        } = tx(&mut t, 3, set(Some(0)), 3)
+        else {
+            panic!("set")
+        };
+        assert_eq!((s.version, s.mzxid, s.czxid, zxid), (1, 3, 1, 3));
+        tx(&mut t, 4, create("/a/b", CreateMode::Persistent), 4);
+        let del = |v| Op::Delete {
+            path: "/a".into(),
+            version: v,
+        };
+        assert_eq!(
+            error_of(&tx(&mut t, 5, del(None), 5)),
+            Some(ZkError::NotEmpty)
+        );
+        let del_b = Op::Delete {
+            path: "/a/b".into(),
+            version: None,
+        };
+        assert_eq!(tx(&mut t, 6, del_b, 6), Ret::Deleted { zxid: 6 });
+        assert_eq!(
+            error_of(&tx(&mut t, 7, del(Some(0)), 7)),
+            Some(ZkError::BadVersion)
+        );
+        assert_eq!(tx(&mut t, 8, del(Some(1)), 8), Ret::Deleted { zxid: 8 });
+    }
+
+    #[test]
+    fn multi_is_all_or_nothing_and_names_the_failing_step() {
+        let mut t = DataTree::default();
+        let ops = vec![
+            MultiOp::Create {
+                path: "/m".into(),
+                data: "1".into(),
+                mode: CreateMode::Persistent,
+            },
+            MultiOp::Check {
+                path: "/m".into(),
+                version: 5,
+            },
+        ];
+        let r = tx(&mut t, 1, Op::Multi { ops: ops.clone() }, 1);
+        assert_eq!(
+            r,
+            Ret::Error {
+                error: ZkError::BadVersion,
+                zxid: 0,
+                step: Some(1)
+            }
+        );
+        let gone = t.read(
+            &Op::Exists {
+                path: "/m".into(),
+                watch: false,
+            },
+            1,
+        );
+        assert_eq!(
+            gone,
+            Ret::Stat {
+                stat: None,
+                zxid: 1
+            }
+        );
+        let mut ok = ops;
+        ok[1] = MultiOp::Check {
+            path: "/m".into(),
+            version: 0,
+        };
+        let Ret::Multi { results, zxid } = tx(&mut t, 2, Op::Multi { ops: ok }, 2) else {
+            panic!("multi")
+        };
+        assert_eq!(zxid, 2);
+        assert_eq!(results[1], MultiResult::Checked);
+    }
+
+    #[test]
+    fn a_retried_request_is_applied_once() {
+        let mut t = DataTree::default();
+        let op = create("/s", CreateMode::Sequential);
+        let first = t.apply(c(1), 7, &op, 0, 1, &mut Vec::new());
+        let again = t.apply(c(1), 7, &op, 1, 2, &mut Vec::new());
+        let Applied::Fresh(r) = first else { panic!() };
+        assert_eq!(again, Applied::Duplicate(r));
+        let Ret::Children { children, .. } = t.read(
+            &Op::GetChildren {
+                path: "/".into(),
+                watch: false,
+            },
+            2,
+        ) else {
+            panic!()
+        };
+        assert_eq!(children.len(), 1);
+    }
+}
