@@ -474,6 +474,58 @@ fn an_unfinished_write_is_placed_where_a_stat_reveals_it() {
     assert_breaks(&check(&ops, &[]), Guarantee::ReadReflectsPrefix);
 }
 
+fn set_v(path: &str, data: &str, version: u32) -> String {
+    format!(r#"{{"f": "set-data", "path": "{path}", "data": "{data}", "version": {version}}}"#)
+}
+
+/// Three unfinished set-datas took effect, and a read shows only the last one's mzxid: the
+/// two before it are hidden (each version-checked, so only one order works).
+#[test]
+fn unfinished_writes_hidden_before_a_revealed_one_are_placed_too() {
+    let hidden = |last_version: u32| {
+        vec![
+            op("C1", 0, 10, &create("/a", "x"), &created("/a", 1)),
+            unfinished("C2", 20, &set_v("/a", "p", 0)),
+            unfinished("C3", 21, &set_v("/a", "q", 1)),
+            unfinished("C4", 22, &set("/a", "r")),
+            op(
+                "C5",
+                40,
+                50,
+                &get("/a", false),
+                &data("r", &stat(1, 4, 1, last_version, 0), 5),
+            ),
+        ]
+    };
+    let r = check(&hidden(3), &[]);
+    assert_passes(&r);
+    assert_eq!(r.unfinished_placed, 3);
+    // Version 4 would need a fourth write nobody issued.
+    assert_breaks(&check(&hidden(4), &[]), Guarantee::ReadReflectsPrefix);
+}
+
+/// A set-data's own result shows an unfinished write before it that no read revealed.
+#[test]
+fn an_unfinished_write_a_later_writes_version_reveals_is_placed_before_it() {
+    let history = |version: u32| {
+        vec![
+            op("C1", 0, 10, &create("/a", "x"), &created("/a", 1)),
+            unfinished("C2", 20, &set_v("/a", "p", 0)),
+            op(
+                "C3",
+                30,
+                40,
+                &set("/a", "q"),
+                &set_ok(&stat(1, 3, 1, version, 0), 3),
+            ),
+        ]
+    };
+    let r = check(&history(2), &[]);
+    assert_passes(&r);
+    assert_eq!(r.unfinished_placed, 1);
+    assert_breaks(&check(&history(3), &[]), Guarantee::WritesLinearizable);
+}
+
 #[test]
 fn sequential_ephemeral_creates_and_multi_follow_the_tree() {
     let seq = r#"{"f": "create", "path": "/l/n-", "data": "", "mode": "ephemeral-sequential"}"#;

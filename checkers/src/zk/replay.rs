@@ -61,6 +61,9 @@ struct State<'h> {
     /// Unfinished writes not yet placed, by every path their steps name (and its parent).
     unfinished: BTreeMap<String, Vec<usize>>,
     placed: BTreeMap<u64, usize>,
+    /// What each placed zxid was revealed by: the hint, what the revealing reply says the
+    /// znode looked like right after it, and when that reply came back.
+    targets: BTreeMap<u64, (Hint, Target, u64)>,
     closes: BTreeMap<u64, String>,
     changes: BTreeMap<String, Vec<(u64, WatchKind)>>,
     tree: Tree,
@@ -78,6 +81,7 @@ impl<'h> State<'h> {
             observed: Vec::new(),
             unfinished: BTreeMap::new(),
             placed: BTreeMap::new(),
+            targets: BTreeMap::new(),
             closes: BTreeMap::new(),
             changes: BTreeMap::new(),
             tree: Tree::default(),
@@ -139,30 +143,37 @@ impl<'h> State<'h> {
     /// write explains.
     fn reveal(&mut self, h: &ZkHistory) {
         let known: BTreeSet<u64> = self.known.iter().map(|k| k.0).collect();
-        let mut hints: Vec<(u64, Hint, u64)> = Vec::new();
+        let mut hints: Vec<(u64, Hint, u64, Target)> = Vec::new();
         for &i in self.observed.iter().chain(self.known.iter().map(|k| &k.1)) {
             let op = &h.ops[i];
             let at = op.ret_us.unwrap_or(u64::MAX);
-            for (path, stat) in reply_stats(&op.op, op.reply().expect("replied")) {
+            let reply = op.reply().expect("replied");
+            let data = match reply {
+                Reply::Data { data, .. } => Some(data.clone()),
+                _ => None,
+            };
+            for (path, stat) in reply_stats(&op.op, reply) {
                 hints.extend(
-                    stat_hints(path, stat)
+                    stat_hints(path, stat, &data)
                         .into_iter()
-                        .map(|(z, hint)| (z, hint, at)),
+                        .map(|(z, hint, target)| (z, hint, at, target)),
                 );
             }
         }
         for n in &h.notices {
             if let Notice::Watch { path, kind, zxid } = &n.notice {
-                hints.push((*zxid, notice_hint(path, *kind), n.at_us));
+                let hint = notice_hint(path, *kind);
+                hints.push((*zxid, hint, n.at_us, Target::default()));
             }
         }
         hints.sort();
-        for (z, hint, at) in hints {
+        for (z, hint, at, target) in hints {
             if z == 0 || known.contains(&z) || self.placed.contains_key(&z) {
                 continue;
             }
             if let Some(i) = self.candidate(&hint, at, |_| true) {
                 self.place(i, z);
+                self.targets.insert(z, (hint, target, at));
             } else if let Hint::Child(parent) | Hint::Gone(parent) = hint {
                 self.closes.entry(z).or_insert(parent);
             }
@@ -250,25 +261,24 @@ impl<'h> State<'h> {
     ) {
         let op = &h.ops[i];
         let steps = op.op.steps().expect("a write");
-        let got = self.tree.apply(&steps, z, Some(ix.owner[i]), ch);
         let Some(reply) = op.reply() else {
-            if got.is_err() {
-                // A revealed placement that cannot apply was a wrong guess: not placed.
-                self.placed.remove(&z);
-                self.write_zxid[i] = None;
-            }
-            return;
+            return self.write_revealed(h, ix, i, z, ch);
         };
+        let owner = Some(ix.owner[i]);
+        let got = self.tree.trial(&steps, z, owner);
         if results_fit(&steps, reply, &got) {
+            self.tree.apply(&steps, z, owner, ch).expect("as the trial");
             return;
         }
-        let owner = Some(ix.owner[i]);
         let fits_now = |t: &mut Tree| results_fit(&steps, reply, &t.trial(&steps, z, owner));
         if got.is_err() && self.fix(h, ix, i, z, ch, fits_now) {
             let again = self.tree.apply(&steps, z, owner, ch);
             if results_fit(&steps, reply, &again) {
                 return;
             }
+        }
+        if self.hidden_before(h, ix, i, z, ch) {
+            return;
         }
         let spec = match &got {
             Ok(r) => format!("gives {r:?}"),
@@ -289,6 +299,115 @@ impl<'h> State<'h> {
             op.ret_us.unwrap_or(0),
         );
         self.diverged = true;
+    }
+
+    /// An unfinished write placed at the zxid `z` a stat or notice revealed. The stat may
+    /// reveal only the last of several unfinished writes (a znode at version 4 whose
+    /// versions 2 and 3 no reply showed): the unfinished writes that could have come before
+    /// it (at most [`MAX_HIDDEN`], tried within [`HIDDEN_TRIALS`]) are applied first, and the
+    /// write at `z` is any unfinished one that makes what the revealing reply saw. None fits:
+    /// the placement was a wrong guess and nothing is placed.
+    fn write_revealed(
+        &mut self,
+        h: &ZkHistory,
+        ix: &Index,
+        i: usize,
+        z: u64,
+        ch: &mut Vec<Change>,
+    ) {
+        let (hint, target, at) = self.targets.get(&z).cloned().expect("placed with a target");
+        self.placed.remove(&z);
+        self.write_zxid[i] = None;
+        let pool: Vec<usize> = self
+            .unfinished
+            .get(hint.path())
+            .map_or(&[][..], |v| v.as_slice())
+            .iter()
+            .copied()
+            .filter(|&c| self.write_zxid[c].is_none() && h.ops[c].call_us < at)
+            .collect();
+        let finals: Vec<usize> = std::iter::once(i)
+            .chain(pool.iter().copied().filter(|&c| c != i))
+            .filter(|&c| {
+                let steps = h.ops[c].op.steps().expect("a write");
+                steps.iter().any(|s| hint.made_by(s))
+            })
+            .collect();
+        let mut search = Hidden {
+            h,
+            ix,
+            z,
+            pool: &pool,
+            finals: &finals,
+            fits: &|t: &Tree, _: &Applied| target.fits(t, &hint, z),
+            budget: HIDDEN_TRIALS,
+        };
+        let mut chosen = Vec::new();
+        let found = (0..=MAX_HIDDEN).any(|d| search.find(&self.tree, d, &mut chosen));
+        if !found {
+            return;
+        }
+        let (&last, before) = chosen.split_last().expect("a final write");
+        for &c in before {
+            let steps = h.ops[c].op.steps().expect("a write");
+            let got = self.tree.apply(&steps, z, Some(ix.owner[c]), ch);
+            debug_assert!(got.is_ok());
+            self.write_zxid[c] = Some(z);
+            self.greedy += 1;
+        }
+        let steps = h.ops[last].op.steps().expect("a write");
+        let got = self.tree.apply(&steps, z, Some(ix.owner[last]), ch);
+        debug_assert!(got.is_ok());
+        self.place(last, z);
+    }
+
+    /// A write whose own result shows unfinished writes no reply revealed before it (a
+    /// set-data that returned version 3 where the known writes leave version 1): those
+    /// that explain the result (at most [`MAX_HIDDEN`]) are applied before it.
+    fn hidden_before(
+        &mut self,
+        h: &ZkHistory,
+        ix: &Index,
+        i: usize,
+        z: u64,
+        ch: &mut Vec<Change>,
+    ) -> bool {
+        let op = &h.ops[i];
+        let (Some(reply), Some(steps)) = (op.reply(), op.op.steps()) else {
+            return false;
+        };
+        let before = op.ret_us.unwrap_or(u64::MAX);
+        let mut pool: Vec<usize> = Vec::new();
+        for p in steps.iter().flat_map(step_paths) {
+            for &c in self.unfinished.get(&p).map_or(&[][..], |v| v.as_slice()) {
+                if self.write_zxid[c].is_none() && h.ops[c].call_us < before && !pool.contains(&c) {
+                    pool.push(c);
+                }
+            }
+        }
+        let mut search = Hidden {
+            h,
+            ix,
+            z,
+            pool: &pool,
+            finals: &[i],
+            fits: &|_: &Tree, got: &Applied| results_fit(&steps, reply, got),
+            budget: HIDDEN_TRIALS,
+        };
+        let mut chosen = Vec::new();
+        if !(1..=MAX_HIDDEN).any(|d| search.find(&self.tree, d, &mut chosen)) {
+            return false;
+        }
+        for &c in &chosen {
+            let steps = h.ops[c].op.steps().expect("a write");
+            let got = self.tree.apply(&steps, z, Some(ix.owner[c]), ch);
+            debug_assert!(got.is_ok());
+            if c != i {
+                self.write_zxid[c] = Some(z);
+                self.greedy += 1;
+            }
+        }
+        true
     }
 
     fn observe(
@@ -615,15 +734,96 @@ impl Hint {
     }
 }
 
-fn stat_hints(path: &str, s: &Stat) -> Vec<(u64, Hint)> {
-    let mut v = vec![(s.czxid, Hint::Created(path.to_string()))];
+/// The zxids a stat reveals, with what the znode looked like right after each: the last
+/// data change (`mzxid`) left `version` (and `data`, when the reply carried it), the last
+/// change of children (`pzxid`) left `cversion`.
+fn stat_hints(path: &str, s: &Stat, data: &Option<String>) -> Vec<(u64, Hint, Target)> {
+    let p = || path.to_string();
+    let mut v = vec![(s.czxid, Hint::Created(p()), Target::default())];
     if s.mzxid != s.czxid {
-        v.push((s.mzxid, Hint::Modified(path.to_string())));
+        let t = Target {
+            count: Some(s.version),
+            data: data.clone(),
+        };
+        v.push((s.mzxid, Hint::Modified(p()), t));
     }
     if s.pzxid != s.czxid {
-        v.push((s.pzxid, Hint::Child(path.to_string())));
+        let t = Target {
+            count: Some(s.cversion),
+            data: None,
+        };
+        v.push((s.pzxid, Hint::Child(p()), t));
     }
     v
+}
+
+/// At most this many unfinished writes no reply revealed are assumed before a revealed one.
+const MAX_HIDDEN: usize = 4;
+/// Trial applications allowed per revealed zxid when searching for hidden writes.
+const HIDDEN_TRIALS: usize = 4096;
+
+/// What the tree gave a write: its results, or the failing step and its error.
+type Applied = Result<Vec<StepResult>, (usize, super::history::ZkError)>;
+
+/// What a revealing reply says a znode looked like right after the revealed write:
+/// `version` (a data change) or `cversion` (a change of children), and the data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Target {
+    count: Option<u32>,
+    data: Option<String>,
+}
+
+impl Target {
+    fn fits(&self, t: &Tree, hint: &Hint, z: u64) -> bool {
+        let (path, child) = match hint {
+            Hint::Modified(p) => (p, false),
+            Hint::Child(p) => (p, true),
+            Hint::Created(_) | Hint::Gone(_) => return true,
+        };
+        let Some(n) = t.get(path) else { return false };
+        let count = if child { n.cversion } else { n.version };
+        let changed = if child { n.pzxid } else { n.mzxid };
+        changed == z
+            && self.count.is_none_or(|c| c == count)
+            && self.data.as_ref().is_none_or(|d| *d == n.data)
+    }
+}
+
+/// The search for unfinished writes hidden before a revealed one: `depth` of them from
+/// `pool`, each applying cleanly, then one of `finals` after which `fits` holds.
+struct Hidden<'a> {
+    h: &'a ZkHistory,
+    ix: &'a Index,
+    z: u64,
+    pool: &'a [usize],
+    finals: &'a [usize],
+    fits: &'a dyn Fn(&Tree, &Applied) -> bool,
+    budget: usize,
+}
+
+impl Hidden<'_> {
+    fn find(&mut self, tree: &Tree, depth: usize, chosen: &mut Vec<usize>) -> bool {
+        let pick: &[usize] = if depth == 0 { self.finals } else { self.pool };
+        for &c in pick {
+            if chosen.contains(&c) || self.budget == 0 {
+                continue;
+            }
+            self.budget -= 1;
+            let mut t = tree.clone();
+            let steps = self.h.ops[c].op.steps().expect("a write");
+            let got = t.apply(&steps, self.z, Some(self.ix.owner[c]), &mut Vec::new());
+            if got.is_err() {
+                continue;
+            }
+            chosen.push(c);
+            if depth == 0 && (self.fits)(&t, &got) || depth > 0 && self.find(&t, depth - 1, chosen)
+            {
+                return true;
+            }
+            chosen.pop();
+        }
+        false
+    }
 }
 
 fn notice_hint(path: &str, kind: WatchKind) -> Hint {

@@ -84,7 +84,7 @@ impl ProtocolEntry for ZabEntry {
 }
 
 /// Every ZAB scenario: behaviours first, then the targeted bug scenarios.
-pub const CATALOGUE: [&str; 14] = [
+pub const CATALOGUE: [&str; 15] = [
     LEADER_ISOLATION,
     FOLLOWER_LAG,
     SYNC_CRASH,
@@ -95,6 +95,7 @@ pub const CATALOGUE: [&str; 14] = [
     CLOCK,
     SWARM,
     ZK_CLIENT_MOVES,
+    ZK_SWARM,
     RETURNING_LEADER,
     SYNC_ACK_CRASH,
     DEPOSED_LEADER,
@@ -370,4 +371,30 @@ const ZK_CLIENT_MOVES: &str = r#"{
   "generator": {"rates": {"crash": 1.5, "partition": 2.0}, "mean_fault_ms": 300},
   "workload": {"kind": "zookeeper", "paths": 3, "read_percent": 50},
   "sometimes": ["behind-client-refused", "recovered", "leader-established"]
+}"#;
+
+const ZK_SWARM: &str = r#"{
+  "name": "zab-zk-swarm",
+  "description": "Swarm testing of the ZooKeeper service: ZooKeeper calls on the data tree while each seed draws which of partitions, crashes (losing unsynced writes), pauses, clock jumps and drift, lossy links, slow nodes and crash points are on, with at most a minority of servers down at once. Judged by the ZooKeeper ordering checker and ZAB's invariants.",
+  "protocol": "zab",
+  "servers": 5,
+  "clients": 3,
+  "safety_ms": 8000,
+  "liveness_ms": 2000,
+  "generator": {
+    "rates": {"partition": 1.0, "crash": 1.0, "pause": 0.5, "clock": 0.5, "link": 0.5, "slow": 0.5, "crash-point": 0.5},
+    "swarm": true,
+    "mean_fault_ms": 300,
+    "crash_point_kinds": ["AckEpoch", "NewEpoch", "SyncDiff", "SyncTrunc", "SyncSnap", "AckNewLeader", "Proposal", "Ack", "Commit", "ClientReply"],
+    "restart_after_crash_point": true,
+    "clients_together_percent": 50
+  },
+  "vary": {
+    "servers": {"log": [3, 7]}, "clients": [1, 5],
+    "safety_ms": [2000, 8000], "mean_fault_ms": {"log": [30, 1000]}, "rate_percent": {"log": [25, 400]},
+    "params": {"snapshot_every": {"log": [2, 32]}, "retain": [0, 8], "max_batch": [1, 8]},
+    "crash_point_subset": true, "partition_shape_subset": true, "slow_network_percent": 30
+  },
+  "workload": {"kind": "zookeeper", "paths": 3, "read_percent": 50},
+  "sometimes": ["leader-established", "recovered", "behind-client-refused"]
 }"#;
