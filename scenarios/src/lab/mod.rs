@@ -8,12 +8,14 @@
 //! run in parallel but the failure reported is always the lowest failing seed of the first
 //! failing scenario.
 
+mod entry;
 pub mod raft;
 mod words;
 
 use crate::registry::ProtocolEntry;
 use crate::runner::{run_seed, RunOptions, RunResult};
 use crate::scenario::{Scenario, ScenarioError};
+pub use entry::{LabEntry, LabParams};
 use rayon::prelude::*;
 use splitbrain_api::VariantInfo;
 use splitbrain_sim::Outcome;
@@ -35,6 +37,8 @@ pub struct LabTest {
     pub runs: Vec<(Scenario, u64)>,
     /// Its own check, run on every seed after the harness's checks passed.
     pub extra: Option<(ExtraCheck, &'static str)>,
+    /// Seeds below this are not run ([`LabTest::only_seed`]).
+    pub skip_below: u64,
 }
 
 /// Why a test failed, on its first failing seed.
@@ -86,7 +90,7 @@ pub fn run_test(
             ..RunOptions::default()
         };
         let judged: Vec<Result<Option<(String, String)>, ScenarioError>> = pool.install(|| {
-            (0..*seeds)
+            (test.skip_below..*seeds)
                 .into_par_iter()
                 .map(|seed| {
                     let r = run_seed(entry, variant, &scenario, seed, &opts)?;
@@ -94,12 +98,11 @@ pub fn run_test(
                 })
                 .collect()
         });
-        for (seed, verdict) in judged.into_iter().enumerate() {
+        for (seed, verdict) in (test.skip_below..).zip(judged) {
             seeds_run += 1;
             let Some(quick) = verdict? else {
                 continue;
             };
-            let seed = seed as u64;
             // Again with the evidence and the trace, for the report and its message.
             let full = RunOptions {
                 full_trace: true,
@@ -172,4 +175,86 @@ pub fn property_of(test: &LabTest, failure: &LabFailure) -> String {
         (Some((_, words)), "the test's own check") => words.to_string(),
         _ => failure.property.clone(),
     }
+}
+
+impl LabTest {
+    /// The test on one seed of each of its scenarios: how a failure printed by
+    /// [`run_and_describe`] is replayed.
+    pub fn only_seed(mut self, seed: u64) -> LabTest {
+        self.runs.retain(|(_, seeds)| seed < *seeds);
+        for (_, seeds) in &mut self.runs {
+            *seeds = seed + 1;
+        }
+        self.skip_below = seed;
+        self
+    }
+}
+
+/// Runs every test of `tests` and describes the run as `splitbrain lab` prints it: each
+/// test's verdict, and for a failure what it expected, the seed, the scenario, the property in
+/// plain words, what the check saw, `replay(test, seed)` (the command that runs that seed
+/// again) and the HTML report, written with the scenario into `out`; then the score.
+/// Returns the text and whether every test passed.
+pub fn run_and_describe(
+    entry: &dyn ProtocolEntry,
+    variant: &VariantInfo,
+    tests: &[LabTest],
+    jobs: usize,
+    out: &std::path::Path,
+    replay: &dyn Fn(&LabTest, u64) -> String,
+) -> Result<(String, bool), ScenarioError> {
+    let mut text = String::new();
+    let mut passed = 0;
+    for test in tests {
+        let v = run_test(entry, variant, test, jobs)?;
+        text.push_str(&format!("Test ({}): {} ... ", test.part, test.name));
+        let Some(f) = &v.failure else {
+            passed += 1;
+            text.push_str(&format!("Passed ({} seeds)\n", v.seeds));
+            continue;
+        };
+        let repro = replay(test, f.seed);
+        let report = write_failure(out, test, f, &repro)
+            .map_err(|e| ScenarioError::Unknown(format!("{}: {e}", out.display())))?;
+        text.push_str("FAILED\n");
+        text.push_str(&format!("  expected: {}\n", test.expects));
+        text.push_str(&format!(
+            "  seed:     {} (scenario {})\n",
+            f.seed, f.scenario.name
+        ));
+        text.push_str(&format!("  violated: {}\n", property_of(test, f)));
+        text.push_str(&format!("            {}\n", f.detail));
+        text.push_str(&format!("  replay:   {repro}\n"));
+        text.push_str(&format!("  report:   {}\n", report.display()));
+    }
+    text.push_str(&format!("score: {passed}/{} tests passed\n", tests.len()));
+    Ok((text, passed == tests.len()))
+}
+
+/// Writes a failure's scenario (`TEST.json`) and HTML report (`TEST-seedN.html`) into `out`;
+/// returns the report's path.
+pub fn write_failure(
+    out: &std::path::Path,
+    test: &LabTest,
+    f: &LabFailure,
+    repro: &str,
+) -> std::io::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(out)?;
+    let doc = serde_json::to_string_pretty(&f.scenario).expect("scenarios serialise");
+    std::fs::write(out.join(format!("{}.json", test.name)), format!("{doc}\n"))?;
+    let r = &f.result;
+    let input = splitbrain_reports::ReportInput {
+        protocol: &r.protocol,
+        variant: &r.variant,
+        bug_id: r.bug_id.as_deref(),
+        scenario: &r.scenario,
+        schedule: &r.schedule.0,
+        record: &r.record,
+        evidence: r.evidence.as_ref(),
+        repro,
+    };
+    let html = splitbrain_reports::render_html(&input, &splitbrain_reports::HtmlOptions::default());
+    let path = out.join(format!("{}-seed{}.html", test.name, f.seed));
+    std::fs::write(&path, html.html)?;
+    Ok(path)
 }

@@ -1,0 +1,83 @@
+//! A lab student's protocol as a registry entry: any `Protocol` whose clients speak the `kv`
+//! model (the shared `KvClient` over the student's wire messages does) becomes something the
+//! suites run, with one variant (`student`), no catalogue of its own and Raft's tuning
+//! parameter `snapshot_every` handed to the student's constructor.
+
+use crate::registry::ProtocolEntry;
+use crate::scenario::Scenario;
+use splitbrain_api::{Expect, FaultBudget, Protocol, ProtocolInfo, VariantInfo};
+use splitbrain_sim::{run_world, RunRecord, Workload, WorldConfig};
+use std::collections::BTreeMap;
+
+/// The tuning a lab protocol receives from a scenario's `params`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LabParams {
+    /// Snapshot once this many commands were applied since the last one (6.5840's
+    /// `maxraftstate`, counted in entries); `None`: never.
+    pub snapshot_every: Option<u64>,
+}
+
+/// A student's protocol, built per run by `build` from the scenario's tuning.
+pub struct LabEntry<P> {
+    pub name: &'static str,
+    pub build: fn(LabParams) -> P,
+}
+
+impl<P: Protocol> LabEntry<P> {
+    /// The variant the suites run (a student's protocol has exactly one).
+    pub fn variant() -> VariantInfo {
+        VariantInfo {
+            name: "student",
+            bug_id: None,
+            expect: Expect::Pass,
+            scenario: "raft-basic-agree",
+            summary: "the student's implementation",
+        }
+    }
+}
+
+const PARAMS: &[(&str, &str)] = &[(
+    "snapshot_every",
+    "snapshot once this many commands were applied since the last one",
+)];
+
+impl<P: Protocol> ProtocolEntry for LabEntry<P> {
+    fn info(&self) -> ProtocolInfo {
+        ProtocolInfo {
+            name: self.name,
+            summary: "a lab student's implementation",
+            variants: vec![Self::variant()],
+            default_servers: 3,
+            budget: FaultBudget::minority(),
+        }
+    }
+
+    fn default_servers(&self, _variant: &VariantInfo) -> usize {
+        3
+    }
+
+    fn run(
+        &self,
+        _variant: &VariantInfo,
+        params: &BTreeMap<String, u64>,
+        cfg: WorldConfig,
+        workload: Box<dyn Workload>,
+    ) -> RunRecord {
+        let proto = (self.build)(LabParams {
+            snapshot_every: params.get("snapshot_every").copied(),
+        });
+        run_world(&proto, cfg, workload, Vec::new())
+    }
+
+    fn scenarios(&self) -> Vec<Scenario> {
+        Vec::new()
+    }
+
+    fn models(&self) -> Vec<String> {
+        vec!["kv".to_string()]
+    }
+
+    fn params(&self) -> &'static [(&'static str, &'static str)] {
+        PARAMS
+    }
+}
