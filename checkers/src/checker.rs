@@ -262,11 +262,18 @@ fn unknown_or_pass(reasons: Vec<String>) -> Verdict {
 
 /// An estimate of the bytes a history holds (operations, their values, client names).
 fn history_bytes(h: &History) -> usize {
+    let ops: usize = h.ops.iter().map(op_value_bytes).sum();
+    let clients: usize = h.clients.iter().map(|c| c.capacity() + 24).sum();
+    h.ops.capacity() * std::mem::size_of::<Operation>() + ops + clients
+}
+
+/// The bytes an operation's values hold on the heap (its strings and lists).
+pub(crate) fn op_value_bytes(op: &Operation) -> usize {
     let value = |v: &Value| match v {
         Value::Str(s) => s.capacity(),
         _ => 0,
     };
-    let input = |i: &Input| match i {
+    let input = match &op.input {
         Input::Read { key } => value(key),
         Input::Write { key, value: v } | Input::Append { key, value: v } => value(key) + value(v),
         Input::Cas { key, from, to } => value(key) + value(from) + value(to),
@@ -274,19 +281,13 @@ fn history_bytes(h: &History) -> usize {
         Input::Txn(m) => m.capacity() * 64,
         _ => 0,
     };
-    let output = |o: &Output| match o {
+    let output = match &op.output {
         Output::Value(v) => value(v),
         Output::Txn(vs) => vs.capacity() * 40,
         Output::Set(vs) => vs.capacity() * 32 + vs.iter().map(value).sum::<usize>(),
         _ => 0,
     };
-    let ops: usize = h
-        .ops
-        .iter()
-        .map(|o| input(&o.input) + output(&o.output))
-        .sum();
-    let clients: usize = h.clients.iter().map(|c| c.capacity() + 24).sum();
-    h.ops.capacity() * std::mem::size_of::<Operation>() + ops + clients
+    input + output
 }
 
 /// The operations of one part in search order (by call), their problem and spec.

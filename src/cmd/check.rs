@@ -39,6 +39,11 @@ pub struct CheckArgs {
     /// Decide the verdict only; build no evidence for violations.
     #[arg(long)]
     pub no_evidence: bool,
+    /// Peak memory of the process in MiB (16 or more; without it a check holds up to 512 MiB).
+    /// The check itself holds at most 60% of N less 8 MiB (history, memo, tables; the
+    /// rest is the allocator's headroom); reaching that gives `unknown` naming it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(16..=1 << 30))]
+    pub max_memory_mb: Option<u64>,
 }
 
 /// Runs the command and returns the process exit code (0/1/2/3).
@@ -52,6 +57,7 @@ pub fn run(args: &CheckArgs) -> i32 {
         jobs: Some(args.jobs.unwrap_or_else(super::common::default_jobs)),
         allow_empty: args.allow_empty,
         no_evidence: args.no_evidence,
+        max_memory_mb: args.max_memory_mb,
     };
     let progress = Progress::start("check", "files", args.files.len() as u64);
     let on_file = |r: &cli::FileResult| {
