@@ -169,6 +169,7 @@ impl Scenario {
                 paths,
                 read_percent,
                 max_ops_per_client,
+                ..
             } => {
                 check(limits::KEYS, *paths)?;
                 check(limits::READ_PERCENT, u64::from(*read_percent))?;

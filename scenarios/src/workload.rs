@@ -31,6 +31,9 @@ pub enum WorkloadSpec {
         paths: u64,
         #[serde(default = "default_read_percent")]
         read_percent: u32,
+        /// Share of reads that leave a one-shot watch.
+        #[serde(default)]
+        watch_percent: u32,
         #[serde(default)]
         max_ops_per_client: Option<u64>,
     },
@@ -111,10 +114,12 @@ impl WorkloadSpec {
             WorkloadSpec::Zookeeper {
                 paths,
                 read_percent,
+                watch_percent,
                 max_ops_per_client,
             } => Box::new(ZkMix {
                 paths: paths.max(1),
                 read_percent,
+                watch_percent,
                 issued: vec![0; clients],
                 limit: max_ops_per_client,
             }),
@@ -229,6 +234,7 @@ impl Workload for KvMix {
 struct ZkMix {
     paths: u64,
     read_percent: u32,
+    watch_percent: u32,
     issued: Vec<u64>,
     limit: Option<u64>,
 }
@@ -244,7 +250,7 @@ impl Workload for ZkMix {
         let data = format!("c{}.{}", client + 1, n);
         let version = |rng: &mut SimRng| (rng.gen_range(0..3) > 0).then(|| rng.gen_range(0..3));
         if rng.gen_range(0..100u32) < self.read_percent {
-            let watch = false;
+            let watch = self.watch_percent > 0 && rng.gen_range(0..100u32) < self.watch_percent;
             return Some(match rng.gen_range(0..4) {
                 0 | 1 => Op::GetData { path, watch },
                 2 => Op::Exists { path, watch },

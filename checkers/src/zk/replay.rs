@@ -167,7 +167,16 @@ impl<'h> State<'h> {
             }
         }
         hints.sort();
-        for (z, hint, at, target) in hints {
+        // Several replies may reveal one zxid; the one that saw the data says the most.
+        let mut best: BTreeMap<(u64, Hint), Target> = BTreeMap::new();
+        for (z, hint, _, t) in &hints {
+            let b = best.entry((*z, hint.clone())).or_default();
+            if b.data.is_none() && t.data.is_some() || b.count.is_none() {
+                *b = t.clone();
+            }
+        }
+        for (z, hint, at, _) in hints {
+            let target = best[&(z, hint.clone())].clone();
             if z == 0 || known.contains(&z) || self.placed.contains_key(&z) {
                 continue;
             }

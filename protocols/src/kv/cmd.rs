@@ -14,6 +14,12 @@ pub enum CmdKind {
     Noop,
     /// A client operation with its session id (client) and request id (seq), §6.3.
     Client { client: NodeId, seq: u64, op: Op },
+    /// A ZooKeeper session of `client` opens or (expired) closes.
+    Session {
+        client: NodeId,
+        session: u64,
+        open: bool,
+    },
 }
 
 /// A command and its digest (computed once, at creation).
@@ -47,6 +53,25 @@ impl Cmd {
         Rc::new(Cmd {
             digest: h.finish(),
             kind: CmdKind::Client { client, seq, op },
+        })
+    }
+}
+
+impl Cmd {
+    /// Opens (`open`) or closes ZooKeeper session `session` of `client`.
+    pub fn session(client: NodeId, session: u64, open: bool) -> Rc<Cmd> {
+        let mut h = Fnv1a::default();
+        h.write(b"session");
+        h.write(&client.raw().to_le_bytes());
+        h.write(&session.to_le_bytes());
+        h.write(&[u8::from(open)]);
+        Rc::new(Cmd {
+            digest: h.finish(),
+            kind: CmdKind::Session {
+                client,
+                session,
+                open,
+            },
         })
     }
 }

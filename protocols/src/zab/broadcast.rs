@@ -56,6 +56,7 @@ impl ZabServer {
                 self.resend_from(ctx, peer, acked);
             }
         }
+        self.expire_sessions(ctx);
     }
 
     /// Sends `peer` the next batch after `acked` (a SNAP if that was compacted away).
@@ -166,6 +167,9 @@ impl ZabServer {
         let last_zxid = self.log.last_zxid();
         self.barrier(ctx);
         ctx.send(from, ZabMsg::Ack { epoch, last_zxid });
+        if from == leader {
+            self.send_touches(ctx, from, epoch);
+        }
     }
 
     /// Leader: a follower holds everything up to `last` durably.
@@ -242,6 +246,7 @@ impl ZabServer {
             let last_zxid = self.log.last_zxid();
             self.barrier(ctx);
             ctx.send(from, ZabMsg::Ack { epoch, last_zxid });
+            self.send_touches(ctx, from, epoch);
         }
     }
 
@@ -258,7 +263,9 @@ impl ZabServer {
                 let applied = if op.is_zookeeper() {
                     let mut events = Vec::new();
                     let (before, z) = (self.delivered, txn.zxid);
-                    self.tree.apply(*client, *seq, op, before, z, &mut events)
+                    let applied = self.tree.apply(*client, *seq, op, before, z, &mut events);
+                    self.fire_watches(&events, z);
+                    applied
                 } else {
                     self.kv.apply(*client, *seq, op)
                 };
@@ -268,8 +275,20 @@ impl ZabServer {
                 };
                 if let Some(ret) = ret.filter(|_| self.waiters.get(client) == Some(seq)) {
                     self.waiters.remove(client);
-                    ctx.send(*client, ZabMsg::ClientReply { seq: *seq, ret });
+                    self.reply(ctx, *client, *seq, ret, op.is_zookeeper());
                 }
+            }
+            if let CmdKind::Session {
+                client,
+                session,
+                open,
+            } = &txn.cmd.kind
+            {
+                let mut events = Vec::new();
+                self.tree
+                    .apply_session(*client, *session, *open, txn.zxid, &mut events);
+                self.fire_watches(&events, txn.zxid);
+                self.session_delivered(ctx, *client, *session, *open);
             }
             ctx.applied(txn.zxid, txn.cmd.digest);
             self.report
@@ -329,9 +348,16 @@ impl ZabServer {
         op: Op,
         seen: u64,
     ) {
+        if let Some(session) = self.tree.client_session(client) {
+            self.heard_from(ctx, session);
+        }
+        if op.is_zookeeper() && !self.clients.contains(&client) {
+            // A ZooKeeper call over a connection this server does not hold: reconnect.
+            return ctx.send(client, ZabMsg::NotServing { seq, hint: None });
+        }
         if let Some(ret) = self.remembered(client, seq) {
             self.mark_once(ctx, "dedup-hit");
-            return ctx.send(client, ZabMsg::ClientReply { seq, ret });
+            return self.reply(ctx, client, seq, ret, op.is_zookeeper());
         }
         let Some(leader) = self.serving_leader() else {
             let hint = None;
@@ -363,12 +389,32 @@ impl ZabServer {
     /// time" across servers); otherwise the client is sent on.
     fn local_read(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, op: &Op, seen: u64) {
         if self.delivered < seen {
-            self.mark_once(ctx, "behind-client-refused");
-            let hint = None;
-            return ctx.send(client, ZabMsg::NotServing { seq, hint });
+            if self.cfg.bug == ZabBug::ReadBeforeOwnWrite {
+                // Z08: answers from a state that may lack the client's own last write.
+                self.mark_once(ctx, "read-behind-client");
+            } else {
+                self.mark_once(ctx, "behind-client-refused");
+                let hint = None;
+                return ctx.send(client, ZabMsg::NotServing { seq, hint });
+            }
         }
         let ret = self.tree.read(op, self.delivered);
-        ctx.send(client, ZabMsg::ClientReply { seq, ret });
+        if let Some((path, on)) = super::watches::watch_left(op, &ret) {
+            self.add_watch(client, path, on);
+        }
+        self.reply(ctx, client, seq, ret, true);
+    }
+
+    /// Answers `client`'s request `seq`; a ZooKeeper answer carries the client's
+    /// notifications not yet acknowledged, processed before it.
+    fn reply(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, ret: Ret, zk: bool) {
+        let msg = if zk {
+            let notes = self.notes_for(client);
+            ZabMsg::ZkReply { seq, ret, notes }
+        } else {
+            ZabMsg::ClientReply { seq, ret }
+        };
+        ctx.send(client, msg);
     }
 
     /// Leader: a request a follower passed on (skipped if it was applied already).

@@ -28,6 +28,16 @@ impl ZabServer {
         self.phase = Phase::Looking;
         self.lead = None;
         self.waiters.clear();
+        self.connecting.clear();
+        self.touched.clear();
+        self.session_heard.clear();
+        self.closing.clear();
+        self.opening.clear();
+        // Like a ZooKeeper server that loses its leader, it drops its clients: they reconnect
+        // and re-register their watches (a later sync may replace the tree without firing).
+        self.clients.clear();
+        self.watches.clear();
+        self.outbox.clear();
         let me = self.my_vote();
         self.election.round += 1;
         self.election.vote = Some(me);

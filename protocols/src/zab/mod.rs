@@ -14,33 +14,40 @@
 //!   on delivered transactions, no delivered transaction lost, checked after every step.
 //!
 //! The service is the ZooKeeper data tree (`tree`) and, for key-value workloads, the shared
-//! key-value state machine (`crate::kv`), each with an exactly-once session table; clients
-//! are the shared `KvClient`: a client talks to one server, which forwards writes (and
-//! `sync`) to the leader and answers once it has delivered the transaction itself, answers
-//! data-tree reads from its own state (refusing a client that has seen a later zxid than it
-//! has delivered), and the client moves to another server when that one cannot serve.
+//! key-value state machine (`crate::kv`), each with an exactly-once session table.
+//! - `client`: ZAB's client. Key-value operations go through the shared `KvClient`;
+//!   ZooKeeper calls go over a session with one server at a time (heartbeats, moving on
+//!   failure without going back in zxid, expiry noticed, one-shot watches).
+//! - `sessions`: sessions on the server side, opened and expired by replicated transactions.
+//! - `watches`: one-shot watches and the numbered notifications that travel with replies.
+//!
+//! A server forwards writes (and `sync`) to the leader and answers once it has delivered the
+//! transaction itself, and answers data-tree reads from its own state, refusing a client that
+//! has seen a later zxid than it has delivered (FIFO client order, never back in time).
 
 mod broadcast;
+pub mod client;
 mod discovery;
 mod election;
 pub mod invariants;
 pub mod log;
 mod server;
+mod sessions;
 #[cfg(test)]
 mod tests;
 pub mod tree;
+mod watches;
 
+pub use client::{nested, ZabClient, ZabClientTimer};
 pub use server::ZabServer;
+pub use watches::{Note, WatchOn};
 
-use crate::kv::{KvClient, KvWire, WireReply};
+use crate::kv::{KvWire, WireReply};
 use log::{Snapshot, Txn};
 use splitbrain_api::{
     Dur, Expect, FaultBudget, Message, NodeId, Op, Protocol, ProtocolInfo, Ret, VariantInfo,
 };
 use std::rc::Rc;
-
-/// ZAB's client: the shared client library over ZAB's messages.
-pub type ZabClient = KvClient<ZabMsg>;
 
 /// A planted bug (`../shared/BUGS.md`), or none: one deviation each, marked in the code by a
 /// `ZabBug::...` test.
@@ -55,6 +62,9 @@ pub enum ZabBug {
     AckBeforeDurable,
     /// Z06: a follower accepts proposals without checking their epoch or sender.
     NoEpochCheck,
+    /// Z08: a server answers a client's read (and takes its connection) without having
+    /// delivered the last zxid the client has seen, its own last write included.
+    ReadBeforeOwnWrite,
 }
 
 /// How the service answers a read.
@@ -85,6 +95,8 @@ pub struct ZabConfig {
     pub snapshot_every: u64,
     /// Delivered transactions kept in the log after a snapshot (DIFF instead of SNAP).
     pub retain: u64,
+    /// The leader closes a session it has not heard of for this long.
+    pub session_timeout: Dur,
 }
 
 impl ZabConfig {
@@ -98,6 +110,7 @@ impl ZabConfig {
             max_batch: 8,
             snapshot_every: 32,
             retain: 8,
+            session_timeout: Dur::ms(800),
         }
     }
 
@@ -110,6 +123,7 @@ impl ZabConfig {
             "ack-before-durable" => (ZabBug::AckBeforeDurable, ReadMode::Broadcast),
             "no-epoch-check" => (ZabBug::NoEpochCheck, ReadMode::Broadcast),
             "follower-reads" => (ZabBug::None, ReadMode::Local),
+            "read-before-own-write" => (ZabBug::ReadBeforeOwnWrite, ReadMode::Broadcast),
             _ => return None,
         };
         Some(ZabConfig::new(bug, reads))
@@ -204,6 +218,45 @@ pub enum ZabMsg {
         seq: u64,
         ret: Ret,
     },
+    /// A ZooKeeper call's answer, with the notifications the client has not acknowledged
+    /// (processed before the answer).
+    ZkReply {
+        seq: u64,
+        ret: Ret,
+        notes: Vec<Note>,
+    },
+    /// A client asks for `session` (new, or moving here with its `watches`), having seen
+    /// zxid `seen`.
+    Connect {
+        session: u64,
+        seen: u64,
+        watches: Vec<(String, WatchOn)>,
+    },
+    /// The answer to a connect or a ping: the session is open here, or closed for good.
+    Session {
+        session: u64,
+        live: bool,
+        notes: Vec<Note>,
+    },
+    /// A client's heartbeat (acknowledging notifications up to `acked`), and the answer.
+    ClientPing {
+        session: u64,
+        acked: u64,
+    },
+    ClientPong {
+        session: u64,
+        notes: Vec<Note>,
+    },
+    /// A follower heard from these sessions (with its ping reply).
+    Touch {
+        epoch: u64,
+        sessions: Vec<u64>,
+    },
+    /// A follower asks the leader to open a client's session.
+    ForwardSession {
+        client: NodeId,
+        session: u64,
+    },
     /// This server cannot serve now (looking, or not synchronised); nothing happened.
     NotServing {
         seq: u64,
@@ -234,6 +287,13 @@ impl Message for ZabMsg {
             ZabMsg::Forward { .. } => "Forward",
             ZabMsg::ClientRequest { .. } => "ClientRequest",
             ZabMsg::ClientReply { .. } => "ClientReply",
+            ZabMsg::ZkReply { .. } => "ZkReply",
+            ZabMsg::Connect { .. } => "Connect",
+            ZabMsg::Session { .. } => "Session",
+            ZabMsg::ClientPing { .. } => "ClientPing",
+            ZabMsg::ClientPong { .. } => "ClientPong",
+            ZabMsg::Touch { .. } => "Touch",
+            ZabMsg::ForwardSession { .. } => "ForwardSession",
             ZabMsg::NotServing { .. } => "NotServing",
         }
     }
@@ -326,6 +386,13 @@ pub fn info() -> ProtocolInfo {
                 Some("Z02"),
                 "zab-sync-crash-ack",
                 "a follower acks NEWLEADER before the synced history is durable",
+            ),
+            variant(
+                "read-before-own-write",
+                Some("Z08"),
+                "zab-zk-lagging-read",
+                "a server answers a client's read before it has applied the client's own last \
+                 write (FIFO client order broken)",
             ),
             variant(
                 "no-epoch-check",

@@ -12,7 +12,7 @@ use super::{Vote, ZabConfig, ZabMsg};
 use crate::kv::Kv;
 use rand::Rng;
 use splitbrain_api::{Ctx, NodeId, NodeView, Process, Role, Time};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -77,6 +77,20 @@ pub struct ZabServer {
     pub(super) patience_us: u64,
     /// Clients this server owes a reply, with their request id.
     pub(super) waiters: BTreeMap<NodeId, u64>,
+    /// Clients waiting for their session to be opened (session -> client).
+    pub(super) connecting: BTreeMap<u64, NodeId>,
+    /// Follower: sessions heard from since the last report to the leader.
+    pub(super) touched: BTreeSet<u64>,
+    /// Leader: when each live session was last heard of; sessions being opened or closed.
+    pub(super) session_heard: BTreeMap<u64, Time>,
+    pub(super) opening: BTreeSet<u64>,
+    pub(super) closing: BTreeSet<u64>,
+    /// One-shot watches left here ((path, what) -> clients) and each client's notifications
+    /// not yet acknowledged (last number, notes).
+    pub(super) watches: BTreeMap<(String, super::watches::WatchOn), BTreeSet<NodeId>>,
+    pub(super) outbox: BTreeMap<NodeId, (u64, Vec<super::watches::Note>)>,
+    /// Clients connected here since this server last started or lost its leader.
+    pub(super) clients: BTreeSet<NodeId>,
     /// The epoch this server acknowledged in discovery and the leader it came from (a second
     /// leader offering the same epoch is refused).
     pub(super) promised: Option<(u64, NodeId)>,
@@ -107,6 +121,14 @@ impl ZabServer {
             contact: Time::ZERO,
             patience_us: 0,
             waiters: BTreeMap::new(),
+            connecting: BTreeMap::new(),
+            touched: BTreeSet::new(),
+            session_heard: BTreeMap::new(),
+            opening: BTreeSet::new(),
+            closing: BTreeSet::new(),
+            watches: BTreeMap::new(),
+            outbox: BTreeMap::new(),
+            clients: BTreeSet::new(),
             promised: None,
             report: StepReport::default(),
             marked: Vec::new(),
@@ -277,7 +299,23 @@ impl Process for ZabServer {
             ZabMsg::ClientRequest { seq, op, seen } => {
                 self.on_client_request(ctx, from, seq, op, seen)
             }
-            ZabMsg::ClientReply { .. } | ZabMsg::NotServing { .. } => {}
+            ZabMsg::Connect {
+                session,
+                seen,
+                watches,
+            } => self.on_connect(ctx, from, session, seen, watches),
+            ZabMsg::ClientPing { session, acked } => self.on_client_ping(ctx, from, session, acked),
+            ZabMsg::Touch { epoch, sessions } => self.on_touch(ctx, epoch, sessions),
+            ZabMsg::ForwardSession { client, session } => {
+                if self.serving_leader() == Some(self.id) {
+                    self.open_session(ctx, client, session);
+                }
+            }
+            ZabMsg::ClientReply { .. }
+            | ZabMsg::ZkReply { .. }
+            | ZabMsg::NotServing { .. }
+            | ZabMsg::Session { .. }
+            | ZabMsg::ClientPong { .. } => {}
         }
         self.flush(ctx);
     }

@@ -23,6 +23,21 @@ struct Znode {
 pub struct DataTree {
     nodes: BTreeMap<String, Znode>,
     sessions: BTreeMap<NodeId, (u64, Ret)>,
+    /// Open ZooKeeper sessions and their clients; each client's current session (0: its
+    /// last one closed and no new one is open); sessions closed for good.
+    live: BTreeMap<u64, NodeId>,
+    session_of: BTreeMap<NodeId, u64>,
+    closed: BTreeSet<u64>,
+    /// The zxid of each path's last deletion (a watch on a deleted znode fires with it).
+    deleted: BTreeMap<String, u64>,
+}
+
+/// What the tree knows of a session.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    Unknown,
+    Live,
+    Closed,
 }
 
 impl Default for DataTree {
@@ -35,6 +50,10 @@ impl Default for DataTree {
         DataTree {
             nodes: BTreeMap::from([("/".to_string(), root)]),
             sessions: BTreeMap::new(),
+            live: BTreeMap::new(),
+            session_of: BTreeMap::new(),
+            closed: BTreeSet::new(),
+            deleted: BTreeMap::new(),
         }
     }
 }
@@ -74,6 +93,72 @@ impl DataTree {
     /// The remembered result of `client`'s request `seq`, if it was its latest.
     pub fn session(&self, client: NodeId) -> Option<(u64, &Ret)> {
         self.sessions.get(&client).map(|(s, r)| (*s, r))
+    }
+
+    pub fn session_state(&self, session: u64) -> SessionState {
+        if self.live.contains_key(&session) {
+            SessionState::Live
+        } else if self.closed.contains(&session) {
+            SessionState::Closed
+        } else {
+            SessionState::Unknown
+        }
+    }
+
+    /// The stat of the znode at `path`, if there is one.
+    pub fn stat(&self, path: &str) -> Option<&Stat> {
+        self.nodes.get(path).map(|n| &n.stat)
+    }
+
+    /// The zxid of the last deletion of `path` (0: never deleted).
+    pub fn deleted_at(&self, path: &str) -> u64 {
+        self.deleted.get(path).copied().unwrap_or(0)
+    }
+
+    /// Every open session with its client.
+    pub fn live_sessions(&self) -> impl Iterator<Item = (u64, NodeId)> + '_ {
+        self.live.iter().map(|(&s, &c)| (s, c))
+    }
+
+    /// The open session of `client`, if it has one.
+    pub fn client_session(&self, client: NodeId) -> Option<u64> {
+        self.session_of.get(&client).copied().filter(|&s| s != 0)
+    }
+
+    /// Applies a session transaction at `z`: an open of a session never seen makes it the
+    /// client's; a close deletes the session's ephemeral znodes, and the session stays closed.
+    pub fn apply_session(
+        &mut self,
+        client: NodeId,
+        session: u64,
+        open: bool,
+        z: u64,
+        events: &mut Vec<WatchEvent>,
+    ) {
+        if open {
+            if self.session_state(session) == SessionState::Unknown {
+                self.live.insert(session, client);
+                self.session_of.insert(client, session);
+            }
+            return;
+        }
+        if self.live.remove(&session).is_none() {
+            return;
+        }
+        self.closed.insert(session);
+        if self.session_of.get(&client) == Some(&session) {
+            self.session_of.insert(client, 0);
+        }
+        let gone: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.stat.ephemeral_owner == Some(session))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for path in gone {
+            self.delete(&path, None, z, events)
+                .expect("an ephemeral znode has no children");
+        }
     }
 
     /// Answers a read (`exists`, `get-data`, `get-children`) from the tree as it stands after
@@ -130,7 +215,14 @@ impl DataTree {
                 return Applied::Stale;
             }
         }
-        let ret = self.execute(op, u64::from(client.raw()), before, z, events);
+        // A client without sessions (unit tests) owns its ephemerals by its id; a client
+        // whose session closed can change nothing until it opens a new one.
+        let owner = match self.session_of.get(&client) {
+            None => u64::from(client.raw()),
+            Some(0) => return Applied::Stale,
+            Some(&s) => s,
+        };
+        let ret = self.execute(op, owner, before, z, events);
         self.sessions.insert(client, (seq, ret.clone()));
         Applied::Fresh(ret)
     }
@@ -278,6 +370,7 @@ impl DataTree {
             return Err(ZkError::NotEmpty);
         }
         self.nodes.remove(path);
+        self.deleted.insert(path.to_string(), z);
         let parent = self
             .nodes
             .get_mut(&parent_path)
@@ -509,5 +602,32 @@ mod tests {
             panic!()
         };
         assert_eq!(children.len(), 1);
+    }
+
+    #[test]
+    fn a_closed_session_takes_its_ephemerals_and_its_client_can_change_nothing() {
+        let mut t = DataTree::default();
+        let mut ev = Vec::new();
+        t.apply_session(c(1), 7, true, 1, &mut ev);
+        let op = Op::Create {
+            path: "/e".into(),
+            data: "x".into(),
+            mode: CreateMode::Ephemeral,
+        };
+        let made = t.apply(c(1), 1, &op, 1, 2, &mut ev);
+        assert!(matches!(made, Applied::Fresh(Ret::Created { .. })));
+        assert_eq!(t.stat("/e").and_then(|s| s.ephemeral_owner), Some(7));
+        ev.clear();
+        t.apply_session(c(1), 7, false, 3, &mut ev);
+        assert!(t.stat("/e").is_none());
+        assert!(ev.contains(&("/e".to_string(), WatchKind::NodeDeleted)));
+        assert_eq!(t.deleted_at("/e"), 3);
+        assert_eq!(t.session_state(7), SessionState::Closed);
+        assert!(matches!(
+            t.apply(c(1), 2, &op, 3, 4, &mut ev),
+            Applied::Stale
+        ));
+        t.apply_session(c(1), 7, true, 5, &mut ev);
+        assert_eq!(t.session_state(7), SessionState::Closed, "never reopened");
     }
 }

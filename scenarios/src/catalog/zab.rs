@@ -27,6 +27,15 @@ const PARAMS: &[(&str, &str)] = &[
         "max_batch",
         "transactions per retransmitted PROPOSAL (default 8)",
     ),
+    (
+        "follower_timeout_ms",
+        "a follower without word from its leader for 1 to 2 times this long goes looking \
+         (default 200)",
+    ),
+    (
+        "session_timeout_ms",
+        "the leader expires a session it has not heard of for this long (default 800)",
+    ),
 ];
 
 fn tuned(v: &VariantInfo, params: &BTreeMap<String, u64>) -> ZabConfig {
@@ -36,6 +45,10 @@ fn tuned(v: &VariantInfo, params: &BTreeMap<String, u64>) -> ZabConfig {
             "snapshot_every" => cfg.snapshot_every = value.max(1),
             "retain" => cfg.retain = value,
             "max_batch" => cfg.max_batch = value.max(1) as usize,
+            "follower_timeout_ms" => {
+                cfg.follower_timeout_us = (value.max(1) * 1000, value.max(1) * 2000);
+            }
+            "session_timeout_ms" => cfg.session_timeout = splitbrain_api::Dur::ms(value.max(1)),
             other => panic!("parameter `{other}` passed the scenario check but is not ZAB's"),
         }
     }
@@ -84,7 +97,7 @@ impl ProtocolEntry for ZabEntry {
 }
 
 /// Every ZAB scenario: behaviours first, then the targeted bug scenarios.
-pub const CATALOGUE: [&str; 15] = [
+pub const CATALOGUE: [&str; 19] = [
     LEADER_ISOLATION,
     FOLLOWER_LAG,
     SYNC_CRASH,
@@ -96,6 +109,10 @@ pub const CATALOGUE: [&str; 15] = [
     SWARM,
     ZK_CLIENT_MOVES,
     ZK_SWARM,
+    ZK_SESSION_EXPIRY,
+    ZK_CLOCK,
+    ZK_ENSEMBLE_RESTART,
+    ZK_LAGGING_READ,
     RETURNING_LEADER,
     SYNC_ACK_CRASH,
     DEPOSED_LEADER,
@@ -397,4 +414,86 @@ const ZK_SWARM: &str = r#"{
   },
   "workload": {"kind": "zookeeper", "paths": 3, "read_percent": 50},
   "sometimes": ["leader-established", "recovered", "behind-client-refused"]
+}"#;
+
+const ZK_SESSION_EXPIRY: &str = r#"{
+  "name": "zab-zk-session-expiry",
+  "description": "A client and the follower it is connected to are cut off from the majority for longer than the session timeout, twice: the leader, no longer hearing of the session, expires it with a replicated transaction that deletes its ephemeral znodes (and fires the watches on them); the client learns it is expired when it reaches a server of the majority, and opens a new session.",
+  "protocol": "zab",
+  "servers": 3,
+  "clients": 3,
+  "safety_ms": 6000,
+  "liveness_ms": 2000,
+  "schedule": [
+    {"at_us": 800000, "fault": {"kind": "partition", "groups": [["S1", "C1"], ["S2", "S3", "C2", "C3"]]}},
+    {"at_us": 2300000, "fault": {"kind": "heal"}},
+    {"at_us": 3300000, "fault": {"kind": "partition", "groups": [["S2", "C2"], ["S1", "S3", "C1", "C3"]]}},
+    {"at_us": 4800000, "fault": {"kind": "heal"}}
+  ],
+  "workload": {"kind": "zookeeper", "paths": 2, "read_percent": 40},
+  "sometimes": ["session-expired", "session-expired-seen", "client-moved"]
+}"#;
+
+const ZK_CLOCK: &str = r#"{
+  "name": "zab-zk-clock",
+  "description": "Clock jumps and drift on the servers while clients hold sessions, with occasional partitions: the leader times sessions out by its own clock, so a fast leader clock expires sessions early and a slow one late, and a new leader gives every session a fresh timeout; what is promised (ordering, ephemerals gone with their session) must not depend on any clock.",
+  "protocol": "zab",
+  "servers": 5,
+  "clients": 3,
+  "safety_ms": 5000,
+  "liveness_ms": 2000,
+  "params": {"session_timeout_ms": 500},
+  "generator": {"rates": {"clock": 3.0, "partition": 1.0}, "mean_fault_ms": 600},
+  "workload": {"kind": "zookeeper", "paths": 3, "read_percent": 50},
+  "sometimes": ["leader-established", "client-moved", "session-expired"]
+}"#;
+
+const ZK_ENSEMBLE_RESTART: &str = r#"{
+  "name": "zab-zk-ensemble-restart",
+  "description": "The whole ensemble crashes twice at once under ZooKeeper calls, losing every write not yet synced, and restarts: acknowledged calls survive, unsynced proposals vanish, sessions are recovered from the snapshot and log and get a fresh timeout from the new leader, and clients reconnect without going back in zxid.",
+  "protocol": "zab",
+  "servers": 3,
+  "clients": 3,
+  "safety_ms": 5000,
+  "liveness_ms": 2000,
+  "beyond_budget": true,
+  "schedule": [
+    {"at_us": 1500000, "fault": {"kind": "crash", "node": "S1", "lose_unsynced": true}},
+    {"at_us": 1500000, "fault": {"kind": "crash", "node": "S2", "lose_unsynced": true}},
+    {"at_us": 1500000, "fault": {"kind": "crash", "node": "S3", "lose_unsynced": true}},
+    {"at_us": 1800000, "fault": {"kind": "restart", "node": "S1"}},
+    {"at_us": 1800000, "fault": {"kind": "restart", "node": "S2"}},
+    {"at_us": 1800000, "fault": {"kind": "restart", "node": "S3"}},
+    {"at_us": 3500000, "fault": {"kind": "crash", "node": "S1", "lose_unsynced": true}},
+    {"at_us": 3500000, "fault": {"kind": "crash", "node": "S2", "lose_unsynced": true}},
+    {"at_us": 3500000, "fault": {"kind": "crash", "node": "S3", "lose_unsynced": true}},
+    {"at_us": 3700000, "fault": {"kind": "restart", "node": "S1"}},
+    {"at_us": 3700000, "fault": {"kind": "restart", "node": "S2"}},
+    {"at_us": 3700000, "fault": {"kind": "restart", "node": "S3"}}
+  ],
+  "workload": {"kind": "zookeeper", "paths": 3, "read_percent": 30},
+  "sometimes": ["recovered", "leader-established", "client-moved"]
+}"#;
+
+/// Z08: S2 hears its leader 800 ms late (followers here wait 2 s before giving up on it);
+/// C1 starts at S1, which is cut off from everyone, so C1 moves to the lagging S2.
+const ZK_LAGGING_READ: &str = r#"{
+  "name": "zab-zk-lagging-read",
+  "description": "One follower hears its leader 800 ms late. A client writes through another follower, which is then cut off, and moves to the lagging one: a server that has not delivered the client's own last write must refuse it (the client moves on), or the client's next read misses its own write (FIFO client order, ZooKeeper paper section 2.3).",
+  "protocol": "zab",
+  "servers": 3,
+  "clients": 2,
+  "safety_ms": 4000,
+  "liveness_ms": 8000,
+  "params": {"follower_timeout_ms": 2000},
+  "schedule": [
+    {"at_us": 200000, "fault": {"kind": "link", "from": "S3", "to": "S2", "profile": {"latency": {"dist": "constant", "us": 800000}}}},
+    {"at_us": 1000000, "fault": {"kind": "partition", "groups": [["S1"], ["S2", "S3", "C1", "C2"]]}},
+    {"at_us": 1800000, "fault": {"kind": "heal"}},
+    {"at_us": 1900000, "fault": {"kind": "link", "from": "S3", "to": "S2", "profile": {"latency": {"dist": "constant", "us": 800000}}}},
+    {"at_us": 2600000, "fault": {"kind": "partition", "groups": [["S1"], ["S2", "S3", "C1", "C2"]]}},
+    {"at_us": 3400000, "fault": {"kind": "heal"}}
+  ],
+  "workload": {"kind": "zookeeper", "paths": 1, "read_percent": 50},
+  "sometimes": ["behind-client-refused", "client-moved"]
 }"#;

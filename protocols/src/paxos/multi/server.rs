@@ -79,7 +79,9 @@ impl Voted for Rc<Cmd> {
 
     fn deferred_label(&self) -> DeferredLabel {
         match &self.kind {
-            crate::kv::CmdKind::Noop => Box::new(|| "no-op".to_string()),
+            crate::kv::CmdKind::Noop | crate::kv::CmdKind::Session { .. } => {
+                Box::new(|| "no-op".to_string())
+            }
             crate::kv::CmdKind::Client { client, seq, op } => {
                 let (client, seq, op) = (*client, *seq & 0xffff_ffff, op.clone());
                 Box::new(move || format!("`{}` ({client} request {seq})", op.label()))

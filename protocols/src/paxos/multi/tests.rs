@@ -49,7 +49,7 @@ fn proposals(effects: &[Effect<MultiServer>], to: NodeId) -> Vec<(u64, String)> 
         .flatten()
         .map(|(slot, cmd)| {
             let label = match &cmd.kind {
-                CmdKind::Noop => "noop".to_string(),
+                CmdKind::Noop | CmdKind::Session { .. } => "noop".to_string(),
                 CmdKind::Client { op, .. } => op.label(),
             };
             (slot, label)

@@ -1,0 +1,179 @@
+//! Sessions on the server side. A client connects with a session id; a session this server's
+//! tree does not know is opened by a replicated transaction (the connected server forwards it
+//! to the leader and answers once it has delivered it), a live one is answered at once, a
+//! closed one is reported expired. A server refuses a client that has seen a later zxid than
+//! it has delivered, so a client never goes back in time by moving. Pings and calls from a
+//! client keep its session alive: followers pass the sessions they heard from to the leader
+//! with their ping replies, and the leader expires a session it has not heard of for
+//! `ZabConfig::session_timeout` by proposing its close, a transaction that deletes the
+//! session's ephemeral znodes. A new leader gives every live session a fresh timeout.
+
+use super::server::ZabServer;
+use super::tree::SessionState;
+use super::watches::WatchOn;
+use super::ZabMsg;
+use crate::kv::Cmd;
+use splitbrain_api::{Ctx, NodeId};
+
+impl ZabServer {
+    pub(super) fn on_connect(
+        &mut self,
+        ctx: &mut Ctx<Self>,
+        client: NodeId,
+        session: u64,
+        seen: u64,
+        watches: Vec<(String, WatchOn)>,
+    ) {
+        let Some(leader) = self.serving_leader() else {
+            return ctx.send(client, ZabMsg::NotServing { seq: 0, hint: None });
+        };
+        if self.delivered < seen && self.cfg.bug != super::ZabBug::ReadBeforeOwnWrite {
+            self.mark_once(ctx, "behind-client-refused");
+            return ctx.send(client, ZabMsg::NotServing { seq: 0, hint: None });
+        }
+        match self.tree.session_state(session) {
+            SessionState::Live => {
+                self.heard_from(ctx, session);
+                self.clients.insert(client);
+                self.rewatch(client, watches, seen);
+                let notes = self.notes_for(client);
+                ctx.send(
+                    client,
+                    ZabMsg::Session {
+                        session,
+                        live: true,
+                        notes,
+                    },
+                );
+            }
+            SessionState::Closed => ctx.send(client, closed(session)),
+            SessionState::Unknown => {
+                self.outbox.remove(&client);
+                self.connecting.insert(session, client);
+                if leader == self.id {
+                    self.open_session(ctx, client, session);
+                } else {
+                    ctx.send(leader, ZabMsg::ForwardSession { client, session });
+                }
+            }
+        }
+    }
+
+    /// Leader: proposes opening `session` once (until it is delivered or leadership ends).
+    pub(super) fn open_session(&mut self, ctx: &mut Ctx<Self>, client: NodeId, session: u64) {
+        if self.established_epoch().is_none()
+            || self.tree.session_state(session) != SessionState::Unknown
+            || !self.opening.insert(session)
+        {
+            return;
+        }
+        self.propose(ctx, Cmd::session(client, session, true));
+    }
+
+    pub(super) fn on_client_ping(
+        &mut self,
+        ctx: &mut Ctx<Self>,
+        client: NodeId,
+        session: u64,
+        acked: u64,
+    ) {
+        if self.serving_leader().is_none() {
+            return;
+        }
+        match self.tree.session_state(session) {
+            SessionState::Live if !self.clients.contains(&client) => {
+                // Connected elsewhere, or here before a restart or a new leader: reconnect.
+                ctx.send(client, ZabMsg::NotServing { seq: 0, hint: None });
+            }
+            SessionState::Live => {
+                self.heard_from(ctx, session);
+                self.ack_notes(client, acked);
+                let notes = self.notes_for(client);
+                ctx.send(client, ZabMsg::ClientPong { session, notes });
+            }
+            SessionState::Closed => ctx.send(client, closed(session)),
+            SessionState::Unknown => {}
+        }
+    }
+
+    /// A client of `session` was heard from here.
+    pub(super) fn heard_from(&mut self, ctx: &mut Ctx<Self>, session: u64) {
+        if self.serving_leader() == Some(self.id) {
+            self.session_heard.insert(session, ctx.now());
+        } else {
+            self.touched.insert(session);
+        }
+    }
+
+    /// Follower: the sessions heard from since the last ping reply go to the leader.
+    pub(super) fn send_touches(&mut self, ctx: &mut Ctx<Self>, leader: NodeId, epoch: u64) {
+        if !self.touched.is_empty() {
+            let sessions: Vec<u64> = std::mem::take(&mut self.touched).into_iter().collect();
+            ctx.send(leader, ZabMsg::Touch { epoch, sessions });
+        }
+    }
+
+    /// Leader: a follower heard from these sessions.
+    pub(super) fn on_touch(&mut self, ctx: &mut Ctx<Self>, epoch: u64, sessions: Vec<u64>) {
+        if self.established_epoch() != Some(epoch) {
+            return;
+        }
+        let now = ctx.now();
+        for s in sessions {
+            self.session_heard.insert(s, now);
+        }
+    }
+
+    /// Leader's tick: proposes closing every live session not heard of for the timeout.
+    pub(super) fn expire_sessions(&mut self, ctx: &mut Ctx<Self>) {
+        let now = ctx.now();
+        let timeout = self.cfg.session_timeout;
+        let live: Vec<(u64, NodeId)> = self.tree.live_sessions().collect();
+        for (session, client) in live {
+            let heard = *self.session_heard.entry(session).or_insert(now);
+            if now.saturating_sub(heard) > timeout && self.closing.insert(session) {
+                self.mark_once(ctx, "session-expired");
+                self.propose(ctx, Cmd::session(client, session, false));
+            }
+        }
+    }
+
+    /// A session transaction was delivered here: answer the client waiting to connect.
+    pub(super) fn session_delivered(
+        &mut self,
+        ctx: &mut Ctx<Self>,
+        client: NodeId,
+        session: u64,
+        open: bool,
+    ) {
+        if !open {
+            self.session_heard.remove(&session);
+            self.drop_watches(client);
+            return;
+        }
+        if self.serving_leader() == Some(self.id) {
+            self.session_heard.insert(session, ctx.now());
+        }
+        if let Some(client) = self.connecting.remove(&session) {
+            let live = self.tree.session_state(session) == SessionState::Live;
+            self.clients.insert(client);
+            let notes = Vec::new();
+            ctx.send(
+                client,
+                ZabMsg::Session {
+                    session,
+                    live,
+                    notes,
+                },
+            );
+        }
+    }
+}
+
+fn closed(session: u64) -> ZabMsg {
+    ZabMsg::Session {
+        session,
+        live: false,
+        notes: Vec::new(),
+    }
+}
