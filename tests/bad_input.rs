@@ -1,6 +1,7 @@
 //! Bad input is named and refused before any world is built (issue 16, classes 2 and 3): sizes
 //! out of their documented range on the command line and in scenario files, a scenario of
-//! another protocol; a closed stdout ends quietly.
+//! another protocol; a repro of a protocol this program does not register; a closed stdout ends
+//! quietly.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -132,6 +133,40 @@ fn a_scenario_of_another_protocol_is_bad_input_naming_file_and_field() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("locks.json: field `workload`"), "{err}");
+}
+
+/// A repro a user's own program wrote (its protocol registered there only) is refused by
+/// splitbrain's binary with the file, the field and what this binary registers.
+#[test]
+fn a_repro_of_an_unregistered_protocol_names_file_field_and_the_registered_protocols() {
+    let repro = r#"{"schema_version": 1, "protocol": "toykv", "variant": "forward-and-forget",
+        "seed": 3, "servers": 3, "clients": 1,
+        "scenario": {"name": "s", "clients": 1, "safety_ms": 100,
+                     "workload": {"kind": "kv", "keys": 1}},
+        "expect": {"outcome": "violation", "checker": "linearizability", "message": "m"}}"#;
+    let dir = std::env::temp_dir().join(format!("splitbrain-corpus-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("toy-repro.json");
+    std::fs::write(&path, repro).unwrap();
+    let replay = splitbrain(&["replay", path.to_str().unwrap()]);
+    let corpus = splitbrain(&["corpus", "run", dir.to_str().unwrap()]);
+    for (command, out) in [("replay", replay), ("corpus run", corpus)] {
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        assert!(
+            err.contains("toy-repro.json"),
+            "{command} names the file: {err}"
+        );
+        assert!(
+            err.contains("field `protocol`"),
+            "{command} names the field: {err}"
+        );
+        assert!(err.contains("unknown protocol `toykv`"), "{command}: {err}");
+        assert!(
+            err.contains("raft, paxos"),
+            "{command} lists the registered: {err}"
+        );
+    }
 }
 
 #[test]

@@ -22,6 +22,6 @@ pub mod workload;
 pub mod zk_handoff;
 pub mod zk_linearizability;
 
-pub use registry::{find_protocol, protocols, ProtocolEntry};
+pub use registry::{find_protocol, protocols, register, ProtocolEntry};
 pub use runner::{run_seed, RunOptions, RunResult};
 pub use scenario::{Scenario, ScenarioError};

@@ -2,7 +2,7 @@
 //! schedule, the workload as a script, the seed for the remaining randomness (latencies,
 //! timeouts), and the failure it must show. `replay` and `corpus run` read them.
 
-use crate::registry::find_protocol;
+use crate::registry::{find_protocol, protocol_names, Entry, ProtocolEntry};
 use crate::runner::{resolve_variant, run_seed, RunOptions, RunResult};
 use crate::scenario::{Scenario, ScenarioError};
 use serde::{Deserialize, Serialize};
@@ -94,16 +94,43 @@ impl Repro {
         self.run_inspecting(full_trace, None)
     }
 
-    /// Runs the repro, capturing every node's own description at `inspect_at_us`.
+    /// Runs the repro on its registered protocol, capturing every node's own description at
+    /// `inspect_at_us`. A protocol nobody registered is bad input (see
+    /// [`Repro::registered_protocol`]).
     pub fn run_inspecting(
         &self,
         full_trace: bool,
         inspect_at_us: Option<u64>,
     ) -> Result<RunResult, ScenarioError> {
-        let entry = find_protocol(&self.protocol)
-            .ok_or_else(|| ScenarioError::Unknown(format!("protocol `{}`", self.protocol)))?;
+        let entry = self.registered_protocol("the repro")?;
+        self.run_on(entry.as_ref(), full_trace, inspect_at_us)
+    }
+
+    /// The registered protocol this repro names. Unknown, it is bad input naming `file`, the
+    /// `protocol` field and the protocols registered in this program.
+    pub fn registered_protocol(&self, file: &str) -> Result<Entry, ScenarioError> {
+        find_protocol(&self.protocol).ok_or_else(|| ScenarioError::Invalid {
+            file: file.to_string(),
+            field: "protocol".to_string(),
+            message: format!(
+                "unknown protocol `{}`; registered here: {} (a protocol of your own is \
+                 replayed by the program that registers it)",
+                self.protocol,
+                protocol_names().join(", ")
+            ),
+        })
+    }
+
+    /// Runs the repro on `entry`, which need not be registered (the test harness hands its
+    /// protocol over directly); the entry must be the protocol the repro names.
+    pub fn run_on(
+        &self,
+        entry: &dyn ProtocolEntry,
+        full_trace: bool,
+        inspect_at_us: Option<u64>,
+    ) -> Result<RunResult, ScenarioError> {
         let variant =
-            resolve_variant(entry.as_ref(), Some(&self.variant)).map_err(ScenarioError::Unknown)?;
+            resolve_variant(entry, Some(&self.variant)).map_err(ScenarioError::Unknown)?;
         self.scenario
             .check_for(entry.info().name, &entry.models(), "the repro's scenario")?;
         let opts = RunOptions {
@@ -113,7 +140,7 @@ impl Repro {
             inspect_at_us,
             skip_evidence: false,
         };
-        run_seed(entry.as_ref(), &variant, &self.scenario, self.seed, &opts)
+        run_seed(entry, &variant, &self.scenario, self.seed, &opts)
     }
 
     pub fn from_file(path: &Path) -> Result<Repro, ScenarioError> {

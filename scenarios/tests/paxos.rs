@@ -8,12 +8,12 @@
 //! `splitbrain explore paxos --scenario paxos-swarm --seeds 0..10000`.
 
 use splitbrain_scenarios::explore::{explore, ExploreOptions, ExploreSummary};
-use splitbrain_scenarios::registry::{find_protocol, ProtocolEntry};
+use splitbrain_scenarios::registry::{find_protocol, Entry};
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::{run_seed, RunOptions, RunResult, Scenario};
 use splitbrain_sim::Outcome;
 
-fn entry(protocol: &str) -> Box<dyn ProtocolEntry> {
+fn entry(protocol: &str) -> Entry {
     find_protocol(protocol).expect("registered")
 }
 

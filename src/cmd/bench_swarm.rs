@@ -1,4 +1,5 @@
-//! `splitbrain bench PROTOCOL` (`raft`, `paxos`, `multipaxos`, `chain`, `zab`): the protocol's swarm
+//! `splitbrain bench PROTOCOL` (`raft`, `paxos`, `multipaxos`, `chain`, `zab`, or any registered
+//! protocol: its `PROTOCOL-swarm` scenario, else `generic-swarm`): the protocol's swarm
 //! scenario (`PROTOCOL-swarm`: 5 servers, or 3 manager replicas and 3 chain nodes for
 //! `chain`; 3 clients issuing operations back to back, 10
 //! simulated seconds per seed; the per-seed shapes its `vary` block draws are off, so the
@@ -12,7 +13,7 @@ use super::progress::Progress;
 use serde_json::json;
 use splitbrain_scenarios::explore::{explore, ExploreOptions};
 use splitbrain_scenarios::linearizability;
-use splitbrain_scenarios::registry::{find_protocol, ProtocolEntry};
+use splitbrain_scenarios::registry::{find_protocol, protocol_names, scenarios_for, ProtocolEntry};
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::{run_seed, RunOptions, Scenario};
 use std::hint::black_box;
@@ -89,6 +90,16 @@ fn all_cores(
     start.elapsed().as_secs_f64()
 }
 
+/// The protocol's own `NAME-swarm` scenario, else `generic-swarm` if its clients speak `kv`.
+fn swarm_scenario(entry: &dyn ProtocolEntry) -> Option<Scenario> {
+    let own = format!("{}-swarm", entry.info().name);
+    let all = scenarios_for(entry);
+    let found = all.iter().find(|s| s.name == own);
+    found
+        .or_else(|| all.iter().find(|s| s.name == "generic-swarm"))
+        .cloned()
+}
+
 pub fn run(protocol: &str, range: &str, jobs: Option<usize>, as_json: bool) -> i32 {
     let range = match super::common::parse_seed_range(range) {
         Ok(r) => r,
@@ -98,13 +109,22 @@ pub fn run(protocol: &str, range: &str, jobs: Option<usize>, as_json: bool) -> i
         }
     };
     let seeds = range.end - range.start;
-    let entry = find_protocol(protocol).expect("benchmarked protocols are registered");
-    let name = format!("{protocol}-swarm");
-    let mut scenario = entry
-        .scenarios()
-        .into_iter()
-        .find(|s| s.name == name)
-        .expect("a benchmarked protocol has a swarm scenario");
+    let Some(entry) = find_protocol(protocol) else {
+        eprintln!(
+            "error: bench: `{protocol}` is neither `kernel` nor a registered protocol; known: {}",
+            protocol_names().join(", ")
+        );
+        return EXIT_USAGE;
+    };
+    let Some(mut scenario) = swarm_scenario(entry.as_ref()) else {
+        eprintln!(
+            "error: bench: {protocol} has no `{protocol}-swarm` scenario, and its clients do not \
+             speak the `kv` workload of `generic-swarm`"
+        );
+        return EXIT_USAGE;
+    };
+    let protocol = entry.info().name;
+    let name = scenario.name.clone();
     // The figure is for the swarm's standard shape (its own servers, clients and length);
     // `explore` draws a shape per seed, whose cost varies with the cluster and the load.
     scenario.vary = None;

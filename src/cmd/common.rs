@@ -3,7 +3,9 @@
 
 use splitbrain_api::VariantInfo;
 use splitbrain_scenarios::limits::{self, Limit};
-use splitbrain_scenarios::registry::{find_protocol, protocols, ProtocolEntry};
+use splitbrain_scenarios::registry::{
+    find_protocol, protocol_names, scenarios_for, Entry, ProtocolEntry,
+};
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::Scenario;
 use splitbrain_sim::Outcome;
@@ -103,7 +105,7 @@ impl TargetArgs {
 
 /// A protocol, variant and scenario chosen by flags.
 pub struct Target {
-    pub entry: Box<dyn ProtocolEntry>,
+    pub entry: Entry,
     pub variant: VariantInfo,
     pub scenario: Scenario,
     /// How to name the scenario in a repro command (its name, or the file path).
@@ -116,10 +118,9 @@ pub fn resolve(
     scenario: Option<&str>,
 ) -> Result<Target, UsageError> {
     let entry = find_protocol(protocol).ok_or_else(|| {
-        let names: Vec<&str> = protocols().iter().map(|p| p.info().name).collect();
         UsageError(format!(
             "unknown protocol `{protocol}`; known: {}",
-            names.join(", ")
+            protocol_names().join(", ")
         ))
     })?;
     let variant = resolve_variant(entry.as_ref(), variant).map_err(UsageError)?;
@@ -145,7 +146,7 @@ pub fn load_scenario(entry: &dyn ProtocolEntry, wanted: &str) -> Result<Scenario
         return Ok(Scenario::from_file(Path::new(wanted))?);
     }
     let all = splitbrain_scenarios::registry::all_scenarios();
-    if let Some(s) = entry.scenarios().into_iter().find(|s| s.name == wanted) {
+    if let Some(s) = scenarios_for(entry).into_iter().find(|s| s.name == wanted) {
         return Ok(s);
     }
     all.into_iter()
@@ -354,8 +355,9 @@ pub fn stop_on_ctrl_c() -> &'static AtomicBool {
 }
 
 /// How to invoke this binary in a printed command that works when pasted: `cargo run
-/// --release --` when it runs from a cargo `target/` folder, else the path it was started by
-/// (just `splitbrain` when found on the `PATH`).
+/// --release --` when it runs from a cargo `target/` folder (with `-p PACKAGE --bin NAME` for
+/// a user's own program embedding the CLI), else the path it was started by (just
+/// `splitbrain` when found on the `PATH`).
 pub fn invocation() -> String {
     let exe = std::env::current_exe().unwrap_or_default();
     let parts: Vec<String> = exe
@@ -367,11 +369,15 @@ pub fn invocation() -> String {
             .windows(2)
             .any(|w| w[0] == "target" && w[1] == profile)
     };
+    let stem = exe
+        .file_stem()
+        .map_or("splitbrain".into(), |s| s.to_string_lossy().into_owned());
+    let which = cargo_target_args(&stem);
     if in_target("release") {
-        return "cargo run --release --".to_string();
+        return format!("cargo run --release{which} --");
     }
     if in_target("debug") {
-        return "cargo run --".to_string();
+        return format!("cargo run{which} --");
     }
     let argv0 = std::env::args()
         .next()
@@ -379,7 +385,19 @@ pub fn invocation() -> String {
     if argv0.contains('/') {
         argv0
     } else {
-        "splitbrain".to_string()
+        stem
+    }
+}
+
+/// ` -p PACKAGE --bin NAME` for a program other than splitbrain's own (the package as cargo
+/// reported it when it started the program, if it did); empty for splitbrain itself.
+fn cargo_target_args(stem: &str) -> String {
+    if stem == "splitbrain" {
+        return String::new();
+    }
+    match std::env::var("CARGO_PKG_NAME") {
+        Ok(pkg) if !pkg.is_empty() && pkg != "splitbrain" => format!(" -p {pkg} --bin {stem}"),
+        _ => format!(" --bin {stem}"),
     }
 }
 

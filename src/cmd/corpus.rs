@@ -58,7 +58,8 @@ fn run_corpus(dir: &Path) -> Result<i32, UsageError> {
     let (mut still, mut fixed, mut changed) = (0, 0, 0);
     for path in &files {
         let repro = Repro::from_file(path)?;
-        let result = repro.run(false)?;
+        let entry = repro.registered_protocol(&path.display().to_string())?;
+        let result = repro.run_on(entry.as_ref(), false, None)?;
         let name = path
             .file_name()
             .map_or(String::new(), |n| n.to_string_lossy().into_owned());

@@ -46,7 +46,8 @@ fn run_inner(args: &ReplayArgs) -> Result<i32, UsageError> {
         .map(parse_time)
         .transpose()
         .map_err(UsageError)?;
-    let result = repro.run_inspecting(true, at)?;
+    let entry = repro.registered_protocol(&args.file.display().to_string())?;
+    let result = repro.run_on(entry.as_ref(), true, at)?;
     let rec = &result.record;
     let same = repro.expect.matches(&result);
     println!(

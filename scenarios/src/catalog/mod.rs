@@ -1,7 +1,9 @@
-//! The named scenario catalogue, one module per protocol; each scenario's doc says which
+//! The named scenario catalogue, one module per protocol plus the generic scenarios any
+//! protocol serving their workload runs; each scenario's doc says which
 //! paper section or bug report it tests.
 
 pub mod chain;
+pub mod generic;
 pub mod multipaxos;
 pub mod paxos;
 pub mod raft;
