@@ -25,6 +25,11 @@ pub use zk::{CreateMode, MultiOp, MultiResult, Notice, Stat, WatchKind, ZkError}
 /// The RNG every protocol draws from: its own ChaCha stream, derived by the world.
 pub type SimRng = rand_chacha::ChaCha8Rng;
 
+/// The traits a process draws with from `ctx.rng()` (`gen_range`, `gen_bool`, `shuffle`...),
+/// and the `rand` crate they come from: a protocol crate uses these instead of pinning a
+/// `rand` version that matches splitbrain's.
+pub use rand::{self, seq::SliceRandom, Rng, RngCore};
+
 /// A stable 64-bit hash (FNV-1a) for digests of commands and trace entries: the same bytes
 /// give the same value on every machine and every build.
 pub fn stable_hash(bytes: &[u8]) -> u64 {
