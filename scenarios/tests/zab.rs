@@ -9,12 +9,12 @@
 //! `splitbrain explore zab --scenario zab-swarm --seeds 0..10000`.
 
 use splitbrain_scenarios::explore::{explore, ExploreOptions, ExploreSummary};
-use splitbrain_scenarios::registry::{find_protocol, ProtocolEntry};
+use splitbrain_scenarios::registry::{find_protocol, Entry};
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::{run_seed, RunOptions, RunResult, Scenario};
 use splitbrain_sim::Outcome;
 
-fn entry() -> Box<dyn ProtocolEntry> {
+fn entry() -> Entry {
     find_protocol("zab").expect("registered")
 }
 
