@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! # use splitbrain::testing::Check;
-//! # fn entry() -> splitbrain::scenarios::registry::Entry { unimplemented!() }
+//! # fn entry() -> impl splitbrain::ProtocolEntry { splitbrain::scenarios::catalog::raft::RaftEntry }
 //! Check::new(entry()).scenario("generic-partitions").seeds(0..200).run();
 //! ```
 //!
