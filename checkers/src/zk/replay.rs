@@ -748,7 +748,16 @@ impl Hint {
 /// change of children (`pzxid`) left `cversion`.
 fn stat_hints(path: &str, s: &Stat, data: &Option<String>) -> Vec<(u64, Hint, Target)> {
     let p = || path.to_string();
-    let mut v = vec![(s.czxid, Hint::Created(p()), Target::default())];
+    // A znode never changed since its creation still holds the data it was created with.
+    let created = Target {
+        count: None,
+        data: if s.mzxid == s.czxid {
+            data.clone()
+        } else {
+            None
+        },
+    };
+    let mut v = vec![(s.czxid, Hint::Created(p()), created)];
     if s.mzxid != s.czxid {
         let t = Target {
             count: Some(s.version),
@@ -787,7 +796,12 @@ impl Target {
         let (path, child) = match hint {
             Hint::Modified(p) => (p, false),
             Hint::Child(p) => (p, true),
-            Hint::Created(_) | Hint::Gone(_) => return true,
+            Hint::Created(p) => {
+                return t.get(p).is_some_and(|n| {
+                    n.czxid == z && self.data.as_ref().is_none_or(|d| *d == n.data)
+                })
+            }
+            Hint::Gone(_) => return true,
         };
         let Some(n) = t.get(path) else { return false };
         let count = if child { n.cversion } else { n.version };
