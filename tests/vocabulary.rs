@@ -181,3 +181,53 @@ fn a_failure_found_with_servers_reproduces_from_the_printed_line() {
     let other: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
     assert_ne!(other["trace_hash"], doc["trace_hash"]);
 }
+
+/// A failing mutant of guided exploration reproduces from what the report keeps of it: its
+/// root seed, the fault kinds forced on that seed and its mutation chain (the printed line is
+/// built from these fields, `explore_report::tests`).
+#[test]
+fn a_guided_mutant_reproduces_from_its_seed_kinds_and_mutations() {
+    let explore = splitbrain(&[
+        "explore",
+        "tas",
+        "--variant",
+        "V01",
+        "--scenario",
+        "tas-swarm",
+        "--guided",
+        "--seeds",
+        "0..128",
+        "--json",
+        "-q",
+    ]);
+    let doc: serde_json::Value =
+        serde_json::from_slice(&explore.stdout).unwrap_or_else(|_| panic!("{}", text(&explore)));
+    let mutant = doc["per_seed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["mutations"].is_string() && s["outcome"] == "violation")
+        .unwrap_or_else(|| panic!("no failing mutant in {doc}"));
+    let seed = mutant["from_seed"].as_u64().unwrap().to_string();
+    let mut args = vec![
+        "run",
+        "tas",
+        "--variant",
+        "V01",
+        "--scenario",
+        "tas-swarm",
+        "--seed",
+        &seed,
+        "--mutations",
+        mutant["mutations"].as_str().unwrap(),
+        "--json",
+    ];
+    if let Some(k) = mutant["fault_kinds"].as_str() {
+        args.extend(["--fault-kinds", k]);
+    }
+    let again = splitbrain(&args);
+    let redo: serde_json::Value =
+        serde_json::from_slice(&again.stdout).unwrap_or_else(|_| panic!("{}", text(&again)));
+    assert_eq!(redo["trace_hash"], mutant["trace_hash"]);
+    assert_eq!(redo["outcome"], "violation");
+}

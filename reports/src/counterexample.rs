@@ -361,6 +361,7 @@ mod tests {
                 ops,
             },
             marks: BTreeMap::new(),
+            mark_at: BTreeMap::new(),
             trace: None,
             nodes: vec![
                 NodeId::server(0),

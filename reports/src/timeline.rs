@@ -162,6 +162,7 @@ mod tests {
             liveness_from_us: None,
             history: History::default(),
             marks: BTreeMap::new(),
+            mark_at: BTreeMap::new(),
             trace: Some(trace),
             nodes: Vec::new(),
             inspection: None,

@@ -67,6 +67,7 @@ fn record(trace: Vec<TraceEvent>, ops: Vec<HistoryOp>, violations: Vec<Violation
             notices: Vec::new(),
         },
         marks: BTreeMap::new(),
+        mark_at: BTreeMap::new(),
         trace: Some(trace),
         nodes: nodes(),
         inspection: None,

@@ -3,6 +3,7 @@
 //! chunks in list order; after each chunk a callback may checkpoint the results, and a run can
 //! resume from such a checkpoint with the same final answer.
 
+use crate::guided::{Guidance, Kept, Plan};
 use crate::registry::ProtocolEntry;
 use crate::runner::{run_seed, RunOptions};
 use crate::scenario::{Scenario, ScenarioError};
@@ -10,8 +11,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use splitbrain_api::VariantInfo;
 use splitbrain_sim::Outcome;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// One seed's result, small enough to keep for every seed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +32,18 @@ pub struct SeedResult {
     /// True when guided exploration chose the kinds (reproduce with `--fault-kinds`).
     #[serde(default)]
     pub forced: bool,
+    /// A mutant of guided exploration: the seed and mutations that reproduce it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived: Option<Derived>,
+}
+
+/// How a mutant reproduces: `run --seed SEED [--fault-kinds KINDS] --mutations MUTATIONS`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Derived {
+    pub seed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kinds: Option<Vec<crate::generator::Kind>>,
+    pub mutations: String,
 }
 
 /// What an exploration found.
@@ -58,7 +73,8 @@ pub struct ExploreOptions {
     pub run: RunOptions,
     /// Results of an earlier interrupted run of the same exploration (not re-run).
     pub resume_from: Vec<SeedResult>,
-    /// Bias fault generation toward fault mixes that reached rare coverage marks.
+    /// Guided exploration (`crate::guided`): mutants of runs that reached new coverage, and
+    /// fault mixes that reached rare marks.
     pub guided: bool,
     /// When set (by a Ctrl-C handler), seeds not yet started are skipped and the exploration
     /// ends after the seeds in flight, with `interrupted` set.
@@ -96,6 +112,7 @@ pub fn explore(
         opts,
         progress,
         kinds: random_kinds(scenario),
+        budget: entry.info().budget,
     };
     let mut known: BTreeMap<u64, SeedResult> = opts
         .resume_from
@@ -106,7 +123,7 @@ pub fn explore(
     progress(known.len() as u64, resumed_failures as u64);
     let cancelled = || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let mut interrupted = false;
-    let mut guidance = crate::guided::Guidance::default();
+    let mut guidance = Guidance::default();
     let mut results: Vec<SeedResult> = Vec::with_capacity(seeds.len());
     let mut stopped_early = false;
     for batch in seeds.chunks(chunk_size(opts)) {
@@ -115,7 +132,9 @@ pub fn explore(
             .copied()
             .filter(|s| !known.contains_key(s))
             .collect();
-        for r in pool.install(|| runner.run_all(&todo, &guidance))? {
+        let mut kept: BTreeMap<u64, Option<Kept>> = BTreeMap::new();
+        for (r, k) in pool.install(|| runner.run_all(&todo, &guidance, true))? {
+            kept.insert(r.seed, k);
             known.insert(r.seed, r);
         }
         let start = results.len();
@@ -126,7 +145,21 @@ pub fn explore(
             break;
         }
         if opts.guided {
-            guidance.learn(&results[start..]);
+            // Resumed seeds are run again for what guidance keeps of them (same runs).
+            let again: Vec<u64> = batch
+                .iter()
+                .copied()
+                .filter(|s| !kept.contains_key(s) && known.contains_key(s))
+                .collect();
+            for (r, k) in pool.install(|| runner.run_all(&again, &guidance, false))? {
+                kept.insert(r.seed, k);
+            }
+            let chunk_kept = batch
+                .iter()
+                .filter(|s| known.contains_key(s))
+                .map(|s| kept.remove(s).flatten())
+                .collect();
+            guidance.learn(&results[start..], chunk_kept);
         }
         if !todo.is_empty() {
             checkpoint(&results);
@@ -175,44 +208,79 @@ struct Runner<'a> {
     opts: &'a ExploreOptions,
     progress: OnProgress<'a>,
     kinds: Vec<crate::generator::Kind>,
+    budget: splitbrain_api::FaultBudget,
 }
 
 impl Runner<'_> {
-    /// Runs `seeds` in parallel on the current pool; results in seed-list order.
+    /// Runs `seeds` in parallel on the current pool; results in seed-list order, each with
+    /// the run guidance keeps when it reached something new.
     fn run_all(
         &self,
         seeds: &[u64],
-        guidance: &crate::guided::Guidance,
-    ) -> Result<Vec<SeedResult>, ScenarioError> {
+        guidance: &Guidance,
+        report: bool,
+    ) -> Result<Vec<(SeedResult, Option<Kept>)>, ScenarioError> {
         let cancelled = || self.opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
         seeds
             .par_iter()
             .filter(|_| !cancelled())
-            .map(|&seed| self.run_one(seed, guidance))
+            .map(|&seed| self.run_one(seed, guidance, report))
             .collect()
     }
 
     fn run_one(
         &self,
         seed: u64,
-        guidance: &crate::guided::Guidance,
-    ) -> Result<SeedResult, ScenarioError> {
-        let forced = if self.opts.guided {
-            guidance.forced_for(seed, &self.kinds)
+        guidance: &Guidance,
+        report: bool,
+    ) -> Result<(SeedResult, Option<Kept>), ScenarioError> {
+        let plan = if self.opts.guided {
+            guidance.plan(seed, &self.kinds, &self.budget)
         } else {
-            None
+            Plan::Own
         };
-        let guided_scenario = forced.map(|kinds| with_kinds(self.scenario, kinds));
-        let scenario = guided_scenario.as_ref().unwrap_or(self.scenario);
+        let (scenario, root, kinds, chain) = match plan {
+            Plan::Own => (Cow::Borrowed(self.scenario), seed, None, Vec::new()),
+            Plan::Kinds(k) => (
+                Cow::Owned(with_kinds(self.scenario, k.clone())),
+                seed,
+                Some(k),
+                Vec::new(),
+            ),
+            Plan::Mutant {
+                root,
+                kinds,
+                chain,
+                scenario,
+            } => (Cow::Owned(*scenario), root, kinds, chain),
+        };
         // Only the outcome is kept per seed: the verdict without evidence.
-        let run = RunOptions {
+        let opts = RunOptions {
             skip_evidence: true,
             ..self.opts.run.clone()
         };
-        let r = run_seed(self.entry, self.variant, scenario, seed, &run).map(summarise);
-        let failed = r.as_ref().is_ok_and(|s| s.outcome.is_failure());
-        (self.progress)(1, u64::from(failed));
-        r
+        let run = run_seed(self.entry, self.variant, &scenario, root, &opts)?;
+        let kept = (self.opts.guided && guidance.is_new(&run.record.marks)).then(|| Kept {
+            root,
+            kinds: kinds.clone(),
+            scenario: Arc::new(crate::mutate::written_out(&run, &scenario)),
+            marks: run.record.marks.clone(),
+            mark_at: run.record.mark_at.clone(),
+            chain: chain.clone(),
+        });
+        let mut r = summarise(run);
+        r.seed = seed;
+        if !chain.is_empty() {
+            r.derived = Some(Derived {
+                seed: root,
+                kinds,
+                mutations: crate::mutate::list_arg(&chain),
+            });
+        }
+        if report {
+            (self.progress)(1, u64::from(r.outcome.is_failure()));
+        }
+        Ok((r, kept))
     }
 }
 
@@ -226,6 +294,7 @@ fn summarise(r: crate::runner::RunResult) -> SeedResult {
         marks: rec.marks.keys().cloned().collect(),
         fault_kinds: r.fault_kinds,
         forced: r.forced_kinds,
+        derived: None,
     }
 }
 

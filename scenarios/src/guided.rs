@@ -1,17 +1,59 @@
-//! Guided exploration: seeds whose runs reached rare coverage marks (`ctx.mark`) lend their
-//! set of fault kinds to later seeds, with one kind flipped, so exploration leans toward the
-//! fault mixes that reach unusual states. Guidance changes only between fixed-size chunks of
-//! seeds, and each seed's choice is a pure function of the seed and the guidance, so results
-//! do not depend on the number of jobs.
+//! Guided exploration, in the spirit of coverage-guided fuzzing. The coverage signal is the
+//! protocol's own marks (`ctx.mark`: elections, truncations, snapshot installs, commits of
+//! old-term entries, ...), each counted in buckets of how often a run reached it (1, 2-3,
+//! 4-7, ...). A run that reaches a mark or bucket no earlier run reached is kept in a corpus,
+//! written out (see [`crate::mutate`]); later seeds run mutants of kept runs: the same world
+//! with a fault placed right after a protocol event the kept run marked, rare marks chosen
+//! more often. Other seeds take the fault-kind set of a seed that reached a rare mark, with
+//! one kind flipped, and half stay plain, so exploration never collapses onto one line.
+//!
+//! Guidance changes only between fixed-size chunks of seeds, and each seed's plan is a pure
+//! function of the seed and the guidance, so results do not depend on the number of jobs.
 
 use crate::explore::SeedResult;
 use crate::generator::Kind;
-use std::collections::BTreeMap;
+use crate::mutate::{apply, Mutation};
+use crate::scenario::Scenario;
+use splitbrain_api::FaultBudget;
+use splitbrain_sim::MarkAt;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Seeds per guidance update (fixed, so the answer never depends on `--jobs`).
 pub const CHUNK: usize = 64;
 /// Elite fault-kind sets kept.
 const ELITES: usize = 32;
+/// Runs kept for mutation.
+const CORPUS: usize = 512;
+/// Mutants descend from a seed through at most this many mutations.
+const MAX_DEPTH: usize = 8;
+
+/// A run kept for mutation: how to re-derive it and what it reached.
+pub struct Kept {
+    /// The seed its chain starts from, with the fault kinds forced on it, if any.
+    pub root: u64,
+    pub kinds: Option<Vec<Kind>>,
+    pub chain: Vec<Mutation>,
+    /// The scenario it ran, written out.
+    pub scenario: Arc<Scenario>,
+    pub marks: BTreeMap<String, u64>,
+    pub mark_at: BTreeMap<String, MarkAt>,
+}
+
+/// What one seed of a guided exploration runs.
+pub enum Plan {
+    /// Its own swarm draw.
+    Own,
+    /// Its own seed with exactly these fault kinds.
+    Kinds(Vec<Kind>),
+    /// A mutant: the world of `root` as `scenario` (a kept run with `chain`'s last mutation).
+    Mutant {
+        root: u64,
+        kinds: Option<Vec<Kind>>,
+        chain: Vec<Mutation>,
+        scenario: Box<Scenario>,
+    },
+}
 
 /// What the exploration has learned so far.
 #[derive(Default)]
@@ -19,24 +61,38 @@ pub struct Guidance {
     counts: BTreeMap<String, u64>,
     seen: u64,
     elites: Vec<Vec<Kind>>,
+    features: BTreeSet<(String, u32)>,
+    corpus: Vec<Arc<Kept>>,
 }
 
-fn mix(seed: u64) -> u64 {
+pub(crate) fn mix(seed: u64) -> u64 {
     let mut x = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
 }
 
+/// The bucket of a mark count: 1, 2-3, 4-7, ... (AFL's hit-count classes, coarser).
+fn bucket(count: u64) -> u32 {
+    64 - count.leading_zeros()
+}
+
 impl Guidance {
-    /// The fault kinds `seed` must use, or `None` to let its own swarm draw decide (half the
-    /// seeds stay unguided so exploration never collapses onto one mix).
-    pub fn forced_for(&self, seed: u64, available: &[Kind]) -> Option<Vec<Kind>> {
-        if self.elites.is_empty() || available.is_empty() {
-            return None;
-        }
+    /// What `seed` runs: its own draw for half the seeds (a fresh seed finds as much as a
+    /// mutant does for many bugs), an elite fault-kind set for a quarter, a mutant of a kept
+    /// run for the last quarter once the corpus has any (before that, an elite set).
+    pub fn plan(&self, seed: u64, available: &[Kind], budget: &FaultBudget) -> Plan {
         let h = mix(seed);
-        if h.is_multiple_of(2) {
+        match h % 4 {
+            0 | 2 => Plan::Own,
+            3 if !self.corpus.is_empty() => self.mutant(h, budget),
+            _ => self.kinds_for(h, available).map_or(Plan::Own, Plan::Kinds),
+        }
+    }
+
+    /// The fault kinds a guided seed uses: an elite set with one kind flipped.
+    fn kinds_for(&self, h: u64, available: &[Kind]) -> Option<Vec<Kind>> {
+        if self.elites.is_empty() || available.is_empty() {
             return None;
         }
         let mut kinds = self.elites[(h >> 8) as usize % self.elites.len()].clone();
@@ -52,18 +108,95 @@ impl Guidance {
         Some(kinds)
     }
 
-    /// Learns from a chunk of results, in seed-list order.
-    pub fn learn(&mut self, chunk: &[SeedResult]) {
+    /// A mutant: a mark drawn with weight 1/(seeds that reached it), a kept run that reached
+    /// it, and a mutation anchored on its first or last occurrence.
+    fn mutant(&self, h: u64, budget: &FaultBudget) -> Plan {
+        let mut reached: BTreeSet<&str> = BTreeSet::new();
+        for k in &self.corpus {
+            reached.extend(k.marks.keys().map(String::as_str));
+        }
+        let weights: Vec<(&str, f64)> = reached
+            .into_iter()
+            .map(|m| {
+                (
+                    m,
+                    1.0 / self.counts.get(m).copied().unwrap_or(1).max(1) as f64,
+                )
+            })
+            .collect();
+        let total: f64 = weights.iter().map(|(_, w)| w).sum();
+        let h2 = mix(h);
+        let mut u = (h2 >> 11) as f64 / (1u64 << 53) as f64 * total;
+        let mut anchor = weights[weights.len() - 1].0;
+        for (m, w) in &weights {
+            if u < *w {
+                anchor = m;
+                break;
+            }
+            u -= w;
+        }
+        let holders: Vec<&Arc<Kept>> = self
+            .corpus
+            .iter()
+            .filter(|k| k.marks.contains_key(anchor))
+            .collect();
+        let h3 = mix(h2);
+        let parent = holders[(h3 % holders.len() as u64) as usize];
+        let m = Mutation {
+            anchor: anchor.to_string(),
+            last: (h3 >> 40) & 1 == 1,
+            op: mix(h3) >> 16,
+        };
+        let scenario = apply(&parent.scenario, &parent.mark_at, &m, budget);
+        let mut chain = parent.chain.clone();
+        chain.push(m);
+        Plan::Mutant {
+            root: parent.root,
+            kinds: parent.kinds.clone(),
+            chain,
+            scenario: Box::new(scenario),
+        }
+    }
+
+    /// True when a run that reached `marks` (with counts) would reach something new.
+    pub fn is_new(&self, marks: &BTreeMap<String, u64>) -> bool {
+        marks
+            .iter()
+            .any(|(m, &c)| !self.features.contains(&(m.clone(), bucket(c))))
+    }
+
+    /// Learns from a chunk of results, in seed-list order, with the runs kept for mutation
+    /// (`kept[i]` for `chunk[i]`, present when it reached something new when it ran).
+    pub fn learn(&mut self, chunk: &[SeedResult], kept: Vec<Option<Kept>>) {
         for r in chunk {
             self.seen += 1;
             for m in &r.marks {
                 *self.counts.entry(m.clone()).or_insert(0) += 1;
             }
         }
-        // Rare: reached by at most a quarter of the seeds so far, or the rarest mark yet.
+        self.learn_kinds(chunk);
+        for k in kept.into_iter().flatten() {
+            if !self.is_new(&k.marks) {
+                continue;
+            }
+            for (m, &c) in &k.marks {
+                self.features.insert((m.clone(), bucket(c)));
+            }
+            if k.chain.len() < MAX_DEPTH {
+                self.corpus.push(Arc::new(k));
+            }
+        }
+        if self.corpus.len() > CORPUS {
+            let extra = self.corpus.len() - CORPUS;
+            self.corpus.drain(..extra);
+        }
+    }
+
+    /// Rare: reached by at most a quarter of the seeds so far, or the rarest mark yet.
+    fn learn_kinds(&mut self, chunk: &[SeedResult]) {
         let rarest = self.counts.values().copied().min().unwrap_or(0);
         let rare_at = (self.seen / 4).max(rarest).max(1);
-        for r in chunk {
+        for r in chunk.iter().filter(|r| r.derived.is_none()) {
             let rare = r
                 .marks
                 .iter()
@@ -82,6 +215,7 @@ impl Guidance {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use splitbrain_api::NodeId;
     use splitbrain_sim::Outcome;
 
     fn result(seed: u64, marks: &[&str], kinds: Vec<Kind>) -> SeedResult {
@@ -93,6 +227,26 @@ mod tests {
             marks: marks.iter().map(|m| m.to_string()).collect(),
             fault_kinds: kinds,
             forced: false,
+            derived: None,
+        }
+    }
+
+    fn kept(root: u64, marks: &[(&str, u64)]) -> Kept {
+        let text = r#"{"name": "k", "clients": 1, "safety_ms": 5000, "servers": 3,
+            "workload": {"kind": "kv", "keys": 2}}"#;
+        let at = MarkAt {
+            first_us: 1_000_000,
+            first_node: NodeId::server(1),
+            last_us: 2_000_000,
+            last_node: NodeId::server(2),
+        };
+        Kept {
+            root,
+            kinds: None,
+            chain: Vec::new(),
+            scenario: Arc::new(Scenario::from_json(text, "t").expect("parses")),
+            marks: marks.iter().map(|(m, c)| (m.to_string(), *c)).collect(),
+            mark_at: marks.iter().map(|(m, _)| (m.to_string(), at)).collect(),
         }
     }
 
@@ -100,11 +254,8 @@ mod tests {
     fn seeds_reaching_rare_marks_lend_their_fault_kinds() {
         let mut g = Guidance::default();
         let available = [Kind::Partition, Kind::Crash, Kind::Pause];
-        assert_eq!(
-            g.forced_for(1, &available),
-            None,
-            "no guidance before learning"
-        );
+        let budget = FaultBudget::minority();
+        assert!(matches!(g.plan(1, &available, &budget), Plan::Own));
         let mut chunk: Vec<SeedResult> = (0..40)
             .map(|s| result(s, &["common"], vec![Kind::Pause]))
             .collect();
@@ -113,20 +264,78 @@ mod tests {
             &["common", "rare"],
             vec![Kind::Crash, Kind::Partition],
         ));
-        g.learn(&chunk);
+        g.learn(&chunk, Vec::new());
         assert_eq!(g.elites, vec![vec![Kind::Crash, Kind::Partition]]);
-        let forced: Vec<_> = (0..200)
-            .filter_map(|s| g.forced_for(s, &available))
+        let forced: Vec<Vec<Kind>> = (0..200)
+            .filter_map(|s| match g.plan(s, &available, &budget) {
+                Plan::Kinds(k) => Some(k),
+                _ => None,
+            })
             .collect();
         assert!(
             forced.len() > 50 && forced.len() < 150,
-            "about half the seeds are guided"
+            "about half the seeds are guided before any run is kept: {}",
+            forced.len()
         );
         assert!(forced.iter().all(|k| !k.is_empty() && k.len() <= 3));
+    }
+
+    #[test]
+    fn runs_reaching_new_marks_are_kept_and_mutated_around_rare_marks() {
+        let mut g = Guidance::default();
+        let budget = FaultBudget::minority();
+        let chunk: Vec<SeedResult> = (0..50)
+            .map(|s| {
+                result(
+                    s,
+                    if s == 7 {
+                        &["common", "rare"]
+                    } else {
+                        &["common"]
+                    },
+                    vec![],
+                )
+            })
+            .collect();
+        let kept_runs = (0..50)
+            .map(|s| {
+                Some(if s == 7 {
+                    kept(s, &[("common", 1), ("rare", 1)])
+                } else {
+                    kept(s, &[("common", 1)])
+                })
+            })
+            .collect();
+        g.learn(&chunk, kept_runs);
         assert_eq!(
-            g.forced_for(7, &available),
-            g.forced_for(7, &available),
-            "pure in the seed"
+            g.corpus.len(),
+            2,
+            "the first run and the one that reached `rare`"
+        );
+        assert!(!g.is_new(&[("common".to_string(), 1)].into()));
+        assert!(
+            g.is_new(&[("common".to_string(), 5)].into()),
+            "a new count bucket"
+        );
+        let anchors: Vec<String> = (0..400)
+            .filter_map(|s| match g.plan(s, &[], &budget) {
+                Plan::Mutant { chain, root, .. } => {
+                    assert!(root == 0 || root == 7);
+                    assert_eq!(chain.len(), 1);
+                    Some(chain[0].anchor.clone())
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(
+            (60..140).contains(&anchors.len()),
+            "a quarter are mutants: {}",
+            anchors.len()
+        );
+        let rare = anchors.iter().filter(|a| *a == "rare").count();
+        assert!(
+            rare * 2 > anchors.len(),
+            "the rare mark anchors most: {rare}"
         );
     }
 }

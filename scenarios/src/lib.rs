@@ -11,6 +11,7 @@ pub mod history_checks;
 pub mod lab;
 pub mod limits;
 pub mod linearizability;
+pub mod mutate;
 pub mod portfolio;
 pub mod registry;
 pub mod repro;

@@ -1,7 +1,9 @@
 //! Guided exploration stays deterministic: the same per-seed results for any number of jobs,
-//! and every guided seed reproduces from its seed plus the fault kinds it was given.
+//! and every guided seed reproduces from its seed plus the fault kinds it was given, every
+//! mutant from its seed and its mutation chain.
 
 use splitbrain_scenarios::explore::{explore, ExploreOptions};
+use splitbrain_scenarios::mutate::{derive, Mutation};
 use splitbrain_scenarios::registry::find_protocol;
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::{run_seed, RunOptions};
@@ -56,4 +58,20 @@ fn guided_results_do_not_depend_on_jobs_and_guided_seeds_reproduce() {
     let again = run_seed(entry.as_ref(), &v, &sc, r.seed, &RunOptions::default()).unwrap();
     assert_eq!(again.record.trace_hash, r.trace_hash);
     assert_eq!(again.fault_kinds, r.fault_kinds);
+    let mutants: Vec<_> = one.results.iter().filter(|r| r.derived.is_some()).collect();
+    assert!(
+        mutants.len() > 25,
+        "a quarter of the seeds after the first chunk are mutants: {}",
+        mutants.len()
+    );
+    for r in mutants.iter().rev().take(3) {
+        let d = r.derived.as_ref().unwrap();
+        let mut sc = scenario.clone();
+        sc.generator.as_mut().unwrap().kinds = d.kinds.clone();
+        let chain = Mutation::parse_list(&d.mutations).unwrap();
+        let opts = RunOptions::default();
+        let mutant = derive(entry.as_ref(), &v, &sc, d.seed, &chain, &opts).unwrap();
+        let again = run_seed(entry.as_ref(), &v, &mutant, d.seed, &opts).unwrap();
+        assert_eq!(again.record.trace_hash, r.trace_hash, "{d:?}");
+    }
 }

@@ -12,7 +12,7 @@ pub mod world;
 pub use faults::{Fault, Schedule, Timed};
 pub use network::{Latency, LinkProfile};
 pub use record::{
-    History, HistoryNotice, HistoryOp, Inspection, OpStatus, Outcome, RunRecord, TraceEvent,
-    TraceKind, Violation, HISTORY_SCHEMA_VERSION,
+    History, HistoryNotice, HistoryOp, Inspection, MarkAt, OpStatus, Outcome, RunRecord,
+    TraceEvent, TraceKind, Violation, HISTORY_SCHEMA_VERSION,
 };
 pub use world::{in_world, run_world, Workload, WorldConfig};

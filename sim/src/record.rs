@@ -166,6 +166,10 @@ pub struct RunRecord {
     pub history: History,
     /// Coverage marks reached, with counts ("leader-elected": 3).
     pub marks: BTreeMap<String, u64>,
+    /// When and where each mark was first and last reached (guided exploration places faults
+    /// right after the protocol events it marks).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mark_at: BTreeMap<String, MarkAt>,
     /// Full trace when it was recorded.
     pub trace: Option<Vec<TraceEvent>>,
     /// Node names in lane order (servers then clients).
@@ -173,6 +177,15 @@ pub struct RunRecord {
     /// Every node's own description at `WorldConfig::inspect_at_us`, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inspection: Option<Inspection>,
+}
+
+/// The first and the last time a coverage mark was reached, and by which node.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarkAt {
+    pub first_us: u64,
+    pub first_node: NodeId,
+    pub last_us: u64,
+    pub last_node: NodeId,
 }
 
 /// A node's own description: named fields, as `Process::describe` gives them.

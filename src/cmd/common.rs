@@ -406,6 +406,27 @@ pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// Applies `--mutations LIST` to a target for `seed`: its scenario becomes the mutant's,
+/// written out (see `splitbrain_scenarios::mutate`).
+pub fn apply_mutations(
+    t: &mut Target,
+    seed: u64,
+    list: &str,
+    opts: &splitbrain_scenarios::RunOptions,
+) -> Result<(), UsageError> {
+    use splitbrain_scenarios::mutate::{derive, Mutation};
+    let chain = Mutation::parse_list(list).map_err(|e| UsageError(format!("--mutations: {e}")))?;
+    t.scenario = derive(
+        t.entry.as_ref(),
+        &t.variant,
+        &t.scenario,
+        seed,
+        &chain,
+        opts,
+    )?;
+    Ok(())
+}
+
 /// Applies `--fault-kinds a,b` (or `none`) to a scenario's random fault generator.
 pub fn force_fault_kinds(scenario: &mut Scenario, list: &str) -> Result<(), UsageError> {
     use splitbrain_scenarios::generator::Kind;

@@ -100,7 +100,7 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
             .map_err(|e| UsageError(format!("--corpus {}: cannot create: {e}", dir.display())))?;
         super::common::check_writable(&dir.join("new-repro.json"), "--corpus")?;
     }
-    let target = args.target.resolve()?;
+    let mut target = args.target.resolve()?;
     let range = parse_seed_range(&args.seeds).map_err(UsageError)?;
     let shard_spec = args
         .shard
@@ -152,9 +152,35 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
     }
     write_outputs(args, &report)?;
     if let (Some(dir), Some(first)) = (&args.corpus, summary.failures().next()) {
-        super::corpus::add_to_corpus(dir, &target, first.seed, &opts.run)?;
+        let seed = as_run(&mut target, first, &opts.run)?;
+        super::corpus::add_to_corpus(dir, &target, seed, &opts.run)?;
     }
     Ok(report.exit_code())
+}
+
+/// Makes `t` run what `r`'s seed ran (its forced fault kinds, its mutations); returns the
+/// seed to run it with.
+fn as_run(
+    t: &mut Target,
+    r: &SeedResult,
+    opts: &splitbrain_scenarios::RunOptions,
+) -> Result<u64, UsageError> {
+    use splitbrain_scenarios::runner::kinds_arg;
+    match &r.derived {
+        Some(d) => {
+            if let Some(k) = &d.kinds {
+                super::common::force_fault_kinds(&mut t.scenario, &kinds_arg(k))?;
+            }
+            super::common::apply_mutations(t, d.seed, &d.mutations, opts)?;
+            Ok(d.seed)
+        }
+        None => {
+            if r.forced {
+                super::common::force_fault_kinds(&mut t.scenario, &kinds_arg(&r.fault_kinds))?;
+            }
+            Ok(r.seed)
+        }
+    }
 }
 
 /// After Ctrl-C: the summary of the seeds that finished, and where their results are kept.
@@ -284,15 +310,19 @@ pub fn build_report(
 
 /// One seed's entry in the report.
 fn per_seed(r: &SeedResult) -> PerSeed {
+    use splitbrain_scenarios::runner::kinds_arg;
     PerSeed {
         seed: r.seed,
         outcome: r.outcome,
         trace_hash: format!("{:016x}", r.trace_hash),
         message: (r.outcome != Outcome::Pass).then(|| r.message.clone()),
         marks: r.marks.clone(),
-        fault_kinds: r
-            .forced
-            .then(|| splitbrain_scenarios::runner::kinds_arg(&r.fault_kinds)),
+        fault_kinds: match &r.derived {
+            Some(d) => d.kinds.as_deref().map(kinds_arg),
+            None => r.forced.then(|| kinds_arg(&r.fault_kinds)),
+        },
+        from_seed: r.derived.as_ref().map(|d| d.seed),
+        mutations: r.derived.as_ref().map(|d| d.mutations.clone()),
     }
 }
 

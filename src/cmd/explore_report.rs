@@ -66,6 +66,12 @@ pub struct PerSeed {
     /// `--fault-kinds` value that reproduces a seed whose kinds guided exploration chose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault_kinds: Option<String>,
+    /// A mutant of guided exploration runs the world of this seed (`--seed`) ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_seed: Option<u64>,
+    /// ... with these mutations (`--mutations`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutations: Option<String>,
 }
 
 /// The first failing seed.
@@ -178,17 +184,21 @@ impl ExploreReport {
         out
     }
 
-    /// The command that reruns one seed.
+    /// The command that reruns one seed: every option that changed its run.
     pub fn reproduce(&self, command: &str, s: &PerSeed) -> String {
         let kinds = s
             .fault_kinds
             .as_ref()
             .map_or(String::new(), |k| format!(" --fault-kinds {k}"));
+        let mutations = s
+            .mutations
+            .as_ref()
+            .map_or(String::new(), |m| format!(" --mutations {m}"));
         format!(
-            "{} {command} {} --seed {}{}{kinds}",
+            "{} {command} {} --seed {}{}{kinds}{mutations}",
             invocation(),
             self.target_args(),
-            s.seed,
+            s.from_seed.unwrap_or(s.seed),
             self.size_args()
         )
     }
@@ -296,5 +306,70 @@ impl ExploreReport {
             let inner = e.into_inner();
             UsageError(format!("{file}:{}: field `{field}`: {inner}", inner.line()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reproduce_line_carries_sizes_fault_kinds_and_mutations() {
+        let report = ExploreReport {
+            schema_version: SCHEMA_VERSION,
+            build: build_id(),
+            protocol: "raft".into(),
+            variant: "figure8-commit".into(),
+            bug_id: Some("R01".into()),
+            scenario: "raft-swarm".into(),
+            scenario_arg: "raft-swarm".into(),
+            scenario_digest: String::new(),
+            sometimes: Vec::new(),
+            options: RunFlags {
+                servers: Some(4),
+                clients: Some(2),
+                guided: true,
+                until_first: true,
+            },
+            seeds: SeedSpan { from: 0, to: 10 },
+            shard: None,
+            runs: 0,
+            failed: 0,
+            failing_seeds: Vec::new(),
+            first_failure: None,
+            inconclusive: 0,
+            stopped_early: true,
+            unreached_sometimes: Vec::new(),
+            marks: BTreeMap::new(),
+            wall_ms: 0,
+            per_seed: Vec::new(),
+        };
+        let mutant = PerSeed {
+            seed: 9,
+            outcome: Outcome::Violation,
+            trace_hash: String::new(),
+            message: None,
+            marks: Vec::new(),
+            fault_kinds: Some("crash,partition".into()),
+            from_seed: Some(3),
+            mutations: Some("leader-elected/first/1f".into()),
+        };
+        let line = report.reproduce("run", &mutant);
+        assert!(
+            line.ends_with(
+                " run raft --variant figure8-commit --scenario raft-swarm --seed 3 --servers 4 \
+                 --clients 2 --fault-kinds crash,partition --mutations leader-elected/first/1f"
+            ),
+            "{line}"
+        );
+        let own = PerSeed {
+            fault_kinds: None,
+            from_seed: None,
+            mutations: None,
+            ..mutant
+        };
+        assert!(report.reproduce("shrink", &own).ends_with(
+            " shrink raft --variant figure8-commit --scenario raft-swarm --seed 9 --servers 4 --clients 2"
+        ));
     }
 }

@@ -25,6 +25,10 @@ pub struct RunArgs {
     /// swarm draw: how a seed found by `explore --guided` is reproduced.
     #[arg(long, value_name = "KINDS")]
     pub fault_kinds: Option<String>,
+    /// Mutations of the seed's run, applied one after another (comma list of
+    /// `MARK/first|last/HEX`): how a mutant found by `explore --guided` is reproduced.
+    #[arg(long, value_name = "LIST")]
+    pub mutations: Option<String>,
     /// Write the result as JSON (the `--json` document) to FILE, atomically.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -68,6 +72,9 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
     let opts = args
         .target
         .run_options(args.trace.is_some() || args.html.is_some() || args.timeline);
+    if let Some(list) = &args.mutations {
+        super::common::apply_mutations(&mut target, seed, list, &opts)?;
+    }
     let result = run_seed(
         target.entry.as_ref(),
         &target.variant,

@@ -21,6 +21,9 @@ pub struct ShrinkArgs {
     /// Exactly these random fault kinds on (as printed by `explore --guided`).
     #[arg(long, value_name = "KINDS")]
     pub fault_kinds: Option<String>,
+    /// Mutations of the seed's run (as printed by `explore --guided`).
+    #[arg(long, value_name = "LIST")]
+    pub mutations: Option<String>,
     /// Most re-runs to spend.
     #[arg(long, default_value_t = splitbrain_scenarios::shrink::DEFAULT_MAX_RUNS,
           value_parser = super::common::count_flag(1, 100_000_000))]
@@ -40,6 +43,9 @@ fn run_inner(args: &ShrinkArgs) -> Result<i32, UsageError> {
         super::common::force_fault_kinds(&mut t.scenario, kinds)?;
     }
     let opts = args.target.run_options(false);
+    if let Some(list) = &args.mutations {
+        super::common::apply_mutations(&mut t, args.seed, list, &opts)?;
+    }
     let path = args.output.clone().unwrap_or_else(|| {
         PathBuf::from(format!(
             "repro-{}-{}-seed{}.json",

@@ -84,7 +84,8 @@ pub struct Kernel<M> {
     /// Per history entry: when the client gave the operation up (or crashed with it in
     /// flight); the history itself records no return time for an indeterminate operation.
     pub ended_indeterminate_us: Vec<Option<u64>>,
-    pub marks: BTreeMap<&'static str, u64>,
+    /// Per coverage mark: how often, and when and where first and last.
+    pub marks: BTreeMap<&'static str, (u64, crate::record::MarkAt)>,
     pub violations: Vec<Violation>,
     /// What was first applied at each index: dense indices in a vector (`None`: not yet),
     /// far-off ones (a protocol with sparse indices) in a map.
@@ -309,7 +310,19 @@ impl<M: Message> Kernel<M> {
     }
 
     pub fn mark(&mut self, node: NodeId, name: &'static str) {
-        *self.marks.entry(name).or_insert(0) += 1;
+        let (now, at) = (
+            self.now.0,
+            crate::record::MarkAt {
+                first_us: self.now.0,
+                first_node: node,
+                last_us: self.now.0,
+                last_node: node,
+            },
+        );
+        let (count, seen) = self.marks.entry(name).or_insert((0, at));
+        *count += 1;
+        seen.last_us = now;
+        seen.last_node = node;
         self.note(
             TraceKind::Mark,
             Some(node),

@@ -361,7 +361,13 @@ impl<'p, P: Protocol> World<'p, P> {
                 .k
                 .marks
                 .iter()
-                .map(|(k, v)| (k.to_string(), *v))
+                .map(|(k, (n, _))| (k.to_string(), *n))
+                .collect(),
+            mark_at: self
+                .k
+                .marks
+                .iter()
+                .map(|(k, (_, at))| (k.to_string(), *at))
                 .collect(),
             trace: self.k.tracer.take(),
             nodes: self.k.all.clone(),

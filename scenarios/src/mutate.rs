@@ -1,0 +1,522 @@
+//! Mutations of a run, for guided exploration: a run that reached new coverage is written out
+//! (its drawn shape and its whole fault schedule, explicit), and a mutation adds one or two
+//! faults right after a protocol event that run marked (the first or the last time a mark was
+//! reached, on the node that reached it: right after an election, a snapshot install, a commit
+//! of an old-term entry), or removes a fault, or redraws the workload's read share or key
+//! space. The child runs with its parent's seed, so it replays the parent up to the new fault
+//! and then goes somewhere else.
+//!
+//! A mutation is named by a short token (`MARK/first/HEX`): the mark and occurrence it is
+//! anchored on and the draw that picks the fault. Replaying a chain of tokens from a seed
+//! (`run --seed S --mutations T1,T2`) re-runs each ancestor to find its mark times, so a
+//! mutant reproduces from the command line like any seed.
+
+use crate::registry::ProtocolEntry;
+use crate::runner::{run_seed, RunOptions, RunResult};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::workload::WorkloadSpec;
+use rand::Rng;
+use splitbrain_api::{FaultBudget, NodeId, SimRng, VariantInfo};
+use splitbrain_sim::rng::{stream, Stream};
+use splitbrain_sim::{Fault, MarkAt, Schedule, Timed};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One mutation: anchored on `anchor`'s first (or last) occurrence, shaped by the draw `op`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mutation {
+    pub anchor: String,
+    pub last: bool,
+    pub op: u64,
+}
+
+impl fmt::Display for Mutation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let which = if self.last { "last" } else { "first" };
+        write!(f, "{}/{which}/{:x}", self.anchor, self.op)
+    }
+}
+
+impl Mutation {
+    /// Parses `MARK/first/HEX` (or `last`).
+    pub fn parse(text: &str) -> Result<Mutation, String> {
+        let mut parts = text.split('/');
+        let (Some(anchor), Some(which), Some(op), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!("`{text}` is not MARK/first|last/HEX"));
+        };
+        let last = match which {
+            "first" => false,
+            "last" => true,
+            other => return Err(format!("`{text}`: `{other}` is neither first nor last")),
+        };
+        let op = u64::from_str_radix(op, 16)
+            .map_err(|_| format!("`{text}`: `{op}` is not a hexadecimal number"))?;
+        if anchor.is_empty() {
+            return Err(format!("`{text}`: no mark named"));
+        }
+        Ok(Mutation {
+            anchor: anchor.to_string(),
+            last,
+            op,
+        })
+    }
+
+    /// Parses a comma-separated chain.
+    pub fn parse_list(text: &str) -> Result<Vec<Mutation>, String> {
+        text.split(',').map(|t| Mutation::parse(t.trim())).collect()
+    }
+}
+
+/// A chain as `run --mutations` takes it.
+pub fn list_arg(chain: &[Mutation]) -> String {
+    let tokens: Vec<String> = chain.iter().map(Mutation::to_string).collect();
+    tokens.join(",")
+}
+
+/// The scenario `result` ran, written out: the drawn shape and sizes, every fault explicit and
+/// no random generation left (the generator keeps its settings, which mutations read, with no
+/// rates).
+pub fn written_out(result: &RunResult, scenario: &Scenario) -> Scenario {
+    let mut s = result.drawn.as_deref().unwrap_or(scenario).clone();
+    s.vary = None;
+    s.servers = Some(result.servers);
+    s.clients = result.clients;
+    s.schedule = result.schedule.clone();
+    if let Some(g) = &mut s.generator {
+        g.rates.clear();
+        g.kinds = None;
+        g.swarm = false;
+    }
+    s
+}
+
+/// `parent` (written out) with mutation `m` applied, given where `parent`'s marks were reached.
+/// A mutation whose anchor the parent never reached, or that would start after the safety
+/// phase, changes nothing.
+pub fn apply(
+    parent: &Scenario,
+    mark_at: &BTreeMap<String, MarkAt>,
+    m: &Mutation,
+    budget: &FaultBudget,
+) -> Scenario {
+    let mut s = parent.clone();
+    let Some(at) = mark_at.get(&m.anchor) else {
+        return s;
+    };
+    let safety_us = s.safety_ms * 1_000;
+    let (t, node) = if m.last && at.last_us + 2_000 < safety_us {
+        (at.last_us, at.last_node)
+    } else {
+        (at.first_us, at.first_node)
+    };
+    if t + 2_000 >= safety_us {
+        return s;
+    }
+    let rng = &mut stream(m.op, Stream::Faults);
+    let edits = if rng.gen_bool(0.3) { 2 } else { 1 };
+    for _ in 0..edits {
+        Editor {
+            s: &mut s,
+            budget,
+            t,
+            node,
+            safety_us,
+        }
+        .edit(rng);
+    }
+    s
+}
+
+/// Re-derives the scenario a mutant ran: runs `seed` on `scenario`, writes it out, applies the
+/// first mutation, runs that, and so on. Returns the scenario the last mutation gives.
+pub fn derive(
+    entry: &dyn ProtocolEntry,
+    variant: &VariantInfo,
+    scenario: &Scenario,
+    seed: u64,
+    chain: &[Mutation],
+    opts: &RunOptions,
+) -> Result<Scenario, ScenarioError> {
+    let opts = RunOptions {
+        full_trace: false,
+        inspect_at_us: None,
+        skip_evidence: true,
+        ..opts.clone()
+    };
+    let budget = entry.info().budget;
+    let mut current = scenario.clone();
+    for m in chain {
+        let run = run_seed(entry, variant, &current, seed, &opts)?;
+        let parent = written_out(&run, &current);
+        current = apply(&parent, &run.record.mark_at, m, &budget);
+    }
+    Ok(current)
+}
+
+/// One edit of a written-out scenario around the anchor time `t` and node `node`.
+struct Editor<'a> {
+    s: &'a mut Scenario,
+    budget: &'a FaultBudget,
+    t: u64,
+    node: NodeId,
+    safety_us: u64,
+}
+
+impl Editor<'_> {
+    fn servers(&self) -> usize {
+        self.s.servers.unwrap_or(1)
+    }
+
+    fn edit(&mut self, rng: &mut SimRng) {
+        let n = self.servers();
+        // The anchor node, or a server when a client reached the mark.
+        let anchor = if !self.node.is_client() && self.node.index() < n {
+            self.node
+        } else {
+            NodeId::server(rng.gen_range(0..n))
+        };
+        let other = if n > 1 {
+            NodeId::server((anchor.index() + rng.gen_range(1..n)) % n)
+        } else {
+            anchor
+        };
+        let at = self.t + rng.gen_range(0..=2_000);
+        let down = log_uniform(rng, 1_000, 2_000_000);
+        let until = (at + down).min(self.safety_us - 1);
+        match rng.gen_range(0..10u32) {
+            0 => self.take_down(anchor, at, until, false, rng),
+            1 => self.take_down(anchor, at, until, true, rng),
+            2 => self.take_down(other, at, until, false, rng),
+            3 => self.take_down(other, at, until, true, rng),
+            4 => self.isolate(anchor, at, until),
+            5 => self.pause(anchor, at, until),
+            6 => self.split(anchor, at, until, rng),
+            7 => self.fast_clock(other, at, until, rng),
+            8 => self.remove_one(rng),
+            _ => self.redraw_workload(rng),
+        }
+    }
+
+    fn push(&mut self, at_us: u64, fault: Fault) {
+        self.s.schedule.0.push(Timed { at_us, fault });
+        let faults = std::mem::take(&mut self.s.schedule.0);
+        self.s.schedule = Schedule::new(faults);
+    }
+
+    /// A crash (or a crash point on one of the generator's message kinds) from `at`, back at
+    /// `until`; an isolation instead when the budget has no server to spare then.
+    fn take_down(&mut self, node: NodeId, at: u64, until: u64, point: bool, rng: &mut SimRng) {
+        let max = if self.s.beyond_budget {
+            self.servers()
+        } else {
+            self.budget.max_down(self.servers())
+        };
+        if down_during(&self.s.schedule, at, until) + 1 > max {
+            return self.isolate(node, at, until);
+        }
+        let g = self.s.generator.as_ref();
+        let lose = g.is_none_or(|g| g.lose_unsynced)
+            && (self.budget.survives_lost_unsynced || self.s.beyond_budget)
+            && rng.gen_bool(0.5);
+        let kinds = g.map_or(&[][..], |g| &g.crash_point_kinds[..]);
+        if point && !kinds.is_empty() {
+            let msg_kind = kinds[rng.gen_range(0..kinds.len())].clone();
+            let fault = Fault::CrashAfterSend {
+                node,
+                msg_kind,
+                lose_unsynced: lose,
+                restart_after_us: Some(until - at),
+            };
+            return self.push(at, fault);
+        }
+        self.push(
+            at,
+            Fault::Crash {
+                node,
+                lose_unsynced: lose,
+            },
+        );
+        self.push(until, Fault::Restart { node });
+    }
+
+    fn isolate(&mut self, node: NodeId, at: u64, until: u64) {
+        self.push(at, Fault::Isolate { node });
+        self.push(until, Fault::Heal);
+    }
+
+    fn pause(&mut self, node: NodeId, at: u64, until: u64) {
+        let max = self.budget.max_down(self.servers());
+        if !self.s.beyond_budget && down_during(&self.s.schedule, at, until) + 1 > max {
+            return self.isolate(node, at, until);
+        }
+        self.push(at, Fault::Pause { node });
+        self.push(until, Fault::Resume { node });
+    }
+
+    /// The anchor and a random minority of the others on one side, the rest on the other;
+    /// each client on a random side.
+    fn split(&mut self, node: NodeId, at: u64, until: u64, rng: &mut SimRng) {
+        let n = self.servers();
+        let mut left = vec![node];
+        let mut right = Vec::new();
+        for i in (0..n).filter(|&i| i != node.index()) {
+            if left.len() < n.div_ceil(2) && rng.gen_bool(0.3) {
+                left.push(NodeId::server(i));
+            } else {
+                right.push(NodeId::server(i));
+            }
+        }
+        for c in 0..self.s.clients {
+            if rng.gen_bool(0.5) {
+                left.push(NodeId::client(c));
+            } else {
+                right.push(NodeId::client(c));
+            }
+        }
+        self.push(
+            at,
+            Fault::Partition {
+                groups: vec![left, right],
+            },
+        );
+        self.push(until, Fault::Heal);
+    }
+
+    /// Another server's clock runs fast for a while, so it times out first.
+    fn fast_clock(&mut self, node: NodeId, at: u64, until: u64, rng: &mut SimRng) {
+        if !(self.budget.survives_clock_skew || self.s.beyond_budget) {
+            return self.isolate(node, at, until);
+        }
+        let ppm = rng.gen_range(100_000..=1_000_000);
+        self.push(at, Fault::ClockDrift { node, ppm });
+        self.push(until, Fault::ClockDrift { node, ppm: 0 });
+    }
+
+    /// Drops one injected fault (with the restart or resume that ends it).
+    fn remove_one(&mut self, rng: &mut SimRng) {
+        let faults = &mut self.s.schedule.0;
+        let injected: Vec<usize> = (0..faults.len())
+            .filter(|&i| !faults[i].fault.is_recovery())
+            .collect();
+        if injected.is_empty() {
+            return;
+        }
+        let i = injected[rng.gen_range(0..injected.len())];
+        let removed = faults.remove(i);
+        let ends = |f: &Fault, node: NodeId| match (&removed.fault, f) {
+            (Fault::Pause { .. }, Fault::Resume { node: n }) => *n == node,
+            (
+                Fault::Crash { .. }
+                | Fault::CrashBeforeSync { .. }
+                | Fault::CrashAfterSend {
+                    restart_after_us: None,
+                    ..
+                },
+                Fault::Restart { node: n },
+            ) => *n == node,
+            _ => false,
+        };
+        let node = match &removed.fault {
+            Fault::Pause { node }
+            | Fault::Crash { node, .. }
+            | Fault::CrashBeforeSync { node }
+            | Fault::CrashAfterSend { node, .. } => *node,
+            _ => return,
+        };
+        if let Some(j) = (i..faults.len()).find(|&j| ends(&faults[j].fault, node)) {
+            faults.remove(j);
+        }
+    }
+
+    /// A new read share or key space for a key-value workload.
+    fn redraw_workload(&mut self, rng: &mut SimRng) {
+        if let WorkloadSpec::Kv {
+            keys, read_percent, ..
+        } = &mut self.s.workload
+        {
+            if rng.gen_bool(0.5) {
+                *read_percent = rng.gen_range(0..=95);
+            } else {
+                *keys = log_uniform(rng, 1, 16);
+            }
+        }
+    }
+}
+
+fn log_uniform(rng: &mut SimRng, lo: u64, hi: u64) -> u64 {
+    let (a, b) = ((lo as f64).ln(), (hi as f64).ln());
+    (rng.gen_range(a..b).exp() as u64).clamp(lo, hi)
+}
+
+/// The most servers (`node` among them) that `schedule` has down (crashed, paused, or crashed
+/// at a crash point and not yet back) at once during `[from, to]`. A crash point's downtime
+/// is counted from when it is armed, for its restart delay plus half a second.
+fn down_during(schedule: &Schedule, from: u64, to: u64) -> usize {
+    let mut spans: BTreeMap<NodeId, Vec<(u64, u64)>> = BTreeMap::new();
+    let mut open: BTreeMap<NodeId, u64> = BTreeMap::new();
+    for t in &schedule.0 {
+        match &t.fault {
+            Fault::Crash { node, .. }
+            | Fault::Pause { node }
+            | Fault::CrashBeforeSync { node }
+            | Fault::CrashAfterSend {
+                node,
+                restart_after_us: None,
+                ..
+            } => {
+                open.entry(*node).or_insert(t.at_us);
+            }
+            Fault::CrashAfterSend {
+                node,
+                restart_after_us: Some(d),
+                ..
+            } => spans
+                .entry(*node)
+                .or_default()
+                .push((t.at_us, t.at_us + d + 500_000)),
+            Fault::Restart { node } | Fault::Resume { node } => {
+                if let Some(start) = open.remove(node) {
+                    spans.entry(*node).or_default().push((start, t.at_us));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (n, start) in open {
+        spans.entry(n).or_default().push((start, u64::MAX));
+    }
+    // The count can only rise at `from` or at a span's start inside the window.
+    let mut points = vec![from];
+    points.extend(
+        spans
+            .values()
+            .flatten()
+            .map(|&(a, _)| a)
+            .filter(|&a| a > from && a <= to),
+    );
+    points
+        .into_iter()
+        .map(|p| {
+            spans
+                .iter()
+                .filter(|(_, s)| s.iter().any(|&(a, b)| a <= p && p < b))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_bad_ones_are_named() {
+        let m = Mutation {
+            anchor: "leader-elected".into(),
+            last: true,
+            op: 0xbeef,
+        };
+        assert_eq!(m.to_string(), "leader-elected/last/beef");
+        assert_eq!(Mutation::parse(&m.to_string()), Ok(m.clone()));
+        let chain = Mutation::parse_list("a/first/1,leader-elected/last/beef").unwrap();
+        assert_eq!(list_arg(&chain), "a/first/1,leader-elected/last/beef");
+        assert!(Mutation::parse("a/middle/1")
+            .unwrap_err()
+            .contains("middle"));
+        assert!(Mutation::parse("a/first/zz").unwrap_err().contains("zz"));
+        assert!(Mutation::parse("a/first").is_err());
+    }
+
+    fn parent() -> Scenario {
+        let text = r#"{"name": "p", "clients": 2, "safety_ms": 5000, "servers": 3,
+            "generator": {"rates": {}, "crash_point_kinds": ["VoteGranted", "AppendOk"]},
+            "schedule": [{"at_us": 900000, "fault": {"kind": "crash", "node": "S1"}},
+                         {"at_us": 4000000, "fault": {"kind": "restart", "node": "S1"}}],
+            "workload": {"kind": "kv", "keys": 2}}"#;
+        Scenario::from_json(text, "t").expect("parses")
+    }
+
+    fn marks() -> BTreeMap<String, MarkAt> {
+        let at = MarkAt {
+            first_us: 1_000_000,
+            first_node: NodeId::server(1),
+            last_us: 3_000_000,
+            last_node: NodeId::server(2),
+        };
+        [("leader-elected".to_string(), at)].into()
+    }
+
+    #[test]
+    fn a_mutation_places_faults_right_after_its_anchor_within_the_budget() {
+        let (p, at) = (parent(), marks());
+        let budget = FaultBudget::minority();
+        let mut changed = 0;
+        for op in 0..200 {
+            let m = Mutation {
+                anchor: "leader-elected".into(),
+                last: false,
+                op,
+            };
+            let child = apply(&p, &at, &m, &budget);
+            let again = apply(&p, &at, &m, &budget);
+            assert_eq!(
+                child.schedule, again.schedule,
+                "a pure function of the token"
+            );
+            let added: Vec<&Timed> = child
+                .schedule
+                .0
+                .iter()
+                .filter(|t| !p.schedule.0.contains(t) && !t.fault.is_recovery())
+                .collect();
+            changed += usize::from(child.schedule != p.schedule);
+            let s1_down = child.schedule.0.contains(&p.schedule.0[0]);
+            for t in &added {
+                assert!((1_000_000..=1_002_000).contains(&t.at_us), "{t:?}");
+                // S1 is down until 4 s (unless a removal took its crash out): with one of
+                // three servers down, nothing else is.
+                let down = s1_down
+                    && matches!(
+                        t.fault,
+                        Fault::Crash { .. } | Fault::Pause { .. } | Fault::CrashAfterSend { .. }
+                    );
+                assert!(!down, "over the budget: {t:?}");
+            }
+        }
+        assert!(changed > 120, "most tokens change the schedule: {changed}");
+        let elsewhere = Mutation {
+            anchor: "never-reached".into(),
+            last: true,
+            op: 3,
+        };
+        assert_eq!(apply(&p, &at, &elsewhere, &budget).schedule, p.schedule);
+    }
+
+    #[test]
+    fn downtime_counts_servers_down_at_once_in_the_window() {
+        let s = |i| NodeId::server(i);
+        let sched = Schedule::new(vec![
+            Timed {
+                at_us: 100,
+                fault: Fault::Crash {
+                    node: s(0),
+                    lose_unsynced: false,
+                },
+            },
+            Timed {
+                at_us: 500,
+                fault: Fault::Restart { node: s(0) },
+            },
+            Timed {
+                at_us: 300,
+                fault: Fault::Pause { node: s(1) },
+            },
+        ]);
+        assert_eq!(down_during(&sched, 0, 50), 0);
+        assert_eq!(down_during(&sched, 0, 400), 2);
+        assert_eq!(down_during(&sched, 600, 700), 1, "S2 stays paused");
+    }
+}
