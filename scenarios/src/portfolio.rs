@@ -219,7 +219,11 @@ mod tests {
         let names_skipped: Vec<&str> = skipped.iter().map(|s| s.scenario.as_str()).collect();
         assert_eq!(
             names_skipped,
-            ["chain-head-crash", "chain-spof-manager", "chain-craq"],
+            [
+                "chain-partial-partition-stall",
+                "chain-spof-manager",
+                "chain-craq"
+            ],
             "the worlds of no-reachability, spof-manager and craq"
         );
         assert!(skipped[1].reason.contains("spof-manager"));
