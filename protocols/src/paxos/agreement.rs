@@ -58,13 +58,9 @@ struct Cast {
     digest: u64,
 }
 
-struct Chosen {
-    digest: u64,
-    ballot: Ballot,
-    voters: u32,
-}
-
-/// The acceptors that took one value in one ballot of an instance.
+/// The acceptors that took one value in one ballot of an instance (for a chosen value: the
+/// ballot and majority that chose it).
+#[derive(Clone, Copy)]
 struct Tally {
     ballot: Ballot,
     digest: u64,
@@ -75,7 +71,7 @@ struct Tally {
 /// value (one entry in a quiet run, a few under contention).
 #[derive(Default)]
 struct Instance {
-    chosen: Option<Chosen>,
+    chosen: Option<Tally>,
     tallies: Vec<Tally>,
 }
 
@@ -191,9 +187,9 @@ impl Agreement {
                         vote.ballot
                     ));
                 }
-                instance.chosen = Some(Chosen {
-                    digest,
+                instance.chosen = Some(Tally {
                     ballot: vote.ballot,
+                    digest,
                     voters,
                 });
                 Ok(())
