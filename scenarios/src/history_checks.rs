@@ -38,23 +38,31 @@ pub fn mutual_exclusion(history: &History) -> Option<Violation> {
 /// the first broken guarantee, named, as the run's violation. The history is handed over in
 /// memory ([`crate::zk_handoff`]) exactly as `read_zk_history` reads the run's history file.
 pub fn zookeeper_order(history: &History) -> Option<Violation> {
+    zookeeper_order_with_ops(history).map(|(v, _)| v)
+}
+
+/// [`zookeeper_order`] with the operations that show the broken guarantee (indices into
+/// `history.ops`), which the shrinker keeps first.
+pub fn zookeeper_order_with_ops(history: &History) -> Option<(Violation, Vec<usize>)> {
     let h = match crate::zk_handoff::to_zk(history) {
         Ok(h) => h,
         Err(e) => {
-            return Some(Violation {
+            let v = Violation {
                 checker: "ZooKeeper ordering".to_string(),
                 message: format!("history not checkable: {e}"),
                 at_us: 0,
-            })
+            };
+            return Some((v, Vec::new()));
         }
     };
     let report = splitbrain_checkers::zk::check_zk_order(&h);
-    let first = report.violations.first()?;
-    Some(Violation {
+    let first = report.violations.into_iter().next()?;
+    let v = Violation {
         checker: format!("ZooKeeper ordering: {}", first.guarantee.sentence()),
-        message: first.message.clone(),
+        message: first.message,
         at_us: first.at_us,
-    })
+    };
+    Some((v, first.ops))
 }
 
 /// The counter recipe on znode `path` (get-data, then set-data with the version read, again

@@ -44,8 +44,9 @@ pub struct RunResult {
     /// and fault rates written out; `None` when the scenario was run as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drawn: Option<Box<Scenario>>,
-    /// Checker evidence for a linearizability violation: `{checker, involved_ops: [indices
-    /// into record.history.ops], detail: <checker evidence>}`.
+    /// Checker evidence for a linearizability or ZooKeeper ordering violation: `{checker,
+    /// involved_ops: [indices into record.history.ops], detail: <checker evidence>}` (no
+    /// `detail` for ZooKeeper ordering).
     pub evidence: Option<serde_json::Value>,
 }
 
@@ -194,8 +195,7 @@ fn check_shape(
 }
 
 /// Adds history-level violations (mutual exclusion, ZooKeeper ordering, linearizability) to a
-/// record; returns
-/// the linearizability evidence if there is a violation (and `evidence` asks for it).
+/// record; returns the checker's evidence if there is a violation (and `evidence` asks for it).
 fn check_history(record: &mut RunRecord, evidence: bool) -> Option<serde_json::Value> {
     if matches!(record.outcome, Outcome::Panic) {
         return None;
@@ -210,11 +210,12 @@ fn check_history(record: &mut RunRecord, evidence: bool) -> Option<serde_json::V
     if record.history.model == "zookeeper" {
         // ZooKeeper's reads at followers are not linearizable by design: the verdict is its
         // own ordering guarantees (full linearizability is reported apart, never here).
-        if let Some(v) = history_checks::zookeeper_order(&record.history) {
-            record.violations.insert(0, v);
-            record.outcome = Outcome::Violation;
-        }
-        return None;
+        let (v, involved) = history_checks::zookeeper_order_with_ops(&record.history)?;
+        record.violations.insert(0, v);
+        record.outcome = Outcome::Violation;
+        return evidence.then(
+            || serde_json::json!({"checker": "ZooKeeper ordering", "involved_ops": involved}),
+        );
     }
     match linearizability::check_with(&record.history, evidence)? {
         LinResult::Linearizable => None,

@@ -106,7 +106,7 @@ fn z06_a_follower_without_epoch_check_lets_a_deposed_leader_commit() {
 fn z08_a_server_answering_before_the_clients_own_last_write_breaks_fifo_client_order() {
     pinned(
         "Z08",
-        1,
+        11,
         "ZooKeeper ordering: a client's reads never go back in the write order",
     );
 }

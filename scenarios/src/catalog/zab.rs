@@ -479,13 +479,13 @@ const ZK_ENSEMBLE_RESTART: &str = r#"{
 /// C1 starts at S1, which is cut off from everyone, so C1 moves to the lagging S2.
 const ZK_LAGGING_READ: &str = r#"{
   "name": "zab-zk-lagging-read",
-  "description": "One follower hears its leader 800 ms late. A client writes through another follower, which is then cut off, and moves to the lagging one: a server that has not delivered the client's own last write must refuse it (the client moves on), or the client's next read misses its own write (FIFO client order, ZooKeeper paper section 2.3).",
+  "description": "One follower hears its leader 800 ms late. A client writes through another follower, which is then cut off, and moves to the lagging one: a server that has not delivered the client's own last write must refuse it (the client moves on), or the client's next read misses its own write (FIFO client order, ZooKeeper paper section 2.3). Snapshots every 2 transactions keeping 1, so the lagging follower is also brought up by SNAP within a few writes.",
   "protocol": "zab",
   "servers": 3,
   "clients": 2,
   "safety_ms": 4000,
   "liveness_ms": 8000,
-  "params": {"follower_timeout_ms": 2000},
+  "params": {"follower_timeout_ms": 2000, "snapshot_every": 2, "retain": 1},
   "schedule": [
     {"at_us": 200000, "fault": {"kind": "link", "from": "S3", "to": "S2", "profile": {"latency": {"dist": "constant", "us": 800000}}}},
     {"at_us": 1000000, "fault": {"kind": "partition", "groups": [["S1"], ["S2", "S3", "C1", "C2"]]}},
