@@ -67,21 +67,36 @@ impl Kv {
         }
     }
 
+    /// `key` now holds `value`; an existing key keeps its name and its value's buffer.
+    fn set(&mut self, key: &str, value: &str) {
+        match self.data.get_mut(key) {
+            Some(v) => value.clone_into(v),
+            None => {
+                self.data.insert(key.to_string(), value.to_string());
+            }
+        }
+    }
+
     fn execute(&mut self, op: &Op) -> Ret {
         match op {
             Op::Get { key } => self.read(key),
             Op::Put { key, value } => {
-                self.data.insert(key.clone(), value.clone());
+                self.set(key, value);
                 Ret::Done
             }
             Op::Append { key, value } => {
-                self.data.entry(key.clone()).or_default().push_str(value);
+                match self.data.get_mut(key) {
+                    Some(v) => v.push_str(value),
+                    None => {
+                        self.data.insert(key.clone(), value.clone());
+                    }
+                }
                 Ret::Done
             }
             Op::Cas { key, from, to } => {
                 let ok = self.data.get(key) == from.as_ref();
                 if ok {
-                    self.data.insert(key.clone(), to.clone());
+                    self.set(key, to);
                 }
                 Ret::Bool { value: ok }
             }

@@ -67,12 +67,48 @@ struct Tally {
     voters: u32,
 }
 
-/// What the check knows of one instance: its value once chosen, and the votes per ballot and
-/// value (one entry in a quiet run, a few under contention).
+/// What the check knows of one instance: its value once chosen, the votes per ballot and
+/// value (one entry in a quiet run, a few under contention), and for messages the labels of
+/// the values voted for and the instance's name.
 #[derive(Default)]
 struct Instance {
     chosen: Option<Tally>,
     tallies: Vec<Tally>,
+    labels: Vec<(u64, DeferredLabel)>,
+    name: Option<String>,
+}
+
+/// Instance ids below this (Multi-Paxos' slots) are kept in a vector, the rest (Basic Paxos'
+/// hashed register ids) in a map: a vote costs an index instead of a tree search.
+const DENSE_INSTANCES: u64 = 1 << 20;
+
+/// Every instance the check has met.
+#[derive(Default)]
+struct Instances {
+    dense: Vec<Instance>,
+    far: BTreeMap<u64, Instance>,
+}
+
+impl Instances {
+    /// Instance `id`, created empty if new.
+    fn entry(&mut self, id: u64) -> &mut Instance {
+        if id >= DENSE_INSTANCES {
+            return self.far.entry(id).or_default();
+        }
+        let i = id as usize;
+        if i >= self.dense.len() {
+            let len = (i + 1).max(2 * self.dense.len());
+            self.dense.resize_with(len, Instance::default);
+        }
+        &mut self.dense[i]
+    }
+
+    fn get(&self, id: u64) -> Option<&Instance> {
+        if id >= DENSE_INSTANCES {
+            return self.far.get(&id);
+        }
+        self.dense.get(id as usize)
+    }
 }
 
 impl Instance {
@@ -106,13 +142,10 @@ pub struct Agreement {
     what: &'static str,
     /// Values valid in every instance without a client proposing them (a no-op).
     always_valid: Vec<u64>,
-    instances: BTreeMap<u64, Instance>,
+    instances: Instances,
     proposed: BTreeSet<(Option<u64>, u64)>,
     /// Each server's votes cast but not yet on its disk.
     tentative: Vec<Vec<Cast>>,
-    /// Labels of the values and names of the instances seen, for messages.
-    labels: BTreeMap<u64, DeferredLabel>,
-    names: BTreeMap<u64, String>,
     servers: usize,
 }
 
@@ -121,11 +154,9 @@ impl Agreement {
         Agreement {
             what,
             always_valid,
-            instances: BTreeMap::new(),
+            instances: Instances::default(),
             proposed: BTreeSet::new(),
             tentative: Vec::new(),
-            labels: BTreeMap::new(),
-            names: BTreeMap::new(),
             servers: 0,
         }
     }
@@ -133,13 +164,12 @@ impl Agreement {
     /// Notes `vote`'s value label and instance name, and reduces it to a `Cast`.
     fn cast<V: Voted>(&mut self, vote: &Vote<V>) -> Cast {
         let digest = vote.value.digest();
-        self.labels
-            .entry(digest)
-            .or_insert_with(|| vote.value.deferred_label());
-        if let Some(name) = &vote.name {
-            self.names
-                .entry(vote.instance)
-                .or_insert_with(|| name.to_string());
+        let instance = self.instances.entry(vote.instance);
+        if !instance.labels.iter().any(|(d, _)| *d == digest) {
+            instance.labels.push((digest, vote.value.deferred_label()));
+        }
+        if let (None, Some(name)) = (&instance.name, &vote.name) {
+            instance.name = Some(name.to_string());
         }
         Cast {
             instance: vote.instance,
@@ -156,7 +186,7 @@ impl Agreement {
 
     fn count(&mut self, by: usize, n: usize, vote: Cast) -> Result<(), String> {
         let digest = vote.digest;
-        let instance = self.instances.entry(vote.instance).or_default();
+        let instance = self.instances.entry(vote.instance);
         let voters = instance.tally(by, vote.ballot, digest);
         if (voters.count_ones() as usize) * 2 <= n {
             return Ok(());
@@ -168,9 +198,9 @@ impl Agreement {
                 Err(format!(
                     "{}: {} was chosen at ballot {ballot} (accepted by {}) and {} at ballot {} (accepted by {})",
                     self.instance_label(vote.instance),
-                    self.label(earlier),
+                    self.label(vote.instance, earlier),
                     names(by),
-                    self.label(digest),
+                    self.label(vote.instance, digest),
                     vote.ballot,
                     names(voters)
                 ))
@@ -183,7 +213,7 @@ impl Agreement {
                     return Err(format!(
                         "{}: {} was chosen at ballot {} but no client proposed it (validity)",
                         self.instance_label(vote.instance),
-                        self.label(digest),
+                        self.label(vote.instance, digest),
                         vote.ballot
                     ));
                 }
@@ -199,16 +229,20 @@ impl Agreement {
 
     /// `register k1` or `slot 12`, for messages.
     fn instance_label(&self, instance: u64) -> String {
-        match self.names.get(&instance) {
+        match self.instances.get(instance).and_then(|i| i.name.as_ref()) {
             Some(n) => format!("{} {n}", self.what),
             None => format!("{} {instance}", self.what),
         }
     }
 
-    fn label(&self, digest: u64) -> String {
-        self.labels
-            .get(&digest)
-            .map_or_else(|| "?".to_string(), |l| l())
+    /// The label of `digest`, a value voted for in `instance`.
+    fn label(&self, instance: u64, digest: u64) -> String {
+        let labels = self.instances.get(instance).map(|i| &i.labels[..]);
+        labels
+            .unwrap_or_default()
+            .iter()
+            .find(|(d, _)| *d == digest)
+            .map_or_else(|| "?".to_string(), |(_, l)| l())
     }
 
     /// Server `by`'s tentative votes take effect (`Durable`) or are gone (`Lost`).

@@ -36,6 +36,8 @@ pub(super) struct Leading {
     pub round: u64,
     pub round_open: bool,
     pub reads: Vec<PendingRead>,
+    /// The empty batch every bare heartbeat carries.
+    pub no_entries: Rc<[SlotCmd]>,
 }
 
 impl Leading {
@@ -50,6 +52,7 @@ impl Leading {
             round: 0,
             round_open: false,
             reads: Vec::new(),
+            no_entries: Rc::from(Vec::new()),
         }
     }
 }
@@ -83,7 +86,7 @@ impl MultiServer {
         for batch in entries.chunks(self.cfg.max_batch) {
             let msg = MultiMsg::Accept {
                 ballot,
-                entries: batch.to_vec(),
+                entries: Rc::from(batch),
                 commit,
                 round,
             };
@@ -178,23 +181,28 @@ impl MultiServer {
     pub(super) fn send_heartbeats(&mut self, ctx: &mut Ctx<Self>) {
         let commit = self.applied;
         let max_batch = self.cfg.max_batch;
-        let servers = self.servers.clone();
         let me = self.id;
         let heartbeat = self.cfg.heartbeat;
         let now = ctx.now();
-        let Some(lead) = self.lead() else {
+        let super::election::Role::Leader(lead) = &mut self.role else {
             return;
         };
         let stale = |sent: Time| sent + heartbeat <= now;
-        for peer in servers.iter().filter(|&&p| p != me) {
+        for peer in self.servers.iter().filter(|&&p| p != me) {
             let bit = 1 << peer.index();
-            let entries: Vec<SlotCmd> = lead
+            let mut resend = lead
                 .pending
                 .iter()
                 .filter(|(_, (_, mask, sent))| mask & bit == 0 && stale(*sent))
                 .take(max_batch)
                 .map(|(s, (c, _, _))| (*s, Rc::clone(c)))
-                .collect();
+                .peekable();
+            // A bare heartbeat shares the leader's one empty batch.
+            let entries = if resend.peek().is_none() {
+                Rc::clone(&lead.no_entries)
+            } else {
+                resend.collect()
+            };
             let msg = MultiMsg::Accept {
                 ballot: lead.ballot,
                 entries,

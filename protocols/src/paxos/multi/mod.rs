@@ -63,10 +63,11 @@ pub enum MultiMsg {
         accepted: Vec<(u64, Ballot, Rc<Cmd>)>,
     },
     /// Phase 2a for `entries` (empty: a heartbeat); `commit`: every slot up to it is chosen;
-    /// `round` numbers the leader's confirmation rounds.
+    /// `round` numbers the leader's confirmation rounds. The batch is shared by the copies a
+    /// broadcast sends (it hashes and prints as a list, like a vector).
     Accept {
         ballot: Ballot,
-        entries: Vec<SlotCmd>,
+        entries: Rc<[SlotCmd]>,
         commit: u64,
         round: u64,
     },

@@ -21,7 +21,7 @@ impl MultiServer {
         ctx: &mut Ctx<Self>,
         from: NodeId,
         b: Ballot,
-        entries: Vec<SlotCmd>,
+        entries: Rc<[SlotCmd]>,
         commit: u64,
         round: u64,
     ) {
@@ -217,10 +217,20 @@ impl MultiServer {
         if lead.reads.is_empty() && !lead.round_open {
             return;
         }
-        let mut acked: Vec<u64> = lead.acked_round.clone();
-        acked[me] = lead.round;
-        acked.sort_unstable_by(|a, b| b.cmp(a));
-        let confirmed = acked[quorum - 1];
+        // The quorum-th highest acknowledged round, counting this leader's own as current.
+        let own = lead.round;
+        let acked = |i: usize, r: &u64| if i == me { own } else { *r };
+        let confirmed = lead
+            .acked_round
+            .iter()
+            .enumerate()
+            .map(|(i, r)| acked(i, r))
+            .filter(|&candidate| {
+                let at_least = lead.acked_round.iter().enumerate();
+                at_least.filter(|&(i, r)| acked(i, r) >= candidate).count() >= quorum
+            })
+            .max()
+            .expect("a quorum of the servers acknowledged round 0 at least");
         if lead.round_open && confirmed >= lead.round {
             lead.round_open = false;
         }

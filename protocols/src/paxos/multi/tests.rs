@@ -43,7 +43,7 @@ fn proposals(effects: &[Effect<MultiServer>], to: NodeId) -> Vec<(u64, String)> 
             Effect::Send {
                 to: t,
                 msg: MultiMsg::Accept { entries, .. },
-            } if *t == to => Some(entries.clone()),
+            } if *t == to => Some(entries.to_vec()),
             _ => None,
         })
         .flatten()
