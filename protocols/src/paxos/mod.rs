@@ -9,7 +9,8 @@
 //!   key-value state machine (`crate::kv`), snapshots, catch-up, confirmed reads.
 //!
 //! - `ballot`: `(round, proposer)` ballots; `acceptor`: promise and accept rules and the value
-//!   rule P2c; `agreement`: the online agreement and validity check.
+//!   rule P2c; `agreement`: the online agreement and validity check; `slots`: Multi-Paxos'
+//!   per-slot state in a sliding window.
 
 pub mod acceptor;
 pub mod agreement;
@@ -17,6 +18,7 @@ pub mod ballot;
 pub mod basic;
 pub mod journal;
 pub mod multi;
+pub mod slots;
 pub mod variants;
 
 use splitbrain_api::{Dur, SimRng};

@@ -53,16 +53,13 @@ impl MultiServer {
     }
 
     fn log_summary(&self) -> String {
-        let accepted = match (
-            self.accepted.keys().next(),
-            self.accepted.keys().next_back(),
-        ) {
+        let accepted = match (self.accepted.first(), self.accepted.last()) {
             (Some(lo), Some(hi)) => format!("slots {lo}..={hi} accepted"),
             _ => "nothing accepted".to_string(),
         };
         format!(
             "{accepted}, {} chosen ahead of applied, applied through {}, snapshot at {}",
-            self.chosen.range(self.applied + 1..).count(),
+            self.chosen.iter_from(self.applied + 1).count(),
             self.applied,
             self.snapshot.index
         )

@@ -8,8 +8,8 @@ use super::{MultiMsg, SlotCmd};
 use crate::kv::Cmd;
 use crate::paxos::ballot::Ballot;
 use crate::paxos::majority;
+use crate::paxos::slots::Slots;
 use splitbrain_api::{Ctx, NodeId, Time};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// A read waiting for its confirmation round and its index.
@@ -30,7 +30,7 @@ pub(super) struct Leading {
     pub next_slot: u64,
     /// Proposed in this ballot, not chosen yet: the command, who accepted it, and when it
     /// was last sent (heartbeats retransmit only what is older than one interval).
-    pub pending: BTreeMap<u64, (Rc<Cmd>, u32, Time)>,
+    pub pending: Slots<(Rc<Cmd>, u32, Time)>,
     pub applied_of: Vec<u64>,
     pub acked_round: Vec<u64>,
     pub round: u64,
@@ -46,7 +46,7 @@ impl Leading {
             ballot,
             ready_slot: next_slot,
             next_slot,
-            pending: BTreeMap::new(),
+            pending: Slots::default(),
             applied_of: vec![0; n],
             acked_round: vec![0; n],
             round: 0,
@@ -104,7 +104,7 @@ impl MultiServer {
         };
         let mut newly = Vec::new();
         for slot in slots {
-            if let Some((cmd, mask, _)) = lead.pending.get_mut(slot) {
+            if let Some((cmd, mask, _)) = lead.pending.get_mut(*slot) {
                 *mask |= 1 << from.index();
                 if mask.count_ones() as usize >= quorum {
                     newly.push((*slot, Rc::clone(cmd)));
@@ -112,7 +112,7 @@ impl MultiServer {
             }
         }
         for (slot, _) in &newly {
-            lead.pending.remove(slot);
+            lead.pending.remove(*slot);
         }
         if newly.is_empty() {
             return;
@@ -154,12 +154,7 @@ impl MultiServer {
         if applied >= self.applied {
             return;
         }
-        let first_kept = self
-            .chosen
-            .keys()
-            .next()
-            .copied()
-            .unwrap_or(self.applied + 1);
+        let first_kept = self.chosen.first().unwrap_or(self.applied + 1);
         if applied + 1 < first_kept {
             self.mark(ctx, "snapshot-sent");
             let snapshot = Rc::clone(&self.snapshot);
@@ -168,9 +163,10 @@ impl MultiServer {
         }
         let entries: Vec<SlotCmd> = self
             .chosen
-            .range(applied + 1..=self.applied)
+            .iter_from(applied + 1)
+            .take_while(|(s, _)| *s <= self.applied)
             .take(self.cfg.max_batch * 4)
-            .map(|(s, c)| (*s, Rc::clone(c)))
+            .map(|(s, c)| (s, Rc::clone(c)))
             .collect();
         self.mark(ctx, "catch-up");
         ctx.send(to, MultiMsg::Decided { entries });
@@ -195,7 +191,7 @@ impl MultiServer {
                 .iter()
                 .filter(|(_, (_, mask, sent))| mask & bit == 0 && stale(*sent))
                 .take(max_batch)
-                .map(|(s, (c, _, _))| (*s, Rc::clone(c)))
+                .map(|(s, (c, _, _))| (s, Rc::clone(c)))
                 .peekable();
             // A bare heartbeat shares the leader's one empty batch.
             let entries = if resend.peek().is_none() {

@@ -10,6 +10,7 @@ use crate::kv::{Cmd, Kv};
 use crate::paxos::agreement::{DeferredLabel, Vote, Voted, Voter};
 use crate::paxos::ballot::Ballot;
 use crate::paxos::journal::Journal;
+use crate::paxos::slots::Slots;
 use crate::paxos::PaxosBug;
 use splitbrain_api::{Ctx, NodeId, NodeView, Process, Time};
 use std::collections::BTreeMap;
@@ -47,12 +48,12 @@ pub struct MultiServer {
     // Durable.
     pub(super) round: u64,
     pub(super) promised: Ballot,
-    pub(super) accepted: BTreeMap<u64, (Ballot, Rc<Cmd>)>,
+    pub(super) accepted: Slots<(Ballot, Rc<Cmd>)>,
     journal: Journal<Change>,
     pub(super) snapshot: Rc<MultiSnapshot>,
     // Replica.
     /// Chosen commands known here, from just after the compaction point on.
-    pub(super) chosen: BTreeMap<u64, Rc<Cmd>>,
+    pub(super) chosen: Slots<Rc<Cmd>>,
     pub(super) applied: u64,
     pub(super) kv: Kv,
     // Leadership.
@@ -98,10 +99,10 @@ impl MultiServer {
             cfg,
             round: 0,
             promised: Ballot::ZERO,
-            accepted: BTreeMap::new(),
+            accepted: Slots::default(),
             journal: Journal::default(),
             snapshot: Rc::new(MultiSnapshot::default()),
-            chosen: BTreeMap::new(),
+            chosen: Slots::default(),
             applied: 0,
             kv: Kv::default(),
             role: Role::Follower,
@@ -194,14 +195,14 @@ impl MultiServer {
     /// The accepted proposals from `from` on, for a promise.
     pub(super) fn accepted_from(&self, from: u64) -> Vec<(u64, Ballot, Rc<Cmd>)> {
         self.accepted
-            .range(from..)
-            .map(|(s, (b, c))| (*s, *b, Rc::clone(c)))
+            .iter_from(from)
+            .map(|(s, (b, c))| (s, *b, Rc::clone(c)))
             .collect()
     }
 
     /// Forgets proposals of slots up to `upto` (they are in the durable snapshot).
     pub(super) fn compact_acceptor(&mut self, upto: u64) {
-        self.accepted = self.accepted.split_off(&(upto + 1));
+        self.accepted.drop_below(upto + 1);
         self.journal(Change::Compact(upto));
     }
 
@@ -220,7 +221,7 @@ impl MultiServer {
             Change::Accept(s, b, cmd) => {
                 self.accepted.insert(*s, (*b, Rc::clone(cmd)));
             }
-            Change::Compact(upto) => self.accepted = self.accepted.split_off(&(upto + 1)),
+            Change::Compact(upto) => self.accepted.drop_below(upto + 1),
         });
         self.journal = d.acceptor.recovered();
     }
@@ -309,12 +310,7 @@ impl Process for MultiServer {
             role,
             term: ballot.as_term(),
             commit: self.applied,
-            log_len: self
-                .accepted
-                .keys()
-                .next_back()
-                .copied()
-                .unwrap_or(self.applied),
+            log_len: self.accepted.last().unwrap_or(self.applied),
         }
     }
 }
