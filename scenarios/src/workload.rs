@@ -186,34 +186,45 @@ impl Workload for ProposeRace {
     }
 }
 
-/// `{prefix}{n}{suffix}`, as `format!` writes it but without its machinery (a workload names
-/// a key or value per operation, and formatting was a visible share of a run's time).
-fn numbered(prefix: &str, n: u64, suffix: &str) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
+/// The decimal digits of `n`, written at the end of `buf`.
+fn decimal(n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
     let mut rest = n;
     loop {
         at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
+        buf[at] = b'0' + (rest % 10) as u8;
         rest /= 10;
         if rest == 0 {
             break;
         }
     }
-    let digits = std::str::from_utf8(&digits[at..]).expect("ASCII digits");
-    let mut s = String::with_capacity(prefix.len() + digits.len() + suffix.len());
-    s.push_str(prefix);
-    s.push_str(digits);
-    s.push_str(suffix);
+    std::str::from_utf8(&buf[at..]).expect("ASCII digits")
+}
+
+/// The concatenation of `parts`, in one allocation.
+fn concat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| s.push_str(p));
     s
+}
+
+/// `{prefix}{n}{suffix}`, as `format!` writes it but without its machinery (a workload names
+/// a key or value per operation, and formatting was a visible share of a run's time).
+fn numbered(prefix: &str, n: u64, suffix: &str) -> String {
+    concat(&[prefix, decimal(n, &mut [0; 20]), suffix])
 }
 
 /// The value the client numbered `number` (from 1) writes in its operation `n`:
 /// `c{number}.{n}`, followed by `suffix`.
 fn client_value(number: u64, n: u64, suffix: &str) -> String {
-    let mut s = numbered("c", number, ".");
-    s.push_str(&numbered("", n, suffix));
-    s
+    let (mut a, mut b) = ([0; 20], [0; 20]);
+    concat(&[
+        "c",
+        decimal(number, &mut a),
+        ".",
+        decimal(n, &mut b),
+        suffix,
+    ])
 }
 
 struct KvMix {

@@ -25,7 +25,7 @@ impl BasicServer {
         let proposing = self
             .runs
             .iter()
-            .map(|(key, run)| run.describe(key))
+            .map(|(key, run)| run.describe(&key.0))
             .collect();
         let undecided = self
             .acceptors

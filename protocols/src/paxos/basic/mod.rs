@@ -8,6 +8,7 @@
 //!   phase 2 with the adopted value, randomised backoff when preempted.
 
 mod describe;
+mod key;
 pub(crate) use describe::listing;
 mod proposer;
 mod server;

@@ -5,6 +5,7 @@
 //! a majority accepted that one ballot. A preempted or timed-out attempt retries after a
 //! randomised backoff, so dueling proposers do not livelock.
 
+use super::key::RegKey;
 use super::server::BasicServer;
 use super::BasicMsg;
 use crate::paxos::acceptor::{adopt, Answer};
@@ -85,14 +86,14 @@ impl BasicServer {
         key: Rc<str>,
         value: Rc<str>,
     ) {
-        if let Some(chosen) = self.learned.get(&key) {
+        if let Some(chosen) = self.learned.get(&RegKey::of(&key)) {
             let ret = Ret::Value {
                 value: Some(chosen.to_string()),
             };
             ctx.send(client, BasicMsg::ClientReply { seq, ret });
             return;
         }
-        if let Some(run) = self.runs.get_mut(&key) {
+        if let Some(run) = self.runs.get_mut(&RegKey::of(&key)) {
             run.waiters.retain(|(c, _)| *c != client);
             run.waiters.push((client, seq));
             return;
@@ -105,7 +106,7 @@ impl BasicServer {
             phase: Phase::Idle,
             deadline: ctx.now(),
         };
-        self.runs.insert(Rc::clone(&key), run);
+        self.runs.insert(RegKey::of(&key), run);
         self.start_attempt(ctx, key);
     }
 
@@ -122,7 +123,7 @@ impl BasicServer {
             node,
         };
         let deadline = ctx.now() + self.cfg.attempt_timeout;
-        let run = self.runs.get_mut(&key).expect("run");
+        let run = self.runs.get_mut(&RegKey::of(&key)).expect("run");
         run.ballot = ballot;
         run.deadline = deadline;
         run.phase = Phase::Prepare {
@@ -152,7 +153,7 @@ impl BasicServer {
         accepted: Option<(Ballot, Rc<str>)>,
     ) {
         let bit = self.bit(from);
-        let Some(run) = self.runs.get_mut(&key) else {
+        let Some(run) = self.runs.get_mut(&RegKey::of(&key)) else {
             return;
         };
         let Phase::Prepare { promised, best } = &mut run.phase else {
@@ -167,7 +168,7 @@ impl BasicServer {
         if !self.quorum(promised) {
             return;
         }
-        let run = self.runs.get_mut(&key).expect("run");
+        let run = self.runs.get_mut(&RegKey::of(&key)).expect("run");
         let value = match best {
             Some((_, v)) if self.cfg.bug != PaxosBug::OwnValue => v,
             _ => Rc::clone(&run.own),
@@ -175,7 +176,7 @@ impl BasicServer {
         if value != run.own {
             self.mark(ctx, "adopted-value");
         }
-        let run = self.runs.get_mut(&key).expect("run");
+        let run = self.runs.get_mut(&RegKey::of(&key)).expect("run");
         run.phase = Phase::Accept {
             value: Rc::clone(&value),
             accepted: 0,
@@ -202,7 +203,7 @@ impl BasicServer {
         b: Ballot,
     ) {
         let bit = self.bit(from);
-        let Some(run) = self.runs.get_mut(&key) else {
+        let Some(run) = self.runs.get_mut(&RegKey::of(&key)) else {
             return;
         };
         let Phase::Accept { value, accepted } = &mut run.phase else {
@@ -227,7 +228,7 @@ impl BasicServer {
         promised: Ballot,
     ) {
         self.round = self.round.max(promised.round);
-        let Some(run) = self.runs.get(&key) else {
+        let Some(run) = self.runs.get(&RegKey::of(&key)) else {
             return;
         };
         if run.ballot != ballot || matches!(run.phase, Phase::Idle) {
@@ -239,7 +240,7 @@ impl BasicServer {
 
     fn back_off(&mut self, ctx: &mut Ctx<Self>, key: Rc<str>) {
         let (bug, backoff) = (self.cfg.bug, self.cfg.backoff);
-        let run = self.runs.get_mut(&key).expect("run");
+        let run = self.runs.get_mut(&RegKey::of(&key)).expect("run");
         let wait = backoff.wait(bug, run.attempt, ctx.rng());
         run.attempt += 1;
         run.phase = Phase::Idle;
@@ -261,10 +262,10 @@ impl BasicServer {
         value: Rc<str>,
         saw_quorum: bool,
     ) {
-        if self.learned.contains_key(&key) {
+        if self.learned.contains_key(&RegKey::of(&key)) {
             return;
         }
-        self.learned.insert(Rc::clone(&key), Rc::clone(&value));
+        self.learned.insert(RegKey::of(&key), Rc::clone(&value));
         self.mark(ctx, if saw_quorum { "chosen" } else { "learned" });
         ctx.barrier();
         if saw_quorum {
@@ -274,7 +275,7 @@ impl BasicServer {
             };
             ctx.broadcast(&self.servers, &msg);
         }
-        if let Some(run) = self.runs.remove(&key) {
+        if let Some(run) = self.runs.remove(&RegKey::of(&key)) {
             for (client, seq) in run.waiters {
                 let ret = Ret::Value {
                     value: Some(value.to_string()),
@@ -302,7 +303,7 @@ impl BasicServer {
             .runs
             .iter()
             .filter(|(_, r)| r.deadline <= now)
-            .map(|(k, r)| (Rc::clone(k), matches!(r.phase, Phase::Idle)))
+            .map(|(k, r)| (Rc::clone(&k.0), matches!(r.phase, Phase::Idle)))
             .collect();
         for (key, idle) in due {
             if idle {

@@ -4,6 +4,7 @@
 //! remember this information even if it fails and then restarts" (Paxos Made Simple §2.3).
 //! Planted bug P01 keeps the acceptor state in memory only.
 
+use super::key::RegKey;
 use super::proposer::Run;
 use super::{BasicConfig, BasicMsg};
 use crate::paxos::acceptor::{Answer, Instance};
@@ -36,11 +37,11 @@ pub struct BasicServer {
     pub(super) cfg: BasicConfig,
     /// The highest round this server used or saw.
     pub(super) round: u64,
-    pub(super) acceptors: BTreeMap<Rc<str>, Instance<Rc<str>>>,
+    pub(super) acceptors: BTreeMap<RegKey, Instance<Rc<str>>>,
     journal: Journal<(Rc<str>, Instance<Rc<str>>)>,
     /// What this learner knows was chosen.
-    pub(super) learned: BTreeMap<Rc<str>, Rc<str>>,
-    pub(super) runs: BTreeMap<Rc<str>, Run>,
+    pub(super) learned: BTreeMap<RegKey, Rc<str>>,
+    pub(super) runs: BTreeMap<RegKey, Run>,
     pub(super) wake_at: Option<Time>,
     fresh_votes: Vec<Vote<Rc<str>>>,
     fresh_proposals: Vec<(Option<u64>, u64)>,
@@ -109,7 +110,7 @@ impl BasicServer {
         value: Option<&Rc<str>>,
     ) -> Answer<Rc<str>> {
         self.round = self.round.max(ballot.round);
-        let inst = self.acceptors.entry(Rc::clone(key)).or_default();
+        let inst = self.acceptors.entry(RegKey::of(key)).or_default();
         let (answer, changed) = match value {
             None => inst.prepare(ballot),
             Some(v) => inst.accept(ballot, Rc::clone(v)),
@@ -131,14 +132,14 @@ impl BasicServer {
     }
 
     fn on_prepare(&mut self, ctx: &mut Ctx<Self>, from: NodeId, key: Rc<str>, ballot: Ballot) {
-        if let Some(value) = self.learned.get(&key) {
+        if let Some(value) = self.learned.get(&RegKey::of(&key)) {
             let value = Rc::clone(value);
             ctx.send(from, BasicMsg::Decided { key, value });
             return;
         }
         let preempts = self
             .runs
-            .get(&key)
+            .get(&RegKey::of(&key))
             .map(|r| r.ballot)
             .filter(|&own| own < ballot);
         let reply = match self.acceptor_answer(ctx, &key, ballot, None) {
@@ -208,7 +209,7 @@ impl Process for BasicServer {
         }
         if self.cfg.bug != PaxosBug::VolatileAcceptor {
             d.acceptor.for_each(|(key, state)| {
-                self.acceptors.insert(Rc::clone(key), state.clone());
+                self.acceptors.insert(RegKey::of(key), state.clone());
             });
             self.journal = d.acceptor.recovered();
         }

@@ -217,17 +217,14 @@ impl MultiServer {
         if lead.reads.is_empty() && !lead.round_open {
             return;
         }
-        // The quorum-th highest acknowledged round, counting this leader's own as current
-        // (sorted in a copy on the stack: acceptors are numbered by the bits of a u32).
-        let n = lead.acked_round.len();
-        let mut acked = [0u64; 32];
-        acked[..n].copy_from_slice(&lead.acked_round);
-        acked[me] = lead.round;
-        let acked = &mut acked[..n];
-        acked.sort_unstable_by(|a, b| b.cmp(a));
-        let confirmed = acked[quorum - 1];
-        if lead.round_open && confirmed >= lead.round {
-            lead.round_open = false;
+        // The open round is confirmed once a majority (this leader included) acknowledged it.
+        if lead.round_open {
+            let round = lead.round;
+            let acks = lead.acked_round.iter().enumerate();
+            let confirmed_by = acks.filter(|&(i, &r)| i == me || r >= round).count();
+            if confirmed_by >= quorum {
+                lead.round_open = false;
+            }
         }
         self.serve_reads(ctx);
         let Some(lead) = self.lead() else {
