@@ -155,6 +155,7 @@ mod tests {
             seed: 0,
             outcome: Outcome::Violation,
             violations,
+            exceptions: Vec::new(),
             panic: None,
             trace_hash: 0,
             events: 0,

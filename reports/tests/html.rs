@@ -55,6 +55,7 @@ fn record(trace: Vec<TraceEvent>, ops: Vec<HistoryOp>, violations: Vec<Violation
             Outcome::Violation
         },
         violations,
+        exceptions: Vec::new(),
         panic: None,
         trace_hash: 0xabc,
         events: trace.len() as u64,

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod linearizability;
 pub mod mutate;
 pub mod portfolio;
+pub mod recipe_checks;
 pub mod registry;
 pub mod repro;
 pub mod runner;

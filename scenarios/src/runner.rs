@@ -152,6 +152,9 @@ pub fn run_seed(
     let workload = scenario.workload.build(clients);
     let mut record = entry.run(variant, &scenario.params, cfg, workload);
     let evidence = check_history(&mut record, !opts.skip_evidence);
+    if let crate::workload::WorkloadSpec::Recipe { recipe, .. } = scenario.workload {
+        check_recipe(&mut record, recipe);
+    }
     Ok(RunResult {
         protocol: info.name.to_string(),
         variant: variant.name.to_string(),
@@ -237,6 +240,25 @@ fn check_history(record: &mut RunRecord, evidence: bool) -> Option<serde_json::V
                 });
             }
             None
+        }
+    }
+}
+
+/// A recipe's own check (`recipe_checks`): its violation (after any other), its documented
+/// exceptions, and the coverage marks its history shows.
+fn check_recipe(record: &mut RunRecord, recipe: splitbrain_protocols::zab::recipes::Recipe) {
+    if matches!(record.outcome, Outcome::Panic) {
+        return;
+    }
+    let verdict = crate::recipe_checks::check(recipe, &record.history);
+    for mark in verdict.marks {
+        *record.marks.entry(mark.to_string()).or_insert(0) += 1;
+    }
+    record.exceptions.extend(verdict.exceptions);
+    if let Some(v) = verdict.violation {
+        record.violations.push(v);
+        if matches!(record.outcome, Outcome::Pass | Outcome::Inconclusive) {
+            record.outcome = Outcome::Violation;
         }
     }
 }

@@ -177,6 +177,22 @@ impl Scenario {
                     check(limits::OPS_PER_CLIENT, *n)?;
                 }
             }
+            WorkloadSpec::Recipe {
+                rounds,
+                hold_ms,
+                keys,
+                recheck_ms,
+                ..
+            } => {
+                if let Some(n) = rounds {
+                    check(limits::OPS_PER_CLIENT, *n).map_err(|(_, m)| ("workload.rounds", m))?;
+                }
+                check(limits::SAFETY_MS, *hold_ms).map_err(|(_, m)| ("workload.hold_ms", m))?;
+                check(limits::KEYS, *keys).map_err(|(_, m)| ("workload.keys", m))?;
+                if let Some(ms) = recheck_ms {
+                    check(limits::SAFETY_MS, *ms).map_err(|(_, m)| ("workload.recheck_ms", m))?;
+                }
+            }
             WorkloadSpec::Script { ops, .. } => {
                 check(limits::CLIENTS, ops.len() as u64).map_err(|(_, m)| ("workload.ops", m))?;
                 let most = ops.iter().map(Vec::len).max().unwrap_or(0) as u64;

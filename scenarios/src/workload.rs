@@ -5,7 +5,8 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use splitbrain_api::zk::{CreateMode, MultiOp};
 use splitbrain_api::{Op, SimRng};
-use splitbrain_sim::Workload;
+use splitbrain_protocols::zab::recipes::{Ended, Program, Recipe, RecipeParams};
+use splitbrain_sim::{HistoryNotice, HistoryOp, OpStatus, Workload};
 
 /// The workload of a scenario.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -37,6 +38,27 @@ pub enum WorkloadSpec {
         #[serde(default)]
         max_ops_per_client: Option<u64>,
     },
+    /// ZooKeeper recipes as client programs (`protocols::zab::recipes`): every client runs
+    /// `recipe` (`counter`, `simple-lock`, `scalable-lock`, `election`, `ready`), making one
+    /// call at a time and reacting to what it returned and to its watch events.
+    Recipe {
+        recipe: Recipe,
+        /// Increments, acquisitions, terms or configuration versions per client (without
+        /// end when absent).
+        #[serde(default)]
+        rounds: Option<u64>,
+        /// How long a lock or a leadership is held, and the pause between configuration
+        /// versions, in simulated ms.
+        #[serde(default = "default_hold_ms")]
+        hold_ms: u64,
+        /// Configuration keys of the `ready` recipe.
+        #[serde(default = "default_config_keys")]
+        keys: u64,
+        /// A client waiting for a watch checks again after this many simulated ms without
+        /// one (a watch is lost with the server that held it); null: it waits for the watch.
+        #[serde(default = "default_recheck_ms")]
+        recheck_ms: Option<u64>,
+    },
     /// Write-once registers (Basic Paxos): every client races to propose its own value for
     /// register `r0`, then `r1`, ... (one register per round), so every round is contended.
     WriteOnce {
@@ -67,6 +89,18 @@ fn default_read_percent() -> u32 {
     40
 }
 
+fn default_hold_ms() -> u64 {
+    20
+}
+
+fn default_config_keys() -> u64 {
+    3
+}
+
+fn default_recheck_ms() -> Option<u64> {
+    Some(1_000)
+}
+
 impl WorkloadSpec {
     /// The sequential model the history of this workload must satisfy.
     pub fn model(&self) -> &str {
@@ -74,7 +108,7 @@ impl WorkloadSpec {
             WorkloadSpec::Lock { .. } => "mutex",
             WorkloadSpec::Kv { .. } => "kv",
             WorkloadSpec::WriteOnce { .. } => "write-once",
-            WorkloadSpec::Zookeeper { .. } => "zookeeper",
+            WorkloadSpec::Zookeeper { .. } | WorkloadSpec::Recipe { .. } => "zookeeper",
             WorkloadSpec::Script { model, .. } => model,
         }
     }
@@ -123,12 +157,62 @@ impl WorkloadSpec {
                 issued: vec![0; clients],
                 limit: max_ops_per_client,
             }),
+            WorkloadSpec::Recipe {
+                recipe,
+                rounds,
+                hold_ms,
+                keys,
+                recheck_ms,
+            } => {
+                let p = RecipeParams {
+                    rounds,
+                    hold_us: hold_ms * 1_000,
+                    keys,
+                    recheck_us: recheck_ms.map(|ms| ms * 1_000),
+                };
+                Box::new(Programs {
+                    programs: (0..clients).map(|c| recipe.program(c, p)).collect(),
+                })
+            }
             WorkloadSpec::WriteOnce { max_ops_per_client } => Box::new(ProposeRace {
                 issued: vec![0; clients],
                 limit: max_ops_per_client,
             }),
             WorkloadSpec::Script { .. } => unreachable!("handled above"),
         }
+    }
+}
+
+/// One client program per client: each call the program asks for is the client's next
+/// operation, and the program hears how it ended and what notices the client got.
+struct Programs {
+    programs: Vec<Box<dyn Program>>,
+}
+
+impl Workload for Programs {
+    fn next_op(&mut self, client: usize, _rng: &mut SimRng) -> Option<Op> {
+        self.programs[client].next_call()
+    }
+
+    fn not_before(&self, client: usize) -> Option<u64> {
+        self.programs[client].not_before()
+    }
+
+    fn reacts(&self) -> bool {
+        true
+    }
+
+    fn on_end(&mut self, client: usize, op: &HistoryOp, now_us: u64) {
+        let end = match (op.status, &op.out) {
+            (OpStatus::Ok, Some(ret)) => Ended::Ok(ret),
+            (OpStatus::Fail, _) => Ended::Failed,
+            _ => Ended::Unknown,
+        };
+        self.programs[client].on_end(&op.op, end, now_us);
+    }
+
+    fn on_notice(&mut self, client: usize, notice: &HistoryNotice) -> bool {
+        self.programs[client].on_notice(&notice.notice, notice.at_us)
     }
 }
 

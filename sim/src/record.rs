@@ -158,6 +158,11 @@ pub struct RunRecord {
     pub seed: u64,
     pub outcome: Outcome,
     pub violations: Vec<Violation>,
+    /// Documented exceptions a check found: behaviour the service documents as outside its
+    /// promise (a lock holder whose session expired while another client took the lock),
+    /// reported as such, neither a pass nor a violation. They do not change the outcome.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<Violation>,
     pub panic: Option<String>,
     pub trace_hash: u64,
     pub events: u64,

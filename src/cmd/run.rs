@@ -161,6 +161,7 @@ pub fn run_json(r: &RunResult, target: &Target) -> serde_json::Value {
         "sim_time_us": rec.sim_time_us,
         "ops": {"ok": ops.ok, "failed": ops.failed, "indeterminate": ops.indeterminate},
         "violations": rec.violations,
+        "exceptions": rec.exceptions,
         "panic": rec.panic,
         "faults": r.schedule.len(),
         "marks": rec.marks,
@@ -192,6 +193,14 @@ fn print_summary(r: &RunResult, target: &Target) {
             v.checker,
             splitbrain_api::ms_label(v.at_us),
             v.message
+        );
+    }
+    for e in &rec.exceptions {
+        println!(
+            "  {} at {} (documented exception, outcome unchanged): {}",
+            e.checker,
+            splitbrain_api::ms_label(e.at_us),
+            e.message
         );
     }
     if let Some(p) = &rec.panic {

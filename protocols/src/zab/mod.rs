@@ -31,6 +31,7 @@ mod discovery;
 mod election;
 pub mod invariants;
 pub mod log;
+pub mod recipes;
 mod server;
 mod sessions;
 #[cfg(test)]

@@ -9,3 +9,4 @@ pub mod paxos;
 pub mod raft;
 pub mod tas;
 pub mod zab;
+pub mod zab_recipes;

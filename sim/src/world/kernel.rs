@@ -57,6 +57,14 @@ impl<M> Event<M> {
     }
 }
 
+/// Something a reacting workload has yet to hear: an operation ended (its index in the
+/// history) or a notice arrived (its index in the notices).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Fed {
+    Ended(usize),
+    Notice(usize),
+}
+
 /// Queue, network, trace, history and generic checks.
 pub struct Kernel<M> {
     pub now: Time,
@@ -84,7 +92,10 @@ pub struct Kernel<M> {
     /// Per history entry: when the client gave the operation up (or crashed with it in
     /// flight); the history itself records no return time for an indeterminate operation.
     pub ended_indeterminate_us: Vec<Option<u64>>,
-    /// Per coverage mark: how often, and when and where first and last.
+    /// What a reacting workload (client programs) has yet to hear, in order; `None` when the
+    /// workload does not react, so plain workloads pay nothing.
+    pub feed: Option<Vec<Fed>>,
+        /// Per coverage mark: how often, and when and where first and last.
     pub marks: BTreeMap<&'static str, (u64, crate::record::MarkAt)>,
     pub violations: Vec<Violation>,
     /// What was first applied at each index: dense indices in a vector (`None`: not yet),
@@ -127,6 +138,7 @@ impl<M: Message> Kernel<M> {
             ops_ended: vec![0; clients],
             inflight: vec![None; clients],
             ended_indeterminate_us: Vec::new(),
+            feed: None,
             marks: BTreeMap::new(),
             violations: Vec::new(),
             applied: Vec::new(),
@@ -374,6 +386,9 @@ impl<M: Message> Kernel<M> {
         }
         entry.status = status;
         entry.out = out;
+        if let Some(feed) = &mut self.feed {
+            feed.push(Fed::Ended(idx));
+        }
         let (lo, hi) = self.think_us;
         let think = self.workload_rngs[client.index()].gen_range(lo..=hi);
         self.schedule(
@@ -390,6 +405,9 @@ impl<M: Message> Kernel<M> {
             stable_hash_of(&notice),
             || notice.label(),
         );
+        if let Some(feed) = &mut self.feed {
+            feed.push(Fed::Notice(self.notices.len()));
+        }
         self.notices.push(HistoryNotice {
             client,
             at_us: self.now.0,

@@ -12,7 +12,7 @@ mod slot;
 
 use crate::faults::Schedule;
 use crate::network::{LinkProfile, Network};
-use crate::record::{History, RunRecord};
+use crate::record::{History, HistoryNotice, HistoryOp, RunRecord};
 use crate::rng::{stream, LinkRngs, Stream};
 use kernel::{Event, Kernel};
 use serde::{Deserialize, Serialize};
@@ -77,6 +77,24 @@ pub trait Workload: Send {
     /// free before then waits. Scripts replaying a recorded run use it.
     fn not_before(&self, _client: usize) -> Option<u64> {
         None
+    }
+
+    /// Whether the workload is a set of client programs that react to what their operations
+    /// returned and to the notices their clients hear (`on_end`, `on_notice`). Plain
+    /// workloads decide up front and are not told.
+    fn reacts(&self) -> bool {
+        false
+    }
+
+    /// A reacting workload hears that `client`'s operation ended at `now_us`, as the history
+    /// records it. It is told before the client's next `next_op`.
+    fn on_end(&mut self, _client: usize, _op: &HistoryOp, _now_us: u64) {}
+
+    /// A reacting workload hears a notice `client` received (a watch event, a session
+    /// change). `true` asks for the client's next operation now if it has none in flight: a
+    /// program whose `next_op` said `None` while it waited for this notice wakes up.
+    fn on_notice(&mut self, _client: usize, _notice: &HistoryNotice) -> bool {
+        false
     }
 }
 
@@ -187,6 +205,9 @@ impl<'p, P: Protocol> World<'p, P> {
             .map(|i| stream(seed, Stream::Workload(i)))
             .collect();
         k.tracer = crate::trace::Tracer::new(cfg.full_trace);
+        if workload.reacts() {
+            k.feed = Some(Vec::new());
+        }
         let track_disk = !invariants.is_empty();
         let servers = (0..cfg.servers)
             .map(|i| {
@@ -216,6 +237,32 @@ impl<'p, P: Protocol> World<'p, P> {
         }
     }
 
+    /// Tells a reacting workload what its clients heard in the last event, in order; a
+    /// notice that wakes an idle client schedules its next operation now.
+    fn feed_workload(&mut self) {
+        let fed = std::mem::take(self.k.feed.as_mut().expect("a reacting workload"));
+        for f in &fed {
+            match *f {
+                kernel::Fed::Ended(i) => {
+                    let op = &self.k.history[i];
+                    self.workload.on_end(op.client.index(), op, self.k.now.0);
+                }
+                kernel::Fed::Notice(i) => {
+                    let n = &self.k.notices[i];
+                    let client = n.client;
+                    if self.workload.on_notice(client.index(), n)
+                        && self.k.inflight[client.index()].is_none()
+                    {
+                        self.k.schedule(self.k.now, Event::Invoke { client });
+                    }
+                }
+            }
+        }
+        let mut fed = fed;
+        fed.clear();
+        self.k.feed = Some(fed);
+    }
+
     fn end(&self) -> Time {
         Time(self.cfg.safety_us + self.cfg.liveness_us)
     }
@@ -229,6 +276,9 @@ impl<'p, P: Protocol> World<'p, P> {
             }
             self.k.events += 1;
             self.dispatch(ev);
+            if self.k.feed.as_ref().is_some_and(|f| !f.is_empty()) {
+                self.feed_workload();
+            }
             if !self.k.violations.is_empty() {
                 self.stopped_early = true;
                 return;
@@ -345,6 +395,7 @@ impl<'p, P: Protocol> World<'p, P> {
             seed: self.cfg.seed,
             outcome,
             violations: std::mem::take(&mut self.k.violations),
+            exceptions: Vec::new(),
             panic,
             trace_hash: self.k.tracer.hash(),
             events: self.k.events,
