@@ -95,7 +95,7 @@ pub struct Kernel<M> {
     /// What a reacting workload (client programs) has yet to hear, in order; `None` when the
     /// workload does not react, so plain workloads pay nothing.
     pub feed: Option<Vec<Fed>>,
-        /// Per coverage mark: how often, and when and where first and last.
+    /// Per coverage mark: how often, and when and where first and last.
     pub marks: BTreeMap<&'static str, (u64, crate::record::MarkAt)>,
     pub violations: Vec<Violation>,
     /// What was first applied at each index: dense indices in a vector (`None`: not yet),
