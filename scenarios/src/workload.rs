@@ -270,45 +270,47 @@ impl Workload for ProposeRace {
     }
 }
 
-/// The decimal digits of `n`, written at the end of `buf`.
-fn decimal(n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut at = buf.len();
+/// Appends the decimal digits of `n` to `s`.
+fn push_decimal(s: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
     let mut rest = n;
     loop {
         at -= 1;
-        buf[at] = b'0' + (rest % 10) as u8;
+        digits[at] = b'0' + (rest % 10) as u8;
         rest /= 10;
         if rest == 0 {
             break;
         }
     }
-    std::str::from_utf8(&buf[at..]).expect("ASCII digits")
+    digits[at..].iter().for_each(|&d| s.push(char::from(d)));
 }
 
-/// The concatenation of `parts`, in one allocation.
-fn concat(parts: &[&str]) -> String {
-    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    parts.iter().for_each(|p| s.push_str(p));
-    s
+/// Appends `text` a character at a time (the words joined here are a few characters long).
+fn push_short(s: &mut String, text: &str) {
+    text.chars().for_each(|c| s.push(c));
 }
 
 /// `{prefix}{n}{suffix}`, as `format!` writes it but without its machinery (a workload names
 /// a key or value per operation, and formatting was a visible share of a run's time).
 fn numbered(prefix: &str, n: u64, suffix: &str) -> String {
-    concat(&[prefix, decimal(n, &mut [0; 20]), suffix])
+    let mut s = String::with_capacity(prefix.len() + 20 + suffix.len());
+    push_short(&mut s, prefix);
+    push_decimal(&mut s, n);
+    push_short(&mut s, suffix);
+    s
 }
 
 /// The value the client numbered `number` (from 1) writes in its operation `n`:
 /// `c{number}.{n}`, followed by `suffix`.
 fn client_value(number: u64, n: u64, suffix: &str) -> String {
-    let (mut a, mut b) = ([0; 20], [0; 20]);
-    concat(&[
-        "c",
-        decimal(number, &mut a),
-        ".",
-        decimal(n, &mut b),
-        suffix,
-    ])
+    let mut s = String::with_capacity(42 + suffix.len());
+    push_short(&mut s, "c");
+    push_decimal(&mut s, number);
+    push_short(&mut s, ".");
+    push_decimal(&mut s, n);
+    push_short(&mut s, suffix);
+    s
 }
 
 struct KvMix {

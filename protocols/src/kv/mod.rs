@@ -45,7 +45,15 @@ impl Kv {
             }
         }
         let ret = self.execute(op);
-        self.sessions.insert(client, (seq, ret.clone()));
+        match self.sessions.get_mut(&client) {
+            Some(session) => {
+                session.0 = seq;
+                session.1.clone_from(&ret);
+            }
+            None => {
+                self.sessions.insert(client, (seq, ret.clone()));
+            }
+        }
         Applied::Fresh(ret)
     }
 

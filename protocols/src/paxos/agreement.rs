@@ -91,16 +91,23 @@ struct Instances {
 
 impl Instances {
     /// Instance `id`, created empty if new.
+    #[inline]
     fn entry(&mut self, id: u64) -> &mut Instance {
         if id >= DENSE_INSTANCES {
             return self.far.entry(id).or_default();
         }
         let i = id as usize;
         if i >= self.dense.len() {
-            let len = (i + 1).max(2 * self.dense.len());
-            self.dense.resize_with(len, Instance::default);
+            self.grow(i);
         }
         &mut self.dense[i]
+    }
+
+    /// Makes room for dense instance `i`.
+    #[cold]
+    fn grow(&mut self, i: usize) {
+        let len = (i + 1).max(2 * self.dense.len());
+        self.dense.resize_with(len, Instance::default);
     }
 
     fn get(&self, id: u64) -> Option<&Instance> {

@@ -51,6 +51,23 @@ impl<T> Slots<T> {
 
     /// Sets `slot`'s value; returns the one it replaced.
     pub fn insert(&mut self, slot: u64, value: T) -> Option<T> {
+        // The common cases: a slot inside the window, or the one just past its end.
+        if let Some(i) = self.index(slot) {
+            let old = self.items[i].replace(value);
+            self.len += usize::from(old.is_none());
+            return old;
+        }
+        if !self.items.is_empty() && slot == self.base + self.items.len() as u64 {
+            self.items.push_back(Some(value));
+            self.len += 1;
+            return None;
+        }
+        self.insert_outside(slot, value)
+    }
+
+    /// `insert` of a slot outside the window (or into an empty one): the window grows to it.
+    #[cold]
+    fn insert_outside(&mut self, slot: u64, value: T) -> Option<T> {
         if self.items.is_empty() {
             self.base = slot;
         }
