@@ -54,7 +54,7 @@ enum Command {
     Bench(cmd::bench::BenchArgs),
     /// Reproduce a lecture's claim with measured numbers: a table, an SVG plot, CSV and JSON.
     Experiment(cmd::experiment::ExperimentArgs),
-    /// A graded lab suite (`lab raft`: tests named as a course's) against a protocol, with a
+    /// A graded lab suite (`lab raft`, `lab paxos`: tests named as a course's) against a protocol, with a
     /// score table; a failure prints the seed, the property, a replay command and a report.
     Lab(cmd::lab::LabArgs),
     /// Shrink a failing seed to a minimal repro file.

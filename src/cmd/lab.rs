@@ -1,5 +1,6 @@
-//! `splitbrain lab raft`: the graded Raft lab suite (tests named as MIT 6.5840's) against a
-//! registered protocol, splitbrain's own Raft by default or a student's. Each test prints
+//! `splitbrain lab raft` / `splitbrain lab paxos`: the graded Raft lab suite (tests named as
+//! MIT 6.5840's) or Basic Paxos lab suite (named as 6.824's Paxos lab) against a registered
+//! protocol, splitbrain's own Raft or Basic Paxos by default, or a student's. Each test prints
 //! whether it passed; a failure prints what the test expected, the seed, the property that
 //! broke in plain words, the command that replays the seed and an HTML report of it. A score
 //! table ends the run. Exit 0 when every test passed, 1 otherwise.
@@ -15,11 +16,12 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
 pub struct LabArgs {
-    /// The suite: `raft`.
+    /// The suite: `raft` or `paxos`.
     pub suite: String,
-    /// The protocol under test (a student's registers its own name).
-    #[arg(long, default_value = "raft")]
-    pub protocol: String,
+    /// The protocol under test (a student's registers its own name; default: the suite's
+    /// own, `raft` or `paxos`).
+    #[arg(long)]
+    pub protocol: Option<String>,
     /// Its variant (name or planted-bug id; default: its correct one).
     #[arg(long)]
     pub variant: Option<String>,
@@ -43,19 +45,16 @@ pub fn run(args: &LabArgs) -> i32 {
 }
 
 fn run_suite(args: &LabArgs) -> Result<bool, UsageError> {
-    if !args.suite.eq_ignore_ascii_case("raft") {
-        return Err(UsageError(format!(
-            "unknown lab suite `{}`; known: raft",
-            args.suite
-        )));
-    }
-    let entry = find_protocol(&args.protocol)
-        .ok_or_else(|| UsageError(format!("unknown protocol `{}`", args.protocol)))?;
+    let suite = Suite::named(&args.suite)?;
+    let protocol = args.protocol.as_deref().unwrap_or(suite.name);
+    let entry = find_protocol(protocol)
+        .ok_or_else(|| UsageError(format!("unknown protocol `{protocol}`")))?;
     let variant = resolve_variant(entry.as_ref(), args.variant.as_deref()).map_err(UsageError)?;
-    let tests = chosen(args.test.as_deref())?;
+    let tests = chosen(&suite, args.test.as_deref())?;
     let jobs = args.jobs.unwrap_or_else(default_jobs);
     println!(
-        "lab raft: {} test{} against {} {}",
+        "lab {}: {} test{} against {} {}",
+        suite.name,
         tests.len(),
         if tests.len() == 1 { "" } else { "s" },
         entry.info().name,
@@ -78,16 +77,45 @@ fn run_suite(args: &LabArgs) -> Result<bool, UsageError> {
     Ok(verdicts.iter().all(LabVerdict::passed))
 }
 
-fn chosen(list: Option<&str>) -> Result<Vec<LabTest>, UsageError> {
+/// A lab suite: its name (also its built-in protocol's), its tests, and a test by name.
+struct Suite {
+    name: &'static str,
+    tests: fn() -> Vec<LabTest>,
+    find: fn(&str) -> Option<LabTest>,
+}
+
+impl Suite {
+    fn named(name: &str) -> Result<Suite, UsageError> {
+        if name.eq_ignore_ascii_case("raft") {
+            Ok(Suite {
+                name: "raft",
+                tests: lab::raft::suite,
+                find: lab::raft::find,
+            })
+        } else if name.eq_ignore_ascii_case("paxos") {
+            Ok(Suite {
+                name: "paxos",
+                tests: lab::paxos::suite,
+                find: lab::paxos::find,
+            })
+        } else {
+            Err(UsageError(format!(
+                "unknown lab suite `{name}`; known: raft, paxos"
+            )))
+        }
+    }
+}
+
+fn chosen(suite: &Suite, list: Option<&str>) -> Result<Vec<LabTest>, UsageError> {
     let Some(list) = list else {
-        return Ok(lab::raft::suite());
+        return Ok((suite.tests)());
     };
     list.split(',')
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(|name| {
-            lab::raft::find(name).ok_or_else(|| {
-                let names: Vec<&str> = lab::raft::suite().iter().map(|t| t.name).collect();
+            (suite.find)(name).ok_or_else(|| {
+                let names: Vec<&str> = (suite.tests)().iter().map(|t| t.name).collect();
                 UsageError(format!(
                     "unknown test `{name}`; known: {}",
                     names.join(", ")

@@ -32,6 +32,7 @@ pub fn entry() -> LabEntry<Lab> {
     LabEntry {
         name: "raft-skeleton",
         build: |params| Lab { params },
+        model: "kv",
     }
 }
 

@@ -1,7 +1,8 @@
-//! A lab student's protocol as a registry entry: any `Protocol` whose clients speak the `kv`
-//! model (the shared `KvClient` over the student's wire messages does) becomes something the
-//! suites run, with one variant (`student`), no catalogue of its own and Raft's tuning
-//! parameter `snapshot_every` handed to the student's constructor.
+//! A lab student's protocol as a registry entry: any `Protocol` whose clients speak the
+//! suite's model (the shared `KvClient` over the student's wire messages does: `kv` for the
+//! Raft lab, `write-once` registers for the Paxos lab) becomes something the suites run, with
+//! one variant (`student`), no catalogue of its own and Raft's tuning parameter
+//! `snapshot_every` handed to the student's constructor.
 
 use crate::registry::ProtocolEntry;
 use crate::scenario::Scenario;
@@ -21,6 +22,8 @@ pub struct LabParams {
 pub struct LabEntry<P> {
     pub name: &'static str,
     pub build: fn(LabParams) -> P,
+    /// The history model its clients speak: `kv` (the Raft lab) or `write-once` (Paxos).
+    pub model: &'static str,
 }
 
 impl<P: Protocol> LabEntry<P> {
@@ -32,6 +35,18 @@ impl<P: Protocol> LabEntry<P> {
             expect: Expect::Pass,
             scenario: "raft-basic-agree",
             summary: "the student's implementation",
+        }
+    }
+
+    /// [`LabEntry::variant`] with the default scenario of this entry's suite.
+    pub fn student(&self) -> VariantInfo {
+        VariantInfo {
+            scenario: if self.model == "write-once" {
+                "paxos-dueling"
+            } else {
+                "raft-basic-agree"
+            },
+            ..Self::variant()
         }
     }
 }
@@ -46,7 +61,7 @@ impl<P: Protocol> ProtocolEntry for LabEntry<P> {
         ProtocolInfo {
             name: self.name,
             summary: "a lab student's implementation",
-            variants: vec![Self::variant()],
+            variants: vec![self.student()],
             default_servers: 3,
             budget: FaultBudget::minority(),
         }
@@ -74,7 +89,7 @@ impl<P: Protocol> ProtocolEntry for LabEntry<P> {
     }
 
     fn models(&self) -> Vec<String> {
-        vec!["kv".to_string()]
+        vec![self.model.to_string()]
     }
 
     fn params(&self) -> &'static [(&'static str, &'static str)] {

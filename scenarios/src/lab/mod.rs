@@ -9,6 +9,7 @@
 //! failing scenario.
 
 mod entry;
+pub mod paxos;
 pub mod raft;
 mod words;
 
