@@ -526,6 +526,38 @@ fn an_unfinished_write_a_later_writes_version_reveals_is_placed_before_it() {
     assert_breaks(&check(&history(3), &[]), Guarantee::WritesLinearizable);
 }
 
+/// Two unfinished sequential creates, one revealed only by a later read of the parent's
+/// pzxid: the earlier one (C1's) cannot be the revealed one, because C1's next create took
+/// effect before it and a client's operations take effect in the order it issued them; it is
+/// hidden before that create, and the revealed one is C2's (zab-zk-lagging-read seed 235).
+#[test]
+fn an_unfinished_write_is_placed_before_its_clients_next_write() {
+    let seq = r#"{"f": "create", "path": "/l/n-", "data": "", "mode": "sequential"}"#;
+    let children = |kids: &str, z: u64| {
+        format!(
+            r#"{{"r": "children", "children": [{kids}], "stat": {}, "zxid": {z}}}"#,
+            stat(1, 1, z, 0, 3)
+        )
+    };
+    let list = r#"{"f": "get-children", "path": "/l", "watch": false}"#;
+    let ops = vec![
+        op("C1", 0, 10, &create("/l", ""), &created("/l", 1)),
+        unfinished("C1", 20, seq),
+        op("C1", 30, 40, seq, &created("/l/n-0000000001", 3)),
+        unfinished("C2", 45, seq),
+        op(
+            "C3",
+            50,
+            60,
+            list,
+            &children(r#""n-0000000000", "n-0000000001", "n-0000000002""#, 4),
+        ),
+    ];
+    let r = check(&ops, &[]);
+    assert_passes(&r);
+    assert_eq!(r.unfinished_placed, 2);
+}
+
 #[test]
 fn sequential_ephemeral_creates_and_multi_follow_the_tree() {
     let seq = r#"{"f": "create", "path": "/l/n-", "data": "", "mode": "ephemeral-sequential"}"#;

@@ -46,6 +46,7 @@ enum What {
 
 pub(crate) fn replay(h: &ZkHistory, ix: &Index, out: &mut Found) -> Replayed {
     let mut st = State::new(h);
+    st.fifo_bound = fifo_bounds(h, ix);
     st.classify(out);
     st.reveal(h);
     let events = st.events(h);
@@ -56,6 +57,11 @@ pub(crate) fn replay(h: &ZkHistory, ix: &Index, out: &mut Found) -> Replayed {
 struct State<'h> {
     h: &'h ZkHistory,
     write_zxid: Vec<Option<u64>>,
+    /// Per operation: the highest zxid it can have taken effect at by FIFO client order
+    /// (the zxid of its client's next write or sync that was answered). It bounds where a
+    /// revealed zxid may place an unfinished write; writes hidden before a revealed or known
+    /// one sit at some unknown zxid below it and are not held to it.
+    fifo_bound: Vec<u64>,
     known: Vec<(u64, usize)>,
     observed: Vec<usize>,
     /// Unfinished writes not yet placed, by every path their steps name (and its parent).
@@ -77,6 +83,7 @@ impl<'h> State<'h> {
         State {
             h,
             write_zxid: vec![None; h.ops.len()],
+            fifo_bound: vec![u64::MAX; h.ops.len()],
             known: Vec::new(),
             observed: Vec::new(),
             unfinished: BTreeMap::new(),
@@ -180,7 +187,7 @@ impl<'h> State<'h> {
             if z == 0 || known.contains(&z) || self.placed.contains_key(&z) {
                 continue;
             }
-            if let Some(i) = self.candidate(&hint, at, |_| true) {
+            if let Some(i) = self.candidate(&hint, at, |c| z <= self.fifo_bound[c]) {
                 self.place(i, z);
                 self.targets.insert(z, (hint, target, at));
             } else if let Hint::Child(parent) | Hint::Gone(parent) = hint {
@@ -337,6 +344,7 @@ impl<'h> State<'h> {
             .collect();
         let finals: Vec<usize> = std::iter::once(i)
             .chain(pool.iter().copied().filter(|&c| c != i))
+            .filter(|&c| z <= self.fifo_bound[c])
             .filter(|&c| {
                 let steps = h.ops[c].op.steps().expect("a write");
                 steps.iter().any(|s| hint.made_by(s))
@@ -534,6 +542,26 @@ impl<'h> State<'h> {
             placed,
         }
     }
+}
+
+/// Per operation, the highest zxid at which it can have taken effect if its client never
+/// learned the outcome: a client's operations take effect in the order it issued them, so an
+/// unfinished write comes before every later write or sync of its client that was answered
+/// (at or before the zxid of that answer: an error reply carries the zxid before it).
+fn fifo_bounds(h: &ZkHistory, ix: &Index) -> Vec<u64> {
+    let mut bound = vec![u64::MAX; h.ops.len()];
+    for ops in &ix.by_client {
+        let mut next = u64::MAX;
+        for &i in ops.iter().rev() {
+            bound[i] = next;
+            let op = &h.ops[i];
+            let orders = op.op.steps().is_some() || matches!(op.op, Call::Sync { .. });
+            if let (true, Some(r)) = (orders, op.reply()) {
+                next = next.min(r.zxid());
+            }
+        }
+    }
+    bound
 }
 
 /// True if `reply` is the kind of answer `call` gets when it succeeds.

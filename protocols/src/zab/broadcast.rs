@@ -378,7 +378,7 @@ impl ZabServer {
         }
         self.waiters.insert(client, seq);
         if leader == self.id {
-            self.propose(ctx, Cmd::client(client, seq, op));
+            self.propose_request(ctx, client, seq, op);
         } else {
             ctx.send(leader, ZabMsg::Forward { client, seq, op });
         }
@@ -422,9 +422,20 @@ impl ZabServer {
         if self.established_epoch().is_none() || self.serving_leader() != Some(self.id) {
             return;
         }
-        if self.applied_seq(client) >= seq {
-            return;
+        self.propose_request(ctx, client, seq, op);
+    }
+
+    /// Leader: proposes `client`'s request `seq` unless it was applied already or is in
+    /// flight (proposed while leading, not yet delivered): a client's retry then waits for
+    /// the one proposal, as ZooKeeper's leader does, instead of taking a zxid of its own. A
+    /// retry that still reached the log (a new leader does not know what its predecessor
+    /// proposed) is answered from the session table when delivered, never applied twice.
+    fn propose_request(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, op: Op) {
+        let in_flight = self.proposed_seq.get(&client).is_some_and(|&s| s >= seq);
+        if in_flight || self.applied_seq(client) >= seq {
+            return self.mark_once(ctx, "retry-not-proposed");
         }
+        self.proposed_seq.insert(client, seq);
         self.propose(ctx, Cmd::client(client, seq, op));
     }
 }

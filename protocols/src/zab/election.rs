@@ -28,6 +28,7 @@ impl ZabServer {
         self.phase = Phase::Looking;
         self.lead = None;
         self.waiters.clear();
+        self.proposed_seq.clear();
         self.connecting.clear();
         self.touched.clear();
         self.session_heard.clear();

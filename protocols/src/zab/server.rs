@@ -77,6 +77,9 @@ pub struct ZabServer {
     pub(super) patience_us: u64,
     /// Clients this server owes a reply, with their request id.
     pub(super) waiters: BTreeMap<NodeId, u64>,
+    /// Leader: the latest request id of each client proposed while leading (a retry of a
+    /// request still in flight is not proposed again).
+    pub(super) proposed_seq: BTreeMap<NodeId, u64>,
     /// Clients waiting for their session to be opened (session -> client).
     pub(super) connecting: BTreeMap<u64, NodeId>,
     /// Follower: sessions heard from since the last report to the leader.
@@ -121,6 +124,7 @@ impl ZabServer {
             contact: Time::ZERO,
             patience_us: 0,
             waiters: BTreeMap::new(),
+            proposed_seq: BTreeMap::new(),
             connecting: BTreeMap::new(),
             touched: BTreeSet::new(),
             session_heard: BTreeMap::new(),
