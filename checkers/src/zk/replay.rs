@@ -214,8 +214,28 @@ impl<'h> State<'h> {
     }
 
     fn place(&mut self, i: usize, z: u64) {
+        self.take(i, z);
         self.placed.insert(z, i);
-        self.write_zxid[i] = Some(z);
+    }
+
+    /// True if unfinished write `c` may still be put at `z`: it is not placed, or only
+    /// tentatively, at a later zxid a stat revealed and the replay has not reached (the
+    /// write at that zxid is then searched for again when the replay gets there).
+    fn movable(&self, c: usize, z: u64) -> bool {
+        match self.write_zxid[c] {
+            None => true,
+            Some(at) => at > z && self.placed.get(&at) == Some(&c),
+        }
+    }
+
+    /// Puts unfinished write `c` at `z`, releasing a tentative placement elsewhere.
+    fn take(&mut self, c: usize, z: u64) {
+        if let Some(at) = self.write_zxid[c] {
+            if self.placed.get(&at) == Some(&c) {
+                self.placed.remove(&at);
+            }
+        }
+        self.write_zxid[c] = Some(z);
     }
 
     fn events(&self, h: &ZkHistory) -> Vec<(u64, What)> {
@@ -332,17 +352,21 @@ impl<'h> State<'h> {
         ch: &mut Vec<Change>,
     ) {
         let (hint, target, at) = self.targets.get(&z).cloned().expect("placed with a target");
-        self.placed.remove(&z);
-        self.write_zxid[i] = None;
+        // An earlier revealed zxid may have taken `i` already.
+        let own = self.placed.remove(&z) == Some(i);
+        if own {
+            self.write_zxid[i] = None;
+        }
         let pool: Vec<usize> = self
             .unfinished
             .get(hint.path())
             .map_or(&[][..], |v| v.as_slice())
             .iter()
             .copied()
-            .filter(|&c| self.write_zxid[c].is_none() && h.ops[c].call_us < at)
+            .filter(|&c| self.movable(c, z) && h.ops[c].call_us < at)
             .collect();
         let finals: Vec<usize> = std::iter::once(i)
+            .filter(|_| own)
             .chain(pool.iter().copied().filter(|&c| c != i))
             .filter(|&c| z <= self.fifo_bound[c])
             .filter(|&c| {
@@ -369,7 +393,7 @@ impl<'h> State<'h> {
             let steps = h.ops[c].op.steps().expect("a write");
             let got = self.tree.apply(&steps, z, Some(ix.owner[c]), ch);
             debug_assert!(got.is_ok());
-            self.write_zxid[c] = Some(z);
+            self.take(c, z);
             self.greedy += 1;
         }
         let steps = h.ops[last].op.steps().expect("a write");
@@ -397,7 +421,7 @@ impl<'h> State<'h> {
         let mut pool: Vec<usize> = Vec::new();
         for p in steps.iter().flat_map(step_paths) {
             for &c in self.unfinished.get(&p).map_or(&[][..], |v| v.as_slice()) {
-                if self.write_zxid[c].is_none() && h.ops[c].call_us < before && !pool.contains(&c) {
+                if self.movable(c, z) && h.ops[c].call_us < before && !pool.contains(&c) {
                     pool.push(c);
                 }
             }
@@ -420,7 +444,7 @@ impl<'h> State<'h> {
             let got = self.tree.apply(&steps, z, Some(ix.owner[c]), ch);
             debug_assert!(got.is_ok());
             if c != i {
-                self.write_zxid[c] = Some(z);
+                self.take(c, z);
                 self.greedy += 1;
             }
         }
@@ -484,7 +508,7 @@ impl<'h> State<'h> {
         let mut tried: BTreeSet<usize> = BTreeSet::new();
         for p in &paths {
             for &c in self.unfinished.get(p).map_or(&[][..], |v| v.as_slice()) {
-                if self.write_zxid[c].is_some() || h.ops[c].call_us >= before || !tried.insert(c) {
+                if !self.movable(c, z) || h.ops[c].call_us >= before || !tried.insert(c) {
                     continue;
                 }
                 let steps = h.ops[c].op.steps().expect("a write");
@@ -493,7 +517,7 @@ impl<'h> State<'h> {
                 if trial.apply(&steps, z, Some(ix.owner[c]), &mut tch).is_ok() && fits(&mut trial) {
                     self.tree = trial;
                     ch.extend(tch);
-                    self.write_zxid[c] = Some(z);
+                    self.take(c, z);
                     self.greedy += 1;
                     return true;
                 }
