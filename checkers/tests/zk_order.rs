@@ -362,6 +362,48 @@ fn a_missing_notification_breaks_watch_order() {
     assert_breaks(&check(&watched(), &[]), Guarantee::WatchOrder);
 }
 
+/// C2 watches /a (zxid 1); C1 sets it twice (zxids 2 and 3) while C2 moves; the server C2
+/// reaches reports the latest change (as ZooKeeper's does on reconnection). That fires the
+/// watch if it arrives before C2 reads anything at zxid 2 or later; after such a read it is
+/// late, and without it the watch is missed.
+#[test]
+fn a_notification_naming_a_later_change_fires_the_watch_before_the_first_is_read() {
+    let mut ops = watched();
+    ops.pop();
+    ops.push(op(
+        "C1",
+        31,
+        32,
+        &set("/a", "z"),
+        &set_ok(&stat(1, 3, 1, 2, 0), 3),
+    ));
+    ops.push(op(
+        "C2",
+        40,
+        50,
+        &get("/a", false),
+        &data("z", &stat(1, 3, 1, 2, 0), 3),
+    ));
+    let early = notice("C2", 35, 1, &watch("/a", "NodeDataChanged", 3));
+    assert_passes(&check(&ops, &[early]));
+    let late = notice("C2", 55, 2, &watch("/a", "NodeDataChanged", 3));
+    assert_breaks(&check(&ops, &[late]), Guarantee::WatchOrder);
+    // A read at zxid 2 came back before the notification of zxid 3: the first change was
+    // readable before any notification.
+    ops.insert(
+        3,
+        op(
+            "C2",
+            33,
+            34,
+            &get("/a", false),
+            &data("y", &stat(1, 2, 1, 1, 0), 2),
+        ),
+    );
+    let after_read = notice("C2", 35, 2, &watch("/a", "NodeDataChanged", 3));
+    assert_breaks(&check(&ops, &[after_read]), Guarantee::WatchOrder);
+}
+
 #[test]
 fn notifications_out_of_zxid_order_break_watch_order() {
     let mut ops = watched();

@@ -21,6 +21,13 @@ struct Registration<'h> {
     absent: bool,
 }
 
+const KINDS: [WatchKind; 4] = [
+    WatchKind::NodeCreated,
+    WatchKind::NodeDeleted,
+    WatchKind::NodeDataChanged,
+    WatchKind::NodeChildrenChanged,
+];
+
 fn triggers(on: WatchOn, absent: bool, kind: WatchKind) -> bool {
     match on {
         WatchOn::Exists if absent => kind == WatchKind::NodeCreated,
@@ -188,26 +195,51 @@ fn check_notices(h: &ZkHistory, ix: &Index, r: &Replayed, cl: &Client, out: &mut
     }
 }
 
-/// A watch whose change the client then read past without any notification of it.
+/// One client's notifications on one path of one kind, in arrival order: when each arrived
+/// (operations ended before it) and its zxid, with a search for "the first one from position
+/// p on whose zxid is at least z".
+#[derive(Default)]
+struct Heard {
+    ended: Vec<u64>,
+    zxids: Vec<u64>,
+}
+
+impl Heard {
+    /// True if a notification of zxid `z` or later arrived after `after` operations had
+    /// ended and no later than `by`.
+    fn between(&self, tree: &FirstAtLeast, after: u64, by: u64, z: u64) -> bool {
+        let from = self.ended.partition_point(|&e| e <= after) as u64;
+        tree.first_after(from.checked_sub(1), z)
+            .is_some_and(|k| self.ended[k as usize] <= by)
+    }
+}
+
+/// A watch whose change the client then read past without any notification of it. The
+/// notification that fires the watch may name any change it triggers on from the first one
+/// on (a server the client moved to reports the znode's latest change, as ZooKeeper's does
+/// on reconnection), but must arrive before any reply that reflects the first.
 fn check_missed(h: &ZkHistory, ix: &Index, r: &Replayed, cl: &Client, out: &mut Found) {
     let c = cl.c;
     let name = &ix.names[c];
-    // When each (path, zxid) notification arrived (ops ended before it), and each expiry.
-    let mut heard_at: BTreeMap<(&str, u64), u64> = BTreeMap::new();
+    // Each (path, kind)'s notifications, and each expiry.
+    let mut heard: BTreeMap<(&str, WatchKind), Heard> = BTreeMap::new();
     let mut expiries: Vec<u64> = Vec::new();
     for &n in &ix.notices_by_client[c] {
         let notice = &h.notices[n];
         match &notice.notice {
-            Notice::Watch { path, zxid, .. } => {
-                let e = heard_at
-                    .entry((path.as_str(), *zxid))
-                    .or_insert(notice.ops_ended);
-                *e = (*e).min(notice.ops_ended);
+            Notice::Watch { path, zxid, kind } => {
+                let e = heard.entry((path.as_str(), *kind)).or_default();
+                e.ended.push(notice.ops_ended);
+                e.zxids.push(*zxid);
             }
             Notice::Expired { .. } => expiries.push(notice.ops_ended),
             Notice::Connected { .. } => {}
         }
     }
+    let trees: BTreeMap<(&str, WatchKind), FirstAtLeast> = heard
+        .iter()
+        .map(|(&k, v)| (k, FirstAtLeast::new(v.zxids.iter().copied())))
+        .collect();
     for g in &cl.regs {
         let Some(changes) = r.changes.get(g.path) else {
             continue;
@@ -223,7 +255,13 @@ fn check_missed(h: &ZkHistory, ix: &Index, r: &Replayed, cl: &Client, out: &mut 
             continue;
         };
         let i = ix.by_client[c][ended as usize];
-        let heard = heard_at.get(&(g.path, z)).is_some_and(|&e| e <= ended);
+        let heard = KINDS.iter().any(|&k| {
+            let key = (g.path, k);
+            triggers(g.on, g.absent, k)
+                && heard
+                    .get(&key)
+                    .is_some_and(|v| v.between(&trees[&key], g.pos, ended, z))
+        });
         let k = expiries.partition_point(|&e| e <= g.pos);
         let expired = expiries.get(k).is_some_and(|&e| e <= ended);
         if heard || expired {

@@ -410,7 +410,13 @@ impl ZabServer {
     fn reply(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, ret: Ret, zk: bool) {
         let msg = if zk {
             let notes = self.notes_for(client);
-            ZabMsg::ZkReply { seq, ret, notes }
+            let conn = self.conn_of(client);
+            ZabMsg::ZkReply {
+                seq,
+                ret,
+                notes,
+                conn,
+            }
         } else {
             ZabMsg::ClientReply { seq, ret }
         };

@@ -15,9 +15,13 @@
 //! effect) and opens a new session. `connected` and `expired` notices go to the history.
 //!
 //! Watches: a read with `watch` that the server answered leaves a one-shot watch there and
-//! here. Notifications come numbered with every message from the connected server and are
-//! recorded (`watch` notices) before the reply they came with; pings acknowledge them. A
-//! client that moves sends the watches it still holds with its connect.
+//! here (with the zxid the read reflected). Notifications come numbered with every message
+//! from the connected server and are recorded (`watch` notices) before the reply they came
+//! with; pings acknowledge them. A notification that answers no watch held here (set before
+//! its change) is dropped: its read was given up or retried, or it fired already. A client
+//! that moves sends the watches it still holds with its connect, each with its zxid, and
+//! numbers its connections: an answer on an earlier connection is ignored (its
+//! notifications belong to a stream the client left).
 
 use super::watches::{used_by, watch_left, Note, WatchOn};
 use super::ZabMsg;
@@ -25,7 +29,7 @@ use crate::kv::{ClientTimer, KvClient};
 use splitbrain_api::{
     ClientProcess, Ctx, Dur, Effect, NodeId, NodeView, Notice, Op, Process, Role, Time,
 };
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// The client's timers: the key-value library's own, and the session tick.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -78,10 +82,15 @@ pub struct ZabClient {
     seq: u64,
     call: Option<Call>,
     ticking: bool,
-    /// Watches left and not fired yet.
-    watches: BTreeSet<(String, WatchOn)>,
-    /// The last notification processed from the connected server.
+    /// Watches left and not fired yet, with the zxid of the read that set each.
+    watches: BTreeMap<(String, WatchOn), u64>,
+    /// The last notification processed from the connected server, and those received after
+    /// it but not processed yet (one whose watch may be set by the read in flight waits for
+    /// its reply: the links reorder, so a notification can overtake the reply that set it).
     note_n: u64,
+    held: Vec<Note>,
+    /// The number of the latest connection attempt (answers on another are ignored).
+    conn_n: u64,
 }
 
 impl ZabClient {
@@ -101,8 +110,10 @@ impl ZabClient {
             seq: 0,
             call: None,
             ticking: false,
-            watches: BTreeSet::new(),
+            watches: BTreeMap::new(),
             note_n: 0,
+            held: Vec::new(),
+            conn_n: 0,
         }
     }
 
@@ -133,10 +144,16 @@ impl ZabClient {
             self.session = client << 32 | (self.incarnation & 0xffff) << 16 | (self.lives & 0xffff);
         }
         self.conn = Conn::Connecting { since: ctx.now() };
+        self.conn_n += 1;
         let msg = ZabMsg::Connect {
             session: self.session,
             seen: self.seen,
-            watches: self.watches.iter().cloned().collect(),
+            watches: self
+                .watches
+                .iter()
+                .map(|((path, on), &at)| (path.clone(), *on, at))
+                .collect(),
+            conn: self.conn_n,
         };
         ctx.send(self.servers[self.target], msg);
         self.tick_soon(ctx);
@@ -169,15 +186,47 @@ impl ZabClient {
         }
     }
 
-    /// Records the notifications not processed yet, in order.
-    fn notes(&mut self, ctx: &mut Ctx<Self>, notes: Vec<Note>) {
+    /// Takes the notifications not received yet and processes what it can, in order.
+    /// `answer_at`: the message also answers the call in flight, at that zxid.
+    fn notes(&mut self, ctx: &mut Ctx<Self>, notes: Vec<Note>, answer_at: Option<u64>) {
         for n in notes {
-            if n.n <= self.note_n {
-                continue;
+            let last = self.held.last().map_or(self.note_n, |h| h.n);
+            if n.n > last {
+                self.held.push(n);
             }
+        }
+        self.process_notes(ctx, answer_at);
+    }
+
+    /// Processes held notifications in order: each fires the watches it answers (set before
+    /// its change); one that answers none (a watch the client never learned it had, its read
+    /// given up or retried, or one already fired) is dropped, unless the read in flight may
+    /// be the one that set it (its answer, if known, reflects a state before the change):
+    /// then it and those after it wait for that answer.
+    fn process_notes(&mut self, ctx: &mut Ctx<Self>, answer_at: Option<u64>) {
+        while let Some(n) = self.held.first() {
+            let answers = |w: &BTreeMap<(String, WatchOn), u64>| {
+                used_by(n.kind)
+                    .iter()
+                    .any(|&on| w.get(&(n.path.clone(), on)).is_some_and(|&at| at < n.zxid))
+            };
+            let may_be_set = answer_at.is_none_or(|z| z < n.zxid);
+            if !answers(&self.watches) && may_be_set && self.read_in_flight_watches(&n.path) {
+                return;
+            }
+            let n = self.held.remove(0);
             self.note_n = n.n;
+            let mut fired = false;
             for &on in used_by(n.kind) {
-                self.watches.remove(&(n.path.clone(), on));
+                let key = (n.path.clone(), on);
+                if self.watches.get(&key).is_some_and(|&at| at < n.zxid) {
+                    self.watches.remove(&key);
+                    fired = true;
+                }
+            }
+            if !fired {
+                ctx.mark("stale-note-dropped");
+                continue;
             }
             ctx.mark("watch-fired");
             ctx.notify(Notice::Watch {
@@ -188,6 +237,16 @@ impl ZabClient {
         }
     }
 
+    /// True if the call in flight is a read that leaves a watch on `path`.
+    fn read_in_flight_watches(&self, path: &str) -> bool {
+        self.call.as_ref().is_some_and(|c| match &c.op {
+            Op::Exists { path: p, watch }
+            | Op::GetData { path: p, watch }
+            | Op::GetChildren { path: p, watch } => *watch && p == path,
+            _ => false,
+        })
+    }
+
     fn on_session(
         &mut self,
         ctx: &mut Ctx<Self>,
@@ -195,8 +254,12 @@ impl ZabClient {
         session: u64,
         live: bool,
         notes: Vec<Note>,
+        conn: u64,
     ) {
         if session != self.session || self.servers[self.target] != from {
+            return;
+        }
+        if live && conn != self.conn_n {
             return;
         }
         if !live {
@@ -204,6 +267,7 @@ impl ZabClient {
             ctx.mark("session-expired-seen");
             self.session = 0;
             self.watches.clear();
+            self.held.clear();
             if self.call.take().is_some() {
                 ctx.give_up();
             }
@@ -212,8 +276,9 @@ impl ZabClient {
         if let Conn::Connecting { .. } = self.conn {
             self.conn = Conn::Connected { heard: ctx.now() };
             self.note_n = 0;
+            self.held.clear();
             ctx.notify(Notice::Connected { session });
-            self.notes(ctx, notes);
+            self.notes(ctx, notes, None);
             if self.last_server.is_some_and(|s| s != self.target) {
                 ctx.mark("client-moved");
             }
@@ -227,6 +292,7 @@ impl ZabClient {
         if self.call.as_ref().is_some_and(|c| now >= c.give_up_at) {
             self.call = None;
             ctx.give_up();
+            self.process_notes(ctx, None);
         }
         match self.conn {
             Conn::Idle => {}
@@ -243,8 +309,12 @@ impl ZabClient {
                     self.move_on();
                     self.connect(ctx);
                 } else {
-                    let (session, acked) = (self.session, self.note_n);
-                    let ping = ZabMsg::ClientPing { session, acked };
+                    let (session, acked, conn) = (self.session, self.note_n, self.conn_n);
+                    let ping = ZabMsg::ClientPing {
+                        session,
+                        acked,
+                        conn,
+                    };
                     ctx.send(self.servers[self.target], ping);
                     let stale = self.call.as_ref().is_some_and(|c| {
                         c.sent_at
@@ -262,21 +332,29 @@ impl ZabClient {
     fn on_reply(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: ZabMsg) {
         let mine = self.call.as_ref().map(|c| c.seq);
         match msg {
-            ZabMsg::ZkReply { seq, ret, notes } => {
-                if self.servers[self.target] != from || self.conn == Conn::Idle {
+            ZabMsg::ZkReply {
+                seq,
+                ret,
+                notes,
+                conn,
+            } => {
+                let current = self.servers[self.target] == from && conn == self.conn_n;
+                if !current || !matches!(self.conn, Conn::Connected { .. }) {
                     return;
                 }
                 self.heard(ctx);
-                self.notes(ctx, notes);
+                let answer_at = (mine == Some(seq)).then(|| ret.zxid().unwrap_or(0));
+                self.notes(ctx, notes, answer_at);
                 if mine != Some(seq) {
                     return;
                 }
                 let call = self.call.take().expect("mine");
                 if let Some(w) = watch_left(&call.op, &ret) {
-                    self.watches.insert(w);
+                    self.watches.insert(w, ret.zxid().unwrap_or(0));
                 }
                 self.seen = self.seen.max(ret.zxid().unwrap_or(0));
                 ctx.complete(ret);
+                self.process_notes(ctx, None);
             }
             ZabMsg::NotServing { seq, .. } if seq == 0 || mine == Some(seq) => {
                 if self.servers[self.target] == from && self.conn != Conn::Idle {
@@ -336,12 +414,18 @@ impl Process for ZabClient {
                 session,
                 live,
                 notes,
-            } => self.on_session(ctx, from, session, live, notes),
-            ZabMsg::ClientPong { session, notes } => {
+                conn,
+            } => self.on_session(ctx, from, session, live, notes, conn),
+            ZabMsg::ClientPong {
+                session,
+                notes,
+                conn,
+            } => {
                 let connected = matches!(self.conn, Conn::Connected { .. });
-                if connected && session == self.session && self.servers[self.target] == from {
+                let current = self.servers[self.target] == from && conn == self.conn_n;
+                if connected && session == self.session && current {
                     self.heard(ctx);
-                    self.notes(ctx, notes);
+                    self.notes(ctx, notes, None);
                 }
             }
             other => self.on_reply(ctx, from, other),

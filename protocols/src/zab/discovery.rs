@@ -127,7 +127,13 @@ impl ZabServer {
         }
     }
 
-    /// Follower: accept a new epoch from our prospective leader, durably, then report.
+    /// Follower: accept a new epoch from our prospective leader, durably, then report. An
+    /// epoch below our acceptedEpoch is refused; the one we accepted already (from another
+    /// prospective leader, or before a restart) is acknowledged as not fresh, as ZooKeeper's
+    /// learners do: that leader may synchronise us but not count us, so two leaders of one
+    /// epoch still cannot both gather a quorum, and a leader established in an epoch we once
+    /// accepted from someone else can take us back (refusing it, we would join and be refused
+    /// again for as long as it leads).
     pub(super) fn on_new_epoch(&mut self, ctx: &mut Ctx<Self>, from: NodeId, epoch: u64) {
         let Phase::Following { leader, .. } = self.phase else {
             return;
@@ -135,10 +141,14 @@ impl ZabServer {
         if leader != from {
             return;
         }
-        let again = self.promised == Some((epoch, from));
-        if epoch < self.accepted_epoch || (epoch == self.accepted_epoch && !again) {
-            self.mark_once(ctx, "epoch-rejected");
-            return self.start_looking(ctx);
+        if epoch < self.accepted_epoch {
+            // It cannot take us. We look again once our patience with it runs out (looking
+            // at once would have us join it again at once, for as long as it leads).
+            return self.mark_once(ctx, "epoch-rejected");
+        }
+        let fresh = epoch > self.accepted_epoch || self.promised == Some((epoch, from));
+        if !fresh {
+            self.mark_once(ctx, "epoch-acked-again");
         }
         self.touch(ctx);
         if epoch > self.accepted_epoch {
@@ -150,6 +160,7 @@ impl ZabServer {
             epoch,
             current_epoch: self.current_epoch,
             last_zxid: self.log.last_zxid(),
+            fresh,
         };
         self.barrier(ctx);
         ctx.send(from, msg);
@@ -161,6 +172,7 @@ impl ZabServer {
         from: NodeId,
         epoch: u64,
         history: (u64, u64),
+        fresh: bool,
     ) {
         let quorum = self.quorum();
         let now = ctx.now();
@@ -169,6 +181,7 @@ impl ZabServer {
         };
         match lead.stage {
             Stage::Discovery => {}
+            Stage::AckEpoch if !fresh => {}
             Stage::AckEpoch => {
                 lead.histories.insert(from, history);
                 if lead.histories.len() < quorum {
@@ -282,7 +295,10 @@ impl ZabServer {
         }
         self.touch(ctx);
         if let Some(snap) = snapshot {
+            let before = self.delivered;
             self.install_snapshot(snap);
+            // A follower still serving (a SNAP for one that fell behind the log).
+            self.fire_for_snapshot(before);
         } else if let Some(to) = trunc_to {
             assert!(
                 to >= self.delivered,

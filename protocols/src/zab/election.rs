@@ -39,6 +39,7 @@ impl ZabServer {
         self.clients.clear();
         self.watches.clear();
         self.outbox.clear();
+        self.conns.clear();
         let me = self.my_vote();
         self.election.round += 1;
         self.election.vote = Some(me);
@@ -98,8 +99,19 @@ impl ZabServer {
     ) {
         if leading {
             if vote.id == from {
+                if (vote.epoch, vote.zxid) < (self.current_epoch, self.log.last_zxid()) {
+                    // A leader whose history is older than ours: joining its discovery would
+                    // only make it step down (a quorum member is more recent), again and
+                    // again. Stay looking; once it is established without us its epoch is
+                    // above ours and we join (and are synchronised, by TRUNC if need be).
+                    return self.mark_once(ctx, "older-leader-not-joined");
+                }
                 self.mark_once(ctx, "joined-leader");
                 return self.follow(ctx, from);
+            }
+            if vote.id == self.id {
+                // A follower of ours that has not noticed we are looking: it will time out.
+                return;
             }
             // Ask the leader it names; it answers for itself.
             let msg = self.notification();

@@ -158,11 +158,14 @@ pub enum ZabMsg {
     NewEpoch {
         epoch: u64,
     },
-    /// Discovery: the follower accepted `epoch` (durably) and reports its history.
+    /// Discovery: the follower accepted `epoch` (durably) and reports its history. Not
+    /// `fresh`: it had accepted `epoch` already (from another prospective leader, or before
+    /// a restart), so this leader may synchronise it but not count it for its quorum.
     AckEpoch {
         epoch: u64,
         current_epoch: u64,
         last_zxid: u64,
+        fresh: bool,
     },
     /// Synchronisation, then NEWLEADER: drop entries above `trunc_to`, or install
     /// `snapshot`; then `txns` follow `prev`.
@@ -220,33 +223,39 @@ pub enum ZabMsg {
         ret: Ret,
     },
     /// A ZooKeeper call's answer, with the notifications the client has not acknowledged
-    /// (processed before the answer).
+    /// (processed before the answer), on connection `conn`.
     ZkReply {
         seq: u64,
         ret: Ret,
         notes: Vec<Note>,
+        conn: u64,
     },
-    /// A client asks for `session` (new, or moving here with its `watches`), having seen
-    /// zxid `seen`.
+    /// A client asks for `session` (new, or moving here with its `watches`, each with the
+    /// zxid it was set at), having seen zxid `seen`; `conn` numbers the client's connection
+    /// attempts (answers to an earlier one are ignored).
     Connect {
         session: u64,
         seen: u64,
-        watches: Vec<(String, WatchOn)>,
+        watches: Vec<(String, WatchOn, u64)>,
+        conn: u64,
     },
     /// The answer to a connect or a ping: the session is open here, or closed for good.
     Session {
         session: u64,
         live: bool,
         notes: Vec<Note>,
+        conn: u64,
     },
     /// A client's heartbeat (acknowledging notifications up to `acked`), and the answer.
     ClientPing {
         session: u64,
         acked: u64,
+        conn: u64,
     },
     ClientPong {
         session: u64,
         notes: Vec<Note>,
+        conn: u64,
     },
     /// A follower heard from these sessions (with its ping reply).
     Touch {

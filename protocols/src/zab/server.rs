@@ -92,6 +92,8 @@ pub struct ZabServer {
     /// not yet acknowledged (last number, notes).
     pub(super) watches: BTreeMap<(String, super::watches::WatchOn), BTreeSet<NodeId>>,
     pub(super) outbox: BTreeMap<NodeId, (u64, Vec<super::watches::Note>)>,
+    /// Each connected client's connection number (from its connect), echoed in every answer.
+    pub(super) conns: BTreeMap<NodeId, u64>,
     /// Clients connected here since this server last started or lost its leader.
     pub(super) clients: BTreeSet<NodeId>,
     /// The epoch this server acknowledged in discovery and the leader it came from (a second
@@ -132,6 +134,7 @@ impl ZabServer {
             closing: BTreeSet::new(),
             watches: BTreeMap::new(),
             outbox: BTreeMap::new(),
+            conns: BTreeMap::new(),
             clients: BTreeSet::new(),
             promised: None,
             report: StepReport::default(),
@@ -281,7 +284,8 @@ impl Process for ZabServer {
                 epoch,
                 current_epoch,
                 last_zxid,
-            } => self.on_ack_epoch(ctx, from, epoch, (current_epoch, last_zxid)),
+                fresh,
+            } => self.on_ack_epoch(ctx, from, epoch, (current_epoch, last_zxid), fresh),
             ZabMsg::Sync {
                 epoch,
                 trunc_to,
@@ -307,8 +311,13 @@ impl Process for ZabServer {
                 session,
                 seen,
                 watches,
-            } => self.on_connect(ctx, from, session, seen, watches),
-            ZabMsg::ClientPing { session, acked } => self.on_client_ping(ctx, from, session, acked),
+                conn,
+            } => self.on_connect(ctx, from, session, seen, watches, conn),
+            ZabMsg::ClientPing {
+                session,
+                acked,
+                conn,
+            } => self.on_client_ping(ctx, from, session, acked, conn),
             ZabMsg::Touch { epoch, sessions } => self.on_touch(ctx, epoch, sessions),
             ZabMsg::ForwardSession { client, session } => {
                 if self.serving_leader() == Some(self.id) {

@@ -22,7 +22,8 @@ impl ZabServer {
         client: NodeId,
         session: u64,
         seen: u64,
-        watches: Vec<(String, WatchOn)>,
+        watches: Vec<(String, WatchOn, u64)>,
+        conn: u64,
     ) {
         let Some(leader) = self.serving_leader() else {
             return ctx.send(client, ZabMsg::NotServing { seq: 0, hint: None });
@@ -35,7 +36,8 @@ impl ZabServer {
             SessionState::Live => {
                 self.heard_from(ctx, session);
                 self.clients.insert(client);
-                self.rewatch(client, watches, seen);
+                self.conns.insert(client, conn);
+                self.rewatch(client, watches);
                 let notes = self.notes_for(client);
                 ctx.send(
                     client,
@@ -43,12 +45,14 @@ impl ZabServer {
                         session,
                         live: true,
                         notes,
+                        conn,
                     },
                 );
             }
-            SessionState::Closed => ctx.send(client, closed(session)),
+            SessionState::Closed => ctx.send(client, closed(session, conn)),
             SessionState::Unknown => {
-                self.outbox.remove(&client);
+                self.drop_watches(client);
+                self.conns.insert(client, conn);
                 self.connecting.insert(session, client);
                 if leader == self.id {
                     self.open_session(ctx, client, session);
@@ -76,6 +80,7 @@ impl ZabServer {
         client: NodeId,
         session: u64,
         acked: u64,
+        conn: u64,
     ) {
         if self.serving_leader().is_none() {
             return;
@@ -87,11 +92,21 @@ impl ZabServer {
             }
             SessionState::Live => {
                 self.heard_from(ctx, session);
-                self.ack_notes(client, acked);
+                if self.conn_of(client) == conn {
+                    self.ack_notes(client, acked);
+                }
                 let notes = self.notes_for(client);
-                ctx.send(client, ZabMsg::ClientPong { session, notes });
+                let conn = self.conn_of(client);
+                ctx.send(
+                    client,
+                    ZabMsg::ClientPong {
+                        session,
+                        notes,
+                        conn,
+                    },
+                );
             }
-            SessionState::Closed => ctx.send(client, closed(session)),
+            SessionState::Closed => ctx.send(client, closed(session, conn)),
             SessionState::Unknown => {}
         }
     }
@@ -158,22 +173,25 @@ impl ZabServer {
             let live = self.tree.session_state(session) == SessionState::Live;
             self.clients.insert(client);
             let notes = Vec::new();
+            let conn = self.conn_of(client);
             ctx.send(
                 client,
                 ZabMsg::Session {
                     session,
                     live,
                     notes,
+                    conn,
                 },
             );
         }
     }
 }
 
-fn closed(session: u64) -> ZabMsg {
+fn closed(session: u64, conn: u64) -> ZabMsg {
     ZabMsg::Session {
         session,
         live: false,
         notes: Vec::new(),
+        conn,
     }
 }

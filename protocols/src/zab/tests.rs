@@ -102,16 +102,49 @@ fn a_follower_refuses_a_proposal_of_an_older_epoch_unless_z06() {
 }
 
 #[test]
-fn a_follower_refuses_a_new_epoch_below_the_one_it_accepted_and_looks_again() {
+fn a_follower_refuses_a_new_epoch_below_the_one_it_accepted() {
     let mut s = follower(ZabBug::None, 3);
     s.phase = Phase::Following {
         leader: leader_id(),
         synced: false,
     };
     s.promised = None;
-    deliver(&mut s, leader_id(), ZabMsg::NewEpoch { epoch: 2 });
-    assert_eq!(s.phase, Phase::Looking);
+    let effects = deliver(&mut s, leader_id(), ZabMsg::NewEpoch { epoch: 2 });
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Send { .. })));
     assert_eq!(s.accepted_epoch, 3);
+}
+
+/// The epoch it accepted already, from another prospective leader: acknowledged, but as not
+/// fresh, so this leader cannot count it towards its quorum (one leader per epoch).
+#[test]
+fn a_follower_acknowledges_the_epoch_it_accepted_already_as_not_fresh() {
+    let mut s = follower(ZabBug::None, 3);
+    s.phase = Phase::Following {
+        leader: leader_id(),
+        synced: false,
+    };
+    s.promised = Some((3, NodeId::server(2)));
+    let effects = deliver(&mut s, leader_id(), ZabMsg::NewEpoch { epoch: 3 });
+    let fresh: Vec<bool> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send {
+                msg: ZabMsg::AckEpoch { fresh, .. },
+                ..
+            } => Some(*fresh),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fresh, vec![false]);
+    assert_eq!(s.promised, Some((3, leader_id())));
+    let effects = deliver(&mut s, leader_id(), ZabMsg::NewEpoch { epoch: 4 });
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::Send {
+            msg: ZabMsg::AckEpoch { fresh: true, .. },
+            ..
+        }
+    )));
 }
 
 #[test]

@@ -28,8 +28,10 @@ pub struct DataTree {
     live: BTreeMap<u64, NodeId>,
     session_of: BTreeMap<NodeId, u64>,
     closed: BTreeSet<u64>,
-    /// The zxid of each path's last deletion (a watch on a deleted znode fires with it).
-    deleted: BTreeMap<String, u64>,
+    /// Each path's last deletion: the deleted znode's czxid and the deletion's zxid (a watch
+    /// on a deleted znode fires with it; one waiting for a creation that came and went, with
+    /// the creation).
+    deleted: BTreeMap<String, (u64, u64)>,
 }
 
 /// What the tree knows of a session.
@@ -112,7 +114,12 @@ impl DataTree {
 
     /// The zxid of the last deletion of `path` (0: never deleted).
     pub fn deleted_at(&self, path: &str) -> u64 {
-        self.deleted.get(path).copied().unwrap_or(0)
+        self.deleted.get(path).map_or(0, |d| d.1)
+    }
+
+    /// The czxid of the last znode deleted at `path` (0: never deleted).
+    pub fn deleted_created_at(&self, path: &str) -> u64 {
+        self.deleted.get(path).map_or(0, |d| d.0)
     }
 
     /// Every open session with its client.
@@ -369,8 +376,9 @@ impl DataTree {
         if !node.children.is_empty() {
             return Err(ZkError::NotEmpty);
         }
+        let czxid = node.stat.czxid;
         self.nodes.remove(path);
-        self.deleted.insert(path.to_string(), z);
+        self.deleted.insert(path.to_string(), (czxid, z));
         let parent = self
             .nodes
             .get_mut(&parent_path)
@@ -622,6 +630,7 @@ mod tests {
         assert!(t.stat("/e").is_none());
         assert!(ev.contains(&("/e".to_string(), WatchKind::NodeDeleted)));
         assert_eq!(t.deleted_at("/e"), 3);
+        assert_eq!(t.deleted_created_at("/e"), 2);
         assert_eq!(t.session_state(7), SessionState::Closed);
         assert!(matches!(
             t.apply(c(1), 2, &op, 3, 4, &mut ev),

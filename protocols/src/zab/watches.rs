@@ -5,8 +5,10 @@
 //! client. Every message to the client (a reply, a pong, a connect answer) carries the
 //! outbox, and the client acknowledges what it processed with its pings; so a notification
 //! reaches the client before any reply that reflects the change it announces, whatever the
-//! network does to single messages. A client that moves re-registers its watches with the
-//! zxid it has seen: the new server fires at once those whose znode changed since.
+//! network does to single messages. A client that moves re-registers its watches, each with
+//! the zxid it was set at: the new server fires at once those whose znode changed since.
+//! Messages carry the client's connection number, so a late answer on an earlier connection
+//! (numbered differently) is ignored.
 
 use super::server::ZabServer;
 use super::tree::WatchEvent;
@@ -100,6 +102,11 @@ impl ZabServer {
         }
     }
 
+    /// The connection number of `client`'s connection here.
+    pub(super) fn conn_of(&self, client: NodeId) -> u64 {
+        self.conns.get(&client).copied().unwrap_or(0)
+    }
+
     /// The notifications `client` has not acknowledged yet.
     pub(super) fn notes_for(&self, client: NodeId) -> Vec<Note> {
         self.outbox
@@ -113,33 +120,62 @@ impl ZabServer {
         }
     }
 
-    /// A client (re)connects: its outbox here starts again, and each watch it holds either
-    /// fires at once (its znode changed after zxid `seen`) or is registered here.
-    pub(super) fn rewatch(&mut self, client: NodeId, watches: Vec<(String, WatchOn)>, seen: u64) {
-        self.outbox.remove(&client);
-        for (path, on) in watches {
-            match self.changed_since(&path, on, seen) {
-                Some((kind, zxid)) => self.push_note(client, &path, kind, zxid),
+    /// A client (re)connects: its outbox and watches here start again, and each watch it
+    /// holds (with the zxid it was set at) either fires at once, its znode having changed
+    /// since, or is registered here.
+    pub(super) fn rewatch(&mut self, client: NodeId, watches: Vec<(String, WatchOn, u64)>) {
+        self.drop_watches(client);
+        let mut missed = Vec::new();
+        for (path, on, since) in watches {
+            match self.changed_since(&path, on, since) {
+                Some((kind, zxid)) => missed.push((zxid, path, kind)),
                 None => self.add_watch(client, path, on),
             }
         }
+        // Notifications go out in zxid order.
+        missed.sort();
+        for (zxid, path, kind) in missed {
+            self.push_note(client, &path, kind, zxid);
+        }
     }
 
-    fn changed_since(&self, path: &str, on: WatchOn, seen: u64) -> Option<(WatchKind, u64)> {
+    /// A snapshot replaced the tree, which reflected zxid `before`: the watches whose znode
+    /// the snapshot shows changed since fire, in zxid order (no transaction of it will).
+    pub(super) fn fire_for_snapshot(&mut self, before: u64) {
+        let mut missed = Vec::new();
+        let watched: Vec<(String, WatchOn)> = self.watches.keys().cloned().collect();
+        for (path, on) in watched {
+            if let Some((kind, zxid)) = self.changed_since(&path, on, before) {
+                let clients = self.watches.remove(&(path.clone(), on)).unwrap_or_default();
+                missed.extend(clients.into_iter().map(|c| (zxid, c, path.clone(), kind)));
+            }
+        }
+        missed.sort();
+        for (zxid, client, path, kind) in missed {
+            self.push_note(client, &path, kind, zxid);
+        }
+    }
+
+    /// The change a watch on `path` set at zxid `since` has missed here, if any. A creation
+    /// that came and went is found too (ZooKeeper misses it: its documented exception).
+    fn changed_since(&self, path: &str, on: WatchOn, since: u64) -> Option<(WatchKind, u64)> {
         let stat = self.tree.stat(path);
         let deleted = || (WatchKind::NodeDeleted, self.tree.deleted_at(path));
         match (on, stat) {
             (WatchOn::Creation, Some(s)) => {
-                (s.czxid > seen).then_some((WatchKind::NodeCreated, s.czxid))
+                (s.czxid > since).then_some((WatchKind::NodeCreated, s.czxid))
             }
-            (WatchOn::Creation, None) => None,
+            (WatchOn::Creation, None) => {
+                let created = self.tree.deleted_created_at(path);
+                (created > since).then_some((WatchKind::NodeCreated, created))
+            }
             (_, None) => Some(deleted()),
-            (_, Some(s)) if s.czxid > seen => Some(deleted()),
+            (_, Some(s)) if s.czxid > since => Some(deleted()),
             (WatchOn::Data, Some(s)) => {
-                (s.mzxid > seen).then_some((WatchKind::NodeDataChanged, s.mzxid))
+                (s.mzxid > since).then_some((WatchKind::NodeDataChanged, s.mzxid))
             }
             (WatchOn::Children, Some(s)) => {
-                (s.pzxid > seen).then_some((WatchKind::NodeChildrenChanged, s.pzxid))
+                (s.pzxid > since).then_some((WatchKind::NodeChildrenChanged, s.pzxid))
             }
         }
     }

@@ -98,7 +98,7 @@ impl ProtocolEntry for ZabEntry {
 }
 
 /// Every ZAB scenario: behaviours first, then the targeted bug scenarios.
-pub const CATALOGUE: [&str; 19] = [
+pub const CATALOGUE: [&str; 20] = [
     LEADER_ISOLATION,
     FOLLOWER_LAG,
     SYNC_CRASH,
@@ -114,6 +114,7 @@ pub const CATALOGUE: [&str; 19] = [
     ZK_CLOCK,
     ZK_ENSEMBLE_RESTART,
     ZK_LAGGING_READ,
+    ZK_WATCHES,
     RETURNING_LEADER,
     SYNC_ACK_CRASH,
     DEPOSED_LEADER,
@@ -474,6 +475,19 @@ const ZK_ENSEMBLE_RESTART: &str = r#"{
   ],
   "workload": {"kind": "zookeeper", "paths": 3, "read_percent": 30},
   "sometimes": ["recovered", "leader-established", "client-moved"]
+}"#;
+
+const ZK_WATCHES: &str = r#"{
+  "name": "zab-zk-watches",
+  "description": "Half the reads leave a one-shot watch while links drop, duplicate and reorder messages, servers crash and clients are cut off: a notification reaches its client before any reply that reflects the change, in zxid order, once. A notification travels with every message until acknowledged; a client that moves re-registers its watches with the zxid each was set at, and the new server fires those whose znode changed since; a follower brought up by SNAP fires what the snapshot changed; a notification that overtakes the reply of the read that set its watch waits for it.",
+  "protocol": "zab",
+  "servers": 3,
+  "clients": 3,
+  "safety_ms": 5000,
+  "liveness_ms": 2000,
+  "generator": {"rates": {"crash": 1.0, "partition": 1.0, "link": 1.5}, "mean_fault_ms": 400},
+  "workload": {"kind": "zookeeper", "paths": 2, "read_percent": 60, "watch_percent": 50},
+  "sometimes": ["watch-fired", "client-moved", "recovered"]
 }"#;
 
 /// Z08: S2 hears its leader 800 ms late (followers here wait 2 s before giving up on it);
