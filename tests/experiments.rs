@@ -20,10 +20,11 @@ fn scratch() -> PathBuf {
     dir
 }
 
-const NAMES: [&str; 5] = [
+const NAMES: [&str; 6] = [
     "leader-load",
     "slow-replica",
     "craq-reads",
+    "read-scaling",
     "dueling-proposers",
     "split-brain",
 ];

@@ -10,6 +10,7 @@ mod craq_reads;
 mod dueling;
 mod leader_load;
 mod measure;
+mod read_scaling;
 mod slow_replica;
 mod split_brain;
 
@@ -60,6 +61,7 @@ pub fn experiments() -> Vec<Experiment> {
         leader_load::EXPERIMENT,
         slow_replica::EXPERIMENT,
         craq_reads::EXPERIMENT,
+        read_scaling::EXPERIMENT,
         dueling::EXPERIMENT,
         split_brain::EXPERIMENT,
     ]
