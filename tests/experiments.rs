@@ -27,6 +27,7 @@ const NAMES: [&str; 6] = [
     "read-scaling",
     "dueling-proposers",
     "split-brain",
+    "herd-effect",
 ];
 
 /// The plot: an `<svg>` root, its title, both axis labels as text, and for every series of

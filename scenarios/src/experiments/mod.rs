@@ -8,6 +8,7 @@
 
 mod craq_reads;
 mod dueling;
+mod herd_effect;
 mod leader_load;
 mod measure;
 mod read_scaling;
@@ -64,6 +65,7 @@ pub fn experiments() -> Vec<Experiment> {
         read_scaling::EXPERIMENT,
         dueling::EXPERIMENT,
         split_brain::EXPERIMENT,
+        herd_effect::EXPERIMENT,
     ]
 }
 

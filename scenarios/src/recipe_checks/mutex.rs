@@ -50,10 +50,10 @@ pub const ELECTION: Rules = Rules {
     queue: true,
     what: "leadership",
     checker: "leader election: one leader at a time",
-    acquired_mark: "leader-elected",
-    handoff_mark: "leader-changed",
+    acquired_mark: "election-leader-chosen",
+    handoff_mark: "election-leader-changed",
     watch_mark: "election-watch-fired",
-    expired_mark: "leader-expired",
+    expired_mark: "election-leader-expired",
 };
 
 #[test]

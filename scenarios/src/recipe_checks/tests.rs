@@ -259,7 +259,7 @@ fn a_listing_that_puts_a_second_client_first_while_one_holds_is_a_violation() {
 fn election_has_one_leader_at_a_time() {
     let v = check(Recipe::Election, &queue("/election", 60));
     assert_eq!(v.violation, None);
-    assert!(v.marks.contains("leader-changed"));
+    assert!(v.marks.contains("election-leader-changed"));
     let v = check(Recipe::Election, &queue("/election", 30));
     let found = v.violation.expect("two leaders");
     assert!(found.checker.contains("one leader at a time"));
