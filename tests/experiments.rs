@@ -20,7 +20,7 @@ fn scratch() -> PathBuf {
     dir
 }
 
-const NAMES: [&str; 6] = [
+const NAMES: [&str; 7] = [
     "leader-load",
     "slow-replica",
     "craq-reads",
