@@ -252,7 +252,11 @@ impl Check {
                     _ => variant.scenario,
                 };
                 let all = scenarios_for(entry);
-                let found = all.iter().find(|s| s.name == wanted).cloned();
+                let found = all.iter().find(|s| s.name == wanted).cloned().or_else(|| {
+                    // Any protocol's catalogue scenario: its generic part runs here too.
+                    let every = splitbrain_scenarios::registry::all_scenarios();
+                    every.into_iter().find(|s| s.name == wanted)
+                });
                 let found = found.unwrap_or_else(|| {
                     let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
                     panic!(
@@ -263,10 +267,8 @@ impl Check {
                 (found, format!("scenario `{wanted}`"))
             }
         };
-        scenario
-            .check_for(name, &entry.models(), &source)
-            .unwrap_or_else(|e| panic!("splitbrain check: {e}"));
-        scenario
+        splitbrain_scenarios::portable::for_protocol(&scenario, entry, &source, true)
+            .unwrap_or_else(|e| panic!("splitbrain check: {e}"))
     }
 
     fn shrunk_failure(

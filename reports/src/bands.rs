@@ -108,8 +108,12 @@ impl Builder<'_> {
                 .find(|n| pred(&n.fault))
                 .map_or(stop, |n| n.at_us.min(stop))
         };
+        if t.fault.is_partition_shaped() && !matches!(t.fault, Fault::AddPartition { .. }) {
+            // Each partition shape replaces the partition in force.
+            self.close_net(at);
+        }
         match &t.fault {
-            Fault::Partition { groups } => {
+            Fault::Partition { groups } | Fault::AddPartition { groups } => {
                 for (g, group) in groups.iter().enumerate() {
                     for &n in group {
                         self.push_net("partition", n, at, g);
@@ -137,7 +141,7 @@ impl Builder<'_> {
                 self.push_net("cut", *from, at, 0);
                 self.push_net("cut", *to, at, 1);
             }
-            Fault::Heal => self.close_net(at),
+            Fault::Heal => {}
             Fault::Link { from, profile, .. } if *profile != LinkProfile::default() => {
                 let from = *from;
                 // A later profile for the same links (or for every link) replaces this one.

@@ -11,6 +11,7 @@
 use crate::counterexample::Highlight;
 use crate::diagram::{build, Diagram, DiagramOptions, Thinning};
 use crate::ReportInput;
+use splitbrain_api::NodeId;
 
 /// Appends formatted text to a `String` (writing to a `String` cannot fail).
 macro_rules! put {
@@ -94,6 +95,7 @@ fn page(input: &ReportInput, d: &Diagram) -> String {
     );
     header(&mut h, input);
     notices(&mut h, d);
+    cut_links(&mut h, input);
     counterexample(&mut h, input, &d.highlights);
     h.push_str(CONTROLS);
     h.push_str("<script type=\"application/json\" id=\"run-data\">");
@@ -156,6 +158,53 @@ fn header(h: &mut String, input: &ReportInput) {
          <button type=\"button\" id=\"copy-repro\">copy</button></p>\n</header>\n",
         esc(input.repro)
     );
+}
+
+/// Which links are cut from each partition-shaped fault or heal on (one row per change), as
+/// the world applied them: a reader need not work out how successive partitions combine.
+fn cut_links(h: &mut String, input: &ReportInput) {
+    let rec = input.record;
+    let servers = rec.nodes.iter().filter(|n| !n.is_client()).count();
+    let clients = rec.nodes.len() - servers;
+    let timeline = splitbrain_sim::network::cut_timeline(input.schedule, servers, clients);
+    if timeline.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<section id=\"cut-links\">\n<h2>Cut links</h2>\n<table class=\"cuts\">\n\
+         <tr><th>from</th><th>fault</th><th>links cut (&harr; both ways, &rarr; one way)</th></tr>\n",
+    );
+    let faults = input
+        .schedule
+        .iter()
+        .filter(|t| t.fault.is_partition_shaped());
+    for ((at, links), t) in timeline.iter().zip(faults) {
+        putln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"cut\">{}</td></tr>",
+            esc(&splitbrain_api::ms_label(*at)),
+            esc(&t.fault.label()),
+            esc(&link_list(links))
+        );
+    }
+    h.push_str("</table>\n</section>\n");
+}
+
+/// `S1<->S3, S2->S3`: a pair cut both ways once, a one-way cut with its direction.
+pub(crate) fn link_list(links: &[(NodeId, NodeId)]) -> String {
+    if links.is_empty() {
+        return "none".to_string();
+    }
+    let mut out = Vec::new();
+    for &(a, b) in links {
+        let both = links.contains(&(b, a));
+        if both && a < b {
+            out.push(format!("{a}<->{b}"));
+        } else if !both {
+            out.push(format!("{a}->{b}"));
+        }
+    }
+    out.join(", ")
 }
 
 fn notices(h: &mut String, d: &Diagram) {

@@ -12,6 +12,7 @@ pub mod lab;
 pub mod limits;
 pub mod linearizability;
 pub mod mutate;
+pub mod portable;
 pub mod portfolio;
 pub mod recipe_checks;
 pub mod registry;
@@ -24,6 +25,7 @@ pub mod workload;
 pub mod zk_handoff;
 pub mod zk_linearizability;
 
+pub use portable::CrashRole;
 pub use registry::{find_protocol, protocols, register, ProtocolEntry};
 pub use runner::{run_seed, RunOptions, RunResult};
 pub use scenario::{Scenario, ScenarioError};

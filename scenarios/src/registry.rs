@@ -6,6 +6,7 @@
 //! crate registers its own entry before it calls the embedded CLI, or hands the entry to
 //! `splitbrain::testing` directly.
 
+use crate::portable::CrashRole;
 use crate::scenario::Scenario;
 use splitbrain_api::{ProtocolInfo, VariantInfo};
 use splitbrain_sim::{RunRecord, Workload, WorldConfig};
@@ -44,6 +45,12 @@ pub trait ProtocolEntry: Send + Sync {
         models.sort();
         models.dedup();
         models
+    }
+    /// The message kind this protocol sends in each crash-point role it has (a scenario names
+    /// roles, `"vote-grant"`, so that it runs on any protocol; see `portable`). A role
+    /// missing here makes a scenario that names it refused on this protocol.
+    fn crash_roles(&self) -> &'static [(CrashRole, &'static str)] {
+        &[]
     }
     /// Tuning parameters a scenario may set (`params`), with what each one means.
     fn params(&self) -> &'static [(&'static str, &'static str)] {
@@ -106,10 +113,13 @@ pub fn protocol_names() -> Vec<&'static str> {
     protocols().iter().map(|p| p.info().name).collect()
 }
 
-/// Every named scenario: each protocol's, then the generic ones.
+/// Every named scenario: each protocol's, then the generic ones (once each: a protocol that
+/// offers another's catalogue does not list it twice).
 pub fn all_scenarios() -> Vec<Scenario> {
     let mut all: Vec<Scenario> = protocols().iter().flat_map(|p| p.scenarios()).collect();
     all.extend(generic_scenarios());
+    let mut seen = std::collections::BTreeSet::new();
+    all.retain(|s| seen.insert(s.name.clone()));
     all
 }
 
@@ -121,15 +131,15 @@ pub fn generic_scenarios() -> Vec<Scenario> {
 }
 
 /// The scenarios that apply to `entry`: its own catalogue, then the generic scenarios whose
-/// workload its clients speak.
+/// workload its clients speak and whose crash-point roles it has (asked for by name, one it
+/// cannot run is refused with the reason).
 pub fn scenarios_for(entry: &dyn ProtocolEntry) -> Vec<Scenario> {
     let models = entry.models();
     let mut list = entry.scenarios();
-    list.extend(
-        generic_scenarios()
-            .into_iter()
-            .filter(|s| models.iter().any(|m| m == s.workload.model())),
-    );
+    list.extend(generic_scenarios().into_iter().filter(|s| {
+        models.iter().any(|m| m == s.workload.model())
+            && crate::portable::for_protocol(s, entry, &s.name, false).is_ok()
+    }));
     list
 }
 

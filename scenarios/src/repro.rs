@@ -131,8 +131,7 @@ impl Repro {
     ) -> Result<RunResult, ScenarioError> {
         let variant =
             resolve_variant(entry, Some(&self.variant)).map_err(ScenarioError::Unknown)?;
-        self.scenario
-            .check_for(entry.info().name, &entry.models(), "the repro's scenario")?;
+        crate::portable::for_protocol(&self.scenario, entry, "the repro's scenario", true)?;
         let opts = RunOptions {
             servers: Some(self.servers),
             clients: Some(self.clients),

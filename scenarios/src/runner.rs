@@ -97,6 +97,11 @@ pub fn run_seed(
     seed: u64,
     opts: &RunOptions,
 ) -> Result<RunResult, ScenarioError> {
+    // The scenario as this protocol runs it: another protocol's knobs left out, crash-point
+    // roles resolved. The workload check (`entry.models()` parses the catalogue) is left to
+    // the callers that load a scenario.
+    let adapted = crate::portable::for_protocol(scenario, entry, &scenario.name, false)?;
+    let scenario = &adapted;
     let forced_kinds = scenario
         .generator
         .as_ref()
@@ -113,11 +118,7 @@ pub fn run_seed(
         .unwrap_or_else(|| entry.default_servers(variant));
     let clients = opts.clients.unwrap_or(scenario.clients);
     check_shape(entry, scenario, servers, clients)?;
-    // The workload check (`entry.models()` parses the catalogue) is left to the callers that
-    // load a scenario; the `protocol` field costs nothing to compare on every seed.
-    scenario.check_for(info.name, &[], &scenario.name)?;
     scenario.check_nodes(servers, clients)?;
-    scenario.check_params(entry.params())?;
     let safety_us = scenario.safety_ms * 1_000;
     let mut faults = scenario.schedule.0.clone();
     let mut fault_kinds = Vec::new();

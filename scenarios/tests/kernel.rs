@@ -657,3 +657,132 @@ fn a_drift_change_re_times_pending_timers_by_the_nodes_own_clock() {
     )];
     assert_eq!(alarm(jump), (10_000, 13_000));
 }
+
+/// Every server sends `Beat` to every other server each 50 us (for the partition test).
+struct Gossip;
+
+struct Gossiper {
+    id: NodeId,
+    peers: Vec<NodeId>,
+}
+
+#[derive(Clone, Debug, Hash)]
+struct Beat;
+
+impl Message for Beat {
+    fn kind(&self) -> &'static str {
+        "Beat"
+    }
+}
+
+impl Process for Gossiper {
+    type Msg = Beat;
+    type Timer = ();
+    type Durable = ();
+    fn on_start(&mut self, ctx: &mut Ctx<Self>, _durable: Option<&()>) {
+        ctx.set_timer((), splitbrain_api::Dur(50));
+    }
+    fn on_message(&mut self, _ctx: &mut Ctx<Self>, _from: NodeId, _msg: Beat) {}
+    fn on_timer(&mut self, ctx: &mut Ctx<Self>, _timer: ()) {
+        for &p in self.peers.iter().filter(|&&p| p != self.id) {
+            ctx.send(p, Beat);
+        }
+        ctx.set_timer((), splitbrain_api::Dur(50));
+    }
+    fn view(&self) -> NodeView {
+        NodeView {
+            role: Role::Member,
+            ..NodeView::default()
+        }
+    }
+}
+
+impl ClientProcess for Gossiper {
+    fn on_invoke(&mut self, ctx: &mut Ctx<Self>, _op: Op) {
+        ctx.complete(Ret::Done);
+    }
+}
+
+impl Protocol for Gossip {
+    type Server = Gossiper;
+    type Client = Gossiper;
+    fn server(&self, id: NodeId, servers: &[NodeId]) -> Gossiper {
+        Gossiper {
+            id,
+            peers: servers.to_vec(),
+        }
+    }
+    fn client(&self, id: NodeId, _servers: &[NodeId]) -> Gossiper {
+        Gossiper {
+            id,
+            peers: Vec::new(),
+        }
+    }
+}
+
+/// The worked example of docs/scenarios.md ("Partitions: what is cut when"), run in a world:
+/// two successive `partition`s (the second replaces the first), an `add-partition` (adds to
+/// it) and a `heal`. Between two faults, a message crossing a link is cut exactly when the
+/// docs' table says the link is cut, and delivered otherwise.
+#[test]
+fn two_successive_partitions_cut_exactly_the_links_the_docs_say() {
+    let schedule: Schedule = serde_json::from_str(
+        r#"[{"at_us": 1000, "fault": {"kind": "partition", "groups": [["S1", "S2"], ["S3"]]}},
+            {"at_us": 2000, "fault": {"kind": "partition", "groups": [["S1", "S3"], ["S2"]]}},
+            {"at_us": 3000, "fault": {"kind": "add-partition", "groups": [["S1"], ["S3"]]}},
+            {"at_us": 4000, "fault": {"kind": "heal"}}]"#,
+    )
+    .expect("the docs' schedule parses");
+    let cfg = WorldConfig {
+        seed: 3,
+        servers: 3,
+        clients: 0,
+        safety_us: 5_000,
+        liveness_us: 0,
+        net: LinkProfile {
+            latency: Latency::Constant { us: 20 },
+            ..LinkProfile::default()
+        },
+        schedule,
+        full_trace: true,
+        model: "register".into(),
+        ..WorldConfig::default()
+    };
+    let rec = run_world(&Gossip, cfg, Box::new(Counting(0)), Vec::new());
+    let trace = rec.trace.as_ref().expect("full trace");
+    let s = |i: usize| NodeId::server(i);
+    // The docs' table: the pairs cut from each fault's time on (both directions).
+    let table: [(u64, Vec<(usize, usize)>); 5] = [
+        (0, vec![]),
+        (1_000, vec![(0, 2), (1, 2)]),
+        (2_000, vec![(0, 1), (1, 2)]),
+        (3_000, vec![(0, 1), (0, 2), (1, 2)]),
+        (4_000, vec![]),
+    ];
+    for (i, (from, pairs)) in table.iter().enumerate() {
+        let until = table.get(i + 1).map_or(5_000, |t| t.0);
+        for a in 0..3 {
+            for b in (0..3).filter(|&b| b != a) {
+                let cut = pairs.contains(&(a.min(b), a.max(b)));
+                let crossing: Vec<TraceKind> = trace
+                    .iter()
+                    .filter(|e| *from < e.at_us && e.at_us < until)
+                    .filter(|e| e.peer == Some(s(a)) && e.node == Some(s(b)))
+                    .filter(|e| matches!(e.kind, TraceKind::Deliver | TraceKind::Cut))
+                    .map(|e| e.kind)
+                    .collect();
+                let want = if cut {
+                    TraceKind::Cut
+                } else {
+                    TraceKind::Deliver
+                };
+                assert!(
+                    crossing.len() >= 10 && crossing.iter().all(|&k| k == want),
+                    "from {from} us, S{} -> S{}: want every message {want:?}, got {crossing:?}",
+                    a + 1,
+                    b + 1
+                );
+            }
+        }
+    }
+}

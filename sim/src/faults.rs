@@ -8,28 +8,36 @@ use splitbrain_api::NodeId;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Fault {
-    /// Cut every link between endpoints of different groups. Endpoints not listed (often the
-    /// clients) keep all their links.
+    /// The network's partition from now on: every link between endpoints of different groups
+    /// is cut, and every other link works. It **replaces** the partition in force (whatever
+    /// partition-shaped fault made it); endpoints not listed (often the clients) keep all
+    /// their links. `add-partition` cuts more without restoring anything.
     Partition {
         groups: Vec<Vec<NodeId>>,
     },
-    /// Cut the one-way link `from -> to`.
+    /// Cuts every link between endpoints of different groups *in addition to* the links
+    /// already cut.
+    AddPartition {
+        groups: Vec<Vec<NodeId>>,
+    },
+    /// The partition from now on: only the one-way link `from -> to` is cut (replaces).
     CutLink {
         from: NodeId,
         to: NodeId,
     },
-    /// Cut every link to and from `node`.
+    /// The partition from now on: every link to and from `node` is cut (replaces).
     Isolate {
         node: NodeId,
     },
-    /// `left` and `right` cannot talk; `bridge` talks to both.
+    /// The partition from now on: `left` and `right` cannot talk; `bridge` talks to both
+    /// (replaces).
     Bridge {
         bridge: NodeId,
         left: Vec<NodeId>,
         right: Vec<NodeId>,
     },
-    /// Only `a` and `b` cannot talk; both still see everyone else (e.g. the configuration
-    /// manager sees both).
+    /// The partition from now on: only `a` and `b` cannot talk; both still see everyone else
+    /// (replaces).
     PartialPartition {
         a: NodeId,
         b: NodeId,
@@ -145,9 +153,25 @@ impl Fault {
         }
     }
 
+    /// True for the faults that change which links are cut: the partition shapes and heal.
+    pub fn is_partition_shaped(&self) -> bool {
+        matches!(
+            self,
+            Fault::Partition { .. }
+                | Fault::AddPartition { .. }
+                | Fault::CutLink { .. }
+                | Fault::Isolate { .. }
+                | Fault::Bridge { .. }
+                | Fault::PartialPartition { .. }
+                | Fault::Heal
+        )
+    }
+
     fn nodes_into(&self, out: &mut Vec<NodeId>) {
         match self {
-            Fault::Partition { groups } => out.extend(groups.iter().flatten()),
+            Fault::Partition { groups } | Fault::AddPartition { groups } => {
+                out.extend(groups.iter().flatten())
+            }
             Fault::Bridge {
                 bridge,
                 left,
@@ -186,6 +210,11 @@ impl Fault {
                 let parts: Vec<String> =
                     groups.iter().map(|g| format!("{{{}}}", list(g))).collect();
                 format!("partition {}", parts.join(" | "))
+            }
+            Fault::AddPartition { groups } => {
+                let parts: Vec<String> =
+                    groups.iter().map(|g| format!("{{{}}}", list(g))).collect();
+                format!("add partition {}", parts.join(" | "))
             }
             Fault::Bridge {
                 bridge,
@@ -249,7 +278,7 @@ impl Fault {
         let list = |v: &[NodeId]| v.iter().filter_map(|&n| f(n)).collect::<Vec<_>>();
         let mut out = self.clone();
         match &mut out {
-            Fault::Partition { groups } => {
+            Fault::Partition { groups } | Fault::AddPartition { groups } => {
                 *groups = groups
                     .iter()
                     .map(|g| list(g))

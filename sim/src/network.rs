@@ -1,6 +1,7 @@
 //! The simulated network: per-link latency distributions with jitter, drop, duplication,
 //! reordering, per-node slowness, and a connectivity matrix that partitions cut.
 
+use crate::faults::{Fault, Timed};
 use petgraph::graphmap::UnGraphMap;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -223,6 +224,52 @@ impl Network {
         }
     }
 
+    /// Applies a partition-shaped fault or a heal to the links (see [`Fault`]: each shape
+    /// replaces the partition in force, `add-partition` adds cuts, `heal` restores every
+    /// link); returns false, changing nothing, for any other fault.
+    pub fn apply_cuts(&mut self, fault: &Fault, all: &[NodeId]) -> bool {
+        match fault {
+            Fault::AddPartition { groups } => self.partition(groups),
+            Fault::Partition { groups } => {
+                self.heal();
+                self.partition(groups);
+            }
+            Fault::CutLink { from, to } => {
+                self.heal();
+                self.set_cut(*from, *to, true);
+            }
+            Fault::Isolate { node } => {
+                self.heal();
+                self.isolate(*node, all);
+            }
+            Fault::Bridge { left, right, .. } => {
+                self.heal();
+                self.partition(&[left.clone(), right.clone()]);
+            }
+            Fault::PartialPartition { a, b } => {
+                self.heal();
+                self.set_cut(*a, *b, true);
+                self.set_cut(*b, *a, true);
+            }
+            Fault::Heal => self.heal(),
+            _ => return false,
+        }
+        true
+    }
+
+    /// The one-way links cut now, `(from, to)`, in order.
+    pub fn cut_links(&self, all: &[NodeId]) -> Vec<(NodeId, NodeId)> {
+        let mut out = Vec::new();
+        for &a in all {
+            for &b in all {
+                if a != b && self.is_cut(a, b) {
+                    out.push((a, b));
+                }
+            }
+        }
+        out
+    }
+
     pub fn heal(&mut self) {
         self.blocked.iter_mut().for_each(|b| *b = false);
         self.any_cut = false;
@@ -285,6 +332,28 @@ impl Network {
     }
 }
 
+/// Which one-way links are cut after each partition-shaped fault or heal of `schedule`, with
+/// its time, exactly as a world of `servers` and `clients` applies them (reports show it; the
+/// liveness phase's heal is not in the schedule).
+pub fn cut_timeline(
+    schedule: &[Timed],
+    servers: usize,
+    clients: usize,
+) -> Vec<(u64, Vec<(NodeId, NodeId)>)> {
+    let all: Vec<NodeId> = (0..servers)
+        .map(NodeId::server)
+        .chain((0..clients).map(NodeId::client))
+        .collect();
+    let mut net = Network::new(servers, clients, LinkProfile::default());
+    let mut out = Vec::new();
+    for t in schedule {
+        if net.apply_cuts(&t.fault, &all) {
+            out.push((t.at_us, net.cut_links(&all)));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,6 +380,54 @@ mod tests {
         assert_eq!(net.components(&ids()), vec![vec![s1, c1], vec![s2, c2]]);
         net.heal();
         assert_eq!(net.components(&ids()).len(), 1);
+    }
+
+    /// The worked example of docs/scenarios.md ("Partitions"): a second `partition` replaces
+    /// the first; `add-partition` adds to it; `heal` restores everything.
+    #[test]
+    fn a_second_partition_replaces_the_first_and_add_partition_adds_to_it() {
+        let (s1, s2, s3) = (NodeId::server(0), NodeId::server(1), NodeId::server(2));
+        let at = |at_us, fault| Timed { at_us, fault };
+        let schedule = [
+            at(
+                1_000,
+                Fault::Partition {
+                    groups: vec![vec![s1, s2], vec![s3]],
+                },
+            ),
+            at(
+                2_000,
+                Fault::Partition {
+                    groups: vec![vec![s1, s3], vec![s2]],
+                },
+            ),
+            at(
+                3_000,
+                Fault::AddPartition {
+                    groups: vec![vec![s1], vec![s3]],
+                },
+            ),
+            at(4_000, Fault::Heal),
+        ];
+        let both = |a, b| [(a, b), (b, a)];
+        let sorted = |mut v: Vec<(NodeId, NodeId)>| {
+            v.sort();
+            v
+        };
+        let timeline = cut_timeline(&schedule, 3, 0);
+        let times: Vec<u64> = timeline.iter().map(|t| t.0).collect();
+        assert_eq!(times, [1_000, 2_000, 3_000, 4_000]);
+        assert_eq!(timeline[0].1, sorted([both(s1, s3), both(s2, s3)].concat()));
+        assert_eq!(
+            timeline[1].1,
+            sorted([both(s1, s2), both(s2, s3)].concat()),
+            "S1<->S3 works again: the second partition replaced the first"
+        );
+        assert_eq!(
+            timeline[2].1,
+            sorted([both(s1, s2), both(s1, s3), both(s2, s3)].concat())
+        );
+        assert!(timeline[3].1.is_empty());
     }
 
     #[test]

@@ -14,7 +14,8 @@ use std::hint::black_box;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// What to measure: `kernel` (events/s against a bare heap) or a registered protocol's
+    /// What to measure: `kernel` (events/s against a bare heap), `persist` (making one append
+    /// durable on a 100k-entry log, whole state vs incremental write) or a registered protocol's
     /// swarm (`raft`, `paxos`, `multipaxos`, `chain`, `zab`, or one a program registered: its
     /// `PROTOCOL-swarm` scenario, else `generic-swarm`; ms per seed and simulated/wall on one
     /// core, seeds per minute on all cores).
@@ -85,6 +86,9 @@ pub fn heap_floor(events: u64, balls: u64) -> f64 {
 }
 
 pub fn run(args: &BenchArgs) -> i32 {
+    if args.what.eq_ignore_ascii_case("persist") {
+        return super::bench_persist::run(args.trials, args.json);
+    }
     if !args.what.eq_ignore_ascii_case("kernel") {
         return super::bench_swarm::run(&args.what, &args.seeds, args.jobs, args.json);
     }

@@ -131,7 +131,8 @@ pub fn resolve(
     } else {
         format!("catalogue scenario `{wanted}`")
     };
-    scenario.check_for(entry.info().name, &entry.models(), &source)?;
+    let scenario =
+        splitbrain_scenarios::portable::for_protocol(&scenario, entry.as_ref(), &source, true)?;
     Ok(Target {
         entry,
         variant,

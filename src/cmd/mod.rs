@@ -1,6 +1,7 @@
 //! One module per subcommand, plus the helpers they share.
 
 pub mod bench;
+pub mod bench_persist;
 pub mod bench_swarm;
 pub mod campaign;
 pub mod check;

@@ -1,14 +1,14 @@
 //! What a raft-rs server keeps on its simulated disk: the hard state and the log, as the
-//! `Durable` value splitbrain syncs. The log is a list of shared chunks (one per write), so a
-//! persist copies one pointer per earlier write rather than every entry.
+//! `Durable` value splitbrain syncs. The server changes it with incremental writes
+//! (`ctx.write`): an append costs the appended entries, a hard state its few fields.
 
 use raft::eraftpb::{Entry, HardState};
-use std::rc::Rc;
 
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
     pub hard_state: HardState,
-    chunks: Vec<Rc<Vec<Entry>>>,
+    /// Entry `i` (raft-rs numbers from 1) at position `i - 1`: this adapter never compacts.
+    pub entries: Vec<Entry>,
 }
 
 impl Disk {
@@ -17,27 +17,9 @@ impl Disk {
         let Some(first) = entries.first() else {
             return;
         };
-        self.truncate_from(first.index);
-        self.chunks.push(Rc::new(entries.to_vec()));
-    }
-
-    fn truncate_from(&mut self, index: u64) {
-        while let Some(last) = self.chunks.last() {
-            let start = last[0].index;
-            if start >= index {
-                self.chunks.pop();
-                continue;
-            }
-            if last[last.len() - 1].index >= index {
-                let keep = last[..(index - start) as usize].to_vec();
-                *self.chunks.last_mut().expect("checked") = Rc::new(keep);
-            }
-            return;
-        }
-    }
-
-    /// Every stored entry, in index order.
-    pub fn entries(&self) -> Vec<Entry> {
-        self.chunks.iter().flat_map(|c| c.iter().cloned()).collect()
+        let at = (first.index - 1) as usize;
+        assert!(at <= self.entries.len(), "raft-rs appends after its log");
+        self.entries.truncate(at);
+        self.entries.extend_from_slice(entries);
     }
 }

@@ -6,8 +6,8 @@
 //! election timeout from `rand::thread_rng()`, so after every call the adapter sees whether the
 //! term or role changed (the only times raft-rs re-draws) and sets the timeout again from the
 //! node's own stream; its protobuf messages lack `Hash`, so the wire hashes their identifying
-//! fields; the Raft catalogue's scenarios carry splitbrain-Raft tuning parameters and coverage
-//! marks raft-rs has no notion of, so they are taken without those.
+//! fields. The Raft catalogue runs unmodified: its crash points are named by role, which
+//! `crash_roles` maps to raft-rs's messages, and its Raft-only knobs apply to Raft alone.
 
 mod disk;
 mod server;
@@ -19,7 +19,7 @@ pub use wire::Wire;
 
 use splitbrain::api::{Expect, FaultBudget, NodeId, Protocol, ProtocolInfo, VariantInfo};
 use splitbrain::kv::KvClient;
-use splitbrain::scenarios::Scenario;
+use splitbrain::scenarios::{CrashRole, Scenario};
 use splitbrain::sim::{run_world, RunRecord, Workload, WorldConfig};
 use splitbrain::ProtocolEntry;
 use std::collections::BTreeMap;
@@ -41,9 +41,6 @@ impl Protocol for RaftRs {
 
 pub struct RaftRsEntry;
 
-/// The coverage marks this adapter emits; a Raft scenario's other marks are dropped.
-const MARKS: [&str; 3] = ["leader-elected", "leader-change", "recovered"];
-
 impl ProtocolEntry for RaftRsEntry {
     fn info(&self) -> ProtocolInfo {
         ProtocolInfo {
@@ -53,7 +50,7 @@ impl ProtocolEntry for RaftRsEntry {
                 name: "correct",
                 bug_id: None,
                 expect: Expect::Pass,
-                scenario: "raft-rs-swarm",
+                scenario: "raft-swarm",
                 summary: "raft-rs as published, proposals and reads through the log",
             }],
             default_servers: 3,
@@ -79,27 +76,24 @@ impl ProtocolEntry for RaftRsEntry {
         run_world(&RaftRs, cfg, workload, Vec::new())
     }
 
-    /// The Raft catalogue without splitbrain-Raft's tuning parameters and marks.
+    /// The Raft catalogue, unmodified: splitbrain Raft's tuning parameters and coverage marks
+    /// apply to it alone, and its crash points are named by role (`portable`).
     fn scenarios(&self) -> Vec<Scenario> {
         let raft = splitbrain::scenarios::find_protocol("raft").expect("built in");
-        raft.scenarios().into_iter().map(portable).collect()
+        raft.scenarios()
+    }
+
+    /// raft-rs's messages in the crash-point roles scenarios name.
+    fn crash_roles(&self) -> &'static [(CrashRole, &'static str)] {
+        &[
+            (CrashRole::VoteGrant, "VoteGranted"),
+            (CrashRole::AppendAck, "AppendOk"),
+            (CrashRole::Append, "AppendEntries"),
+            (CrashRole::ClientReply, "ClientReply"),
+        ]
     }
 
     fn models(&self) -> Vec<String> {
         vec!["kv".to_string()]
     }
-}
-
-/// A Raft catalogue scenario made to run on raft-rs: renamed `raft-rs-…`, for this protocol,
-/// without parameters (splitbrain Raft's snapshot and batch knobs), and expecting only the
-/// coverage marks this adapter emits.
-fn portable(mut s: Scenario) -> Scenario {
-    s.name = s.name.replacen("raft-", "raft-rs-", 1);
-    s.protocol = Some("raft-rs".to_string());
-    s.params.clear();
-    if let Some(vary) = s.vary.as_mut() {
-        vary.params.clear();
-    }
-    s.sometimes.retain(|m| MARKS.contains(&m.as_str()));
-    s
 }

@@ -25,7 +25,6 @@ pub struct RaftRsServer {
     id: NodeId,
     servers: Vec<NodeId>,
     node: Option<RawNode<MemStorage>>,
-    disk: Disk,
     kv: Kv,
     /// Requests this server proposed and must answer once their entry is applied.
     waiting: BTreeSet<(NodeId, u64)>,
@@ -40,7 +39,6 @@ impl RaftRsServer {
             id,
             servers: servers.to_vec(),
             node: None,
-            disk: Disk::default(),
             kv: Kv::default(),
             waiting: BTreeSet::new(),
             seen: (0, StateRole::Follower),
@@ -81,20 +79,16 @@ impl RaftRsServer {
             "this adapter takes no snapshots"
         );
         self.apply(ctx, rd.take_committed_entries());
-        let mut wrote = false;
         if !rd.entries().is_empty() {
             let store = self.node().mut_store().wl().append(rd.entries());
             store.expect("entries follow the log");
-            self.disk.append(rd.entries());
-            wrote = true;
+            let entries = rd.entries().to_vec();
+            ctx.write(move |disk: &mut Disk| disk.append(&entries));
         }
         if let Some(hs) = rd.hs() {
             self.node().mut_store().wl().set_hardstate(hs.clone());
-            self.disk.hard_state = hs.clone();
-            wrote = true;
-        }
-        if wrote {
-            ctx.persist(self.disk.clone());
+            let hs = hs.clone();
+            ctx.write(move |disk: &mut Disk| disk.hard_state = hs);
         }
         ctx.barrier();
         self.send(ctx, rd.take_persisted_messages());
@@ -157,9 +151,8 @@ impl Process for RaftRsServer {
         let voters: Vec<u64> = self.servers.iter().map(|&s| raft_id(s)).collect();
         let storage = MemStorage::new_with_conf_state(ConfState::from((voters, Vec::new())));
         if let Some(disk) = durable {
-            self.disk = disk.clone();
             let mut store = storage.wl();
-            store.append(&disk.entries()).expect("a log read back");
+            store.append(&disk.entries).expect("a log read back");
             store.set_hardstate(disk.hard_state.clone());
             ctx.mark("recovered");
         }

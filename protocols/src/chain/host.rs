@@ -65,6 +65,9 @@ impl NodeHost {
                     };
                     ctx.persist(ChainDurable::Node(d));
                 }
+                Effect::Write { .. } => {
+                    panic!("{}: a chain replica persists whole states", self.id)
+                }
                 Effect::Barrier => ctx.barrier(),
                 Effect::Mark { name } => ctx.mark(name),
                 Effect::SetTimer { .. } | Effect::CancelTimer { .. } => {

@@ -388,6 +388,9 @@ impl ManagerReplica {
                 }
                 Effect::CancelTimer { timer } => ctx.cancel_timer(ChainTimerOf::Raft(timer)),
                 Effect::Persist { durable } => ctx.persist(ChainDurable::Manager(durable)),
+                Effect::Write { .. } => {
+                    panic!("{}: splitbrain's Raft persists whole states", self.id)
+                }
                 Effect::Barrier => ctx.barrier(),
                 Effect::Mark { name } => ctx.mark(name),
                 Effect::Applied { index, digest } => ctx.applied(index, digest),

@@ -384,6 +384,7 @@ pub fn nested<I: Process, O: Process<Msg = I::Msg, Durable = I::Durable>>(
             Effect::SetTimer { timer: t, after } => ctx.set_timer(timer(t), after),
             Effect::CancelTimer { timer: t } => ctx.cancel_timer(timer(t)),
             Effect::Persist { durable } => ctx.persist(durable),
+            Effect::Write { change } => ctx.write_change(change),
             Effect::Barrier => ctx.barrier(),
             Effect::Complete { ret } => ctx.complete(ret),
             Effect::Fail => ctx.fail(),

@@ -39,6 +39,16 @@ fn tuned(v: &VariantInfo, params: &BTreeMap<String, u64>) -> ChainConfig {
 }
 
 impl ProtocolEntry for ChainEntry {
+    fn crash_roles(&self) -> &'static [(crate::portable::CrashRole, &'static str)] {
+        use crate::portable::CrashRole;
+        &[
+            (CrashRole::VoteGrant, "VoteGranted"),
+            (CrashRole::AppendAck, "Ack"),
+            (CrashRole::Append, "Forward"),
+            (CrashRole::ClientReply, "Reply"),
+        ]
+    }
+
     fn info(&self) -> splitbrain_api::ProtocolInfo {
         chain::info()
     }

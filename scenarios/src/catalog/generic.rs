@@ -9,7 +9,7 @@ use crate::scenario::Scenario;
 
 /// The generic scenarios, parsed.
 pub fn scenarios() -> Vec<Scenario> {
-    [PARTITIONS, CRASHES, SWARM]
+    [PARTITIONS, CRASHES, CRASH_POINTS, SWARM]
         .iter()
         .map(|text| {
             Scenario::from_json(text, "built-in generic scenario")
@@ -39,6 +39,25 @@ const CRASHES: &str = r#"{
   "safety_ms": 4000,
   "liveness_ms": 2000,
   "generator": {"rates": {"crash": 2.0, "pause": 0.5}, "mean_fault_ms": 300, "lose_unsynced": true},
+  "workload": {"kind": "kv", "keys": 3}
+}"#;
+
+/// Crash points named by role, so they fire on any protocol that maps the roles to its own
+/// message kinds: right after a server grants a vote, acknowledges an append, or answers a
+/// client; each comes back a drawn time after it fired.
+const CRASH_POINTS: &str = r#"{
+  "name": "generic-crash-points",
+  "description": "Any protocol serving kv that maps the crash-point roles: servers crash right after granting a vote, acknowledging an append or answering a client (losing unsynced writes where its budget allows), and come back a drawn time later.",
+  "clients": 3,
+  "safety_ms": 4000,
+  "liveness_ms": 2000,
+  "generator": {
+    "rates": {"crash-point": 3.0, "partition": 0.5},
+    "mean_fault_ms": 300,
+    "crash_point_kinds": ["vote-grant", "append-ack", "client-reply"],
+    "restart_after_crash_point": true,
+    "lose_unsynced": true
+  },
   "workload": {"kind": "kv", "keys": 3}
 }"#;
 

@@ -38,6 +38,16 @@ fn tuned(v: &VariantInfo, params: &BTreeMap<String, u64>) -> MultiConfig {
 }
 
 impl ProtocolEntry for MultiPaxosEntry {
+    fn crash_roles(&self) -> &'static [(crate::portable::CrashRole, &'static str)] {
+        use crate::portable::CrashRole;
+        &[
+            (CrashRole::VoteGrant, "Promise"),
+            (CrashRole::AppendAck, "Accepted"),
+            (CrashRole::Append, "Accept"),
+            (CrashRole::ClientReply, "ClientReply"),
+        ]
+    }
+
     fn info(&self) -> splitbrain_api::ProtocolInfo {
         multi::info()
     }

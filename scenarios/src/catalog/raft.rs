@@ -13,6 +13,15 @@ use std::collections::BTreeMap;
 
 pub struct RaftEntry;
 
+/// Raft's message kinds in the crash-point roles (the lab's student protocols, which use
+/// the suite's message kinds, map the same).
+pub const CRASH_ROLES: &[(crate::portable::CrashRole, &str)] = &[
+    (crate::portable::CrashRole::VoteGrant, "VoteGranted"),
+    (crate::portable::CrashRole::AppendAck, "AppendOk"),
+    (crate::portable::CrashRole::Append, "AppendEntries"),
+    (crate::portable::CrashRole::ClientReply, "ClientReply"),
+];
+
 fn config_of(v: &VariantInfo) -> RaftConfig {
     RaftConfig::from_variant(v.name).expect("raft variants come from raft::info()")
 }
@@ -45,6 +54,10 @@ fn tuned(v: &VariantInfo, params: &BTreeMap<String, u64>) -> RaftConfig {
 }
 
 impl ProtocolEntry for RaftEntry {
+    fn crash_roles(&self) -> &'static [(crate::portable::CrashRole, &'static str)] {
+        CRASH_ROLES
+    }
+
     fn info(&self) -> splitbrain_api::ProtocolInfo {
         raft::info()
     }
@@ -272,9 +285,9 @@ const PERSIST: &str = r#"{
     {"at_us": 1000000, "fault": {"kind": "restart", "node": "S1"}},
     {"at_us": 1000000, "fault": {"kind": "restart", "node": "S2"}},
     {"at_us": 1000000, "fault": {"kind": "restart", "node": "S3"}},
-    {"at_us": 1800000, "fault": {"kind": "crash-after-send", "node": "S1", "msg_kind": "AppendOk", "lose_unsynced": true}},
+    {"at_us": 1800000, "fault": {"kind": "crash-after-send", "node": "S1", "msg_kind": "append-ack", "lose_unsynced": true}},
     {"at_us": 2000000, "fault": {"kind": "restart", "node": "S1"}},
-    {"at_us": 2200000, "fault": {"kind": "crash-after-send", "node": "S2", "msg_kind": "ClientReply"}},
+    {"at_us": 2200000, "fault": {"kind": "crash-after-send", "node": "S2", "msg_kind": "client-reply"}},
     {"at_us": 2500000, "fault": {"kind": "restart", "node": "S2"}},
     {"at_us": 2700000, "fault": {"kind": "crash-before-sync", "node": "S3"}},
     {"at_us": 3000000, "fault": {"kind": "restart", "node": "S3"}},
@@ -301,7 +314,7 @@ const FIGURE8: &str = r#"{
   "generator": {
     "rates": {"crash": 3.0, "crash-point": 2.0, "partition": 2.0},
     "mean_fault_ms": 250,
-    "crash_point_kinds": ["AppendOk", "AppendEntries", "VoteGranted", "ClientReply"]
+    "crash_point_kinds": ["append-ack", "append", "vote-grant", "client-reply"]
   },
   "workload": {"kind": "kv", "keys": 3},
   "sometimes": ["leader-change", "conflict-truncated", "recovered"]
@@ -336,7 +349,7 @@ const CHURN: &str = r#"{
   "generator": {
     "rates": {"crash": 4.0, "crash-point": 2.0},
     "mean_fault_ms": 250,
-    "crash_point_kinds": ["VoteGranted", "AppendOk", "ClientReply", "SnapshotOk"]
+    "crash_point_kinds": ["vote-grant", "append-ack", "client-reply", "SnapshotOk"]
   },
   "workload": {"kind": "kv", "keys": 3},
   "sometimes": ["recovered", "leader-change", "snapshot-installed"]
@@ -372,7 +385,7 @@ const SWARM: &str = r#"{
     "rates": {"partition": 1.0, "crash": 1.0, "pause": 0.5, "clock": 0.5, "link": 0.5, "slow": 0.5, "crash-point": 0.5},
     "swarm": true,
     "mean_fault_ms": 300,
-    "crash_point_kinds": ["VoteGranted", "AppendOk", "AppendEntries", "ClientReply", "InstallSnapshot", "SnapshotOk"],
+    "crash_point_kinds": ["vote-grant", "append-ack", "append", "client-reply", "InstallSnapshot", "SnapshotOk"],
     "restart_after_crash_point": true,
     "clients_together_percent": 50
   },
@@ -404,10 +417,10 @@ const FIGURE8_COMMIT: &str = r#"{
   "schedule": [
     {"at_us": 500000, "fault": {"kind": "clock-drift", "node": "S5", "ppm": 1000000}},
     {"at_us": 1000000, "fault": {"kind": "partition", "groups": [["S1", "S2", "C1", "C2", "C3", "C4"], ["S3", "S4", "S5"]]}},
-    {"at_us": 1000000, "fault": {"kind": "crash-after-send", "node": "S5", "msg_kind": "AppendEntries"}},
+    {"at_us": 1000000, "fault": {"kind": "crash-after-send", "node": "S5", "msg_kind": "append"}},
     {"at_us": 1800000, "fault": {"kind": "heal"}},
     {"at_us": 1800000, "fault": {"kind": "isolate", "node": "S2"}},
-    {"at_us": 1800000, "fault": {"kind": "crash-after-send", "node": "S1", "msg_kind": "ClientReply"}},
+    {"at_us": 1800000, "fault": {"kind": "crash-after-send", "node": "S1", "msg_kind": "client-reply"}},
     {"at_us": 2300000, "fault": {"kind": "restart", "node": "S5"}}
   ],
   "workload": {"kind": "kv", "keys": 3, "read_percent": 0},
@@ -429,7 +442,7 @@ const VOTE_CRASH: &str = r#"{
     {"at_us": 0, "fault": {"kind": "pause", "node": "S3"}},
     {"at_us": 0, "fault": {"kind": "partial-partition", "a": "S1", "b": "S3"}},
     {"at_us": 0, "fault": {"kind": "clock-drift", "node": "S2", "ppm": -500000}},
-    {"at_us": 0, "fault": {"kind": "crash-after-send", "node": "S2", "msg_kind": "VoteGranted", "lose_unsynced": true}},
+    {"at_us": 0, "fault": {"kind": "crash-after-send", "node": "S2", "msg_kind": "vote-grant", "lose_unsynced": true}},
     {"at_us": 350000, "fault": {"kind": "heal"}},
     {"at_us": 350000, "fault": {"kind": "isolate", "node": "S1"}},
     {"at_us": 350000, "fault": {"kind": "restart", "node": "S2"}},
@@ -472,13 +485,13 @@ const FAILOVER_READ: &str = r#"{
   "safety_ms": 6000,
   "liveness_ms": 2000,
   "schedule": [
-    {"at_us": 500000, "fault": {"kind": "crash-after-send", "node": "S1", "msg_kind": "ClientReply"}},
+    {"at_us": 500000, "fault": {"kind": "crash-after-send", "node": "S1", "msg_kind": "client-reply"}},
     {"at_us": 1500000, "fault": {"kind": "restart", "node": "S1"}},
-    {"at_us": 2000000, "fault": {"kind": "crash-after-send", "node": "S2", "msg_kind": "ClientReply"}},
+    {"at_us": 2000000, "fault": {"kind": "crash-after-send", "node": "S2", "msg_kind": "client-reply"}},
     {"at_us": 3000000, "fault": {"kind": "restart", "node": "S2"}},
-    {"at_us": 3500000, "fault": {"kind": "crash-after-send", "node": "S3", "msg_kind": "ClientReply"}},
+    {"at_us": 3500000, "fault": {"kind": "crash-after-send", "node": "S3", "msg_kind": "client-reply"}},
     {"at_us": 4500000, "fault": {"kind": "restart", "node": "S3"}},
-    {"at_us": 5000000, "fault": {"kind": "crash-after-send", "node": "S1", "msg_kind": "ClientReply"}}
+    {"at_us": 5000000, "fault": {"kind": "crash-after-send", "node": "S1", "msg_kind": "client-reply"}}
   ],
   "workload": {"kind": "kv", "keys": 2, "read_percent": 60},
   "sometimes": ["leader-change", "term-commit"]

@@ -56,6 +56,16 @@ fn tuned(v: &VariantInfo, params: &BTreeMap<String, u64>) -> ZabConfig {
 }
 
 impl ProtocolEntry for ZabEntry {
+    fn crash_roles(&self) -> &'static [(crate::portable::CrashRole, &'static str)] {
+        use crate::portable::CrashRole;
+        &[
+            (CrashRole::VoteGrant, "AckEpoch"),
+            (CrashRole::AppendAck, "Ack"),
+            (CrashRole::Append, "Proposal"),
+            (CrashRole::ClientReply, "ClientReply"),
+        ]
+    }
+
     fn info(&self) -> splitbrain_api::ProtocolInfo {
         zab::info()
     }

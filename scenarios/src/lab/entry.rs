@@ -51,6 +51,14 @@ impl<P: Protocol> LabEntry<P> {
     }
 }
 
+/// The Paxos lab's message kinds in the crash-point roles.
+const PAXOS_ROLES: &[(crate::portable::CrashRole, &str)] = &[
+    (crate::portable::CrashRole::VoteGrant, "Promise"),
+    (crate::portable::CrashRole::AppendAck, "Accepted"),
+    (crate::portable::CrashRole::Append, "Accept"),
+    (crate::portable::CrashRole::ClientReply, "ClientReply"),
+];
+
 const PARAMS: &[(&str, &str)] = &[(
     "snapshot_every",
     "snapshot once this many commands were applied since the last one",
@@ -94,5 +102,16 @@ impl<P: Protocol> ProtocolEntry for LabEntry<P> {
 
     fn params(&self) -> &'static [(&'static str, &'static str)] {
         PARAMS
+    }
+
+    /// A student's messages carry the suite's kinds (Raft's `VoteGranted`, `AppendOk`, ...;
+    /// Paxos's `Promise`, `Accepted`, ...), so crash points named by role fire on them as on
+    /// splitbrain's own protocols.
+    fn crash_roles(&self) -> &'static [(crate::portable::CrashRole, &'static str)] {
+        if self.model == "write-once" {
+            PAXOS_ROLES
+        } else {
+            crate::catalog::raft::CRASH_ROLES
+        }
     }
 }

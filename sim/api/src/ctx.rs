@@ -27,6 +27,11 @@ pub enum Effect<P: Process> {
     Persist {
         durable: P::Durable,
     },
+    /// Change the durable state in place (`Ctx::write`): durable, and holding later sends,
+    /// exactly like `Persist`, but costing what the change costs rather than a whole state.
+    Write {
+        change: DurableChange<P::Durable>,
+    },
     /// Sends pushed after this leave only once every earlier write of this node is durable
     /// (a no-op when the disk has nothing unsynced).
     Barrier,
@@ -52,6 +57,26 @@ pub enum Effect<P: Process> {
         index: u64,
         digest: u64,
     },
+}
+
+/// A change to a node's durable state, applied to the disk's own copy when the write reaches
+/// it (at the sync, or at a crash that keeps unsynced writes). `None` is a disk never written.
+pub struct DurableChange<D>(Box<ChangeFn<D>>);
+
+/// The closure inside a [`DurableChange`].
+type ChangeFn<D> = dyn FnOnce(&mut Option<D>);
+
+impl<D> DurableChange<D> {
+    /// Applies the change to the disk's copy.
+    pub fn apply(self, disk: &mut Option<D>) {
+        (self.0)(disk)
+    }
+}
+
+impl<D> std::fmt::Debug for DurableChange<D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DurableChange")
+    }
 }
 
 /// A handler's window on the world.
@@ -118,6 +143,27 @@ impl<'a, P: Process> Ctx<'a, P> {
 
     pub fn persist(&mut self, durable: P::Durable) {
         self.effects.push(Effect::Persist { durable });
+    }
+
+    /// Changes the durable state in place, as an incremental write to the simulated disk:
+    /// `change` runs on the disk's copy (a default one on a disk never written) when the
+    /// write becomes durable, so appending to a long log costs the appended entries, not a
+    /// copy of the log. Sends pushed after it leave only once it is durable, as with
+    /// [`Ctx::persist`]; writes and persists apply in the order they were pushed.
+    pub fn write(&mut self, change: impl FnOnce(&mut P::Durable) + 'static)
+    where
+        P::Durable: Default,
+    {
+        let change = DurableChange(Box::new(move |disk: &mut Option<P::Durable>| {
+            change(disk.get_or_insert_with(Default::default))
+        }));
+        self.effects.push(Effect::Write { change });
+    }
+
+    /// Pushes a change already made into a [`DurableChange`] (a wrapper carrying an inner
+    /// process's writes over to its own context, whose durable type is the same).
+    pub fn write_change(&mut self, change: DurableChange<P::Durable>) {
+        self.effects.push(Effect::Write { change });
     }
 
     /// Holds the sends that follow until every earlier write of this node is durable.

@@ -16,21 +16,15 @@ impl<P: Protocol> World<'_, P> {
         let all = self.k.all.clone();
         let now = self.k.now;
         match fault {
-            Fault::Partition { groups } => self.k.net.partition(&groups),
-            Fault::CutLink { from, to } => self.k.net.set_cut(from, to, true),
-            Fault::Isolate { node } => self.k.net.isolate(node, &all),
-            Fault::Bridge {
-                bridge: _,
-                left,
-                right,
-            } => {
-                self.k.net.partition(&[left, right]);
+            Fault::Partition { .. }
+            | Fault::AddPartition { .. }
+            | Fault::CutLink { .. }
+            | Fault::Isolate { .. }
+            | Fault::Bridge { .. }
+            | Fault::PartialPartition { .. }
+            | Fault::Heal => {
+                self.k.net.apply_cuts(&fault, &all);
             }
-            Fault::PartialPartition { a, b } => {
-                self.k.net.set_cut(a, b, true);
-                self.k.net.set_cut(b, a, true);
-            }
-            Fault::Heal => self.k.net.heal(),
             Fault::Link { from, to, profile } => self.k.net.set_profile(from, to, profile, &all),
             Fault::Crash {
                 node,

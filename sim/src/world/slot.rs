@@ -4,6 +4,7 @@
 use super::clock::Clock;
 use super::kernel::{Event, Kernel};
 use crate::record::{OpStatus, TraceKind};
+use splitbrain_api::ctx::DurableChange;
 use splitbrain_api::{Ctx, DiskEvent, Dur, Effect, NodeId, NodeView, Process, Role, SimRng};
 
 struct TimerEntry<T> {
@@ -14,14 +15,43 @@ struct TimerEntry<T> {
     due_local: u64,
 }
 
-/// The simulated disk: the last synced state, and a write waiting for its sync together with
-/// the sends that must wait for it.
+/// The simulated disk: the last synced state, and the writes waiting for their sync (whole
+/// states and in-place changes, in order) together with the sends that must wait for them.
 pub struct Disk<P: Process> {
     pub durable: Option<P::Durable>,
-    pending: Option<P::Durable>,
+    pending: Vec<Pending<P::Durable>>,
     held: Vec<(NodeId, P::Msg)>,
     epoch: u32,
     sync_due: Option<splitbrain_api::Time>,
+}
+
+/// The write a `Persist` or `Write` effect asks for.
+fn pending_write<P: Process>(effect: Effect<P>) -> Pending<P::Durable> {
+    match effect {
+        Effect::Persist { durable } => Pending::Replace(durable),
+        Effect::Write { change } => Pending::Change(change),
+        _ => unreachable!("called for writes only"),
+    }
+}
+
+/// One unsynced write.
+enum Pending<D> {
+    /// `Ctx::persist`: the whole state.
+    Replace(D),
+    /// `Ctx::write`: a change to the state before it.
+    Change(DurableChange<D>),
+}
+
+impl<P: Process> Disk<P> {
+    /// Every unsynced write reaches the durable state, in order.
+    fn settle(&mut self) {
+        for write in self.pending.drain(..) {
+            match write {
+                Pending::Replace(d) => self.durable = Some(d),
+                Pending::Change(change) => change.apply(&mut self.durable),
+            }
+        }
+    }
 }
 
 /// A server or client slot.
@@ -68,7 +98,7 @@ impl<P: Process> Slot<P> {
             timers: Vec::new(),
             disk: Disk {
                 durable: None,
-                pending: None,
+                pending: Vec::new(),
                 held: Vec::new(),
                 epoch: 0,
                 sync_due: None,
@@ -146,9 +176,9 @@ impl<P: Process> Slot<P> {
                 }
                 Effect::SetTimer { timer, after } => self.arm(k, timer, after),
                 Effect::CancelTimer { timer } => self.disarm(timer),
-                Effect::Persist { durable } => {
+                Effect::Persist { .. } | Effect::Write { .. } => {
                     holding = true;
-                    self.write(k, durable);
+                    self.write(k, pending_write(effect));
                     if self.crash_before_sync {
                         self.crash_before_sync = false;
                         crash = Some(CrashNow {
@@ -282,8 +312,12 @@ impl<P: Process> Slot<P> {
         Some(entry.timer)
     }
 
-    fn write(&mut self, k: &mut Kernel<P::Msg>, durable: P::Durable) {
-        self.disk.pending = Some(durable);
+    fn write(&mut self, k: &mut Kernel<P::Msg>, write: Pending<P::Durable>) {
+        if let Pending::Replace(_) = write {
+            // A whole state makes every earlier unsynced write moot: keep one, as before.
+            self.disk.pending.clear();
+        }
+        self.disk.pending.push(write);
         if self.disk.sync_due.is_none() {
             let due = k.now + k.sync_delay();
             self.disk.sync_due = Some(due);
@@ -303,9 +337,7 @@ impl<P: Process> Slot<P> {
             return;
         }
         self.disk.sync_due = None;
-        if let Some(d) = self.disk.pending.take() {
-            self.disk.durable = Some(d);
-        }
+        self.disk.settle();
         k.note(TraceKind::Sync, Some(self.id), 0, || "synced".to_string());
         self.tell_disk(DiskEvent::Durable);
         // The buffer goes back afterwards, so a busy server does not grow a new one per sync.
@@ -334,10 +366,10 @@ impl<P: Process> Slot<P> {
             t.gen = t.gen.wrapping_add(1);
             t.armed = false;
         }
-        if let Some(d) = self.disk.pending.take() {
-            if !lose_unsynced {
-                self.disk.durable = Some(d);
-            }
+        if lose_unsynced {
+            self.disk.pending.clear();
+        } else {
+            self.disk.settle();
         }
         self.tell_disk(if lose_unsynced {
             DiskEvent::Lost

@@ -1,0 +1,7 @@
+//! The splitbrain command line with OmniPaxos registered as `omnipaxos`.
+
+fn main() -> std::process::ExitCode {
+    splitbrain::register(splitbrain_example_omnipaxos::OmniPaxosEntry)
+        .expect("the name omnipaxos is free");
+    splitbrain::cli::main()
+}
