@@ -142,6 +142,7 @@ impl Builder<'_> {
                 self.push_net("cut", *to, at, 1);
             }
             Fault::Heal => {}
+            Fault::RecoverAll => self.close_net(at),
             Fault::Link { from, profile, .. } if *profile != LinkProfile::default() => {
                 let from = *from;
                 // A later profile for the same links (or for every link) replaces this one.
@@ -158,12 +159,16 @@ impl Builder<'_> {
             }
             Fault::Crash { node, .. } if !crashes_from_trace => {
                 let node = *node;
-                let to = until(&|f| matches!(f, Fault::Restart { node: n } if *n == node));
+                let to = until(&|f| {
+                    matches!(f, Fault::Restart { node: n } if *n == node) || *f == Fault::RecoverAll
+                });
                 self.push("crash", node, at, to, 0);
             }
             Fault::Pause { node } => {
                 let node = *node;
-                let to = until(&|f| matches!(f, Fault::Resume { node: n } if *n == node));
+                let to = until(&|f| {
+                    matches!(f, Fault::Resume { node: n } if *n == node) || *f == Fault::RecoverAll
+                });
                 self.push("pause", node, at, to, 0);
             }
             Fault::ClockDrift { ppm: 0, .. } | Fault::Slow { extra_us: 0, .. } => {}

@@ -260,14 +260,15 @@ impl Runner<'_> {
             ..self.opts.run.clone()
         };
         let run = run_seed(self.entry, self.variant, &scenario, root, &opts)?;
-        let kept = (self.opts.guided && guidance.is_new(&run.record.marks)).then(|| Kept {
-            root,
-            kinds: kinds.clone(),
-            scenario: Arc::new(crate::mutate::written_out(&run, &scenario)),
-            marks: run.record.marks.clone(),
-            mark_at: run.record.mark_at.clone(),
-            chain: chain.clone(),
-        });
+        let kept = (self.opts.guided && guidance.is_new(&run.record.marks, &run.record.mark_at))
+            .then(|| Kept {
+                root,
+                kinds: kinds.clone(),
+                scenario: Arc::new(crate::mutate::written_out(&run, &scenario)),
+                marks: run.record.marks.clone(),
+                mark_at: run.record.mark_at.clone(),
+                chain: chain.clone(),
+            });
         let mut r = summarise(run);
         r.seed = seed;
         if !chain.is_empty() {

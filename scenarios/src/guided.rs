@@ -1,7 +1,10 @@
 //! Guided exploration, in the spirit of coverage-guided fuzzing. The coverage signal is the
 //! protocol's own marks (`ctx.mark`: elections, truncations, snapshot installs, commits of
 //! old-term entries, ...), each counted in buckets of how often a run reached it (1, 2-3,
-//! 4-7, ...). A run that reaches a mark or bucket no earlier run reached is kept in a corpus,
+//! 4-7, ...), and the order in which a run first reached each pair of marks (AFL's edges,
+//! for marks: "a follower held a newer entry, then an old-term entry was committed" is new
+//! coverage even when both marks were reached before, apart or the other way round). A run
+//! that reaches a feature no earlier run reached is kept in a corpus,
 //! written out (see [`crate::mutate`]); later seeds run mutants of kept runs: the same world
 //! with a fault placed right after a protocol event the kept run marked, rare marks chosen
 //! more often. Other seeds take the fault-kind set of a seed that reached a rare mark, with
@@ -75,6 +78,23 @@ pub(crate) fn mix(seed: u64) -> u64 {
 /// The bucket of a mark count: 1, 2-3, 4-7, ... (AFL's hit-count classes, coarser).
 fn bucket(count: u64) -> u32 {
     64 - count.leading_zeros()
+}
+
+/// A run's coverage features: each mark with its count bucket, and each ordered pair of
+/// marks `a>b` whose first occurrences came in that order (bucket 0).
+fn features(
+    marks: &BTreeMap<String, u64>,
+    mark_at: &BTreeMap<String, MarkAt>,
+) -> Vec<(String, u32)> {
+    let mut out: Vec<(String, u32)> = marks.iter().map(|(m, &c)| (m.clone(), bucket(c))).collect();
+    for (a, at) in mark_at {
+        for (b, bt) in mark_at {
+            if at.first_us < bt.first_us {
+                out.push((format!("{a}>{b}"), 0));
+            }
+        }
+    }
+    out
 }
 
 impl Guidance {
@@ -158,11 +178,16 @@ impl Guidance {
         }
     }
 
-    /// True when a run that reached `marks` (with counts) would reach something new.
-    pub fn is_new(&self, marks: &BTreeMap<String, u64>) -> bool {
-        marks
+    /// True when a run that reached `marks` (with counts, first reached as `mark_at` says)
+    /// would reach something new.
+    pub fn is_new(
+        &self,
+        marks: &BTreeMap<String, u64>,
+        mark_at: &BTreeMap<String, MarkAt>,
+    ) -> bool {
+        features(marks, mark_at)
             .iter()
-            .any(|(m, &c)| !self.features.contains(&(m.clone(), bucket(c))))
+            .any(|f| !self.features.contains(f))
     }
 
     /// Learns from a chunk of results, in seed-list order, with the runs kept for mutation
@@ -176,12 +201,10 @@ impl Guidance {
         }
         self.learn_kinds(chunk);
         for k in kept.into_iter().flatten() {
-            if !self.is_new(&k.marks) {
+            if !self.is_new(&k.marks, &k.mark_at) {
                 continue;
             }
-            for (m, &c) in &k.marks {
-                self.features.insert((m.clone(), bucket(c)));
-            }
+            self.features.extend(features(&k.marks, &k.mark_at));
             if k.chain.len() < MAX_DEPTH {
                 self.corpus.push(Arc::new(k));
             }
@@ -281,6 +304,27 @@ mod tests {
     }
 
     #[test]
+    fn two_known_marks_reached_in_a_new_order_are_new_coverage() {
+        let mut g = Guidance::default();
+        let at = |first_us| MarkAt {
+            first_us,
+            first_node: NodeId::server(0),
+            last_us: first_us,
+            last_node: NodeId::server(0),
+        };
+        let marks: BTreeMap<String, u64> = [("a".to_string(), 1), ("b".to_string(), 1)].into();
+        let a_then_b: BTreeMap<String, MarkAt> =
+            [("a".to_string(), at(1)), ("b".to_string(), at(2))].into();
+        let b_then_a: BTreeMap<String, MarkAt> =
+            [("a".to_string(), at(2)), ("b".to_string(), at(1))].into();
+        let mut k = kept(0, &[("a", 1), ("b", 1)]);
+        k.mark_at = a_then_b.clone();
+        g.learn(&[result(0, &["a", "b"], vec![])], vec![Some(k)]);
+        assert!(!g.is_new(&marks, &a_then_b));
+        assert!(g.is_new(&marks, &b_then_a), "b before a was never seen");
+    }
+
+    #[test]
     fn runs_reaching_new_marks_are_kept_and_mutated_around_rare_marks() {
         let mut g = Guidance::default();
         let budget = FaultBudget::minority();
@@ -312,9 +356,9 @@ mod tests {
             2,
             "the first run and the one that reached `rare`"
         );
-        assert!(!g.is_new(&[("common".to_string(), 1)].into()));
+        assert!(!g.is_new(&[("common".to_string(), 1)].into(), &BTreeMap::new()));
         assert!(
-            g.is_new(&[("common".to_string(), 5)].into()),
+            g.is_new(&[("common".to_string(), 5)].into(), &BTreeMap::new()),
             "a new count bucket"
         );
         let anchors: Vec<String> = (0..400)

@@ -2,9 +2,9 @@
 //! (its drawn shape and its whole fault schedule, explicit), and a mutation adds one or two
 //! faults right after a protocol event that run marked (the first or the last time a mark was
 //! reached, on the node that reached it: right after an election, a snapshot install, a commit
-//! of an old-term entry), or removes a fault, or redraws the workload's read share or key
-//! space. The child runs with its parent's seed, so it replays the parent up to the new fault
-//! and then goes somewhere else.
+//! of an old-term entry), or removes a fault, or halves or bumps one of the protocol's tuning
+//! parameters, or redraws the workload's read share or key space. The child runs with its
+//! parent's seed, so it replays the parent up to the new fault and then goes somewhere else.
 //!
 //! A mutation is named by a short token (`MARK/first/HEX`): the mark and occurrence it is
 //! anchored on and the draw that picks the fault. Replaying a chain of tokens from a seed
@@ -93,8 +93,8 @@ pub fn written_out(result: &RunResult, scenario: &Scenario) -> Scenario {
 }
 
 /// `parent` (written out) with mutation `m` applied, given where `parent`'s marks were reached.
-/// A mutation whose anchor the parent never reached, or that would start after the safety
-/// phase, changes nothing.
+/// A mutation whose anchor the parent never reached changes nothing; one anchored after the
+/// safety phase first stretches it past the anchor.
 pub fn apply(
     parent: &Scenario,
     mark_at: &BTreeMap<String, MarkAt>,
@@ -105,15 +105,13 @@ pub fn apply(
     let Some(at) = mark_at.get(&m.anchor) else {
         return s;
     };
-    let safety_us = s.safety_ms * 1_000;
-    let (t, node) = if m.last && at.last_us + 2_000 < safety_us {
+    let (t, node) = if m.last {
         (at.last_us, at.last_node)
     } else {
         (at.first_us, at.first_node)
     };
-    if t + 2_000 >= safety_us {
-        return s;
-    }
+    stretch(&mut s, t);
+    let safety_us = s.safety_ms * 1_000;
     let rng = &mut stream(m.op, Stream::Faults);
     let edits = if rng.gen_bool(0.3) { 2 } else { 1 };
     for _ in 0..edits {
@@ -128,6 +126,26 @@ pub fn apply(
     }
     s
 }
+
+/// Lets the safety phase run on past `t` when the anchor came after it (many protocol events
+/// happen when the world recovers at its end: old leaders return, orphaned entries meet
+/// newer ones): the end's recovery is written into the schedule where the phase ended, so
+/// the run is the same up to the anchor, and faults can now follow it.
+fn stretch(s: &mut Scenario, t: u64) {
+    let safety_us = s.safety_ms * 1_000;
+    if t + 2_000 < safety_us {
+        return;
+    }
+    s.schedule.0.push(Timed {
+        at_us: safety_us,
+        fault: Fault::RecoverAll,
+    });
+    s.schedule = Schedule::new(std::mem::take(&mut s.schedule.0));
+    s.safety_ms = (t + STRETCH_US) / 1_000 + 1;
+}
+
+/// How far past its anchor a stretched safety phase runs.
+const STRETCH_US: u64 = 2_000_000;
 
 /// Re-derives the scenario a mutant ran: runs `seed` on `scenario`, writes it out, applies the
 /// first mutation, runs that, and so on. Returns the scenario the last mutation gives.
@@ -185,16 +203,20 @@ impl Editor<'_> {
         let at = self.t + rng.gen_range(0..=2_000);
         let down = log_uniform(rng, 1_000, 2_000_000);
         let until = (at + down).min(self.safety_us - 1);
-        match rng.gen_range(0..10u32) {
+        // A node cut off right after an event stays away long enough, more often than not,
+        // for the rest to time out and move on without it (elections take a few hundred ms).
+        let away = (at + log_uniform(rng, 50_000, 4_000_000)).min(self.safety_us - 1);
+        match rng.gen_range(0..11u32) {
             0 => self.take_down(anchor, at, until, false, rng),
             1 => self.take_down(anchor, at, until, true, rng),
             2 => self.take_down(other, at, until, false, rng),
             3 => self.take_down(other, at, until, true, rng),
-            4 => self.isolate(anchor, at, until),
+            4 => self.isolate(anchor, at, away),
             5 => self.pause(anchor, at, until),
-            6 => self.split(anchor, at, until, rng),
+            6 => self.split(anchor, at, away, rng),
             7 => self.fast_clock(other, at, until, rng),
             8 => self.remove_one(rng),
+            9 => self.retune(rng),
             _ => self.redraw_workload(rng),
         }
     }
@@ -330,6 +352,23 @@ impl Editor<'_> {
         }
     }
 
+    /// One of the protocol's tuning parameters (batch size, snapshot interval, ...) halved or
+    /// one more: smaller batches and more frequent snapshots cut the protocol's steps finer.
+    fn retune(&mut self, rng: &mut SimRng) {
+        let names: Vec<String> = self.s.params.keys().cloned().collect();
+        if names.is_empty() {
+            return self.redraw_workload(rng);
+        }
+        let name = &names[rng.gen_range(0..names.len())];
+        let v = self.s.params[name];
+        let new = if rng.gen_bool(0.7) {
+            (v / 2).max(v.min(1))
+        } else {
+            v + 1
+        };
+        self.s.params.insert(name.clone(), new);
+    }
+
     /// A new read share or key space for a key-value workload.
     fn redraw_workload(&mut self, rng: &mut SimRng) {
         if let WorkloadSpec::Kv {
@@ -379,6 +418,11 @@ fn down_during(schedule: &Schedule, from: u64, to: u64) -> usize {
             Fault::Restart { node } | Fault::Resume { node } => {
                 if let Some(start) = open.remove(node) {
                     spans.entry(*node).or_default().push((start, t.at_us));
+                }
+            }
+            Fault::RecoverAll => {
+                for (node, start) in std::mem::take(&mut open) {
+                    spans.entry(node).or_default().push((start, t.at_us));
                 }
             }
             _ => {}
@@ -493,6 +537,37 @@ mod tests {
             op: 3,
         };
         assert_eq!(apply(&p, &at, &elsewhere, &budget).schedule, p.schedule);
+    }
+
+    #[test]
+    fn an_anchor_after_the_safety_phase_stretches_it_with_the_recovery_written_in() {
+        let p = parent();
+        let late = MarkAt {
+            first_us: 5_400_000,
+            first_node: NodeId::server(1),
+            last_us: 5_400_000,
+            last_node: NodeId::server(1),
+        };
+        let at: BTreeMap<String, MarkAt> = [("recovered".to_string(), late)].into();
+        let m = Mutation {
+            anchor: "recovered".into(),
+            last: false,
+            op: 7,
+        };
+        let child = apply(&p, &at, &m, &FaultBudget::minority());
+        assert!(child.safety_ms * 1_000 >= 5_400_000 + STRETCH_US);
+        let recover = Timed {
+            at_us: 5_000_000,
+            fault: Fault::RecoverAll,
+        };
+        assert!(child.schedule.0.contains(&recover), "{:?}", child.schedule);
+        assert!(
+            child.schedule.0.iter().all(|t| t.at_us < 5_000_000
+                || t.fault == Fault::RecoverAll
+                || t.at_us >= 5_400_000),
+            "nothing changes between the old end and the anchor"
+        );
+        assert_eq!(down_during(&child.schedule, 5_000_001, 5_100_000), 0);
     }
 
     #[test]

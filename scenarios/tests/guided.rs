@@ -75,3 +75,32 @@ fn guided_results_do_not_depend_on_jobs_and_guided_seeds_reproduce() {
         assert_eq!(again.record.trace_hash, r.trace_hash, "{d:?}");
     }
 }
+
+/// R01 (Figure 8) as guided exploration of the swarm finds it (`explore raft --variant R01
+/// --scenario raft-swarm --guided --until-first`, run 508): seed 241's run, mutated after a
+/// stale-term reply, reaches a commit by counting that a follower with a newer entry could
+/// overwrite (a mark, in the recovery after the safety phase, so the mutation stretched the
+/// phase past it), and the next mutation cuts that leader off right after it: the follower
+/// wins and the committed entry is gone.
+#[test]
+fn guided_mutants_reach_figure8_on_the_raft_swarm() {
+    let entry = find_protocol("raft").unwrap();
+    let v = resolve_variant(entry.as_ref(), Some("R01")).unwrap();
+    let scenario = entry
+        .scenarios()
+        .into_iter()
+        .find(|s| s.name == "raft-swarm")
+        .unwrap();
+    let chain = Mutation::parse_list(
+        "stale-term-reply/first/31b6955c86f9,overwritable-commit/last/d0fc9bd170ac",
+    )
+    .unwrap();
+    let opts = RunOptions::default();
+    let parent = derive(entry.as_ref(), &v, &scenario, 241, &chain[..1], &opts).unwrap();
+    let run = run_seed(entry.as_ref(), &v, &parent, 241, &opts).unwrap();
+    assert!(run.record.marks.contains_key("overwritable-commit"));
+    let mutant = derive(entry.as_ref(), &v, &scenario, 241, &chain, &opts).unwrap();
+    let run = run_seed(entry.as_ref(), &v, &mutant, 241, &opts).unwrap();
+    assert!(run.record.outcome.is_failure(), "{}", run.record.headline());
+    assert!(run.record.headline().contains("leader completeness"));
+}

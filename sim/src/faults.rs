@@ -44,6 +44,11 @@ pub enum Fault {
     },
     /// Restore every link (partitions only; link profiles stay).
     Heal,
+    /// Every fault ends at once, as when the liveness phase begins: links heal and return to
+    /// the default profile, clocks stop drifting, crash points are disarmed, paused nodes
+    /// resume and crashed nodes restart. Guided exploration writes it where a run's safety
+    /// phase ended when it stretches that phase past a protocol event of its recovery.
+    RecoverAll,
     /// Change the link profile of `from -> to` (`null` = every endpoint).
     Link {
         from: Option<NodeId>,
@@ -145,7 +150,7 @@ impl Fault {
     /// link profile, slowness or clock drift set back to normal.
     pub fn is_recovery(&self) -> bool {
         match self {
-            Fault::Heal | Fault::Restart { .. } | Fault::Resume { .. } => true,
+            Fault::Heal | Fault::RecoverAll | Fault::Restart { .. } | Fault::Resume { .. } => true,
             Fault::Slow { extra_us, .. } => *extra_us == 0,
             Fault::ClockDrift { ppm, .. } => *ppm == 0,
             Fault::Link { profile, .. } => *profile == crate::network::LinkProfile::default(),
@@ -183,7 +188,7 @@ impl Fault {
             Fault::CutLink { from, to } => out.extend([*from, *to]),
             Fault::PartialPartition { a, b } => out.extend([*a, *b]),
             Fault::Link { from, to, .. } => out.extend(from.iter().chain(to.iter())),
-            Fault::Heal => {}
+            Fault::Heal | Fault::RecoverAll => {}
             Fault::Isolate { node }
             | Fault::Crash { node, .. }
             | Fault::Restart { node }
@@ -231,6 +236,7 @@ impl Fault {
             Fault::PartialPartition { a, b } => format!("partial partition {a} x {b}"),
             Fault::Isolate { node } => format!("isolate {node}"),
             Fault::Heal => "heal".to_string(),
+            Fault::RecoverAll => "recover all: heal, resume, restart all".to_string(),
             Fault::Link { from, to, profile } => format!(
                 "link {}->{} {}",
                 from.map_or("*".to_string(), |n| n.to_string()),
@@ -306,7 +312,7 @@ impl Fault {
                     *n = f(*n)?;
                 }
             }
-            Fault::Heal => {}
+            Fault::Heal | Fault::RecoverAll => {}
             Fault::Isolate { node }
             | Fault::Crash { node, .. }
             | Fault::Restart { node }

@@ -140,6 +140,7 @@ fn why(f: &Fault) -> &'static str {
         } => "   (power loss: unsynced writes gone)",
         Fault::CrashAfterSend { .. } => "   (crash point)",
         Fault::Heal => "   (links restored)",
+        Fault::RecoverAll => "   (every fault ends)",
         _ => "",
     }
 }

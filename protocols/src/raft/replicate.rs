@@ -2,7 +2,7 @@
 //! real conflict, fast backup; commitment by counting replicas of a current-term entry
 //! (§5.4.2); applying; snapshots and InstallSnapshot (§7, Figure 13).
 
-use super::log::{backup_next_index, quorum_match, CmdKind, Entry, Log};
+use super::log::{backup_next_index, quorum, quorum_match, CmdKind, Entry, Log};
 use super::server::{mark_once, RaftServer, State};
 use super::snapshot::Snapshot;
 use super::{RaftBug, RaftMsg};
@@ -170,7 +170,10 @@ impl RaftServer {
             at += 1;
             match self.log.term_at(at) {
                 Some(t) if t == e.term => continue,
-                Some(_) => {
+                Some(t) => {
+                    if t > e.term {
+                        mark_once(&mut self.marked, ctx, "newer-truncated");
+                    }
                     mark_once(&mut self.marked, ctx, "conflict-truncated");
                     self.truncate(ctx, at);
                 }
@@ -237,6 +240,13 @@ impl RaftServer {
             lead.matched[p] = lead.matched[p].max(match_index.min(last));
             lead.next[p] = lead.next[p].max(lead.matched[p] + 1);
         } else if prev_index + 1 == lead.next[p] {
+            let mine = self.log.term_at(prev_index);
+            if let (Some(t), Some(mine)) = (conflict_term, mine) {
+                if t > mine {
+                    lead.newer_conflict[p] = Some((prev_index, t));
+                    mark_once(&mut self.marked, ctx, "newer-conflict");
+                }
+            }
             let leader_last = conflict_term.and_then(|t| self.log.last_index_of_term(t));
             let back = backup_next_index(conflict_term, conflict_index, leader_last);
             lead.next[p] = back.clamp(lead.matched[p] + 1, lead.next[p]);
@@ -279,7 +289,7 @@ impl RaftServer {
 
     /// §5.3, §5.4.2: commit the highest index on a quorum if it holds a current-term entry.
     pub(super) fn advance_commit(&mut self, ctx: &mut Ctx<Self>) {
-        let Some(lead) = self.lead.as_mut() else {
+        let Some(lead) = self.lead.as_ref() else {
             return;
         };
         let mut matches = [0u64; 32];
@@ -302,13 +312,40 @@ impl RaftServer {
         }
         if !current {
             mark_once(&mut self.marked, ctx, "old-term-commit");
+            if self.overwritable(candidate) {
+                mark_once(&mut self.marked, ctx, "overwritable-commit");
+            }
         }
+        let lead = self.lead.as_mut().expect("leader");
         if !lead.marked_term_commit && candidate >= lead.term_start {
             lead.marked_term_commit = true;
             ctx.mark("term-commit");
         }
         self.commit = candidate;
         self.apply_committed(ctx);
+    }
+
+    /// Figure 8 (d) one step early: a follower still holds, at or below `index`, an entry of
+    /// a term newer than the last entry this leader knows a majority (that follower among
+    /// them) to hold, so if this leader vanished now that follower could win and overwrite
+    /// `index`.
+    fn overwritable(&self, index: u64) -> bool {
+        let Some(lead) = self.lead.as_ref() else {
+            return false;
+        };
+        let behind = |newest: u64| {
+            (0..self.servers.len())
+                .filter(|&i| i != self.id.index())
+                .filter(|&i| self.log.term_at(lead.matched[i]).unwrap_or(0) < newest)
+                .count()
+        };
+        lead.newer_conflict
+            .iter()
+            .enumerate()
+            .filter_map(|(f, c)| c.map(|(at, term)| (f, at, term)))
+            .any(|(f, at, term)| {
+                at <= index && lead.matched[f] < at && behind(term) >= quorum(self.servers.len())
+            })
     }
 
     /// Applies committed entries in order, answers the clients waiting on them, serves reads

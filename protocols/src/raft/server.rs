@@ -69,6 +69,9 @@ pub(super) struct Leading {
     pub reads: Vec<PendingRead>,
     pub marked_term_commit: bool,
     pub marked_batch: bool,
+    /// Per follower, where it reported an entry of a newer term than this leader's entry at
+    /// that index, and that term (Figure 8 (c): an orphan of a term between the two).
+    pub newer_conflict: Vec<Option<(u64, u64)>>,
 }
 
 /// One Raft server.
@@ -230,6 +233,12 @@ impl RaftServer {
     pub(super) fn become_follower(&mut self, ctx: &mut Ctx<Self>) {
         if self.state == State::Leader {
             ctx.mark("step-down");
+            let own_uncommitted = self.lead.as_ref().is_some_and(|l| {
+                self.commit < l.term_start && self.log.last_index() >= l.term_start
+            });
+            if own_uncommitted {
+                mark_once(&mut self.marked, ctx, "deposed-uncommitted");
+            }
             ctx.cancel_timer(ServerTimer::Heartbeat);
             if let Some(lead) = self.lead.take() {
                 for r in lead.reads {
@@ -473,6 +482,7 @@ impl RaftServer {
             reads: Vec::new(),
             marked_term_commit: false,
             marked_batch: false,
+            newer_conflict: vec![None; n],
         });
         self.flush(ctx);
         self.advance_commit(ctx);

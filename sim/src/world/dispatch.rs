@@ -159,6 +159,12 @@ impl<P: Protocol> World<'_, P> {
             "liveness phase: heal, resume, restart all".to_string()
         });
         self.liveness_from = Some(self.k.now);
+        self.recover_all();
+    }
+
+    /// Every fault ends: links heal and return to the default profile, clocks stop drifting,
+    /// crash points are disarmed, paused nodes resume, crashed nodes restart.
+    pub(super) fn recover_all(&mut self) {
         self.k.net.heal();
         self.k.net.reset_profiles();
         for i in 0..self.servers.len() {

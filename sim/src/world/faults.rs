@@ -25,6 +25,7 @@ impl<P: Protocol> World<'_, P> {
             | Fault::Heal => {
                 self.k.net.apply_cuts(&fault, &all);
             }
+            Fault::RecoverAll => self.recover_all(),
             Fault::Link { from, to, profile } => self.k.net.set_profile(from, to, profile, &all),
             Fault::Crash {
                 node,
