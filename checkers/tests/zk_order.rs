@@ -631,6 +631,32 @@ fn a_write_tentatively_placed_at_a_later_revealed_zxid_can_be_hidden_before_an_e
     assert_eq!(r.unfinished_placed, 3);
 }
 
+/// Two unfinished creates of /a; a read shows the znode with C4's data, unchanged since its
+/// creation, and a later set-data's stat shows the same czxid without data: the creation is
+/// C4's, though C5 called first (zab-zk-swarm seed 405).
+#[test]
+fn a_creation_is_placed_by_the_data_a_reply_saw_even_if_a_later_stat_shows_none() {
+    let ops = vec![
+        unfinished("C5", 10, &create("/a", "p")),
+        unfinished("C4", 20, &create("/a", "q")),
+        op(
+            "C1",
+            40,
+            50,
+            &get("/a", false),
+            &data("q", &stat(3, 3, 3, 0, 0), 5),
+        ),
+        op(
+            "C2",
+            60,
+            70,
+            &set("/a", "r"),
+            &set_ok(&stat(3, 6, 3, 1, 0), 6),
+        ),
+    ];
+    assert_passes(&check(&ops, &[]));
+}
+
 #[test]
 fn sequential_ephemeral_creates_and_multi_follow_the_tree() {
     let seq = r#"{"f": "create", "path": "/l/n-", "data": "", "mode": "ephemeral-sequential"}"#;

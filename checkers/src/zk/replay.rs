@@ -177,9 +177,17 @@ impl<'h> State<'h> {
         // Several replies may reveal one zxid; the one that saw the data says the most.
         let mut best: BTreeMap<(u64, Hint), Target> = BTreeMap::new();
         for (z, hint, _, t) in &hints {
-            let b = best.entry((*z, hint.clone())).or_default();
-            if b.data.is_none() && t.data.is_some() || b.count.is_none() {
-                *b = t.clone();
+            match best.entry((*z, hint.clone())) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(t.clone());
+                }
+                // A later reply without the data must not replace one that saw it (a
+                // creation revealed by a read of its data, then by a stat only).
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    if e.get().data.is_none() && t.data.is_some() {
+                        e.insert(t.clone());
+                    }
+                }
             }
         }
         for (z, hint, at, _) in hints {
