@@ -259,3 +259,47 @@ pub fn write_failure(
     std::fs::write(&path, html.html)?;
     Ok(path)
 }
+
+/// A test of `runs` with an optional check of its own, run from seed 0.
+pub(crate) fn test(
+    name: &'static str,
+    part: &'static str,
+    expects: &'static str,
+    runs: Vec<(Scenario, u64)>,
+    extra: Option<(ExtraCheck, &'static str)>,
+) -> LabTest {
+    LabTest {
+        name,
+        part,
+        expects,
+        runs,
+        extra,
+        skip_below: 0,
+    }
+}
+
+/// The run's servers.
+pub(crate) fn servers(r: &RunResult) -> Vec<splitbrain_api::NodeId> {
+    r.record.nodes.iter().copied().take(r.servers).collect()
+}
+
+/// When each message a server sent left it (delivered, dropped, cut or lost at a down
+/// receiver), from the run's trace.
+pub(crate) fn server_sends(r: &RunResult) -> Vec<u64> {
+    let servers = servers(r);
+    r.record
+        .trace
+        .iter()
+        .flatten()
+        .filter(|e| {
+            matches!(
+                e.kind,
+                splitbrain_sim::TraceKind::Deliver
+                    | splitbrain_sim::TraceKind::Drop
+                    | splitbrain_sim::TraceKind::Cut
+                    | splitbrain_sim::TraceKind::LostAtDown
+            ) && e.peer.is_some_and(|p| servers.contains(&p))
+        })
+        .map(|e| e.sent_us.unwrap_or(e.at_us))
+        .collect()
+}

@@ -9,13 +9,12 @@
 //! completes once faults heal) and by the message counts of the trace, so the suite runs any
 //! protocol whose clients speak `write-once` (the shared `KvClient` does).
 
-use super::{ExtraCheck, LabTest};
+use super::{server_sends, test, LabTest};
 use crate::catalog::paxos::PaxosEntry;
 use crate::registry::ProtocolEntry;
 use crate::runner::RunResult;
 use crate::scenario::Scenario;
-use splitbrain_api::NodeId;
-use splitbrain_sim::{OpStatus, TraceKind};
+use splitbrain_sim::OpStatus;
 
 /// Seeds per scenario.
 const SEEDS: u64 = 8;
@@ -121,23 +120,6 @@ fn with_faults() -> Vec<LabTest> {
     ]
 }
 
-fn test(
-    name: &'static str,
-    part: &'static str,
-    expects: &'static str,
-    runs: Vec<(Scenario, u64)>,
-    extra: Option<(ExtraCheck, &'static str)>,
-) -> LabTest {
-    LabTest {
-        name,
-        part,
-        expects,
-        runs,
-        extra,
-        skip_below: 0,
-    }
-}
-
 fn named(name: &str) -> Scenario {
     PaxosEntry
         .scenarios()
@@ -238,7 +220,6 @@ fn rpc_count(r: &RunResult) -> Option<String> {
     if let Some(why) = every_op_completed(r) {
         return Some(why);
     }
-    let servers: Vec<NodeId> = r.record.nodes.iter().copied().take(r.servers).collect();
     let last = r
         .record
         .history
@@ -247,19 +228,7 @@ fn rpc_count(r: &RunResult) -> Option<String> {
         .filter_map(|o| o.ret_us)
         .max()
         .unwrap_or(0);
-    let sent = r
-        .record
-        .trace
-        .iter()
-        .flatten()
-        .filter(|e| {
-            matches!(
-                e.kind,
-                TraceKind::Deliver | TraceKind::Drop | TraceKind::Cut | TraceKind::LostAtDown
-            ) && e.peer.is_some_and(|p| servers.contains(&p))
-                && e.sent_us.unwrap_or(e.at_us) <= last
-        })
-        .count();
+    let sent = server_sends(r).into_iter().filter(|&t| t <= last).count();
     let allowed = MSGS_PER_SERVER * r.servers * COUNT_OPS;
     (sent > allowed).then(|| {
         format!(

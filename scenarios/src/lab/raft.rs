@@ -4,13 +4,13 @@
 //! on a few fixed seeds. A student's Raft (through the lab interface, or any protocol whose
 //! clients speak `kv`) runs the same tests as splitbrain's own.
 
-use super::{ExtraCheck, LabTest};
+use super::{server_sends, servers, test, LabTest};
 use crate::catalog::raft::RaftEntry;
 use crate::registry::ProtocolEntry;
 use crate::runner::RunResult;
 use crate::scenario::Scenario;
 use splitbrain_api::{NodeId, Role};
-use splitbrain_sim::{Fault, OpStatus, TraceKind};
+use splitbrain_sim::{Fault, OpStatus};
 use std::collections::BTreeMap;
 
 /// Seeds per behaviour scenario, and per targeted bug scenario (whose pinned seeds are below).
@@ -222,23 +222,6 @@ fn snapshots() -> Vec<LabTest> {
     ]
 }
 
-fn test(
-    name: &'static str,
-    part: &'static str,
-    expects: &'static str,
-    runs: Vec<(Scenario, u64)>,
-    extra: Option<(ExtraCheck, &'static str)>,
-) -> LabTest {
-    LabTest {
-        name,
-        part,
-        expects,
-        runs,
-        extra,
-        skip_below: 0,
-    }
-}
-
 fn named(name: &str) -> Scenario {
     RaftEntry
         .scenarios()
@@ -289,10 +272,6 @@ fn count_scenario() -> Scenario {
         "lab Count scenario",
     )
     .expect("the Count scenario parses")
-}
-
-fn servers(r: &RunResult) -> Vec<NodeId> {
-    r.record.nodes.iter().copied().take(r.servers).collect()
 }
 
 /// The latest view of every server at each moment, in trace order.
@@ -359,22 +338,6 @@ fn re_election(r: &RunResult) -> Option<String> {
 }
 
 /// Messages sent by servers: (time, sender) of each send (a network duplicate is no send).
-fn server_sends(r: &RunResult) -> Vec<u64> {
-    let servers = servers(r);
-    r.record
-        .trace
-        .iter()
-        .flatten()
-        .filter(|e| {
-            matches!(
-                e.kind,
-                TraceKind::Deliver | TraceKind::Drop | TraceKind::Cut | TraceKind::LostAtDown
-            ) && e.peer.is_some_and(|p| servers.contains(&p))
-        })
-        .map(|e| e.sent_us.unwrap_or(e.at_us))
-        .collect()
-}
-
 fn count(r: &RunResult) -> Option<String> {
     let sends = server_sends(r);
     let Some(first_leader) = views(r).find(|v| v.2 == Role::Leader).map(|v| v.0) else {
