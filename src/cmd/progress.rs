@@ -153,19 +153,18 @@ impl Drop for Progress {
 fn beat(counts: &Counts, stop: &Stop, every: Duration, out: &mut dyn Write) {
     let (lock, wake) = &**stop;
     let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
-    loop {
+    // The flag is read before every wait: a stop signalled before this thread first took the
+    // lock has no waiter to wake, and waiting anyway held the command's exit for an interval.
+    while !*stopped {
         let (guard, timeout) = wake
             .wait_timeout(stopped, every)
             .unwrap_or_else(|e| e.into_inner());
         stopped = guard;
-        if *stopped {
-            let _ = writeln!(out, "{}", counts.line());
-            return;
-        }
-        if timeout.timed_out() {
+        if timeout.timed_out() && !*stopped {
             let _ = writeln!(out, "{}", counts.line());
         }
     }
+    let _ = writeln!(out, "{}", counts.line());
 }
 
 /// The heartbeat interval: 5 s, or `SPLITBRAIN_HEARTBEAT_MS`.
@@ -204,6 +203,23 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn finishing_at_once_does_not_wait_for_the_first_heartbeat() {
+        // A check of a small file finishes before the heartbeat thread has started; the
+        // command must still exit then, not one interval (an hour here) later.
+        let (done, finished) = std::sync::mpsc::channel();
+        spawn_outside_worlds(move || {
+            for _ in 0..200 {
+                let hour = Duration::from_secs(3600);
+                Progress::with_heartbeat("check", "files", 1, hour, Box::new(Shared::default()))
+                    .finish();
+            }
+            let _ = done.send(());
+        });
+        let waited = finished.recv_timeout(Duration::from_secs(120));
+        assert!(waited.is_ok(), "finish() waited for a heartbeat interval");
     }
 
     #[test]
