@@ -200,18 +200,14 @@ impl ZabClient {
 
     /// Processes held notifications in order: each fires the watches it answers (set before
     /// its change); one that answers none (a watch the client never learned it had, its read
-    /// given up or retried, or one already fired) is dropped, unless the read in flight may
-    /// be the one that set it (its answer, if known, reflects a state before the change):
-    /// then it and those after it wait for that answer.
+    /// given up or retried, or one already fired) is dropped. A notification on a path with a
+    /// watch-read in flight whose answer may precede the change (its zxid, if known, is below
+    /// the change's) waits, with those after it, for that answer: otherwise it could fire an
+    /// older watch at once and the read's answer would register again the watch the server
+    /// already used up (zab-zk-watches seed 438).
     fn process_notes(&mut self, ctx: &mut Ctx<Self>, answer_at: Option<u64>) {
         while let Some(n) = self.held.first() {
-            let answers = |w: &BTreeMap<(String, WatchOn), u64>| {
-                used_by(n.kind)
-                    .iter()
-                    .any(|&on| w.get(&(n.path.clone(), on)).is_some_and(|&at| at < n.zxid))
-            };
             let may_be_set = answer_at.is_none_or(|z| z < n.zxid);
-            let _ = answers;
             if may_be_set && self.read_in_flight_watches(&n.path) {
                 return;
             }
