@@ -7,12 +7,15 @@
 //! durably and acknowledges NEWLEADER; with a quorum of those the leader is established and
 //! its whole history committed.
 
-use super::log::{sync_plan, Log, SyncPlan};
+use super::log::{sync_plan, Log, Snapshot, SyncPlan, Txn};
 use super::server::{Phase, ZabServer};
 use super::{ZabBug, ZabMsg};
 use splitbrain_api::{Ctx, NodeId, Time};
 use std::collections::BTreeMap;
 use std::rc::Rc;
+
+/// What a Sync carries: TRUNC point, snapshot, the zxid its transactions follow, and them.
+type SyncBody = (Option<u64>, Option<Rc<Snapshot>>, u64, Vec<Txn>);
 
 /// Where a leader is in phases 1 to 3.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -294,6 +297,11 @@ impl ZabServer {
             return;
         }
         self.touch(ctx);
+        let (trunc_to, snapshot, prev, txns) = if epoch == self.current_epoch {
+            self.sync_again(ctx, snapshot, prev, txns)
+        } else {
+            (trunc_to, snapshot, prev, txns)
+        };
         if let Some(snap) = snapshot {
             let before = self.delivered;
             self.install_snapshot(snap);
@@ -332,6 +340,37 @@ impl ZabServer {
         }
         self.barrier(ctx);
         ctx.send(from, ack);
+    }
+
+    /// A Sync of the epoch this follower already synchronised in (a duplicate, one delayed
+    /// past later proposals or a restart, or the answer to an AckEpoch sent again). Only one
+    /// leader per epoch synchronises anyone and its log only grows, so both our log and the
+    /// message are prefixes of that leader's history: the longer one wins. If ours holds
+    /// everything the message does, we keep it and acknowledge it as it is (truncating would
+    /// go back below delivered or acknowledged transactions: zab-zk-watches seed 906, a
+    /// duplicated Sync{trunc_to 0} arriving after the follower delivered); otherwise we take
+    /// the message's transactions after our last, or its snapshot if we are behind it.
+    fn sync_again(
+        &mut self,
+        ctx: &mut Ctx<Self>,
+        snapshot: Option<Rc<Snapshot>>,
+        prev: u64,
+        mut txns: Vec<Txn>,
+    ) -> SyncBody {
+        let last = self.log.last_zxid();
+        let end = txns.last().map_or(prev, |t| t.zxid);
+        if snapshot.as_ref().is_some_and(|s| s.zxid > last) {
+            return (None, snapshot, prev, txns);
+        }
+        if end <= last {
+            self.mark_once(ctx, "sync-already-held");
+            return (None, None, last, Vec::new());
+        }
+        if prev <= last {
+            txns.retain(|t| t.zxid > last);
+            return (None, None, last, txns);
+        }
+        (None, None, prev, txns)
     }
 
     fn install_snapshot(&mut self, snap: Rc<super::log::Snapshot>) {

@@ -6,7 +6,9 @@
 //! client keep its session alive: followers pass the sessions they heard from to the leader
 //! with their ping replies, and the leader expires a session it has not heard of for
 //! `ZabConfig::session_timeout` by proposing its close, a transaction that deletes the
-//! session's ephemeral znodes. A new leader gives every live session a fresh timeout.
+//! session's ephemeral znodes. A new leader gives every live session a fresh timeout. A
+//! Connect is numbered by its client: a duplicate or an older one never replaces the watches
+//! the connection registered since.
 
 use super::server::ZabServer;
 use super::tree::SessionState;
@@ -32,12 +34,21 @@ impl ZabServer {
             self.mark_once(ctx, "behind-client-refused");
             return ctx.send(client, ZabMsg::NotServing { seq: 0, hint: None });
         }
+        // A duplicate of the Connect this connection began with, or one of an older
+        // connection, carries an older list of watches: re-registering it would drop the
+        // watches set since (zab-zk-watches seed 73).
+        let known = self.conns.get(&client).copied();
+        if known.is_some_and(|c| c > conn) {
+            return self.mark_once(ctx, "stale-connect-ignored");
+        }
         match self.tree.session_state(session) {
             SessionState::Live => {
                 self.heard_from(ctx, session);
                 self.clients.insert(client);
-                self.conns.insert(client, conn);
-                self.rewatch(client, watches);
+                if known != Some(conn) {
+                    self.conns.insert(client, conn);
+                    self.rewatch(client, watches);
+                }
                 let notes = self.notes_for(client);
                 ctx.send(
                     client,

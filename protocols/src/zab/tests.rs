@@ -225,3 +225,45 @@ fn a_restarted_server_recovers_its_epochs_and_history_from_disk() {
         "nothing is delivered before a leader commits it"
     );
 }
+
+/// A follower synchronised in epoch 2 (after a TRUNC to 0) that then logged and delivered
+/// proposals of the epoch: a duplicate of that Sync, or one delayed past them, must not take
+/// it back (zab-zk-watches seed 906 tripped "TRUNC below a delivered transaction"). It keeps
+/// its longer history and acknowledges it; a Sync that holds more than it is taken from its
+/// last zxid on.
+#[test]
+fn a_sync_of_the_current_epoch_never_takes_a_follower_back() {
+    let mut s = follower(ZabBug::None, 2);
+    let proposal = ZabMsg::Proposal {
+        epoch: 2,
+        prev: 0,
+        txns: vec![txn(2, 1), txn(2, 2)],
+    };
+    deliver(&mut s, leader_id(), proposal);
+    let commit = ZabMsg::Commit {
+        epoch: 2,
+        zxid: zxid(2, 1),
+    };
+    deliver(&mut s, leader_id(), commit);
+    assert_eq!(s.delivered, zxid(2, 1));
+    let stale = ZabMsg::Sync {
+        epoch: 2,
+        trunc_to: Some(0),
+        snapshot: None,
+        prev: 0,
+        txns: vec![],
+    };
+    let effects = deliver(&mut s, leader_id(), stale);
+    assert_eq!(s.log.last_zxid(), zxid(2, 2), "nothing dropped");
+    assert!(effects.iter().any(|e| matches!(e, Effect::Send { msg: ZabMsg::AckNewLeader { last_zxid, .. }, .. } if *last_zxid == zxid(2, 2))));
+    let longer = ZabMsg::Sync {
+        epoch: 2,
+        trunc_to: Some(0),
+        snapshot: None,
+        prev: 0,
+        txns: vec![txn(2, 1), txn(2, 2), txn(2, 3)],
+    };
+    deliver(&mut s, leader_id(), longer);
+    assert_eq!(s.log.last_zxid(), zxid(2, 3));
+    assert_eq!(s.delivered, zxid(2, 1));
+}
