@@ -3,15 +3,22 @@
 finds. Samples mutation sites in the given files (a comparison, a boolean operator or a `+ 1`
 changed), builds each mutant in a scratch copy of the tree, and runs `explore` of the
 protocol's swarm on the correct variant with the mutant inside; a failing seed kills the
-mutant. A mutant that does not compile is skipped. Prints one line per mutant and the score.
+mutant. With --guided a mutant the uniform swarm misses gets a second chance with `--guided`
+over the same seeds. A mutant that does not compile is skipped. Prints one line per mutant
+and the score.
 
-    python3 scripts/mutation_score.py --files protocols/src/raft/*.rs --sample 20 \
-        --seeds 0..300 --scratch /tmp/mutants [--guided]
+    python3 scripts/mutation_score.py --files protocols/src/raft/*.rs --sample 24 \
+        --seeds 0..1000 --guided [--target-dir /tmp/sb-mutants-target]
 
-The scratch copy is made once (`cp -a` of the tree, target included, so only the changed
-crates rebuild); the tree itself is never edited. The sample is a function of --seed.
+The tree is copied (without .git and target) into a fresh scratch directory, which is removed
+at the end, also on an error or an interrupt; the tree itself is never edited. Builds use their
+own CARGO_TARGET_DIR (inside the scratch directory unless --target-dir names one to keep warm
+between runs) and a quick release profile (no LTO, parallel codegen, incremental): a mutant
+rebuilds the protocols crate and the binary in a minute or two instead of a fat-LTO link.
+The unmutated copy is built and tested first; if it fails, the score means nothing and the
+script stops. The sample is a function of --seed.
 """
-import argparse, random, re, shutil, subprocess, sys, os
+import argparse, os, random, re, shutil, signal, subprocess, sys, tempfile, time
 
 OPERATORS = [
     (r" == ", " != "), (r" != ", " == "), (r" < ", " <= "), (r" <= ", " < "),
@@ -19,9 +26,16 @@ OPERATORS = [
     (r" \+ 1\b", ""), (r" - 1\b", ""),
 ]
 SKIP = re.compile(r"^\s*(//|#\[|assert|debug_assert|ctx\.mark|mark_once)|describe|format!|write!")
+QUICK_PROFILE = {
+    "CARGO_PROFILE_RELEASE_LTO": "off",
+    "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "16",
+    "CARGO_PROFILE_RELEASE_DEBUG": "0",
+    "CARGO_PROFILE_RELEASE_INCREMENTAL": "true",
+}
 
 
 def sites(files):
+    """Every (path, line index, start, end, replacement) a mutation can be made at."""
     out = []
     for path in files:
         if path.endswith("tests.rs"):
@@ -35,55 +49,128 @@ def sites(files):
                 continue
             for pat, rep in OPERATORS:
                 for m in re.finditer(pat, line):
-                    out.append((path, n, m.start(), m.end(), rep))
+                    # Not inside a string literal (a message text).
+                    if line[: m.start()].replace('\\"', "").count('"') % 2 == 0:
+                        out.append((path, n, m.start(), m.end(), rep))
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--files", nargs="+", required=True)
-    ap.add_argument("--sample", type=int, default=20)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--seeds", default="0..300")
-    ap.add_argument("--protocol", default="raft")
-    ap.add_argument("--scenario", default="raft-swarm")
-    ap.add_argument("--scratch", required=True)
-    ap.add_argument("--guided", action="store_true")
-    a = ap.parse_args()
-    root = os.getcwd()
-    if not os.path.exists(a.scratch):
-        shutil.copytree(root, a.scratch, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+def run(cmd, cwd, env=None, timeout=None):
+    """Runs `cmd` in its own process group, killed whole (cargo's rustc children too) on a
+    timeout or an interrupt."""
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except BaseException:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        raise
+    return p.returncode, out, err
+
+
+def explore(a, scratch, env, guided):
+    """'killed: first failure ...', 'survived' or 'timeout'/'error: ...' for one explore."""
+    binary = os.path.join(env["CARGO_TARGET_DIR"], "release", "splitbrain")
+    cmd = [binary, "explore", a.protocol, "--scenario", a.scenario, "--seeds", a.seeds,
+           "--until-first", "-q"] + (["--guided"] if guided else [])
+    try:
+        code, out, err = run(cmd, scratch, env, a.timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout"
+    first = next((l for l in out.split("\n") if l.startswith("first failure")), "")
+    if code == 1 and first:
+        return "killed: " + first[len("first failure: "):][:110]
+    if code == 0:
+        return "survived"
+    return f"error: exit {code}: {(err or out).strip()[:200]}"
+
+
+def build(scratch, env):
+    code, _, err = run(["cargo", "build", "--release", "-q", "--bin", "splitbrain"], scratch, env)
+    return code == 0, err
+
+
+def score(a, scratch, env):
+    ok, err = build(scratch, env)
+    if not ok:
+        sys.exit(f"the unmutated copy does not build:\n{err}")
+    base = explore(a, scratch, env, False)
+    if base != "survived":
+        sys.exit(f"the unmutated copy does not pass its own test: {base}")
+    print(f"baseline passes: explore {a.protocol} --scenario {a.scenario} --seeds {a.seeds}",
+          flush=True)
     all_sites = sites(a.files)
     random.Random(a.seed).shuffle(all_sites)
-    killed = survived = 0
-    for path, n, s, e, rep in all_sites[: a.sample]:
-        target = os.path.join(a.scratch, path)
+    print(f"{len(all_sites)} sites, sampling {min(a.sample, len(all_sites))}", flush=True)
+    tally = {"killed": 0, "killed-guided": 0, "survived": 0, "timeout": 0, "unbuildable": 0,
+             "error": 0}
+    for i, (path, n, s, e, rep) in enumerate(all_sites[: a.sample]):
+        target = os.path.join(scratch, path)
         original = open(target).read()
         lines = original.split("\n")
         before = lines[n]
         lines[n] = before[:s] + rep + before[e:]
-        open(target, "w").write("\n".join(lines))
+        where = f"{path}:{n + 1}:{s + 1}: `{before.strip()}` -> `{lines[n].strip()}`"
+        started = time.time()
         try:
-            b = subprocess.run(["cargo", "build", "--release", "-q", "--bin", "splitbrain"],
-                               cwd=a.scratch, capture_output=True)
-            where = f"{path}:{n + 1}: `{before.strip()}` -> `{lines[n].strip()}`"
-            if b.returncode != 0:
-                print(f"unbuildable {where}", flush=True)
-                continue
-            cmd = ["target/release/splitbrain", "explore", a.protocol, "--scenario", a.scenario,
-                   "--seeds", a.seeds, "--until-first", "-q"] + (["--guided"] if a.guided else [])
-            r = subprocess.run(cmd, cwd=a.scratch, capture_output=True, text=True)
-            first = next((l for l in r.stdout.split("\n") if l.startswith("first failure")), "")
-            if not first:
-                survived += 1
-                print(f"SURVIVED {where}", flush=True)
+            open(target, "w").write("\n".join(lines))
+            ok, _ = build(scratch, env)
+            if not ok:
+                outcome, key = "unbuildable", "unbuildable"
             else:
-                killed += 1
-                print(f"killed   {where}: {first[:100]}", flush=True)
+                outcome = explore(a, scratch, env, False)
+                key = outcome.split(":")[0]
+                if outcome == "survived" and a.guided:
+                    guided = explore(a, scratch, env, True)
+                    if guided.startswith("killed"):
+                        outcome, key = "guided " + guided, "killed-guided"
+                    else:
+                        outcome = "survived (guided: " + guided + ")"
         finally:
             open(target, "w").write(original)
-    total = killed + survived
-    print(f"score: {killed}/{total} killed" + (f" ({100 * killed / total:.0f}%)" if total else ""))
+        tally[key] += 1
+        print(f"[{i + 1}] {outcome.split(':')[0].upper():<22} {where}"
+              f" ({time.time() - started:.0f} s){outcome[outcome.find(':'):] if ':' in outcome else ''}",
+              flush=True)
+    judged = tally["killed"] + tally["killed-guided"] + tally["survived"] + tally["timeout"]
+    dead = judged - tally["survived"]
+    print(f"score: {dead}/{judged} killed ({tally})"
+          + (f" = {100 * dead / judged:.0f}%" if judged else ""), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--files", nargs="+", required=True)
+    ap.add_argument("--sample", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=1, help="picks the sample")
+    ap.add_argument("--seeds", default="0..1000")
+    ap.add_argument("--protocol", default="raft")
+    ap.add_argument("--scenario", default="raft-swarm")
+    ap.add_argument("--guided", action="store_true")
+    ap.add_argument("--timeout", type=int, default=900, help="seconds per explore (a hang kills)")
+    ap.add_argument("--target-dir", help="CARGO_TARGET_DIR to use and keep (default: scratch)")
+    ap.add_argument("--list", action="store_true", help="print the sites and stop")
+    a = ap.parse_args()
+    if a.list:
+        for path, n, s, e, rep in sites(a.files):
+            print(f"{path}:{n + 1}:{s + 1} -> `{rep.strip()}`")
+        return
+    # A SIGTERM unwinds like ^C, so the finally blocks restore and remove.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    scratch = tempfile.mkdtemp(prefix="splitbrain-mutants-")
+    try:
+        tree = os.path.join(scratch, "tree")
+        shutil.copytree(os.getcwd(), tree, symlinks=True,
+                        ignore=shutil.ignore_patterns(".git", "target"))
+        env = dict(os.environ, **QUICK_PROFILE)
+        env["CARGO_TARGET_DIR"] = os.path.abspath(a.target_dir or os.path.join(scratch, "target"))
+        score(a, tree, env)
+    except KeyboardInterrupt:
+        print("interrupted: the scratch copy is removed, the tree was never touched", flush=True)
+        return 130
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
