@@ -472,6 +472,42 @@ fn an_expired_session_loses_its_watches_without_a_violation() {
     assert_passes(&check(&ops, &[n]));
 }
 
+/// C1 holds the ephemeral /lock (zxid 1); C2 watches it; C1's session expires and the
+/// server's close deletes /lock at zxid 2, a transaction no client called: C2's NodeDeleted
+/// notification reveals it (zab-recipe-simple-lock seed 29 read it as a made-up event). A
+/// notification that zxid 2 deleted /lock while a read at zxid 2 still shows it is caught
+/// (the read then disagrees with the tree the notification implies).
+#[test]
+fn a_session_close_revealed_by_a_node_deleted_notification_deletes_that_znode() {
+    let eph = r#"{"f": "create", "path": "/lock", "data": "", "mode": "ephemeral"}"#;
+    let held = r#"{"czxid": 1, "mzxid": 1, "pzxid": 1, "version": 0, "cversion": 0, "ephemeral_owner": 5}"#;
+    let exists = r#"{"f": "exists", "path": "/lock", "watch": true}"#;
+    let mut ops = vec![
+        op("C1", 0, 10, eph, &created("/lock", 1)),
+        op("C2", 11, 12, exists, &set_ok(held, 1)),
+        op(
+            "C2",
+            50,
+            51,
+            r#"{"f": "exists", "path": "/lock", "watch": false}"#,
+            r#"{"r": "stat", "stat": null, "zxid": 2}"#,
+        ),
+    ];
+    let notices = [
+        notice("C1", 40, 1, r#"{"n": "expired", "session": 5}"#),
+        notice("C2", 45, 1, &watch("/lock", "NodeDeleted", 2)),
+    ];
+    assert_passes(&check(&ops, &notices));
+    ops[2] = op(
+        "C2",
+        50,
+        51,
+        r#"{"f": "exists", "path": "/lock", "watch": false}"#,
+        &set_ok(held, 2),
+    );
+    assert_breaks(&check(&ops, &notices), Guarantee::ReadReflectsPrefix);
+}
+
 #[test]
 fn an_unfinished_write_is_placed_where_a_stat_reveals_it() {
     let ops = vec![

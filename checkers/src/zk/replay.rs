@@ -70,7 +70,11 @@ struct State<'h> {
     /// What each placed zxid was revealed by: the hint, what the revealing reply says the
     /// znode looked like right after it, and when that reply came back.
     targets: BTreeMap<u64, (Hint, Target, u64)>,
-    closes: BTreeMap<u64, String>,
+    /// Session closes no write explains, by zxid: the ephemeral znode a NodeDeleted
+    /// notification names (`Gone`), or a parent whose pzxid or NodeChildrenChanged
+    /// notification revealed it (`Child`). A deleted znode names the owner exactly, so it
+    /// is kept over a parent.
+    closes: BTreeMap<u64, Hint>,
     changes: BTreeMap<String, Vec<(u64, WatchKind)>>,
     tree: Tree,
     diverged: bool,
@@ -198,8 +202,10 @@ impl<'h> State<'h> {
             if let Some(i) = self.candidate(&hint, at, |c| z <= self.fifo_bound[c]) {
                 self.place(i, z);
                 self.targets.insert(z, (hint, target, at));
-            } else if let Hint::Child(parent) | Hint::Gone(parent) = hint {
-                self.closes.entry(z).or_insert(parent);
+            } else if matches!(hint, Hint::Gone(_))
+                || (matches!(hint, Hint::Child(_)) && !self.closes.contains_key(&z))
+            {
+                self.closes.insert(z, hint);
             }
         }
     }
@@ -278,17 +284,20 @@ impl<'h> State<'h> {
     }
 
     fn close(&mut self, z: u64, ch: &mut Vec<Change>) {
-        let parent = &self.closes[&z];
-        let owner = self.tree.get(parent).and_then(|p| {
-            p.children.iter().find_map(|c| {
-                let child = if parent == "/" {
-                    format!("/{c}")
-                } else {
-                    format!("{parent}/{c}")
-                };
-                self.tree.get(&child).and_then(|n| n.owner)
-            })
-        });
+        let owner = match &self.closes[&z] {
+            Hint::Gone(path) => self.tree.get(path).and_then(|n| n.owner),
+            Hint::Child(parent) => self.tree.get(parent).and_then(|p| {
+                p.children.iter().find_map(|c| {
+                    let child = if parent == "/" {
+                        format!("/{c}")
+                    } else {
+                        format!("{parent}/{c}")
+                    };
+                    self.tree.get(&child).and_then(|n| n.owner)
+                })
+            }),
+            _ => None,
+        };
         if let Some(owner) = owner {
             self.tree.close_session(owner, z, ch);
         }

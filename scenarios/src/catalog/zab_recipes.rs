@@ -6,14 +6,7 @@
 //! without one.
 
 /// The recipe scenarios of the catalogue.
-pub const CATALOGUE: [&str; 3] = [COUNTER, SCALABLE_LOCK, ELECTION];
-
-/// Recipe scenarios that wait for a fix of the ZooKeeper ordering checker's watch rule
-/// before they join the catalogue: a client that moves to another server re-registers its
-/// watch, and the server fires it with the znode's latest change, while the checker expects
-/// the zxid of the first change after the watch was set (so most seeds read as a missed
-/// notification). They parse (test below).
-pub const AWAITING_WATCH_FIX: [&str; 2] = [SIMPLE_LOCK, READY];
+pub const CATALOGUE: [&str; 5] = [COUNTER, SIMPLE_LOCK, SCALABLE_LOCK, ELECTION, READY];
 
 const COUNTER: &str = r#"{
   "name": "zab-recipe-counter",
@@ -79,16 +72,3 @@ const READY: &str = r#"{
   "workload": {"kind": "recipe", "recipe": "ready", "hold_ms": 40, "keys": 3},
   "sometimes": ["ready-config-read", "ready-watch-fired", "ready-waited"]
 }"#;
-
-#[cfg(test)]
-mod tests {
-    use crate::scenario::Scenario;
-
-    #[test]
-    fn the_scenarios_awaiting_the_watch_fix_parse_and_are_recipes() {
-        for text in super::AWAITING_WATCH_FIX {
-            let s = Scenario::from_json(text, "zab_recipes").expect("parses");
-            assert!(s.name.starts_with("zab-recipe-"), "{}", s.name);
-        }
-    }
-}
