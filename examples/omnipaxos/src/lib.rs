@@ -9,13 +9,17 @@
 //! call; its storage calls return as if durable, so every message it emits waits behind a
 //! barrier for the writes before it; its messages lack `Hash`, so the wire hashes their
 //! identifying fields; its log entries must implement its `Entry` trait, which a foreign type
-//! cannot, so the shared `kv::Cmd` travels in a newtype.
+//! cannot, so the shared `kv::Cmd` travels in a newtype; it assumes session-based FIFO links
+//! and a `reconnected` call when a session comes back, which the adapter emulates over
+//! splitbrain's reordering links (`session.rs`).
 
 mod server;
+mod session;
 mod storage;
 mod wire;
 
 pub use server::OmniServer;
+pub use session::{Link, Sessions, Verdict};
 pub use storage::{Disk, Store, Write};
 pub use wire::Wire;
 

@@ -4,6 +4,7 @@
 //! those writes are durable, and newly decided entries are applied to the key-value state
 //! machine (the replica that took a request answers it).
 
+use crate::session::Sessions;
 use crate::storage::{Disk, Journal, Store};
 use crate::wire::{node_of, pid, Wire};
 use crate::Command;
@@ -20,6 +21,9 @@ pub const TICK: Dur = Dur::ms(10);
 const ELECTION_TICKS: u64 = 5;
 /// Ticks before OmniPaxos resends what may have been lost.
 const RESEND_TICKS: u64 = 10;
+/// A peer silent this long broke its session: two heartbeat rounds (every server sends every
+/// peer a heartbeat each round, so a live link is never this quiet).
+const SILENCE: Dur = Dur::us(2 * ELECTION_TICKS * TICK.as_us());
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Timer {
@@ -31,6 +35,7 @@ pub struct OmniServer {
     servers: Vec<NodeId>,
     paxos: Option<OmniPaxos<Command, Store>>,
     journal: Journal,
+    sessions: Sessions,
     kv: Kv,
     /// Decided entries applied so far (OmniPaxos indexes from 0).
     applied: usize,
@@ -46,6 +51,7 @@ impl OmniServer {
             servers: servers.to_vec(),
             paxos: None,
             journal: Journal::default(),
+            sessions: Sessions::new(0, SILENCE),
             kv: Kv::default(),
             applied: 0,
             waiting: BTreeSet::new(),
@@ -68,7 +74,8 @@ impl OmniServer {
         let mut outbox = std::mem::take(&mut self.outbox);
         self.paxos().take_outgoing_messages(&mut outbox);
         for m in outbox.drain(..) {
-            ctx.send(node_of(m.get_receiver()), Wire::Omni(Box::new(m)));
+            let to = node_of(m.get_receiver());
+            ctx.send(to, Wire::Omni(self.sessions.stamp(to), Box::new(m)));
         }
         self.outbox = outbox;
         self.apply_decided(ctx);
@@ -137,6 +144,9 @@ impl Process for OmniServer {
         if durable.is_some() {
             ctx.mark("recovered");
         }
+        let incarnation = durable.map_or(0, |d| d.incarnation) + 1;
+        ctx.write(move |disk: &mut Disk| disk.incarnation = incarnation);
+        self.sessions = Sessions::new(incarnation, SILENCE);
         let store = Store::new(durable.cloned().unwrap_or_default(), self.journal.clone());
         let cluster = ClusterConfig {
             configuration_id: 1,
@@ -159,8 +169,15 @@ impl Process for OmniServer {
 
     fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: Wire) {
         match msg {
-            Wire::Omni(m) => {
-                self.paxos().handle_incoming(*m);
+            Wire::Omni(link, m) => {
+                let verdict = self.sessions.receive(from, link, ctx.now());
+                if verdict.reconnect {
+                    ctx.mark("reconnected");
+                    self.paxos().reconnected(pid(from));
+                }
+                if verdict.deliver {
+                    self.paxos().handle_incoming(*m);
+                }
                 self.after_call(ctx);
             }
             Wire::Request { seq, op } => self.on_request(ctx, from, seq, op),

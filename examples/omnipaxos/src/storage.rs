@@ -34,6 +34,8 @@ pub struct Disk {
     pub accepted_round: Option<Ballot>,
     pub decided_idx: usize,
     pub stopsign: Option<StopSign>,
+    /// The adapter's own: how many times the server started (its session incarnation).
+    pub incarnation: u64,
 }
 
 impl Disk {

@@ -2,6 +2,7 @@
 //! election), key-value requests and replies with the clients. Kinds keep OmniPaxos's names
 //! (`Promise`, `Accepted`...); `lib.rs` maps the harness's crash-point roles onto them.
 
+use crate::session::Link;
 use crate::Command;
 use omnipaxos::ballot_leader_election::Ballot;
 use omnipaxos::messages::ballot_leader_election::HeartbeatMsg;
@@ -13,7 +14,8 @@ use std::hash::{Hash, Hasher};
 
 #[derive(Clone, Debug)]
 pub enum Wire {
-    Omni(Box<OmniMsg<Command>>),
+    /// An OmniPaxos message in its session envelope (`session.rs`).
+    Omni(Link, Box<OmniMsg<Command>>),
     Request { seq: u64, op: Op },
     Reply { seq: u64, ret: Ret },
     Redirect { seq: u64, hint: Option<NodeId> },
@@ -22,7 +24,7 @@ pub enum Wire {
 impl Message for Wire {
     fn kind(&self) -> &'static str {
         match self {
-            Wire::Omni(m) => omni_kind(m),
+            Wire::Omni(_, m) => omni_kind(m),
             Wire::Request { .. } => "ClientRequest",
             Wire::Reply { .. } => "ClientReply",
             Wire::Redirect { .. } => "Redirect",
@@ -67,8 +69,8 @@ fn entries<H: Hasher>(es: &[Command], state: &mut H) {
 impl Hash for Wire {
     fn hash<H: Hasher>(&self, state: &mut H) {
         match self {
-            Wire::Omni(m) => {
-                (m.get_sender(), m.get_receiver(), omni_kind(m)).hash(state);
+            Wire::Omni(link, m) => {
+                (link, m.get_sender(), m.get_receiver(), omni_kind(m)).hash(state);
                 match &**m {
                     OmniMsg::SequencePaxos(p) => match &p.msg {
                         PaxosMsg::AcceptDecide(a) => {
