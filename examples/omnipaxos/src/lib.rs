@@ -20,7 +20,7 @@ mod wire;
 
 pub use server::OmniServer;
 pub use session::{Link, Sessions, Verdict};
-pub use storage::{Disk, Store, Write};
+pub use storage::{Disk, Journal, Store};
 pub use wire::Wire;
 
 use splitbrain::api::{Expect, FaultBudget, NodeId, Protocol, ProtocolInfo, VariantInfo};

@@ -68,7 +68,7 @@ impl OmniServer {
     fn after_call(&mut self, ctx: &mut Ctx<Self>) {
         let writes: Vec<_> = self.journal.borrow_mut().drain(..).collect();
         if !writes.is_empty() {
-            ctx.write(move |disk: &mut Disk| writes.into_iter().for_each(|w| disk.apply(w)));
+            ctx.write(move |disk: &mut Disk| writes.iter().for_each(|w| disk.apply(w)));
         }
         ctx.barrier();
         let mut outbox = std::mem::take(&mut self.outbox);

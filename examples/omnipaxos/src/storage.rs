@@ -9,22 +9,8 @@ use omnipaxos::storage::{NoSnapshot, StopSign, Storage, StorageOp, StorageResult
 use std::cell::RefCell;
 use std::rc::Rc;
 
-/// One change to durable state, as OmniPaxos asked for it.
-#[derive(Clone, Debug)]
-pub enum Write {
-    /// Keep the first `from` entries, then append `entries`.
-    Log {
-        from: usize,
-        entries: Vec<Command>,
-    },
-    Promise(Ballot),
-    AcceptedRound(Ballot),
-    Decided(usize),
-    StopSign(Option<StopSign>),
-}
-
-/// The writes since the server last drained them.
-pub type Journal = Rc<RefCell<Vec<Write>>>;
+/// The writes since the server last drained them, as OmniPaxos asked for them.
+pub type Journal = Rc<RefCell<Vec<StorageOp<Command>>>>;
 
 /// What survives a crash once synced: the log and OmniPaxos's small state.
 #[derive(Clone, Debug, Default)]
@@ -40,16 +26,21 @@ pub struct Disk {
 
 impl Disk {
     /// Applies one write: O(appended entries) for the log, O(1) for the rest.
-    pub fn apply(&mut self, write: Write) {
-        match write {
-            Write::Log { from, entries } => {
-                self.log.truncate(from);
-                self.log.extend(entries);
+    pub fn apply(&mut self, op: &StorageOp<Command>) {
+        match op {
+            StorageOp::AppendEntry(e) => self.log.push(e.clone()),
+            StorageOp::AppendEntries(es) => self.log.extend_from_slice(es),
+            StorageOp::AppendOnPrefix(from, es) => {
+                self.log.truncate(*from);
+                self.log.extend_from_slice(es);
             }
-            Write::Promise(b) => self.promise = Some(b),
-            Write::AcceptedRound(b) => self.accepted_round = Some(b),
-            Write::Decided(i) => self.decided_idx = i,
-            Write::StopSign(s) => self.stopsign = s,
+            StorageOp::SetPromise(b) => self.promise = Some(*b),
+            StorageOp::SetAcceptedRound(b) => self.accepted_round = Some(*b),
+            StorageOp::SetDecidedIndex(i) => self.decided_idx = *i,
+            StorageOp::SetStopsign(s) => self.stopsign = s.clone(),
+            StorageOp::SetCompactedIdx(_) | StorageOp::Trim(_) | StorageOp::SetSnapshot(_) => {
+                panic!("this adapter never trims or snapshots, so OmniPaxos never asks to")
+            }
         }
     }
 }
@@ -66,55 +57,36 @@ impl Store {
         Store { now: disk, journal }
     }
 
-    fn write(&mut self, w: Write) -> StorageResult<()> {
-        self.journal.borrow_mut().push(w.clone());
-        self.now.apply(w);
+    fn write(&mut self, op: StorageOp<Command>) -> StorageResult<()> {
+        self.now.apply(&op);
+        self.journal.borrow_mut().push(op);
         Ok(())
-    }
-
-    fn append(&mut self, entries: Vec<Command>) -> StorageResult<()> {
-        let from = self.now.log.len();
-        self.write(Write::Log { from, entries })
     }
 }
 
 impl Storage<Command> for Store {
     fn write_atomically(&mut self, ops: Vec<StorageOp<Command>>) -> StorageResult<()> {
-        for op in ops {
-            match op {
-                StorageOp::AppendEntry(e) => self.append_entry(e)?,
-                StorageOp::AppendEntries(es) => self.append_entries(es)?,
-                StorageOp::AppendOnPrefix(from, es) => self.append_on_prefix(from, es)?,
-                StorageOp::SetPromise(b) => self.set_promise(b)?,
-                StorageOp::SetDecidedIndex(i) => self.set_decided_idx(i)?,
-                StorageOp::SetAcceptedRound(b) => self.set_accepted_round(b)?,
-                StorageOp::SetStopsign(s) => self.set_stopsign(s)?,
-                StorageOp::SetCompactedIdx(_) | StorageOp::Trim(_) | StorageOp::SetSnapshot(_) => {
-                    panic!("this adapter never trims or snapshots, so OmniPaxos never asks to")
-                }
-            }
-        }
-        Ok(())
+        ops.into_iter().try_for_each(|op| self.write(op))
     }
 
     fn append_entry(&mut self, entry: Command) -> StorageResult<()> {
-        self.append(vec![entry])
+        self.write(StorageOp::AppendEntry(entry))
     }
 
     fn append_entries(&mut self, entries: Vec<Command>) -> StorageResult<()> {
-        self.append(entries)
+        self.write(StorageOp::AppendEntries(entries))
     }
 
     fn append_on_prefix(&mut self, from: usize, entries: Vec<Command>) -> StorageResult<()> {
-        self.write(Write::Log { from, entries })
+        self.write(StorageOp::AppendOnPrefix(from, entries))
     }
 
     fn set_promise(&mut self, n: Ballot) -> StorageResult<()> {
-        self.write(Write::Promise(n))
+        self.write(StorageOp::SetPromise(n))
     }
 
     fn set_decided_idx(&mut self, idx: usize) -> StorageResult<()> {
-        self.write(Write::Decided(idx))
+        self.write(StorageOp::SetDecidedIndex(idx))
     }
 
     fn get_decided_idx(&self) -> StorageResult<usize> {
@@ -122,7 +94,7 @@ impl Storage<Command> for Store {
     }
 
     fn set_accepted_round(&mut self, na: Ballot) -> StorageResult<()> {
-        self.write(Write::AcceptedRound(na))
+        self.write(StorageOp::SetAcceptedRound(na))
     }
 
     fn get_accepted_round(&self) -> StorageResult<Option<Ballot>> {
@@ -156,7 +128,7 @@ impl Storage<Command> for Store {
     }
 
     fn set_stopsign(&mut self, s: Option<StopSign>) -> StorageResult<()> {
-        self.write(Write::StopSign(s))
+        self.write(StorageOp::SetStopsign(s))
     }
 
     fn get_stopsign(&self) -> StorageResult<Option<StopSign>> {

@@ -16,9 +16,18 @@ use std::hash::{Hash, Hasher};
 pub enum Wire {
     /// An OmniPaxos message in its session envelope (`session.rs`).
     Omni(Link, Box<OmniMsg<Command>>),
-    Request { seq: u64, op: Op },
-    Reply { seq: u64, ret: Ret },
-    Redirect { seq: u64, hint: Option<NodeId> },
+    Request {
+        seq: u64,
+        op: Op,
+    },
+    Reply {
+        seq: u64,
+        ret: Ret,
+    },
+    Redirect {
+        seq: u64,
+        hint: Option<NodeId>,
+    },
 }
 
 impl Message for Wire {
