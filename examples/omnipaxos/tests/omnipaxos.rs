@@ -102,7 +102,7 @@ fn sessions_turn_reordering_into_loss_and_report_broken_sessions() {
     let mut sender = Sessions::new(1, silence);
     let mut receiver = Sessions::new(1, silence);
     let links: Vec<Link> = (0..4).map(|_| sender.stamp(b)).collect();
-    let at = |ms| Time(ms * 1000);
+    let at = |ms: u64| Time(ms * 1000);
     let deliver = |reconnect| Verdict {
         deliver: true,
         reconnect,
