@@ -1,13 +1,16 @@
 //! The chain's client: learns the layout (each shard's head, tail, members) from the manager by
-//! a read of its Raft key-value service, sends writes to the head of the key's shard and reads
+//! a read of its Raft key-value service (with the ZooKeeper backend, a watched read of the
+//! layout znode over its own session), sends writes to the head of the key's shard and reads
 //! to its tail (CRAQ: to one member, chosen by client id), retries with the same request id (the nodes' session
 //! tables make that exactly-once), asks the manager again when a node rejects it, and gives up
 //! after a bound, leaving the operation indeterminate. Replies of an epoch older than the one
 //! it knows for the shard are ignored.
 
 use super::config::{shard_of, Config, Layout, ManagerLink, CONFIG_KEY};
-use super::{ChainMsg, ReadPath};
+use super::zk::{ZkEvent, ZkSession, CONFIG_PATH};
+use super::{Backend, ChainConfig, ChainMsg, ReadPath};
 use crate::raft::RaftMsg;
+use crate::zab::ZabClientTimer;
 use splitbrain_api::{ClientProcess, Ctx, Dur, NodeId, NodeView, Op, Process, Ret, Role, Time};
 
 /// Without an answer for this long, ask the manager and send again (same request id).
@@ -20,6 +23,17 @@ const GIVE_UP_AFTER: Dur = Dur::ms(1_000);
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ClientTimer {
     Wake,
+    /// The ZooKeeper session client's own (the ZooKeeper backend).
+    Session(ZabClientTimer),
+}
+
+/// Where the client learns the layout.
+enum Source {
+    /// A read of the Raft manager's key-value service.
+    Raft(ManagerLink),
+    /// A watched read of the layout znode over the client's own ZooKeeper session; `stale`:
+    /// read it again (asked, or the watch fired).
+    Zk { session: Box<ZkSession>, stale: bool },
 }
 
 struct Attempt {
@@ -36,7 +50,7 @@ struct Attempt {
 /// A key-value client of a chain.
 pub struct ChainClient {
     id: NodeId,
-    link: ManagerLink,
+    source: Source,
     reads: ReadPath,
     /// The newest configuration known of each shard's chain.
     configs: Vec<Option<Config>>,
@@ -46,12 +60,19 @@ pub struct ChainClient {
 }
 
 impl ChainClient {
-    pub fn new(id: NodeId, managers: Vec<NodeId>, reads: ReadPath, shards: usize) -> ChainClient {
+    pub fn new(id: NodeId, managers: Vec<NodeId>, cfg: ChainConfig) -> ChainClient {
+        let source = match cfg.backend {
+            Backend::Raft => Source::Raft(ManagerLink::new(managers, id.index())),
+            Backend::ZooKeeper => Source::Zk {
+                session: Box::new(ZkSession::new(id, managers)),
+                stale: true,
+            },
+        };
         ChainClient {
             id,
-            link: ManagerLink::new(managers, id.index()),
-            reads,
-            configs: vec![None; shards.max(1)],
+            source,
+            reads: cfg.reads,
+            configs: vec![None; cfg.shards.max(1)],
             seq: 0,
             current: None,
             wake_at: None,
@@ -77,11 +98,56 @@ impl ChainClient {
     }
 
     fn ask_manager(&mut self, ctx: &mut Ctx<Self>) {
-        let (to, seq) = self.link.ask(ctx.now());
-        let op = Op::Get {
-            key: CONFIG_KEY.to_string(),
+        match &mut self.source {
+            Source::Raft(link) => {
+                let (to, seq) = link.ask(ctx.now());
+                let op = Op::Get {
+                    key: CONFIG_KEY.to_string(),
+                };
+                ctx.send(to, ChainMsg::Raft(RaftMsg::ClientRequest { seq, op }));
+            }
+            Source::Zk { stale, .. } => {
+                *stale = true;
+                self.read_znode(ctx);
+            }
+        }
+    }
+
+    /// ZooKeeper: reads the layout znode with a watch, if asked to and the session is free.
+    fn read_znode(&mut self, ctx: &mut Ctx<Self>) {
+        let Source::Zk { session, stale } = &mut self.source else {
+            return;
         };
-        ctx.send(to, ChainMsg::Raft(RaftMsg::ClientRequest { seq, op }));
+        if !*stale || session.busy() {
+            return;
+        }
+        *stale = false;
+        let op = Op::GetData {
+            path: CONFIG_PATH.to_string(),
+            watch: true,
+        };
+        let events = session.call(ctx, ClientTimer::Session, op);
+        self.on_session(ctx, events);
+    }
+
+    /// What the ZooKeeper session said back.
+    fn on_session(&mut self, ctx: &mut Ctx<Self>, events: Vec<ZkEvent>) {
+        for event in events {
+            match event {
+                ZkEvent::Done(Ret::Data { data, .. }) => {
+                    let layout = Layout::decode(&data).expect("the manager writes layouts");
+                    self.take_layout(ctx, layout);
+                }
+                ZkEvent::Watch(_) | ZkEvent::Expired | ZkEvent::Lost => {
+                    if let Source::Zk { stale, .. } = &mut self.source {
+                        *stale = true;
+                    }
+                }
+                // Not configured yet (the retry asks again); the incarnation is the client's.
+                ZkEvent::Done(_) | ZkEvent::Incarnation(_) => {}
+            }
+        }
+        self.read_znode(ctx);
     }
 
     /// Where the current operation goes in the known configuration.
@@ -110,13 +176,21 @@ impl ChainClient {
     }
 
     fn on_config(&mut self, ctx: &mut Ctx<Self>, seq: u64, ret: Ret) {
-        if self.link.answered(seq).is_none() {
+        let Source::Raft(link) = &mut self.source else {
+            return;
+        };
+        if link.answered(seq).is_none() {
             return;
         }
         let Ret::Value { value: Some(text) } = ret else {
             return;
         };
         let layout = Layout::decode(&text).expect("the manager stores layouts it wrote");
+        self.take_layout(ctx, layout);
+    }
+
+    /// The manager's layout: newer configurations are taken, and the operation goes on.
+    fn take_layout(&mut self, ctx: &mut Ctx<Self>, layout: Layout) {
         assert_eq!(
             layout.shards.len(),
             self.configs.len(),
@@ -152,14 +226,28 @@ impl Process for ChainClient {
         let incarnation = durable.map_or(0, |i| i + 1);
         self.seq = incarnation << 32;
         ctx.persist(incarnation);
+        if let Source::Zk { session, .. } = &mut self.source {
+            let events = session.start(ctx, ClientTimer::Session, durable.copied());
+            self.on_session(ctx, events);
+        }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: ChainMsg) {
         let now_seq = self.current.as_ref().map(|a| a.seq);
         match msg {
             ChainMsg::Raft(RaftMsg::ClientReply { seq, ret }) => self.on_config(ctx, seq, ret),
-            ChainMsg::Raft(RaftMsg::NotLeader { hint, .. }) if self.link.redirected(from, hint) => {
-                self.ask_manager(ctx);
+            ChainMsg::Raft(RaftMsg::NotLeader { hint, .. }) => {
+                if let Source::Raft(link) = &mut self.source {
+                    if link.redirected(from, hint) {
+                        self.ask_manager(ctx);
+                    }
+                }
+            }
+            ChainMsg::Zab(m) => {
+                if let Source::Zk { session, .. } = &mut self.source {
+                    let events = session.on_message(ctx, ClientTimer::Session, from, m);
+                    self.on_session(ctx, events);
+                }
             }
             // A reply of an older epoch than the one known is ignored (the retry is answered).
             ChainMsg::Reply { epoch, seq, ret }
@@ -181,7 +269,11 @@ impl Process for ChainClient {
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<Self>, _timer: ClientTimer) {
+    fn on_timer(&mut self, ctx: &mut Ctx<Self>, timer: ClientTimer) {
+        if let (ClientTimer::Session(t), Source::Zk { session, .. }) = (timer, &mut self.source) {
+            let events = session.on_timer(ctx, ClientTimer::Session, t);
+            return self.on_session(ctx, events);
+        }
         self.wake_at = None;
         // Within a millisecond counts as due (as the key-value client does).
         let now = ctx.now() + Dur::ms(1);

@@ -13,6 +13,7 @@
 //! everything, the manager makes it the tail (the hand-off), so the chain keeps serving while
 //! the state is transferred.
 
+use super::ShardReport;
 use splitbrain_api::{NodeId, Time};
 use std::fmt::Write;
 
@@ -133,6 +134,56 @@ impl Layout {
         let shards = text.split('|').map(Config::decode).collect::<Option<_>>()?;
         Some(Layout { shards })
     }
+}
+
+/// How a chain node stands in every shard, as the data of its ZooKeeper member znode:
+/// `b<boot>` then, per shard, `;<epoch>/<joined or ->/<synced><serving>/<cut-off node or ->`
+/// (the ZooKeeper manager reads it where the Raft one reads a report).
+pub fn encode_status(boot: u64, shards: &[ShardReport]) -> String {
+    let mut out = format!("b{boot}");
+    for r in shards {
+        let joined = r.joined.map_or("-".to_string(), |j| j.to_string());
+        let cut = r.cut_off.map_or("-".to_string(), |n| n.to_string());
+        let flags = |b: bool| if b { '1' } else { '0' };
+        write!(
+            out,
+            ";{}/{joined}/{}{}/{cut}",
+            r.epoch,
+            flags(r.synced),
+            flags(r.serving)
+        )
+        .expect("writes to a string");
+    }
+    out
+}
+
+/// The inverse of [`encode_status`]; `None` for text it did not write.
+pub fn decode_status(text: &str) -> Option<(u64, Vec<ShardReport>)> {
+    let mut parts = text.split(';');
+    let boot = parts.next()?.strip_prefix('b')?.parse().ok()?;
+    let mut shards = Vec::new();
+    for part in parts {
+        let mut f = part.split('/');
+        let epoch = f.next()?.parse().ok()?;
+        let joined = match f.next()? {
+            "-" => None,
+            j => Some(j.parse().ok()?),
+        };
+        let flags = f.next()?.as_bytes();
+        let (synced, serving) = (*flags.first()? == b'1', *flags.get(1)? == b'1');
+        let cut_off = match f.next()? {
+            "-" => None,
+            n => Some(NodeId::parse(n)?),
+        };
+        shards.push(ShardReport {
+            epoch,
+            synced,
+            serving,
+            joined,
+            cut_off,
+        });
+    }
+    Some((boot, shards))
 }
 
 /// The shard of `key` among `shards` (FNV-1a of its bytes): the same on every node and client.
@@ -263,6 +314,30 @@ mod tests {
         };
         assert_eq!(Layout::decode(&two.encode()), Some(two));
         assert_eq!(Layout::decode(&c.encode()).map(|l| l.shards), Some(vec![c]));
+    }
+
+    #[test]
+    fn a_status_round_trips_through_its_znode_data() {
+        let shards = vec![
+            ShardReport {
+                epoch: 7,
+                synced: true,
+                serving: false,
+                joined: Some(3),
+                cut_off: Some(NodeId::server(4)),
+            },
+            ShardReport {
+                epoch: 0,
+                synced: false,
+                serving: true,
+                joined: None,
+                cut_off: None,
+            },
+        ];
+        let text = encode_status(u64::MAX, &shards);
+        assert_eq!(text, format!("b{};7/3/10/S5;0/-/01/-", u64::MAX));
+        assert_eq!(decode_status(&text), Some((u64::MAX, shards)));
+        assert_eq!(decode_status("b1;7/x/10/-"), None);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! What a chain server keeps on its simulated disk. A manager replica keeps its Raft state; a
+//! What a chain server keeps on its simulated disk. A manager replica keeps its Raft state (a
+//! ZooKeeper server its ZAB state); a
 //! chain node keeps its identity (the boot id drawn at its first start) and, for each shard's
 //! replica, the configuration it last took on with the epoch it joined in, its update history (a prefix view of an
 //! append-only journal, so a persist costs a reference count), how far it knows updates were
@@ -11,7 +12,7 @@
 //! was told of. A restarted node is the same member it was and catches up from its predecessor.
 
 use super::config::Config;
-use super::manager::RaftDurable;
+use super::manager::{RaftDurable, ZabDurable};
 use crate::kv::Cmd;
 use crate::paxos::journal::Journal;
 use std::rc::Rc;
@@ -20,6 +21,8 @@ use std::rc::Rc;
 #[derive(Clone, Debug)]
 pub enum ChainDurable {
     Manager(RaftDurable),
+    /// A ZooKeeper server's (the ZooKeeper backend).
+    Zk(ZabDurable),
     Node(NodeDurable),
 }
 
@@ -28,6 +31,9 @@ pub enum ChainDurable {
 pub struct NodeDurable {
     pub boot: u64,
     pub replicas: Vec<ReplicaDurable>,
+    /// The incarnation of its ZooKeeper session's client (the ZooKeeper backend), so a
+    /// restarted node opens a new session.
+    pub session: Option<u64>,
 }
 
 /// One shard replica's durable state.

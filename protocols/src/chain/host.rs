@@ -1,43 +1,77 @@
 //! A chain node's server: one replica (`node::ChainNode`) per shard, sharing the node's boot
 //! id, its link to the manager and its disk. Each tick it sends the manager one report saying
 //! how it stands in every shard's chain; the answer (the manager's layout) gives every replica
-//! its shard's configuration and lease.
+//! its shard's configuration and lease. With the ZooKeeper backend the link is a session
+//! (`zk_node`): the status goes into the node's member znode, the layout comes from a watched
+//! znode, and a renewal that checked the layout's version gives the lease.
 //!
 //! A replica runs with a context of its own, and its effects are carried over in order:
 //! messages between nodes of shard `s` > 0 are wrapped in `ChainMsg::Shard`, and a replica's
 //! durable state replaces its part of the node's, which is persisted whole (so what a replica
 //! sends after persisting still waits for that sync).
 
-use super::config::{shard_of, Layout, ManagerLink};
+use super::config::{encode_status, shard_of, Layout, ManagerLink};
 use super::disk::{ChainDurable, NodeDurable, ReplicaDurable};
 use super::manager::ChainTimerOf;
 use super::node::ChainNode;
 use super::server::ChainServer;
-use super::{ChainConfig, ChainMsg, TICK};
+use super::zk_node::{Act, ZkNode};
+use super::{Backend, ChainConfig, ChainMsg, TICK};
 use crate::raft::RaftMsg;
+use crate::zab::ZabClientTimer;
 use rand::Rng;
-use splitbrain_api::{Ctx, Effect, NodeId, NodeView, Process, Ret, Role};
+use splitbrain_api::{Ctx, Effect, NodeId, NodeView, Process, Ret, Role, Time};
+
+/// How a chain node reaches the configuration manager.
+enum Link {
+    /// Reports to the Raft manager's replicas, answered with the layout.
+    Raft(ManagerLink),
+    /// A ZooKeeper session: member znode, watched layout, leases, the manager's pass.
+    Zk(Box<ZkNode>),
+}
 
 /// A chain node: its shard replicas and what they share.
 pub struct NodeHost {
     pub(super) id: NodeId,
-    link: ManagerLink,
+    link: Link,
     boot: u64,
     pub(super) replicas: Vec<ChainNode>,
     /// The last durable state of each replica (the node's disk holds them all).
     disk: Vec<ReplicaDurable>,
+    /// The ZooKeeper session client's incarnation (kept on the node's disk).
+    session: Option<u64>,
 }
 
 impl NodeHost {
-    pub fn new(id: NodeId, managers: Vec<NodeId>, cfg: ChainConfig) -> NodeHost {
+    pub fn new(id: NodeId, managers: &[NodeId], nodes: &[NodeId], cfg: ChainConfig) -> NodeHost {
         let shards = cfg.shards.max(1);
+        let link = match cfg.backend {
+            Backend::Raft => Link::Raft(ManagerLink::new(managers.to_vec(), id.index())),
+            Backend::ZooKeeper => Link::Zk(Box::new(ZkNode::new(
+                id,
+                managers.to_vec(),
+                nodes.to_vec(),
+                cfg,
+            ))),
+        };
         NodeHost {
             id,
-            link: ManagerLink::new(managers, id.index()),
+            link,
             boot: 0,
             replicas: (0..shards).map(|_| ChainNode::new(id, cfg)).collect(),
             disk: Vec::new(),
+            session: None,
         }
+    }
+
+    /// Persists the node's whole disk (every replica's part, the boot id, the session's).
+    fn persist(&self, ctx: &mut Ctx<ChainServer>) {
+        let d = NodeDurable {
+            boot: self.boot,
+            replicas: self.disk.clone(),
+            session: self.session,
+        };
+        ctx.persist(ChainDurable::Node(d));
     }
 
     /// Runs `f` on shard `shard`'s replica with a context of its own and carries its effects
@@ -59,11 +93,7 @@ impl NodeHost {
                 Effect::Send { to, msg } => ctx.send(to, wrap(shard, msg)),
                 Effect::Persist { durable } => {
                     self.disk[shard] = durable;
-                    let d = NodeDurable {
-                        boot: self.boot,
-                        replicas: self.disk.clone(),
-                    };
-                    ctx.persist(ChainDurable::Node(d));
+                    self.persist(ctx);
                 }
                 Effect::Write { .. } => {
                     panic!("{}: a chain replica persists whole states", self.id)
@@ -86,9 +116,8 @@ impl NodeHost {
         out
     }
 
-    /// One report to the manager for every shard.
-    fn report(&mut self, ctx: &mut Ctx<ChainServer>) {
-        let (to, seq) = self.link.ask(ctx.now());
+    /// How the node stands in every shard's chain.
+    fn statuses(&mut self, ctx: &mut Ctx<ChainServer>) -> Vec<super::ShardReport> {
         let mut shards = Vec::with_capacity(self.replicas.len());
         for s in 0..self.replicas.len() {
             let mut effects: Vec<Effect<ChainNode>> = Vec::new();
@@ -101,8 +130,51 @@ impl NodeHost {
                 }
             }
         }
+        shards
+    }
+
+    /// One report to the manager for every shard (with ZooKeeper: a fresh look at the layout).
+    fn report(&mut self, ctx: &mut Ctx<ChainServer>) {
+        if let Link::Zk(_) = self.link {
+            return self.zk(ctx, |z, c, status| z.refresh(c, status));
+        }
+        let shards = self.statuses(ctx);
+        let Link::Raft(link) = &mut self.link else {
+            unreachable!("matched above");
+        };
+        let (to, seq) = link.ask(ctx.now());
         let boot = self.boot;
         ctx.send(to, ChainMsg::Report { seq, boot, shards });
+    }
+
+    /// Runs `f` on the node's ZooKeeper side with its current status, then does what it
+    /// asks of the replicas.
+    fn zk(
+        &mut self,
+        ctx: &mut Ctx<ChainServer>,
+        f: impl FnOnce(&mut ZkNode, &mut Ctx<ChainServer>, &str) -> Vec<Act>,
+    ) {
+        let shards = self.statuses(ctx);
+        let status = encode_status(self.boot, &shards);
+        let Link::Zk(z) = &mut self.link else {
+            panic!("{}: a ZooKeeper call without ZooKeeper", self.id);
+        };
+        let acts = f(z, ctx, &status);
+        for act in acts {
+            match act {
+                Act::Adopt(layout) => self.take_layout(ctx, None, layout),
+                Act::Lease(sent, layout) => self.take_layout(ctx, Some(sent), layout),
+                Act::Persist(incarnation) => {
+                    self.session = Some(incarnation);
+                    self.persist(ctx);
+                }
+            }
+        }
+    }
+
+    /// The session client's timer fired.
+    pub fn on_session_timer(&mut self, ctx: &mut Ctx<ChainServer>, t: ZabClientTimer) {
+        self.zk(ctx, |z, c, status| z.on_timer(c, t, status));
     }
 
     /// First start (a boot id of its own) or restart: every replica from its part of the disk.
@@ -117,10 +189,17 @@ impl NodeHost {
                 assert_eq!(d.replicas.len(), n, "{}: a disk of another layout", self.id);
                 self.boot = d.boot;
                 self.disk = d.replicas.clone();
+                self.session = d.session;
             }
         }
         for s in 0..n {
             self.replicas[s].boot = self.boot;
+        }
+        if let Link::Zk(_) = self.link {
+            let incarnation = self.session;
+            self.zk(ctx, |z, c, _| z.start(c, incarnation));
+        }
+        for s in 0..n {
             let d = durable.map(|d| d.replicas[s].clone());
             self.with_replica(ctx, s, |r, c| r.on_start(c, d.as_ref()));
         }
@@ -130,7 +209,10 @@ impl NodeHost {
 
     pub fn on_tick(&mut self, ctx: &mut Ctx<ChainServer>) {
         ctx.set_timer(ChainTimerOf::Tick, TICK);
-        self.report(ctx);
+        match self.link {
+            Link::Raft(_) => self.report(ctx),
+            Link::Zk(_) => self.zk(ctx, |z, c, status| z.tick(c, status)),
+        }
         for s in 0..self.replicas.len() {
             self.with_replica(ctx, s, |r, c| r.on_timer(c, ChainTimerOf::Tick));
         }
@@ -140,8 +222,15 @@ impl NodeHost {
         match msg {
             ChainMsg::Raft(RaftMsg::ClientReply { seq, ret }) => self.on_layout(ctx, seq, ret),
             ChainMsg::Raft(RaftMsg::NotLeader { hint, .. }) => {
-                if self.link.redirected(from, hint) {
-                    self.report(ctx);
+                if let Link::Raft(link) = &mut self.link {
+                    if link.redirected(from, hint) {
+                        self.report(ctx);
+                    }
+                }
+            }
+            ChainMsg::Zab(m) => {
+                if let Link::Zk(_) = self.link {
+                    self.zk(ctx, |z, c, status| z.on_message(c, from, m, status));
                 }
             }
             ChainMsg::Shard { shard, msg } => {
@@ -161,20 +250,28 @@ impl NodeHost {
     /// The manager answered report `seq` with its layout: each replica takes its shard's
     /// configuration (and a lease counted from when the report left).
     fn on_layout(&mut self, ctx: &mut Ctx<ChainServer>, seq: u64, ret: Ret) {
-        let Some(sent) = self.link.answered(seq) else {
+        let Link::Raft(link) = &mut self.link else {
+            return;
+        };
+        let Some(sent) = link.answered(seq) else {
             return;
         };
         let Ret::Value { value: Some(text) } = ret else {
             return; // not configured yet
         };
         let layout = Layout::decode(&text).expect("the manager stores layouts it wrote");
+        self.take_layout(ctx, Some(sent), layout);
+    }
+
+    /// Each replica takes its shard's configuration (and a lease from `lease_from`).
+    fn take_layout(&mut self, ctx: &mut Ctx<ChainServer>, lease_from: Option<Time>, layout: Layout) {
         assert_eq!(
             layout.shards.len(),
             self.replicas.len(),
             "one chain per shard"
         );
         for (s, config) in layout.shards.into_iter().enumerate() {
-            self.with_replica(ctx, s, |r, c| r.on_config(c, sent, config));
+            self.with_replica(ctx, s, |r, c| r.on_config(c, lease_from, config));
         }
     }
 

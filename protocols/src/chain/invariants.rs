@@ -1,5 +1,6 @@
 //! The chain's cross-node checks, run after every server step, plus Raft's own checks on the
-//! manager's replicas (log matching, leader completeness) through an adapter. With several
+//! manager's replicas (log matching, leader completeness), or ZAB's on the ZooKeeper servers,
+//! through an adapter. With several
 //! shards each shard's chain is checked on its own (its epochs are its own).
 //!
 //! - **one head and one tail per epoch**: every node that has taken on an epoch and is a member
@@ -14,8 +15,7 @@
 //!   back what it had not yet said.
 
 use super::node::ChainNode;
-use super::ChainServer;
-use crate::raft::RaftServer;
+use super::{Backend, ChainServer};
 use splitbrain_api::{ClusterInvariant, DiskEvent, NodeId, Time};
 use std::collections::BTreeMap;
 
@@ -182,13 +182,16 @@ impl ClusterInvariant<ChainServer> for ChainChecks {
     }
 }
 
-/// One of Raft's checks, run over the manager's replicas only (the first `managers` servers).
-pub struct OnManager {
-    pub check: Box<dyn ClusterInvariant<RaftServer>>,
+/// One of the manager service's own checks (Raft's, or ZAB's with the ZooKeeper backend), run
+/// over the manager's servers only (the first `managers` servers).
+pub struct OnManager<S: 'static> {
+    pub check: Box<dyn ClusterInvariant<S>>,
     pub managers: usize,
+    /// The service's server inside a chain server.
+    pub inner: fn(&ChainServer) -> Option<&S>,
 }
 
-impl ClusterInvariant<ChainServer> for OnManager {
+impl<S: 'static> ClusterInvariant<ChainServer> for OnManager<S> {
     fn name(&self) -> &'static str {
         self.check.name()
     }
@@ -202,11 +205,11 @@ impl ClusterInvariant<ChainServer> for OnManager {
         if stepped.index() >= self.managers {
             return Ok(());
         }
-        let rafts: Vec<Option<&RaftServer>> = servers[..self.managers]
+        let inner: Vec<Option<&S>> = servers[..self.managers]
             .iter()
-            .map(|s| s.and_then(ChainServer::raft))
+            .map(|s| s.and_then(self.inner))
             .collect();
-        self.check.check(at, stepped, &rafts)
+        self.check.check(at, stepped, &inner)
     }
 
     fn on_disk(&mut self, at: Time, node: NodeId, event: DiskEvent) -> Result<(), String> {
@@ -229,17 +232,36 @@ impl ChainChecks {
     }
 }
 
-/// Every check a chain world with `managers` manager replicas and `shards` chains runs with.
-pub fn all(managers: usize, shards: usize) -> Vec<Box<dyn ClusterInvariant<ChainServer>>> {
+/// Every check a chain world with `managers` manager servers and `shards` chains runs with,
+/// the manager's service's own (Raft's or ZAB's, by `backend`) included.
+pub fn all(
+    managers: usize,
+    shards: usize,
+    backend: Backend,
+) -> Vec<Box<dyn ClusterInvariant<ChainServer>>> {
     let mut checks: Vec<Box<dyn ClusterInvariant<ChainServer>>> = Vec::new();
     for shard in 0..shards.max(1) {
         checks.push(Box::new(ChainChecks::new(shard, shards)));
     }
-    for raft_check in crate::raft::invariants::all() {
-        checks.push(Box::new(OnManager {
-            check: raft_check,
-            managers,
-        }));
+    match backend {
+        Backend::Raft => {
+            for check in crate::raft::invariants::all() {
+                checks.push(Box::new(OnManager {
+                    check,
+                    managers,
+                    inner: ChainServer::raft,
+                }));
+            }
+        }
+        Backend::ZooKeeper => {
+            for check in crate::zab::invariants::all() {
+                checks.push(Box::new(OnManager {
+                    check,
+                    managers,
+                    inner: ChainServer::zab,
+                }));
+            }
+        }
     }
     checks
 }

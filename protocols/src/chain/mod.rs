@@ -7,6 +7,12 @@
 //! `spof-manager` variant), the rest are chain nodes. One process type serves both roles
 //! (`server::ChainServer`), and Raft's messages travel wrapped in [`ChainMsg::Raft`].
 //!
+//! With the ZooKeeper backend (`zk-manager`, or `params.zookeeper` = 1) `S1..Sm` are
+//! ZooKeeper servers (this crate's ZAB service, messages wrapped in [`ChainMsg::Zab`]) and the
+//! manager is built the way CRAQ builds it: every chain node and client holds a ZooKeeper
+//! session, a node announces itself with an ephemeral znode, the layout is a znode read with
+//! a watch and written with set-data(version), and the node with the smallest id decides.
+//!
 //! With `shards` > 1 every chain node hosts one replica per shard and the manager places one
 //! chain per shard over the same nodes, roles rotated (shard `s` starts with the nodes turned
 //! by `s`, so each node heads one chain and ends another); a key belongs to one shard
@@ -14,8 +20,14 @@
 //!
 //! - `config`: a configuration (epoch, members) as the manager stores it, and the link a node
 //!   or client keeps to the manager (leader hints, outstanding questions).
+//! - `driver`: the manager's decisions, shared by both backends: from how each node stands, the
+//!   layout that should follow.
 //! - `manager`: a manager replica: a Raft server plus the driver that, on the Raft leader,
 //!   watches the nodes' heartbeats and installs new configurations by compare-and-set.
+//! - `zk`: the ZooKeeper backend's plumbing: a ZooKeeper server of the world, and a session
+//!   held inside a chain node or client.
+//! - `zk_node`: a chain node's ZooKeeper side: its member znode, the watched layout, leases
+//!   renewed by a version-checking `multi`, and the manager's pass when it acts.
 //! - `disk`: what a manager replica and a chain node keep on disk.
 //! - `host`: a chain node's server: one replica per shard, one report to the manager for all,
 //!   one disk.
@@ -30,11 +42,14 @@
 pub mod client;
 pub mod config;
 mod disk;
+mod driver;
 mod host;
 pub mod invariants;
 mod manager;
 mod node;
 mod server;
+pub mod zk;
+mod zk_node;
 
 pub use client::ChainClient;
 pub use config::{shard_of, Config, Layout, Member};
@@ -42,6 +57,7 @@ pub use server::ChainServer;
 
 use crate::kv::Cmd;
 use crate::raft::{RaftBug, RaftConfig, RaftMsg, ReadMode};
+use crate::zab::ZabMsg;
 use splitbrain_api::{
     Dur, Expect, FaultBudget, Message, NodeId, Op, Protocol, ProtocolInfo, Ret, VariantInfo,
 };
@@ -80,8 +96,22 @@ pub struct ChainConfig {
     pub reachability: bool,
     /// Chains over the same nodes, one per shard of the keys (1: one chain).
     pub shards: usize,
+    /// Which replicated service backs the configuration manager.
+    pub backend: Backend,
     /// The manager's Raft (the correct Raft, ReadIndex reads).
     pub raft: RaftConfig,
+}
+
+/// The replicated service the configuration manager is built on.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Manager replicas on this crate's Raft key-value service; the Raft leader's replica
+    /// decides from the nodes' reports (`manager`).
+    Raft,
+    /// This crate's ZooKeeper service (ZAB): nodes hold sessions and ephemeral member znodes,
+    /// the layout is a watched znode written with set-data(version), and the member with the
+    /// smallest id decides (`zk_node`).
+    ZooKeeper,
 }
 
 /// How often a node reports to the manager (and renews its lease) and resends to neighbours.
@@ -104,6 +134,7 @@ impl ChainConfig {
             managers,
             reachability: true,
             shards: 1,
+            backend: Backend::Raft,
             raft: RaftConfig::new(RaftBug::None, ReadMode::ReadIndex, false),
         }
     }
@@ -118,6 +149,11 @@ impl ChainConfig {
             "no-reachability" => {
                 let mut cfg = ChainConfig::new(ChainBug::None, ReadPath::Tail, 3);
                 cfg.reachability = false;
+                return Some(cfg);
+            }
+            "zk-manager" => {
+                let mut cfg = ChainConfig::new(ChainBug::None, ReadPath::Tail, 3);
+                cfg.backend = Backend::ZooKeeper;
                 return Some(cfg);
             }
             "self-reconfigure" => (ChainBug::SelfReconfigure, ReadPath::Tail, 3),
@@ -140,6 +176,8 @@ impl ChainConfig {
 pub enum ChainMsg {
     /// To, from or among the manager's replicas (clients read the configuration this way).
     Raft(RaftMsg),
+    /// To, from or among the ZooKeeper servers (the `ZooKeeper` backend).
+    Zab(ZabMsg),
     /// Node to a manager replica: alive with `boot`, and how it stands in each shard's chain;
     /// answered like a read of the configuration (request `seq`), which renews the node's
     /// leases.
@@ -227,6 +265,7 @@ impl Message for ChainMsg {
     fn kind(&self) -> &'static str {
         match self {
             ChainMsg::Raft(m) => m.kind(),
+            ChainMsg::Zab(m) => m.kind(),
             ChainMsg::Shard { msg, .. } => msg.kind(),
             ChainMsg::Report { .. } => "Report",
             ChainMsg::Request { .. } => "Request",
@@ -259,7 +298,7 @@ impl Protocol for Chain {
 
     fn client(&self, id: NodeId, servers: &[NodeId]) -> ChainClient {
         let m = self.cfg.managers_of(servers.len());
-        ChainClient::new(id, servers[..m].to_vec(), self.cfg.reads, self.cfg.shards)
+        ChainClient::new(id, servers[..m].to_vec(), self.cfg)
     }
 }
 
@@ -300,7 +339,7 @@ pub fn info() -> ProtocolInfo {
     };
     ProtocolInfo {
         name: "chain",
-        summary: "Chain replication reconfigured by a manager replicated on Raft in the same world",
+        summary: "Chain replication reconfigured by a manager replicated on Raft (or ZooKeeper) in the same world",
         variants: vec![
             correct(
                 "correct",
@@ -316,6 +355,11 @@ pub fn info() -> ProtocolInfo {
                 "spof-manager",
                 "chain-spof-manager",
                 "a single manager replica: the single point of failure (safe, stalls while down)",
+            ),
+            correct(
+                "zk-manager",
+                "chain-zk-manager",
+                "the manager on ZooKeeper: sessions, ephemeral member znodes, a watched layout znode",
             ),
             correct(
                 "no-reachability",

@@ -5,9 +5,10 @@
 //! update history: what it holds beyond the acknowledged point is what a new successor may
 //! lack, and a successor's `Hello` (its length) pulls what follows.
 //!
-//! Configurations come only from the manager (read with each report the node's host sends it;
-//! the replica says when it wants one sent at once).
-//! The answer to a report renews the node's lease for `LEASE` from the moment the report left;
+//! Configurations come only from the manager (read with each report the node's host sends it,
+//! or from the watched ZooKeeper znode; the replica says when it wants one at once).
+//! The answer to a report (with ZooKeeper, a renewal that checked the layout's version) renews
+//! the node's lease for `LEASE` from the moment the question left;
 //! reads are served only under a lease, and a node that becomes tail waits one `LEASE` before
 //! it acknowledges anything, so a removed node's last lease has run out before a write it
 //! never saw can complete.
@@ -301,18 +302,20 @@ impl ChainNode {
                     self.adopt(ctx, config);
                 }
             }
-            ChainMsg::Raft(_) | ChainMsg::Report { .. } | ChainMsg::Shard { .. } => {}
+            ChainMsg::Raft(_) | ChainMsg::Zab(_) | ChainMsg::Report { .. } | ChainMsg::Shard { .. } => {}
             ChainMsg::Reply { .. } | ChainMsg::Reject { .. } => {}
         }
     }
 
-    /// The manager answered a report sent at `sent` with this shard's configuration.
-    pub(super) fn on_config(&mut self, ctx: &mut Ctx<Self>, sent: Time, config: Config) {
+    /// The manager's configuration of this shard. `lease_from`: it was still current when a
+    /// question sent then was answered (the Raft manager's answer to a report, a ZooKeeper
+    /// renewal that checked its version), so the node holds a lease for `LEASE` from then.
+    pub(super) fn on_config(&mut self, ctx: &mut Ctx<Self>, lease_from: Option<Time>, config: Config) {
         let epoch = config.epoch;
         if epoch > self.epoch() {
             self.adopt(ctx, Rc::new(config));
         }
-        if epoch == self.epoch() && self.joined.is_some() {
+        if let Some(sent) = lease_from.filter(|_| epoch == self.epoch() && self.joined.is_some()) {
             self.lease_until = self.lease_until.max(sent + LEASE);
         }
     }

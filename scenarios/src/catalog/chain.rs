@@ -21,10 +21,16 @@ fn config_of(v: &VariantInfo) -> ChainConfig {
 }
 
 /// The chain's knobs a scenario may set (`"params": {"shards": 3}`).
-const PARAMS: &[(&str, &str)] = &[(
-    "shards",
-    "chains over the same nodes, one per shard of the keys, roles rotated (default 1, at most 8)",
-)];
+const PARAMS: &[(&str, &str)] = &[
+    (
+        "shards",
+        "chains over the same nodes, one per shard of the keys, roles rotated (default 1, at most 8)",
+    ),
+    (
+        "zookeeper",
+        "1: the configuration manager runs on ZooKeeper (sessions, ephemeral member znodes, a watched layout znode) instead of Raft (default 0)",
+    ),
+];
 
 /// The variant's configuration with a scenario's `params` applied.
 fn tuned(v: &VariantInfo, params: &BTreeMap<String, u64>) -> ChainConfig {
@@ -32,6 +38,8 @@ fn tuned(v: &VariantInfo, params: &BTreeMap<String, u64>) -> ChainConfig {
     for (name, &value) in params {
         match name.as_str() {
             "shards" => cfg.shards = value.clamp(1, 8) as usize,
+            "zookeeper" if value > 0 => cfg.backend = chain::Backend::ZooKeeper,
+            "zookeeper" => {}
             other => panic!("parameter `{other}` passed the scenario check but is not the chain's"),
         }
     }
@@ -76,7 +84,7 @@ impl ProtocolEntry for ChainEntry {
             cfg: tuned(variant, params),
         };
         let managers = proto.cfg.managers_of(cfg.servers);
-        let checks = invariants::all(managers, proto.cfg.shards);
+        let checks = invariants::all(managers, proto.cfg.shards, proto.cfg.backend);
         run_world(&proto, cfg, workload, checks)
     }
 
@@ -92,7 +100,7 @@ impl ProtocolEntry for ChainEntry {
 }
 
 /// Every chain scenario: behaviours first, then the planted bugs' scenarios.
-pub const CATALOGUE: [&str; 16] = [
+pub const CATALOGUE: [&str; 18] = [
     HEAD_CRASH,
     MIDDLE_CRASH,
     TAIL_CRASH,
@@ -106,6 +114,8 @@ pub const CATALOGUE: [&str; 16] = [
     SPOF_MANAGER,
     CRAQ,
     SHARDS,
+    ZK_MANAGER,
+    ZK_SESSIONS,
     SWARM,
     SPLIT,
     STALE_TAIL,
@@ -356,6 +366,50 @@ const SHARDS: &str = r#"{
   ],
   "workload": {"kind": "kv", "keys": 6, "read_percent": 30},
   "sometimes": ["new-head", "new-tail", "new-successor", "reconfigured", "recovered-history"]
+}"#;
+
+/// Issue 13 item 3 on ZooKeeper: the manager's servers are ZooKeeper servers, crashing and
+/// partitioned like any others.
+const ZK_MANAGER: &str = r#"{
+  "name": "chain-zk-manager",
+  "description": "The configuration manager on ZooKeeper, as CRAQ builds it: S1-S3 are ZooKeeper servers (ZAB), every chain node holds a session and an ephemeral znode /chain/members/Sx with its status, the layout is the znode /chain/config, read with a watch and written with set-data(version) by the node with the smallest id. ZooKeeper servers crash and are cut off in turn, then the head S4 crashes: it is also the acting manager (the smallest id), so nothing but its session's expiry tells the others; its znode vanishes, S5 takes over the manager's role and becomes head, and S4 comes back with a new session and rejoins as a new tail.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 7000,
+  "liveness_ms": 3000,
+  "params": {"zookeeper": 1},
+  "schedule": [
+    {"at_us": 1500000, "fault": {"kind": "crash", "node": "S1"}},
+    {"at_us": 2200000, "fault": {"kind": "restart", "node": "S1"}},
+    {"at_us": 3000000, "fault": {"kind": "partition", "groups": [["S2"], ["S1", "S3", "S4", "S5", "S6", "C1", "C2", "C3"]]}},
+    {"at_us": 3800000, "fault": {"kind": "heal"}},
+    {"at_us": 4500000, "fault": {"kind": "crash", "node": "S4"}},
+    {"at_us": 5800000, "fault": {"kind": "restart", "node": "S4"}}
+  ],
+  "workload": {"kind": "kv", "keys": 3, "read_percent": 30},
+  "sometimes": ["member-registered", "member-session-gone", "session-expired", "new-head", "reconfigured", "joined", "leader-elected"]
+}"#;
+
+/// Sessions expire while the nodes live: a node cut off from every ZooKeeper server loses its
+/// session (and its znode), then comes back with a new one.
+const ZK_SESSIONS: &str = r#"{
+  "name": "chain-zk-sessions",
+  "description": "ZooKeeper backend: chain nodes are cut off from the ZooKeeper servers (not from each other or the clients) for longer than the session timeout, one at a time, tail first. The node's session expires and its ephemeral znode vanishes, the acting node reconfigures around it (when the cut-off node is the acting manager itself, the next smallest takes over), the cut-off node's lease runs out so it stops answering, and once back it registers with a new session and rejoins as a new tail.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 7000,
+  "liveness_ms": 3000,
+  "params": {"zookeeper": 1},
+  "schedule": [
+    {"at_us": 1200000, "fault": {"kind": "partition", "groups": [["S1", "S2", "S3"], ["S6"]]}},
+    {"at_us": 2600000, "fault": {"kind": "heal"}},
+    {"at_us": 3400000, "fault": {"kind": "partition", "groups": [["S1", "S2", "S3"], ["S4"]]}},
+    {"at_us": 4800000, "fault": {"kind": "heal"}}
+  ],
+  "workload": {"kind": "kv", "keys": 3, "read_percent": 30},
+  "sometimes": ["session-expired-seen", "member-session-gone", "reconfigured", "joined", "new-head", "new-tail"]
 }"#;
 
 const SWARM: &str = r#"{
