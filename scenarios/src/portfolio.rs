@@ -222,9 +222,10 @@ mod tests {
             [
                 "chain-partial-partition-stall",
                 "chain-spof-manager",
-                "chain-craq"
+                "chain-craq",
+                "chain-zk-manager"
             ],
-            "the worlds of no-reachability, spof-manager and craq"
+            "the worlds of no-reachability, spof-manager, craq and zk-manager"
         );
         assert!(skipped[1].reason.contains("spof-manager"));
         let (names, _) = planned("chain", "spof-manager");

@@ -110,8 +110,12 @@ fn correct_chain_passes_every_scenario_and_reaches_its_marks() {
             "chain-partial-partition-stall" => "no-reachability",
             _ => "correct",
         };
-        // The swarm draws its world per seed: more seeds to meet every mark it lists.
-        let seeds = if s.name == "chain-swarm" { 0..30 } else { 0..6 };
+        // A swarm draws its world per seed: more seeds to meet every mark it lists.
+        let seeds = if s.name.ends_with("-swarm") {
+            0..30
+        } else {
+            0..6
+        };
         let sum = sweep(variant, &s.name, seeds);
         let bad: Vec<_> = sum
             .results
@@ -261,6 +265,58 @@ fn a_node_that_joined_behind_the_tail_serves_only_once_the_old_tail_left_its_epo
             Outcome::Pass,
             "{variant}: {:?}",
             r.record.violations
+        );
+    }
+}
+
+/// The ZooKeeper-backed manager: a tail cut off from every ZooKeeper server (but not from
+/// its predecessor, so nothing else reports it) loses its session; its ephemeral member
+/// znode vanishes, and only then does the acting node reconfigure the chain without it, making
+/// its predecessor the tail. chain-zk-sessions seed 1 (S6 cut off from S1-S3 at 1.2 s).
+#[test]
+fn a_session_expiry_drives_a_reconfiguration_on_the_zookeeper_manager() {
+    let r = run("zk-manager", "chain-zk-sessions", 1);
+    assert_eq!(r.record.outcome, Outcome::Pass, "{:?}", r.record.violations);
+    let at = |mark: &str| {
+        *r.record
+            .mark_at
+            .get(mark)
+            .unwrap_or_else(|| panic!("no {mark}: {:?}", r.record.marks))
+    };
+    let expired = at("session-expired");
+    assert!(
+        expired.first_us > 1_200_000,
+        "expired before the cut: {expired:?}"
+    );
+    let gone = at("member-session-gone");
+    assert!(
+        gone.first_us >= expired.first_us,
+        "{gone:?} before {expired:?}"
+    );
+    let new_tail = at("new-tail");
+    assert!(
+        new_tail.first_us > gone.first_us && new_tail.first_node.to_string() == "S5",
+        "S5 should become the tail once S6's znode is gone: {new_tail:?}, {gone:?}"
+    );
+    assert!(at("reconfigured").last_us >= new_tail.first_us);
+}
+
+/// The ZooKeeper-backed manager passes tens of seeds of its own swarm, with reads at the tail
+/// and with CRAQ.
+#[test]
+fn the_zookeeper_manager_passes_its_swarm() {
+    for variant in ["zk-manager", "craq"] {
+        let sum = sweep(variant, "chain-zk-swarm", 0..24);
+        let bad: Vec<_> = sum
+            .results
+            .iter()
+            .filter(|r| r.outcome != Outcome::Pass)
+            .collect();
+        assert!(bad.is_empty(), "{variant} on chain-zk-swarm: {bad:?}");
+        assert!(
+            sum.marks.contains_key("member-session-gone"),
+            "{:?}",
+            sum.marks
         );
     }
 }

@@ -33,7 +33,10 @@ enum Source {
     Raft(ManagerLink),
     /// A watched read of the layout znode over the client's own ZooKeeper session; `stale`:
     /// read it again (asked, or the watch fired).
-    Zk { session: Box<ZkSession>, stale: bool },
+    Zk {
+        session: Box<ZkSession>,
+        stale: bool,
+    },
 }
 
 struct Attempt {

@@ -99,7 +99,11 @@ impl Driver {
     }
 
     /// The layout that should follow `cur` (`None`: keep it), and whether it bypasses a node.
-    pub(super) fn next_layout(&mut self, cur: Option<&Layout>, now: Time) -> Option<(Layout, bool)> {
+    pub(super) fn next_layout(
+        &mut self,
+        cur: Option<&Layout>,
+        now: Time,
+    ) -> Option<(Layout, bool)> {
         let Some(cur) = cur else {
             return self.first_layout(now).map(|l| (l, false));
         };
@@ -429,4 +433,3 @@ mod tests {
         );
     }
 }
-

@@ -264,7 +264,12 @@ impl NodeHost {
     }
 
     /// Each replica takes its shard's configuration (and a lease from `lease_from`).
-    fn take_layout(&mut self, ctx: &mut Ctx<ChainServer>, lease_from: Option<Time>, layout: Layout) {
+    fn take_layout(
+        &mut self,
+        ctx: &mut Ctx<ChainServer>,
+        lease_from: Option<Time>,
+        layout: Layout,
+    ) {
         assert_eq!(
             layout.shards.len(),
             self.replicas.len(),

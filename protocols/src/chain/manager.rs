@@ -216,7 +216,7 @@ impl ManagerReplica {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ChainTimerOf {
     Raft(RaftTimer),
+    Tick,
     Zab(ZabTimer),
     Session(ZabClientTimer),
-    Tick,
 }

@@ -176,8 +176,6 @@ impl ChainConfig {
 pub enum ChainMsg {
     /// To, from or among the manager's replicas (clients read the configuration this way).
     Raft(RaftMsg),
-    /// To, from or among the ZooKeeper servers (the `ZooKeeper` backend).
-    Zab(ZabMsg),
     /// Node to a manager replica: alive with `boot`, and how it stands in each shard's chain;
     /// answered like a read of the configuration (request `seq`), which renews the node's
     /// leases.
@@ -242,6 +240,8 @@ pub enum ChainMsg {
     Install {
         config: Rc<Config>,
     },
+    /// To, from or among the ZooKeeper servers (the `ZooKeeper` backend).
+    Zab(ZabMsg),
 }
 
 /// How a node stands in one shard's chain, as it reports it to the manager.

@@ -302,7 +302,10 @@ impl ChainNode {
                     self.adopt(ctx, config);
                 }
             }
-            ChainMsg::Raft(_) | ChainMsg::Zab(_) | ChainMsg::Report { .. } | ChainMsg::Shard { .. } => {}
+            ChainMsg::Raft(_)
+            | ChainMsg::Zab(_)
+            | ChainMsg::Report { .. }
+            | ChainMsg::Shard { .. } => {}
             ChainMsg::Reply { .. } | ChainMsg::Reject { .. } => {}
         }
     }
@@ -310,7 +313,12 @@ impl ChainNode {
     /// The manager's configuration of this shard. `lease_from`: it was still current when a
     /// question sent then was answered (the Raft manager's answer to a report, a ZooKeeper
     /// renewal that checked its version), so the node holds a lease for `LEASE` from then.
-    pub(super) fn on_config(&mut self, ctx: &mut Ctx<Self>, lease_from: Option<Time>, config: Config) {
+    pub(super) fn on_config(
+        &mut self,
+        ctx: &mut Ctx<Self>,
+        lease_from: Option<Time>,
+        config: Config,
+    ) {
         let epoch = config.epoch;
         if epoch > self.epoch() {
             self.adopt(ctx, Rc::new(config));

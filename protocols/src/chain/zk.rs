@@ -48,7 +48,10 @@ impl ZkReplica {
         let mut effects: Vec<Effect<ZabServer>> = Vec::new();
         {
             let (id, now) = (ctx.id(), ctx.now());
-            f(&mut self.zab, &mut Ctx::new(id, now, ctx.rng(), &mut effects));
+            f(
+                &mut self.zab,
+                &mut Ctx::new(id, now, ctx.rng(), &mut effects),
+            );
         }
         for effect in effects {
             match effect {
@@ -140,7 +143,10 @@ impl ZkSession {
         let mut effects: Vec<Effect<ZabClient>> = Vec::new();
         {
             let (id, now) = (ctx.id(), ctx.now());
-            f(&mut self.client, &mut Ctx::new(id, now, ctx.rng(), &mut effects));
+            f(
+                &mut self.client,
+                &mut Ctx::new(id, now, ctx.rng(), &mut effects),
+            );
         }
         let mut events = Vec::new();
         for effect in effects {

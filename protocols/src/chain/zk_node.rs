@@ -44,11 +44,18 @@ enum Call {
     Owner,
     ReadConfig,
     Children,
-    Renew { sent: Time, layout: Layout },
+    Renew {
+        sent: Time,
+        layout: Layout,
+    },
     PassList,
     PassStatus(NodeId),
     PassConfig,
-    Install { layout: Layout, bypass: bool, first: bool },
+    Install {
+        layout: Layout,
+        bypass: bool,
+        first: bool,
+    },
 }
 
 /// The acting manager's pass in progress: the members listed and the statuses read so far.
@@ -431,7 +438,16 @@ impl ZkNode {
         let heard = pass
             .heard
             .into_iter()
-            .map(|(node, (boot, shards))| (node, Heard { at: now, boot, shards }))
+            .map(|(node, (boot, shards))| {
+                (
+                    node,
+                    Heard {
+                        at: now,
+                        boot,
+                        shards,
+                    },
+                )
+            })
             .collect();
         self.driver.heard_only(heard);
         if let Some((next, bypass)) = self.driver.next_layout(cur.as_ref(), now) {

@@ -100,7 +100,7 @@ impl ProtocolEntry for ChainEntry {
 }
 
 /// Every chain scenario: behaviours first, then the planted bugs' scenarios.
-pub const CATALOGUE: [&str; 18] = [
+pub const CATALOGUE: [&str; 19] = [
     HEAD_CRASH,
     MIDDLE_CRASH,
     TAIL_CRASH,
@@ -117,6 +117,7 @@ pub const CATALOGUE: [&str; 18] = [
     ZK_MANAGER,
     ZK_SESSIONS,
     SWARM,
+    ZK_SWARM,
     SPLIT,
     STALE_TAIL,
 ];
@@ -436,6 +437,34 @@ const SWARM: &str = r#"{
   },
   "workload": {"kind": "kv", "keys": 4},
   "sometimes": ["reconfigured", "joined", "leader-change", "recovered-history"]
+}"#;
+
+/// The swarm over the ZooKeeper backend: ZooKeeper servers and chain nodes alike.
+const ZK_SWARM: &str = r#"{
+  "name": "chain-zk-swarm",
+  "description": "Swarm testing of the ZooKeeper-backed manager: as chain-swarm (4-9 servers: 3 ZooKeeper servers and 1-6 chain nodes, 1-3 chains, 1-5 clients), with partitions, crashes, pauses, lossy links, slow nodes and crash points over the ZooKeeper servers and the chain alike; sessions expire and ephemeral znodes vanish whenever a node is cut off from ZooKeeper long enough.",
+  "protocol": "chain",
+  "servers": 6,
+  "clients": 3,
+  "safety_ms": 8000,
+  "liveness_ms": 3000,
+  "params": {"zookeeper": 1},
+  "generator": {
+    "rates": {"partition": 1.0, "crash": 1.0, "pause": 0.5, "link": 0.5, "slow": 0.5, "crash-point": 0.5},
+    "swarm": true,
+    "mean_fault_ms": 300,
+    "crash_point_kinds": ["Forward", "Ack", "Reply", "Proposal", "Commit", "ZkReply", "Session"],
+    "restart_after_crash_point": true,
+    "clients_together_percent": 30
+  },
+  "vary": {
+    "servers": [4, 9], "clients": [1, 5], "keys": {"log": [1, 8]}, "read_percent": [0, 90],
+    "params": {"shards": [1, 3]},
+    "safety_ms": [2000, 8000], "mean_fault_ms": {"log": [30, 1000]}, "rate_percent": {"log": [25, 400]},
+    "crash_point_subset": true, "partition_shape_subset": true, "slow_network_percent": 30
+  },
+  "workload": {"kind": "kv", "keys": 4},
+  "sometimes": ["reconfigured", "joined", "member-session-gone", "session-expired", "recovered-history"]
 }"#;
 
 /// C01: both sides of a partition reconfigure the chain by themselves.
