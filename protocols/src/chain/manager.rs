@@ -91,7 +91,6 @@ impl RaftDriver {
 }
 
 /// One manager replica.
-
 pub struct ManagerReplica {
     pub(super) id: NodeId,
     pub(super) raft: RaftServer,
