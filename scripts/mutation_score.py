@@ -34,6 +34,23 @@ QUICK_PROFILE = {
 }
 
 
+MARK_CALL = re.compile(r"^\s*(mark_once\(|ctx\.mark\(|self\.mark_once\()")
+
+
+def only_marks(lines, n):
+    """Whether line `n` is an `if` whose block only records coverage marks (a condition that
+    decides nothing but a mark: its mutants cannot change a run's behaviour)."""
+    line = lines[n].strip()
+    if not (line.startswith("if ") or line.startswith("} else if ")) or not line.endswith("{"):
+        return False
+    body = []
+    for nxt in lines[n + 1:]:
+        if nxt.strip().startswith("}"):
+            break
+        body.append(nxt)
+    return bool(body) and all(MARK_CALL.search(b) for b in body)
+
+
 def sites(files):
     """Every (path, line index, start, end, replacement) a mutation can be made at."""
     out = []
@@ -45,7 +62,7 @@ def sites(files):
         for n, line in enumerate(lines):
             if "#[cfg(test)]" in line:
                 in_tests = True
-            if in_tests or SKIP.search(line):
+            if in_tests or SKIP.search(line) or only_marks(lines, n):
                 continue
             for pat, rep in OPERATORS:
                 for m in re.finditer(pat, line):
@@ -72,8 +89,8 @@ def run(cmd, cwd, env=None, timeout=None):
 def explore(a, scratch, env, guided):
     """'killed: first failure ...', 'survived' or 'timeout'/'error: ...' for one explore."""
     binary = os.path.join(env["CARGO_TARGET_DIR"], "release", "splitbrain")
-    cmd = [binary, "explore", a.protocol, "--scenario", a.scenario, "--seeds", a.seeds,
-           "--until-first", "-q"] + (["--guided"] if guided else [])
+    cmd = [binary, "explore", a.protocol, "--variant", a.variant, "--scenario", a.scenario,
+           "--seeds", a.seeds, "--until-first", "-q"] + (["--guided"] if guided else [])
     try:
         code, out, err = run(cmd, scratch, env, a.timeout)
     except subprocess.TimeoutExpired:
@@ -81,6 +98,10 @@ def explore(a, scratch, env, guided):
     first = next((l for l in out.split("\n") if l.startswith("first failure")), "")
     if code == 1 and first:
         return "killed: " + first[len("first failure: "):][:110]
+    never = next((l for l in out.split("\n") if l.startswith("never reached")), "")
+    if code == 1 and never:
+        # Every seed passed, but a behaviour the scenario expects sometimes never happened.
+        return "killed: " + never[:110]
     if code == 0:
         return "survived"
     return f"error: exit {code}: {(err or out).strip()[:200]}"
@@ -98,10 +119,14 @@ def score(a, scratch, env):
     base = explore(a, scratch, env, False)
     if base != "survived":
         sys.exit(f"the unmutated copy does not pass its own test: {base}")
-    print(f"baseline passes: explore {a.protocol} --scenario {a.scenario} --seeds {a.seeds}",
+    print(f"baseline passes: explore {a.protocol} --variant {a.variant} --scenario {a.scenario}"
+          f" --seeds {a.seeds}",
           flush=True)
     all_sites = sites(a.files)
     random.Random(a.seed).shuffle(all_sites)
+    if a.only:
+        wanted = set(a.only.split(","))
+        all_sites = [x for x in all_sites if f"{x[0]}:{x[1] + 1}:{x[2] + 1}" in wanted]
     print(f"{len(all_sites)} sites, sampling {min(a.sample, len(all_sites))}", flush=True)
     tally = {"killed": 0, "killed-guided": 0, "survived": 0, "timeout": 0, "unbuildable": 0,
              "error": 0}
@@ -125,8 +150,8 @@ def score(a, scratch, env):
                     guided = explore(a, scratch, env, True)
                     if guided.startswith("killed"):
                         outcome, key = "guided " + guided, "killed-guided"
-                    else:
-                        outcome = "survived (guided: " + guided + ")"
+                    elif guided != "survived":
+                        outcome = "survived; guided " + guided
         finally:
             open(target, "w").write(original)
         tally[key] += 1
@@ -146,7 +171,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1, help="picks the sample")
     ap.add_argument("--seeds", default="0..1000")
     ap.add_argument("--protocol", default="raft")
+    ap.add_argument("--variant", default="correct")
     ap.add_argument("--scenario", default="raft-swarm")
+    ap.add_argument("--only", help="mutate only the sampled sites at these PATH:LINE:COL, comma-separated")
     ap.add_argument("--guided", action="store_true")
     ap.add_argument("--timeout", type=int, default=900, help="seconds per explore (a hang kills)")
     ap.add_argument("--target-dir", help="CARGO_TARGET_DIR to use and keep (default: scratch)")
@@ -163,6 +190,11 @@ def main():
         tree = os.path.join(scratch, "tree")
         shutil.copytree(os.getcwd(), tree, symlinks=True,
                         ignore=shutil.ignore_patterns(".git", "target"))
+        # Fresh mtimes: with a kept --target-dir, sources copied with their old mtimes would
+        # look older than the last mutant's build, and cargo would reuse that mutant.
+        for d, _, names in os.walk(tree):
+            for name in names:
+                os.utime(os.path.join(d, name))
         env = dict(os.environ, **QUICK_PROFILE)
         env["CARGO_TARGET_DIR"] = os.path.abspath(a.target_dir or os.path.join(scratch, "target"))
         score(a, tree, env)
