@@ -508,6 +508,86 @@ fn a_session_close_revealed_by_a_node_deleted_notification_deletes_that_znode() 
     assert_breaks(&check(&ops, &notices), Guarantee::ReadReflectsPrefix);
 }
 
+/// C1, C2 and C3 each hold an ephemeral-sequential child of /l (zxids 2-4); C1's and C2's
+/// sessions expire, and their closes (zxids 5 and 6, which no client called and no reply
+/// reveals) delete their children: C3's next sequential create is then named from cversion 5
+/// and its get-children shows its own children only (zab-recipe-scalable-lock seeds 29 and
+/// 456). Four changes of /l's children cannot come from three sessions' ends.
+#[test]
+fn several_hidden_session_closes_explain_a_sequential_name_and_a_read() {
+    let seq = r#"{"f": "create", "path": "/l/n-", "data": "", "mode": "ephemeral-sequential"}"#;
+    let kids = r#"{"f": "get-children", "path": "/l", "watch": false}"#;
+    let mut ops = vec![
+        op("C0", 0, 10, &create("/l", ""), &created("/l", 1)),
+        op("C1", 10, 20, seq, &created("/l/n-0000000000", 2)),
+        op("C2", 10, 20, seq, &created("/l/n-0000000001", 3)),
+        op("C3", 10, 20, seq, &created("/l/n-0000000002", 4)),
+        op("C3", 50, 60, seq, &created("/l/n-0000000005", 7)),
+        op(
+            "C3",
+            61,
+            62,
+            kids,
+            &format!(
+                r#"{{"r": "children", "children": ["n-0000000002", "n-0000000005"], "stat": {}, "zxid": 7}}"#,
+                stat(1, 1, 7, 0, 6)
+            ),
+        ),
+    ];
+    let notices = [
+        notice("C1", 40, 1, r#"{"n": "expired", "session": 11}"#),
+        notice("C2", 41, 1, r#"{"n": "expired", "session": 12}"#),
+    ];
+    assert_passes(&check(&ops, &notices));
+    ops.pop();
+    ops[4] = op("C3", 50, 60, seq, &created("/l/n-0000000007", 7));
+    assert_breaks(&check(&ops, &notices), Guarantee::WritesLinearizable);
+}
+
+/// Zxid 4 is revealed twice: by /l's pzxid (some create or delete under /l) and by a
+/// NodeDeleted notification for /l/n-0000000001. Two writes are unfinished: C1's create under
+/// /l (called first) and C2's delete of /l/n-0000000001. The notification says which one it
+/// was (zab-recipe-scalable-lock seed 51 placed the create there).
+#[test]
+fn a_node_deleted_notification_decides_over_a_parents_pzxid_which_write_was_revealed() {
+    let seq = r#"{"f": "create", "path": "/l/n-", "data": "", "mode": "sequential"}"#;
+    let ops = vec![
+        op("C0", 0, 10, &create("/l", ""), &created("/l", 1)),
+        op("C1", 10, 20, seq, &created("/l/n-0000000000", 2)),
+        op("C2", 10, 20, seq, &created("/l/n-0000000001", 3)),
+        op(
+            "C3",
+            21,
+            22,
+            r#"{"f": "exists", "path": "/l/n-0000000001", "watch": true}"#,
+            &set_ok(&stat(3, 3, 3, 0, 0), 3),
+        ),
+        unfinished("C1", 30, seq),
+        unfinished(
+            "C2",
+            31,
+            r#"{"f": "delete", "path": "/l/n-0000000001", "version": null}"#,
+        ),
+        op(
+            "C3",
+            61,
+            62,
+            r#"{"f": "get-children", "path": "/l", "watch": false}"#,
+            &format!(
+                r#"{{"r": "children", "children": ["n-0000000000"], "stat": {}, "zxid": 4}}"#,
+                stat(1, 1, 4, 0, 3)
+            ),
+        ),
+    ];
+    let notices = [notice(
+        "C3",
+        50,
+        1,
+        &watch("/l/n-0000000001", "NodeDeleted", 4),
+    )];
+    assert_passes(&check(&ops, &notices));
+}
+
 #[test]
 fn an_unfinished_write_is_placed_where_a_stat_reveals_it() {
     let ops = vec![

@@ -2,7 +2,7 @@
 //! never go back, and `sync` followed by a read. Also the index of clients, their operations
 //! in order and the session each operation ran in, which the other checks share.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::history::{Call, Notice, Reply, ZkHistory};
 use super::replay::Replayed;
@@ -22,6 +22,9 @@ pub(crate) struct Index {
     pub notices_by_client: Vec<Vec<usize>>,
     /// Per operation: the session its client had (an ephemeral znode's owner).
     pub owner: Vec<Owner>,
+    /// Sessions whose client was told they expired: by id, and per client how many.
+    expired_ids: BTreeSet<u64>,
+    expiries: Vec<u32>,
 }
 
 impl Index {
@@ -41,6 +44,14 @@ impl Index {
             notices_by_client[c as usize].push(i);
         }
         let owner = owners(h, &client_of, &pos, &notices_by_client);
+        let mut expired_ids = BTreeSet::new();
+        let mut expiries = vec![0; names.len()];
+        for (n, &c) in h.notices.iter().zip(&notice_client) {
+            if let Notice::Expired { session } = n.notice {
+                expired_ids.insert(session);
+                expiries[c as usize] += 1;
+            }
+        }
         Index {
             names,
             client_of,
@@ -48,6 +59,16 @@ impl Index {
             by_client,
             notices_by_client,
             owner,
+            expired_ids,
+            expiries,
+        }
+    }
+
+    /// True if the client of session `o` was told, at some point, that it expired.
+    pub fn expired(&self, o: Owner) -> bool {
+        match o {
+            Owner::Session(s) => self.expired_ids.contains(&s),
+            Owner::ClientSession { client, life } => self.expiries[client as usize] > life,
         }
     }
 

@@ -287,14 +287,9 @@ impl<'h> State<'h> {
         let owner = match &self.closes[&z] {
             Hint::Gone(path) => self.tree.get(path).and_then(|n| n.owner),
             Hint::Child(parent) => self.tree.get(parent).and_then(|p| {
-                p.children.iter().find_map(|c| {
-                    let child = if parent == "/" {
-                        format!("/{c}")
-                    } else {
-                        format!("{parent}/{c}")
-                    };
-                    self.tree.get(&child).and_then(|n| n.owner)
-                })
+                p.children
+                    .iter()
+                    .find_map(|c| self.tree.get(&child_path(parent, c)).and_then(|n| n.owner))
             }),
             _ => None,
         };
@@ -391,11 +386,14 @@ impl<'h> State<'h> {
                 steps.iter().any(|s| hint.made_by(s))
             })
             .collect();
+        let mut moves: Vec<Move> = pool.iter().map(|&c| Move::Write(c)).collect();
+        moves.extend(self.closes_under(ix, &[hint.path().to_string()]));
+        let finals: Vec<Move> = finals.into_iter().map(Move::Write).collect();
         let mut search = Hidden {
             h,
             ix,
             z,
-            pool: &pool,
+            pool: &moves,
             finals: &finals,
             fits: &|t: &Tree, _: &Applied| target.fits(t, &hint, z),
             budget: HIDDEN_TRIALS,
@@ -406,13 +404,12 @@ impl<'h> State<'h> {
             return;
         }
         let (&last, before) = chosen.split_last().expect("a final write");
-        for &c in before {
-            let steps = h.ops[c].op.steps().expect("a write");
-            let got = self.tree.apply(&steps, z, Some(ix.owner[c]), ch);
-            debug_assert!(got.is_ok());
-            self.take(c, z);
-            self.greedy += 1;
+        for &m in before {
+            self.apply_hidden(h, ix, m, z, ch);
         }
+        let Move::Write(last) = last else {
+            unreachable!("the finals are writes")
+        };
         let steps = h.ops[last].op.steps().expect("a write");
         let got = self.tree.apply(&steps, z, Some(ix.owner[last]), ch);
         debug_assert!(got.is_ok());
@@ -435,20 +432,23 @@ impl<'h> State<'h> {
             return false;
         };
         let before = op.ret_us.unwrap_or(u64::MAX);
-        let mut pool: Vec<usize> = Vec::new();
-        for p in steps.iter().flat_map(step_paths) {
-            for &c in self.unfinished.get(&p).map_or(&[][..], |v| v.as_slice()) {
-                if self.movable(c, z) && h.ops[c].call_us < before && !pool.contains(&c) {
-                    pool.push(c);
+        let paths: Vec<String> = steps.iter().flat_map(step_paths).collect();
+        let mut pool: Vec<Move> = Vec::new();
+        for p in &paths {
+            for &c in self.unfinished.get(p).map_or(&[][..], |v| v.as_slice()) {
+                let m = Move::Write(c);
+                if self.movable(c, z) && h.ops[c].call_us < before && !pool.contains(&m) {
+                    pool.push(m);
                 }
             }
         }
+        pool.extend(self.closes_under(ix, &paths));
         let mut search = Hidden {
             h,
             ix,
             z,
             pool: &pool,
-            finals: &[i],
+            finals: &[Move::Write(i)],
             fits: &|_: &Tree, got: &Applied| results_fit(&steps, reply, got),
             budget: HIDDEN_TRIALS,
         };
@@ -456,15 +456,12 @@ impl<'h> State<'h> {
         if !(1..=MAX_HIDDEN).any(|d| search.find(&self.tree, d, &mut chosen)) {
             return false;
         }
-        for &c in &chosen {
-            let steps = h.ops[c].op.steps().expect("a write");
-            let got = self.tree.apply(&steps, z, Some(ix.owner[c]), ch);
-            debug_assert!(got.is_ok());
-            if c != i {
-                self.take(c, z);
-                self.greedy += 1;
-            }
+        let (_, hidden) = chosen.split_last().expect("the write itself");
+        for &m in hidden {
+            self.apply_hidden(h, ix, m, z, ch);
         }
+        let got = self.tree.apply(&steps, z, Some(ix.owner[i]), ch);
+        debug_assert!(got.is_ok());
         true
     }
 
@@ -508,8 +505,10 @@ impl<'h> State<'h> {
         out.add(g, msg, vec![i], op.ret_us.unwrap_or(0));
     }
 
-    /// Tries one unfinished write, or one session's end, that would make `fits` true of
-    /// the tree; keeps the first that does.
+    /// Tries unfinished writes and ends of sessions no reply revealed (the closing
+    /// transactions of expired sessions, which no client calls), at most [`MAX_HIDDEN`] of
+    /// them in some order, fewest first, that make `fits` true of the tree; keeps the first
+    /// such sequence.
     fn fix(
         &mut self,
         h: &ZkHistory,
@@ -522,36 +521,67 @@ impl<'h> State<'h> {
         let op = &h.ops[i];
         let before = op.ret_us.unwrap_or(u64::MAX);
         let paths = call_paths(&op.op);
-        let mut tried: BTreeSet<usize> = BTreeSet::new();
+        let mut pool: Vec<Move> = Vec::new();
         for p in &paths {
             for &c in self.unfinished.get(p).map_or(&[][..], |v| v.as_slice()) {
-                if !self.movable(c, z) || h.ops[c].call_us >= before || !tried.insert(c) {
-                    continue;
+                let m = Move::Write(c);
+                if self.movable(c, z) && h.ops[c].call_us < before && !pool.contains(&m) {
+                    pool.push(m);
                 }
+            }
+        }
+        pool.extend(self.closes_under(ix, &paths));
+        let mut search = Hidden {
+            h,
+            ix,
+            z,
+            pool: &pool,
+            finals: &pool,
+            fits: &|t: &Tree, _: &Applied| fits(&mut t.clone()),
+            budget: HIDDEN_TRIALS,
+        };
+        let mut chosen = Vec::new();
+        if !(0..MAX_HIDDEN).any(|d| search.find(&self.tree, d, &mut chosen)) {
+            return false;
+        }
+        for m in chosen {
+            self.apply_hidden(h, ix, m, z, ch);
+        }
+        true
+    }
+
+    /// Applies a move a search chose before zxid `z`: an unfinished write taken to have
+    /// happened there, or a session's end.
+    fn apply_hidden(&mut self, h: &ZkHistory, ix: &Index, m: Move, z: u64, ch: &mut Vec<Change>) {
+        match m {
+            Move::Write(c) => {
                 let steps = h.ops[c].op.steps().expect("a write");
-                let mut trial = self.tree.clone();
-                let mut tch = Vec::new();
-                if trial.apply(&steps, z, Some(ix.owner[c]), &mut tch).is_ok() && fits(&mut trial) {
-                    self.tree = trial;
-                    ch.extend(tch);
-                    self.take(c, z);
-                    self.greedy += 1;
-                    return true;
+                let got = self.tree.apply(&steps, z, Some(ix.owner[c]), ch);
+                debug_assert!(got.is_ok());
+                self.take(c, z);
+                self.greedy += 1;
+            }
+            Move::Close(o) => self.tree.close_session(o, z, ch),
+        }
+    }
+
+    /// The sessions owning ephemeral znodes at or just under `paths`, as moves, those whose
+    /// client was told it expired first.
+    fn closes_under(&self, ix: &Index, paths: &[String]) -> Vec<Move> {
+        let mut owners: Vec<Owner> = Vec::new();
+        for p in paths {
+            let Some(n) = self.tree.get(p) else { continue };
+            let kids = n.children.iter().map(|c| child_path(p, c));
+            for path in std::iter::once(p.clone()).chain(kids) {
+                if let Some(o) = self.tree.get(&path).and_then(|n| n.owner) {
+                    if !owners.contains(&o) {
+                        owners.push(o);
+                    }
                 }
             }
         }
-        let owners: Vec<Owner> = self.tree.owners().into_iter().collect();
-        for owner in owners {
-            let mut trial = self.tree.clone();
-            let mut tch = Vec::new();
-            trial.close_session(owner, z, &mut tch);
-            if fits(&mut trial) {
-                self.tree = trial;
-                ch.extend(tch);
-                return true;
-            }
-        }
-        false
+        owners.sort_by_key(|o| (!ix.expired(*o), *o));
+        owners.into_iter().map(Move::Close).collect()
     }
 
     fn finish(mut self, h: &ZkHistory) -> Replayed {
@@ -769,17 +799,21 @@ fn reply_stats<'a>(call: &'a Call, reply: &'a Reply) -> Vec<(&'a str, &'a Stat)>
     v
 }
 
-/// What an unexplained zxid in a stat or notice says happened.
+/// What an unexplained zxid in a stat or notice says happened. Ordered from the most
+/// telling: of several hints at one zxid, the first placed decides, and a change of children
+/// says least (it may be any create or delete under the parent; zab-recipe-scalable-lock
+/// seed 51 took an unfinished create for the delete a NodeDeleted notification named at the
+/// same zxid).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Hint {
     /// `path` was created by it.
     Created(String),
     /// `path`'s data was set by it.
     Modified(String),
-    /// A child of `path` was created or deleted by it.
-    Child(String),
     /// `path` was deleted by it.
     Gone(String),
+    /// A child of `path` was created or deleted by it.
+    Child(String),
 }
 
 impl Hint {
@@ -844,6 +878,15 @@ fn stat_hints(path: &str, s: &Stat, data: &Option<String>) -> Vec<(u64, Hint, Ta
     v
 }
 
+/// The path of child `name` of `parent`.
+fn child_path(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
 /// At most this many unfinished writes no reply revealed are assumed before a revealed one.
 const MAX_HIDDEN: usize = 4;
 /// Trial applications allowed per revealed zxid when searching for hidden writes.
@@ -883,31 +926,53 @@ impl Target {
 
 /// The search for unfinished writes hidden before a revealed one: `depth` of them from
 /// `pool`, each applying cleanly, then one of `finals` after which `fits` holds.
+/// What a search for writes no reply revealed may assume happened.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Move {
+    /// An unfinished write.
+    Write(usize),
+    /// A session's end (its ephemeral znodes go).
+    Close(Owner),
+}
+
 struct Hidden<'a> {
     h: &'a ZkHistory,
     ix: &'a Index,
     z: u64,
-    pool: &'a [usize],
-    finals: &'a [usize],
+    pool: &'a [Move],
+    finals: &'a [Move],
     fits: &'a dyn Fn(&Tree, &Applied) -> bool,
     budget: usize,
 }
 
 impl Hidden<'_> {
-    fn find(&mut self, tree: &Tree, depth: usize, chosen: &mut Vec<usize>) -> bool {
-        let pick: &[usize] = if depth == 0 { self.finals } else { self.pool };
-        for &c in pick {
-            if chosen.contains(&c) || self.budget == 0 {
+    /// Some `depth` moves of the pool, then one of the finals, after which `fits` holds.
+    fn find(&mut self, tree: &Tree, depth: usize, chosen: &mut Vec<Move>) -> bool {
+        let pick: &[Move] = if depth == 0 { self.finals } else { self.pool };
+        for &m in pick {
+            if chosen.contains(&m) || self.budget == 0 {
                 continue;
             }
             self.budget -= 1;
             let mut t = tree.clone();
-            let steps = self.h.ops[c].op.steps().expect("a write");
-            let got = t.apply(&steps, self.z, Some(self.ix.owner[c]), &mut Vec::new());
+            let got = match m {
+                Move::Write(c) => {
+                    let steps = self.h.ops[c].op.steps().expect("a write");
+                    t.apply(&steps, self.z, Some(self.ix.owner[c]), &mut Vec::new())
+                }
+                Move::Close(o) => {
+                    let mut gone = Vec::new();
+                    t.close_session(o, self.z, &mut gone);
+                    if gone.is_empty() {
+                        continue;
+                    }
+                    Ok(Vec::new())
+                }
+            };
             if got.is_err() {
                 continue;
             }
-            chosen.push(c);
+            chosen.push(m);
             if depth == 0 && (self.fits)(&t, &got) || depth > 0 && self.find(&t, depth - 1, chosen)
             {
                 return true;
