@@ -8,6 +8,7 @@
 //! `splitbrain explore chain --scenario chain-swarm --seeds 0..10000`.
 
 use splitbrain_scenarios::explore::{explore, ExploreOptions, ExploreSummary};
+use splitbrain_scenarios::mutate::{derive, Mutation};
 use splitbrain_scenarios::registry::{find_protocol, Entry};
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::{run_seed, RunOptions, RunResult, Scenario};
@@ -96,6 +97,32 @@ fn c02_request_ids_kept_only_at_the_tail_let_a_retry_apply_twice() {
 #[test]
 fn c03_a_replaced_tail_without_a_lease_answers_stale_reads() {
     pinned("C03", 0, &["linearizability"]);
+}
+
+/// C03 on the swarm, as guided exploration finds it (`explore chain --scenario chain-swarm
+/// --variant C03 --guided --until-first`, run 419; the uniform swarm finds none in 0..1000):
+/// seed 125 mutated right after the manager's first Raft leader stepped down. The mutant
+/// derived the same way from the correct chain's run passes.
+#[test]
+fn c03_guided_exploration_finds_a_stale_tail_read_on_the_swarm() {
+    let e = entry();
+    let chain = Mutation::parse_list("step-down/first/458202eb1234").expect("parses");
+    let opts = RunOptions::default();
+    for (variant, fails) in [("C03", true), ("correct", false)] {
+        let v = resolve_variant(e.as_ref(), Some(variant)).expect("variant resolves");
+        let mutant =
+            derive(e.as_ref(), &v, &scenario("chain-swarm"), 125, &chain, &opts).expect("derives");
+        let r = run_seed(e.as_ref(), &v, &mutant, 125, &opts).expect("runs");
+        assert_eq!(
+            r.record.outcome.is_failure(),
+            fails,
+            "{variant}: {}",
+            r.record.headline()
+        );
+        if fails {
+            assert!(r.record.headline().contains("linearizability"));
+        }
+    }
 }
 
 /// Every scenario passes a few seeds with the correct variant (CRAQ's with CRAQ, the single
