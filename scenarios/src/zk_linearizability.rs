@@ -5,8 +5,9 @@
 //! check asks the stronger question anyway, so a student can see the difference: it hands
 //! the znodes' data to the linearizability checker (one key per path: create, set-data and
 //! delete as writes, get-data and exists-of-nothing as reads, errors as what they imply) and
-//! explains the answer in words. Paths touched by ephemeral or sequential creates or by
-//! `multi` are left out (their changes are not all client operations). The run's pass/fail
+//! explains the answer in words. Paths touched by ephemeral or sequential creates or by a
+//! `multi` other than a checked set-data of one znode are left out (their changes are not
+//! all client operations). The run's pass/fail
 //! verdict is the ordering checker's, never this.
 
 use splitbrain_api::{NodeId, Op, Ret, ZkError};
@@ -86,7 +87,7 @@ fn plain_paths(run: &RunHistory) -> BTreeSet<&str> {
             Op::Create { path, mode, .. } if mode.is_ephemeral() || mode.is_sequential() => {
                 excluded.insert(path.as_str());
             }
-            Op::Multi { ops } => {
+            Op::Multi { ops } if single_set(ops).is_none() => {
                 for s in ops {
                     excluded.insert(step_path(s));
                 }
@@ -118,8 +119,26 @@ fn data_path(op: &Op) -> Option<&str> {
         | Op::Exists { path, .. }
         | Op::GetData { path, .. }
         | Op::SetData { path, .. } => Some(path),
+        Op::Multi { ops } => single_set(ops).map(|(path, _)| path),
         _ => None,
     }
+}
+
+/// A `multi` that sets one znode's data guarded by checks of that znode only (the
+/// workload's conditional write): its path and data. Its data effect is one write.
+fn single_set(ops: &[splitbrain_api::MultiOp]) -> Option<(&str, &str)> {
+    use splitbrain_api::MultiOp;
+    let mut set = None;
+    for s in ops {
+        match s {
+            MultiOp::SetData { path, data, .. } if set.is_none() => set = Some((path, data)),
+            MultiOp::Check { .. } => {}
+            _ => return None,
+        }
+    }
+    let (path, data) = set?;
+    let guarded_here = ops.iter().all(|s| step_path(s) == path.as_str());
+    guarded_here.then_some((path.as_str(), data.as_str()))
 }
 
 /// The history as key-value operations on the plain paths (value = data, nil = no znode).
@@ -244,6 +263,21 @@ fn translate(op: &Op, out: Option<&Ret>, path: &str) -> Option<(Input, Output)> 
             }),
         ) => read_nil(),
         (Op::Exists { .. }, Some(Ret::Stat { stat: None, .. })) => read_nil(),
+        (Op::Multi { ops }, Some(Ret::Multi { .. }) | None) => {
+            let (_, data) = single_set(ops)?;
+            let done = if out.is_some() {
+                Output::Done
+            } else {
+                Output::Unknown
+            };
+            (
+                Input::Write {
+                    key,
+                    value: text(data),
+                },
+                done,
+            )
+        }
         _ => return None,
     })
 }

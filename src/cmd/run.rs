@@ -106,6 +106,12 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
         );
     } else {
         print_summary(&result, &target);
+        if let Some(lin) = zk_linearizability(&result) {
+            println!(
+                "full linearizability (reported apart, not part of the verdict): {}",
+                lin.text
+            );
+        }
     }
     Ok(exit_for(result.record.outcome))
 }
@@ -142,10 +148,24 @@ fn write_html(path: &std::path::Path, r: &RunResult, target: &Target) -> Result<
     write_atomic(path, report.html.as_bytes())
 }
 
+/// For a ZooKeeper history: full linearizability of the znodes' data, which ZooKeeper does
+/// not promise (reads at the connected server may lag), reported beside the verdict (the
+/// ordering checker's) so the difference shows (issue 11 item 4; the Z07 control case).
+fn zk_linearizability(
+    r: &RunResult,
+) -> Option<splitbrain_scenarios::zk_linearizability::ZkLinearizability> {
+    let failed_to_run = r.record.outcome == splitbrain_sim::Outcome::Panic;
+    (r.record.history.model == "zookeeper" && !failed_to_run)
+        .then(|| splitbrain_scenarios::zk_linearizability::check(&r.record.history))
+}
+
 /// The `run --json` document (schema_version 1).
 pub fn run_json(r: &RunResult, target: &Target) -> serde_json::Value {
     let rec = &r.record;
     let ops = rec.op_counts();
+    let lin = zk_linearizability(r).map(
+        |l| json!({"linearizable": l.linearizable, "checked_ops": l.checked_ops, "text": l.text}),
+    );
     json!({
         "schema_version": 1,
         "protocol": r.protocol,
@@ -167,6 +187,7 @@ pub fn run_json(r: &RunResult, target: &Target) -> serde_json::Value {
         "marks": rec.marks,
         "shape": r.drawn.as_deref().map(splitbrain_scenarios::vary::summary),
         "repro": repro_line(r, target),
+        "zk_linearizability": lin,
     })
 }
 
