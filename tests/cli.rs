@@ -297,6 +297,29 @@ fn bench_raft_json_reports_the_one_core_and_all_core_figures() {
     assert_eq!(bad.status.code(), Some(2));
 }
 
+/// `bench zookeeper` measures ZAB's ZooKeeper swarm, its histories checked by the ordering
+/// checker (issue 11 item 8).
+#[test]
+fn bench_zookeeper_measures_the_zookeeper_swarm() {
+    let o = splitbrain(&[
+        "bench",
+        "zookeeper",
+        "--seeds",
+        "0..2",
+        "--jobs",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (&doc["protocol"], &doc["scenario"]),
+        (&"zab".into(), &"zab-zk-swarm".into())
+    );
+    assert!(doc["one_core"]["check_ms_per_seed"].as_f64().unwrap() > 0.0);
+    assert!(doc["seeds_per_min"].as_f64().unwrap() > 0.0);
+}
+
 /// The Z07 control case on a ZooKeeper scenario: the verdict (ZooKeeper's ordering
 /// guarantees) passes, and full linearizability, reported apart, fails with the explanation
 /// that this is expected of ZooKeeper (C1, cut off with its server, reads a stale /z0).

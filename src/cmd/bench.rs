@@ -16,7 +16,8 @@ use std::hint::black_box;
 pub struct BenchArgs {
     /// What to measure: `kernel` (events/s against a bare heap), `persist` (making one append
     /// durable on a 100k-entry log, whole state vs incremental write) or a registered protocol's
-    /// swarm (`raft`, `paxos`, `multipaxos`, `chain`, `zab`, or one a program registered: its
+    /// swarm (`raft`, `paxos`, `multipaxos`, `chain`, `zab`, `zookeeper` (ZAB's `zab-zk-swarm`,
+    /// judged by the ZooKeeper ordering checker), or one a program registered: its
     /// `PROTOCOL-swarm` scenario, else `generic-swarm`; ms per seed and simulated/wall on one
     /// core, seeds per minute on all cores).
     pub what: String,

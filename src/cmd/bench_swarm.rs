@@ -1,5 +1,6 @@
 //! `splitbrain bench PROTOCOL` (`raft`, `paxos`, `multipaxos`, `chain`, `zab`, or any registered
-//! protocol: its `PROTOCOL-swarm` scenario, else `generic-swarm`): the protocol's swarm
+//! protocol: its `PROTOCOL-swarm` scenario, else `generic-swarm`; `zookeeper` is ZAB's
+//! `zab-zk-swarm`, the ZooKeeper service judged by its ordering checker): the protocol's swarm
 //! scenario (`PROTOCOL-swarm`: 5 servers, or 3 manager replicas and 3 chain nodes for
 //! `chain`; 3 clients issuing operations back to back, 10
 //! simulated seconds per seed; the per-seed shapes its `vary` block draws are off, so the
@@ -48,13 +49,23 @@ fn one_core(
             .expect("the built-in scenario runs");
         out.secs += start.elapsed().as_secs_f64();
         let start = wall_start();
-        black_box(linearizability::check(&r.record.history));
+        check_alone(&r.record.history);
         out.check_secs += start.elapsed().as_secs_f64();
         out.events += r.record.events;
         out.sim_us += r.record.sim_time_us;
         progress.advance(1, u64::from(r.record.outcome.is_failure()));
     }
     out
+}
+
+/// The offline check the runner gives the history: ZooKeeper's ordering checker for a
+/// `zookeeper` history, linearizability for the others.
+fn check_alone(h: &splitbrain_sim::History) {
+    if h.model == "zookeeper" {
+        black_box(splitbrain_scenarios::history_checks::zookeeper_order(h));
+    } else {
+        black_box(linearizability::check(h));
+    }
 }
 
 /// All cores: `explore` over the same seeds. Returns seconds.
@@ -90,9 +101,10 @@ fn all_cores(
     start.elapsed().as_secs_f64()
 }
 
-/// The protocol's own `NAME-swarm` scenario, else `generic-swarm` if its clients speak `kv`.
-fn swarm_scenario(entry: &dyn ProtocolEntry) -> Option<Scenario> {
-    let own = format!("{}-swarm", entry.info().name);
+/// `own` (the protocol's own `NAME-swarm` scenario unless named), else `generic-swarm` if its
+/// clients speak `kv`.
+fn swarm_scenario(entry: &dyn ProtocolEntry, own: Option<&str>) -> Option<Scenario> {
+    let own = own.map_or_else(|| format!("{}-swarm", entry.info().name), str::to_string);
     let all = scenarios_for(entry);
     let found = all.iter().find(|s| s.name == own);
     found
@@ -109,6 +121,12 @@ pub fn run(protocol: &str, range: &str, jobs: Option<usize>, as_json: bool) -> i
         }
     };
     let seeds = range.end - range.start;
+    // `zookeeper`: the ZooKeeper service on ZAB, its swarm judged by the ordering checker.
+    let (protocol, own) = if protocol.eq_ignore_ascii_case("zookeeper") {
+        ("zab", Some("zab-zk-swarm"))
+    } else {
+        (protocol, None)
+    };
     let Some(entry) = find_protocol(protocol) else {
         eprintln!(
             "error: bench: `{protocol}` is neither `kernel` nor a registered protocol; known: {}",
@@ -116,7 +134,7 @@ pub fn run(protocol: &str, range: &str, jobs: Option<usize>, as_json: bool) -> i
         );
         return EXIT_USAGE;
     };
-    let Some(mut scenario) = swarm_scenario(entry.as_ref()) else {
+    let Some(mut scenario) = swarm_scenario(entry.as_ref(), own) else {
         eprintln!(
             "error: bench: {protocol} has no `{protocol}-swarm` scenario, and its clients do not \
              speak the `kv` workload of `generic-swarm`"
@@ -166,7 +184,12 @@ pub fn run(protocol: &str, range: &str, jobs: Option<usize>, as_json: bool) -> i
             eps / 1e6
         );
         println!(
-            "           with the offline linearizability check (+{check_ms:.2} ms) {ms_per_seed:.2} ms/seed, {accel:.0}x simulated/wall"
+            "           with the offline {} (+{check_ms:.2} ms) {ms_per_seed:.2} ms/seed, {accel:.0}x simulated/wall",
+            if own.is_some() {
+                "ZooKeeper ordering check"
+            } else {
+                "linearizability check"
+            }
         );
         println!("{jobs} jobs:    {per_min:.0} seeds/min ({wide:.1} s)");
     }
