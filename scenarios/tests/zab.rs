@@ -154,7 +154,9 @@ fn correct_zab_passes_every_scenario_and_reaches_its_marks() {
 /// on its path), 73 (a duplicated Connect, arriving after a watch-read, re-registered the
 /// connection's first, empty, list of watches), 906 (a duplicated Sync of the current epoch took a follower back below what it
 /// delivered), zab-zk-swarm 8978 (a leader of epoch 1 established late, after epoch 2
-/// delivered: the invariant now asks it only for what epochs before 1 delivered).
+/// delivered: the invariant now asks it only for what epochs before 1 delivered),
+/// zab-recipe-ready 286 (a server answered an exists of a client whose session close it had
+/// just delivered, the watch it set dropped with the session).
 #[test]
 fn correct_zab_passes_the_seeds_that_once_failed() {
     for (scen, seed) in [
@@ -162,6 +164,7 @@ fn correct_zab_passes_the_seeds_that_once_failed() {
         ("zab-zk-watches", 73),
         ("zab-zk-watches", 906),
         ("zab-zk-swarm", 8978),
+        ("zab-recipe-ready", 286),
     ] {
         let r = run("correct", scen, seed);
         assert_eq!(

@@ -175,6 +175,14 @@ impl ZabServer {
         if !open {
             self.session_heard.remove(&session);
             self.drop_watches(client);
+            // Its connection here ends with it, as a ZooKeeper server closes an expired
+            // session's socket: no call of it is answered any more (zab-recipe-ready seed 286
+            // answered an exists after the close had dropped the watch it set), and the
+            // client hears at once.
+            let no_newer = self.tree.client_session(client).is_none();
+            if no_newer && self.clients.remove(&client) {
+                ctx.send(client, closed(session, self.conn_of(client)));
+            }
             return;
         }
         if self.serving_leader() == Some(self.id) {
