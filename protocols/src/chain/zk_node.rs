@@ -13,7 +13,10 @@
 //! version read, so two nodes that both believe they act cannot both install an epoch: the
 //! second write fails with BadVersion (mark `config-race-lost`). A node whose session expires
 //! loses its znode; the acting node then no longer sees it (mark `member-session-gone`) and
-//! reconfigures around it, as the Raft manager does for a node it stopped hearing from.
+//! reconfigures around it, as the Raft manager does for a node it stopped hearing from. A node
+//! that restarts from its disk opens a new session and finds its znode still held by the old
+//! one: it replaces it in one `multi` (delete that version, create), so it stays the member it
+//! was (mark `member-znode-taken`).
 
 use super::config::{decode_status, Layout};
 use super::driver::{Driver, Heard};
@@ -76,6 +79,9 @@ pub struct ZkNode {
     registered: bool,
     /// A register found the member path taken: read who owns it.
     owner_check: bool,
+    /// The member znode belongs to this node's earlier session (a restart): replace that
+    /// version of it in one `multi`, so the members' listing never lacks this node.
+    replace: Option<u32>,
     /// Another session's znode still holds the member path: try again after this.
     register_after: Time,
     layout: Option<(Layout, u32)>,
@@ -104,6 +110,7 @@ impl ZkNode {
             setup: 0,
             registered: false,
             owner_check: false,
+            replace: None,
             register_after: Time::ZERO,
             layout: None,
             config_stale: true,
@@ -198,6 +205,21 @@ impl ZkNode {
             self.owner_check = false;
             let path = member_path(self.me);
             return Some((Call::Owner, Op::GetData { path, watch: false }));
+        }
+        if let Some(version) = self.replace.take() {
+            let path = member_path(self.me);
+            let ops = vec![
+                MultiOp::Delete {
+                    path: path.clone(),
+                    version: Some(version),
+                },
+                MultiOp::Create {
+                    path,
+                    data: status.to_string(),
+                    mode: CreateMode::Ephemeral,
+                },
+            ];
+            return Some((Call::Register, Op::Multi { ops }));
         }
         if !self.registered && now >= self.register_after {
             let op = Op::Create {
@@ -349,9 +371,10 @@ impl ZkNode {
                     self.registered = true;
                     ctx.mark("member-registered");
                 }
-                // The znode of this node's earlier session: it goes when that session expires.
-                Ret::Data { .. } => {
-                    self.register_after = now + TICK;
+                // The znode of this node's earlier session (before a restart): replaced, so a
+                // node that restarts from its disk stays the member it was, as with Raft.
+                Ret::Data { stat, .. } => {
+                    self.replace = Some(stat.version);
                     ctx.mark("member-znode-taken");
                 }
                 _ => {}

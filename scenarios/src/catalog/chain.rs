@@ -464,7 +464,7 @@ const ZK_SWARM: &str = r#"{
     "crash_point_subset": true, "partition_shape_subset": true, "slow_network_percent": 30
   },
   "workload": {"kind": "kv", "keys": 4},
-  "sometimes": ["reconfigured", "joined", "member-session-gone", "session-expired", "recovered-history"]
+  "sometimes": ["reconfigured", "joined", "session-expired", "member-znode-taken", "recovered-history"]
 }"#;
 
 /// C01: both sides of a partition reconfigure the chain by themselves.
