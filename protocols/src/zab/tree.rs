@@ -34,6 +34,14 @@ pub struct DataTree {
     deleted: BTreeMap<String, (u64, u64)>,
 }
 
+/// The entries a failed `multi` puts back: znodes (`None`: there was none) and deletion
+/// records as they were before its steps, in the order recorded.
+#[derive(Default)]
+struct Undo {
+    nodes: Vec<(String, Option<Znode>)>,
+    deleted: Vec<(String, Option<(u64, u64)>)>,
+}
+
 /// What the tree knows of a session.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum SessionState {
@@ -275,6 +283,9 @@ impl DataTree {
         }
     }
 
+    /// All or nothing: the steps are applied to the tree one after another, each seeing the
+    /// ones before it; the first that fails puts back every znode and deletion record the
+    /// earlier steps changed (an undo log of the few entries touched, not a copy of the tree).
     fn multi(
         &mut self,
         ops: &[MultiOp],
@@ -283,44 +294,91 @@ impl DataTree {
         before: u64,
         events: &mut Vec<WatchEvent>,
     ) -> Ret {
-        let mut scratch = self.clone();
+        let mut undo = Undo::default();
         let mut staged = Vec::new();
         let mut results = Vec::new();
         for (i, step) in ops.iter().enumerate() {
-            let done = match step {
-                MultiOp::Create { path, data, mode } => scratch
-                    .create(path, data, *mode, session, z, &mut staged)
-                    .map(|path| MultiResult::Created { path }),
-                MultiOp::Delete { path, version } => scratch
-                    .delete(path, *version, z, &mut staged)
-                    .map(|()| MultiResult::Deleted),
-                MultiOp::SetData {
-                    path,
-                    data,
-                    version,
-                } => scratch
-                    .set_data(path, data, *version, z, &mut staged)
-                    .map(|stat| MultiResult::Stat { stat }),
-                MultiOp::Check { path, version } => match scratch.nodes.get(path) {
-                    None => Err(ZkError::NoNode),
-                    Some(n) if n.stat.version != *version => Err(ZkError::BadVersion),
-                    Some(_) => Ok(MultiResult::Checked),
-                },
-            };
-            match done {
+            match self.multi_step(step, session, z, &mut undo, &mut staged) {
                 Ok(r) => results.push(r),
                 Err(error) => {
+                    self.undo(undo);
                     return Ret::Error {
                         error,
                         zxid: before,
                         step: Some(i as u32),
-                    }
+                    };
                 }
             }
         }
-        *self = scratch;
         events.append(&mut staged);
         Ret::Multi { results, zxid: z }
+    }
+
+    /// One step of a `multi`, remembering in `undo` what it is about to change.
+    fn multi_step(
+        &mut self,
+        step: &MultiOp,
+        session: u64,
+        z: u64,
+        undo: &mut Undo,
+        staged: &mut Vec<WatchEvent>,
+    ) -> Result<MultiResult, ZkError> {
+        match step {
+            MultiOp::Create { path, data, mode } => {
+                self.remember(undo, path, false);
+                let made = self.create(path, data, *mode, session, z, staged)?;
+                // A sequential create's znode did not exist before (NodeExists otherwise).
+                undo.nodes.push((made.clone(), None));
+                Ok(MultiResult::Created { path: made })
+            }
+            MultiOp::Delete { path, version } => {
+                self.remember(undo, path, true);
+                self.delete(path, *version, z, staged)
+                    .map(|()| MultiResult::Deleted)
+            }
+            MultiOp::SetData {
+                path,
+                data,
+                version,
+            } => {
+                self.remember(undo, path, false);
+                self.set_data(path, data, *version, z, staged)
+                    .map(|stat| MultiResult::Stat { stat })
+            }
+            MultiOp::Check { path, version } => match self.nodes.get(path) {
+                None => Err(ZkError::NoNode),
+                Some(n) if n.stat.version != *version => Err(ZkError::BadVersion),
+                Some(_) => Ok(MultiResult::Checked),
+            },
+        }
+    }
+
+    /// Records in `undo` the znodes at `path` and at its parent as they are now, and (for a
+    /// delete) the path's deletion record.
+    fn remember(&self, undo: &mut Undo, path: &str, deleting: bool) {
+        for p in std::iter::once(path).chain(parent_of(path)) {
+            undo.nodes.push((p.to_string(), self.nodes.get(p).cloned()));
+        }
+        if deleting {
+            let was = self.deleted.get(path).copied();
+            undo.deleted.push((path.to_string(), was));
+        }
+    }
+
+    /// Puts back what a failed `multi`'s earlier steps changed, latest first.
+    fn undo(&mut self, undo: Undo) {
+        for (path, was) in undo.nodes.into_iter().rev() {
+            match was {
+                Some(node) => self.nodes.insert(path, node),
+                None => self.nodes.remove(&path),
+            };
+        }
+        for (path, was) in undo.deleted.into_iter().rev() {
+            match was {
+                Some(d) => self.deleted.insert(path, d),
+                None => self.deleted.remove(&path),
+            };
+        }
     }
 
     fn create(
@@ -590,6 +648,56 @@ mod tests {
         };
         assert_eq!(zxid, 2);
         assert_eq!(results[1], MultiResult::Checked);
+    }
+
+    #[test]
+    fn a_failed_multi_leaves_the_tree_exactly_as_it_was() {
+        let mut t = DataTree::default();
+        tx(&mut t, 1, create("/p", CreateMode::Persistent), 1);
+        tx(&mut t, 2, create("/p/q", CreateMode::Persistent), 2);
+        tx(&mut t, 3, create("/d", CreateMode::Persistent), 3);
+        let before = t.clone();
+        let ops = vec![
+            MultiOp::Create {
+                path: "/p/s-".into(),
+                data: "s".into(),
+                mode: CreateMode::Sequential,
+            },
+            MultiOp::Delete {
+                path: "/p/q".into(),
+                version: None,
+            },
+            MultiOp::Delete {
+                path: "/d".into(),
+                version: Some(0),
+            },
+            MultiOp::Create {
+                path: "/d".into(),
+                data: "again".into(),
+                mode: CreateMode::Persistent,
+            },
+            MultiOp::SetData {
+                path: "/p".into(),
+                data: "x".into(),
+                version: None,
+            },
+            MultiOp::Check {
+                path: "/p".into(),
+                version: 9,
+            },
+        ];
+        let mut events = Vec::new();
+        let r = t.multi(&ops, 7, 4, 3, &mut events);
+        assert_eq!(
+            r,
+            Ret::Error {
+                error: ZkError::BadVersion,
+                zxid: 3,
+                step: Some(5)
+            }
+        );
+        assert!(events.is_empty(), "a failed multi fires no watch");
+        assert_eq!(t, before);
     }
 
     #[test]
