@@ -376,8 +376,9 @@ impl Workload for ZkMix {
             return None;
         }
         self.issued[client] += 1;
-        let path = format!("/z{}", rng.gen_range(0..self.paths));
-        let data = format!("c{}.{}", client + 1, n);
+        let path = numbered("/z", rng.gen_range(0..self.paths), "");
+        // Made only for a write (it draws nothing from the rng).
+        let data = || client_value(client as u64 + 1, n, "");
         let version = |rng: &mut SimRng| (rng.gen_range(0..3) > 0).then(|| rng.gen_range(0..3));
         if rng.gen_range(0..100u32) < self.read_percent {
             let watch = self.watch_percent > 0 && rng.gen_range(0..100u32) < self.watch_percent;
@@ -390,17 +391,17 @@ impl Workload for ZkMix {
         Some(match rng.gen_range(0..10) {
             0 | 1 => Op::Create {
                 path,
-                data,
+                data: data(),
                 mode: CreateMode::Persistent,
             },
             2..=4 => Op::SetData {
                 path,
-                data,
+                data: data(),
                 version: version(rng),
             },
             5 => Op::Create {
-                path: format!("{path}/n-"),
-                data,
+                path: path + "/n-",
+                data: data(),
                 mode: CreateMode::Sequential,
             },
             6 => Op::Delete {
@@ -409,8 +410,8 @@ impl Workload for ZkMix {
             },
             7 => Op::Sync { path },
             8 => Op::Create {
-                path: format!("/e{}", client + 1),
-                data,
+                path: numbered("/e", client as u64 + 1, ""),
+                data: data(),
                 mode: CreateMode::Ephemeral,
             },
             _ => Op::Multi {
@@ -421,7 +422,7 @@ impl Workload for ZkMix {
                     },
                     MultiOp::SetData {
                         path,
-                        data,
+                        data: data(),
                         version: None,
                     },
                 ],

@@ -139,20 +139,23 @@ impl ClusterInvariant<ZabServer> for Agreement {
 
 impl Agreement {
     fn walk(&mut self, who: NodeId, prev: u64, z: u64, chain: u64) -> Result<(), String> {
-        let label = zxid_label(z);
+        // Formatted only for a violation: this runs for every delivery of every server.
+        let label = || zxid_label(z);
         if let Some(&(known, by)) = self.walked.get(&z) {
             return if known == chain {
                 Ok(())
             } else {
                 Err(format!(
-                    "{who} delivered {label} on another history than {by} delivered it on"
+                    "{who} delivered {} on another history than {by} delivered it on",
+                    label()
                 ))
             };
         }
         if let Some((&before, &(_, by))) = self.walked.range(..z).next_back() {
             if before != prev {
                 return Err(format!(
-                    "{who} delivered {label} right after {}, but {by} delivered {} between them",
+                    "{who} delivered {} right after {}, but {by} delivered {} between them",
+                    label(),
                     zxid_label(prev),
                     zxid_label(before)
                 ));
@@ -160,7 +163,8 @@ impl Agreement {
         }
         if let Some((&after, &(_, by))) = self.walked.range(z + 1..).next() {
             return Err(format!(
-                "{who} delivered {label}, which {by} skipped when it delivered {}",
+                "{who} delivered {}, which {by} skipped when it delivered {}",
+                label(),
                 zxid_label(after)
             ));
         }
