@@ -8,20 +8,23 @@
 use splitbrain_api::zk::{CreateMode, MultiOp, MultiResult, Stat, WatchKind, ZkError};
 use splitbrain_api::{NodeId, Op, Ret};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
-/// One znode.
+/// One znode. Paths, child names and znodes are shared (`Rc`) between a server's tree and
+/// the snapshots it takes every few transactions, so a snapshot copies the map's structure,
+/// not every znode, and a znode is copied when first changed after a snapshot.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 struct Znode {
     data: String,
     stat: Stat,
-    children: BTreeSet<String>,
+    children: BTreeSet<Rc<str>>,
 }
 
 /// The tree and the session table that makes a retried request take effect once (client ->
 /// last request id and its result).
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct DataTree {
-    nodes: BTreeMap<String, Znode>,
+    nodes: BTreeMap<Rc<str>, Rc<Znode>>,
     sessions: BTreeMap<NodeId, (u64, Ret)>,
     /// Open ZooKeeper sessions and their clients; each client's current session (0: its
     /// last one closed and no new one is open); sessions closed for good.
@@ -38,7 +41,7 @@ pub struct DataTree {
 /// records as they were before its steps, in the order recorded.
 #[derive(Default)]
 struct Undo {
-    nodes: Vec<(String, Option<Znode>)>,
+    nodes: Vec<(Rc<str>, Option<Rc<Znode>>)>,
     deleted: Vec<(String, Option<(u64, u64)>)>,
 }
 
@@ -58,7 +61,7 @@ impl Default for DataTree {
             children: BTreeSet::new(),
         };
         DataTree {
-            nodes: BTreeMap::from([("/".to_string(), root)]),
+            nodes: BTreeMap::from([(Rc::from("/"), Rc::new(root))]),
             sessions: BTreeMap::new(),
             live: BTreeMap::new(),
             session_of: BTreeMap::new(),
@@ -168,7 +171,7 @@ impl DataTree {
             .nodes
             .iter()
             .filter(|(_, n)| n.stat.ephemeral_owner == Some(session))
-            .map(|(p, _)| p.clone())
+            .map(|(p, _)| p.to_string())
             .collect();
         for path in gone {
             self.delete(&path, None, z, events)
@@ -186,10 +189,10 @@ impl DataTree {
         };
         match op {
             Op::Exists { path, .. } => Ret::Stat {
-                stat: self.nodes.get(path).map(|n| n.stat.clone()),
+                stat: self.nodes.get(path.as_str()).map(|n| n.stat.clone()),
                 zxid,
             },
-            Op::GetData { path, .. } => match self.nodes.get(path) {
+            Op::GetData { path, .. } => match self.nodes.get(path.as_str()) {
                 Some(n) => Ret::Data {
                     data: n.data.clone(),
                     stat: n.stat.clone(),
@@ -197,9 +200,9 @@ impl DataTree {
                 },
                 None => err(ZkError::NoNode),
             },
-            Op::GetChildren { path, .. } => match self.nodes.get(path) {
+            Op::GetChildren { path, .. } => match self.nodes.get(path.as_str()) {
                 Some(n) => Ret::Children {
-                    children: n.children.iter().cloned().collect(),
+                    children: n.children.iter().map(|c| c.to_string()).collect(),
                     stat: n.stat.clone(),
                     zxid,
                 },
@@ -328,7 +331,7 @@ impl DataTree {
                 self.remember(undo, path, false);
                 let made = self.create(path, data, *mode, session, z, staged)?;
                 // A sequential create's znode did not exist before (NodeExists otherwise).
-                undo.nodes.push((made.clone(), None));
+                undo.nodes.push((Rc::from(made.as_str()), None));
                 Ok(MultiResult::Created { path: made })
             }
             MultiOp::Delete { path, version } => {
@@ -345,7 +348,7 @@ impl DataTree {
                 self.set_data(path, data, *version, z, staged)
                     .map(|stat| MultiResult::Stat { stat })
             }
-            MultiOp::Check { path, version } => match self.nodes.get(path) {
+            MultiOp::Check { path, version } => match self.nodes.get(path.as_str()) {
                 None => Err(ZkError::NoNode),
                 Some(n) if n.stat.version != *version => Err(ZkError::BadVersion),
                 Some(_) => Ok(MultiResult::Checked),
@@ -357,7 +360,7 @@ impl DataTree {
     /// delete) the path's deletion record.
     fn remember(&self, undo: &mut Undo, path: &str, deleting: bool) {
         for p in std::iter::once(path).chain(parent_of(path)) {
-            undo.nodes.push((p.to_string(), self.nodes.get(p).cloned()));
+            undo.nodes.push((Rc::from(p), self.nodes.get(p).cloned()));
         }
         if deleting {
             let was = self.deleted.get(path).copied();
@@ -391,7 +394,7 @@ impl DataTree {
         events: &mut Vec<WatchEvent>,
     ) -> Result<String, ZkError> {
         let parent_path = parent_of(path).ok_or(ZkError::NoNode)?.to_string();
-        let parent = self.nodes.get_mut(&parent_path).ok_or(ZkError::NoNode)?;
+        let parent = self.nodes.get(parent_path.as_str()).ok_or(ZkError::NoNode)?;
         if parent.stat.ephemeral_owner.is_some() {
             return Err(ZkError::NoChildrenForEphemerals);
         }
@@ -400,11 +403,11 @@ impl DataTree {
         } else {
             path.to_string()
         };
-        if self.nodes.contains_key(&made) {
+        if self.nodes.contains_key(made.as_str()) {
             return Err(ZkError::NodeExists);
         }
-        let parent = self.nodes.get_mut(&parent_path).expect("checked above");
-        parent.children.insert(name_of(&made).to_string());
+        let parent = self.znode_mut(&parent_path).expect("checked above");
+        parent.children.insert(Rc::from(name_of(&made)));
         parent.stat.cversion += 1;
         parent.stat.pzxid = z;
         let owner = mode.is_ephemeral().then_some(session);
@@ -413,7 +416,7 @@ impl DataTree {
             stat: new_stat(z, owner),
             children: BTreeSet::new(),
         };
-        self.nodes.insert(made.clone(), node);
+        self.nodes.insert(Rc::from(made.as_str()), Rc::new(node));
         events.push((made.clone(), WatchKind::NodeCreated));
         events.push((parent_path, WatchKind::NodeChildrenChanged));
         Ok(made)
@@ -438,8 +441,7 @@ impl DataTree {
         self.nodes.remove(path);
         self.deleted.insert(path.to_string(), (czxid, z));
         let parent = self
-            .nodes
-            .get_mut(&parent_path)
+            .znode_mut(&parent_path)
             .expect("a znode's parent exists");
         parent.children.remove(name_of(path));
         parent.stat.cversion += 1;
@@ -457,15 +459,22 @@ impl DataTree {
         z: u64,
         events: &mut Vec<WatchEvent>,
     ) -> Result<Stat, ZkError> {
-        let node = self.nodes.get_mut(path).ok_or(ZkError::NoNode)?;
+        let node = self.nodes.get(path).ok_or(ZkError::NoNode)?;
         if !version_ok(&node.stat, version) {
             return Err(ZkError::BadVersion);
         }
+        let node = self.znode_mut(path).expect("checked above");
         node.data = data.to_string();
         node.stat.version += 1;
         node.stat.mzxid = z;
         events.push((path.to_string(), WatchKind::NodeDataChanged));
         Ok(node.stat.clone())
+    }
+
+    /// The znode at `path` to change, copied first if a snapshot (or a `multi`'s undo log)
+    /// still holds it.
+    fn znode_mut(&mut self, path: &str) -> Option<&mut Znode> {
+        self.nodes.get_mut(path).map(Rc::make_mut)
     }
 }
 
