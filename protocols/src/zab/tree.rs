@@ -94,6 +94,17 @@ pub fn parent_of(path: &str) -> Option<&str> {
     Some(if cut == 0 { "/" } else { &path[..cut] })
 }
 
+/// `path` followed by `n` as ten digits, ZooKeeper's sequential suffix (`%010d`).
+fn sequential_name(path: &str, n: u32) -> String {
+    let mut s = String::with_capacity(path.len() + 10);
+    s.push_str(path);
+    for place in (0..10).rev() {
+        let digit = (n / 10u32.pow(place)) % 10;
+        s.push(char::from(b'0' + digit as u8));
+    }
+    s
+}
+
 fn name_of(path: &str) -> &str {
     &path[path.rfind('/').map_or(0, |i| i + 1)..]
 }
@@ -171,7 +182,7 @@ impl DataTree {
             .nodes
             .iter()
             .filter(|(_, n)| n.stat.ephemeral_owner == Some(session))
-            .map(|(p, _)| p.to_string())
+            .map(|(p, _)| String::from(&**p))
             .collect();
         for path in gone {
             self.delete(&path, None, z, events)
@@ -202,7 +213,7 @@ impl DataTree {
             },
             Op::GetChildren { path, .. } => match self.nodes.get(path.as_str()) {
                 Some(n) => Ret::Children {
-                    children: n.children.iter().map(|c| c.to_string()).collect(),
+                    children: n.children.iter().map(|c| String::from(&**c)).collect(),
                     stat: n.stat.clone(),
                     zxid,
                 },
@@ -393,20 +404,20 @@ impl DataTree {
         z: u64,
         events: &mut Vec<WatchEvent>,
     ) -> Result<String, ZkError> {
-        let parent_path = parent_of(path).ok_or(ZkError::NoNode)?.to_string();
-        let parent = self.nodes.get(parent_path.as_str()).ok_or(ZkError::NoNode)?;
+        let parent_path = parent_of(path).ok_or(ZkError::NoNode)?;
+        let parent = self.nodes.get(parent_path).ok_or(ZkError::NoNode)?;
         if parent.stat.ephemeral_owner.is_some() {
             return Err(ZkError::NoChildrenForEphemerals);
         }
         let made = if mode.is_sequential() {
-            format!("{path}{:010}", parent.stat.cversion)
+            sequential_name(path, parent.stat.cversion)
         } else {
             path.to_string()
         };
         if self.nodes.contains_key(made.as_str()) {
             return Err(ZkError::NodeExists);
         }
-        let parent = self.znode_mut(&parent_path).expect("checked above");
+        let parent = self.znode_mut(parent_path).expect("checked above");
         parent.children.insert(Rc::from(name_of(&made)));
         parent.stat.cversion += 1;
         parent.stat.pzxid = z;
@@ -418,7 +429,7 @@ impl DataTree {
         };
         self.nodes.insert(Rc::from(made.as_str()), Rc::new(node));
         events.push((made.clone(), WatchKind::NodeCreated));
-        events.push((parent_path, WatchKind::NodeChildrenChanged));
+        events.push((parent_path.to_string(), WatchKind::NodeChildrenChanged));
         Ok(made)
     }
 
@@ -429,7 +440,7 @@ impl DataTree {
         z: u64,
         events: &mut Vec<WatchEvent>,
     ) -> Result<(), ZkError> {
-        let parent_path = parent_of(path).ok_or(ZkError::NoNode)?.to_string();
+        let parent_path = parent_of(path).ok_or(ZkError::NoNode)?;
         let node = self.nodes.get(path).ok_or(ZkError::NoNode)?;
         if !version_ok(&node.stat, version) {
             return Err(ZkError::BadVersion);
@@ -441,13 +452,13 @@ impl DataTree {
         self.nodes.remove(path);
         self.deleted.insert(path.to_string(), (czxid, z));
         let parent = self
-            .znode_mut(&parent_path)
+            .znode_mut(parent_path)
             .expect("a znode's parent exists");
         parent.children.remove(name_of(path));
         parent.stat.cversion += 1;
         parent.stat.pzxid = z;
         events.push((path.to_string(), WatchKind::NodeDeleted));
-        events.push((parent_path, WatchKind::NodeChildrenChanged));
+        events.push((parent_path.to_string(), WatchKind::NodeChildrenChanged));
         Ok(())
     }
 
@@ -657,6 +668,13 @@ mod tests {
         };
         assert_eq!(zxid, 2);
         assert_eq!(results[1], MultiResult::Checked);
+    }
+
+    #[test]
+    fn sequential_names_are_ten_digits_as_zookeeper_writes_them() {
+        for n in [0, 7, 42, 1_000_000, u32::MAX] {
+            assert_eq!(sequential_name("/q/n-", n), format!("/q/n-{n:010}"));
+        }
     }
 
     #[test]
