@@ -62,12 +62,30 @@ impl std::hash::Hash for Snapshot {
 }
 
 /// The history after a base (the last snapshot's zxid and chain), in zxid order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Log {
     base_zxid: u64,
     base_chain: u64,
     entries: Vec<Entry>,
 }
+
+impl Clone for Log {
+    /// A copy with room for a few more entries: a server's log is shared with the disk image
+    /// it persisted and copied on the next append, which would otherwise grow it at once.
+    fn clone(&self) -> Log {
+        let mut entries = Vec::with_capacity(self.entries.len() + APPEND_ROOM);
+        entries.extend_from_slice(&self.entries);
+        Log {
+            base_zxid: self.base_zxid,
+            base_chain: self.base_chain,
+            entries,
+        }
+    }
+}
+
+/// Entries of room a copied log keeps for appends (a leader proposes up to `max_batch`
+/// transactions at once).
+const APPEND_ROOM: usize = 8;
 
 impl Log {
     /// An empty log continuing after `snap`.

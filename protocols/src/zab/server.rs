@@ -51,6 +51,16 @@ pub struct StepReport {
     pub established: Option<u64>,
 }
 
+impl StepReport {
+    /// Empty for the next step, keeping the lists' room (a server steps tens of thousands
+    /// of times per run).
+    fn clear(&mut self) {
+        self.delivered.clear();
+        self.proposed.clear();
+        self.established = None;
+    }
+}
+
 /// One ZAB server.
 pub struct ZabServer {
     pub(super) id: NodeId,
@@ -252,7 +262,7 @@ impl Process for ZabServer {
     type Durable = ZabDurable;
 
     fn on_start(&mut self, ctx: &mut Ctx<Self>, durable: Option<&ZabDurable>) {
-        self.report = StepReport::default();
+        self.report.clear();
         if let Some(d) = durable {
             self.accepted_epoch = d.accepted_epoch;
             self.current_epoch = d.current_epoch;
@@ -269,7 +279,7 @@ impl Process for ZabServer {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: ZabMsg) {
-        self.report = StepReport::default();
+        self.report.clear();
         match msg {
             ZabMsg::Notification {
                 round,
@@ -334,7 +344,7 @@ impl Process for ZabServer {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<Self>, _timer: ZabTimer) {
-        self.report = StepReport::default();
+        self.report.clear();
         self.on_tick(ctx);
         self.flush(ctx);
     }
