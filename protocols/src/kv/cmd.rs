@@ -3,6 +3,7 @@
 //! id and request id, each with a stable digest computed once (what `ctx.applied` reports and
 //! what traces hash).
 
+use splitbrain_api::zk::MultiOp;
 use splitbrain_api::{stable_hash, Fnv1a, NodeId, Op};
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
@@ -77,37 +78,116 @@ impl Cmd {
 }
 
 fn op_bytes(op: &Op, out: &mut Fnv1a) {
-    let mut field = |tag: u8, s: &str| {
-        out.write(&[tag]);
-        out.write(&(s.len() as u32).to_le_bytes());
-        out.write(s.as_bytes());
-    };
     match op {
-        Op::Get { key } => field(1, key),
+        Op::Get { key } => text(out, 1, key),
         Op::Put { key, value } => {
-            field(2, key);
-            field(3, value);
+            text(out, 2, key);
+            text(out, 3, value);
         }
         Op::Append { key, value } => {
-            field(4, key);
-            field(5, value);
+            text(out, 4, key);
+            text(out, 5, value);
         }
         Op::Cas { key, from, to } => {
-            field(6, key);
+            text(out, 6, key);
             match from {
-                Some(f) => field(7, f),
-                None => field(8, ""),
+                Some(f) => text(out, 7, f),
+                None => text(out, 8, ""),
             }
-            field(9, to);
+            text(out, 9, to);
         }
-        Op::Acquire { lock } => field(10, &lock.to_string()),
-        Op::Release { lock } => field(11, &lock.to_string()),
+        Op::Acquire { lock } => text(out, 10, &lock.to_string()),
+        Op::Release { lock } => text(out, 11, &lock.to_string()),
         Op::Propose { key, value } => {
-            field(12, key);
-            field(13, value);
+            text(out, 12, key);
+            text(out, 13, value);
         }
-        // Not key-value operations; their debug form is deterministic and unambiguous.
-        zk => field(14, &format!("{zk:?}")),
+        zk => zk_op_bytes(zk, out),
+    }
+}
+
+/// A ZooKeeper call's bytes: a tag per field, strings with their length, numbers little
+/// endian (written directly: a debug form cost a visible share of a ZooKeeper run).
+fn zk_op_bytes(op: &Op, out: &mut Fnv1a) {
+    match op {
+        Op::Create { path, data, mode } => {
+            text(out, 20, path);
+            text(out, 21, data);
+            out.write(&[22, *mode as u8]);
+        }
+        Op::Delete { path, version } => {
+            text(out, 23, path);
+            version_bytes(out, *version);
+        }
+        Op::Exists { path, watch } => watched(out, 24, path, *watch),
+        Op::GetData { path, watch } => watched(out, 25, path, *watch),
+        Op::GetChildren { path, watch } => watched(out, 26, path, *watch),
+        Op::SetData {
+            path,
+            data,
+            version,
+        } => {
+            text(out, 27, path);
+            text(out, 28, data);
+            version_bytes(out, *version);
+        }
+        Op::Sync { path } => text(out, 29, path),
+        Op::Multi { ops } => {
+            out.write(&[30]);
+            out.write(&(ops.len() as u32).to_le_bytes());
+            ops.iter().for_each(|step| multi_step_bytes(step, out));
+        }
+        kv => unreachable!("{} is a key-value operation", kv.label()),
+    }
+}
+
+fn multi_step_bytes(step: &MultiOp, out: &mut Fnv1a) {
+    match step {
+        MultiOp::Create { path, data, mode } => {
+            text(out, 31, path);
+            text(out, 32, data);
+            out.write(&[33, *mode as u8]);
+        }
+        MultiOp::Delete { path, version } => {
+            text(out, 34, path);
+            version_bytes(out, *version);
+        }
+        MultiOp::SetData {
+            path,
+            data,
+            version,
+        } => {
+            text(out, 35, path);
+            text(out, 36, data);
+            version_bytes(out, *version);
+        }
+        MultiOp::Check { path, version } => {
+            text(out, 37, path);
+            version_bytes(out, Some(*version));
+        }
+    }
+}
+
+/// A tagged string: tag, length (u32), bytes.
+fn text(out: &mut Fnv1a, tag: u8, s: &str) {
+    out.write(&[tag]);
+    out.write(&(s.len() as u32).to_le_bytes());
+    out.write(s.as_bytes());
+}
+
+fn watched(out: &mut Fnv1a, tag: u8, path: &str, watch: bool) {
+    text(out, tag, path);
+    out.write(&[u8::from(watch)]);
+}
+
+/// A version (`None`: any version, ZooKeeper's -1).
+fn version_bytes(out: &mut Fnv1a, version: Option<u32>) {
+    match version {
+        Some(v) => {
+            out.write(&[38]);
+            out.write(&v.to_le_bytes());
+        }
+        None => out.write(&[39]),
     }
 }
 
@@ -132,5 +212,57 @@ mod tests {
             bytes.extend_from_slice(s.as_bytes());
         }
         assert_eq!(Cmd::client(c, 9, op).digest, stable_hash(&bytes));
+    }
+
+    /// ZooKeeper calls that differ in any field (including which step of a multi a path
+    /// belongs to) get different digests.
+    #[test]
+    fn zookeeper_calls_differing_in_a_field_differ_in_digest() {
+        use splitbrain_api::zk::CreateMode;
+        let c = NodeId::client(0);
+        let set = |path: &str, data: &str, version| Op::SetData {
+            path: path.into(),
+            data: data.into(),
+            version,
+        };
+        let check = |path: &str, version| MultiOp::Check {
+            path: path.into(),
+            version,
+        };
+        let ops = [
+            set("/a", "x", None),
+            set("/a", "x", Some(0)),
+            set("/a", "y", None),
+            set("/ax", "", None),
+            Op::Create {
+                path: "/a".into(),
+                data: "x".into(),
+                mode: CreateMode::Persistent,
+            },
+            Op::Create {
+                path: "/a".into(),
+                data: "x".into(),
+                mode: CreateMode::Ephemeral,
+            },
+            Op::Delete {
+                path: "/a".into(),
+                version: None,
+            },
+            Op::Sync { path: "/a".into() },
+            Op::Multi {
+                ops: vec![check("/a", 0), check("/b", 0)],
+            },
+            Op::Multi {
+                ops: vec![check("/a", 0)],
+            },
+            Op::Multi {
+                ops: vec![check("/a", 1), check("/b", 0)],
+            },
+        ];
+        let digests: std::collections::BTreeSet<u64> = ops
+            .iter()
+            .map(|op| Cmd::client(c, 1, op.clone()).digest)
+            .collect();
+        assert_eq!(digests.len(), ops.len());
     }
 }
