@@ -77,11 +77,37 @@ pub struct Change {
     pub kind: WatchKind,
 }
 
-/// The data tree. Writes can be rolled back (a failed `multi`) through an undo log.
+/// The data tree. Writes can be rolled back (a failed `multi`, a trial) through an undo log.
 #[derive(Clone, Debug)]
 pub struct Tree {
     nodes: BTreeMap<String, Znode>,
-    undo: Vec<(String, Option<Znode>)>,
+    undo: Vec<Undo>,
+}
+
+/// One change to put back, holding only what changed: a write is tried, and undone, for
+/// most replies the replay checks, and copying a parent with many children (a lock's
+/// waiters) per step cost more than the rest of the check.
+#[derive(Clone, Debug)]
+enum Undo {
+    /// A znode was created at the path.
+    Created(String),
+    /// The znode at the path was deleted.
+    Deleted(String, Znode),
+    /// The parent gained (`added`) or lost the child `name`; its cversion and pzxid were.
+    Child {
+        parent: String,
+        name: String,
+        added: bool,
+        cversion: u32,
+        pzxid: u64,
+    },
+    /// The znode's data, version and mzxid were.
+    Data {
+        path: String,
+        data: String,
+        version: u32,
+        mzxid: u64,
+    },
 }
 
 impl Default for Tree {
@@ -114,16 +140,12 @@ impl Tree {
         self.nodes.get(path)
     }
 
-    fn put(&mut self, path: &str, node: Option<Znode>) {
-        let old = match node {
-            Some(n) => self.nodes.insert(path.to_string(), n),
-            None => self.nodes.remove(path),
-        };
-        self.undo.push((path.to_string(), old));
+    fn node(&self, path: &str) -> Result<&Znode, ZkError> {
+        self.nodes.get(path).ok_or(ZkError::NoNode)
     }
 
-    fn node(&self, path: &str) -> Result<Znode, ZkError> {
-        self.nodes.get(path).cloned().ok_or(ZkError::NoNode)
+    fn node_mut(&mut self, path: &str) -> &mut Znode {
+        self.nodes.get_mut(path).expect("a znode checked above")
     }
 
     /// Applies the steps of one transaction at `zxid`, all or none: the results, or the
@@ -177,11 +199,57 @@ impl Tree {
 
     fn roll_back_to(&mut self, mark: usize) {
         while self.undo.len() > mark {
-            let (path, old) = self.undo.pop().expect("above the mark");
-            match old {
-                Some(n) => self.nodes.insert(path, n),
-                None => self.nodes.remove(&path),
-            };
+            match self.undo.pop().expect("above the mark") {
+                Undo::Created(path) => {
+                    self.nodes.remove(&path);
+                }
+                Undo::Deleted(path, n) => {
+                    self.nodes.insert(path, n);
+                }
+                Undo::Child {
+                    parent,
+                    name,
+                    added,
+                    cversion,
+                    pzxid,
+                } => {
+                    let p = self.node_mut(&parent);
+                    (p.cversion, p.pzxid) = (cversion, pzxid);
+                    if added {
+                        p.children.remove(&name);
+                    } else {
+                        p.children.insert(name);
+                    }
+                }
+                Undo::Data {
+                    path,
+                    data,
+                    version,
+                    mzxid,
+                } => {
+                    let n = self.node_mut(&path);
+                    (n.data, n.version, n.mzxid) = (data, version, mzxid);
+                }
+            }
+        }
+    }
+
+    /// Adds (`add`) or removes child `name` of `parent` at `zxid`, remembering how it was.
+    fn change_child(&mut self, parent: &str, name: &str, add: bool, zxid: u64) {
+        let p = self.nodes.get_mut(parent).expect("a parent checked above");
+        self.undo.push(Undo::Child {
+            parent: parent.to_string(),
+            name: name.to_string(),
+            added: add,
+            cversion: p.cversion,
+            pzxid: p.pzxid,
+        });
+        p.cversion += 1;
+        p.pzxid = zxid;
+        if add {
+            p.children.insert(name.to_string());
+        } else {
+            p.children.remove(name);
         }
     }
 
@@ -216,18 +284,23 @@ impl Tree {
                 data,
                 version,
             } => {
-                let mut n = self.node(path)?;
-                check_version(&n, *version)?;
-                n.data = data.clone();
+                check_version(self.node(path)?, *version)?;
+                let n = self.nodes.get_mut(path).expect("checked above");
+                let old = std::mem::replace(&mut n.data, data.clone());
+                self.undo.push(Undo::Data {
+                    path: path.clone(),
+                    data: old,
+                    version: n.version,
+                    mzxid: n.mzxid,
+                });
                 n.version += 1;
                 n.mzxid = zxid;
-                let stat = stat_of(&n);
-                self.put(path, Some(n));
+                let stat = stat_of(n);
                 changes.push(change(path, WatchKind::NodeDataChanged));
                 Ok(StepResult::Stat { stat })
             }
             Step::Check { path, version } => {
-                check_version(&self.node(path)?, Some(*version))?;
+                check_version(self.node(path)?, Some(*version))?;
                 Ok(StepResult::Checked)
             }
         }
@@ -246,7 +319,7 @@ impl Tree {
         let Some(parent_path) = parent_of(path) else {
             return Err(ZkError::NodeExists); // the root always exists
         };
-        let mut parent = self.node(parent_path)?;
+        let parent = self.node(parent_path)?;
         let made = if mode.is_sequential() {
             format!("{path}{:010}", parent.cversion)
         } else {
@@ -258,13 +331,12 @@ impl Tree {
         if parent.owner.is_some() {
             return Err(ZkError::NoChildrenForEphemerals);
         }
-        parent.cversion += 1;
-        parent.pzxid = zxid;
-        parent.children.insert(name_of(&made).to_string());
-        self.put(parent_path, Some(parent));
+        self.change_child(parent_path, name_of(&made), true, zxid);
         let owner = if mode.is_ephemeral() { owner } else { None };
         let owner = owner.or_else(|| mode.is_ephemeral().then_some(Owner::Session(0)));
-        self.put(&made, Some(Znode::new(data.to_string(), zxid, owner)));
+        let node = Znode::new(data.to_string(), zxid, owner);
+        self.nodes.insert(made.clone(), node);
+        self.undo.push(Undo::Created(made.clone()));
         Ok(made)
     }
 
@@ -273,16 +345,14 @@ impl Tree {
             return Err(ZkError::BadVersion); // the root cannot be deleted
         };
         let n = self.node(path)?;
-        check_version(&n, version)?;
+        check_version(n, version)?;
         if !n.children.is_empty() {
             return Err(ZkError::NotEmpty);
         }
-        let mut parent = self.node(parent_path)?;
-        parent.cversion += 1;
-        parent.pzxid = zxid;
-        parent.children.remove(name_of(path));
-        self.put(parent_path, Some(parent));
-        self.put(path, None);
+        self.node(parent_path)?;
+        self.change_child(parent_path, name_of(path), false, zxid);
+        let gone = self.nodes.remove(path).expect("checked above");
+        self.undo.push(Undo::Deleted(path.to_string(), gone));
         Ok(())
     }
 
@@ -399,6 +469,52 @@ mod tests {
         assert!(t.get("/a").is_none());
         assert_eq!(t.get("/").unwrap().cversion, 0);
         assert!(ch.is_empty());
+    }
+
+    #[test]
+    fn a_trial_leaves_every_znode_as_it_was() {
+        let mut t = Tree::default();
+        let mut ch = Vec::new();
+        for (z, path) in [(1, "/p"), (2, "/p/q"), (3, "/d")] {
+            t.apply(&[create(path, Mode::Persistent)], z, None, &mut ch)
+                .unwrap();
+        }
+        let before = t.nodes.clone();
+        let steps = [
+            create("/p/s-", Mode::Sequential),
+            Step::Delete {
+                path: "/p/q".into(),
+                version: Some(0),
+            },
+            Step::Delete {
+                path: "/d".into(),
+                version: None,
+            },
+            create("/d", Mode::Persistent),
+            Step::SetData {
+                path: "/p".into(),
+                data: "x".into(),
+                version: None,
+            },
+            Step::SetData {
+                path: "/p".into(),
+                data: "y".into(),
+                version: Some(1),
+            },
+        ];
+        let tried = t.trial(&steps, 4, None);
+        assert_eq!(tried.map(|r| r.len()), Ok(steps.len()));
+        assert_eq!(t.nodes, before);
+        let mut failing = steps.to_vec();
+        failing.push(Step::Check {
+            path: "/p".into(),
+            version: 9,
+        });
+        assert_eq!(
+            t.apply(&failing, 4, None, &mut ch),
+            Err((6, ZkError::BadVersion))
+        );
+        assert_eq!(t.nodes, before);
     }
 
     #[test]
