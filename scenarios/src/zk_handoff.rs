@@ -2,13 +2,19 @@
 //! field for field: what `read_zk_history` would read back from the run's JSON history file
 //! (a test holds the two equal), without printing and parsing it once per seed.
 
-use splitbrain_api::{CreateMode, MultiOp, MultiResult, Notice, Op, Ret, Stat, WatchKind, ZkError};
+use splitbrain_api::{
+    CreateMode, MultiOp, MultiResult, NodeId, Notice, Op, Ret, Stat, WatchKind, ZkError,
+};
+use std::collections::BTreeMap;
 use splitbrain_checkers::zk::history as zk;
 use splitbrain_checkers::zk::ZkHistory;
 use splitbrain_sim::{History as RunHistory, OpStatus};
 
 /// The checker's history; `Err` names an operation that is not a ZooKeeper operation.
 pub fn to_zk(run: &RunHistory) -> Result<ZkHistory, String> {
+    // Each client's name, written once (not once per operation).
+    let mut names: BTreeMap<NodeId, String> = BTreeMap::new();
+    let mut name = |c: NodeId| names.entry(c).or_insert_with(|| c.to_string()).clone();
     let mut ops = Vec::with_capacity(run.ops.len());
     for (i, op) in run.ops.iter().enumerate() {
         let call =
@@ -20,7 +26,7 @@ pub fn to_zk(run: &RunHistory) -> Result<ZkHistory, String> {
             }
         };
         ops.push(zk::ZkOp {
-            client: op.client.to_string(),
+            client: name(op.client),
             call_us: op.call_us,
             ret_us: op.ret_us,
             status: match op.status {
@@ -36,7 +42,7 @@ pub fn to_zk(run: &RunHistory) -> Result<ZkHistory, String> {
         .notices
         .iter()
         .map(|n| zk::ZkNotice {
-            client: n.client.to_string(),
+            client: name(n.client),
             at_us: n.at_us,
             ops_ended: n.ops_ended,
             notice: notice(&n.notice),
