@@ -5,10 +5,10 @@
 use splitbrain_api::{
     CreateMode, MultiOp, MultiResult, NodeId, Notice, Op, Ret, Stat, WatchKind, ZkError,
 };
-use std::collections::BTreeMap;
 use splitbrain_checkers::zk::history as zk;
 use splitbrain_checkers::zk::ZkHistory;
 use splitbrain_sim::{History as RunHistory, OpStatus};
+use std::collections::BTreeMap;
 
 /// The checker's history; `Err` names an operation that is not a ZooKeeper operation.
 pub fn to_zk(run: &RunHistory) -> Result<ZkHistory, String> {
