@@ -33,6 +33,9 @@ use reach::OptionalBases;
 /// called later are all still pending, so their constraints hold just the same.
 const FUTURE_READS: usize = 3;
 
+/// Backtracks after which the unreachable-read pruning starts (see `Walk::prune_reads`).
+const PRUNE_AFTER_BACKTRACKS: u32 = 64;
+
 /// Memo keys of the classes of unobservable states (`UNOBSERVED_STATES - class`), above
 /// any state id.
 const UNOBSERVED_STATES: u32 = u32::MAX;
@@ -111,6 +114,12 @@ struct Walk {
     read_only: Vec<bool>,
     monotone: Vec<bool>,
     has_monotone: bool,
+    /// Whether the unreachable-read pruning runs: with monotone operations, once the walk
+    /// has backtracked [`PRUNE_AFTER_BACKTRACKS`] times. A walk that seldom backtracks
+    /// (most linearizable histories) linearizes in about one descent, which the pruning
+    /// could only slow; it is sound to start it at any point.
+    prune_reads: bool,
+    backtracks: u32,
     /// (call, operation) of the operations that are neither read-only nor monotone
     /// (*resets*), sorted.
     reset_ops: Vec<(u64, u32)>,
@@ -159,13 +168,14 @@ fn zobrist(i: usize) -> u64 {
 
 /// Per operation, its rank in the order candidates are tried (see `Walk::try_rank`).
 fn try_ranks(p: &Problem) -> Vec<u32> {
-    let mut by: Vec<u32> = (0..p.calls.len() as u32).collect();
-    by.sort_unstable_by_key(|&op| {
-        let i = op as usize;
-        (p.rets[i].unwrap_or(u64::MAX), p.calls[i], op)
-    });
+    let mut by: Vec<(u64, u64, u32)> = (0..p.calls.len())
+        .map(|i| (p.rets[i].unwrap_or(u64::MAX), p.calls[i], i as u32))
+        .collect();
+    // Keys are unique, so the stable sort gives the one order; it is the faster here, as a
+    // history's returns come almost in order (it merges the runs they form).
+    by.sort();
     let mut rank = vec![0; by.len()];
-    for (r, &op) in by.iter().enumerate() {
+    for (r, &(_, _, op)) in by.iter().enumerate() {
         rank[op as usize] = r as u32;
     }
     rank
@@ -213,6 +223,8 @@ impl Walk {
             read_only: (0..n as u32).map(|i| spec.read_only(i)).collect(),
             monotone: (0..n as u32).map(|i| spec.monotone(i)).collect(),
             has_monotone: false,
+            prune_reads: false,
+            backtracks: 0,
             reset_ops: Vec::new(),
             optional_bases: OptionalBases::new(p, |_| false),
             future_reads: Vec::new(),
@@ -341,7 +353,7 @@ impl Walk {
             reads: reads as u32,
             resets: resets as u32,
         };
-        if self.has_monotone {
+        if self.prune_reads {
             if let Some(g) = self.unreachable_read(spec, p, &level, self.state) {
                 self.truncate(start, reads, resets);
                 self.note_stuck(p, g, self.state); // As if the walk had reached `g`'s return.
@@ -505,7 +517,7 @@ impl Walk {
         }
         // A state-preserving step keeps the state this level already found every pending
         // read reachable from.
-        if self.has_monotone && next != self.state {
+        if self.prune_reads && next != self.state {
             if let Some(g) = self.unreachable_read(spec, p, &level, next) {
                 self.note_stuck(p, g, next); // The child would be dead on arrival.
                 return Some(false);
@@ -665,6 +677,8 @@ impl Walk {
     /// on its level, closing the memo entries of the configurations left. False if there
     /// is none: the search has failed.
     fn backtrack(&mut self, p: &Problem) -> bool {
+        self.backtracks = self.backtracks.saturating_add(1);
+        self.prune_reads = self.has_monotone && self.backtracks >= PRUNE_AFTER_BACKTRACKS;
         while let Some(f) = self.stack.pop() {
             self.deepest_shared = self.deepest_shared.min(self.stack.len());
             let i = f.op as usize;
