@@ -2,69 +2,11 @@
 //! that keeps it and one that breaks it, including servers that report false zxids (on a
 //! read, on a notification, and a zxid too high to be true).
 
-use splitbrain_checkers::zk::{check_zk_order, read_zk_history, Guarantee, ZkReport};
+use splitbrain_checkers::zk::{check_zk_order, read_zk_history, Guarantee};
 
-/// One operation: client, call and return times, the call and the reply (JSON).
-fn op(client: &str, call: u64, ret: u64, f: &str, r: &str) -> String {
-    format!(
-        r#"{{"client": "{client}", "call_us": {call}, "ret_us": {ret}, "status": "ok", "op": {f}, "out": {r}}}"#
-    )
-}
-
-/// An operation whose client never learned the outcome.
-fn unfinished(client: &str, call: u64, f: &str) -> String {
-    format!(
-        r#"{{"client": "{client}", "call_us": {call}, "ret_us": null, "status": "indeterminate", "op": {f}, "out": null}}"#
-    )
-}
-
-fn notice(client: &str, at: u64, ops_ended: u64, n: &str) -> String {
-    format!(r#"{{"client": "{client}", "at_us": {at}, "ops_ended": {ops_ended}, "notice": {n}}}"#)
-}
-
-fn check(ops: &[String], notices: &[String]) -> ZkReport {
-    let text = format!(
-        r#"{{"schema_version": 2, "model": "zookeeper", "ops": [{}], "notices": [{}]}}"#,
-        ops.join(",\n"),
-        notices.join(",\n")
-    );
-    let h = read_zk_history(&text, "h.json").expect("a valid history");
-    check_zk_order(&h)
-}
-
-fn stat(cz: u64, mz: u64, pz: u64, version: u32, cversion: u32) -> String {
-    format!(
-        r#"{{"czxid": {cz}, "mzxid": {mz}, "pzxid": {pz}, "version": {version}, "cversion": {cversion}, "ephemeral_owner": null}}"#
-    )
-}
-
-fn create(path: &str, data: &str) -> String {
-    format!(r#"{{"f": "create", "path": "{path}", "data": "{data}", "mode": "persistent"}}"#)
-}
-
-fn created(path: &str, z: u64) -> String {
-    format!(r#"{{"r": "created", "path": "{path}", "zxid": {z}}}"#)
-}
-
-fn set(path: &str, data: &str) -> String {
-    format!(r#"{{"f": "set-data", "path": "{path}", "data": "{data}", "version": null}}"#)
-}
-
-fn set_ok(st: &str, z: u64) -> String {
-    format!(r#"{{"r": "stat", "stat": {st}, "zxid": {z}}}"#)
-}
-
-fn get(path: &str, watch: bool) -> String {
-    format!(r#"{{"f": "get-data", "path": "{path}", "watch": {watch}}}"#)
-}
-
-fn data(d: &str, st: &str, z: u64) -> String {
-    format!(r#"{{"r": "data", "data": "{d}", "stat": {st}, "zxid": {z}}}"#)
-}
-
-fn watch(path: &str, kind: &str, z: u64) -> String {
-    format!(r#"{{"n": "watch", "path": "{path}", "kind": "{kind}", "zxid": {z}}}"#)
-}
+#[path = "common/zkhist.rs"]
+mod zkhist;
+use zkhist::*;
 
 /// C1 creates /a = x (zxid 1) and sets it to y (zxid 2).
 fn two_writes() -> Vec<String> {
@@ -78,22 +20,6 @@ fn two_writes() -> Vec<String> {
             &set_ok(&stat(1, 2, 1, 1, 0), 2),
         ),
     ]
-}
-
-fn broken(r: &ZkReport) -> Vec<Guarantee> {
-    r.violations.iter().map(|v| v.guarantee).collect()
-}
-
-fn assert_passes(r: &ZkReport) {
-    assert!(r.passed(), "{:#?}", r.violations);
-}
-
-fn assert_breaks(r: &ZkReport, g: Guarantee) {
-    assert!(
-        broken(r).contains(&g),
-        "expected {g:?}, got {:#?}",
-        r.violations
-    );
 }
 
 #[test]

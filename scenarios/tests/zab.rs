@@ -156,7 +156,9 @@ fn correct_zab_passes_every_scenario_and_reaches_its_marks() {
 /// delivered), zab-zk-swarm 8978 (a leader of epoch 1 established late, after epoch 2
 /// delivered: the invariant now asks it only for what epochs before 1 delivered),
 /// zab-recipe-ready 286 (a server answered an exists of a client whose session close it had
-/// just delivered, the watch it set dropped with the session).
+/// just delivered, the watch it set dropped with the session); and the ordering checker's
+/// placements of expired sessions' closes (tests/zk_sessions.rs in the checkers):
+/// zab-recipe-scalable-lock 100 184 318 697 719 886, zab-recipe-election 104 577 954.
 #[test]
 fn correct_zab_passes_the_seeds_that_once_failed() {
     for (scen, seed) in [
@@ -165,6 +167,15 @@ fn correct_zab_passes_the_seeds_that_once_failed() {
         ("zab-zk-watches", 906),
         ("zab-zk-swarm", 8978),
         ("zab-recipe-ready", 286),
+        ("zab-recipe-scalable-lock", 100),
+        ("zab-recipe-scalable-lock", 184),
+        ("zab-recipe-scalable-lock", 318),
+        ("zab-recipe-scalable-lock", 697),
+        ("zab-recipe-scalable-lock", 719),
+        ("zab-recipe-scalable-lock", 886),
+        ("zab-recipe-election", 104),
+        ("zab-recipe-election", 577),
+        ("zab-recipe-election", 954),
     ] {
         let r = run("correct", scen, seed);
         assert_eq!(

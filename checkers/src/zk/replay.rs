@@ -64,12 +64,20 @@ struct State<'h> {
     fifo_bound: Vec<u64>,
     known: Vec<(u64, usize)>,
     observed: Vec<usize>,
+    /// The observed operations by the zxid of their reply: (zxid, op), sorted.
+    observed_by_zxid: Vec<(u64, usize)>,
     /// Unfinished writes not yet placed, by every path their steps name (and its parent).
     unfinished: BTreeMap<String, Vec<usize>>,
     placed: BTreeMap<u64, usize>,
     /// What each placed zxid was revealed by: the hint, what the revealing reply says the
     /// znode looked like right after it, and when that reply came back.
     targets: BTreeMap<u64, (Hint, Target, u64)>,
+    /// Every hint at each revealed zxid no known write explains, with what it says the
+    /// tree looked like right after it, and when the first reply revealing it came back.
+    /// One transaction made them all, so a placement must satisfy every one (a NodeDeleted
+    /// notification and a parent's cversion at one zxid: the delete and the session
+    /// closes hidden before it).
+    revealed: BTreeMap<u64, Reveal>,
     /// Session closes no write explains, by zxid: the ephemeral znode a NodeDeleted
     /// notification names (`Gone`), or a parent whose pzxid or NodeChildrenChanged
     /// notification revealed it (`Child`). A deleted znode names the owner exactly, so it
@@ -90,9 +98,11 @@ impl<'h> State<'h> {
             fifo_bound: vec![u64::MAX; h.ops.len()],
             known: Vec::new(),
             observed: Vec::new(),
+            observed_by_zxid: Vec::new(),
             unfinished: BTreeMap::new(),
             placed: BTreeMap::new(),
             targets: BTreeMap::new(),
+            revealed: BTreeMap::new(),
             closes: BTreeMap::new(),
             changes: BTreeMap::new(),
             tree: Tree::default(),
@@ -130,6 +140,12 @@ impl<'h> State<'h> {
                 }
             }
         }
+        self.observed_by_zxid = self
+            .observed
+            .iter()
+            .map(|&i| (self.h.ops[i].reply().expect("replied").zxid(), i))
+            .collect();
+        self.observed_by_zxid.sort_unstable();
         self.known.sort_unstable();
         let mut keep: Vec<(u64, usize)> = Vec::with_capacity(self.known.len());
         for &(z, i) in &self.known {
@@ -163,9 +179,17 @@ impl<'h> State<'h> {
                 Reply::Data { data, .. } => Some(data.clone()),
                 _ => None,
             };
+            let kids = match reply {
+                Reply::Children { children, .. } => {
+                    let mut v = children.clone();
+                    v.sort_unstable();
+                    Some(v)
+                }
+                _ => None,
+            };
             for (path, stat) in reply_stats(&op.op, reply) {
                 hints.extend(
-                    stat_hints(path, stat, &data)
+                    stat_hints(path, stat, &data, &kids)
                         .into_iter()
                         .map(|(z, hint, target)| (z, hint, at, target)),
                 );
@@ -189,17 +213,36 @@ impl<'h> State<'h> {
                     e.insert(t.clone());
                 }
                 // A later reply without the data must not replace one that saw it (a
-                // creation revealed by a read of its data, then by a stat only).
+                // creation revealed by a read of its data, then by a stat only); the same
+                // for the children.
                 std::collections::btree_map::Entry::Occupied(mut e) => {
                     if e.get().data.is_none() && t.data.is_some() {
                         e.insert(t.clone());
                     }
+                    if e.get().children.is_none() && t.children.is_some() {
+                        e.get_mut().children = t.children.clone();
+                    }
                 }
+            }
+        }
+        for (&(z, ref hint), target) in &best {
+            if z != 0 && !known.contains(&z) {
+                let r = self.revealed.entry(z).or_default();
+                r.checks.push((hint.clone(), target.clone()));
+            }
+        }
+        for &(z, _, at, _) in &hints {
+            if let Some(r) = self.revealed.get_mut(&z) {
+                r.at = r.at.min(at);
             }
         }
         for (z, hint, at, _) in hints {
             let target = best[&(z, hint.clone())].clone();
-            if z == 0 || known.contains(&z) || self.placed.contains_key(&z) {
+            // A deleted znode no unfinished write deletes says a session closed at `z`; a
+            // change of the parent's children at `z` is that close, not some unfinished
+            // create or delete under it (zab-recipe-scalable-lock seed 184).
+            let closed = matches!(self.closes.get(&z), Some(Hint::Gone(_)));
+            if z == 0 || known.contains(&z) || self.placed.contains_key(&z) || closed {
                 continue;
             }
             if let Some(i) = self.candidate(&hint, at, |c| z <= self.fifo_bound[c]) {
@@ -277,7 +320,7 @@ impl<'h> State<'h> {
             ch.clear();
             match what {
                 What::Write(i) => self.write(h, ix, i, z, &mut ch, out),
-                What::Close => self.close(z, &mut ch),
+                What::Close => self.close(h, ix, z, &mut ch),
                 What::Observe(i) => self.observe(h, ix, i, z, &mut ch, out),
             }
             for c in ch.drain(..) {
@@ -286,7 +329,13 @@ impl<'h> State<'h> {
         }
     }
 
-    fn close(&mut self, z: u64, ch: &mut Vec<Change>) {
+    fn close(&mut self, h: &ZkHistory, ix: &Index, z: u64, ch: &mut Vec<Change>) {
+        if let Some(chosen) = self.close_search(h, ix, z) {
+            for m in chosen {
+                self.apply_hidden(h, ix, m, z, ch);
+            }
+            return;
+        }
         let owner = match &self.closes[&z] {
             Hint::Gone(path) => self.tree.get(path).and_then(|n| n.owner),
             Hint::Child(parent) => self.tree.get(parent).and_then(|p| {
@@ -372,51 +421,148 @@ impl<'h> State<'h> {
         if own {
             self.write_zxid[i] = None;
         }
-        let pool: Vec<usize> = self
-            .unfinished
-            .get(hint.path())
-            .map_or(&[][..], |v| v.as_slice())
-            .iter()
-            .copied()
-            .filter(|&c| self.movable(c, z) && h.ops[c].call_us < at)
-            .collect();
-        let finals: Vec<usize> = std::iter::once(i)
-            .filter(|_| own)
-            .chain(pool.iter().copied().filter(|&c| c != i))
-            .filter(|&c| z <= self.fifo_bound[c])
-            .filter(|&c| {
-                let steps = h.ops[c].op.steps().expect("a write");
-                steps.iter().any(|s| hint.made_by(s))
-            })
-            .collect();
-        let mut moves: Vec<Move> = pool.iter().map(|&c| Move::Write(c)).collect();
-        moves.extend(self.closes_under(ix, &[hint.path().to_string()]));
-        let finals: Vec<Move> = finals.into_iter().map(Move::Write).collect();
-        let mut search = Hidden {
-            h,
-            ix,
-            z,
-            pool: &moves,
-            finals: &finals,
-            fits: &|t: &Tree, _: &Applied| target.fits(t, &hint, z),
-            budget: HIDDEN_TRIALS,
-        };
-        let mut chosen = Vec::new();
-        let found = (0..=MAX_HIDDEN).any(|d| search.find(&self.tree, d, &mut chosen));
-        if !found {
-            return;
+        // Every hint at `z` first (seed 318 of zab-recipe-scalable-lock: a NodeDeleted
+        // notification placed an unfinished delete, and the parent's cversion at the same
+        // zxid showed an expired session's close hidden before it); then the one that placed
+        // the write alone, as a wrong hint from an earlier misplacement must not stop it.
+        let all = self.revealed.get(&z).filter(|r| r.checks.len() > 1);
+        let mut chosen = all.and_then(|r| self.revealed_search(h, ix, (i, own), z, &hint, r));
+        if chosen.is_none() {
+            let alone = Reveal {
+                checks: vec![(hint.clone(), target)],
+                at,
+            };
+            chosen = self.revealed_search(h, ix, (i, own), z, &hint, &alone);
         }
+        let Some(chosen) = chosen else { return };
         let (&last, before) = chosen.split_last().expect("a final write");
         for &m in before {
             self.apply_hidden(h, ix, m, z, ch);
         }
+        // A session's close may be what a change of children or a deletion revealed
+        // (zab-recipe-election seed 577: the children a get-children listed at the
+        // revealed zxid rule out the unfinished create): nothing is placed at `z` then.
         let Move::Write(last) = last else {
-            unreachable!("the finals are writes")
+            return self.apply_hidden(h, ix, last, z, ch);
         };
         let steps = h.ops[last].op.steps().expect("a write");
         let got = self.tree.apply(&steps, z, Some(ix.owner[last]), ch);
         debug_assert!(got.is_ok());
         self.place(last, z);
+    }
+
+    /// The writes and session closes that make what `r` says zxid `z` left: some hidden
+    /// ones (from the unfinished writes and sessions under the hints' paths), then an
+    /// unfinished write that makes `primary` (`i` first if `own`, the write placed at `z`).
+    fn revealed_search(
+        &self,
+        h: &ZkHistory,
+        ix: &Index,
+        (i, own): (usize, bool),
+        z: u64,
+        primary: &Hint,
+        r: &Reveal,
+    ) -> Option<Vec<Move>> {
+        let paths = r.paths();
+        let pool = self.unfinished_under(h, &paths, z, r.at);
+        let finals: Vec<Move> = std::iter::once(i)
+            .filter(|_| own)
+            .chain(pool.iter().copied().filter(|&c| c != i))
+            .filter(|&c| z <= self.fifo_bound[c])
+            .filter(|&c| {
+                let steps = h.ops[c].op.steps().expect("a write");
+                steps.iter().any(|s| primary.made_by(s))
+            })
+            .map(Move::Write)
+            .chain(self.closes_revealing(ix, primary, z))
+            .collect();
+        let mut moves: Vec<Move> = pool.iter().map(|&c| Move::Write(c)).collect();
+        moves.extend(self.closes_under(ix, &paths, z, &pool));
+        self.search_hidden(h, ix, z, &moves, &finals, r)
+    }
+
+    /// The session closes that could have made `hint` at `z`: a deletion or a change of
+    /// children.
+    fn closes_revealing(&self, ix: &Index, hint: &Hint, z: u64) -> Vec<Move> {
+        match hint {
+            Hint::Gone(p) | Hint::Child(p) => {
+                self.closes_under(ix, std::slice::from_ref(p), z, &[])
+            }
+            Hint::Created(_) | Hint::Modified(_) => Vec::new(),
+        }
+    }
+
+    /// The session closes that make what `r` says zxid `z` left, when it names a count (a
+    /// parent's cversion): some hidden writes and closes, then the close of the owner of
+    /// the znode the close at `z` was revealed by (or of one of the parent's children).
+    fn close_search(&self, h: &ZkHistory, ix: &Index, z: u64) -> Option<Vec<Move>> {
+        let r = self.revealed.get(&z)?;
+        if r.checks.iter().all(|(_, t)| t.count.is_none()) {
+            return None;
+        }
+        let named = self.closes[&z].path().to_string();
+        let finals = self.closes_under(ix, &[named], z, &[]);
+        let paths = r.paths();
+        let writes = self.unfinished_under(h, &paths, z, r.at);
+        let mut moves: Vec<Move> = writes.iter().map(|&c| Move::Write(c)).collect();
+        moves.extend(self.closes_under(ix, &paths, z, &writes));
+        self.search_hidden(h, ix, z, &moves, &finals, r)
+    }
+
+    /// True if every read (or failed write) answered at `z` agrees with `t`, the tree after
+    /// the writes up to `z`.
+    fn reads_agree(&self, h: &ZkHistory, ix: &Index, t: &Tree, z: u64) -> bool {
+        let from = self.observed_by_zxid.partition_point(|&(oz, _)| oz < z);
+        let at_z = self.observed_by_zxid[from..]
+            .iter()
+            .take_while(|&&(oz, _)| oz == z);
+        let mut t = t.clone();
+        at_z.into_iter().all(|&(_, i)| {
+            let op = &h.ops[i];
+            let reply = op.reply().expect("replied");
+            matches!(op.op, Call::Sync { .. })
+                || observation_fits(&mut t, &op.op, reply, ix.owner[i]).is_ok()
+        })
+    }
+
+    /// Unfinished writes indexed under `paths` that may still be put at `z`, called before
+    /// `before`, each once.
+    fn unfinished_under(&self, h: &ZkHistory, paths: &[String], z: u64, before: u64) -> Vec<usize> {
+        let mut pool = Vec::new();
+        for p in paths {
+            for &c in self.unfinished.get(p).map_or(&[][..], |v| v.as_slice()) {
+                if self.movable(c, z) && h.ops[c].call_us < before && !pool.contains(&c) {
+                    pool.push(c);
+                }
+            }
+        }
+        pool
+    }
+
+    /// Up to [`MAX_HIDDEN`] moves of `pool`, then one of `finals`, after which every check
+    /// of `r` holds; fewest first.
+    fn search_hidden(
+        &self,
+        h: &ZkHistory,
+        ix: &Index,
+        z: u64,
+        pool: &[Move],
+        finals: &[Move],
+        r: &Reveal,
+    ) -> Option<Vec<Move>> {
+        let mut search = Hidden {
+            h,
+            ix,
+            z,
+            pool,
+            finals,
+            fits: &|t: &Tree, _: &Applied| r.checks.iter().all(|(hint, tg)| tg.fits(t, hint, z)),
+            budget: HIDDEN_TRIALS,
+        };
+        let mut chosen = Vec::new();
+        (0..=MAX_HIDDEN)
+            .any(|d| search.find(&self.tree, d, &mut chosen))
+            .then_some(chosen)
     }
 
     /// A write whose own result shows unfinished writes no reply revealed before it (a
@@ -436,29 +582,32 @@ impl<'h> State<'h> {
         };
         let before = op.ret_us.unwrap_or(u64::MAX);
         let paths: Vec<String> = steps.iter().flat_map(step_paths).collect();
-        let mut pool: Vec<Move> = Vec::new();
-        for p in &paths {
-            for &c in self.unfinished.get(p).map_or(&[][..], |v| v.as_slice()) {
-                let m = Move::Write(c);
-                if self.movable(c, z) && h.ops[c].call_us < before && !pool.contains(&m) {
-                    pool.push(m);
-                }
+        let writes = self.unfinished_under(h, &paths, z, before);
+        let mut pool: Vec<Move> = writes.iter().map(|&c| Move::Write(c)).collect();
+        pool.extend(self.closes_under(ix, &paths, z, &writes));
+        let fits = |_: &Tree, got: &Applied| results_fit(&steps, reply, got);
+        // Of the explanations, one the reads answered at `z` agree with (of two hidden
+        // writes and a session close, zab-recipe-scalable-lock seed 886 read that the
+        // session's znode was gone), else any.
+        let looked = |t: &Tree, got: &Applied| fits(t, got) && self.reads_agree(h, ix, t, z);
+        let mut chosen = None;
+        for fits in [&looked as &dyn Fn(&Tree, &Applied) -> bool, &fits] {
+            let mut search = Hidden {
+                h,
+                ix,
+                z,
+                pool: &pool,
+                finals: &[Move::Write(i)],
+                fits,
+                budget: HIDDEN_TRIALS,
+            };
+            let mut found = Vec::new();
+            if (1..=MAX_HIDDEN).any(|d| search.find(&self.tree, d, &mut found)) {
+                chosen = Some(found);
+                break;
             }
         }
-        pool.extend(self.closes_under(ix, &paths));
-        let mut search = Hidden {
-            h,
-            ix,
-            z,
-            pool: &pool,
-            finals: &[Move::Write(i)],
-            fits: &|_: &Tree, got: &Applied| results_fit(&steps, reply, got),
-            budget: HIDDEN_TRIALS,
-        };
-        let mut chosen = Vec::new();
-        if !(1..=MAX_HIDDEN).any(|d| search.find(&self.tree, d, &mut chosen)) {
-            return false;
-        }
+        let Some(chosen) = chosen else { return false };
         let (_, hidden) = chosen.split_last().expect("the write itself");
         for &m in hidden {
             self.apply_hidden(h, ix, m, z, ch);
@@ -533,7 +682,7 @@ impl<'h> State<'h> {
                 }
             }
         }
-        pool.extend(self.closes_under(ix, &paths));
+        pool.extend(self.closes_under(ix, &paths, z, &[]));
         let mut search = Hidden {
             h,
             ix,
@@ -569,8 +718,21 @@ impl<'h> State<'h> {
     }
 
     /// The sessions owning ephemeral znodes at or just under `paths`, as moves, those whose
-    /// client was told it expired first.
-    fn closes_under(&self, ix: &Index, paths: &[String]) -> Vec<Move> {
+    /// client was told it expired first. A session whose close a NodeDeleted notification
+    /// places after `z` did not close at `z` (a session closes once): of two expired
+    /// sessions that could have made a sequential name, the one closing later is not taken
+    /// (zab-recipe-scalable-lock seed 697).
+    /// The sessions of the ephemeral creates among `writes` (hidden writes a search may
+    /// take) are added: a session may have made a znode and closed, both unseen.
+    fn closes_under(&self, ix: &Index, paths: &[String], z: u64, writes: &[usize]) -> Vec<Move> {
+        let later: Vec<Owner> = self
+            .closes
+            .range(z.saturating_add(1)..)
+            .filter_map(|(_, hint)| match hint {
+                Hint::Gone(p) => self.tree.get(p).and_then(|n| n.owner),
+                _ => None,
+            })
+            .collect();
         let mut owners: Vec<Owner> = Vec::new();
         for p in paths {
             let Some(n) = self.tree.get(p) else { continue };
@@ -583,6 +745,16 @@ impl<'h> State<'h> {
                 }
             }
         }
+        for &c in writes {
+            let steps = self.h.ops[c].op.steps().unwrap_or_default();
+            let ephemeral = steps
+                .iter()
+                .any(|s| matches!(s, Step::Create { mode, .. } if mode.is_ephemeral()));
+            if ephemeral && !owners.contains(&ix.owner[c]) {
+                owners.push(ix.owner[c]);
+            }
+        }
+        owners.retain(|o| !later.contains(o));
         owners.sort_by_key(|o| (!ix.expired(*o), *o));
         owners.into_iter().map(Move::Close).collect()
     }
@@ -802,6 +974,37 @@ fn reply_stats<'a>(call: &'a Call, reply: &'a Reply) -> Vec<(&'a str, &'a Stat)>
     v
 }
 
+/// Everything the replies and notices say about one revealed zxid.
+#[derive(Clone, Debug)]
+struct Reveal {
+    /// Each hint, with what it says the tree looked like right after the zxid.
+    checks: Vec<(Hint, Target)>,
+    /// When the first reply or notice revealing it came back.
+    at: u64,
+}
+
+impl Default for Reveal {
+    fn default() -> Reveal {
+        Reveal {
+            checks: Vec::new(),
+            at: u64::MAX,
+        }
+    }
+}
+
+impl Reveal {
+    /// The paths under which the writes that could explain the hints are indexed, each once.
+    fn paths(&self) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for (hint, _) in &self.checks {
+            if !v.iter().any(|p| p == hint.path()) {
+                v.push(hint.path().to_string());
+            }
+        }
+        v
+    }
+}
+
 /// What an unexplained zxid in a stat or notice says happened. Ordered from the most
 /// telling: of several hints at one zxid, the first placed decides, and a change of children
 /// says least (it may be any create or delete under the parent; zab-recipe-scalable-lock
@@ -851,8 +1054,14 @@ impl Hint {
 
 /// The zxids a stat reveals, with what the znode looked like right after each: the last
 /// data change (`mzxid`) left `version` (and `data`, when the reply carried it), the last
-/// change of children (`pzxid`) left `cversion`.
-fn stat_hints(path: &str, s: &Stat, data: &Option<String>) -> Vec<(u64, Hint, Target)> {
+/// change of children (`pzxid`) left `cversion` (and the children, when the reply listed
+/// them: nothing changed them since).
+fn stat_hints(
+    path: &str,
+    s: &Stat,
+    data: &Option<String>,
+    kids: &Option<Vec<String>>,
+) -> Vec<(u64, Hint, Target)> {
     let p = || path.to_string();
     // A znode never changed since its creation still holds the data it was created with.
     let created = Target {
@@ -862,12 +1071,14 @@ fn stat_hints(path: &str, s: &Stat, data: &Option<String>) -> Vec<(u64, Hint, Ta
         } else {
             None
         },
+        children: None,
     };
     let mut v = vec![(s.czxid, Hint::Created(p()), created)];
     if s.mzxid != s.czxid {
         let t = Target {
             count: Some(s.version),
             data: data.clone(),
+            children: None,
         };
         v.push((s.mzxid, Hint::Modified(p()), t));
     }
@@ -875,6 +1086,7 @@ fn stat_hints(path: &str, s: &Stat, data: &Option<String>) -> Vec<(u64, Hint, Ta
         let t = Target {
             count: Some(s.cversion),
             data: None,
+            children: kids.clone(),
         };
         v.push((s.pzxid, Hint::Child(p()), t));
     }
@@ -904,6 +1116,8 @@ type Applied = Result<Vec<StepResult>, (usize, super::history::ZkError)>;
 struct Target {
     count: Option<u32>,
     data: Option<String>,
+    /// The children, sorted (a get-children reply whose pzxid is the revealed zxid).
+    children: Option<Vec<String>>,
 }
 
 impl Target {
@@ -924,6 +1138,10 @@ impl Target {
         changed == z
             && self.count.is_none_or(|c| c == count)
             && self.data.as_ref().is_none_or(|d| *d == n.data)
+            && self
+                .children
+                .as_ref()
+                .is_none_or(|k| k.iter().eq(n.children.iter()))
     }
 }
 
