@@ -103,15 +103,17 @@ impl ClusterInvariant<ZabServer> for PrimaryOrder {
     }
 }
 
-/// The one delivery sequence every server walks: zxid -> (chain, first server to deliver it).
+/// The one delivery sequence every server walks: (zxid, chain, first server to deliver it),
+/// in zxid order. A zxid joins only above every zxid walked (one below, or between two,
+/// is a violation), so the sequence is a list that grows at its end.
 pub struct Agreement {
-    walked: BTreeMap<u64, (u64, NodeId)>,
+    walked: Vec<(u64, u64, NodeId)>,
 }
 
 impl Default for Agreement {
     fn default() -> Agreement {
         Agreement {
-            walked: BTreeMap::from([(0, (0, NodeId::server(0)))]),
+            walked: vec![(0, 0, NodeId::server(0))],
         }
     }
 }
@@ -141,7 +143,8 @@ impl Agreement {
     fn walk(&mut self, who: NodeId, prev: u64, z: u64, chain: u64) -> Result<(), String> {
         // Formatted only for a violation: this runs for every delivery of every server.
         let label = || zxid_label(z);
-        if let Some(&(known, by)) = self.walked.get(&z) {
+        let at = self.walked.partition_point(|w| w.0 < z);
+        if let Some(&(_, known, by)) = self.walked.get(at).filter(|w| w.0 == z) {
             return if known == chain {
                 Ok(())
             } else {
@@ -151,7 +154,7 @@ impl Agreement {
                 ))
             };
         }
-        if let Some((&before, &(_, by))) = self.walked.range(..z).next_back() {
+        if let Some(&(before, _, by)) = at.checked_sub(1).map(|i| &self.walked[i]) {
             if before != prev {
                 return Err(format!(
                     "{who} delivered {} right after {}, but {by} delivered {} between them",
@@ -161,14 +164,14 @@ impl Agreement {
                 ));
             }
         }
-        if let Some((&after, &(_, by))) = self.walked.range(z + 1..).next() {
+        if let Some(&(after, _, by)) = self.walked.get(at) {
             return Err(format!(
                 "{who} delivered {}, which {by} skipped when it delivered {}",
                 label(),
                 zxid_label(after)
             ));
         }
-        self.walked.insert(z, (chain, who));
+        self.walked.push((z, chain, who));
         Ok(())
     }
 }
@@ -218,5 +221,28 @@ impl ClusterInvariant<ZabServer> for NoDeliveredLost {
              leader of epoch {epoch}, does not hold it",
             zxid_label(z)
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agreement_accepts_one_sequence_and_names_each_way_to_leave_it() {
+        let (s1, s2) = (NodeId::server(0), NodeId::server(1));
+        let mut a = Agreement::default();
+        assert_eq!(a.walk(s1, 0, 5, 50), Ok(()));
+        assert_eq!(a.walk(s1, 5, 7, 70), Ok(()));
+        assert_eq!(a.walk(s2, 0, 5, 50), Ok(()));
+        assert_eq!(a.walk(s2, 5, 7, 70), Ok(()));
+        let other = a.walk(s2, 5, 7, 71).unwrap_err();
+        assert!(other.contains("on another history"), "{other}");
+        let between = a.walk(s2, 0, 6, 60).unwrap_err();
+        assert!(between.contains("delivered 0.5 between them"), "{between}");
+        let skipped = a.walk(s2, 0, 3, 30).unwrap_err();
+        assert!(skipped.contains("skipped when it delivered 0.5"), "{skipped}");
+        assert_eq!(a.walk(s2, 7, 9, 90), Ok(()));
+        assert_eq!(a.walked.len(), 4);
     }
 }
