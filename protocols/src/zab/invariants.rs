@@ -241,7 +241,10 @@ mod tests {
         let between = a.walk(s2, 0, 6, 60).unwrap_err();
         assert!(between.contains("delivered 0.5 between them"), "{between}");
         let skipped = a.walk(s2, 0, 3, 30).unwrap_err();
-        assert!(skipped.contains("skipped when it delivered 0.5"), "{skipped}");
+        assert!(
+            skipped.contains("skipped when it delivered 0.5"),
+            "{skipped}"
+        );
         assert_eq!(a.walk(s2, 7, 9, 90), Ok(()));
         assert_eq!(a.walked.len(), 4);
     }
