@@ -351,3 +351,104 @@ fn z07_on_a_zookeeper_scenario_passes_and_reports_linearizability_failing_as_exp
     assert_eq!(doc["outcome"], "pass");
     assert_eq!(doc["zk_linearizability"]["linearizable"], false);
 }
+
+/// `explore --zk-linearizability` counts the seeds whose ZooKeeper history was not fully
+/// linearizable, as information beside the verdict (Z07 on the lagging-read scenario: stale
+/// follower reads, yet PASS), in the summary with the reason and in the JSON report; shards
+/// merge to the same totals; without the flag nothing is computed; a report written before
+/// the flag existed (no such fields) is still merged.
+#[test]
+fn explore_reports_zookeeper_linearizability_apart_from_the_verdict_when_asked() {
+    let base = [
+        "explore",
+        "zab",
+        "--variant",
+        "Z07",
+        "--scenario",
+        "zab-zk-lagging-read",
+        "--seeds",
+        "0..4",
+        "-q",
+    ];
+    let with = |extra: &[&str]| {
+        let mut a = base.to_vec();
+        a.extend_from_slice(extra);
+        splitbrain(&a)
+    };
+    let out = with(&["--zk-linearizability"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("full linearizability (information, not part of the verdict): ")
+            && text.contains("seeds' ZooKeeper histories were not linearizable (seeds 0")
+            && text.contains("Expected of ZooKeeper, not a bug")
+            && text.ends_with("verdict: PASS\n"),
+        "{text}"
+    );
+    let whole = temp_file("zklin-whole.json", "");
+    let whole_arg = whole.to_str().unwrap();
+    assert_eq!(
+        with(&["--zk-linearizability", "-o", whole_arg])
+            .status
+            .code(),
+        Some(0)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&whole).unwrap()).unwrap();
+    let totals = &doc["zk_linearizability"];
+    assert_eq!(totals["checked"], 4, "{totals}");
+    assert!(
+        totals["not_linearizable"].as_u64().unwrap() >= 1,
+        "{totals}"
+    );
+    assert_eq!(doc["per_seed"][0]["zk_linearizability"], "not-linearizable");
+    assert_eq!(doc["failed"], 0);
+    let mut shards = Vec::new();
+    for k in 0..2 {
+        let p = temp_file(&format!("zklin-{k}.json"), "");
+        let shard = format!("{k}/2");
+        let o = with(&[
+            "--zk-linearizability",
+            "--shard",
+            &shard,
+            "-o",
+            p.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+        shards.push(p);
+    }
+    let merged = splitbrain(&[
+        "report",
+        "merge",
+        "--json",
+        shards[0].to_str().unwrap(),
+        shards[1].to_str().unwrap(),
+    ]);
+    assert_eq!(merged.status.code(), Some(0), "{}", stderr(&merged));
+    let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
+    assert_eq!(merged["zk_linearizability"], doc["zk_linearizability"]);
+    // Off by default: no count, no line.
+    let plain = temp_file("zklin-plain.json", "");
+    let out = with(&["-o", plain.to_str().unwrap()]);
+    assert!(
+        !stdout(&out).contains("full linearizability"),
+        "{}",
+        stdout(&out)
+    );
+    let mut old: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plain).unwrap()).unwrap();
+    assert!(old.get("zk_linearizability").is_none());
+    // As a report of the build before the flag: no such option either.
+    old["options"]
+        .as_object_mut()
+        .unwrap()
+        .remove("zk_linearizability");
+    std::fs::write(&plain, old.to_string()).unwrap();
+    let o = splitbrain(&["report", "merge", plain.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        !stdout(&o).contains("full linearizability"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -35,6 +35,10 @@ pub struct SeedResult {
     /// A mutant of guided exploration: the seed and mutations that reproduce it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub derived: Option<Derived>,
+    /// Whether the seed's ZooKeeper history was fully linearizable, when the run options
+    /// asked (`RunOptions::zk_linearizability`): information beside the outcome, never it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zk_linearizability: Option<crate::zk_linearizability::Answer>,
 }
 
 /// How a mutant reproduces: `run --seed SEED [--fault-kinds KINDS] --mutations MUTATIONS`.
@@ -296,6 +300,7 @@ fn summarise(r: crate::runner::RunResult) -> SeedResult {
         fault_kinds: r.fault_kinds,
         forced: r.forced_kinds,
         derived: None,
+        zk_linearizability: r.zk_linearizability.as_ref().map(|l| l.answer()),
     }
 }
 

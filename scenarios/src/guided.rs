@@ -251,6 +251,7 @@ mod tests {
             fault_kinds: kinds,
             forced: false,
             derived: None,
+            zk_linearizability: None,
         }
     }
 

@@ -161,6 +161,7 @@ pub fn derive(
         full_trace: false,
         inspect_at_us: None,
         skip_evidence: true,
+        zk_linearizability: false,
         ..opts.clone()
     };
     let budget = entry.info().budget;

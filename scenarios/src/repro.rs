@@ -138,6 +138,7 @@ impl Repro {
             full_trace,
             inspect_at_us,
             skip_evidence: false,
+            zk_linearizability: false,
         };
         run_seed(entry, &variant, &self.scenario, self.seed, &opts)
     }

@@ -22,6 +22,10 @@ pub struct RunOptions {
     /// Decide linearizability without building evidence for a violation (a seed loop
     /// that keeps only the outcome; the violation message still names the culprit).
     pub skip_evidence: bool,
+    /// Also ask whether a ZooKeeper history is fully linearizable
+    /// ([`RunResult::zk_linearizability`]): reported apart, never the verdict, and one more
+    /// linearizability check per seed, so an exploration asks only when told to.
+    pub zk_linearizability: bool,
 }
 
 /// A finished run with everything needed to explain and reproduce it.
@@ -48,6 +52,11 @@ pub struct RunResult {
     /// involved_ops: [indices into record.history.ops], detail: <checker evidence>}` (no
     /// `detail` for ZooKeeper ordering).
     pub evidence: Option<serde_json::Value>,
+    /// Full linearizability of a ZooKeeper history, when [`RunOptions::zk_linearizability`]
+    /// asked for it (and the world did not panic): ZooKeeper does not promise it, so it is
+    /// information beside the verdict, never part of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zk_linearizability: Option<crate::zk_linearizability::ZkLinearizability>,
 }
 
 impl RunResult {
@@ -156,6 +165,10 @@ pub fn run_seed(
     if let crate::workload::WorkloadSpec::Recipe { recipe, .. } = scenario.workload {
         check_recipe(&mut record, recipe);
     }
+    let zk_linearizability = (opts.zk_linearizability
+        && record.history.model == "zookeeper"
+        && record.outcome != Outcome::Panic)
+        .then(|| crate::zk_linearizability::check(&record.history));
     Ok(RunResult {
         protocol: info.name.to_string(),
         variant: variant.name.to_string(),
@@ -169,6 +182,7 @@ pub fn run_seed(
         record,
         drawn,
         evidence,
+        zk_linearizability,
     })
 }
 

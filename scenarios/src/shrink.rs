@@ -248,6 +248,7 @@ impl Shrinker<'_> {
             full_trace: false,
             inspect_at_us: None,
             skip_evidence: false,
+            zk_linearizability: false,
         };
         let Ok(r) = run_seed(
             self.entry,

@@ -10,6 +10,7 @@
 //! all client operations). The run's pass/fail
 //! verdict is the ordering checker's, never this.
 
+use serde::{Deserialize, Serialize};
 use splitbrain_api::{NodeId, Op, Ret, ZkError};
 use splitbrain_checkers::{decide, CheckOptions, History, Input, ModelKind, Operation};
 use splitbrain_checkers::{Output, Source, Value, Verdict};
@@ -17,7 +18,7 @@ use splitbrain_sim::{History as RunHistory, OpStatus};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the linearizability checker said about a ZooKeeper history, for people.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ZkLinearizability {
     /// `Some(true)`: linearizable; `Some(false)`: not; `None`: undecided within the budget.
     pub linearizable: Option<bool>,
@@ -26,6 +27,33 @@ pub struct ZkLinearizability {
     /// The explanation, in words a student understands.
     pub text: String,
 }
+
+/// The answer alone, as an exploration keeps it for each seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Answer {
+    Linearizable,
+    NotLinearizable,
+    /// The checker ran out of its budget.
+    Undecided,
+}
+
+impl ZkLinearizability {
+    pub fn answer(&self) -> Answer {
+        match self.linearizable {
+            Some(true) => Answer::Linearizable,
+            Some(false) => Answer::NotLinearizable,
+            None => Answer::Undecided,
+        }
+    }
+}
+
+/// Why a ZooKeeper history need not be linearizable, for people: what ZooKeeper promises
+/// instead (the verdict) and what `sync` does and does not buy.
+pub const EXPECTED: &str = "a server answers reads from its own copy, which may lag behind \
+     the leader, so a read can miss a write that already completed. ZooKeeper promises only \
+     its ordering guarantees (the verdict). A sync before a read narrows the gap but does not \
+     close it: a write that completes after the sync began may still be missed.";
 
 /// Checks the znodes' data for linearizability and explains the answer.
 pub fn check(run: &RunHistory) -> ZkLinearizability {
@@ -59,12 +87,8 @@ pub fn check(run: &RunHistory) -> ZkLinearizability {
             (
                 Some(false),
                 format!(
-                    "Not linearizable.{culprit} This is expected of ZooKeeper and not a bug: a \
-                     server answers reads from its own copy, which may lag behind the leader, \
-                     so a read can miss a write that already completed. ZooKeeper promises \
-                     only its ordering guarantees (the run's verdict). A sync before a read \
-                     narrows the gap but does not close it: a write that completes after the \
-                     sync began may still be missed."
+                    "Not linearizable.{culprit} This is expected of ZooKeeper and not a bug: \
+                     {EXPECTED}"
                 ),
             )
         }

@@ -99,6 +99,7 @@ impl TargetArgs {
             full_trace,
             inspect_at_us: None,
             skip_evidence: false,
+            zk_linearizability: false,
         }
     }
 }

@@ -56,6 +56,12 @@ pub struct ExploreArgs {
     /// catalogue the rest (each at least one seed); one report with a result per scenario.
     #[arg(long, conflicts_with_all = ["scenario", "shard", "resume"])]
     pub all_scenarios: bool,
+    /// Also check each seed's ZooKeeper history for full linearizability and report how many
+    /// were not: information beside the verdict, never part of it (ZooKeeper's reads at a
+    /// lagging server are not linearizable by design). One more check per seed, so off
+    /// unless asked; `run` always reports it.
+    #[arg(long)]
+    pub zk_linearizability: bool,
 }
 
 pub fn run(args: &ExploreArgs) -> i32 {
@@ -67,6 +73,27 @@ pub fn run(args: &ExploreArgs) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => usage_exit(e),
+    }
+}
+
+impl ExploreArgs {
+    /// The run options every seed of the exploration runs with.
+    pub fn run_options(&self) -> splitbrain_scenarios::RunOptions {
+        splitbrain_scenarios::RunOptions {
+            zk_linearizability: self.zk_linearizability,
+            ..self.target.run_options(false)
+        }
+    }
+
+    /// The flags that change what a seed does or reports, as the report records them.
+    pub fn flags(&self) -> RunFlags {
+        RunFlags {
+            servers: self.target.servers,
+            clients: self.target.clients,
+            guided: self.guided,
+            until_first: self.until_first,
+            zk_linearizability: self.zk_linearizability,
+        }
     }
 }
 
@@ -120,7 +147,7 @@ fn run_inner(args: &ExploreArgs) -> Result<i32, UsageError> {
     let opts = ExploreOptions {
         jobs: args.jobs.unwrap_or_else(default_jobs),
         until_first: args.until_first,
-        run: args.target.run_options(false),
+        run: args.run_options(),
         resume_from,
         guided: args.guided,
         cancel: Some(super::common::stop_on_ctrl_c()),
@@ -230,7 +257,7 @@ fn write_outputs(args: &ExploreArgs, report: &ExploreReport) -> Result<(), Usage
 /// What must match for a checkpoint to be resumed.
 fn checkpoint_key(args: &ExploreArgs, t: &Target) -> String {
     format!(
-        "{}/{}/{}/{}/{}/{}/{:?}/{:?}/{}",
+        "{}/{}/{}/{}/{}/{}/{:?}/{:?}/{}{}",
         t.entry.info().name,
         t.variant.name,
         t.scenario_arg,
@@ -239,7 +266,12 @@ fn checkpoint_key(args: &ExploreArgs, t: &Target) -> String {
         args.until_first,
         args.target.servers,
         args.target.clients,
-        args.guided
+        args.guided,
+        if args.zk_linearizability {
+            "/zk-linearizability"
+        } else {
+            ""
+        }
     )
 }
 
@@ -282,12 +314,7 @@ pub fn build_report(
             splitbrain_api::stable_hash(scenario_json.as_bytes())
         ),
         sometimes: t.scenario.sometimes.clone(),
-        options: RunFlags {
-            servers: args.target.servers,
-            clients: args.target.clients,
-            guided: args.guided,
-            until_first: args.until_first,
-        },
+        options: args.flags(),
         seeds: SeedSpan {
             from: seeds.start,
             to: seeds.end,
@@ -301,6 +328,7 @@ pub fn build_report(
         stopped_early: s.stopped_early,
         unreached_sometimes: Vec::new(),
         marks: Default::default(),
+        zk_linearizability: None,
         wall_ms,
         per_seed: s.results.iter().map(per_seed).collect(),
     };
@@ -323,6 +351,7 @@ fn per_seed(r: &SeedResult) -> PerSeed {
         },
         from_seed: r.derived.as_ref().map(|d| d.seed),
         mutations: r.derived.as_ref().map(|d| d.mutations.clone()),
+        zk_linearizability: r.zk_linearizability,
     }
 }
 

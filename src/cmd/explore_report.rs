@@ -6,6 +6,7 @@
 
 use super::common::{invocation, UsageError, EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_PASS};
 use serde::{Deserialize, Serialize};
+use splitbrain_scenarios::zk_linearizability::{Answer, EXPECTED};
 use splitbrain_sim::Outcome;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,6 +33,9 @@ pub struct RunFlags {
     pub clients: Option<usize>,
     pub guided: bool,
     pub until_first: bool,
+    /// `--zk-linearizability` (absent in reports written before it existed: off).
+    #[serde(default)]
+    pub zk_linearizability: bool,
 }
 
 /// A seed range `from..to`.
@@ -72,6 +76,25 @@ pub struct PerSeed {
     /// ... with these mutations (`--mutations`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mutations: Option<String>,
+    /// Whether its ZooKeeper history was fully linearizable (`--zk-linearizability`):
+    /// information beside the outcome, never part of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zk_linearizability: Option<Answer>,
+}
+
+/// How many seeds' ZooKeeper histories were fully linearizable, for an exploration that
+/// asked (`--zk-linearizability`). ZooKeeper does not promise it, so none of this counts
+/// in the verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZkLinearizabilityTotals {
+    /// Seeds whose history was checked.
+    pub checked: usize,
+    pub not_linearizable: usize,
+    /// Seeds the checker could not decide within its budget.
+    pub undecided: usize,
+    /// The seeds that were not linearizable, in report order.
+    pub not_linearizable_seeds: Vec<u64>,
 }
 
 /// The first failing seed.
@@ -112,6 +135,9 @@ pub struct ExploreReport {
     pub unreached_sometimes: Vec<String>,
     /// Coverage marks reached, with the number of seeds that reached each.
     pub marks: BTreeMap<String, u64>,
+    /// Full linearizability of the ZooKeeper histories, when asked for; not the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zk_linearizability: Option<ZkLinearizabilityTotals>,
     pub wall_ms: u64,
     pub per_seed: Vec<PerSeed>,
 }
@@ -141,6 +167,7 @@ impl ExploreReport {
         for m in self.per_seed.iter().flat_map(|s| &s.marks) {
             *self.marks.entry(m.clone()).or_insert(0) += 1;
         }
+        self.zk_linearizability = zk_totals(&self.per_seed);
         self.unreached_sometimes = if self.stopped_early {
             Vec::new()
         } else {
@@ -224,6 +251,9 @@ impl ExploreReport {
             self.wall_ms as f64 / 1000.0,
             per_min
         );
+        if let Some(t) = &self.zk_linearizability {
+            out.push_str(&zk_line(t));
+        }
         let first = self.per_seed.iter().find(|s| s.outcome.is_failure());
         if let Some(f) = first {
             out.push_str(&format!(
@@ -309,6 +339,64 @@ impl ExploreReport {
     }
 }
 
+/// The totals of the seeds whose ZooKeeper history was checked; `None` when none was.
+fn zk_totals(per_seed: &[PerSeed]) -> Option<ZkLinearizabilityTotals> {
+    let answers: Vec<(u64, Answer)> = per_seed
+        .iter()
+        .filter_map(|s| s.zk_linearizability.map(|a| (s.seed, a)))
+        .collect();
+    if answers.is_empty() {
+        return None;
+    }
+    let count = |want: Answer| answers.iter().filter(|(_, a)| *a == want).count();
+    Some(ZkLinearizabilityTotals {
+        checked: answers.len(),
+        not_linearizable: count(Answer::NotLinearizable),
+        undecided: count(Answer::Undecided),
+        not_linearizable_seeds: answers
+            .iter()
+            .filter(|(_, a)| *a == Answer::NotLinearizable)
+            .map(|(s, _)| *s)
+            .collect(),
+    })
+}
+
+/// The summary line for full linearizability: a count, and why a count above zero is no
+/// failure.
+fn zk_line(t: &ZkLinearizabilityTotals) -> String {
+    let undecided = if t.undecided > 0 {
+        format!(", {} undecided within the checker's budget", t.undecided)
+    } else {
+        String::new()
+    };
+    let head = "full linearizability (information, not part of the verdict)";
+    if t.not_linearizable == 0 {
+        return format!(
+            "{head}: all {} seeds' ZooKeeper histories were linearizable{undecided} (ZooKeeper \
+             does not promise it; these runs had no read that missed a completed write)\n",
+            t.checked
+        );
+    }
+    let shown: Vec<String> = t
+        .not_linearizable_seeds
+        .iter()
+        .take(10)
+        .map(u64::to_string)
+        .collect();
+    let more = if t.not_linearizable > shown.len() {
+        " ..."
+    } else {
+        ""
+    };
+    format!(
+        "{head}: {} of {} seeds' ZooKeeper histories were not linearizable (seeds {}{more}){undecided}. \
+         Expected of ZooKeeper, not a bug: {EXPECTED}\n",
+        t.not_linearizable,
+        t.checked,
+        shown.join(" ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,6 +418,7 @@ mod tests {
                 clients: Some(2),
                 guided: true,
                 until_first: true,
+                zk_linearizability: false,
             },
             seeds: SeedSpan { from: 0, to: 10 },
             shard: None,
@@ -341,6 +430,7 @@ mod tests {
             stopped_early: true,
             unreached_sometimes: Vec::new(),
             marks: BTreeMap::new(),
+            zk_linearizability: None,
             wall_ms: 0,
             per_seed: Vec::new(),
         };
@@ -353,6 +443,7 @@ mod tests {
             fault_kinds: Some("crash,partition".into()),
             from_seed: Some(3),
             mutations: Some("leader-elected/first/1f".into()),
+            zk_linearizability: None,
         };
         let line = report.reproduce("run", &mutant);
         assert!(

@@ -8,7 +8,7 @@ use super::common::{
     EXIT_INTERRUPTED,
 };
 use super::explore::{build_report, junit_case, ExploreArgs};
-use super::explore_report::{RunFlags, SeedSpan};
+use super::explore_report::SeedSpan;
 use super::portfolio_report::{PortfolioReport, SkippedScenario};
 use super::progress::Progress;
 use splitbrain_api::VariantInfo;
@@ -29,7 +29,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32, UsageError> {
     }
     let base = args.target.resolve()?;
     let budget = parse_seed_range(&args.seeds).map_err(UsageError)?;
-    let run_opts = args.target.run_options(false);
+    let run_opts = args.run_options();
     let (parts, skipped) = plan(
         base.entry.as_ref(),
         &base.variant,
@@ -76,12 +76,7 @@ pub fn run(args: &ExploreArgs) -> Result<i32, UsageError> {
         targets.push(d.target);
     }
     progress.finish();
-    let flags = RunFlags {
-        servers: args.target.servers,
-        clients: args.target.clients,
-        guided: args.guided,
-        until_first: args.until_first,
-    };
+    let flags = args.flags();
     let span = SeedSpan {
         from: budget.start,
         to: budget.end,

@@ -153,7 +153,13 @@ fn result_word(r: &ExploreReport) -> String {
             )
         }
         None if r.inconclusive > 0 => "INCONCLUSIVE".to_string(),
-        None => "PASS".to_string(),
+        None => match &r.zk_linearizability {
+            Some(t) if t.not_linearizable > 0 => format!(
+                "PASS ({} of {} not fully linearizable: expected of ZooKeeper)",
+                t.not_linearizable, t.checked
+            ),
+            _ => "PASS".to_string(),
+        },
     }
 }
 

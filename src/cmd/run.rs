@@ -69,9 +69,13 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
     if let Some(kinds) = &args.fault_kinds {
         super::common::force_fault_kinds(&mut target.scenario, kinds)?;
     }
-    let opts = args
-        .target
-        .run_options(args.trace.is_some() || args.html.is_some() || args.timeline);
+    let opts = splitbrain_scenarios::RunOptions {
+        // One run: always say whether a ZooKeeper history was also linearizable.
+        zk_linearizability: true,
+        ..args
+            .target
+            .run_options(args.trace.is_some() || args.html.is_some() || args.timeline)
+    };
     if let Some(list) = &args.mutations {
         super::common::apply_mutations(&mut target, seed, list, &opts)?;
     }
@@ -106,7 +110,7 @@ fn run_inner(args: &RunArgs) -> Result<i32, UsageError> {
         );
     } else {
         print_summary(&result, &target);
-        if let Some(lin) = zk_linearizability(&result) {
+        if let Some(lin) = &result.zk_linearizability {
             println!(
                 "full linearizability (reported apart, not part of the verdict): {}",
                 lin.text
@@ -148,22 +152,14 @@ fn write_html(path: &std::path::Path, r: &RunResult, target: &Target) -> Result<
     write_atomic(path, report.html.as_bytes())
 }
 
-/// For a ZooKeeper history: full linearizability of the znodes' data, which ZooKeeper does
-/// not promise (reads at the connected server may lag), reported beside the verdict (the
-/// ordering checker's) so the difference shows (issue 11 item 4; the Z07 control case).
-fn zk_linearizability(
-    r: &RunResult,
-) -> Option<splitbrain_scenarios::zk_linearizability::ZkLinearizability> {
-    let failed_to_run = r.record.outcome == splitbrain_sim::Outcome::Panic;
-    (r.record.history.model == "zookeeper" && !failed_to_run)
-        .then(|| splitbrain_scenarios::zk_linearizability::check(&r.record.history))
-}
-
 /// The `run --json` document (schema_version 1).
 pub fn run_json(r: &RunResult, target: &Target) -> serde_json::Value {
     let rec = &r.record;
     let ops = rec.op_counts();
-    let lin = zk_linearizability(r).map(
+    // For a ZooKeeper history: full linearizability of the znodes' data, which ZooKeeper
+    // does not promise (reads at the connected server may lag), reported beside the verdict
+    // (the ordering checker's) so the difference shows (issue 11 item 4; the Z07 control).
+    let lin = r.zk_linearizability.as_ref().map(
         |l| json!({"linearizable": l.linearizable, "checked_ops": l.checked_ops, "text": l.text}),
     );
     json!({
