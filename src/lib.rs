@@ -20,8 +20,12 @@ pub use splitbrain_api as api;
 /// The key-value kit a replicated service can reuse: the state machine with its session
 /// table, log commands with digests, and the client library (`KvClient` over `KvWire`).
 pub use splitbrain_protocols::kv;
+/// A consensus library wrapped as a key-value service with the glue written once: implement
+/// `replica::Library` for it, and `replica::Replicated` is its `Protocol`.
+pub use splitbrain_protocols::replica;
 /// Scenarios, the fault generator, running and exploring seeds, shrinking, repro files.
 pub use splitbrain_scenarios as scenarios;
+pub use splitbrain_scenarios::basic_entry::BasicEntry;
 pub use splitbrain_scenarios::registry::{register, ProtocolEntry, RegisterError};
 /// The simulator: `run_world`, `WorldConfig`, `Workload`, `RunRecord`.
 pub use splitbrain_sim as sim;

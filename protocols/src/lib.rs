@@ -6,5 +6,6 @@ pub mod kv;
 pub mod paxos;
 pub mod pingpong;
 pub mod raft;
+pub mod replica;
 pub mod tas;
 pub mod zab;

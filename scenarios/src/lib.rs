@@ -1,6 +1,7 @@
 //! Worlds assembled: scenario files, random fault generation, workloads, the named catalogue
 //! of scenarios per protocol, the protocol registry, and running one seed or a seed range.
 
+pub mod basic_entry;
 pub mod catalog;
 pub mod experiments;
 pub mod explore;

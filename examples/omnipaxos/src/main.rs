@@ -1,7 +1,7 @@
 //! The splitbrain command line with OmniPaxos registered as `omnipaxos`.
 
 fn main() -> std::process::ExitCode {
-    splitbrain::register(splitbrain_example_omnipaxos::OmniPaxosEntry)
+    splitbrain::register(splitbrain_example_omnipaxos::entry())
         .expect("the name omnipaxos is free");
     splitbrain::cli::main()
 }

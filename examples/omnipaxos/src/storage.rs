@@ -1,16 +1,16 @@
 //! OmniPaxos's `Storage` on splitbrain's simulated disk. OmniPaxos owns its storage and reads
 //! it back synchronously, so the working copy is in memory (`Store`); every write also goes to
-//! a journal the server shares (the library gives no access to the storage it owns), and after
-//! each call into OmniPaxos the server drains the journal onto the simulated disk (`Disk`).
+//! a `splitbrain::replica::Journal` the server shares (the library gives no access to the
+//! storage it owns), and after each call into OmniPaxos the server moves the journal onto the
+//! simulated disk (`Disk`, which replays the same writes).
 
 use crate::Command;
 use omnipaxos::ballot_leader_election::Ballot;
 use omnipaxos::storage::{NoSnapshot, StopSign, Storage, StorageOp, StorageResult};
-use std::cell::RefCell;
-use std::rc::Rc;
+use splitbrain::replica::{Journal, Replay};
 
-/// The writes since the server last drained them, as OmniPaxos asked for them.
-pub type Journal = Rc<RefCell<Vec<StorageOp<Command>>>>;
+/// The writes since the server last moved them to the disk, as OmniPaxos asked for them.
+pub type Writes = Journal<StorageOp<Command>>;
 
 /// What survives a crash once synced: the log and OmniPaxos's small state.
 #[derive(Clone, Debug, Default)]
@@ -20,13 +20,11 @@ pub struct Disk {
     pub accepted_round: Option<Ballot>,
     pub decided_idx: usize,
     pub stopsign: Option<StopSign>,
-    /// The adapter's own: how many times the server started (its session incarnation).
-    pub incarnation: u64,
 }
 
-impl Disk {
+impl Replay<StorageOp<Command>> for Disk {
     /// Applies one write: O(appended entries) for the log, O(1) for the rest.
-    pub fn apply(&mut self, op: &StorageOp<Command>) {
+    fn replay(&mut self, op: &StorageOp<Command>) {
         match op {
             StorageOp::AppendEntry(e) => self.log.push(e.clone()),
             StorageOp::AppendEntries(es) => self.log.extend_from_slice(es),
@@ -48,18 +46,18 @@ impl Disk {
 /// The storage OmniPaxos reads and writes: a `Disk` image in memory plus the journal.
 pub struct Store {
     now: Disk,
-    journal: Journal,
+    journal: Writes,
 }
 
 impl Store {
     /// A store holding `disk` (what a restarted server read back), journaling into `journal`.
-    pub fn new(disk: Disk, journal: Journal) -> Store {
+    pub fn new(disk: Disk, journal: Writes) -> Store {
         Store { now: disk, journal }
     }
 
     fn write(&mut self, op: StorageOp<Command>) -> StorageResult<()> {
-        self.now.apply(&op);
-        self.journal.borrow_mut().push(op);
+        self.now.replay(&op);
+        self.journal.record(op);
         Ok(())
     }
 }

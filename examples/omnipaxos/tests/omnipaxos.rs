@@ -3,17 +3,16 @@
 //! points named by role firing on OmniPaxos's own messages (the long sweeps are the CLI's:
 //! `cargo run --release -p splitbrain-example-omnipaxos -- explore omnipaxos ...`).
 
-use splitbrain::api::{Dur, NodeId, Time};
 use splitbrain::scenarios::registry::{generic_scenarios, scenarios_for};
 use splitbrain::scenarios::runner::resolve_variant;
 use splitbrain::scenarios::{run_seed, RunOptions};
 use splitbrain::sim::TraceKind;
 use splitbrain::testing::Check;
-use splitbrain_example_omnipaxos::{Link, OmniPaxosEntry, Sessions, Verdict};
+use splitbrain_example_omnipaxos::entry as omnipaxos;
 
 #[test]
 fn the_same_seed_gives_the_same_trace() {
-    let entry = OmniPaxosEntry;
+    let entry = omnipaxos();
     let variant = resolve_variant(&entry, None).unwrap();
     let swarm = scenarios_for(&entry)
         .into_iter()
@@ -38,7 +37,7 @@ fn omnipaxos_passes_the_raft_swarm_and_crash_scenarios() {
         ("raft-persist", 0..3),
         ("raft-vote-crash", 0..3),
     ] {
-        Check::new(OmniPaxosEntry)
+        Check::new(omnipaxos())
             .scenario(scenario)
             .seeds(seeds)
             .run();
@@ -51,7 +50,7 @@ fn omnipaxos_passes_the_raft_swarm_and_crash_scenarios() {
 /// counted (the scenario has no other crashes, so every crash in the trace is one).
 #[test]
 fn every_generic_scenario_passes_and_each_crash_point_role_fires() {
-    let entry = OmniPaxosEntry;
+    let entry = omnipaxos();
     let variant = resolve_variant(&entry, None).unwrap();
     let opts = RunOptions {
         full_trace: true,
@@ -90,64 +89,4 @@ fn every_generic_scenario_passes_and_each_crash_point_role_fires() {
         assert!(fired >= 1, "crash points `{role}` never fired in 3 seeds");
         println!("{role}: {fired} crash points fired in 3 seeds");
     }
-}
-
-/// The session emulation OmniPaxos's contract needs: a late or repeated message is dropped
-/// (a loss, never a reordering), and a skipped message, a restarted sender or a long silence
-/// break the session (the server then calls `reconnected`).
-#[test]
-fn sessions_turn_reordering_into_loss_and_report_broken_sessions() {
-    let silence = Dur::ms(100);
-    let (a, b) = (NodeId::server(0), NodeId::server(1));
-    let mut sender = Sessions::new(1, silence);
-    let mut receiver = Sessions::new(1, silence);
-    let links: Vec<Link> = (0..4).map(|_| sender.stamp(b)).collect();
-    let at = |ms: u64| Time(ms * 1000);
-    let deliver = |reconnect| Verdict {
-        deliver: true,
-        reconnect,
-    };
-    let drop = |reconnect| Verdict {
-        deliver: false,
-        reconnect,
-    };
-    assert_eq!(receiver.receive(a, links[0], at(1)), deliver(false));
-    assert_eq!(
-        receiver.receive(a, links[0], at(2)),
-        drop(false),
-        "duplicate"
-    );
-    assert_eq!(
-        receiver.receive(a, links[2], at(3)),
-        deliver(true),
-        "links[1] skipped"
-    );
-    assert_eq!(receiver.receive(a, links[1], at(4)), drop(false), "late");
-    assert_eq!(
-        receiver.receive(a, links[3], at(200)),
-        deliver(true),
-        "silent 197 ms"
-    );
-    let mut restarted = Sessions::new(2, silence);
-    let first = restarted.stamp(b);
-    assert_eq!(
-        receiver.receive(a, first, at(201)),
-        deliver(true),
-        "new incarnation"
-    );
-    assert_eq!(
-        receiver.receive(a, links[3], at(202)),
-        drop(false),
-        "old incarnation"
-    );
-    // A message addressed to the receiver's previous incarnation is not delivered to its next.
-    let mut reply = receiver.stamp(a);
-    assert_eq!(restarted.receive(b, reply, at(203)), deliver(false));
-    reply.to_inc = 1;
-    reply.seq += 1;
-    assert_eq!(
-        restarted.receive(b, reply, at(204)),
-        drop(false),
-        "to A's first life"
-    );
 }

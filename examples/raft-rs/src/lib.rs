@@ -2,6 +2,10 @@
 //! splitbrain protocol, written against both crates' public APIs only: the key-value service
 //! over raft-rs's log, checked by the Raft catalogue's scenarios and the generic ones.
 //!
+//! `splitbrain::replica` does the key-value service, the tick timer and the client messages;
+//! this crate wraps raft-rs as a `Library` (`server.rs`), names and hashes its messages
+//! (`wire.rs`) and keeps its hard state and log on the simulated disk (`disk.rs`).
+//!
 //! Workarounds the APIs forced (see `docs/bring-your-own.md`): raft-rs draws its randomized
 //! election timeout from `rand::thread_rng()`, so after every call the adapter sees whether the
 //! term or role changed (the only times raft-rs re-draws) and sets the timeout again from the
@@ -14,86 +18,30 @@ mod server;
 mod wire;
 
 pub use disk::Disk;
-pub use server::RaftRsServer;
-pub use wire::Wire;
+pub use server::RaftRs;
+pub use wire::Peer;
 
-use splitbrain::api::{Expect, FaultBudget, NodeId, Protocol, ProtocolInfo, VariantInfo};
-use splitbrain::kv::KvClient;
-use splitbrain::scenarios::{CrashRole, Scenario};
-use splitbrain::sim::{run_world, RunRecord, Workload, WorldConfig};
-use splitbrain::ProtocolEntry;
-use std::collections::BTreeMap;
+use splitbrain::replica::Replicated;
+use splitbrain::scenarios::CrashRole;
+use splitbrain::BasicEntry;
 
-pub struct RaftRs;
-
-impl Protocol for RaftRs {
-    type Server = RaftRsServer;
-    type Client = KvClient<Wire>;
-
-    fn server(&self, id: NodeId, servers: &[NodeId]) -> RaftRsServer {
-        RaftRsServer::new(id, servers)
-    }
-
-    fn client(&self, id: NodeId, servers: &[NodeId]) -> KvClient<Wire> {
-        KvClient::new(id, servers.to_vec())
-    }
-}
-
-pub struct RaftRsEntry;
-
-impl ProtocolEntry for RaftRsEntry {
-    fn info(&self) -> ProtocolInfo {
-        ProtocolInfo {
-            name: "raft-rs",
-            summary: "tikv's raft-rs 0.7 (RawNode/Ready, pre-vote, check-quorum) serving the key-value workload",
-            variants: vec![VariantInfo {
-                name: "correct",
-                bug_id: None,
-                expect: Expect::Pass,
-                scenario: "raft-swarm",
-                summary: "raft-rs as published, proposals and reads through the log",
-            }],
-            default_servers: 3,
-            budget: FaultBudget::minority(),
-        }
-    }
-
-    fn default_servers(&self, _variant: &VariantInfo) -> usize {
-        3
-    }
-
-    fn servers_range(&self) -> std::ops::RangeInclusive<usize> {
-        1..=9
-    }
-
-    fn run(
-        &self,
-        _variant: &VariantInfo,
-        _params: &BTreeMap<String, u64>,
-        cfg: WorldConfig,
-        workload: Box<dyn Workload>,
-    ) -> RunRecord {
-        run_world(&RaftRs, cfg, workload, Vec::new())
-    }
-
-    /// The Raft catalogue, unmodified: splitbrain Raft's tuning parameters and coverage marks
-    /// apply to it alone, and its crash points are named by role (`portable`).
-    fn scenarios(&self) -> Vec<Scenario> {
-        let raft = splitbrain::scenarios::find_protocol("raft").expect("built in");
-        raft.scenarios()
-    }
-
-    /// raft-rs's messages in the crash-point roles scenarios name.
-    fn crash_roles(&self) -> &'static [(CrashRole, &'static str)] {
-        &[
-            (CrashRole::VoteGrant, "VoteGranted"),
-            (CrashRole::AppendAck, "AppendOk"),
-            (CrashRole::Append, "AppendEntries"),
-            (CrashRole::ClientReply, "ClientReply"),
-        ]
-    }
-
-    fn models(&self) -> Vec<String> {
-        vec!["kv".to_string()]
-    }
+/// raft-rs's registry entry: the Raft catalogue, every cluster size from 1 to 9.
+pub fn entry() -> BasicEntry<Replicated<RaftRs>> {
+    BasicEntry::new(
+        "raft-rs",
+        "tikv's raft-rs 0.7 (RawNode/Ready, pre-vote, check-quorum) serving the key-value workload",
+        |_variant| Replicated::new(()),
+    )
+    .correct(
+        "raft-swarm",
+        "raft-rs as published, proposals and reads through the log",
+    )
+    .servers(1..=9)
+    .catalogue_of("raft")
+    .crash_roles(&[
+        (CrashRole::VoteGrant, "VoteGranted"),
+        (CrashRole::AppendAck, "AppendOk"),
+        (CrashRole::Append, "AppendEntries"),
+        (CrashRole::ClientReply, "ClientReply"),
+    ])
 }

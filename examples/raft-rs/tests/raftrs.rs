@@ -5,11 +5,11 @@ use splitbrain::scenarios::registry::{scenarios_for, ProtocolEntry};
 use splitbrain::scenarios::runner::resolve_variant;
 use splitbrain::scenarios::{run_seed, RunOptions};
 use splitbrain::testing::Check;
-use splitbrain_example_raftrs::RaftRsEntry;
+use splitbrain_example_raftrs::entry as raft_rs;
 
 #[test]
 fn the_same_seed_gives_the_same_trace_despite_raft_rs_thread_rng() {
-    let entry = RaftRsEntry;
+    let entry = raft_rs();
     let variant = resolve_variant(&entry, None).unwrap();
     let swarm = scenarios_for(&entry)
         .into_iter()
@@ -32,10 +32,7 @@ fn raft_rs_passes_the_raft_swarm_and_the_generic_swarm() {
         ("raft-figure8", 0..3),
         ("raft-persist", 0..3),
     ] {
-        Check::new(RaftRsEntry)
-            .scenario(scenario)
-            .seeds(seeds)
-            .run();
+        Check::new(raft_rs()).scenario(scenario).seeds(seeds).run();
     }
 }
 
@@ -44,10 +41,10 @@ fn raft_rs_passes_the_raft_swarm_and_the_generic_swarm() {
 #[test]
 fn every_raft_catalogue_scenario_runs_on_raft_rs_without_splitbrain_raft_knobs() {
     use splitbrain::scenarios::portable::for_protocol;
-    let list = RaftRsEntry.scenarios();
+    let list = raft_rs().scenarios();
     assert!(list.len() >= 20, "{}", list.len());
     for s in &list {
-        let adapted = for_protocol(s, &RaftRsEntry, &s.name, true)
+        let adapted = for_protocol(s, &raft_rs(), &s.name, true)
             .unwrap_or_else(|e| panic!("{}: {e}", s.name));
         assert!(adapted.params.is_empty(), "{}", s.name);
         assert!(adapted.vary.as_ref().is_none_or(|v| v.params.is_empty()));
@@ -61,7 +58,7 @@ fn every_raft_catalogue_scenario_runs_on_raft_rs_without_splitbrain_raft_knobs()
 #[test]
 fn the_raft_catalogue_crash_points_fire_on_raft_rs() {
     use splitbrain::sim::TraceKind;
-    let entry = RaftRsEntry;
+    let entry = raft_rs();
     let variant = resolve_variant(&entry, None).unwrap();
     let scenario = scenarios_for(&entry)
         .into_iter()

@@ -77,6 +77,32 @@ impl Cmd {
     }
 }
 
+impl Cmd {
+    /// The command as bytes, for a library whose log entries carry opaque data (raft-rs):
+    /// a no-op is empty, a client command its client index, request id and operation (JSON).
+    /// Panics on a ZooKeeper session command, which no such library carries.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match &self.kind {
+            CmdKind::Noop => Vec::new(),
+            CmdKind::Client { client, seq, op } => {
+                serde_json::to_vec(&(client.index(), seq, op)).expect("operations serialise")
+            }
+            CmdKind::Session { .. } => panic!("session commands have no byte form"),
+        }
+    }
+
+    /// The command [`Cmd::to_bytes`] wrote (an empty entry is a no-op, as a library's own
+    /// entries of a new term often are).
+    pub fn from_bytes(data: &[u8]) -> Rc<Cmd> {
+        if data.is_empty() {
+            return Cmd::noop();
+        }
+        let (client, seq, op): (usize, u64, Op) =
+            serde_json::from_slice(data).expect("entry data written by Cmd::to_bytes");
+        Cmd::client(NodeId::client(client), seq, op)
+    }
+}
+
 fn op_bytes(op: &Op, out: &mut Fnv1a) {
     match op {
         Op::Get { key } => text(out, 1, key),
@@ -264,5 +290,16 @@ mod tests {
             .map(|op| Cmd::client(c, 1, op.clone()).digest)
             .collect();
         assert_eq!(digests.len(), ops.len());
+    }
+
+    #[test]
+    fn a_command_comes_back_from_its_bytes() {
+        let op = Op::Append {
+            key: "k".into(),
+            value: "x".into(),
+        };
+        let cmd = Cmd::client(NodeId::client(4), 7, op);
+        assert_eq!(Cmd::from_bytes(&cmd.to_bytes()), cmd);
+        assert_eq!(Cmd::from_bytes(&Cmd::noop().to_bytes()), Cmd::noop());
     }
 }

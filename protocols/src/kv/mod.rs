@@ -8,9 +8,11 @@
 
 pub mod client;
 pub mod cmd;
+pub mod msg;
 
 pub use client::{ClientTimer, KvClient, KvWire, WireReply};
 pub use cmd::{Cmd, CmdKind};
+pub use msg::KvMsg;
 
 use splitbrain_api::{NodeId, Op, Ret};
 use std::collections::BTreeMap;
