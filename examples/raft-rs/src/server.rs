@@ -79,12 +79,6 @@ impl Library for RaftRs {
         if now != self.seen {
             let ticks = io.rng().gen_range(ELECTION_TICKS..2 * ELECTION_TICKS);
             self.node.raft.set_randomized_election_timeout(ticks);
-            if now.1 == StateRole::Leader {
-                io.mark("leader-elected");
-                if now.0 > 2 {
-                    io.mark("leader-change");
-                }
-            }
             self.seen = now;
         }
         self.handle_ready(io);
@@ -115,10 +109,7 @@ impl RaftRs {
         }
         let mut rd = self.node.ready();
         send(io, rd.take_messages());
-        assert!(
-            rd.snapshot().metadata.is_none(),
-            "this adapter takes no snapshots"
-        );
+        assert!(rd.snapshot().metadata.is_none(), "no snapshots here");
         apply(io, rd.take_committed_entries());
         if let Some(first) = rd.entries().first() {
             let store = self.node.mut_store().wl().append(rd.entries());

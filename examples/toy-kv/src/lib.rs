@@ -10,24 +10,19 @@
 //! is not.
 
 use splitbrain::api::{
-    Ctx, Dur, Expect, FaultBudget, Message, NodeId, NodeView, Op, Process, Protocol, ProtocolInfo,
-    Role, Time, VariantInfo,
+    Ctx, Dur, Expect, Message, NodeId, NodeView, Op, Process, Protocol, Role, Time, VariantInfo,
 };
-use splitbrain::kv::{Applied, Kv, KvClient, KvWire, WireReply};
-use splitbrain::scenarios::Scenario;
-use splitbrain::sim::{run_world, RunRecord, Workload, WorldConfig};
-use splitbrain::ProtocolEntry;
+use splitbrain::kv::{Applied, Kv, KvClient, KvMsg, KvWire, WireReply};
+use splitbrain::BasicEntry;
 use std::collections::BTreeMap;
 
 const HEARTBEAT_EVERY: Dur = Dur::ms(50);
 const PRIMARY_SILENT_AFTER: Dur = Dur::ms(300);
 
-/// The toy's wire messages.
+/// The toy's wire messages: splitbrain's client messages, and its own between servers.
 #[derive(Clone, Debug, Hash)]
 pub enum ToyMsg {
-    Request { seq: u64, op: Op },
-    Reply { seq: u64, ret: splitbrain::api::Ret },
-    Redirect { seq: u64, hint: Option<NodeId> },
+    Kv(KvMsg),
     Heartbeat,
     Forward { client: NodeId, seq: u64, op: Op },
 }
@@ -35,9 +30,7 @@ pub enum ToyMsg {
 impl Message for ToyMsg {
     fn kind(&self) -> &'static str {
         match self {
-            ToyMsg::Request { .. } => "Request",
-            ToyMsg::Reply { .. } => "Reply",
-            ToyMsg::Redirect { .. } => "Redirect",
+            ToyMsg::Kv(m) => m.kind(),
             ToyMsg::Heartbeat => "Heartbeat",
             ToyMsg::Forward { .. } => "Forward",
         }
@@ -47,13 +40,12 @@ impl Message for ToyMsg {
 /// The toy's clients are splitbrain's key-value client library over these messages.
 impl KvWire for ToyMsg {
     fn request(seq: u64, op: Op) -> Self {
-        ToyMsg::Request { seq, op }
+        ToyMsg::Kv(KvMsg::Request { seq, op })
     }
 
     fn reply(self) -> Option<WireReply> {
         match self {
-            ToyMsg::Reply { seq, ret } => Some(WireReply::Done { seq, ret }),
-            ToyMsg::Redirect { seq, hint } => Some(WireReply::Redirect { seq, hint }),
+            ToyMsg::Kv(m) => m.reply(),
             _ => None,
         }
     }
@@ -110,10 +102,10 @@ impl Process for ToyServer {
             ToyMsg::Heartbeat => {
                 self.heard.insert(from, now);
             }
-            ToyMsg::Request { seq, op } if self.primary(now) == self.id => {
+            ToyMsg::Kv(KvMsg::Request { seq, op }) if self.primary(now) == self.id => {
                 if let Applied::Fresh(ret) | Applied::Duplicate(ret) = self.kv.apply(from, seq, &op)
                 {
-                    ctx.send(from, ToyMsg::Reply { seq, ret });
+                    ctx.send(from, ToyMsg::Kv(KvMsg::Reply { seq, ret }));
                 }
                 let forward = ToyMsg::Forward {
                     client: from,
@@ -122,14 +114,14 @@ impl Process for ToyServer {
                 };
                 ctx.broadcast(&self.servers, &forward);
             }
-            ToyMsg::Request { seq, .. } => {
+            ToyMsg::Kv(KvMsg::Request { seq, .. }) => {
                 let hint = Some(self.primary(now));
-                ctx.send(from, ToyMsg::Redirect { seq, hint });
+                ctx.send(from, ToyMsg::Kv(KvMsg::Redirect { seq, hint }));
             }
             ToyMsg::Forward { client, seq, op } => {
                 self.kv.apply(client, seq, &op);
             }
-            ToyMsg::Reply { .. } | ToyMsg::Redirect { .. } => {}
+            ToyMsg::Kv(_) => {}
         }
     }
 
@@ -168,46 +160,20 @@ impl Protocol for ToyKv {
     }
 }
 
-/// What the harness needs to know to run the toy: its name, variants, fault budget, worlds.
-pub struct ToyKvEntry;
-
-impl ProtocolEntry for ToyKvEntry {
-    fn info(&self) -> ProtocolInfo {
-        ProtocolInfo {
-            name: "toykv",
-            summary: "Toy primary/backup key-value store that forwards without waiting (broken on purpose)",
-            variants: vec![VariantInfo {
-                name: "forward-and-forget",
-                bug_id: None,
-                expect: Expect::Fail,
-                scenario: "generic-partitions",
-                summary: "the primary answers before anyone else has the write",
-            }],
-            default_servers: 3,
-            budget: FaultBudget::minority(),
-        }
-    }
-
-    fn default_servers(&self, _variant: &VariantInfo) -> usize {
-        3
-    }
-
-    fn run(
-        &self,
-        _variant: &VariantInfo,
-        _params: &BTreeMap<String, u64>,
-        cfg: WorldConfig,
-        workload: Box<dyn Workload>,
-    ) -> RunRecord {
-        run_world(&ToyKv, cfg, workload, Vec::new())
-    }
-
-    /// No scenarios of its own: the generic ones apply, since its clients speak `kv`.
-    fn scenarios(&self) -> Vec<Scenario> {
-        Vec::new()
-    }
-
-    fn models(&self) -> Vec<String> {
-        vec!["kv".to_string()]
-    }
+/// What the harness needs to know to run the toy: its name, its one variant (a planted bug:
+/// `explore` expects it to fail), and its worlds; the defaults do for the rest (the minority
+/// fault budget, 3 servers, clients speaking `kv`, the generic scenarios and no others).
+pub fn entry() -> BasicEntry<ToyKv> {
+    BasicEntry::new(
+        "toykv",
+        "Toy primary/backup key-value store that forwards without waiting (broken on purpose)",
+        |_variant| ToyKv,
+    )
+    .variants(vec![VariantInfo {
+        name: "forward-and-forget",
+        bug_id: None,
+        expect: Expect::Fail,
+        scenario: "generic-partitions",
+        summary: "the primary answers before anyone else has the write",
+    }])
 }

@@ -3,6 +3,6 @@
 //! generic-partitions --seeds 0..100`.
 
 fn main() -> std::process::ExitCode {
-    splitbrain::register(splitbrain_example_toykv::ToyKvEntry).expect("the name toykv is free");
+    splitbrain::register(splitbrain_example_toykv::entry()).expect("the name toykv is free");
     splitbrain::cli::main()
 }

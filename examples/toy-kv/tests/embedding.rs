@@ -4,7 +4,7 @@
 use splitbrain::scenarios::repro::Repro;
 use splitbrain::scenarios::Scenario;
 use splitbrain::testing::Check;
-use splitbrain_example_toykv::ToyKvEntry;
+use splitbrain_example_toykv::entry as toykv_entry;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -19,7 +19,7 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 #[should_panic(expected = "splitbrain found a failing seed: toykv")]
 fn a_plain_test_of_the_broken_service_fails() {
-    Check::new(ToyKvEntry)
+    Check::new(toykv_entry())
         .scenario("generic-crashes")
         .seeds(0..20)
         .shrink_runs(200)
@@ -30,7 +30,7 @@ fn a_plain_test_of_the_broken_service_fails() {
 #[test]
 fn the_failure_names_the_seed_the_check_a_shrunk_repro_and_the_replay_command() {
     let dir = scratch("failure");
-    let failure = Check::new(ToyKvEntry)
+    let failure = Check::new(toykv_entry())
         .scenario("generic-partitions")
         .seeds(0..60)
         .shrink_runs(400)
@@ -81,7 +81,7 @@ fn the_failure_names_the_seed_the_check_a_shrunk_repro_and_the_replay_command() 
         "{text}"
     );
     // Replaying runs the file exactly and fails the same way.
-    let again = Check::new(ToyKvEntry)
+    let again = Check::new(toykv_entry())
         .replay(&failure.repro)
         .try_run()
         .expect_err("the repro still fails");
@@ -97,7 +97,7 @@ fn without_faults_the_toy_passes_its_check() {
     let quiet = r#"{"name": "toy-quiet", "clients": 3, "safety_ms": 2000, "liveness_ms": 500,
         "workload": {"kind": "kv", "keys": 3}}"#;
     let scenario = Scenario::from_json(quiet, "toy-quiet").expect("parses");
-    let passed = Check::new(ToyKvEntry)
+    let passed = Check::new(toykv_entry())
         .with_scenario(scenario)
         .seeds(0..20)
         .run();

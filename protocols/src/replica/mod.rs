@@ -3,7 +3,8 @@
 //! implementing [`Library`]: how to build it (from the disk after a crash), hand it a tick and a
 //! message, ask it who leads, propose a command, drain what it wants done, and describe its
 //! state. [`Replica`] is the `Process` around it and [`Replicated`] the `Protocol`: they arm the
-//! tick timer on the node's clock, answer client requests (propose on the leader, redirect
+//! tick timer on the node's clock, mark `leader-elected` when the library makes this server its
+//! leader, answer client requests (propose on the leader, redirect
 //! elsewhere), apply committed commands to the key-value state machine with its exactly-once
 //! session table, report every applied index for the state-machine-safety check, answer the
 //! client whose request committed, and, for a library that assumes connection-oriented links,

@@ -38,6 +38,8 @@ pub struct Replica<L: Library> {
     lib: Option<L>,
     service: Service,
     sessions: Option<Sessions>,
+    /// Whether the library named this server the leader after the last call.
+    leads: bool,
 }
 
 /// What a library's calls may do to the world: the node's context, seen through the library's
@@ -123,10 +125,12 @@ impl<L: Library> Replica<L> {
             lib: None,
             service: Service::default(),
             sessions: None,
+            leads: false,
         }
     }
 
-    /// Calls the library with an [`Io`], then lets it flush.
+    /// Calls the library with an [`Io`], marks `leader-elected` if this server became the
+    /// leader it names, then lets the library flush.
     fn call(&mut self, ctx: &mut Ctx<Self>, f: impl FnOnce(&mut L, &mut Io<L>)) {
         let lib = self.lib.as_mut().expect("started");
         let mut io = Io {
@@ -135,6 +139,11 @@ impl<L: Library> Replica<L> {
             sessions: &mut self.sessions,
         };
         f(lib, &mut io);
+        let leads = lib.leader() == Some(io.id());
+        if leads && !self.leads {
+            io.mark("leader-elected");
+        }
+        self.leads = leads;
         lib.flush(&mut io);
     }
 
