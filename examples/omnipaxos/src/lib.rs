@@ -30,7 +30,6 @@ use splitbrain::kv::Cmd;
 use splitbrain::replica::Replicated;
 use splitbrain::scenarios::CrashRole;
 use splitbrain::BasicEntry;
-use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 /// A log entry: the shared key-value command (its digest is what `applied` reports).
@@ -39,12 +38,6 @@ pub struct Command(pub Rc<Cmd>);
 
 impl omnipaxos::storage::Entry for Command {
     type Snapshot = omnipaxos::storage::NoSnapshot;
-}
-
-impl Hash for Command {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.digest.hash(state);
-    }
 }
 
 /// OmniPaxos's registry entry: the Raft catalogue, clusters of 2 to 9 (it refuses one).

@@ -47,9 +47,10 @@ fn ballot<H: Hasher>(b: &Ballot, state: &mut H) {
     (b.config_id, b.n, b.priority, b.pid).hash(state);
 }
 
+/// A command hashes as its digest.
 fn entries<H: Hasher>(es: &[Command], state: &mut H) {
     es.len().hash(state);
-    es.iter().for_each(|e| e.hash(state));
+    es.iter().for_each(|e| e.0.hash(state));
 }
 
 /// OmniPaxos's messages do not implement `Hash`: the fields that identify the frequent ones
