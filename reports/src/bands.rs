@@ -192,6 +192,7 @@ impl Builder<'_> {
             | Fault::Restart { .. }
             | Fault::Resume { .. }
             | Fault::CrashAfterSend { .. }
+            | Fault::IsolateAfterHearing { .. }
             | Fault::CrashBeforeSync { .. } => {}
         }
         let label = t.fault.label();

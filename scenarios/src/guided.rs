@@ -28,6 +28,10 @@ pub const CHUNK: usize = 64;
 const ELITES: usize = 32;
 /// Runs kept for mutation.
 const CORPUS: usize = 512;
+/// One mutant in this many is the correlated edit (`Mutation::peers`).
+const PEERS_ONE_IN: u64 = 2;
+/// Keeps the correlated-edit draw apart from the other draws of a mutant's plan.
+const PEERS_SALT: u64 = 0x7065_6572_73;
 /// Mutants descend from a seed through at most this many mutations.
 const MAX_DEPTH: usize = 8;
 
@@ -97,6 +101,19 @@ fn features(
     out
 }
 
+/// The plan that runs `parent` with `m` applied.
+fn mutant_of(parent: &Kept, m: Mutation, budget: &FaultBudget) -> Plan {
+    let scenario = apply(&parent.scenario, &parent.mark_at, &m, budget);
+    let mut chain = parent.chain.clone();
+    chain.push(m);
+    Plan::Mutant {
+        root: parent.root,
+        kinds: parent.kinds.clone(),
+        chain,
+        scenario: Box::new(scenario),
+    }
+}
+
 impl Guidance {
     /// What `seed` runs: its own draw for half the seeds (a fresh seed finds as much as a
     /// mutant does for many bugs), an elite fault-kind set for a quarter, a mutant of a kept
@@ -129,8 +146,14 @@ impl Guidance {
     }
 
     /// A mutant: a mark drawn with weight 1/(seeds that reached it), a kept run that reached
-    /// it, and a mutation anchored on its first or last occurrence.
+    /// it, and a mutation anchored on its first or last occurrence. One in `PEERS_ONE_IN` is
+    /// the correlated edit instead, on a kept run and one of its marks drawn uniformly: its
+    /// power lies in the timing of common events (a leader about to hear its followers'
+    /// answers), which rarity weighting would hardly ever pick.
     fn mutant(&self, h: u64, budget: &FaultBudget) -> Plan {
+        if mix(h ^ PEERS_SALT) % PEERS_ONE_IN == 0 {
+            return self.peers_mutant(h, budget);
+        }
         let mut reached: BTreeSet<&str> = BTreeSet::new();
         for k in &self.corpus {
             reached.extend(k.marks.keys().map(String::as_str));
@@ -166,16 +189,31 @@ impl Guidance {
             anchor: anchor.to_string(),
             last: (h3 >> 40) & 1 == 1,
             op: mix(h3) >> 16,
+            peers: false,
         };
-        let scenario = apply(&parent.scenario, &parent.mark_at, &m, budget);
-        let mut chain = parent.chain.clone();
-        chain.push(m);
-        Plan::Mutant {
-            root: parent.root,
-            kinds: parent.kinds.clone(),
-            chain,
-            scenario: Box::new(scenario),
-        }
+        mutant_of(parent, m, budget)
+    }
+
+    /// The correlated edit on a kept run drawn uniformly, anchored on one of the marks it
+    /// reached, drawn uniformly.
+    fn peers_mutant(&self, h: u64, budget: &FaultBudget) -> Plan {
+        let h2 = mix(h ^ PEERS_SALT);
+        let parent = &self.corpus[(h2 % self.corpus.len() as u64) as usize];
+        let h3 = mix(h2);
+        let Some(anchor) = parent
+            .marks
+            .keys()
+            .nth((h3 % parent.marks.len().max(1) as u64) as usize)
+        else {
+            return Plan::Own;
+        };
+        let m = Mutation {
+            anchor: anchor.clone(),
+            last: (h3 >> 40) & 1 == 1,
+            op: mix(h3) >> 16,
+            peers: true,
+        };
+        mutant_of(parent, m, budget)
     }
 
     /// True when a run that reached `marks` (with counts, first reached as `mark_at` says)

@@ -6,6 +6,13 @@
 //! parameters, or redraws the workload's read share or key space. The child runs with its
 //! parent's seed, so it replays the parent up to the new fault and then goes somewhere else.
 //!
+//! A second family of mutations (`MARK/first/HEX/peers`) correlates faults on several nodes
+//! with the anchor: the servers the anchor reaches then crash before their next disk sync
+//! (losing that write; as many as the budget allows), and the anchor is cut off once it has
+//! heard from each of them, right after it acts on their last words. That is the shape of the bugs where a node answers
+//! before its write is durable and its peer acts on the answer at once (a leader that
+//! delivers on acknowledgements its followers then lose).
+//!
 //! A mutation is named by a short token (`MARK/first/HEX`): the mark and occurrence it is
 //! anchored on and the draw that picks the fault. Replaying a chain of tokens from a seed
 //! (`run --seed S --mutations T1,T2`) re-runs each ancestor to find its mark times, so a
@@ -15,6 +22,7 @@ use crate::registry::ProtocolEntry;
 use crate::runner::{run_seed, RunOptions, RunResult};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::workload::WorkloadSpec;
+use rand::seq::SliceRandom;
 use rand::Rng;
 use splitbrain_api::{FaultBudget, NodeId, SimRng, VariantInfo};
 use splitbrain_sim::rng::{stream, Stream};
@@ -28,23 +36,39 @@ pub struct Mutation {
     pub anchor: String,
     pub last: bool,
     pub op: u64,
+    /// The correlated edit (peers lose their next write, the anchor is cut off once it heard
+    /// them) instead of one or two single edits.
+    pub peers: bool,
 }
 
 impl fmt::Display for Mutation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let which = if self.last { "last" } else { "first" };
-        write!(f, "{}/{which}/{:x}", self.anchor, self.op)
+        write!(f, "{}/{which}/{:x}", self.anchor, self.op)?;
+        if self.peers {
+            write!(f, "/{PEERS}")?;
+        }
+        Ok(())
     }
 }
 
 impl Mutation {
-    /// Parses `MARK/first/HEX` (or `last`).
+    /// Parses `MARK/first/HEX` (or `last`), optionally followed by `/peers`.
     pub fn parse(text: &str) -> Result<Mutation, String> {
         let mut parts = text.split('/');
-        let (Some(anchor), Some(which), Some(op), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(format!("`{text}` is not MARK/first|last/HEX"));
+        let (Some(anchor), Some(which), Some(op), tail, None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(format!("`{text}` is not MARK/first|last/HEX[/{PEERS}]"));
+        };
+        let peers = match tail {
+            None => false,
+            Some(PEERS) => true,
+            Some(other) => return Err(format!("`{text}`: `{other}` is not `{PEERS}`")),
         };
         let last = match which {
             "first" => false,
@@ -60,6 +84,7 @@ impl Mutation {
             anchor: anchor.to_string(),
             last,
             op,
+            peers,
         })
     }
 
@@ -68,6 +93,9 @@ impl Mutation {
         text.split(',').map(|t| Mutation::parse(t.trim())).collect()
     }
 }
+
+/// The token suffix of the correlated edit.
+const PEERS: &str = "peers";
 
 /// A chain as `run --mutations` takes it.
 pub fn list_arg(chain: &[Mutation]) -> String {
@@ -113,6 +141,17 @@ pub fn apply(
     stretch(&mut s, t);
     let safety_us = s.safety_ms * 1_000;
     let rng = &mut stream(m.op, Stream::Faults);
+    if m.peers {
+        let mut editor = Editor {
+            s: &mut s,
+            budget,
+            t,
+            node,
+            safety_us,
+        };
+        editor.peers(rng);
+        return s;
+    }
     let edits = if rng.gen_bool(0.3) { 2 } else { 1 };
     for _ in 0..edits {
         Editor {
@@ -222,6 +261,109 @@ impl Editor<'_> {
         }
     }
 
+    /// The correlated edit: right after the anchor event, the servers the anchor can reach
+    /// (by the schedule's partitions), in random order and as many as the budget leaves room
+    /// for (the window's other crashes and pauses are taken out first), crash before their
+    /// next disk sync and lose that write, back a drawn time after; the anchor is left with
+    /// only them (and the clients) until it has heard from each of them, and is isolated
+    /// right after (right after it acts on their last words), away 50 ms to 4 s. With no
+    /// peer to crash, the anchor is isolated right away. Without a server anchor, a plain
+    /// edit.
+    fn peers(&mut self, rng: &mut SimRng) {
+        let n = self.servers();
+        if self.node.is_client() || self.node.index() >= n {
+            return self.edit(rng);
+        }
+        let anchor = self.node;
+        let at = self.t + 1;
+        let down = log_uniform(rng, 1_000, 2_000_000);
+        let away = log_uniform(rng, 50_000, 4_000_000);
+        self.clear_downs(at, at + down + 500_000);
+        let mut peers = self.reachable_from(anchor, at);
+        peers.shuffle(rng);
+        let max = if self.s.beyond_budget {
+            n
+        } else {
+            self.budget.max_down(n)
+        };
+        let loses = self.budget.survives_lost_unsynced || self.s.beyond_budget;
+        let mut crashed = Vec::new();
+        for node in peers {
+            if !loses || down_during(&self.s.schedule, at, at + down + 500_000) + 1 > max {
+                break;
+            }
+            let restart_after_us = Some(down);
+            self.push(
+                at,
+                Fault::CrashBeforeSync {
+                    node,
+                    restart_after_us,
+                },
+            );
+            crashed.push(node);
+        }
+        let end = (at + away).min(self.safety_us - 1);
+        if crashed.is_empty() {
+            return self.isolate(anchor, at, end);
+        }
+        // The anchor hears only from the peers that will lose their write.
+        let mut left = vec![anchor];
+        left.extend(&crashed);
+        let right: Vec<NodeId> = (0..n)
+            .map(NodeId::server)
+            .filter(|p| !left.contains(p))
+            .collect();
+        if !right.is_empty() {
+            left.extend((0..self.s.clients).map(NodeId::client));
+            self.push(
+                at,
+                Fault::Partition {
+                    groups: vec![left, right],
+                },
+            );
+            self.push(end, Fault::Heal);
+        }
+        let fault = Fault::IsolateAfterHearing {
+            node: anchor,
+            from: crashed,
+            heal_after_us: Some(away),
+        };
+        self.push(at, fault);
+    }
+
+    /// The servers other than `node`, up at `at`, that the schedule's partitions leave
+    /// linked to it (both ways) then.
+    fn reachable_from(&self, node: NodeId, at: u64) -> Vec<NodeId> {
+        let n = self.servers();
+        let spans = down_spans(&self.s.schedule);
+        let down = |p: &NodeId| {
+            spans
+                .get(p)
+                .is_some_and(|s| s.iter().any(|&(a, b)| a <= at && at < b))
+        };
+        let before: Vec<Timed> = self
+            .s
+            .schedule
+            .0
+            .iter()
+            .filter(|t| t.at_us <= at)
+            .cloned()
+            .collect();
+        // A recovery heals every partition before it.
+        let from = before
+            .iter()
+            .rposition(|t| t.fault == Fault::RecoverAll)
+            .map_or(0, |i| i + 1);
+        let cut = splitbrain_sim::network::cut_timeline(&before[from..], n, self.s.clients)
+            .pop()
+            .map_or(Vec::new(), |(_, links)| links);
+        (0..n)
+            .map(NodeId::server)
+            .filter(|&p| p != node && !cut.contains(&(node, p)) && !cut.contains(&(p, node)))
+            .filter(|p| !down(p))
+            .collect()
+    }
+
     fn push(&mut self, at_us: u64, fault: Fault) {
         self.s.schedule.0.push(Timed { at_us, fault });
         let faults = std::mem::take(&mut self.s.schedule.0);
@@ -327,12 +469,38 @@ impl Editor<'_> {
             return;
         }
         let i = injected[rng.gen_range(0..injected.len())];
+        self.remove_at(i);
+    }
+
+    /// Takes down-faults (crashes, pauses, crash points) that start in `[from, to]` out of the
+    /// schedule, with what ends them, so that the window is the edit's own.
+    fn clear_downs(&mut self, from: u64, to: u64) {
+        while let Some(i) = self.s.schedule.0.iter().position(|t| {
+            (from..=to).contains(&t.at_us)
+                && matches!(
+                    t.fault,
+                    Fault::Pause { .. }
+                        | Fault::Crash { .. }
+                        | Fault::CrashBeforeSync { .. }
+                        | Fault::CrashAfterSend { .. }
+                )
+        }) {
+            self.remove_at(i);
+        }
+    }
+
+    /// Removes fault `i` and, for a down-fault, the restart or resume that ends it.
+    fn remove_at(&mut self, i: usize) {
+        let faults = &mut self.s.schedule.0;
         let removed = faults.remove(i);
         let ends = |f: &Fault, node: NodeId| match (&removed.fault, f) {
             (Fault::Pause { .. }, Fault::Resume { node: n }) => *n == node,
             (
                 Fault::Crash { .. }
-                | Fault::CrashBeforeSync { .. }
+                | Fault::CrashBeforeSync {
+                    restart_after_us: None,
+                    ..
+                }
                 | Fault::CrashAfterSend {
                     restart_after_us: None,
                     ..
@@ -344,7 +512,7 @@ impl Editor<'_> {
         let node = match &removed.fault {
             Fault::Pause { node }
             | Fault::Crash { node, .. }
-            | Fault::CrashBeforeSync { node }
+            | Fault::CrashBeforeSync { node, .. }
             | Fault::CrashAfterSend { node, .. } => *node,
             _ => return,
         };
@@ -394,44 +562,7 @@ fn log_uniform(rng: &mut SimRng, lo: u64, hi: u64) -> u64 {
 /// at a crash point and not yet back) at once during `[from, to]`. A crash point's downtime
 /// is counted from when it is armed, for its restart delay plus half a second.
 fn down_during(schedule: &Schedule, from: u64, to: u64) -> usize {
-    let mut spans: BTreeMap<NodeId, Vec<(u64, u64)>> = BTreeMap::new();
-    let mut open: BTreeMap<NodeId, u64> = BTreeMap::new();
-    for t in &schedule.0 {
-        match &t.fault {
-            Fault::Crash { node, .. }
-            | Fault::Pause { node }
-            | Fault::CrashBeforeSync { node }
-            | Fault::CrashAfterSend {
-                node,
-                restart_after_us: None,
-                ..
-            } => {
-                open.entry(*node).or_insert(t.at_us);
-            }
-            Fault::CrashAfterSend {
-                node,
-                restart_after_us: Some(d),
-                ..
-            } => spans
-                .entry(*node)
-                .or_default()
-                .push((t.at_us, t.at_us + d + 500_000)),
-            Fault::Restart { node } | Fault::Resume { node } => {
-                if let Some(start) = open.remove(node) {
-                    spans.entry(*node).or_default().push((start, t.at_us));
-                }
-            }
-            Fault::RecoverAll => {
-                for (node, start) in std::mem::take(&mut open) {
-                    spans.entry(node).or_default().push((start, t.at_us));
-                }
-            }
-            _ => {}
-        }
-    }
-    for (n, start) in open {
-        spans.entry(n).or_default().push((start, u64::MAX));
-    }
+    let spans = down_spans(schedule);
     // The count can only rise at `from` or at a span's start inside the window.
     let mut points = vec![from];
     points.extend(
@@ -453,6 +584,57 @@ fn down_during(schedule: &Schedule, from: u64, to: u64) -> usize {
         .unwrap_or(0)
 }
 
+/// Per server, the spans `[from, to)` the schedule has it down (counted as `down_during`
+/// says).
+fn down_spans(schedule: &Schedule) -> BTreeMap<NodeId, Vec<(u64, u64)>> {
+    let mut spans: BTreeMap<NodeId, Vec<(u64, u64)>> = BTreeMap::new();
+    let mut open: BTreeMap<NodeId, u64> = BTreeMap::new();
+    for t in &schedule.0 {
+        match &t.fault {
+            Fault::Crash { node, .. }
+            | Fault::Pause { node }
+            | Fault::CrashBeforeSync {
+                node,
+                restart_after_us: None,
+            }
+            | Fault::CrashAfterSend {
+                node,
+                restart_after_us: None,
+                ..
+            } => {
+                open.entry(*node).or_insert(t.at_us);
+            }
+            Fault::CrashAfterSend {
+                node,
+                restart_after_us: Some(d),
+                ..
+            }
+            | Fault::CrashBeforeSync {
+                node,
+                restart_after_us: Some(d),
+            } => spans
+                .entry(*node)
+                .or_default()
+                .push((t.at_us, t.at_us + d + 500_000)),
+            Fault::Restart { node } | Fault::Resume { node } => {
+                if let Some(start) = open.remove(node) {
+                    spans.entry(*node).or_default().push((start, t.at_us));
+                }
+            }
+            Fault::RecoverAll => {
+                for (node, start) in std::mem::take(&mut open) {
+                    spans.entry(node).or_default().push((start, t.at_us));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (n, start) in open {
+        spans.entry(n).or_default().push((start, u64::MAX));
+    }
+    spans
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,9 +645,19 @@ mod tests {
             anchor: "leader-elected".into(),
             last: true,
             op: 0xbeef,
+            peers: false,
         };
         assert_eq!(m.to_string(), "leader-elected/last/beef");
         assert_eq!(Mutation::parse(&m.to_string()), Ok(m.clone()));
+        let p = Mutation {
+            peers: true,
+            ..m.clone()
+        };
+        assert_eq!(p.to_string(), "leader-elected/last/beef/peers");
+        assert_eq!(Mutation::parse(&p.to_string()), Ok(p));
+        assert!(Mutation::parse("a/first/1/all")
+            .unwrap_err()
+            .contains("all"));
         let chain = Mutation::parse_list("a/first/1,leader-elected/last/beef").unwrap();
         assert_eq!(list_arg(&chain), "a/first/1,leader-elected/last/beef");
         assert!(Mutation::parse("a/middle/1")
@@ -504,6 +696,7 @@ mod tests {
                 anchor: "leader-elected".into(),
                 last: false,
                 op,
+                peers: false,
             };
             let child = apply(&p, &at, &m, &budget);
             let again = apply(&p, &at, &m, &budget);
@@ -536,6 +729,7 @@ mod tests {
             anchor: "never-reached".into(),
             last: true,
             op: 3,
+            peers: false,
         };
         assert_eq!(apply(&p, &at, &elsewhere, &budget).schedule, p.schedule);
     }
@@ -554,6 +748,7 @@ mod tests {
             anchor: "recovered".into(),
             last: false,
             op: 7,
+            peers: false,
         };
         let child = apply(&p, &at, &m, &FaultBudget::minority());
         assert!(child.safety_ms * 1_000 >= 5_400_000 + STRETCH_US);
@@ -569,6 +764,79 @@ mod tests {
             "nothing changes between the old end and the anchor"
         );
         assert_eq!(down_during(&child.schedule, 5_000_001, 5_100_000), 0);
+    }
+
+    #[test]
+    fn the_correlated_edit_crashes_reachable_peers_and_cuts_the_anchor_once_it_heard_them() {
+        let text = r#"{"name": "p", "clients": 2, "safety_ms": 5000, "servers": 5,
+            "generator": {"rates": {}, "crash_point_kinds": ["Ack"]},
+            "schedule": [
+              {"at_us": 500000, "fault": {"kind": "partition", "groups": [["S1", "S2", "S3", "S4"], ["S5"]]}},
+              {"at_us": 1200000, "fault": {"kind": "crash", "node": "S1"}},
+              {"at_us": 1300000, "fault": {"kind": "restart", "node": "S1"}},
+              {"at_us": 4000000, "fault": {"kind": "heal"}}],
+            "workload": {"kind": "kv", "keys": 2}}"#;
+        let p = Scenario::from_json(text, "t").expect("parses");
+        let at = marks();
+        let s = NodeId::server;
+        for op in 0..50 {
+            let m = Mutation {
+                anchor: "leader-elected".into(),
+                last: false,
+                op,
+                peers: true,
+            };
+            let child = apply(&p, &at, &m, &FaultBudget::minority());
+            let crashed: Vec<NodeId> = child
+                .schedule
+                .0
+                .iter()
+                .filter_map(|t| match t.fault {
+                    Fault::CrashBeforeSync { node, .. } => {
+                        assert_eq!(t.at_us, 1_000_001, "right after the anchor");
+                        Some(node)
+                    }
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(
+                crashed.len(),
+                2,
+                "as many as a minority of five: {crashed:?}"
+            );
+            assert!(
+                !crashed.contains(&s(1)) && !crashed.contains(&s(4)),
+                "{crashed:?}"
+            );
+            assert!(
+                !child.schedule.0.iter().any(|t| t.at_us == 1_200_000),
+                "the window's own crash is taken out"
+            );
+            let cut = child
+                .schedule
+                .0
+                .iter()
+                .find_map(|t| match &t.fault {
+                    Fault::IsolateAfterHearing { node, from, .. } => Some((*node, from.clone())),
+                    _ => None,
+                })
+                .expect("the anchor is cut off once it heard them");
+            assert_eq!(cut, (s(1), crashed.clone()));
+            let left = child
+                .schedule
+                .0
+                .iter()
+                .find_map(|t| match &t.fault {
+                    Fault::Partition { groups } if t.at_us == 1_000_001 => Some(groups[0].clone()),
+                    _ => None,
+                })
+                .expect("the rest is cut away from the anchor");
+            assert!(left.contains(&s(1)) && crashed.iter().all(|c| left.contains(c)));
+            assert!(
+                left.contains(&NodeId::client(0)) && left.len() == 5,
+                "{left:?}"
+            );
+        }
     }
 
     #[test]

@@ -104,3 +104,34 @@ fn guided_mutants_reach_figure8_on_the_raft_swarm() {
     assert!(run.record.outcome.is_failure(), "{}", run.record.headline());
     assert!(run.record.headline().contains("leader completeness"));
 }
+
+/// Z02 (a follower acknowledges NEWLEADER before the synced history is durable) as guided
+/// exploration of the ZooKeeper swarm finds it (`explore zab --variant Z02 --scenario
+/// zab-zk-swarm --guided --until-first`, run 881): seed 53's run reaches a leader that holds
+/// transactions its quorum lacks (`leads-unshared-history`), and the correlated edit anchored
+/// on it crashes the follower it can reach before its next sync, leaves the leader with that
+/// follower only and cuts it off once it heard from it: the leader delivers on an
+/// acknowledgement whose write is lost, and the others elect without the transactions. The
+/// correct variant, given the same edit on its own run of that seed, passes.
+#[test]
+fn the_correlated_edit_reaches_z02_on_the_zookeeper_swarm() {
+    let entry = find_protocol("zab").unwrap();
+    let scenario = entry
+        .scenarios()
+        .into_iter()
+        .find(|s| s.name == "zab-zk-swarm")
+        .unwrap();
+    let chain = Mutation::parse_list("leads-unshared-history/last/77574b707f62/peers").unwrap();
+    let opts = RunOptions::default();
+    for (variant, fails) in [("Z02", true), ("correct", false)] {
+        let v = resolve_variant(entry.as_ref(), Some(variant)).unwrap();
+        let mutant = derive(entry.as_ref(), &v, &scenario, 53, &chain, &opts).unwrap();
+        let run = run_seed(entry.as_ref(), &v, &mutant, 53, &opts).unwrap();
+        assert_eq!(
+            run.record.outcome.is_failure(),
+            fails,
+            "{variant}: {}",
+            run.record.headline()
+        );
+    }
+}

@@ -426,7 +426,13 @@ fn crash_before_sync_loses_exactly_the_next_write() {
     // Armed at 5,000 us: the next persist is Write(2)'s, when it lands at 5,300 us.
     let rec = run(
         vec![
-            at(5_000, Fault::CrashBeforeSync { node: S1 }),
+            at(
+                5_000,
+                Fault::CrashBeforeSync {
+                    node: S1,
+                    restart_after_us: None,
+                },
+            ),
             at(12_000, Fault::Restart { node: S1 }),
         ],
         correct(),
@@ -444,6 +450,63 @@ fn crash_before_sync_loses_exactly_the_next_write() {
         1,
         "Write(1) was synced, Write(2) was not"
     );
+}
+
+#[test]
+fn crash_before_sync_with_its_own_restart_comes_back_that_long_after_it_fired() {
+    let rec = run(
+        vec![at(
+            5_000,
+            Fault::CrashBeforeSync {
+                node: S1,
+                restart_after_us: Some(2_500),
+            },
+        )],
+        correct(),
+        0,
+    );
+    let trace = rec.trace.as_ref().unwrap();
+    let crash = trace
+        .iter()
+        .find(|e| e.kind == TraceKind::Crash)
+        .expect("crashed");
+    assert_eq!(crash.at_us, 5_300, "crash at the persist of Write(2)");
+    let back = trace
+        .iter()
+        .find(|e| e.kind == TraceKind::Restart && e.node == Some(S1) && e.at_us > 0)
+        .expect("restarted by the crash point");
+    assert_eq!(back.at_us, 7_800, "timed from the crash");
+    assert_eq!(value_after_restart(&rec), 1, "Write(2) was lost");
+}
+
+#[test]
+fn isolate_after_hearing_cuts_the_node_off_right_after_it_handled_the_last_awaited_message() {
+    // S1 handles C1's Write(1) at 100 us and is cut off right after: the Ack(1) it held for
+    // the sync leaves at 5,100 us into a cut link; every link heals 10 ms after the cut.
+    let rec = run(
+        vec![at(
+            0,
+            Fault::IsolateAfterHearing {
+                node: S1,
+                from: vec![NodeId::client(0)],
+                heal_after_us: Some(10_000),
+            },
+        )],
+        correct(),
+        0,
+    );
+    let trace = rec.trace.as_ref().unwrap();
+    let cut_at = |label: &str| {
+        trace
+            .iter()
+            .find(|e| e.kind == TraceKind::Fault && e.label.starts_with(label))
+            .map(|e| e.at_us)
+    };
+    assert_eq!(cut_at("isolate S1 (cut point)"), Some(100));
+    assert_eq!(cut_at("heal (cut point)"), Some(10_100));
+    assert!(trace
+        .iter()
+        .any(|e| e.kind == TraceKind::Cut && e.label.starts_with("Ack(1)")));
 }
 
 #[test]

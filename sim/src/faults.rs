@@ -100,9 +100,23 @@ pub enum Fault {
         restart_after_us: Option<u64>,
     },
     /// Crash point: crash `node` after its next persist, before that write is synced (the
-    /// write is lost).
+    /// write is lost). With `restart_after_us` it restarts that long after the crash.
     CrashBeforeSync {
         node: NodeId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        restart_after_us: Option<u64>,
+    },
+    /// Cut point: once `node` has handled a message from each of `from` (counted from when
+    /// this is applied), right after the last of those handlers it is isolated (the partition
+    /// in force is replaced, as `isolate` does; its messages still in flight are lost), and
+    /// with `heal_after_us` every link heals that long after, so the time away follows the
+    /// protocol event (a leader cut off right after acting on its followers' answers), not
+    /// the clock.
+    IsolateAfterHearing {
+        node: NodeId,
+        from: Vec<NodeId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        heal_after_us: Option<u64>,
     },
 }
 
@@ -198,7 +212,11 @@ impl Fault {
             | Fault::ClockDrift { node, .. }
             | Fault::Slow { node, .. }
             | Fault::CrashAfterSend { node, .. }
-            | Fault::CrashBeforeSync { node } => out.push(*node),
+            | Fault::CrashBeforeSync { node, .. } => out.push(*node),
+            Fault::IsolateAfterHearing { node, from, .. } => {
+                out.push(*node);
+                out.extend(from);
+            }
         }
     }
 
@@ -272,7 +290,25 @@ impl Fault {
                     restart_after_us.map_or(String::new(), |us| format!(", back {us}us later"));
                 format!("arm: crash {node} after it sends {msg_kind}{back}")
             }
-            Fault::CrashBeforeSync { node } => format!("arm: crash {node} before its next sync"),
+            Fault::CrashBeforeSync {
+                node,
+                restart_after_us,
+            } => {
+                let back =
+                    restart_after_us.map_or(String::new(), |us| format!(", back {us}us later"));
+                format!("arm: crash {node} before its next sync{back}")
+            }
+            Fault::IsolateAfterHearing {
+                node,
+                from,
+                heal_after_us,
+            } => {
+                let back = heal_after_us.map_or(String::new(), |us| format!(", heal {us}us later"));
+                format!(
+                    "arm: isolate {node} once it has heard from {}{back}",
+                    list(from)
+                )
+            }
         }
     }
 }
@@ -322,7 +358,14 @@ impl Fault {
             | Fault::ClockDrift { node, .. }
             | Fault::Slow { node, .. }
             | Fault::CrashAfterSend { node, .. }
-            | Fault::CrashBeforeSync { node } => *node = f(*node)?,
+            | Fault::CrashBeforeSync { node, .. } => *node = f(*node)?,
+            Fault::IsolateAfterHearing { node, from, .. } => {
+                *node = f(*node)?;
+                *from = list(from);
+                if from.is_empty() {
+                    return None;
+                }
+            }
         }
         Some(out)
     }

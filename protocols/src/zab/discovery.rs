@@ -196,6 +196,14 @@ impl ZabServer {
                     self.mark_once(ctx, "leader-abdicated");
                     return self.start_looking(ctx);
                 }
+                if lead
+                    .histories
+                    .iter()
+                    .all(|(&p, h)| p == self.id || h.1 < mine.1)
+                {
+                    // Coverage: what it delivers on establishing, only it holds now.
+                    ctx.mark("leads-unshared-history");
+                }
                 lead.stage = Stage::Sync;
                 let followers: Vec<(NodeId, u64)> = lead
                     .histories

@@ -29,6 +29,11 @@ impl<P: Protocol> World<'_, P> {
             Event::Invoke { client } => self.invoke(client),
             Event::LivenessStart => self.start_liveness(),
             Event::Restart { node } => self.restart(node),
+            Event::Heal => {
+                self.k
+                    .note(TraceKind::Fault, None, 2, || "heal (cut point)".to_string());
+                self.k.net.heal();
+            }
         }
     }
 
@@ -96,10 +101,15 @@ impl<P: Protocol> World<'_, P> {
             None,
         );
         if to.is_client() {
-            self.clients[to.index()].step(&mut self.k, |p, ctx| p.on_message(ctx, from, msg));
-        } else if self.servers[to.index()].step(&mut self.k, |p, ctx| p.on_message(ctx, from, msg))
-            || !self.invariants.is_empty()
-        {
+            let slot = &mut self.clients[to.index()];
+            slot.step(&mut self.k, |p, ctx| p.on_message(ctx, from, msg));
+            slot.heard(&mut self.k, from);
+            return;
+        }
+        let changed =
+            self.servers[to.index()].step(&mut self.k, |p, ctx| p.on_message(ctx, from, msg));
+        self.servers[to.index()].heard(&mut self.k, from);
+        if changed || !self.invariants.is_empty() {
             self.after_server_step(to.index());
         }
     }
@@ -170,7 +180,8 @@ impl<P: Protocol> World<'_, P> {
         for i in 0..self.servers.len() {
             self.set_drift(NodeId::server(i), 0);
             self.servers[i].crash_after_kind = None;
-            self.servers[i].crash_before_sync = false;
+            self.servers[i].crash_before_sync = None;
+            self.servers[i].cut_after_hearing = None;
             self.resume(NodeId::server(i));
             if !self.servers[i].is_up() {
                 self.restart_server(i);

@@ -52,7 +52,25 @@ impl<P: Protocol> World<'_, P> {
                 };
                 self.arm(node, |s| s.0 = Some(point));
             }
-            Fault::CrashBeforeSync { node } => self.arm(node, |s| s.1 = true),
+            Fault::CrashBeforeSync {
+                node,
+                restart_after_us,
+            } => self.arm(node, |s| s.1 = Some(restart_after_us)),
+            Fault::IsolateAfterHearing {
+                node,
+                from,
+                heal_after_us,
+            } => {
+                let point = super::slot::CutPoint {
+                    waiting: from,
+                    heal_after_us,
+                };
+                if node.is_client() {
+                    self.clients[node.index()].cut_after_hearing = Some(point);
+                } else {
+                    self.servers[node.index()].cut_after_hearing = Some(point);
+                }
+            }
         }
     }
 
@@ -118,7 +136,7 @@ impl<P: Protocol> World<'_, P> {
         }
     }
 
-    fn arm(&mut self, node: NodeId, f: impl FnOnce(&mut (Option<super::slot::CrashPoint>, bool))) {
+    fn arm(&mut self, node: NodeId, f: impl FnOnce(&mut super::slot::Points)) {
         let mut points = if node.is_client() {
             let s = &self.clients[node.index()];
             (s.crash_after_kind.clone(), s.crash_before_sync)
@@ -148,7 +166,8 @@ fn fault_node(f: &Fault) -> Option<NodeId> {
         | Fault::ClockDrift { node, .. }
         | Fault::Slow { node, .. }
         | Fault::CrashAfterSend { node, .. }
-        | Fault::CrashBeforeSync { node } => Some(*node),
+        | Fault::IsolateAfterHearing { node, .. }
+        | Fault::CrashBeforeSync { node, .. } => Some(*node),
         _ => None,
     }
 }

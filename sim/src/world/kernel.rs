@@ -43,6 +43,8 @@ pub enum Event<M> {
     Restart {
         node: NodeId,
     },
+    /// A cut point's own heal (`heal_after_us`), timed from the isolation.
+    Heal,
 }
 
 impl<M> Event<M> {
@@ -52,7 +54,9 @@ impl<M> Event<M> {
             Event::Deliver { to, .. } => Some(*to),
             Event::Timer { node, .. } | Event::SyncDone { node, .. } => Some(*node),
             Event::Invoke { client } => Some(*client),
-            Event::Fault { .. } | Event::LivenessStart | Event::Restart { .. } => None,
+            Event::Fault { .. } | Event::LivenessStart | Event::Restart { .. } | Event::Heal => {
+                None
+            }
         }
     }
 }
@@ -186,6 +190,21 @@ impl<M: Message> Kernel<M> {
         self.now = Time(at);
         self.free.push(slot);
         self.slab[slot as usize].take()
+    }
+
+    /// A fired cut point: `node` is cut from everyone now (replacing the partition in force),
+    /// and every link heals `heal_after_us` later when given.
+    pub fn isolate_now(&mut self, node: NodeId, heal_after_us: Option<u64>) {
+        self.note(TraceKind::Fault, Some(node), 3, || {
+            format!("isolate {node} (cut point)")
+        });
+        let all = std::mem::take(&mut self.all);
+        self.net
+            .apply_cuts(&crate::faults::Fault::Isolate { node }, &all);
+        self.all = all;
+        if let Some(after) = heal_after_us {
+            self.schedule(self.now + splitbrain_api::Dur(after), Event::Heal);
+        }
     }
 
     /// Puts `msg` on the network now.

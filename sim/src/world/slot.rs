@@ -66,7 +66,9 @@ pub struct Slot<P: Process> {
     pub clock: Clock,
     pub view: NodeView,
     pub crash_after_kind: Option<CrashPoint>,
-    pub crash_before_sync: bool,
+    /// Armed to crash before its next sync: `Some(restart_after_us)`.
+    pub crash_before_sync: Option<Option<u64>>,
+    pub cut_after_hearing: Option<CutPoint>,
     effects: Vec<Effect<P>>,
     /// What the disk did since the world last looked: syncs and crashes, in order, for the
     /// cluster invariants that judge durable state (kept only when `track_disk` is set).
@@ -80,6 +82,17 @@ pub struct CrashPoint {
     pub msg_kind: String,
     pub lose_unsynced: bool,
     pub restart_after_us: Option<u64>,
+}
+
+/// A node's crash points: after a message kind, before its next sync.
+pub type Points = (Option<CrashPoint>, Option<Option<u64>>);
+
+/// An armed isolate-after-hearing point.
+#[derive(Clone, Debug)]
+pub struct CutPoint {
+    /// The nodes not heard from yet since it was armed.
+    pub waiting: Vec<NodeId>,
+    pub heal_after_us: Option<u64>,
 }
 
 /// A crash a handler's effects triggered (a crash point fired).
@@ -111,7 +124,8 @@ impl<P: Process> Slot<P> {
                 ..NodeView::default()
             },
             crash_after_kind: None,
-            crash_before_sync: false,
+            crash_before_sync: None,
+            cut_after_hearing: None,
             effects: Vec::new(),
             disk_news: Vec::new(),
             track_disk: false,
@@ -149,6 +163,19 @@ impl<P: Process> Slot<P> {
         self.refresh_view(k)
     }
 
+    /// After a handler of a message from `from`: fires an isolate-after-hearing point once
+    /// every node it waits for has been heard (a node that crashed meanwhile keeps it).
+    pub fn heard(&mut self, k: &mut Kernel<P::Msg>, from: NodeId) {
+        let Some(point) = self.cut_after_hearing.as_mut() else {
+            return;
+        };
+        point.waiting.retain(|&n| n != from);
+        if point.waiting.is_empty() && self.is_up() {
+            let point = self.cut_after_hearing.take().expect("armed");
+            k.isolate_now(self.id, point.heal_after_us);
+        }
+    }
+
     fn refresh_view(&mut self, k: &mut Kernel<P::Msg>) -> bool {
         let Some(proc) = self.proc.as_ref() else {
             return false;
@@ -179,11 +206,10 @@ impl<P: Process> Slot<P> {
                 Effect::Persist { .. } | Effect::Write { .. } => {
                     holding = true;
                     self.write(k, pending_write(effect));
-                    if self.crash_before_sync {
-                        self.crash_before_sync = false;
+                    if let Some(restart_after_us) = self.crash_before_sync.take() {
                         crash = Some(CrashNow {
                             lose_unsynced: true,
-                            restart_after_us: None,
+                            restart_after_us,
                         });
                         break;
                     }
