@@ -8,7 +8,8 @@
 //! written out (see [`crate::mutate`]); later seeds run mutants of kept runs: the same world
 //! with a fault placed right after a protocol event the kept run marked, rare marks chosen
 //! more often. Other seeds take the fault-kind set of a seed that reached a rare mark, with
-//! one kind flipped, and half stay plain, so exploration never collapses onto one line.
+//! one kind flipped, an eighth run the correlated edit of a kept run ([`crate::mutate`]), and
+//! the rest stay plain, so exploration never collapses onto one line.
 //!
 //! Guidance changes only between fixed-size chunks of seeds, and each seed's plan is a pure
 //! function of the seed and the guidance, so results do not depend on the number of jobs.
@@ -28,10 +29,10 @@ pub const CHUNK: usize = 64;
 const ELITES: usize = 32;
 /// Runs kept for mutation.
 const CORPUS: usize = 512;
-/// One mutant in this many is the correlated edit (`Mutation::peers`).
+/// One own-draw seed in this many runs the correlated edit (`Mutation::peers`) of a kept run.
 const PEERS_ONE_IN: u64 = 2;
 /// Keeps the correlated-edit draw apart from the other draws of a mutant's plan.
-const PEERS_SALT: u64 = 0x7065_6572_73;
+const PEERS_SALT: u64 = 0x0070_6565_7273;
 /// Mutants descend from a seed through at most this many mutations.
 const MAX_DEPTH: usize = 8;
 
@@ -117,10 +118,15 @@ fn mutant_of(parent: &Kept, m: Mutation, budget: &FaultBudget) -> Plan {
 impl Guidance {
     /// What `seed` runs: its own draw for half the seeds (a fresh seed finds as much as a
     /// mutant does for many bugs), an elite fault-kind set for a quarter, a mutant of a kept
-    /// run for the last quarter once the corpus has any (before that, an elite set).
+    /// run for the last quarter once the corpus has any (before that, an elite set). Once the
+    /// corpus has runs, one in `PEERS_ONE_IN` of one own-draw quarter (an eighth of all seeds)
+    /// runs the correlated edit of a kept run instead.
     pub fn plan(&self, seed: u64, available: &[Kind], budget: &FaultBudget) -> Plan {
         let h = mix(seed);
         match h % 4 {
+            2 if !self.corpus.is_empty() && mix(h ^ PEERS_SALT).is_multiple_of(PEERS_ONE_IN) => {
+                self.peers_mutant(h, budget)
+            }
             0 | 2 => Plan::Own,
             3 if !self.corpus.is_empty() => self.mutant(h, budget),
             _ => self.kinds_for(h, available).map_or(Plan::Own, Plan::Kinds),
@@ -146,14 +152,8 @@ impl Guidance {
     }
 
     /// A mutant: a mark drawn with weight 1/(seeds that reached it), a kept run that reached
-    /// it, and a mutation anchored on its first or last occurrence. One in `PEERS_ONE_IN` is
-    /// the correlated edit instead, on a kept run and one of its marks drawn uniformly: its
-    /// power lies in the timing of common events (a leader about to hear its followers'
-    /// answers), which rarity weighting would hardly ever pick.
+    /// it, and a mutation anchored on its first or last occurrence.
     fn mutant(&self, h: u64, budget: &FaultBudget) -> Plan {
-        if mix(h ^ PEERS_SALT) % PEERS_ONE_IN == 0 {
-            return self.peers_mutant(h, budget);
-        }
         let mut reached: BTreeSet<&str> = BTreeSet::new();
         for k in &self.corpus {
             reached.extend(k.marks.keys().map(String::as_str));
@@ -195,7 +195,8 @@ impl Guidance {
     }
 
     /// The correlated edit on a kept run drawn uniformly, anchored on one of the marks it
-    /// reached, drawn uniformly.
+    /// reached, drawn uniformly: its power lies in the timing of common events (a leader
+    /// about to hear its followers' answers), which rarity weighting would hardly ever pick.
     fn peers_mutant(&self, h: u64, budget: &FaultBudget) -> Plan {
         let h2 = mix(h ^ PEERS_SALT);
         let parent = &self.corpus[(h2 % self.corpus.len() as u64) as usize];

@@ -106,27 +106,27 @@ fn guided_mutants_reach_figure8_on_the_raft_swarm() {
 }
 
 /// Z02 (a follower acknowledges NEWLEADER before the synced history is durable) as guided
-/// exploration of the ZooKeeper swarm finds it (`explore zab --variant Z02 --scenario
-/// zab-zk-swarm --guided --until-first`, run 881): seed 53's run reaches a leader that holds
-/// transactions its quorum lacks (`leads-unshared-history`), and the correlated edit anchored
-/// on it crashes the follower it can reach before its next sync, leaves the leader with that
-/// follower only and cuts it off once it heard from it: the leader delivers on an
-/// acknowledgement whose write is lost, and the others elect without the transactions. The
-/// correct variant, given the same edit on its own run of that seed, passes.
+/// exploration of the swarm finds it (`explore zab --variant Z02 --scenario zab-swarm
+/// --guided --until-first`, run 691): seed 24's run (three servers) has a leader that syncs a
+/// follower; the correlated edit anchored on that sync crashes the follower it reaches before
+/// its next disk sync, leaves the leader with it alone and cuts the leader off once it heard
+/// from it: the leader delivers on an acknowledgement whose write is lost, and the others
+/// elect without the transactions. The correct variant, given the same edit of its own run of
+/// that seed, passes.
 #[test]
-fn the_correlated_edit_reaches_z02_on_the_zookeeper_swarm() {
+fn the_correlated_edit_reaches_z02_on_the_zab_swarm() {
     let entry = find_protocol("zab").unwrap();
     let scenario = entry
         .scenarios()
         .into_iter()
-        .find(|s| s.name == "zab-zk-swarm")
+        .find(|s| s.name == "zab-swarm")
         .unwrap();
-    let chain = Mutation::parse_list("leads-unshared-history/last/77574b707f62/peers").unwrap();
+    let chain = Mutation::parse_list("sync-diff/last/f57e11781697/peers").unwrap();
     let opts = RunOptions::default();
     for (variant, fails) in [("Z02", true), ("correct", false)] {
         let v = resolve_variant(entry.as_ref(), Some(variant)).unwrap();
-        let mutant = derive(entry.as_ref(), &v, &scenario, 53, &chain, &opts).unwrap();
-        let run = run_seed(entry.as_ref(), &v, &mutant, 53, &opts).unwrap();
+        let mutant = derive(entry.as_ref(), &v, &scenario, 24, &chain, &opts).unwrap();
+        let run = run_seed(entry.as_ref(), &v, &mutant, 24, &opts).unwrap();
         assert_eq!(
             run.record.outcome.is_failure(),
             fails,
