@@ -4,7 +4,8 @@
 //! as named variants of this one implementation.
 //!
 //! - `log`: zxids, the hash-chained history, snapshots and the DIFF/TRUNC/SNAP rule.
-//! - `tree`: the ZooKeeper data tree the transactions build (znodes, stat, errors).
+//! - `tree`: the ZooKeeper data tree the transactions build (znodes, stat, errors); `paths`:
+//!   the map from paths it looks znodes up in.
 //! - `server`: state, boot and recovery from the simulated disk, the tick and its timeouts.
 //! - `election`: fast leader election on (epoch, last zxid, server id).
 //! - `discovery`: phase 1 (FOLLOWERINFO, NEWEPOCH, ACKEPOCH with durable acceptedEpoch) and
@@ -31,6 +32,7 @@ mod discovery;
 mod election;
 pub mod invariants;
 pub mod log;
+mod paths;
 pub mod recipes;
 mod server;
 mod sessions;

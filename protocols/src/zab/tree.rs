@@ -5,6 +5,7 @@
 //! ZooKeeper names them. A sequential znode is numbered with its parent's cversion (`%010d`),
 //! as ZooKeeper does. Every applied transaction reports the watch events it triggers.
 
+use super::paths::PathMap;
 use splitbrain_api::zk::{CreateMode, MultiOp, MultiResult, Stat, WatchKind, ZkError};
 use splitbrain_api::{NodeId, Op, Ret};
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +14,7 @@ use std::rc::Rc;
 /// One znode. Paths, child names and znodes are shared (`Rc`) between a server's tree and
 /// the snapshots it takes every few transactions, so a snapshot copies the map's structure,
 /// not every znode, and a znode is copied when first changed after a snapshot.
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Znode {
     data: String,
     stat: Stat,
@@ -22,9 +23,9 @@ struct Znode {
 
 /// The tree and the session table that makes a retried request take effect once (client ->
 /// last request id and its result).
-#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataTree {
-    nodes: BTreeMap<Rc<str>, Rc<Znode>>,
+    nodes: PathMap<Rc<Znode>>,
     sessions: BTreeMap<NodeId, (u64, Ret)>,
     /// Open ZooKeeper sessions and their clients; each client's current session (0: its
     /// last one closed and no new one is open); sessions closed for good.
@@ -34,7 +35,7 @@ pub struct DataTree {
     /// Each path's last deletion: the deleted znode's czxid and the deletion's zxid (a watch
     /// on a deleted znode fires with it; one waiting for a creation that came and went, with
     /// the creation).
-    deleted: BTreeMap<String, (u64, u64)>,
+    deleted: PathMap<(u64, u64)>,
 }
 
 /// The entries a failed `multi` puts back: znodes (`None`: there was none) and deletion
@@ -42,7 +43,7 @@ pub struct DataTree {
 #[derive(Default)]
 struct Undo {
     nodes: Vec<(Rc<str>, Option<Rc<Znode>>)>,
-    deleted: Vec<(String, Option<(u64, u64)>)>,
+    deleted: Vec<(Rc<str>, Option<(u64, u64)>)>,
 }
 
 /// What the tree knows of a session.
@@ -60,13 +61,15 @@ impl Default for DataTree {
             stat: new_stat(0, None),
             children: BTreeSet::new(),
         };
+        let mut nodes = PathMap::default();
+        nodes.insert(Rc::from("/"), Rc::new(root));
         DataTree {
-            nodes: BTreeMap::from([(Rc::from("/"), Rc::new(root))]),
+            nodes,
             sessions: BTreeMap::new(),
             live: BTreeMap::new(),
             session_of: BTreeMap::new(),
             closed: BTreeSet::new(),
-            deleted: BTreeMap::new(),
+            deleted: PathMap::default(),
         }
     }
 }
@@ -178,12 +181,9 @@ impl DataTree {
         if self.session_of.get(&client) == Some(&session) {
             self.session_of.insert(client, 0);
         }
-        let gone: Vec<String> = self
+        let gone = self
             .nodes
-            .iter()
-            .filter(|(_, n)| n.stat.ephemeral_owner == Some(session))
-            .map(|(p, _)| String::from(&**p))
-            .collect();
+            .paths_where(|n| n.stat.ephemeral_owner == Some(session));
         for path in gone {
             self.delete(&path, None, z, events)
                 .expect("an ephemeral znode has no children");
@@ -200,10 +200,10 @@ impl DataTree {
         };
         match op {
             Op::Exists { path, .. } => Ret::Stat {
-                stat: self.nodes.get(path.as_str()).map(|n| n.stat.clone()),
+                stat: self.nodes.get(path).map(|n| n.stat.clone()),
                 zxid,
             },
-            Op::GetData { path, .. } => match self.nodes.get(path.as_str()) {
+            Op::GetData { path, .. } => match self.nodes.get(path) {
                 Some(n) => Ret::Data {
                     data: n.data.clone(),
                     stat: n.stat.clone(),
@@ -211,7 +211,7 @@ impl DataTree {
                 },
                 None => err(ZkError::NoNode),
             },
-            Op::GetChildren { path, .. } => match self.nodes.get(path.as_str()) {
+            Op::GetChildren { path, .. } => match self.nodes.get(path) {
                 Some(n) => Ret::Children {
                     children: n.children.iter().map(|c| String::from(&**c)).collect(),
                     stat: n.stat.clone(),
@@ -359,7 +359,7 @@ impl DataTree {
                 self.set_data(path, data, *version, z, staged)
                     .map(|stat| MultiResult::Stat { stat })
             }
-            MultiOp::Check { path, version } => match self.nodes.get(path.as_str()) {
+            MultiOp::Check { path, version } => match self.nodes.get(path) {
                 None => Err(ZkError::NoNode),
                 Some(n) if n.stat.version != *version => Err(ZkError::BadVersion),
                 Some(_) => Ok(MultiResult::Checked),
@@ -375,7 +375,7 @@ impl DataTree {
         }
         if deleting {
             let was = self.deleted.get(path).copied();
-            undo.deleted.push((path.to_string(), was));
+            undo.deleted.push((Rc::from(path), was));
         }
     }
 
@@ -383,15 +383,15 @@ impl DataTree {
     fn undo(&mut self, undo: Undo) {
         for (path, was) in undo.nodes.into_iter().rev() {
             match was {
-                Some(node) => self.nodes.insert(path, node),
-                None => self.nodes.remove(&path),
-            };
+                Some(node) => drop(self.nodes.insert(path, node)),
+                None => drop(self.nodes.remove(&path)),
+            }
         }
         for (path, was) in undo.deleted.into_iter().rev() {
             match was {
-                Some(d) => self.deleted.insert(path, d),
-                None => self.deleted.remove(&path),
-            };
+                Some(d) => drop(self.deleted.insert(path, d)),
+                None => drop(self.deleted.remove(&path)),
+            }
         }
     }
 
@@ -414,7 +414,7 @@ impl DataTree {
         } else {
             path.to_string()
         };
-        if self.nodes.contains_key(made.as_str()) {
+        if self.nodes.contains(&made) {
             return Err(ZkError::NodeExists);
         }
         let parent = self.znode_mut(parent_path).expect("checked above");
@@ -449,8 +449,8 @@ impl DataTree {
             return Err(ZkError::NotEmpty);
         }
         let czxid = node.stat.czxid;
-        self.nodes.remove(path);
-        self.deleted.insert(path.to_string(), (czxid, z));
+        let (key, _) = self.nodes.remove(path).expect("found above");
+        self.deleted.insert(key, (czxid, z));
         let parent = self
             .znode_mut(parent_path)
             .expect("a znode's parent exists");

@@ -1,0 +1,212 @@
+//! A map from znode paths to values, for the data tree's lookups: ordered by a hash of the
+//! path rather than by the path, because ZooKeeper paths share long prefixes
+//! (`/q/n-0000000041`, `/q/n-0000000042`) and a path-ordered map compares many of those
+//! bytes at every step of every lookup, where this one compares a word. Paths whose hashes
+//! clash (rare) are kept aside in a path-ordered map. Its order means nothing, so it offers
+//! no iteration in it: `paths_where` hands back paths sorted.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+/// Hash bits kept: all of them, except in unit tests, where two bits make most paths clash so
+/// that the tests exercise the clash handling on every operation.
+#[cfg(not(test))]
+const HASH_MASK: u64 = u64::MAX;
+#[cfg(test)]
+const HASH_MASK: u64 = 0b11;
+
+/// A word-at-a-time multiply-rotate hash of `path` (deterministic on every machine).
+fn path_hash(path: &str) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let bytes = path.as_bytes();
+    let mut h = bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+        h = (h.rotate_left(5) ^ word).wrapping_mul(K);
+    }
+    let tail = words
+        .remainder()
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    h = (h.rotate_left(5) ^ tail).wrapping_mul(K);
+    h & HASH_MASK
+}
+
+/// Paths to values. Each hash has one entry in `by_hash`; a path whose hash is already taken
+/// by another path lives in `clashed`, and only while its hash is taken (a removal promotes a
+/// clashed path to the freed hash).
+#[derive(Clone)]
+pub(super) struct PathMap<V> {
+    by_hash: BTreeMap<u64, (Rc<str>, V)>,
+    clashed: BTreeMap<Rc<str>, V>,
+}
+
+impl<V> Default for PathMap<V> {
+    fn default() -> PathMap<V> {
+        PathMap {
+            by_hash: BTreeMap::new(),
+            clashed: BTreeMap::new(),
+        }
+    }
+}
+
+impl<V> PathMap<V> {
+    pub(super) fn len(&self) -> usize {
+        self.by_hash.len() + self.clashed.len()
+    }
+
+    pub(super) fn get(&self, path: &str) -> Option<&V> {
+        let (p, v) = self.by_hash.get(&path_hash(path))?;
+        if **p == *path {
+            return Some(v);
+        }
+        self.clashed.get(path)
+    }
+
+    pub(super) fn get_mut(&mut self, path: &str) -> Option<&mut V> {
+        let (p, v) = self.by_hash.get_mut(&path_hash(path))?;
+        if **p == *path {
+            return Some(v);
+        }
+        self.clashed.get_mut(path)
+    }
+
+    pub(super) fn contains(&self, path: &str) -> bool {
+        self.get(path).is_some()
+    }
+
+    /// Sets the value at `path`; returns the one it replaces.
+    pub(super) fn insert(&mut self, path: Rc<str>, value: V) -> Option<V> {
+        use std::collections::btree_map::Entry;
+        match self.by_hash.entry(path_hash(&path)) {
+            Entry::Vacant(e) => {
+                e.insert((path, value));
+                None
+            }
+            Entry::Occupied(mut e) if *e.get().0 == *path => {
+                Some(std::mem::replace(&mut e.get_mut().1, value))
+            }
+            Entry::Occupied(_) => self.clashed.insert(path, value),
+        }
+    }
+
+    /// Takes the entry at `path` out, with the shared path it was stored under.
+    pub(super) fn remove(&mut self, path: &str) -> Option<(Rc<str>, V)> {
+        let h = path_hash(path);
+        let (p, _) = self.by_hash.get(&h)?;
+        if **p != *path {
+            return self.clashed.remove_entry(path);
+        }
+        let removed = self.by_hash.remove(&h).expect("just found");
+        let heir = self.clashed.keys().find(|k| path_hash(k) == h).cloned();
+        if let Some(heir) = heir {
+            let value = self.clashed.remove(&heir).expect("just found");
+            self.by_hash.insert(h, (heir, value));
+        }
+        Some(removed)
+    }
+
+    /// The paths whose value satisfies `keep`, sorted.
+    pub(super) fn paths_where(&self, keep: impl Fn(&V) -> bool) -> Vec<Rc<str>> {
+        let primary = self.by_hash.values().map(|(p, v)| (p, v));
+        let mut paths: Vec<Rc<str>> = primary
+            .chain(&self.clashed)
+            .filter(|(_, v)| keep(v))
+            .map(|(p, _)| p.clone())
+            .collect();
+        paths.sort_unstable();
+        paths
+    }
+
+    /// Every (path, value), sorted by path.
+    fn sorted(&self) -> Vec<(&Rc<str>, &V)> {
+        let primary = self.by_hash.values().map(|(p, v)| (p, v));
+        let mut all: Vec<(&Rc<str>, &V)> = primary.chain(&self.clashed).collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+}
+
+/// Equal when they map the same paths to equal values, however their hashes clashed.
+impl<V: PartialEq> PartialEq for PathMap<V> {
+    fn eq(&self, other: &PathMap<V>) -> bool {
+        self.len() == other.len() && self.sorted() == other.sorted()
+    }
+}
+
+impl<V: Eq> Eq for PathMap<V> {}
+
+impl<V: fmt::Debug> fmt::Debug for PathMap<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.sorted()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map_of(paths: &[&str]) -> PathMap<usize> {
+        let mut m = PathMap::default();
+        for (i, p) in paths.iter().enumerate() {
+            assert_eq!(m.insert(Rc::from(*p), i), None);
+        }
+        m
+    }
+
+    #[test]
+    fn clashing_paths_are_found_replaced_and_removed_in_any_order() {
+        // Two hash bits in tests: eight paths share four hashes.
+        let paths = [
+            "/",
+            "/a",
+            "/b",
+            "/a/x",
+            "/q/n-0000000001",
+            "/q/n-0000000002",
+            "/e",
+            "/z",
+        ];
+        let mut m = map_of(&paths);
+        assert_eq!(m.len(), 8);
+        for (i, p) in paths.iter().enumerate() {
+            assert_eq!(m.get(p), Some(&i), "{p}");
+        }
+        assert!(!m.contains("/nope"));
+        assert_eq!(m.insert(Rc::from("/a"), 10), Some(1));
+        *m.get_mut("/z").expect("held") += 100;
+        assert_eq!(m.get("/z"), Some(&107));
+        for (i, p) in paths.iter().enumerate().rev() {
+            let (key, _) = m.remove(p).expect("held");
+            assert_eq!(&*key, *p);
+            assert_eq!(m.len(), i);
+            for q in &paths[..i] {
+                assert!(m.contains(q), "{q} lost after removing {p}");
+            }
+        }
+        assert!(m.remove("/").is_none());
+    }
+
+    #[test]
+    fn equality_and_listing_ignore_insertion_order() {
+        let a = map_of(&["/a", "/b", "/c", "/d", "/e"]);
+        let mut b: PathMap<usize> = PathMap::default();
+        for (i, p) in ["/a", "/b", "/c", "/d", "/e"].iter().enumerate().rev() {
+            b.insert(Rc::from(*p), i);
+        }
+        assert_eq!(a, b);
+        let odd: Vec<String> = a
+            .paths_where(|v| v % 2 == 1)
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(odd, ["/b", "/d"]);
+        assert_eq!(
+            format!("{a:?}"),
+            r#"{"/a": 0, "/b": 1, "/c": 2, "/d": 3, "/e": 4}"#
+        );
+    }
+}
