@@ -35,15 +35,18 @@ pub struct DataTree {
     /// Each path's last deletion: the deleted znode's czxid and the deletion's zxid (a watch
     /// on a deleted znode fires with it; one waiting for a creation that came and went, with
     /// the creation).
-    deleted: PathMap<(u64, u64)>,
+    deleted: PathMap<Deletion>,
 }
+
+/// A path's last deletion: the deleted znode's czxid and the deletion's zxid.
+type Deletion = (u64, u64);
 
 /// The entries a failed `multi` puts back: znodes (`None`: there was none) and deletion
 /// records as they were before its steps, in the order recorded.
 #[derive(Default)]
 struct Undo {
     nodes: Vec<(Rc<str>, Option<Rc<Znode>>)>,
-    deleted: Vec<(Rc<str>, Option<(u64, u64)>)>,
+    deleted: Vec<(Rc<str>, Option<Deletion>)>,
 }
 
 /// What the tree knows of a session.
