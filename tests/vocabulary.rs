@@ -230,4 +230,8 @@ fn a_guided_mutant_reproduces_from_its_seed_kinds_and_mutations() {
         serde_json::from_slice(&again.stdout).unwrap_or_else(|_| panic!("{}", text(&again)));
     assert_eq!(redo["trace_hash"], mutant["trace_hash"]);
     assert_eq!(redo["outcome"], "violation");
+    // The run's own reproduce line keeps the mutations (without them it would pass).
+    let repro = redo["repro"].as_str().unwrap();
+    let want = format!("--mutations {}", mutant["mutations"].as_str().unwrap());
+    assert!(repro.contains(&want), "{repro} lacks {want}");
 }

@@ -212,20 +212,33 @@ fn to_register_history(run: &RunHistory) -> History {
 fn translate(op: &Op, out: Option<&Ret>, path: &str) -> Option<(Input, Output)> {
     let key = Value::Str(path.to_string());
     let text = |s: &str| Value::Str(s.to_string());
-    let read_nil = || (Input::Read { key: key.clone() }, Output::Value(Value::Nil));
+    let read = |value: Value| (Input::Read { key: key.clone() }, Output::Value(value));
+    // An update with no answer (the client gave up) may or may not have happened.
+    let answered = |done: Output| if out.is_some() { done } else { Output::Unknown };
+    let write = |value: Value| {
+        let input = Input::Write {
+            key: key.clone(),
+            value,
+        };
+        (input, answered(Output::Done))
+    };
+    let create = |data: &str| Input::Cas {
+        key: key.clone(),
+        from: Value::Nil,
+        to: text(data),
+    };
+    let no_node = |r: Option<&Ret>| {
+        matches!(
+            r,
+            Some(Ret::Error {
+                error: ZkError::NoNode,
+                ..
+            })
+        )
+    };
     Some(match (op, out) {
         (Op::Create { data, .. }, Some(Ret::Created { .. }) | None) => {
-            let done = if out.is_some() {
-                Output::Bool(true)
-            } else {
-                Output::Unknown
-            };
-            let input = Input::Cas {
-                key,
-                from: Value::Nil,
-                to: text(data),
-            };
-            (input, done)
+            (create(data), answered(Output::Bool(true)))
         }
         (
             Op::Create { data, .. },
@@ -233,75 +246,15 @@ fn translate(op: &Op, out: Option<&Ret>, path: &str) -> Option<(Input, Output)> 
                 error: ZkError::NodeExists,
                 ..
             }),
-        ) => {
-            let input = Input::Cas {
-                key,
-                from: Value::Nil,
-                to: text(data),
-            };
-            (input, Output::Bool(false))
+        ) => (create(data), Output::Bool(false)),
+        (Op::Delete { .. }, Some(Ret::Deleted { .. }) | None) => write(Value::Nil),
+        (Op::SetData { data, .. }, Some(Ret::Stat { .. }) | None) => write(text(data)),
+        (Op::Multi { ops }, Some(Ret::Multi { .. }) | None) => write(text(single_set(ops)?.1)),
+        (Op::Delete { .. } | Op::SetData { .. } | Op::GetData { .. }, r) if no_node(r) => {
+            read(Value::Nil)
         }
-        (Op::Delete { .. }, Some(Ret::Deleted { .. }) | None) => {
-            let done = if out.is_some() {
-                Output::Done
-            } else {
-                Output::Unknown
-            };
-            (
-                Input::Write {
-                    key,
-                    value: Value::Nil,
-                },
-                done,
-            )
-        }
-        (Op::SetData { data, .. }, Some(Ret::Stat { .. }) | None) => {
-            let done = if out.is_some() {
-                Output::Done
-            } else {
-                Output::Unknown
-            };
-            (
-                Input::Write {
-                    key,
-                    value: text(data),
-                },
-                done,
-            )
-        }
-        (
-            Op::Delete { .. } | Op::SetData { .. },
-            Some(Ret::Error {
-                error: ZkError::NoNode,
-                ..
-            }),
-        ) => read_nil(),
-        (Op::GetData { .. }, Some(Ret::Data { data, .. })) => {
-            (Input::Read { key }, Output::Value(text(data)))
-        }
-        (
-            Op::GetData { .. },
-            Some(Ret::Error {
-                error: ZkError::NoNode,
-                ..
-            }),
-        ) => read_nil(),
-        (Op::Exists { .. }, Some(Ret::Stat { stat: None, .. })) => read_nil(),
-        (Op::Multi { ops }, Some(Ret::Multi { .. }) | None) => {
-            let (_, data) = single_set(ops)?;
-            let done = if out.is_some() {
-                Output::Done
-            } else {
-                Output::Unknown
-            };
-            (
-                Input::Write {
-                    key,
-                    value: text(data),
-                },
-                done,
-            )
-        }
+        (Op::GetData { .. }, Some(Ret::Data { data, .. })) => read(text(data)),
+        (Op::Exists { .. }, Some(Ret::Stat { stat: None, .. })) => read(Value::Nil),
         _ => return None,
     })
 }

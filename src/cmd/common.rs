@@ -111,6 +111,8 @@ pub struct Target {
     pub scenario: Scenario,
     /// How to name the scenario in a repro command (its name, or the file path).
     pub scenario_arg: String,
+    /// The `--mutations` list applied to the scenario, which a repro command must repeat.
+    pub mutations: Option<String>,
 }
 
 pub fn resolve(
@@ -139,6 +141,7 @@ pub fn resolve(
         variant,
         scenario,
         scenario_arg: wanted.to_string(),
+        mutations: None,
     })
 }
 
@@ -426,6 +429,7 @@ pub fn apply_mutations(
         &chain,
         opts,
     )?;
+    t.mutations = Some(list.to_string());
     Ok(())
 }
 

@@ -157,6 +157,7 @@ fn part_target(
         variant: variant.clone(),
         scenario: part.scenario.clone(),
         scenario_arg: part.scenario.name.clone(),
+        mutations: None,
     })
 }
 

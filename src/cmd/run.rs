@@ -242,8 +242,12 @@ fn print_summary(r: &RunResult, target: &Target) {
 
 /// The command that reruns `r`, as it can be pasted (see `invocation`).
 fn repro_line(r: &RunResult, target: &Target) -> String {
+    let mutations = target
+        .mutations
+        .as_ref()
+        .map_or(String::new(), |m| format!(" --mutations {m}"));
     format!(
-        "{} {}",
+        "{} {}{mutations}",
         super::common::invocation(),
         r.repro_command(&target.scenario_arg)
     )

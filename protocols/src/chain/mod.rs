@@ -332,8 +332,10 @@ pub fn info() -> ProtocolInfo {
     // Chain nodes keep what they acknowledge on disk, so crashes of chain nodes lose nothing;
     // one server down at a time keeps the manager's Raft majority (three replicas) up; leases
     // assume clocks that neither jump nor drift.
+    let mut max_down_by_size = [1; splitbrain_api::BUDGET_SIZES];
+    max_down_by_size[..2].fill(0);
     let budget = FaultBudget {
-        max_down_by_size: [0, 0, 1, 1, 1, 1, 1, 1, 1, 1],
+        max_down_by_size,
         survives_lost_unsynced: true,
         survives_clock_skew: false,
     };

@@ -16,7 +16,7 @@ pub use ids::NodeId;
 pub use ops::{Op, Ret};
 pub use process::{
     ClientProcess, ClusterInvariant, DiskEvent, Expect, FaultBudget, Message, Process, Protocol,
-    ProtocolInfo, VariantInfo,
+    ProtocolInfo, VariantInfo, BUDGET_SIZES,
 };
 pub use time::{ms_label, Dur, Time};
 pub use view::{NodeView, Role};

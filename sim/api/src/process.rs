@@ -72,13 +72,16 @@ pub struct VariantInfo {
     pub summary: &'static str,
 }
 
+/// Cluster sizes a fault budget covers: 0 to 16 servers (the simulated world's limit).
+pub const BUDGET_SIZES: usize = 17;
+
 /// The faults a protocol promises to survive. Random generators stay inside it unless a
 /// scenario opts out by name.
 #[derive(Clone, Debug, Serialize)]
 pub struct FaultBudget {
     /// At most this many servers crashed or paused at once, as a function of cluster size
-    /// (stored for sizes 1..=9).
-    pub max_down_by_size: [usize; 10],
+    /// (index: the number of servers, up to the world's limit of 16).
+    pub max_down_by_size: [usize; BUDGET_SIZES],
     /// Whether losing writes that were never synced at a crash is within the promise.
     pub survives_lost_unsynced: bool,
     /// Whether clock offset and drift are within the promise.
@@ -88,7 +91,7 @@ pub struct FaultBudget {
 impl FaultBudget {
     /// The usual quorum promise: at most f of 2f+1 servers down.
     pub fn minority() -> FaultBudget {
-        let mut max_down_by_size = [0; 10];
+        let mut max_down_by_size = [0; BUDGET_SIZES];
         for (n, slot) in max_down_by_size.iter_mut().enumerate() {
             *slot = n.saturating_sub(1) / 2;
         }
@@ -102,14 +105,14 @@ impl FaultBudget {
     /// No crash promise at all (a single server, or a design that is broken by crashes).
     pub fn no_crashes() -> FaultBudget {
         FaultBudget {
-            max_down_by_size: [0; 10],
+            max_down_by_size: [0; BUDGET_SIZES],
             survives_lost_unsynced: true,
             survives_clock_skew: true,
         }
     }
 
     pub fn max_down(&self, servers: usize) -> usize {
-        self.max_down_by_size[servers.min(9)]
+        self.max_down_by_size[servers.min(BUDGET_SIZES - 1)]
     }
 }
 
@@ -176,4 +179,30 @@ pub enum DiskEvent {
     Durable,
     /// A crash lost the writes not yet synced.
     Lost,
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::FaultBudget;
+
+    /// The quorum promise holds at every size a world allows, not only small clusters: 16
+    /// servers tolerate 7 down (a size past the table would silently get a smaller budget).
+    #[test]
+    fn minority_budget_covers_every_cluster_size() {
+        let b = FaultBudget::minority();
+        let want = [
+            (1, 0),
+            (2, 0),
+            (3, 1),
+            (4, 1),
+            (5, 2),
+            (9, 4),
+            (10, 4),
+            (11, 5),
+            (16, 7),
+        ];
+        for (servers, down) in want {
+            assert_eq!(b.max_down(servers), down, "{servers} servers");
+        }
+    }
 }

@@ -22,6 +22,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The most servers one world hosts (invariant checks borrow them into a fixed array).
 pub const MAX_SERVERS: usize = 16;
+const _: () = assert!(
+    MAX_SERVERS < splitbrain_api::BUDGET_SIZES,
+    "a fault budget covers every cluster size a world allows"
+);
 
 /// Everything that shapes one run besides the protocol and the workload.
 #[derive(Clone, Debug, Serialize, Deserialize)]
