@@ -132,6 +132,14 @@ impl Call {
         })
     }
 
+    /// True for a write request (one with steps), without building the steps.
+    pub fn is_write(&self) -> bool {
+        matches!(
+            self,
+            Call::Create { .. } | Call::Delete { .. } | Call::SetData { .. } | Call::Multi { .. }
+        )
+    }
+
     /// The watch this call sets, if any: (path, what it watches).
     pub fn watch(&self) -> Option<(&str, WatchOn)> {
         match self {

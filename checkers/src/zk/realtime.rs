@@ -17,7 +17,7 @@ pub(crate) fn check(h: &ZkHistory, ix: &Index, r: &Replayed, out: &mut Found) {
 fn writes_respect_real_time(h: &ZkHistory, ix: &Index, r: &Replayed, out: &mut Found) {
     for (i, op) in h.ops.iter().enumerate() {
         let Some(reply) = op.reply() else { continue };
-        if op.op.steps().is_none() {
+        if !op.op.is_write() {
             continue;
         }
         let z = reply.zxid();
@@ -65,7 +65,7 @@ fn replies_reflect_only_issued_writes(h: &ZkHistory, ix: &Index, r: &Replayed, o
         if called <= ret || w == i {
             continue;
         }
-        let g = if op.op.steps().is_some() {
+        let g = if op.op.is_write() {
             Guarantee::WritesLinearizable
         } else {
             Guarantee::ReadReflectsPrefix

@@ -170,11 +170,21 @@ impl<'h> State<'h> {
     /// write explains.
     fn reveal(&mut self, h: &ZkHistory) {
         let known: BTreeSet<u64> = self.known.iter().map(|k| k.0).collect();
+        // A stat whose zxids are all of known writes (most are) reveals nothing to place.
+        let reveals = |s: &Stat| {
+            [s.czxid, s.mzxid, s.pzxid]
+                .iter()
+                .any(|z| *z != 0 && !known.contains(z))
+        };
         let mut hints: Vec<(u64, Hint, u64, Target)> = Vec::new();
         for &i in self.observed.iter().chain(self.known.iter().map(|k| &k.1)) {
             let op = &h.ops[i];
             let at = op.ret_us.unwrap_or(u64::MAX);
             let reply = op.reply().expect("replied");
+            let stats = reply_stats(&op.op, reply);
+            if !stats.iter().any(|(_, s)| reveals(s)) {
+                continue;
+            }
             let data = match reply {
                 Reply::Data { data, .. } => Some(data.clone()),
                 _ => None,
@@ -187,7 +197,7 @@ impl<'h> State<'h> {
                 }
                 _ => None,
             };
-            for (path, stat) in reply_stats(&op.op, reply) {
+            for (path, stat) in stats {
                 hints.extend(
                     stat_hints(path, stat, &data, &kids)
                         .into_iter()
@@ -640,7 +650,7 @@ impl<'h> State<'h> {
             return;
         }
         let want = observation_fits(&mut self.tree, &op.op, reply, ix.owner[i]).unwrap_err();
-        let is_write = op.op.steps().is_some();
+        let is_write = op.op.is_write();
         let (g, what) = if is_write {
             (Guarantee::WritesLinearizable, "failed with")
         } else {
@@ -801,7 +811,7 @@ fn fifo_bounds(h: &ZkHistory, ix: &Index) -> Vec<u64> {
         for &i in ops.iter().rev() {
             bound[i] = next;
             let op = &h.ops[i];
-            let orders = op.op.steps().is_some() || matches!(op.op, Call::Sync { .. });
+            let orders = op.op.is_write() || matches!(op.op, Call::Sync { .. });
             if let (true, Some(r)) = (orders, op.reply()) {
                 next = next.min(r.zxid());
             }
@@ -875,8 +885,14 @@ fn observation_fits(t: &mut Tree, call: &Call, reply: &Reply, owner: Owner) -> R
             Ok(_) => Err("lets the write succeed".into()),
         };
     }
-    let path = call_paths(call).into_iter().next().unwrap_or_default();
-    let node = t.get(&path);
+    let path = match call {
+        Call::Exists { path, .. }
+        | Call::GetData { path, .. }
+        | Call::GetChildren { path, .. }
+        | Call::Sync { path } => path.as_str(),
+        _ => "",
+    };
+    let node = t.get(path);
     let ok = match (call, reply, node) {
         (Call::Exists { .. }, Reply::Stat { stat: None, .. }, None) => true,
         (Call::Exists { .. }, Reply::Stat { stat: Some(s), .. }, Some(n)) => n.stat_matches(s),
