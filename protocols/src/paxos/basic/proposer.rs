@@ -77,6 +77,20 @@ impl BasicServer {
         1 << from.index()
     }
 
+    /// The acceptors an attempt's prepare goes to: on a run's first attempt a bare majority
+    /// ("some set of acceptors", Paxos Made Simple §2.2: this server and the next ones in
+    /// server order, the same set whatever happened before), on a retry every acceptor.
+    fn prepare_targets(&self, attempt: u32) -> Vec<NodeId> {
+        if attempt > 0 {
+            return self.servers.clone();
+        }
+        let n = self.servers.len();
+        let me = self.id.index();
+        (0..majority(n))
+            .map(|i| self.servers[(me + i) % n])
+            .collect()
+    }
+
     /// A client's proposal: answered at once if the register is known to be decided.
     pub(super) fn propose(
         &mut self,
@@ -107,7 +121,20 @@ impl BasicServer {
             deadline: ctx.now(),
         };
         self.runs.insert(RegKey::of(&key), run);
-        self.start_attempt(ctx, key);
+        let busy = self
+            .acceptors
+            .get(&RegKey::of(&key))
+            .is_some_and(|i| i.promised > Ballot::ZERO);
+        let wait = self.cfg.backoff.wait(self.cfg.bug, 1, ctx.rng());
+        if !busy || wait == Dur::us(0) {
+            return self.start_attempt(ctx, key);
+        }
+        // Another proposer is deciding this register: its value will do for this client
+        // too, so wait for its decision before competing with it.
+        self.mark(ctx, "deferred");
+        let at = ctx.now() + wait;
+        self.runs.get_mut(&RegKey::of(&key)).expect("run").deadline = at;
+        self.wake_by(ctx, at);
     }
 
     /// Phase 1a with a fresh ballot; this server's own acceptor answers first.
@@ -136,7 +163,8 @@ impl BasicServer {
             key: Rc::clone(&key),
             ballot,
         };
-        ctx.broadcast(&self.servers, &msg);
+        let attempt = self.runs[&RegKey::of(&key)].attempt;
+        ctx.broadcast(&self.prepare_targets(attempt), &msg);
         match self.acceptor_answer(ctx, &key, ballot, None) {
             Answer::Promise(accepted) => self.on_promise(ctx, self.id, key, ballot, accepted),
             Answer::Nack(promised) => self.on_nack(ctx, key, ballot, promised),
@@ -187,7 +215,12 @@ impl BasicServer {
             ballot,
             value: Rc::clone(&value),
         };
-        ctx.broadcast(&self.servers, &msg);
+        // Phase 2 asks the acceptors that promised (Paxos Made Simple §2.2).
+        let promisers: Vec<NodeId> = (self.servers.iter())
+            .filter(|s| promised & self.bit(**s) != 0)
+            .copied()
+            .collect();
+        ctx.broadcast(&promisers, &msg);
         match self.acceptor_answer(ctx, &key, ballot, Some(&value)) {
             Answer::Accepted => self.on_accepted(ctx, self.id, key, ballot),
             Answer::Nack(promised) => self.on_nack(ctx, key, ballot, promised),
