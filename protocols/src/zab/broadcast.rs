@@ -253,11 +253,7 @@ impl ZabServer {
     /// Delivers the held transactions up to `z` in zxid order, answering waiting clients.
     pub(super) fn deliver_upto(&mut self, ctx: &mut Ctx<Self>, z: u64) {
         let upto = z.min(self.log.last_zxid());
-        let due: Vec<(Txn, u64)> = self
-            .log
-            .range(self.delivered, upto)
-            .map(|(t, c)| (t.clone(), c))
-            .collect();
+        let due = self.log.range(self.delivered, upto);
         for (txn, chain) in due {
             if let CmdKind::Client { client, seq, op } = &txn.cmd.kind {
                 let applied = if op.is_zookeeper() {
@@ -315,6 +311,7 @@ impl ZabServer {
         let held: Vec<u64> = self
             .log
             .range(self.log.base_zxid(), self.delivered)
+            .iter()
             .map(|(t, _)| t.zxid)
             .collect();
         let retain = self.cfg.retain as usize;

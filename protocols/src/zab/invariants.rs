@@ -109,19 +109,30 @@ pub struct PrimaryOrder {
 
 impl PrimaryOrder {
     fn note(&mut self, z: u64, chain: u64) {
-        if self.proposed.last().is_none_or(|&(last, _)| last < z) {
-            return self.proposed.push((z, chain));
-        }
-        match self.proposed.binary_search_by_key(&z, |p| p.0) {
-            Ok(i) => self.proposed[i].1 = chain,
-            Err(i) => self.proposed.insert(i, (z, chain)),
+        let i = lower_bound(&self.proposed, z, |p| p.0);
+        match self.proposed.get_mut(i).filter(|p| p.0 == z) {
+            Some(p) => p.1 = chain,
+            None => self.proposed.insert(i, (z, chain)),
         }
     }
 
     fn chain_of(&self, z: u64) -> Option<u64> {
-        let i = self.proposed.binary_search_by_key(&z, |p| p.0).ok()?;
-        Some(self.proposed[i].1)
+        let i = lower_bound(&self.proposed, z, |p| p.0);
+        self.proposed.get(i).filter(|p| p.0 == z).map(|p| p.1)
     }
+}
+
+/// The index of the first entry of `v` (sorted by `key`) whose key is not below `z`, looked
+/// for from the end first: the zxids asked about are mostly among the latest.
+fn lower_bound<T>(v: &[T], z: u64, key: impl Fn(&T) -> u64) -> usize {
+    let mut i = v.len();
+    for _ in 0..8 {
+        if i == 0 || key(&v[i - 1]) < z {
+            return i;
+        }
+        i -= 1;
+    }
+    v[..i].partition_point(|e| key(e) < z)
 }
 
 impl ClusterInvariant<ZabServer> for PrimaryOrder {
@@ -202,7 +213,7 @@ impl Agreement {
     fn walk(&mut self, who: NodeId, prev: u64, z: u64, chain: u64) -> Result<(), String> {
         // Formatted only for a violation: this runs for every delivery of every server.
         let label = || zxid_label(z);
-        let at = self.walked.partition_point(|w| w.0 < z);
+        let at = lower_bound(&self.walked, z, |w| w.0);
         if let Some(&(_, known, by)) = self.walked.get(at).filter(|w| w.0 == z) {
             return if known == chain {
                 Ok(())
@@ -326,6 +337,15 @@ mod tests {
         assert_eq!(p.chain_of(0x2_0000_0001), Some(22));
         assert_eq!(p.chain_of(0x1_0000_0003), None);
         assert!(p.proposed.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn lower_bound_from_the_end_agrees_with_a_binary_search() {
+        let v: Vec<u64> = (0..40).map(|i| i * 2).collect();
+        for z in 0..82 {
+            assert_eq!(lower_bound(&v, z, |&x| x), v.partition_point(|&x| x < z), "{z}");
+        }
+        assert_eq!(lower_bound(&[] as &[u64], 5, |&x| x), 0);
     }
 
     #[test]

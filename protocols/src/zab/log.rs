@@ -5,6 +5,7 @@
 
 use crate::kv::{Cmd, Kv};
 use splitbrain_api::Fnv1a;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 /// The zxid of the `counter`-th proposal of `epoch`.
@@ -62,28 +63,59 @@ impl std::hash::Hash for Snapshot {
 }
 
 /// The history after a base (the last snapshot's zxid and chain), in zxid order.
-#[derive(Debug, Default, PartialEq, Eq)]
+///
+/// A server's log is copied into every disk image it persists, and appended to right after:
+/// so the entries live in a store shared by the copies, each copy a window `start..end` of
+/// it. A copy whose window ends at the store's end appends in place (the others do not see
+/// past their own end); any other copy, and one that truncated, appends to a fresh store
+/// holding just its window. Copying a log is thus constant time, and appending after a
+/// persist no longer copies the whole log.
 pub struct Log {
     base_zxid: u64,
     base_chain: u64,
-    entries: Vec<Entry>,
+    store: Rc<RefCell<Vec<Entry>>>,
+    start: usize,
+    end: usize,
+}
+
+impl Default for Log {
+    fn default() -> Log {
+        Log::after(&Snapshot::default())
+    }
 }
 
 impl Clone for Log {
-    /// A copy with room for a few more entries: a server's log is shared with the disk image
-    /// it persisted and copied on the next append, which would otherwise grow it at once.
     fn clone(&self) -> Log {
-        let mut entries = Vec::with_capacity(self.entries.len() + APPEND_ROOM);
-        entries.extend_from_slice(&self.entries);
         Log {
             base_zxid: self.base_zxid,
             base_chain: self.base_chain,
-            entries,
+            store: self.store.clone(),
+            start: self.start,
+            end: self.end,
         }
     }
 }
 
-/// Entries of room a copied log keeps for appends (a leader proposes up to `max_batch`
+impl PartialEq for Log {
+    fn eq(&self, other: &Log) -> bool {
+        (self.base_zxid, self.base_chain) == (other.base_zxid, other.base_chain)
+            && *self.entries() == *other.entries()
+    }
+}
+
+impl Eq for Log {}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Log")
+            .field("base_zxid", &self.base_zxid)
+            .field("base_chain", &self.base_chain)
+            .field("entries", &&*self.entries())
+            .finish()
+    }
+}
+
+/// Entries of room a fresh store keeps for appends (a leader proposes up to `max_batch`
 /// transactions at once).
 const APPEND_ROOM: usize = 8;
 
@@ -93,8 +125,37 @@ impl Log {
         Log {
             base_zxid: snap.zxid,
             base_chain: snap.chain,
-            entries: Vec::new(),
+            store: Rc::new(RefCell::new(Vec::new())),
+            start: 0,
+            end: 0,
         }
+    }
+
+    /// This log's entries (its window of the store).
+    fn entries(&self) -> std::cell::Ref<'_, [Entry]> {
+        std::cell::Ref::map(self.store.borrow(), |v| &v[self.start..self.end])
+    }
+
+    /// Makes this log the only one appending to its store's end: in place if its window ends
+    /// there, else into a fresh store holding just its window.
+    fn own_the_end(&mut self) {
+        if self.store.borrow().len() == self.end {
+            return;
+        }
+        if Rc::strong_count(&self.store) == 1 {
+            self.store.borrow_mut().truncate(self.end);
+            return;
+        }
+        self.restore();
+    }
+
+    /// Moves this log's window into a fresh store of its own.
+    fn restore(&mut self) {
+        let mut fresh = Vec::with_capacity(self.end - self.start + APPEND_ROOM);
+        fresh.extend_from_slice(&self.entries());
+        self.end = fresh.len();
+        self.start = 0;
+        self.store = Rc::new(RefCell::new(fresh));
     }
 
     pub fn base_zxid(&self) -> u64 {
@@ -102,19 +163,19 @@ impl Log {
     }
 
     pub fn last_zxid(&self) -> u64 {
-        self.entries.last().map_or(self.base_zxid, |e| e.txn.zxid)
+        self.entries().last().map_or(self.base_zxid, |e| e.txn.zxid)
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.end - self.start
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.end == self.start
     }
 
     fn position(&self, z: u64) -> Result<usize, usize> {
-        self.entries.binary_search_by_key(&z, |e| e.txn.zxid)
+        self.entries().binary_search_by_key(&z, |e| e.txn.zxid)
     }
 
     /// The chain value of the prefix ending at `z`, if `z` is the base or in the log.
@@ -122,7 +183,7 @@ impl Log {
         if z == self.base_zxid {
             return Some(self.base_chain);
         }
-        self.position(z).ok().map(|i| self.entries[i].chain)
+        self.position(z).ok().map(|i| self.entries()[i].chain)
     }
 
     pub fn contains(&self, z: u64) -> bool {
@@ -130,8 +191,8 @@ impl Log {
     }
 
     /// The transaction at `z`.
-    pub fn get(&self, z: u64) -> Option<&Txn> {
-        self.position(z).ok().map(|i| &self.entries[i].txn)
+    pub fn get(&self, z: u64) -> Option<Txn> {
+        self.position(z).ok().map(|i| self.entries()[i].txn.clone())
     }
 
     /// Appends `txn`, whose zxid must be above every zxid held.
@@ -139,7 +200,9 @@ impl Log {
         assert!(txn.zxid > self.last_zxid(), "zxids grow along the log");
         let prev = self.chain_at(self.last_zxid()).expect("last is held");
         let chain = chain(prev, txn.zxid, txn.cmd.digest);
-        self.entries.push(Entry { txn, chain });
+        self.own_the_end();
+        self.store.borrow_mut().push(Entry { txn, chain });
+        self.end += 1;
     }
 
     /// Drops every entry above `z` (TRUNC). Returns how many were dropped.
@@ -148,8 +211,8 @@ impl Log {
             Ok(i) => i + 1,
             Err(i) => i,
         };
-        let dropped = self.entries.len() - keep;
-        self.entries.truncate(keep);
+        let dropped = self.len() - keep;
+        self.end = self.start + keep;
         dropped
     }
 
@@ -165,7 +228,7 @@ impl Log {
                 0
             }
         };
-        self.entries[from..]
+        self.entries()[from..]
             .iter()
             .take(max)
             .map(|e| e.txn.clone())
@@ -179,23 +242,24 @@ impl Log {
             Ok(i) => i + 1,
             Err(i) => i,
         };
-        self.entries[from..]
+        self.entries()[from..]
             .iter()
             .take(max)
             .map(|e| e.txn.clone())
             .collect()
     }
 
-    /// The transactions in `(after, upto]`.
-    pub fn range(&self, after: u64, upto: u64) -> impl Iterator<Item = (&Txn, u64)> {
+    /// The transactions in `(after, upto]`, with the chain value after each.
+    pub fn range(&self, after: u64, upto: u64) -> Vec<(Txn, u64)> {
         let from = match self.position(after) {
             Ok(i) => i + 1,
             Err(i) => i,
         };
-        self.entries[from..]
+        self.entries()[from..]
             .iter()
-            .take_while(move |e| e.txn.zxid <= upto)
-            .map(|e| (&e.txn, e.chain))
+            .take_while(|e| e.txn.zxid <= upto)
+            .map(|e| (e.txn.clone(), e.chain))
+            .collect()
     }
 
     /// The largest zxid held (base included) that is at most `z`.
@@ -203,18 +267,23 @@ impl Log {
         match self.position(z) {
             Ok(_) => z,
             Err(0) => self.base_zxid,
-            Err(i) => self.entries[i - 1].txn.zxid,
+            Err(i) => self.entries()[i - 1].txn.zxid,
         }
     }
 
-    /// Forgets the entries up to `z` (held), which a snapshot now covers.
+    /// Forgets the entries up to `z` (held), which a snapshot now covers. The store sheds
+    /// them once they outnumber the entries kept (so it stays within twice the log).
     pub fn compact_to(&mut self, z: u64) {
         let Ok(i) = self.position(z) else {
             return;
         };
-        self.base_chain = self.entries[i].chain;
+        let chain = self.entries()[i].chain;
+        self.base_chain = chain;
         self.base_zxid = z;
-        self.entries.drain(..=i);
+        self.start += i + 1;
+        if self.start > APPEND_ROOM && self.start > self.len() {
+            self.restore();
+        }
     }
 }
 
@@ -302,6 +371,34 @@ mod tests {
             sync_plan(&log, zxid(1, 2)),
             SyncPlan::Diff { after: zxid(1, 2) }
         );
+    }
+
+    #[test]
+    fn copies_share_entries_but_never_see_each_others_appends_or_truncations() {
+        let mut live = log_of(&[zxid(1, 1), zxid(1, 2)]);
+        let image = live.clone();
+        live.append(txn(zxid(1, 3)));
+        let image2 = live.clone();
+        assert_eq!((image.last_zxid(), image.len()), (zxid(1, 2), 2));
+        // The first image, restored after a crash, takes another path from 1.2.
+        let mut restored = image.clone();
+        restored.append(txn(zxid(2, 1)));
+        assert_eq!(restored.txns_after(zxid(1, 2), 8)[0].zxid, zxid(2, 1));
+        assert_eq!(image2.txns_after(zxid(1, 2), 8)[0].zxid, zxid(1, 3));
+        assert_eq!(live.truncate_after(zxid(1, 1)), 2);
+        live.append(txn(zxid(2, 1)));
+        assert_eq!(live.chain_at(zxid(2, 1)), restored.chain_at(zxid(2, 1)));
+        assert_eq!(image2.last_zxid(), zxid(1, 3));
+        assert!(image2.contains(zxid(1, 2)) && !live.contains(zxid(1, 2)));
+        for c in 2..40 {
+            live.append(txn(zxid(2, c)));
+            live.compact_to(zxid(2, c - 1));
+            assert_eq!(live.len(), 1);
+        }
+        assert_eq!(live.base_zxid(), zxid(2, 38));
+        assert_eq!(image2.len(), 3, "compaction leaves the copies whole");
+        assert_eq!(live.store.borrow().len(), live.end, "the store was shed");
+        assert!(live.store.borrow().len() <= 2 * APPEND_ROOM + 2);
     }
 
     #[test]
