@@ -343,7 +343,11 @@ mod tests {
     fn lower_bound_from_the_end_agrees_with_a_binary_search() {
         let v: Vec<u64> = (0..40).map(|i| i * 2).collect();
         for z in 0..82 {
-            assert_eq!(lower_bound(&v, z, |&x| x), v.partition_point(|&x| x < z), "{z}");
+            assert_eq!(
+                lower_bound(&v, z, |&x| x),
+                v.partition_point(|&x| x < z),
+                "{z}"
+            );
         }
         assert_eq!(lower_bound(&[] as &[u64], 5, |&x| x), 0);
     }

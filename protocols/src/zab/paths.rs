@@ -35,31 +35,52 @@ fn path_hash(path: &str) -> u64 {
     h & HASH_MASK
 }
 
-/// Paths to values. Each hash has one entry in `by_hash`; a path whose hash is already taken
-/// by another path lives in `clashed`, and only while its hash is taken (a removal promotes a
-/// clashed path to the freed hash).
+/// Paths to values. Each hash has one entry in the shards; a path whose hash is already
+/// taken by another path lives in `clashed`, and only while its hash is taken (a removal
+/// promotes a clashed path to the freed hash). The shards split the hashes by their low bits
+/// and are shared (`Rc`) with the map's copies (a snapshot of the tree) until one of them
+/// changes: a copy costs a pointer per shard, and a change copies one small shard.
 #[derive(Clone)]
 pub(super) struct PathMap<V> {
-    by_hash: BTreeMap<u64, (Rc<str>, V)>,
+    shards: Vec<Rc<Shard<V>>>,
     clashed: BTreeMap<Rc<str>, V>,
+}
+
+type Shard<V> = BTreeMap<u64, (Rc<str>, V)>;
+
+const SHARDS: u64 = 64;
+
+fn shard_of(h: u64) -> usize {
+    (h % SHARDS) as usize
 }
 
 impl<V> Default for PathMap<V> {
     fn default() -> PathMap<V> {
+        // One empty shard shared by all: the first insert into each copies it.
+        let empty = Rc::new(BTreeMap::new());
         PathMap {
-            by_hash: BTreeMap::new(),
+            shards: vec![empty; SHARDS as usize],
             clashed: BTreeMap::new(),
         }
     }
 }
 
-impl<V> PathMap<V> {
+impl<V: Clone> PathMap<V> {
     pub(super) fn len(&self) -> usize {
-        self.by_hash.len() + self.clashed.len()
+        self.shards.iter().map(|s| s.len()).sum::<usize>() + self.clashed.len()
+    }
+
+    fn primary(&self, h: u64) -> Option<&(Rc<str>, V)> {
+        self.shards[shard_of(h)].get(&h)
+    }
+
+    /// The shard of `h` to change, copied first if a copy of the map still shares it.
+    fn shard_mut(&mut self, h: u64) -> &mut Shard<V> {
+        Rc::make_mut(&mut self.shards[shard_of(h)])
     }
 
     pub(super) fn get(&self, path: &str) -> Option<&V> {
-        let (p, v) = self.by_hash.get(&path_hash(path))?;
+        let (p, v) = self.primary(path_hash(path))?;
         if **p == *path {
             return Some(v);
         }
@@ -67,11 +88,12 @@ impl<V> PathMap<V> {
     }
 
     pub(super) fn get_mut(&mut self, path: &str) -> Option<&mut V> {
-        let (p, v) = self.by_hash.get_mut(&path_hash(path))?;
-        if **p == *path {
-            return Some(v);
+        let h = path_hash(path);
+        let (p, _) = self.primary(h)?;
+        if **p != *path {
+            return self.clashed.get_mut(path);
         }
-        self.clashed.get_mut(path)
+        self.shard_mut(h).get_mut(&h).map(|(_, v)| v)
     }
 
     pub(super) fn contains(&self, path: &str) -> bool {
@@ -80,40 +102,44 @@ impl<V> PathMap<V> {
 
     /// Sets the value at `path`; returns the one it replaces.
     pub(super) fn insert(&mut self, path: Rc<str>, value: V) -> Option<V> {
-        use std::collections::btree_map::Entry;
-        match self.by_hash.entry(path_hash(&path)) {
-            Entry::Vacant(e) => {
-                e.insert((path, value));
-                None
-            }
-            Entry::Occupied(mut e) if *e.get().0 == *path => {
-                Some(std::mem::replace(&mut e.get_mut().1, value))
-            }
-            Entry::Occupied(_) => self.clashed.insert(path, value),
+        let h = path_hash(&path);
+        if self.primary(h).is_some_and(|(p, _)| *p != path) {
+            return self.clashed.insert(path, value);
         }
+        self.shard_mut(h)
+            .insert(h, (path, value))
+            .map(|(_, old)| old)
     }
 
     /// Takes the entry at `path` out, with the shared path it was stored under.
     pub(super) fn remove(&mut self, path: &str) -> Option<(Rc<str>, V)> {
         let h = path_hash(path);
-        let (p, _) = self.by_hash.get(&h)?;
+        let (p, _) = self.primary(h)?;
         if **p != *path {
             return self.clashed.remove_entry(path);
         }
-        let removed = self.by_hash.remove(&h).expect("just found");
+        let removed = self.shard_mut(h).remove(&h).expect("just found");
         let heir = self.clashed.keys().find(|k| path_hash(k) == h).cloned();
         if let Some(heir) = heir {
             let value = self.clashed.remove(&heir).expect("just found");
-            self.by_hash.insert(h, (heir, value));
+            self.shard_mut(h).insert(h, (heir, value));
         }
         Some(removed)
     }
 
+    /// Every (path, value), in no particular order.
+    fn all(&self) -> impl Iterator<Item = (&Rc<str>, &V)> {
+        let primary = self
+            .shards
+            .iter()
+            .flat_map(|s| s.values().map(|(p, v)| (p, v)));
+        primary.chain(&self.clashed)
+    }
+
     /// The paths whose value satisfies `keep`, sorted.
     pub(super) fn paths_where(&self, keep: impl Fn(&V) -> bool) -> Vec<Rc<str>> {
-        let primary = self.by_hash.values().map(|(p, v)| (p, v));
-        let mut paths: Vec<Rc<str>> = primary
-            .chain(&self.clashed)
+        let mut paths: Vec<Rc<str>> = self
+            .all()
             .filter(|(_, v)| keep(v))
             .map(|(p, _)| p.clone())
             .collect();
@@ -123,23 +149,22 @@ impl<V> PathMap<V> {
 
     /// Every (path, value), sorted by path.
     fn sorted(&self) -> Vec<(&Rc<str>, &V)> {
-        let primary = self.by_hash.values().map(|(p, v)| (p, v));
-        let mut all: Vec<(&Rc<str>, &V)> = primary.chain(&self.clashed).collect();
+        let mut all: Vec<(&Rc<str>, &V)> = self.all().collect();
         all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         all
     }
 }
 
 /// Equal when they map the same paths to equal values, however their hashes clashed.
-impl<V: PartialEq> PartialEq for PathMap<V> {
+impl<V: Clone + PartialEq> PartialEq for PathMap<V> {
     fn eq(&self, other: &PathMap<V>) -> bool {
         self.len() == other.len() && self.sorted() == other.sorted()
     }
 }
 
-impl<V: Eq> Eq for PathMap<V> {}
+impl<V: Clone + Eq> Eq for PathMap<V> {}
 
-impl<V: fmt::Debug> fmt::Debug for PathMap<V> {
+impl<V: Clone + fmt::Debug> fmt::Debug for PathMap<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.sorted()).finish()
     }
@@ -188,6 +213,22 @@ mod tests {
             }
         }
         assert!(m.remove("/").is_none());
+    }
+
+    #[test]
+    fn a_copy_keeps_its_entries_while_the_original_changes() {
+        let mut m = map_of(&["/a", "/b", "/c", "/d", "/e", "/f"]);
+        let copy = m.clone();
+        m.insert(Rc::from("/a"), 10);
+        m.remove("/b");
+        m.insert(Rc::from("/g"), 6);
+        *m.get_mut("/c").expect("held") = 12;
+        assert_eq!(copy, map_of(&["/a", "/b", "/c", "/d", "/e", "/f"]));
+        assert_eq!(
+            (m.get("/a"), m.get("/b"), m.get("/c")),
+            (Some(&10), None, Some(&12))
+        );
+        assert_eq!(m.len(), 6);
     }
 
     #[test]
