@@ -3,28 +3,26 @@
 //! only: the key-value service over OmniPaxos's replicated log, checked by the Raft-style
 //! catalogue's scenarios and the generic ones.
 //!
-//! `splitbrain::replica` does the key-value service, the tick timer, the client messages and
-//! the session emulation; this crate wraps OmniPaxos as a `Library` (`server.rs`), names and
-//! hashes its messages (`wire.rs`) and implements its `Storage` on the simulated disk
-//! (`storage.rs`).
+//! `splitbrain::replica` does the key-value service, the tick timer, the client messages, the
+//! session emulation, and names and hashes OmniPaxos's messages by their `Debug` text; this
+//! crate wraps OmniPaxos as a `Library` (`server.rs`) and implements its `Storage` over a
+//! journaled image of the simulated disk (`storage.rs`).
 //!
 //! Workarounds the APIs forced (see `docs/bring-your-own.md`): OmniPaxos owns the `Storage`
-//! it is built with and offers no way back to it, so the storage shares a journal of its writes
-//! with the server (`Rc<RefCell<…>>`), which drains it onto the simulated disk after every
-//! call; its storage calls return as if durable, so every message it emits waits behind a
-//! barrier for the writes before it; its messages lack `Hash`, so the wire hashes their
-//! identifying fields; its log entries must implement its `Entry` trait, which a foreign type
-//! cannot, so the shared `kv::Cmd` travels in a newtype; it assumes session-based FIFO links
-//! and a `reconnected` call when a session comes back, which the adapter emulates over
-//! splitbrain's reordering links (`splitbrain::replica::session`).
+//! it is built with and offers no way back to it, so the storage is a
+//! `splitbrain::replica::Journaled` image whose journal the server keeps a handle to and
+//! drains onto the simulated disk after every call; its storage calls return as if durable, so
+//! every message it emits waits behind a barrier for the writes before it; its `Storage` trait
+//! has 17 required methods and its `StorageOp` is not `Clone`, so `write_atomically` dispatches
+//! each op to the method that journals it; its log entries must implement its `Entry` trait,
+//! which a foreign type cannot, so the shared `kv::Cmd` travels in a newtype; it assumes
+//! session-based FIFO links and a `reconnected` call when a session comes back, which the
+//! adapter emulates over splitbrain's reordering links (`splitbrain::replica::session`).
 
 mod server;
 mod storage;
-mod wire;
 
 pub use server::OmniServer;
-pub use storage::{Disk, Store, Writes};
-pub use wire::Peer;
 
 use splitbrain::kv::Cmd;
 use splitbrain::replica::Replicated;

@@ -3,14 +3,17 @@
 //! an append costs the appended entries), its outgoing messages leave once those writes are
 //! durable, and newly decided entries go to the key-value service.
 
-use crate::storage::{Disk, Store, Writes};
-use crate::wire::Peer;
+use crate::storage::{Disk, Store};
 use crate::Command;
+use omnipaxos::messages::ballot_leader_election::HeartbeatMsg;
+use omnipaxos::messages::Message as OmniMsg;
 use omnipaxos::util::LogEntry;
 use omnipaxos::{ClusterConfig, OmniPaxos, ServerConfig};
 use splitbrain::api::{Dur, NodeId, NodeView, Role};
 use splitbrain::kv::Cmd;
-use splitbrain::replica::{node_of_peer_id, peer_id, Io, Library};
+use splitbrain::replica::{
+    node_of_peer_id, peer_id, variant_name, Io, Journal, Journaled, Library,
+};
 use std::rc::Rc;
 
 /// One call of OmniPaxos's `tick`.
@@ -22,17 +25,14 @@ const ELECTION_TICKS: u64 = 5;
 const RESEND_TICKS: u64 = 10;
 
 pub struct OmniServer {
-    me: u64,
     paxos: OmniPaxos<Command, Store>,
-    writes: Writes,
-    /// Decided entries applied so far (OmniPaxos indexes from 0).
-    applied: usize,
-    outbox: Vec<omnipaxos::messages::Message<Command>>,
+    /// The writes of its storage not yet moved to the simulated disk.
+    journal: Journal<Disk>,
 }
 
 impl Library for OmniServer {
     type Config = ();
-    type Msg = Peer;
+    type Msg = OmniMsg<Command>;
     type Disk = Disk;
     const TICK: Dur = TICK;
     /// OmniPaxos assumes TCP-like sessions. A peer silent for two heartbeat rounds broke its
@@ -40,8 +40,7 @@ impl Library for OmniServer {
     const SESSIONS: Option<Dur> = Some(Dur::us(2 * ELECTION_TICKS * TICK.as_us()));
 
     fn start(_: &(), io: &mut Io<Self>, servers: &[NodeId], disk: Option<&Disk>) -> Self {
-        let writes = Writes::default();
-        let store = Store::new(disk.cloned().unwrap_or_default(), writes.clone());
+        let (store, journal) = Journaled::new(disk.cloned().unwrap_or_default());
         let cluster = ClusterConfig {
             configuration_id: 1,
             nodes: servers.iter().map(|&s| peer_id(s)).collect(),
@@ -53,25 +52,17 @@ impl Library for OmniServer {
             resend_message_tick_timeout: RESEND_TICKS,
             ..ServerConfig::default()
         };
-        let paxos = cluster
-            .build_for_server(server, store)
-            .expect("a valid OmniPaxos configuration");
-        let (me, applied, outbox) = (peer_id(io.id()), 0, Vec::new());
-        OmniServer {
-            me,
-            paxos,
-            writes,
-            applied,
-            outbox,
-        }
+        let paxos = cluster.build_for_server(server, Store(store));
+        let paxos = paxos.expect("a valid OmniPaxos configuration");
+        OmniServer { paxos, journal }
     }
 
     fn tick(&mut self, _io: &mut Io<Self>) {
         self.paxos.tick();
     }
 
-    fn receive(&mut self, _io: &mut Io<Self>, _from: NodeId, msg: Peer) {
-        self.paxos.handle_incoming(*msg.0);
+    fn receive(&mut self, _io: &mut Io<Self>, _from: NodeId, msg: OmniMsg<Command>) {
+        self.paxos.handle_incoming(msg);
     }
 
     fn reconnected(&mut self, _io: &mut Io<Self>, peer: NodeId) {
@@ -88,31 +79,40 @@ impl Library for OmniServer {
     }
 
     /// Its writes to the disk, then (behind a barrier, so no promise or acceptance runs ahead
-    /// of its write) its messages, then decided entries.
+    /// of its write) its messages, then the entries decided since the last call (none: `None`).
     fn flush(&mut self, io: &mut Io<Self>) {
-        io.write_journal(&self.writes);
+        io.write_journal(&self.journal);
         io.barrier();
-        self.paxos.take_outgoing_messages(&mut self.outbox);
-        for m in self.outbox.drain(..) {
-            io.send(node_of_peer_id(m.get_receiver()), Peer(Box::new(m)));
+        let mut outgoing = Vec::new();
+        self.paxos.take_outgoing_messages(&mut outgoing);
+        for m in outgoing {
+            io.send(node_of_peer_id(m.get_receiver()), m);
         }
-        let decided = self.paxos.get_decided_idx();
-        if decided <= self.applied {
-            return;
-        }
-        let entries = self.paxos.read_entries(self.applied..decided);
-        for entry in entries.expect("decided entries are in the log") {
+        let applied = io.applied();
+        let decided = self.paxos.read_decided_suffix(applied as usize);
+        for (index, entry) in (applied + 1..).zip(decided.unwrap_or_default()) {
             let LogEntry::Decided(Command(cmd)) = entry else {
                 panic!("no snapshots, trims or reconfigurations here: {entry:?}");
             };
-            self.applied += 1;
-            io.apply(self.applied as u64, &cmd);
+            io.apply(index, &cmd);
+        }
+    }
+
+    /// Sequence Paxos's messages by their own names (`Promise`, `Accepted`...), which the
+    /// entry's crash roles name; ballot leader election's are heartbeats.
+    fn kind(msg: &OmniMsg<Command>) -> &'static str {
+        match msg {
+            OmniMsg::SequencePaxos(p) => variant_name(&p.msg),
+            OmniMsg::BLE(b) => match b.msg {
+                HeartbeatMsg::Request(_) => "HeartbeatRequest",
+                HeartbeatMsg::Reply(_) => "HeartbeatReply",
+            },
         }
     }
 
     fn view(&self) -> NodeView {
         let promise = self.paxos.get_promise();
-        let leads = self.paxos.get_current_leader() == Some((self.me, true));
+        let leads = self.paxos.get_current_leader() == Some((self.paxos.get_pid(), true));
         NodeView {
             role: if leads { Role::Leader } else { Role::Follower },
             // A ballot is (n, priority, pid); one number per ballot, in ballot order.

@@ -3,15 +3,15 @@
 //! over raft-rs's log, checked by the Raft catalogue's scenarios and the generic ones.
 //!
 //! `splitbrain::replica` does the key-value service, the tick timer and the client messages;
-//! this crate wraps raft-rs as a `Library` (`server.rs`), names and hashes its messages
-//! (`wire.rs`) and keeps its hard state and log on the simulated disk (`disk.rs`).
+//! this crate wraps raft-rs as a `Library` (`server.rs`), names its messages as splitbrain's
+//! Raft does and hashes them by their fields (`wire.rs`), and keeps its hard state and log on
+//! the simulated disk (`disk.rs`).
 //!
 //! Workarounds the APIs forced (see `docs/bring-your-own.md`): raft-rs draws its randomized
 //! election timeout from `rand::thread_rng()`, so after every call the adapter sees whether the
 //! term or role changed (the only times raft-rs re-draws) and sets the timeout again from the
-//! node's own stream; its protobuf messages lack `Hash`, so the wire hashes their identifying
-//! fields. The Raft catalogue runs unmodified: its crash points are named by role, which
-//! `crash_roles` maps to raft-rs's messages, and its Raft-only knobs apply to Raft alone.
+//! node's own stream. The Raft catalogue runs unmodified: its crash points are named by role,
+//! which `crash_roles` maps to raft-rs's messages, and its Raft-only knobs apply to Raft alone.
 
 mod disk;
 mod server;
@@ -19,7 +19,6 @@ mod wire;
 
 pub use disk::Disk;
 pub use server::RaftRs;
-pub use wire::Peer;
 
 use splitbrain::replica::Replicated;
 use splitbrain::scenarios::CrashRole;

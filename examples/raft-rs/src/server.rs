@@ -2,13 +2,14 @@
 //! `Ready` loop out (sends, the simulated disk, committed entries for the key-value service).
 
 use crate::disk::Disk;
-use crate::wire::Peer;
+use crate::wire;
 use raft::eraftpb::{ConfState, Entry, Message as RaftMsg};
 use raft::storage::MemStorage;
 use raft::{Config, RawNode, StateRole};
 use splitbrain::api::{Dur, NodeId, NodeView, Rng, Role};
 use splitbrain::kv::Cmd;
 use splitbrain::replica::{node_of_peer_id, peer_id, Io, Library};
+use std::hash::Hasher;
 use std::rc::Rc;
 
 /// Election timeout: randomized in `ELECTION_TICKS..2 * ELECTION_TICKS` ticks (100-200 ms).
@@ -24,7 +25,7 @@ pub struct RaftRs {
 
 impl Library for RaftRs {
     type Config = ();
-    type Msg = Peer;
+    type Msg = RaftMsg;
     type Disk = Disk;
     /// One tick of raft-rs's logical clock.
     const TICK: Dur = Dur::ms(10);
@@ -58,9 +59,9 @@ impl Library for RaftRs {
         self.node.tick();
     }
 
-    fn receive(&mut self, _io: &mut Io<Self>, _from: NodeId, msg: Peer) {
+    fn receive(&mut self, _io: &mut Io<Self>, _from: NodeId, msg: RaftMsg) {
         // An error is a message raft-rs ignores (a stale peer's); nothing to do.
-        let _ignored = self.node.step(*msg.0);
+        let _ignored = self.node.step(msg);
     }
 
     /// raft-rs's `leader_id` is its own id exactly while it leads.
@@ -82,6 +83,14 @@ impl Library for RaftRs {
             self.seen = now;
         }
         self.handle_ready(io);
+    }
+
+    fn kind(msg: &RaftMsg) -> &'static str {
+        wire::kind(msg)
+    }
+
+    fn hash_msg<H: Hasher>(msg: &RaftMsg, state: &mut H) {
+        wire::hash(msg, state);
     }
 
     fn view(&self) -> NodeView {
@@ -140,7 +149,7 @@ impl RaftRs {
 
 fn send(io: &mut Io<RaftRs>, msgs: Vec<RaftMsg>) {
     for m in msgs {
-        io.send(node_of_peer_id(m.to), Peer(Box::new(m)));
+        io.send(node_of_peer_id(m.to), m);
     }
 }
 

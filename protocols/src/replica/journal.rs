@@ -1,43 +1,67 @@
-//! The writes of a library that owns its storage. Such a library (OmniPaxos's `Storage` trait)
-//! is handed a storage object at build time, calls it synchronously and gives no access back
-//! to it. The storage keeps its working copy in memory and records every write in a
-//! [`Journal`] it shares with the adapter, whose `flush` moves the recorded writes onto the
-//! simulated disk with `Io::write_journal` (the disk's copy replays them, [`Replay`]), so a
-//! crash keeps exactly the writes that were synced.
+//! The storage of a library that owns it. Such a library (OmniPaxos's `Storage` trait) is
+//! handed a storage object at build time, reads it back synchronously and gives no access to
+//! it afterwards. The adapter's storage keeps its disk image in a [`Journaled`]: every change
+//! is applied to the image at once (what the library reads) and recorded in a [`Journal`] the
+//! adapter kept a handle to, whose `flush` moves the recorded changes onto the simulated disk
+//! with `Io::write_journal` (one write; a crash keeps exactly the writes that were synced).
 
 use std::cell::RefCell;
+use std::ops::Deref;
 use std::rc::Rc;
 
-/// Writes recorded since the adapter last moved them to the disk (a shared handle).
-pub struct Journal<Op>(Rc<RefCell<Vec<Op>>>);
+/// One recorded change to a disk image, applied once to the image and once to the disk.
+pub type Change<D> = Box<dyn Fn(&mut D)>;
 
-impl<Op> Journal<Op> {
-    /// Records one write.
-    pub fn record(&self, op: Op) {
-        self.0.borrow_mut().push(op);
-    }
+/// The changes made to a [`Journaled`] image since the adapter last moved them to the disk
+/// (a shared handle).
+pub struct Journal<D>(Rc<RefCell<Vec<Change<D>>>>);
 
-    /// The writes recorded so far, oldest first; the journal is empty afterwards.
-    pub fn take(&self) -> Vec<Op> {
+impl<D> Journal<D> {
+    /// The changes recorded so far, oldest first; the journal is empty afterwards.
+    pub fn take(&self) -> Vec<Change<D>> {
         std::mem::take(&mut *self.0.borrow_mut())
     }
 }
 
-impl<Op> Clone for Journal<Op> {
-    fn clone(&self) -> Journal<Op> {
+impl<D> Clone for Journal<D> {
+    fn clone(&self) -> Journal<D> {
         Journal(Rc::clone(&self.0))
     }
 }
 
-impl<Op> Default for Journal<Op> {
-    fn default() -> Journal<Op> {
-        Journal(Rc::new(RefCell::new(Vec::new())))
+/// A disk image in memory whose every change is also journaled for the simulated disk.
+/// Reads go to the image (it dereferences to `D`).
+pub struct Journaled<D> {
+    image: D,
+    journal: Journal<D>,
+}
+
+impl<D> Journaled<D> {
+    /// `image` (a restarted server's disk as read back, or a fresh one) and the handle to its
+    /// journal for the adapter's `flush`.
+    pub fn new(image: D) -> (Journaled<D>, Journal<D>) {
+        let journal = Journal(Rc::default());
+        let handle = journal.clone();
+        (Journaled { image, journal }, handle)
+    }
+
+    /// Applies `change` to the image now and records it for the disk, where it is applied
+    /// again, to the disk's own copy (so it must do the same thing twice: capture values,
+    /// not state of the image). Always `Ok`: the `Result` is the one the storage trait's
+    /// method returns, so such a method is one call.
+    pub fn write<E>(&mut self, change: impl Fn(&mut D) + 'static) -> Result<(), E> {
+        change(&mut self.image);
+        self.journal.0.borrow_mut().push(Box::new(change));
+        Ok(())
     }
 }
 
-/// A disk image that replays a recorded write on itself (in memory and on the simulated disk).
-pub trait Replay<Op> {
-    fn replay(&mut self, op: &Op);
+impl<D> Deref for Journaled<D> {
+    type Target = D;
+
+    fn deref(&self) -> &D {
+        &self.image
+    }
 }
 
 #[cfg(test)]
@@ -45,12 +69,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_journal_hands_over_its_writes_once_in_order() {
-        let journal = Journal::default();
-        let storage_side = journal.clone();
-        storage_side.record(1);
-        storage_side.record(2);
-        assert_eq!(journal.take(), vec![1, 2]);
-        assert!(journal.take().is_empty());
+    fn a_change_reaches_the_image_at_once_and_the_journal_once_in_order() {
+        let (mut store, journal) = Journaled::new(Vec::<u32>::new());
+        let push = |store: &mut Journaled<Vec<u32>>, n| store.write::<()>(move |log| log.push(n));
+        assert_eq!(push(&mut store, 1), Ok(()));
+        assert_eq!(push(&mut store, 2), Ok(()));
+        assert_eq!(*store, vec![1, 2], "reads see every write at once");
+        let mut disk = Vec::new();
+        journal.take().iter().for_each(|change| change(&mut disk));
+        assert_eq!(
+            disk,
+            vec![1, 2],
+            "the disk replays the same changes, in order"
+        );
+        assert!(journal.take().is_empty(), "each change is handed over once");
+        assert_eq!(store.write::<()>(|log| log.truncate(1)), Ok(()));
+        journal.take().iter().for_each(|change| change(&mut disk));
+        assert_eq!((&*store, &disk), (&vec![1], &vec![1]));
     }
 }

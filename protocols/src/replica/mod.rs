@@ -10,23 +10,27 @@
 //! client whose request committed, and, for a library that assumes connection-oriented links,
 //! emulate its sessions ([`session`]). Clients are the shared `KvClient` over [`Wire`].
 //!
-//! What stays the adapter's is what only it knows: the library's configuration, its messages'
-//! kinds and hashing, its storage calls mapped to the simulated disk (with a barrier before
-//! messages that assert durable state; [`Journal`] for a library that owns its storage), and
-//! its roles and terms in a `NodeView`.
+//! What stays the adapter's is what only it knows: the library's configuration, its storage
+//! calls mapped to the simulated disk (with a barrier before messages that assert durable
+//! state; [`Journaled`] for a library that owns its storage), and its roles and terms in a
+//! `NodeView`. Its messages need no wrapper: the replica names and hashes them through their
+//! `Debug` text ([`variant_name`], [`hash_debug`]) unless the adapter names them itself.
 
+mod debug_text;
 mod journal;
 mod server;
 pub mod session;
 mod wire;
 
-pub use journal::{Journal, Replay};
+pub use debug_text::{hash_debug, variant_name};
+pub use journal::{Journal, Journaled};
 pub use server::{Io, Replica, Replicated, Stored, Tick};
-pub use wire::{node_of_peer_id, peer_id, Wire};
+pub use wire::{node_of_peer_id, peer_id, PeerMsg, Wire};
 
 use crate::kv::Cmd;
-use splitbrain_api::{Dur, Message, NodeId, NodeView};
+use splitbrain_api::{Dur, NodeId, NodeView};
 use std::fmt::Debug;
+use std::hash::Hasher;
 use std::rc::Rc;
 
 /// A consensus library wrapped for [`Replica`]. Every method that takes an [`Io`] may push
@@ -35,8 +39,8 @@ use std::rc::Rc;
 pub trait Library: Sized + 'static {
     /// What a variant is built with (planted bugs, tuning); `()` when there is one variant.
     type Config: Clone + Send + Sync + 'static;
-    /// The library's messages between servers (a newtype when its type lacks `Hash`).
-    type Msg: Message + 'static;
+    /// The library's messages between servers, its own type as it is.
+    type Msg: Clone + Debug + 'static;
     /// What the server keeps on its simulated disk (written with `io.write`).
     type Disk: Clone + Debug + Default + 'static;
     /// How often the library's logical clock ticks, on the node's own (drifting) clock.
@@ -73,6 +77,17 @@ pub trait Library: Sized + 'static {
     /// when they must be durable first) its messages, and `io.apply` for every newly committed
     /// command, in log order.
     fn flush(&mut self, io: &mut Io<Self>);
+    /// The label of `msg` in traces, filters and crash points (`crash_roles` names these): by
+    /// default the enum variant its `Debug` text starts with ([`variant_name`]). Name them
+    /// yourself when the interesting variant is nested, or to reuse another protocol's names.
+    fn kind(msg: &Self::Msg) -> &'static str {
+        variant_name(msg)
+    }
+    /// Feeds `msg` into the trace hash: by default its `Debug` text ([`hash_debug`]). Hash the
+    /// fields that identify a message instead when formatting every message costs too much.
+    fn hash_msg<H: Hasher>(msg: &Self::Msg, state: &mut H) {
+        hash_debug(msg, state);
+    }
     /// Role, term, commit index and log length, after every step (the election-safety check
     /// allows one leader per term).
     fn view(&self) -> NodeView;

@@ -2,8 +2,8 @@
 //! effects through.
 
 use super::session::Sessions;
-use super::wire::Wire;
-use super::{Journal, Library, Replay};
+use super::wire::{PeerMsg, Wire};
+use super::{Journal, Library};
 use crate::kv::{Applied, Cmd, CmdKind, Kv, KvClient, KvMsg};
 use splitbrain_api::{Ctx, NodeId, NodeView, Op, Process, Protocol, SimRng, Time};
 use std::collections::BTreeSet;
@@ -29,6 +29,8 @@ struct Service {
     kv: Kv,
     /// Requests this server proposed and must answer once their command is applied.
     waiting: BTreeSet<(NodeId, u64)>,
+    /// The index of the last command applied since the server started (0: none).
+    applied: u64,
 }
 
 /// One server: the library, the key-value state machine it feeds, and its sessions.
@@ -73,7 +75,7 @@ impl<L: Library> Io<'_, '_, L> {
     /// Sends a library message to server `to` (in its session when the library has sessions).
     pub fn send(&mut self, to: NodeId, msg: L::Msg) {
         let link = self.sessions.as_mut().map(|s| s.stamp(to));
-        self.ctx.send(to, Wire::Peer(link, msg));
+        self.ctx.send(to, Wire::Peer(link, PeerMsg(Box::new(msg))));
     }
 
     /// Changes the disk incrementally; later sends wait until it is durable (`Ctx::write`).
@@ -82,14 +84,11 @@ impl<L: Library> Io<'_, '_, L> {
             .write(move |stored: &mut Stored<L::Disk>| change(&mut stored.disk));
     }
 
-    /// Moves the writes `journal` recorded onto the disk, as one write.
-    pub fn write_journal<Op: 'static>(&mut self, journal: &Journal<Op>)
-    where
-        L::Disk: Replay<Op>,
-    {
-        let ops = journal.take();
-        if !ops.is_empty() {
-            self.write(move |disk| ops.iter().for_each(|op| disk.replay(op)));
+    /// Moves the changes `journal` recorded onto the disk, as one write (nothing if none).
+    pub fn write_journal(&mut self, journal: &Journal<L::Disk>) {
+        let changes = journal.take();
+        if !changes.is_empty() {
+            self.write(move |disk| changes.iter().for_each(|change| change(disk)));
         }
     }
 
@@ -99,10 +98,17 @@ impl<L: Library> Io<'_, '_, L> {
         self.ctx.barrier();
     }
 
+    /// The index `apply` was last called with since the server started (0: never); a library
+    /// that is asked for its committed entries reads them from the one after.
+    pub fn applied(&self) -> u64 {
+        self.service.applied
+    }
+
     /// The library committed `cmd` at `index` (in log order): reported for the
     /// state-machine-safety check, applied once, and answered if this server took it.
     pub fn apply(&mut self, index: u64, cmd: &Cmd) {
         self.ctx.applied(index, cmd.digest);
+        self.service.applied = index;
         let CmdKind::Client { client, seq, op } = &cmd.kind else {
             return;
         };
@@ -166,7 +172,7 @@ impl<L: Library> Replica<L> {
 }
 
 impl<L: Library> Process for Replica<L> {
-    type Msg = Wire<L::Msg>;
+    type Msg = Wire<PeerMsg<L>>;
     type Timer = Tick;
     type Durable = Stored<L::Disk>;
 
@@ -205,7 +211,7 @@ impl<L: Library> Process for Replica<L> {
                         lib.reconnected(io, from);
                     }
                     if verdict.deliver {
-                        lib.receive(io, from, m);
+                        lib.receive(io, from, *m.0);
                     }
                 });
             }
@@ -246,7 +252,7 @@ impl<L: Library> Replicated<L> {
 
 impl<L: Library> Protocol for Replicated<L> {
     type Server = Replica<L>;
-    type Client = KvClient<Wire<L::Msg>>;
+    type Client = KvClient<Wire<PeerMsg<L>>>;
 
     fn server(&self, _id: NodeId, servers: &[NodeId]) -> Replica<L> {
         Replica::new(servers, self.config.clone())

@@ -3,8 +3,10 @@
 //! numbering most libraries give servers (from 1; 0 means none).
 
 use super::session::Link;
+use super::Library;
 use crate::kv::{KvMsg, KvWire, WireReply};
 use splitbrain_api::{Message, NodeId, Op};
+use std::fmt::{self, Debug};
 use std::hash::{Hash, Hasher};
 
 /// A message of a replicated service: `M` between servers, [`KvMsg`] with clients.
@@ -49,6 +51,34 @@ impl<M: Message + 'static> KvWire for Wire<M> {
             Wire::Kv(m) => m.reply(),
             Wire::Peer(..) => None,
         }
+    }
+}
+
+/// A library's message on splitbrain's wire (boxed: a library message can be large), named
+/// and hashed as the library says ([`Library::kind`], [`Library::hash_msg`]).
+pub struct PeerMsg<L: Library>(pub Box<L::Msg>);
+
+impl<L: Library> Clone for PeerMsg<L> {
+    fn clone(&self) -> PeerMsg<L> {
+        PeerMsg(self.0.clone())
+    }
+}
+
+impl<L: Library> Debug for PeerMsg<L> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl<L: Library> Hash for PeerMsg<L> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        L::hash_msg(&self.0, state);
+    }
+}
+
+impl<L: Library> Message for PeerMsg<L> {
+    fn kind(&self) -> &'static str {
+        L::kind(&self.0)
     }
 }
 
