@@ -90,6 +90,10 @@ impl ZabServer {
 
     /// Transaction `zxid` made `events`: the watches they trigger fire.
     pub(super) fn fire_watches(&mut self, events: &[WatchEvent], zxid: u64) {
+        if self.watches.is_empty() {
+            // Nothing to fire (and no key to build per event to find that out).
+            return;
+        }
         for (path, kind) in events {
             for &on in fired_by(*kind) {
                 let Some(clients) = self.watches.remove(&(path.clone(), on)) else {
