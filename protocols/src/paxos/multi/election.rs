@@ -216,8 +216,10 @@ impl MultiServer {
             scout.ballot,
             last + 1,
             self.servers.len(),
+            ctx.now(),
         )));
-        self.propose_all(ctx, proposals);
+        let everyone = self.servers.clone();
+        self.propose_to(ctx, proposals, &everyone);
         self.send_heartbeats(ctx);
     }
 

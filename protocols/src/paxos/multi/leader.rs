@@ -1,7 +1,9 @@
-//! The leader's phase 2: proposals in batches to every acceptor, acceptances counted per slot
-//! (a slot is chosen once a majority accepted it in this ballot), heartbeats that carry the
-//! commit point, retransmit what a follower has not acknowledged and number the confirmation
-//! rounds of reads, and catch-up of lagging replicas by chosen slots or by snapshot.
+//! The leader's phase 2: proposals in batches to a bare majority (`quorum_peers`; a new
+//! leader's re-proposals to every acceptor), acceptances counted per slot (a slot is chosen
+//! once a majority accepted it in this ballot), heartbeats to every follower that carry the
+//! commit point and retransmit what a follower has not acknowledged, confirmation rounds of
+//! reads to a bare majority, and catch-up, by chosen slots or by snapshot, of a replica that
+//! could not apply the commit point it was told.
 
 use super::server::{MultiServer, MultiTimer};
 use super::{MultiMsg, SlotCmd};
@@ -21,6 +23,16 @@ pub(super) struct PendingRead {
     pub index: Option<u64>,
 }
 
+/// What an acceptor's `Accepted` reports besides its votes.
+pub(super) struct Ack {
+    /// The replica's applied index after handling the Accept.
+    pub applied: u64,
+    /// The confirmation round it acknowledges.
+    pub round: u64,
+    /// The commit point that Accept carried.
+    pub told: u64,
+}
+
 /// Leader-only state.
 pub(super) struct Leading {
     pub ballot: Ballot,
@@ -33,6 +45,8 @@ pub(super) struct Leading {
     pub pending: Slots<(Rc<Cmd>, u32, Time)>,
     pub applied_of: Vec<u64>,
     pub acked_round: Vec<u64>,
+    /// When each follower last acknowledged anything in this ballot (from the election on).
+    pub last_ack: Vec<Time>,
     pub round: u64,
     pub round_open: bool,
     pub reads: Vec<PendingRead>,
@@ -41,7 +55,7 @@ pub(super) struct Leading {
 }
 
 impl Leading {
-    pub fn new(ballot: Ballot, next_slot: u64, n: usize) -> Leading {
+    pub fn new(ballot: Ballot, next_slot: u64, n: usize, now: Time) -> Leading {
         Leading {
             ballot,
             ready_slot: next_slot,
@@ -49,6 +63,7 @@ impl Leading {
             pending: Slots::default(),
             applied_of: vec![0; n],
             acked_round: vec![0; n],
+            last_ack: vec![now; n],
             round: 0,
             round_open: false,
             reads: Vec::new(),
@@ -65,8 +80,32 @@ impl MultiServer {
         }
     }
 
-    /// Proposes `entries` in this leader's ballot: its own acceptor first, then everyone.
-    pub(super) fn propose_all(&mut self, ctx: &mut Ctx<Self>, entries: Vec<SlotCmd>) {
+    /// The followers a client's proposal or a read round asks: with this leader a bare
+    /// majority, the next servers in server order that acknowledged something within the
+    /// last two heartbeat intervals (the same ones whatever happened before, unless one falls
+    /// silent); every server if too few did. The others learn by heartbeat and catch-up, and
+    /// heartbeats resend them a proposal still waiting for a majority.
+    pub(super) fn quorum_peers(&self, now: Time) -> Vec<NodeId> {
+        let n = self.servers.len();
+        let super::election::Role::Leader(lead) = &self.role else {
+            return self.servers.clone();
+        };
+        let me = self.id.index();
+        let alive = |i: usize| lead.last_ack[i] + self.cfg.heartbeat + self.cfg.heartbeat >= now;
+        let peers: Vec<NodeId> = (1..n)
+            .map(|k| (me + k) % n)
+            .filter(|&i| alive(i))
+            .take(majority(n) - 1)
+            .map(|i| self.servers[i])
+            .collect();
+        if peers.len() + 1 < majority(n) {
+            return self.servers.clone();
+        }
+        peers
+    }
+
+    /// Proposes `entries` in this leader's ballot: its own acceptor first, then `to`.
+    pub(super) fn propose_to(&mut self, ctx: &mut Ctx<Self>, entries: Vec<SlotCmd>, to: &[NodeId]) {
         let Some(lead) = self.lead() else {
             return;
         };
@@ -90,7 +129,7 @@ impl MultiServer {
                 commit,
                 round,
             };
-            ctx.broadcast(&self.servers, &msg);
+            ctx.broadcast(to, &msg);
         }
         let me = self.id;
         self.count_accepts(ctx, me, &mine);
@@ -130,9 +169,9 @@ impl MultiServer {
         from: NodeId,
         ballot: Ballot,
         slots: &[u64],
-        applied: u64,
-        round: u64,
+        ack: Ack,
     ) {
+        let now = ctx.now();
         let Some(lead) = self.lead() else {
             return;
         };
@@ -140,11 +179,15 @@ impl MultiServer {
             return;
         }
         let i = from.index();
-        lead.applied_of[i] = lead.applied_of[i].max(applied);
-        lead.acked_round[i] = lead.acked_round[i].max(round);
+        lead.applied_of[i] = lead.applied_of[i].max(ack.applied);
+        lead.acked_round[i] = lead.acked_round[i].max(ack.round);
+        lead.last_ack[i] = now;
         self.count_accepts(ctx, from, slots);
-        if slots.is_empty() {
-            self.catch_up(ctx, from, applied);
+        // Told that every slot up to `told` is chosen, it could not apply them all: it lacks
+        // some. (One merely behind the leader's newest commit point hears it with the next
+        // Accept, and needs no copy of slots it accepted.)
+        if ack.applied < ack.told {
+            self.catch_up(ctx, from, ack.applied);
         }
         self.confirm_round(ctx);
     }
@@ -213,6 +256,23 @@ impl MultiServer {
             }
         }
         ctx.set_timer(MultiTimer::Heartbeat, heartbeat);
+    }
+
+    /// A read's confirmation round: a bare heartbeat with the new round number to a majority
+    /// (`quorum_peers`); the periodic heartbeats carry it to everyone.
+    pub(super) fn send_round(&mut self, ctx: &mut Ctx<Self>) {
+        let peers = self.quorum_peers(ctx.now());
+        let commit = self.applied;
+        let Some(lead) = self.lead() else {
+            return;
+        };
+        let msg = MultiMsg::Accept {
+            ballot: lead.ballot,
+            entries: Rc::clone(&lead.no_entries),
+            commit,
+            round: lead.round,
+        };
+        ctx.broadcast(&peers, &msg);
     }
 
     pub(super) fn on_heartbeat_timer(&mut self, ctx: &mut Ctx<Self>) {

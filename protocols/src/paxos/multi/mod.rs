@@ -6,8 +6,9 @@
 //!   journalled and durable before its reply), recovery, the agreement check's view.
 //! - `election`: phase 1 once for all later slots after a randomised leader timeout; the new
 //!   leader re-proposes every value phase 1 reported and fills holes with no-ops.
-//! - `leader`: phase 2 in batches, counting acceptances per slot, heartbeats, catch-up of
-//!   lagging replicas by chosen slots or, after compaction, by snapshot.
+//! - `leader`: phase 2 in batches to a bare majority, counting acceptances per slot,
+//!   heartbeats to everyone, catch-up of lagging replicas by chosen slots or, after
+//!   compaction, by snapshot.
 //! - `replica`: learning chosen slots, applying them in order, snapshots, the client service
 //!   (exactly-once by request ids) and reads through the log or after a confirmation round.
 
@@ -71,12 +72,15 @@ pub enum MultiMsg {
         commit: u64,
         round: u64,
     },
-    /// Phase 2b for `slots`, with the replica's applied index and the round acknowledged.
+    /// Phase 2b for `slots`, with the replica's applied index, the round acknowledged and
+    /// the commit point of the Accept it answers (`told`): a replica whose applied index
+    /// stays below it lacks chosen slots and needs catching up.
     Accepted {
         ballot: Ballot,
         slots: Vec<u64>,
         applied: u64,
         round: u64,
+        told: u64,
     },
     /// A prepare or accept of `ballot` refused: `promised` is higher.
     Nack {

@@ -62,6 +62,7 @@ impl MultiServer {
                 slots,
                 applied,
                 round,
+                told: commit,
             },
         );
     }
@@ -175,7 +176,8 @@ impl MultiServer {
         let slot = lead.next_slot;
         let cmd = Cmd::client(client, seq, op);
         self.fresh_proposals.push((None, cmd.digest));
-        self.propose_all(ctx, vec![(slot, cmd)]);
+        let peers = self.quorum_peers(ctx.now());
+        self.propose_to(ctx, vec![(slot, cmd)], &peers);
     }
 
     fn on_read(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, key: String) {
@@ -203,7 +205,7 @@ impl MultiServer {
         lead.round_open = true;
         self.mark(ctx, "read-round");
         self.mark(ctx, "read-ordered");
-        self.send_heartbeats(ctx);
+        self.send_round(ctx);
         self.confirm_round(ctx);
     }
 

@@ -167,7 +167,8 @@ impl MultiServer {
         if b < self.promised {
             return Err(self.promised);
         }
-        if b > self.promised {
+        let mut changed = b > self.promised;
+        if changed {
             self.promised = b;
             self.journal(Change::Promise(b));
         }
@@ -187,8 +188,12 @@ impl MultiServer {
                 value: Rc::clone(cmd),
             });
             slots.push(*slot);
+            changed = true;
         }
-        self.persist(ctx);
+        // A heartbeat that changes nothing writes nothing (and its reply waits for no sync).
+        if changed {
+            self.persist(ctx);
+        }
         Ok(slots)
     }
 
@@ -273,7 +278,15 @@ impl Process for MultiServer {
                 slots,
                 applied,
                 round,
-            } => self.on_accepted(ctx, from, ballot, &slots, applied, round),
+                told,
+            } => {
+                let ack = super::leader::Ack {
+                    applied,
+                    round,
+                    told,
+                };
+                self.on_accepted(ctx, from, ballot, &slots, ack)
+            }
             MultiMsg::Nack { ballot, promised } => self.on_nack(ctx, ballot, promised),
             MultiMsg::Decided { entries } => self.on_decided(ctx, entries),
             MultiMsg::InstallSnapshot { snapshot } => self.on_snapshot(ctx, snapshot),
