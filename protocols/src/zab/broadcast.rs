@@ -253,6 +253,11 @@ impl ZabServer {
     /// Delivers the held transactions up to `z` in zxid order, answering waiting clients.
     pub(super) fn deliver_upto(&mut self, ctx: &mut Ctx<Self>, z: u64) {
         let upto = z.min(self.log.last_zxid());
+        if upto <= self.delivered {
+            // Nothing to deliver (most pings), and no snapshot due: one is taken right after
+            // the delivery that makes it due.
+            return;
+        }
         let due = self.log.range(self.delivered, upto);
         for (txn, chain) in due {
             if let CmdKind::Client { client, seq, op } = &txn.cmd.kind {
