@@ -16,7 +16,7 @@
 
 use crate::explore::SeedResult;
 use crate::generator::Kind;
-use crate::mutate::{apply, Mutation};
+use crate::mutate::{apply, Family, Mutation};
 use crate::scenario::Scenario;
 use splitbrain_api::FaultBudget;
 use splitbrain_sim::MarkAt;
@@ -124,11 +124,14 @@ impl Guidance {
     pub fn plan(&self, seed: u64, available: &[Kind], budget: &FaultBudget) -> Plan {
         let h = mix(seed);
         match h % 4 {
-            2 if !self.corpus.is_empty() && mix(h ^ PEERS_SALT).is_multiple_of(PEERS_ONE_IN) => {
+            0 | 2 => Plan::Own,
+            1 if !self.corpus.is_empty() && mix(h ^ PEERS_SALT) % 4 < 2 => {
                 self.peers_mutant(h, budget)
             }
-            0 | 2 => Plan::Own,
-            3 if !self.corpus.is_empty() => self.mutant(h, budget),
+            1 if !self.corpus.is_empty() && mix(h ^ PEERS_SALT) % 4 == 2 => {
+                self.mutant(h, budget, Family::Late)
+            }
+            3 if !self.corpus.is_empty() => self.mutant(h, budget, Family::Single),
             _ => self.kinds_for(h, available).map_or(Plan::Own, Plan::Kinds),
         }
     }
@@ -153,7 +156,7 @@ impl Guidance {
 
     /// A mutant: a mark drawn with weight 1/(seeds that reached it), a kept run that reached
     /// it, and a mutation anchored on its first or last occurrence.
-    fn mutant(&self, h: u64, budget: &FaultBudget) -> Plan {
+    fn mutant(&self, h: u64, budget: &FaultBudget, family: Family) -> Plan {
         let mut reached: BTreeSet<&str> = BTreeSet::new();
         for k in &self.corpus {
             reached.extend(k.marks.keys().map(String::as_str));
@@ -189,7 +192,7 @@ impl Guidance {
             anchor: anchor.to_string(),
             last: (h3 >> 40) & 1 == 1,
             op: mix(h3) >> 16,
-            peers: false,
+            family,
         };
         mutant_of(parent, m, budget)
     }
@@ -198,7 +201,7 @@ impl Guidance {
     /// reached, drawn uniformly: its power lies in the timing of common events (a leader
     /// about to hear its followers' answers), which rarity weighting would hardly ever pick.
     fn peers_mutant(&self, h: u64, budget: &FaultBudget) -> Plan {
-        let h2 = mix(h ^ PEERS_SALT);
+        let h2 = mix(mix(h ^ PEERS_SALT));
         let parent = &self.corpus[(h2 % self.corpus.len() as u64) as usize];
         let h3 = mix(h2);
         let Some(anchor) = parent
@@ -212,7 +215,7 @@ impl Guidance {
             anchor: anchor.clone(),
             last: (h3 >> 40) & 1 == 1,
             op: mix(h3) >> 16,
-            peers: true,
+            family: Family::Peers,
         };
         mutant_of(parent, m, budget)
     }

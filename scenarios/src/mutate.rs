@@ -13,6 +13,12 @@
 //! before its write is durable and its peer acts on the answer at once (a leader that
 //! delivers on acknowledgements its followers then lose).
 //!
+//! A third (`MARK/first/HEX/late`) makes one server's messages late right after the anchor
+//! (the anchor's own or another's, 20 to 600 ms more, for 50 ms to 4 s), so that what it
+//! sent arrives after the others have moved on (a new election, a newer snapshot) and what
+//! it sends once the delay ends overtakes it: stale replies and stale duplicates, in the
+//! window where a protocol event makes them matter.
+//!
 //! A mutation is named by a short token (`MARK/first/HEX`): the mark and occurrence it is
 //! anchored on and the draw that picks the fault. Replaying a chain of tokens from a seed
 //! (`run --seed S --mutations T1,T2`) re-runs each ancestor to find its mark times, so a
@@ -36,24 +42,37 @@ pub struct Mutation {
     pub anchor: String,
     pub last: bool,
     pub op: u64,
-    /// The correlated edit (peers lose their next write, the anchor is cut off once it heard
-    /// them) instead of one or two single edits.
-    pub peers: bool,
+    /// Which family of edit the draw shapes.
+    pub family: Family,
+}
+
+/// The families of mutations: what a token's suffix names.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// One or two single edits (a fault at the anchor, a retune, a removed fault, ...).
+    Single,
+    /// The correlated edit: peers lose their next write, the anchor is cut off once it heard
+    /// them.
+    Peers,
+    /// One server's messages are late for a while from the anchor on.
+    Late,
 }
 
 impl fmt::Display for Mutation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let which = if self.last { "last" } else { "first" };
         write!(f, "{}/{which}/{:x}", self.anchor, self.op)?;
-        if self.peers {
-            write!(f, "/{PEERS}")?;
+        match self.family {
+            Family::Single => {}
+            Family::Peers => write!(f, "/{PEERS}")?,
+            Family::Late => write!(f, "/{LATE}")?,
         }
         Ok(())
     }
 }
 
 impl Mutation {
-    /// Parses `MARK/first/HEX` (or `last`), optionally followed by `/peers`.
+    /// Parses `MARK/first/HEX` (or `last`), optionally followed by `/peers` or `/late`.
     pub fn parse(text: &str) -> Result<Mutation, String> {
         let mut parts = text.split('/');
         let (Some(anchor), Some(which), Some(op), tail, None) = (
@@ -63,12 +82,15 @@ impl Mutation {
             parts.next(),
             parts.next(),
         ) else {
-            return Err(format!("`{text}` is not MARK/first|last/HEX[/{PEERS}]"));
+            return Err(format!("`{text}` is not MARK/first|last/HEX[/{PEERS}|/{LATE}]"));
         };
-        let peers = match tail {
-            None => false,
-            Some(PEERS) => true,
-            Some(other) => return Err(format!("`{text}`: `{other}` is not `{PEERS}`")),
+        let family = match tail {
+            None => Family::Single,
+            Some(PEERS) => Family::Peers,
+            Some(LATE) => Family::Late,
+            Some(other) => {
+                return Err(format!("`{text}`: `{other}` is neither `{PEERS}` nor `{LATE}`"))
+            }
         };
         let last = match which {
             "first" => false,
@@ -84,7 +106,7 @@ impl Mutation {
             anchor: anchor.to_string(),
             last,
             op,
-            peers,
+            family,
         })
     }
 
@@ -96,6 +118,8 @@ impl Mutation {
 
 /// The token suffix of the correlated edit.
 const PEERS: &str = "peers";
+/// The token suffix of the late edit.
+const LATE: &str = "late";
 
 /// A chain as `run --mutations` takes it.
 pub fn list_arg(chain: &[Mutation]) -> String {
@@ -141,7 +165,7 @@ pub fn apply(
     stretch(&mut s, t);
     let safety_us = s.safety_ms * 1_000;
     let rng = &mut stream(m.op, Stream::Faults);
-    if m.peers {
+    if m.family != Family::Single {
         let mut editor = Editor {
             s: &mut s,
             budget,
@@ -149,7 +173,11 @@ pub fn apply(
             node,
             safety_us,
         };
-        editor.peers(rng);
+        if m.family == Family::Peers {
+            editor.peers(rng);
+        } else {
+            editor.late(rng);
+        }
         return s;
     }
     let edits = if rng.gen_bool(0.3) { 2 } else { 1 };
@@ -329,6 +357,30 @@ impl Editor<'_> {
             heal_after_us: Some(away),
         };
         self.push(at, fault);
+    }
+
+    /// One server's messages late from right after the anchor: the anchor's own (when a
+    /// server reached the mark) or another server's, each drawn half the time, 20 to 600 ms
+    /// more (the swarm's slow links reach 600 ms) for 50 ms to 4 s. Messages sent in the
+    /// window arrive after the others moved on (an election timeout is a few hundred ms), and
+    /// those sent after it overtake them.
+    fn late(&mut self, rng: &mut SimRng) {
+        let n = self.servers();
+        let anchor = if !self.node.is_client() && self.node.index() < n {
+            self.node
+        } else {
+            NodeId::server(rng.gen_range(0..n))
+        };
+        let node = if n > 1 && rng.gen_bool(0.5) {
+            NodeId::server((anchor.index() + rng.gen_range(1..n)) % n)
+        } else {
+            anchor
+        };
+        let at = self.t + 1;
+        let extra_us = log_uniform(rng, 20_000, 600_000);
+        let until = (at + log_uniform(rng, 50_000, 4_000_000)).min(self.safety_us - 1);
+        self.push(at, Fault::Slow { node, extra_us });
+        self.push(until, Fault::Slow { node, extra_us: 0 });
     }
 
     /// The servers other than `node`, up at `at`, that the schedule's partitions leave
@@ -645,12 +697,12 @@ mod tests {
             anchor: "leader-elected".into(),
             last: true,
             op: 0xbeef,
-            peers: false,
+            family: Family::Single,
         };
         assert_eq!(m.to_string(), "leader-elected/last/beef");
         assert_eq!(Mutation::parse(&m.to_string()), Ok(m.clone()));
         let p = Mutation {
-            peers: true,
+            family: Family::Peers,
             ..m.clone()
         };
         assert_eq!(p.to_string(), "leader-elected/last/beef/peers");
@@ -696,7 +748,7 @@ mod tests {
                 anchor: "leader-elected".into(),
                 last: false,
                 op,
-                peers: false,
+                family: Family::Single,
             };
             let child = apply(&p, &at, &m, &budget);
             let again = apply(&p, &at, &m, &budget);
@@ -729,7 +781,7 @@ mod tests {
             anchor: "never-reached".into(),
             last: true,
             op: 3,
-            peers: false,
+            family: Family::Single,
         };
         assert_eq!(apply(&p, &at, &elsewhere, &budget).schedule, p.schedule);
     }
@@ -748,7 +800,7 @@ mod tests {
             anchor: "recovered".into(),
             last: false,
             op: 7,
-            peers: false,
+            family: Family::Single,
         };
         let child = apply(&p, &at, &m, &FaultBudget::minority());
         assert!(child.safety_ms * 1_000 >= 5_400_000 + STRETCH_US);
@@ -784,7 +836,7 @@ mod tests {
                 anchor: "leader-elected".into(),
                 last: false,
                 op,
-                peers: true,
+                family: Family::Peers,
             };
             let child = apply(&p, &at, &m, &FaultBudget::minority());
             let crashed: Vec<NodeId> = child
