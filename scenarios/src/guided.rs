@@ -8,8 +8,9 @@
 //! written out (see [`crate::mutate`]); later seeds run mutants of kept runs: the same world
 //! with a fault placed right after a protocol event the kept run marked, rare marks chosen
 //! more often. Other seeds take the fault-kind set of a seed that reached a rare mark, with
-//! one kind flipped, an eighth run the correlated edit of a kept run ([`crate::mutate`]), and
-//! the rest stay plain, so exploration never collapses onto one line.
+//! one kind flipped, until the corpus has runs; then an eighth run the correlated edit of a
+//! kept run and an eighth its late edit ([`crate::mutate`]). Half the seeds always run their
+//! own draw, so exploration never collapses onto one line.
 //!
 //! Guidance changes only between fixed-size chunks of seeds, and each seed's plan is a pure
 //! function of the seed and the guidance, so results do not depend on the number of jobs.
@@ -29,9 +30,7 @@ pub const CHUNK: usize = 64;
 const ELITES: usize = 32;
 /// Runs kept for mutation.
 const CORPUS: usize = 512;
-/// One own-draw seed in this many runs the correlated edit (`Mutation::peers`) of a kept run.
-const PEERS_ONE_IN: u64 = 2;
-/// Keeps the correlated-edit draw apart from the other draws of a mutant's plan.
+/// Splits the correlated edit's seeds from the late edit's, apart from a mutant's other draws.
 const PEERS_SALT: u64 = 0x0070_6565_7273;
 /// Mutants descend from a seed through at most this many mutations.
 const MAX_DEPTH: usize = 8;
@@ -117,21 +116,19 @@ fn mutant_of(parent: &Kept, m: Mutation, budget: &FaultBudget) -> Plan {
 
 impl Guidance {
     /// What `seed` runs: its own draw for half the seeds (a fresh seed finds as much as a
-    /// mutant does for many bugs), an elite fault-kind set for a quarter, a mutant of a kept
-    /// run for the last quarter once the corpus has any (before that, an elite set). Once the
-    /// corpus has runs, one in `PEERS_ONE_IN` of one own-draw quarter (an eighth of all seeds)
-    /// runs the correlated edit of a kept run instead.
+    /// mutant does for many bugs, and these are the seeds the uniform swarm runs too, so
+    /// guided mode finds what they find at the same run), and before the corpus has any run,
+    /// an elite fault-kind set for the other half. Once it has runs, a quarter are mutants of
+    /// kept runs, an eighth run the correlated edit and an eighth the late edit
+    /// ([`crate::mutate::Family`]).
     pub fn plan(&self, seed: u64, available: &[Kind], budget: &FaultBudget) -> Plan {
         let h = mix(seed);
+        let any = !self.corpus.is_empty();
         match h % 4 {
             0 | 2 => Plan::Own,
-            1 if !self.corpus.is_empty() && mix(h ^ PEERS_SALT) % 4 < 2 => {
-                self.peers_mutant(h, budget)
-            }
-            1 if !self.corpus.is_empty() && mix(h ^ PEERS_SALT) % 4 == 2 => {
-                self.mutant(h, budget, Family::Late)
-            }
-            3 if !self.corpus.is_empty() => self.mutant(h, budget, Family::Single),
+            1 if any && mix(h ^ PEERS_SALT) % 4 < 2 => self.peers_mutant(h, budget),
+            1 if any => self.mutant(h, budget, Family::Late),
+            3 if any => self.mutant(h, budget, Family::Single),
             _ => self.kinds_for(h, available).map_or(Plan::Own, Plan::Kinds),
         }
     }
@@ -414,11 +411,11 @@ mod tests {
                 _ => None,
             })
             .collect();
-        // A quarter are plain mutants and an eighth (one in `PEERS_ONE_IN` of an own-draw
-        // quarter) run the correlated edit: three eighths, 150 of 400 expected.
+        // A quarter are plain mutants, an eighth run the correlated edit and an eighth the
+        // late edit: half, 200 of 400 expected.
         assert!(
-            (110..190).contains(&anchors.len()),
-            "three eighths are mutants: {}",
+            (160..240).contains(&anchors.len()),
+            "half are mutants: {}",
             anchors.len()
         );
         let rare = anchors.iter().filter(|a| *a == "rare").count();

@@ -13,11 +13,11 @@
 //! before its write is durable and its peer acts on the answer at once (a leader that
 //! delivers on acknowledgements its followers then lose).
 //!
-//! A third (`MARK/first/HEX/late`) makes one server's messages late right after the anchor
-//! (the anchor's own or another's, 20 to 600 ms more, for 50 ms to 4 s), so that what it
-//! sent arrives after the others have moved on (a new election, a newer snapshot) and what
-//! it sends once the delay ends overtakes it: stale replies and stale duplicates, in the
-//! window where a protocol event makes them matter.
+//! A third (`MARK/first/HEX/late`) makes one link late right after the anchor (to the anchor
+//! or from it, 50 to 600 ms, for 200 ms to 4 s), so that what crosses it arrives after its
+//! two ends have moved on (a new election, a newer snapshot) and after what others sent them
+//! since: stale replies and stale duplicates, in the window where a protocol event makes
+//! them matter.
 //!
 //! A mutation is named by a short token (`MARK/first/HEX`): the mark and occurrence it is
 //! anchored on and the draw that picks the fault. Replaying a chain of tokens from a seed
@@ -32,6 +32,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use splitbrain_api::{FaultBudget, NodeId, SimRng, VariantInfo};
 use splitbrain_sim::rng::{stream, Stream};
+use splitbrain_sim::network::{Latency, LinkProfile};
 use splitbrain_sim::{Fault, MarkAt, Schedule, Timed};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -359,28 +360,45 @@ impl Editor<'_> {
         self.push(at, fault);
     }
 
-    /// One server's messages late from right after the anchor: the anchor's own (when a
-    /// server reached the mark) or another server's, each drawn half the time, 20 to 600 ms
-    /// more (the swarm's slow links reach 600 ms) for 50 ms to 4 s. Messages sent in the
-    /// window arrive after the others moved on (an election timeout is a few hundred ms), and
-    /// those sent after it overtake them.
+    /// One link late from right after the anchor: from another server to the anchor (what
+    /// the anchor hears, its votes and acknowledgements, comes late) or from the anchor to
+    /// another (what it sends, its appends and snapshots, comes late), each half the time,
+    /// 50 to 600 ms (the swarm's slow links reach 600 ms) for 200 ms to 4 s, sometimes
+    /// duplicated. What crosses the link in the window arrives after the two ends moved on
+    /// (an election timeout is a few hundred ms) and after what others sent them since.
+    /// When a client reached the mark, a server is drawn as the anchor.
     fn late(&mut self, rng: &mut SimRng) {
         let n = self.servers();
+        if n < 2 {
+            return self.edit(rng);
+        }
         let anchor = if !self.node.is_client() && self.node.index() < n {
             self.node
         } else {
             NodeId::server(rng.gen_range(0..n))
         };
-        let node = if n > 1 && rng.gen_bool(0.5) {
-            NodeId::server((anchor.index() + rng.gen_range(1..n)) % n)
+        let other = NodeId::server((anchor.index() + rng.gen_range(1..n)) % n);
+        let (from, to) = if rng.gen_bool(0.5) {
+            (other, anchor)
         } else {
-            anchor
+            (anchor, other)
         };
         let at = self.t + 1;
-        let extra_us = log_uniform(rng, 20_000, 600_000);
-        let until = (at + log_uniform(rng, 50_000, 4_000_000)).min(self.safety_us - 1);
-        self.push(at, Fault::Slow { node, extra_us });
-        self.push(until, Fault::Slow { node, extra_us: 0 });
+        let min_us = log_uniform(rng, 50_000, 600_000);
+        let until = (at + log_uniform(rng, 200_000, 4_000_000)).min(self.safety_us - 1);
+        let duplicate = if rng.gen_bool(0.5) { rng.gen_range(0.0..0.3) } else { 0.0 };
+        let profile = LinkProfile {
+            latency: Latency::Uniform {
+                min_us,
+                max_us: min_us + 2_000,
+            },
+            duplicate,
+            ..LinkProfile::default()
+        };
+        let (from, to) = (Some(from), Some(to));
+        self.push(at, Fault::Link { from, to, profile });
+        let profile = LinkProfile::default();
+        self.push(until, Fault::Link { from, to, profile });
     }
 
     /// The servers other than `node`, up at `at`, that the schedule's partitions leave
@@ -707,6 +725,12 @@ mod tests {
         };
         assert_eq!(p.to_string(), "leader-elected/last/beef/peers");
         assert_eq!(Mutation::parse(&p.to_string()), Ok(p));
+        let l = Mutation {
+            family: Family::Late,
+            ..m.clone()
+        };
+        assert_eq!(l.to_string(), "leader-elected/last/beef/late");
+        assert_eq!(Mutation::parse(&l.to_string()), Ok(l));
         assert!(Mutation::parse("a/first/1/all")
             .unwrap_err()
             .contains("all"));
@@ -889,6 +913,51 @@ mod tests {
                 "{left:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_late_edit_slows_one_link_at_the_anchor_for_a_while() {
+        let p = parent();
+        let anchor = NodeId::server(1);
+        let (mut to_anchor, mut from_anchor) = (0, 0);
+        for op in 0..100 {
+            let m = Mutation {
+                anchor: "leader-elected".into(),
+                last: false,
+                op,
+                family: Family::Late,
+            };
+            let child = apply(&p, &marks(), &m, &FaultBudget::minority());
+            let links: Vec<&Timed> = child
+                .schedule
+                .0
+                .iter()
+                .filter(|t| matches!(t.fault, Fault::Link { .. }))
+                .collect();
+            assert_eq!(links.len(), 2, "one late link and its end");
+            let (start, end) = (links[0], links[1]);
+            assert_eq!(start.at_us, 1_000_001, "right after the anchor");
+            assert!(end.at_us >= start.at_us + 200_000 || end.at_us == p.safety_ms * 1_000 - 1);
+            let Fault::Link { from, to, profile } = &start.fault else {
+                unreachable!()
+            };
+            assert_ne!(from, to);
+            if *to == Some(anchor) {
+                to_anchor += 1;
+            } else {
+                assert_eq!(*from, Some(anchor), "the link touches the anchor");
+                from_anchor += 1;
+            }
+            let Latency::Uniform { min_us, .. } = profile.latency else {
+                panic!("{profile:?}")
+            };
+            assert!((50_000..=600_000).contains(&min_us), "{min_us}");
+            let Fault::Link { profile, .. } = &end.fault else {
+                unreachable!()
+            };
+            assert_eq!(*profile, LinkProfile::default(), "back to normal after");
+        }
+        assert!(to_anchor > 20 && from_anchor > 20, "{to_anchor} {from_anchor}");
     }
 
     #[test]

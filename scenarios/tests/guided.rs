@@ -135,3 +135,33 @@ fn the_correlated_edit_reaches_z02_on_the_zab_swarm() {
         );
     }
 }
+
+/// R14 (replies from an older term are counted) as guided exploration of the swarm finds it
+/// (`explore raft --variant R14 --scenario raft-swarm --guided --until-first`, run 746): seed
+/// 298's run (seven servers), with the late edit anchored on its first leader change: one
+/// link to or from that new leader is slow for a while, so a vote granted in one term reaches
+/// its candidate after that candidate has moved to the next term, where the bug counts it;
+/// the voter has meanwhile voted for another candidate of that term, and both lead. The
+/// correct variant, given the same edit of its own run of that seed, passes.
+#[test]
+fn the_late_edit_reaches_r14_on_the_raft_swarm() {
+    let entry = find_protocol("raft").unwrap();
+    let scenario = entry
+        .scenarios()
+        .into_iter()
+        .find(|s| s.name == "raft-swarm")
+        .unwrap();
+    let chain = Mutation::parse_list("leader-change/first/6e3d6a17dfe3/late").unwrap();
+    let opts = RunOptions::default();
+    for (variant, fails) in [("R14", true), ("correct", false)] {
+        let v = resolve_variant(entry.as_ref(), Some(variant)).unwrap();
+        let mutant = derive(entry.as_ref(), &v, &scenario, 298, &chain, &opts).unwrap();
+        let run = run_seed(entry.as_ref(), &v, &mutant, 298, &opts).unwrap();
+        assert_eq!(
+            run.record.outcome.is_failure(),
+            fails,
+            "{variant}: {}",
+            run.record.headline()
+        );
+    }
+}
