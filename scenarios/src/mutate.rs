@@ -31,8 +31,8 @@ use crate::workload::WorkloadSpec;
 use rand::seq::SliceRandom;
 use rand::Rng;
 use splitbrain_api::{FaultBudget, NodeId, SimRng, VariantInfo};
-use splitbrain_sim::rng::{stream, Stream};
 use splitbrain_sim::network::{Latency, LinkProfile};
+use splitbrain_sim::rng::{stream, Stream};
 use splitbrain_sim::{Fault, MarkAt, Schedule, Timed};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -83,14 +83,18 @@ impl Mutation {
             parts.next(),
             parts.next(),
         ) else {
-            return Err(format!("`{text}` is not MARK/first|last/HEX[/{PEERS}|/{LATE}]"));
+            return Err(format!(
+                "`{text}` is not MARK/first|last/HEX[/{PEERS}|/{LATE}]"
+            ));
         };
         let family = match tail {
             None => Family::Single,
             Some(PEERS) => Family::Peers,
             Some(LATE) => Family::Late,
             Some(other) => {
-                return Err(format!("`{text}`: `{other}` is neither `{PEERS}` nor `{LATE}`"))
+                return Err(format!(
+                    "`{text}`: `{other}` is neither `{PEERS}` nor `{LATE}`"
+                ))
             }
         };
         let last = match which {
@@ -386,7 +390,11 @@ impl Editor<'_> {
         let at = self.t + 1;
         let min_us = log_uniform(rng, 50_000, 600_000);
         let until = (at + log_uniform(rng, 200_000, 4_000_000)).min(self.safety_us - 1);
-        let duplicate = if rng.gen_bool(0.5) { rng.gen_range(0.0..0.3) } else { 0.0 };
+        let duplicate = if rng.gen_bool(0.5) {
+            rng.gen_range(0.0..0.3)
+        } else {
+            0.0
+        };
         let profile = LinkProfile {
             latency: Latency::Uniform {
                 min_us,
@@ -957,7 +965,10 @@ mod tests {
             };
             assert_eq!(*profile, LinkProfile::default(), "back to normal after");
         }
-        assert!(to_anchor > 20 && from_anchor > 20, "{to_anchor} {from_anchor}");
+        assert!(
+            to_anchor > 20 && from_anchor > 20,
+            "{to_anchor} {from_anchor}"
+        );
     }
 
     #[test]
