@@ -93,12 +93,6 @@ pub trait Library: Sized + 'static {
     fn view(&self) -> NodeView;
     /// The library's state in a few named fields (`replay --state-at`); by default the view's.
     fn describe(&self) -> Vec<(&'static str, String)> {
-        let v = self.view();
-        vec![
-            ("role", format!("{:?}", v.role).to_lowercase()),
-            ("term", v.term.to_string()),
-            ("commit", v.commit.to_string()),
-            ("log", v.log_len.to_string()),
-        ]
+        self.view().describe_fields()
     }
 }

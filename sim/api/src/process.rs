@@ -36,13 +36,7 @@ pub trait Process: Sized + 'static {
     /// (`replay --state-at`): called rarely, never on the hot path. The default shows the
     /// view's role, term, commit index and log length.
     fn describe(&self) -> Vec<(&'static str, String)> {
-        let v = self.view();
-        vec![
-            ("role", format!("{:?}", v.role).to_lowercase()),
-            ("term", v.term.to_string()),
-            ("commit", v.commit.to_string()),
-            ("log", v.log_len.to_string()),
-        ]
+        self.view().describe_fields()
     }
 }
 

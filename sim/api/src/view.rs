@@ -26,3 +26,16 @@ pub struct NodeView {
     pub commit: u64,
     pub log_len: u64,
 }
+
+impl NodeView {
+    /// The view as named fields for a person reading it (`replay --state-at`): the default
+    /// `describe` of processes and replicated libraries that name no fields of their own.
+    pub fn describe_fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("role", format!("{:?}", self.role).to_lowercase()),
+            ("term", self.term.to_string()),
+            ("commit", self.commit.to_string()),
+            ("log", self.log_len.to_string()),
+        ]
+    }
+}
