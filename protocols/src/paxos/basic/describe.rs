@@ -25,7 +25,7 @@ impl BasicServer {
         let proposing = self
             .runs
             .iter()
-            .map(|(key, run)| run.describe(&key.0))
+            .map(|(key, run)| run.describe(&key.name))
             .collect();
         let undecided = self
             .acceptors

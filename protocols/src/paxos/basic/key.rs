@@ -1,32 +1,50 @@
 //! A register's name as a map key. Basic Paxos looks registers up by name on every message
-//! (acceptor state, learned values, proposer runs), and comparing names through a `memcmp`
-//! call was a fifth of a run's time: `RegKey` orders names exactly as `str` does, comparing
-//! bytes in an inline loop (names are short and differ within a few bytes).
+//! (acceptor state, learned values, proposer runs), and comparing names byte by byte was a
+//! fifth of a run's time: `RegKey` orders names exactly as `str` does, but carries its first
+//! eight bytes as one big-endian integer, so that two names which differ there (nearly all:
+//! `r17` and `r170` included) compare in one instruction.
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::rc::Rc;
 
 /// A register name, ordered as its string.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RegKey(pub Rc<str>);
+#[derive(Clone)]
+pub struct RegKey {
+    /// The name's first eight bytes, big-endian, zero-padded: if two names' heads differ,
+    /// they order as their names (a zero pad sits where the shorter name has ended, and a
+    /// name orders before every longer name it starts).
+    head: u64,
+    pub name: Rc<str>,
+}
 
 impl RegKey {
     pub fn of(name: &Rc<str>) -> RegKey {
-        RegKey(Rc::clone(name))
+        let mut bytes = [0u8; 8];
+        let n = name.len().min(8);
+        bytes[..n].copy_from_slice(&name.as_bytes()[..n]);
+        RegKey {
+            head: u64::from_be_bytes(bytes),
+            name: Rc::clone(name),
+        }
     }
 }
 
+impl PartialEq for RegKey {
+    fn eq(&self, other: &RegKey) -> bool {
+        self.head == other.head && self.name == other.name
+    }
+}
+
+impl Eq for RegKey {}
+
 impl Ord for RegKey {
     fn cmp(&self, other: &RegKey) -> Ordering {
-        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
-        for (x, y) in a.iter().zip(b) {
-            if x != y {
-                return x.cmp(y);
-            }
-        }
-        // One is a prefix of the other: the shorter comes first.
-        a.len().cmp(&b.len())
+        // Equal heads: the names agree on their first eight bytes, up to zero pads; the
+        // strings decide.
+        self.head
+            .cmp(&other.head)
+            .then_with(|| self.name.as_bytes().cmp(other.name.as_bytes()))
     }
 }
 
@@ -38,7 +56,7 @@ impl PartialOrd for RegKey {
 
 impl fmt::Display for RegKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        self.name.fmt(f)
     }
 }
 
@@ -66,11 +84,17 @@ mod tests {
             "abcdefgi",
             "\u{ff}",
             "r99999999",
+            "r9999999",
+            "r9999999\0",
+            "abcdefgh\u{1}",
+            "abc\0\0\0\0\0",
+            "abc\0\0\0\0\0\0",
         ];
         for a in names {
             for b in names {
-                let (ka, kb) = (RegKey(Rc::from(a)), RegKey(Rc::from(b)));
+                let (ka, kb) = (RegKey::of(&Rc::from(a)), RegKey::of(&Rc::from(b)));
                 assert_eq!(ka.cmp(&kb), a.cmp(b), "{a:?} vs {b:?}");
+                assert_eq!(ka == kb, a == b, "{a:?} == {b:?}");
             }
         }
     }

@@ -336,7 +336,7 @@ impl BasicServer {
             .runs
             .iter()
             .filter(|(_, r)| r.deadline <= now)
-            .map(|(k, r)| (Rc::clone(&k.0), matches!(r.phase, Phase::Idle)))
+            .map(|(k, r)| (Rc::clone(&k.name), matches!(r.phase, Phase::Idle)))
             .collect();
         for (key, idle) in due {
             if idle {
