@@ -347,7 +347,7 @@ impl ZabServer {
         ctx: &mut Ctx<Self>,
         client: NodeId,
         seq: u64,
-        op: Op,
+        op: Box<Op>,
         seen: u64,
     ) {
         if let Some(session) = self.tree.client_session(client) {
@@ -366,21 +366,22 @@ impl ZabServer {
             return ctx.send(client, ZabMsg::NotServing { seq, hint });
         };
         if matches!(
-            op,
+            *op,
             Op::Exists { .. } | Op::GetData { .. } | Op::GetChildren { .. }
         ) {
             return self.local_read(ctx, client, seq, &op, seen);
         }
-        if let (ReadMode::Local, Op::Get { key }) = (self.cfg.reads, &op) {
+        if let (ReadMode::Local, Op::Get { key }) = (self.cfg.reads, &*op) {
             let ret = self.kv.read(key);
             if leader != self.id {
                 self.mark_once(ctx, "follower-read");
             }
+            let ret = Box::new(ret);
             return ctx.send(client, ZabMsg::ClientReply { seq, ret });
         }
         self.waiters.insert(client, seq);
         if leader == self.id {
-            self.propose_request(ctx, client, seq, op);
+            self.propose_request(ctx, client, seq, *op);
         } else {
             ctx.send(leader, ZabMsg::Forward { client, seq, op });
         }
@@ -415,12 +416,15 @@ impl ZabServer {
             let conn = self.conn_of(client);
             ZabMsg::ZkReply {
                 seq,
-                ret,
+                ret: Box::new(ret),
                 notes,
                 conn,
             }
         } else {
-            ZabMsg::ClientReply { seq, ret }
+            ZabMsg::ClientReply {
+                seq,
+                ret: Box::new(ret),
+            }
         };
         ctx.send(client, msg);
     }

@@ -173,7 +173,7 @@ impl ZabClient {
             c.sent_at = Some(ctx.now());
             let msg = ZabMsg::ClientRequest {
                 seq: c.seq,
-                op: c.op.clone(),
+                op: Box::new(c.op.clone()),
                 seen: self.seen,
             };
             ctx.send(self.servers[self.target], msg);
@@ -346,6 +346,7 @@ impl ZabClient {
                     return;
                 }
                 let call = self.call.take().expect("mine");
+                let ret = *ret;
                 if let Some(w) = watch_left(&call.op, &ret) {
                     self.watches.insert(w, ret.zxid().unwrap_or(0));
                 }

@@ -142,7 +142,9 @@ pub struct Vote {
     pub id: NodeId,
 }
 
-/// ZAB's wire messages.
+/// ZAB's wire messages. Operations and results travel boxed, so that a message stays small
+/// (the simulator moves every message several times between send and delivery, and a move
+/// of more than a few words is a call to `memcpy`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum ZabMsg {
     /// An election notification. `leading`: the sender is not looking; it follows or leads
@@ -212,23 +214,23 @@ pub enum ZabMsg {
     Forward {
         client: NodeId,
         seq: u64,
-        op: Op,
+        op: Box<Op>,
     },
     /// `seen`: the highest zxid the client has seen in a reply.
     ClientRequest {
         seq: u64,
-        op: Op,
+        op: Box<Op>,
         seen: u64,
     },
     ClientReply {
         seq: u64,
-        ret: Ret,
+        ret: Box<Ret>,
     },
     /// A ZooKeeper call's answer, with the notifications the client has not acknowledged
     /// (processed before the answer), on connection `conn`.
     ZkReply {
         seq: u64,
-        ret: Ret,
+        ret: Box<Ret>,
         notes: Vec<Note>,
         conn: u64,
     },
@@ -313,16 +315,18 @@ impl Message for ZabMsg {
 
 impl KvWire for ZabMsg {
     fn request(seq: u64, op: Op) -> ZabMsg {
+        let op = Box::new(op);
         ZabMsg::ClientRequest { seq, op, seen: 0 }
     }
 
     fn request_seen(seq: u64, op: Op, seen: u64) -> ZabMsg {
+        let op = Box::new(op);
         ZabMsg::ClientRequest { seq, op, seen }
     }
 
     fn reply(self) -> Option<WireReply> {
         match self {
-            ZabMsg::ClientReply { seq, ret } => Some(WireReply::Done { seq, ret }),
+            ZabMsg::ClientReply { seq, ret } => Some(WireReply::Done { seq, ret: *ret }),
             ZabMsg::NotServing { seq, hint } => Some(WireReply::Redirect { seq, hint }),
             _ => None,
         }

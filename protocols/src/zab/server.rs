@@ -313,7 +313,7 @@ impl Process for ZabServer {
             ZabMsg::Ack { epoch, last_zxid } => self.on_ack(ctx, from, epoch, last_zxid),
             ZabMsg::Commit { epoch, zxid } => self.on_commit(ctx, from, epoch, zxid, false),
             ZabMsg::Ping { epoch, commit } => self.on_commit(ctx, from, epoch, commit, true),
-            ZabMsg::Forward { client, seq, op } => self.on_forward(ctx, client, seq, op),
+            ZabMsg::Forward { client, seq, op } => self.on_forward(ctx, client, seq, *op),
             ZabMsg::ClientRequest { seq, op, seen } => {
                 self.on_client_request(ctx, from, seq, op, seen)
             }
