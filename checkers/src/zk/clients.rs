@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::history::{Call, Notice, Reply, ZkHistory};
+use super::history::{Call, Notice, Reply, Step, ZkHistory};
 use super::replay::Replayed;
 use super::tree::Owner;
 use super::{zxid_label, Found, Guarantee};
@@ -22,6 +22,8 @@ pub(crate) struct Index {
     pub notices_by_client: Vec<Vec<usize>>,
     /// Per operation: the session its client had (an ephemeral znode's owner).
     pub owner: Vec<Owner>,
+    /// Per operation: the steps of a write (built once; the replay asks for them often).
+    steps: Vec<Option<Vec<Step>>>,
     /// Sessions whose client was told they expired: by id, and per client how many.
     expired_ids: BTreeSet<u64>,
     expiries: Vec<u32>,
@@ -59,9 +61,15 @@ impl Index {
             by_client,
             notices_by_client,
             owner,
+            steps: h.ops.iter().map(|o| o.op.steps()).collect(),
             expired_ids,
             expiries,
         }
+    }
+
+    /// The steps of operation `op` if it is a write (`Call::steps`).
+    pub fn steps(&self, op: usize) -> Option<&[Step]> {
+        self.steps[op].as_deref()
     }
 
     /// True if the client of session `o` was told, at some point, that it expired.

@@ -45,7 +45,7 @@ enum What {
 }
 
 pub(crate) fn replay(h: &ZkHistory, ix: &Index, out: &mut Found) -> Replayed {
-    let mut st = State::new(h);
+    let mut st = State::new(h, ix);
     st.fifo_bound = fifo_bounds(h, ix);
     st.classify(out);
     st.reveal(h);
@@ -56,6 +56,7 @@ pub(crate) fn replay(h: &ZkHistory, ix: &Index, out: &mut Found) -> Replayed {
 
 struct State<'h> {
     h: &'h ZkHistory,
+    ix: &'h Index,
     write_zxid: Vec<Option<u64>>,
     /// Per operation: the highest zxid it can have taken effect at by FIFO client order
     /// (the zxid of its client's next write or sync that was answered). It bounds where a
@@ -91,9 +92,10 @@ struct State<'h> {
 }
 
 impl<'h> State<'h> {
-    fn new(h: &'h ZkHistory) -> State<'h> {
+    fn new(h: &'h ZkHistory, ix: &'h Index) -> State<'h> {
         State {
             h,
+            ix,
             write_zxid: vec![None; h.ops.len()],
             fifo_bound: vec![u64::MAX; h.ops.len()],
             known: Vec::new(),
@@ -114,8 +116,8 @@ impl<'h> State<'h> {
 
     fn classify(&mut self, out: &mut Found) {
         for (i, op) in self.h.ops.iter().enumerate() {
-            let steps = op.op.steps();
-            match (op.status, op.reply(), &steps) {
+            let steps = self.ix.steps(i);
+            match (op.status, op.reply(), steps) {
                 (Status::Fail, _, _) => {}
                 (_, None, Some(steps)) => {
                     for p in steps.iter().flat_map(step_paths) {
@@ -275,9 +277,9 @@ impl<'h> State<'h> {
             let op = &self.h.ops[i];
             self.write_zxid[i].is_none()
                 && op.call_us < before
-                && op
-                    .op
-                    .steps()
+                && self
+                    .ix
+                    .steps(i)
                     .is_some_and(|s| s.iter().any(|s| hint.made_by(s)))
                 && ok(i)
         })
@@ -342,7 +344,7 @@ impl<'h> State<'h> {
     fn close(&mut self, h: &ZkHistory, ix: &Index, z: u64, ch: &mut Vec<Change>) {
         if let Some(chosen) = self.close_search(h, ix, z) {
             for m in chosen {
-                self.apply_hidden(h, ix, m, z, ch);
+                self.apply_hidden(ix, m, z, ch);
             }
             return;
         }
@@ -370,14 +372,14 @@ impl<'h> State<'h> {
         out: &mut Found,
     ) {
         let op = &h.ops[i];
-        let steps = op.op.steps().expect("a write");
+        let steps = ix.steps(i).expect("a write");
         let Some(reply) = op.reply() else {
             return self.write_revealed(h, ix, i, z, ch);
         };
         let owner = Some(ix.owner[i]);
-        let got = self.tree.trial(&steps, z, owner);
-        if results_fit(&steps, reply, &got) {
-            self.tree.apply(&steps, z, owner, ch).expect("as the trial");
+        let fits = |got: &Applied| results_fit(steps, reply, got);
+        let (got, kept) = self.tree.apply_if(steps, z, owner, ch, fits);
+        if kept {
             return;
         }
         let fits_now = |t: &mut Tree| results_fit(&steps, reply, &t.trial(&steps, z, owner));
@@ -447,15 +449,15 @@ impl<'h> State<'h> {
         let Some(chosen) = chosen else { return };
         let (&last, before) = chosen.split_last().expect("a final write");
         for &m in before {
-            self.apply_hidden(h, ix, m, z, ch);
+            self.apply_hidden(ix, m, z, ch);
         }
         // A session's close may be what a change of children or a deletion revealed
         // (zab-recipe-election seed 577: the children a get-children listed at the
         // revealed zxid rule out the unfinished create): nothing is placed at `z` then.
         let Move::Write(last) = last else {
-            return self.apply_hidden(h, ix, last, z, ch);
+            return self.apply_hidden(ix, last, z, ch);
         };
-        let steps = h.ops[last].op.steps().expect("a write");
+        let steps = ix.steps(last).expect("a write");
         let got = self.tree.apply(&steps, z, Some(ix.owner[last]), ch);
         debug_assert!(got.is_ok());
         self.place(last, z);
@@ -480,7 +482,7 @@ impl<'h> State<'h> {
             .chain(pool.iter().copied().filter(|&c| c != i))
             .filter(|&c| z <= self.fifo_bound[c])
             .filter(|&c| {
-                let steps = h.ops[c].op.steps().expect("a write");
+                let steps = ix.steps(c).expect("a write");
                 steps.iter().any(|s| primary.made_by(s))
             })
             .map(Move::Write)
@@ -488,7 +490,7 @@ impl<'h> State<'h> {
             .collect();
         let mut moves: Vec<Move> = pool.iter().map(|&c| Move::Write(c)).collect();
         moves.extend(self.closes_under(ix, &paths, z, &pool));
-        self.search_hidden(h, ix, z, &moves, &finals, r)
+        self.search_hidden(ix, z, &moves, &finals, r)
     }
 
     /// The session closes that could have made `hint` at `z`: a deletion or a change of
@@ -516,7 +518,7 @@ impl<'h> State<'h> {
         let writes = self.unfinished_under(h, &paths, z, r.at);
         let mut moves: Vec<Move> = writes.iter().map(|&c| Move::Write(c)).collect();
         moves.extend(self.closes_under(ix, &paths, z, &writes));
-        self.search_hidden(h, ix, z, &moves, &finals, r)
+        self.search_hidden(ix, z, &moves, &finals, r)
     }
 
     /// True if every read (or failed write) answered at `z` agrees with `t`, the tree after
@@ -531,7 +533,7 @@ impl<'h> State<'h> {
             let op = &h.ops[i];
             let reply = op.reply().expect("replied");
             matches!(op.op, Call::Sync { .. })
-                || observation_fits(&mut t, &op.op, reply, ix.owner[i]).is_ok()
+                || observation_fits(&mut t, &op.op, ix.steps(i), reply, ix.owner[i]).is_ok()
         })
     }
 
@@ -553,7 +555,6 @@ impl<'h> State<'h> {
     /// of `r` holds; fewest first.
     fn search_hidden(
         &self,
-        h: &ZkHistory,
         ix: &Index,
         z: u64,
         pool: &[Move],
@@ -561,7 +562,6 @@ impl<'h> State<'h> {
         r: &Reveal,
     ) -> Option<Vec<Move>> {
         let mut search = Hidden {
-            h,
             ix,
             z,
             pool,
@@ -587,7 +587,7 @@ impl<'h> State<'h> {
         ch: &mut Vec<Change>,
     ) -> bool {
         let op = &h.ops[i];
-        let (Some(reply), Some(steps)) = (op.reply(), op.op.steps()) else {
+        let (Some(reply), Some(steps)) = (op.reply(), ix.steps(i)) else {
             return false;
         };
         let before = op.ret_us.unwrap_or(u64::MAX);
@@ -603,7 +603,6 @@ impl<'h> State<'h> {
         let mut chosen = None;
         for fits in [&looked as &dyn Fn(&Tree, &Applied) -> bool, &fits] {
             let mut search = Hidden {
-                h,
                 ix,
                 z,
                 pool: &pool,
@@ -620,7 +619,7 @@ impl<'h> State<'h> {
         let Some(chosen) = chosen else { return false };
         let (_, hidden) = chosen.split_last().expect("the write itself");
         for &m in hidden {
-            self.apply_hidden(h, ix, m, z, ch);
+            self.apply_hidden(ix, m, z, ch);
         }
         let got = self.tree.apply(&steps, z, Some(ix.owner[i]), ch);
         debug_assert!(got.is_ok());
@@ -641,15 +640,16 @@ impl<'h> State<'h> {
         if matches!(op.op, Call::Sync { .. }) {
             return;
         }
-        if let Ok(()) = observation_fits(&mut self.tree, &op.op, reply, ix.owner[i]) {
+        let steps = ix.steps(i);
+        if let Ok(()) = observation_fits(&mut self.tree, &op.op, steps, reply, ix.owner[i]) {
             return;
         }
         if self.fix(h, ix, i, z, ch, |t| {
-            observation_fits(t, &op.op, reply, ix.owner[i]).is_ok()
+            observation_fits(t, &op.op, steps, reply, ix.owner[i]).is_ok()
         }) {
             return;
         }
-        let want = observation_fits(&mut self.tree, &op.op, reply, ix.owner[i]).unwrap_err();
+        let want = observation_fits(&mut self.tree, &op.op, steps, reply, ix.owner[i]).unwrap_err();
         let is_write = op.op.is_write();
         let (g, what) = if is_write {
             (Guarantee::WritesLinearizable, "failed with")
@@ -694,7 +694,6 @@ impl<'h> State<'h> {
         }
         pool.extend(self.closes_under(ix, &paths, z, &[]));
         let mut search = Hidden {
-            h,
             ix,
             z,
             pool: &pool,
@@ -707,17 +706,17 @@ impl<'h> State<'h> {
             return false;
         }
         for m in chosen {
-            self.apply_hidden(h, ix, m, z, ch);
+            self.apply_hidden(ix, m, z, ch);
         }
         true
     }
 
     /// Applies a move a search chose before zxid `z`: an unfinished write taken to have
     /// happened there, or a session's end.
-    fn apply_hidden(&mut self, h: &ZkHistory, ix: &Index, m: Move, z: u64, ch: &mut Vec<Change>) {
+    fn apply_hidden(&mut self, ix: &Index, m: Move, z: u64, ch: &mut Vec<Change>) {
         match m {
             Move::Write(c) => {
-                let steps = h.ops[c].op.steps().expect("a write");
+                let steps = ix.steps(c).expect("a write");
                 let got = self.tree.apply(&steps, z, Some(ix.owner[c]), ch);
                 debug_assert!(got.is_ok());
                 self.take(c, z);
@@ -756,7 +755,7 @@ impl<'h> State<'h> {
             }
         }
         for &c in writes {
-            let steps = self.h.ops[c].op.steps().unwrap_or_default();
+            let steps = ix.steps(c).unwrap_or_default();
             let ephemeral = steps
                 .iter()
                 .any(|s| matches!(s, Step::Create { mode, .. } if mode.is_ephemeral()));
@@ -873,9 +872,16 @@ fn stat_eq(spec: &Stat, got: &Stat) -> bool {
 }
 
 /// Checks a read's reply, or a failed write's error, against the tree; `Err` says what the
-/// tree has instead. A failed write is tried and rolled back.
-fn observation_fits(t: &mut Tree, call: &Call, reply: &Reply, owner: Owner) -> Result<(), String> {
-    if let Some(steps) = call.steps() {
+/// tree has instead. A failed write (`steps`: the call's, `Call::steps`) is tried and rolled
+/// back.
+fn observation_fits(
+    t: &mut Tree,
+    call: &Call,
+    steps: Option<&[Step]>,
+    reply: &Reply,
+    owner: Owner,
+) -> Result<(), String> {
+    if let Some(steps) = steps {
         let Reply::Error { error, step, .. } = reply else {
             return Err("expects a write's result".into());
         };
@@ -1173,7 +1179,6 @@ enum Move {
 }
 
 struct Hidden<'a> {
-    h: &'a ZkHistory,
     ix: &'a Index,
     z: u64,
     pool: &'a [Move],
@@ -1194,7 +1199,7 @@ impl Hidden<'_> {
             let mut t = tree.clone();
             let got = match m {
                 Move::Write(c) => {
-                    let steps = self.h.ops[c].op.steps().expect("a write");
+                    let steps = self.ix.steps(c).expect("a write");
                     t.apply(&steps, self.z, Some(self.ix.owner[c]), &mut Vec::new())
                 }
                 Move::Close(o) => {

@@ -162,6 +162,29 @@ impl Tree {
         got
     }
 
+    /// Applies `steps` as [`Tree::apply`] does if `keep` accepts what they give; otherwise
+    /// leaves the tree (and `changes`) as they were, as [`Tree::trial`] does. One pass where a
+    /// trial followed by the application would take two.
+    pub fn apply_if(
+        &mut self,
+        steps: &[Step],
+        zxid: u64,
+        owner: Option<Owner>,
+        changes: &mut Vec<Change>,
+        keep: impl FnOnce(&Result<Vec<StepResult>, (usize, ZkError)>) -> bool,
+    ) -> (Result<Vec<StepResult>, (usize, ZkError)>, bool) {
+        let (mark, seen) = (self.undo.len(), changes.len());
+        let got = self.apply_undoably(steps, zxid, owner, changes);
+        let kept = keep(&got);
+        if kept {
+            self.undo.clear();
+        } else {
+            self.roll_back_to(mark);
+            changes.truncate(seen);
+        }
+        (got, kept)
+    }
+
     /// What `steps` would give now as transaction `zxid`, leaving the tree as it was.
     pub fn trial(
         &mut self,
