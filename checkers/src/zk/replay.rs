@@ -382,10 +382,10 @@ impl<'h> State<'h> {
         if kept {
             return;
         }
-        let fits_now = |t: &mut Tree| results_fit(&steps, reply, &t.trial(&steps, z, owner));
+        let fits_now = |t: &mut Tree| results_fit(steps, reply, &t.trial(steps, z, owner));
         if got.is_err() && self.fix(h, ix, i, z, ch, fits_now) {
-            let again = self.tree.apply(&steps, z, owner, ch);
-            if results_fit(&steps, reply, &again) {
+            let again = self.tree.apply(steps, z, owner, ch);
+            if results_fit(steps, reply, &again) {
                 return;
             }
         }
@@ -458,7 +458,7 @@ impl<'h> State<'h> {
             return self.apply_hidden(ix, last, z, ch);
         };
         let steps = ix.steps(last).expect("a write");
-        let got = self.tree.apply(&steps, z, Some(ix.owner[last]), ch);
+        let got = self.tree.apply(steps, z, Some(ix.owner[last]), ch);
         debug_assert!(got.is_ok());
         self.place(last, z);
     }
@@ -595,7 +595,7 @@ impl<'h> State<'h> {
         let writes = self.unfinished_under(h, &paths, z, before);
         let mut pool: Vec<Move> = writes.iter().map(|&c| Move::Write(c)).collect();
         pool.extend(self.closes_under(ix, &paths, z, &writes));
-        let fits = |_: &Tree, got: &Applied| results_fit(&steps, reply, got);
+        let fits = |_: &Tree, got: &Applied| results_fit(steps, reply, got);
         // Of the explanations, one the reads answered at `z` agree with (of two hidden
         // writes and a session close, zab-recipe-scalable-lock seed 886 read that the
         // session's znode was gone), else any.
@@ -621,7 +621,7 @@ impl<'h> State<'h> {
         for &m in hidden {
             self.apply_hidden(ix, m, z, ch);
         }
-        let got = self.tree.apply(&steps, z, Some(ix.owner[i]), ch);
+        let got = self.tree.apply(steps, z, Some(ix.owner[i]), ch);
         debug_assert!(got.is_ok());
         true
     }
@@ -717,7 +717,7 @@ impl<'h> State<'h> {
         match m {
             Move::Write(c) => {
                 let steps = ix.steps(c).expect("a write");
-                let got = self.tree.apply(&steps, z, Some(ix.owner[c]), ch);
+                let got = self.tree.apply(steps, z, Some(ix.owner[c]), ch);
                 debug_assert!(got.is_ok());
                 self.take(c, z);
                 self.greedy += 1;
@@ -885,7 +885,7 @@ fn observation_fits(
         let Reply::Error { error, step, .. } = reply else {
             return Err("expects a write's result".into());
         };
-        return match t.trial(&steps, u64::MAX, Some(owner)) {
+        return match t.trial(steps, u64::MAX, Some(owner)) {
             Err((s, e)) if e == *error && step.is_none_or(|k| k as usize == s) => Ok(()),
             Err((s, e)) => Err(format!("fails step {s} with {e:?}")),
             Ok(_) => Err("lets the write succeed".into()),
@@ -1200,7 +1200,7 @@ impl Hidden<'_> {
             let got = match m {
                 Move::Write(c) => {
                     let steps = self.ix.steps(c).expect("a write");
-                    t.apply(&steps, self.z, Some(self.ix.owner[c]), &mut Vec::new())
+                    t.apply(steps, self.z, Some(self.ix.owner[c]), &mut Vec::new())
                 }
                 Move::Close(o) => {
                     let mut gone = Vec::new();
