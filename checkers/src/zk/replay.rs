@@ -906,10 +906,8 @@ fn observation_fits(
             n.data == *data && n.stat_matches(stat)
         }
         (Call::GetChildren { .. }, Reply::Children { children, stat, .. }, Some(n)) => {
-            let mut got: Vec<&String> = children.iter().collect();
-            got.sort_unstable();
-            got.len() == n.children.len()
-                && got.into_iter().eq(n.children.iter())
+            children.len() == n.children.len()
+                && same_names(children, &n.children)
                 && n.stat_matches(stat)
         }
         (
@@ -937,6 +935,17 @@ fn observation_fits(
         }
         (_, Some(n)) => format!("has {path} with {}", n.describe()),
     })
+}
+
+/// True if `names` (in any order) are exactly the names in `set`. Servers list children
+/// sorted, so the copy and sort are needed only for a reply that is not.
+fn same_names(names: &[String], set: &BTreeSet<String>) -> bool {
+    if names.is_sorted() {
+        return names.iter().eq(set.iter());
+    }
+    let mut got: Vec<&String> = names.iter().collect();
+    got.sort_unstable();
+    got.into_iter().eq(set.iter())
 }
 
 /// The paths a step names, and their parents (where a sequential name's node appears).

@@ -131,6 +131,21 @@ pub fn parent_of(path: &str) -> Option<&str> {
     Some(if cut == 0 { "/" } else { &path[..cut] })
 }
 
+/// `path` followed by `n` as ten digits (`%010d`), without the formatting machinery: the
+/// replay makes one for every sequential create it tries.
+fn sequential_name(path: &str, n: u32) -> String {
+    let mut digits = [b'0'; 10];
+    let mut rest = n;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    let mut s = String::with_capacity(path.len() + 10);
+    s.push_str(path);
+    s.push_str(std::str::from_utf8(&digits).expect("ASCII digits"));
+    s
+}
+
 fn name_of(path: &str) -> &str {
     &path[path.rfind('/').map_or(0, |i| i + 1)..]
 }
@@ -344,7 +359,7 @@ impl Tree {
         };
         let parent = self.node(parent_path)?;
         let made = if mode.is_sequential() {
-            format!("{path}{:010}", parent.cversion)
+            sequential_name(path, parent.cversion)
         } else {
             path.to_string()
         };
@@ -472,6 +487,13 @@ mod tests {
         );
         assert_eq!(t.get("/q").unwrap().pzxid, 3);
         assert_eq!(t.get("/q").unwrap().cversion, 2);
+    }
+
+    #[test]
+    fn sequential_suffixes_are_ten_digits_as_printf_gives_them() {
+        for n in [0, 7, 42, 1_000_000_000, u32::MAX] {
+            assert_eq!(sequential_name("/q/n-", n), format!("/q/n-{n:010}"));
+        }
     }
 
     #[test]

@@ -258,21 +258,23 @@ impl ZabServer {
             // the delivery that makes it due.
             return;
         }
-        let due = self.log.range(self.delivered, upto);
-        for (txn, chain) in due {
+        let mut next = self.log.first_after(self.delivered);
+        while let Some((txn, chain)) = self.log.entry_upto(next, upto) {
+            next += 1;
             if let CmdKind::Client { client, seq, op } = &txn.cmd.kind {
-                let applied = if op.is_zookeeper() {
+                let ret = if op.is_zookeeper() {
                     let mut events = Vec::new();
                     let (before, z) = (self.delivered, txn.zxid);
-                    let applied = self.tree.apply(*client, *seq, op, before, z, &mut events);
+                    let recorded = self.tree.record(*client, *seq, op, before, z, &mut events);
                     self.fire_watches(&events, z);
-                    applied
+                    // The result is copied out only where the client waits for it.
+                    let waited = recorded && self.waiters.get(client) == Some(seq);
+                    waited.then(|| self.tree.result_of(*client))
                 } else {
-                    self.kv.apply(*client, *seq, op)
-                };
-                let ret = match applied {
-                    Applied::Fresh(r) | Applied::Duplicate(r) => Some(r),
-                    Applied::Stale => None,
+                    match self.kv.apply(*client, *seq, op) {
+                        Applied::Fresh(r) | Applied::Duplicate(r) => Some(r),
+                        Applied::Stale => None,
+                    }
                 };
                 if let Some(ret) = ret.filter(|_| self.waiters.get(client) == Some(seq)) {
                     self.waiters.remove(client);

@@ -251,15 +251,29 @@ impl Log {
 
     /// The transactions in `(after, upto]`, with the chain value after each.
     pub fn range(&self, after: u64, upto: u64) -> Vec<(Txn, u64)> {
-        let from = match self.position(after) {
-            Ok(i) => i + 1,
-            Err(i) => i,
-        };
+        let from = self.first_after(after);
         self.entries()[from..]
             .iter()
             .take_while(|e| e.txn.zxid <= upto)
             .map(|e| (e.txn.clone(), e.chain))
             .collect()
+    }
+
+    /// The index of the first entry above `after`: where walking the log with
+    /// [`Log::entry_upto`] starts (delivery walks it without building a range).
+    pub fn first_after(&self, after: u64) -> usize {
+        match self.position(after) {
+            Ok(i) => i + 1,
+            Err(i) => i,
+        }
+    }
+
+    /// The entry at index `i` with its chain value, if there is one and its zxid is at most
+    /// `upto`.
+    pub fn entry_upto(&self, i: usize, upto: u64) -> Option<(Txn, u64)> {
+        let entries = self.entries();
+        let e = entries.get(i).filter(|e| e.txn.zxid <= upto)?;
+        Some((e.txn.clone(), e.chain))
     }
 
     /// The largest zxid held (base included) that is at most `z`.

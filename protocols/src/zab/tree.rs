@@ -239,24 +239,51 @@ impl DataTree {
         events: &mut Vec<WatchEvent>,
     ) -> crate::kv::Applied {
         use crate::kv::Applied;
-        if let Some((last, ret)) = self.sessions.get(&client) {
-            if seq == *last {
-                return Applied::Duplicate(ret.clone());
-            }
-            if seq < *last {
-                return Applied::Stale;
+        let retry = self.session(client).is_some_and(|(last, _)| last == seq);
+        if !self.record(client, seq, op, before, z, events) {
+            return Applied::Stale;
+        }
+        let ret = self.result_of(client);
+        if retry {
+            Applied::Duplicate(ret)
+        } else {
+            Applied::Fresh(ret)
+        }
+    }
+
+    /// [`DataTree::apply`] without handing the result back (every server applies every
+    /// transaction, and only the one the client waits on answers): `true` if the session
+    /// table now holds the result of `seq` ([`DataTree::result_of`]), applied now or before;
+    /// `false` for an older request, or a client whose session closed.
+    pub fn record(
+        &mut self,
+        client: NodeId,
+        seq: u64,
+        op: &Op,
+        before: u64,
+        z: u64,
+        events: &mut Vec<WatchEvent>,
+    ) -> bool {
+        if let Some((last, _)) = self.sessions.get(&client) {
+            if seq <= *last {
+                return seq == *last;
             }
         }
         // A client without sessions (unit tests) owns its ephemerals by its id; a client
         // whose session closed can change nothing until it opens a new one.
         let owner = match self.session_of.get(&client) {
             None => u64::from(client.raw()),
-            Some(0) => return Applied::Stale,
+            Some(0) => return false,
             Some(&s) => s,
         };
         let ret = self.execute(op, owner, before, z, events);
-        self.sessions.insert(client, (seq, ret.clone()));
-        Applied::Fresh(ret)
+        self.sessions.insert(client, (seq, ret));
+        true
+    }
+
+    /// The result of `client`'s latest request in the session table.
+    pub fn result_of(&self, client: NodeId) -> Ret {
+        self.sessions[&client].1.clone()
     }
 
     fn execute(
