@@ -92,6 +92,16 @@ pub fn main() -> ExitCode {
     main_with(|_| {})
 }
 
+/// [`main`] with `entry` registered beside the built-in protocols first: a user's whole
+/// `fn main` is `splitbrain::cli::main_registering(my_crate::entry())`. A refused entry (its
+/// name taken, no variants) is a bug in the program: it panics with the reason.
+pub fn main_registering(entry: impl crate::ProtocolEntry + 'static) -> ExitCode {
+    if let Err(refused) = crate::register(entry) {
+        panic!("cannot register the protocol: {refused}");
+    }
+    main()
+}
+
 /// [`main`], calling `before_run` with the chosen subcommand's name (`None`: the default
 /// campaign) once the command line is parsed and before any work starts (the binary tunes its
 /// allocator there: `check` returns freed memory at once).

@@ -10,6 +10,7 @@ use crate::portable::CrashRole;
 use crate::registry::{find_protocol, ProtocolEntry};
 use crate::scenario::Scenario;
 use splitbrain_api::{ClusterInvariant, Expect, FaultBudget, Protocol, ProtocolInfo, VariantInfo};
+use splitbrain_protocols::replica::{Library, Replicated};
 use splitbrain_sim::{run_world, RunRecord, Workload, WorldConfig};
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
@@ -113,6 +114,19 @@ impl<P: Protocol> BasicEntry<P> {
     pub fn invariants(mut self, invariants: fn() -> Invariants<P>) -> Self {
         self.invariants = invariants;
         self
+    }
+}
+
+impl<L: Library> BasicEntry<Replicated<L>>
+where
+    L::Config: Default,
+{
+    /// The entry of a library wrapped with `splitbrain::replica` that has one configuration:
+    /// [`BasicEntry::new`] building every variant with `L::Config::default()`.
+    pub fn replicated(name: &'static str, summary: &'static str) -> Self {
+        BasicEntry::new(name, summary, |_variant| {
+            Replicated::new(L::Config::default())
+        })
     }
 }
 

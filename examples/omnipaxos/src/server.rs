@@ -1,9 +1,9 @@
 //! One OmniPaxos replica as a `splitbrain::replica::Library`: messages and ticks in; after
-//! every call, the storage writes OmniPaxos made go to the simulated disk (incremental writes:
-//! an append costs the appended entries), its outgoing messages leave once those writes are
-//! durable, and newly decided entries go to the key-value service.
+//! every call, the replica moves the storage writes OmniPaxos made to the simulated disk
+//! (incremental writes: an append costs the appended entries), its outgoing messages leave
+//! once those writes are durable, and newly decided entries go to the key-value service.
 
-use crate::storage::{Disk, Store};
+use crate::storage::Disk;
 use crate::Command;
 use omnipaxos::messages::ballot_leader_election::HeartbeatMsg;
 use omnipaxos::messages::Message as OmniMsg;
@@ -11,13 +11,9 @@ use omnipaxos::util::LogEntry;
 use omnipaxos::{ClusterConfig, OmniPaxos, ServerConfig};
 use splitbrain::api::{Dur, NodeId, NodeView, Role};
 use splitbrain::kv::Cmd;
-use splitbrain::replica::{
-    node_of_peer_id, peer_id, variant_name, Io, Journal, Journaled, Library,
-};
+use splitbrain::replica::{node_of_peer_id, peer_id, variant_name, Io, Journaled, Library};
 use std::rc::Rc;
 
-/// One call of OmniPaxos's `tick`.
-pub const TICK: Dur = Dur::ms(10);
 /// Ticks per heartbeat round of ballot leader election (a leader is suspected after one round
 /// without its heartbeat).
 const ELECTION_TICKS: u64 = 5;
@@ -25,22 +21,21 @@ const ELECTION_TICKS: u64 = 5;
 const RESEND_TICKS: u64 = 10;
 
 pub struct OmniServer {
-    paxos: OmniPaxos<Command, Store>,
-    /// The writes of its storage not yet moved to the simulated disk.
-    journal: Journal<Disk>,
+    paxos: OmniPaxos<Command, Journaled<Disk>>,
 }
 
 impl Library for OmniServer {
     type Config = ();
     type Msg = OmniMsg<Command>;
     type Disk = Disk;
-    const TICK: Dur = TICK;
+    /// One call of OmniPaxos's `tick`.
+    const TICK: Dur = Dur::ms(10);
     /// OmniPaxos assumes TCP-like sessions. A peer silent for two heartbeat rounds broke its
     /// session (every server sends every peer a heartbeat each round).
-    const SESSIONS: Option<Dur> = Some(Dur::us(2 * ELECTION_TICKS * TICK.as_us()));
+    const SESSIONS: Option<Dur> = Some(Dur::us(2 * ELECTION_TICKS * Self::TICK.as_us()));
 
     fn start(_: &(), io: &mut Io<Self>, servers: &[NodeId], disk: Option<&Disk>) -> Self {
-        let (store, journal) = Journaled::new(disk.cloned().unwrap_or_default());
+        let store = io.journaled(disk);
         let cluster = ClusterConfig {
             configuration_id: 1,
             nodes: servers.iter().map(|&s| peer_id(s)).collect(),
@@ -52,9 +47,9 @@ impl Library for OmniServer {
             resend_message_tick_timeout: RESEND_TICKS,
             ..ServerConfig::default()
         };
-        let paxos = cluster.build_for_server(server, Store(store));
+        let paxos = cluster.build_for_server(server, store);
         let paxos = paxos.expect("a valid OmniPaxos configuration");
-        OmniServer { paxos, journal }
+        OmniServer { paxos }
     }
 
     fn tick(&mut self, _io: &mut Io<Self>) {
@@ -78,24 +73,17 @@ impl Library for OmniServer {
         self.paxos.append(Command(cmd)).is_ok()
     }
 
-    /// Its writes to the disk, then (behind a barrier, so no promise or acceptance runs ahead
-    /// of its write) its messages, then the entries decided since the last call (none: `None`).
+    /// Its messages (behind the barrier the replica put after its writes, so no promise or
+    /// acceptance runs ahead of its write), then the entries decided since the last call.
     fn flush(&mut self, io: &mut Io<Self>) {
-        io.write_journal(&self.journal);
-        io.barrier();
         let mut outgoing = Vec::new();
         self.paxos.take_outgoing_messages(&mut outgoing);
-        for m in outgoing {
-            io.send(node_of_peer_id(m.get_receiver()), m);
-        }
-        let applied = io.applied();
-        let decided = self.paxos.read_decided_suffix(applied as usize);
-        for (index, entry) in (applied + 1..).zip(decided.unwrap_or_default()) {
-            let LogEntry::Decided(Command(cmd)) = entry else {
-                panic!("no snapshots, trims or reconfigurations here: {entry:?}");
-            };
-            io.apply(index, &cmd);
-        }
+        io.send_all(outgoing, |m| m.get_receiver());
+        let decided = self.paxos.read_decided_suffix(io.applied() as usize);
+        io.apply_next(decided.into_iter().flatten().map(|entry| match entry {
+            LogEntry::Decided(Command(cmd)) => cmd,
+            other => panic!("no snapshots, trims or reconfigurations here: {other:?}"),
+        }));
     }
 
     /// Sequence Paxos's messages by their own names (`Promise`, `Accepted`...), which the

@@ -1,17 +1,17 @@
 //! OmniPaxos's `Storage` on splitbrain's simulated disk. OmniPaxos owns its storage and reads
-//! it back synchronously, so the storage is a `splitbrain::replica::Journaled` disk image: each
-//! write changes the image at once and is journaled, and after each call into OmniPaxos the
-//! server moves the journal onto the simulated disk (`OmniServer::flush`).
+//! it back synchronously, so the storage is a `splitbrain::replica::Journaled` disk image
+//! (`Io::journaled`): each write changes the image at once and is journaled, and after each
+//! call into OmniPaxos the replica moves the journal onto the simulated disk.
 
 use crate::Command;
 use omnipaxos::ballot_leader_election::Ballot;
 use omnipaxos::storage::{NoSnapshot, StopSign, Storage, StorageOp, StorageResult};
-use splitbrain::replica::Journaled;
+use splitbrain::replica::{Journaled, Log};
 
 /// What survives a crash once synced: the log and OmniPaxos's small state.
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
-    log: Vec<Command>,
+    log: Log<Command>,
     promise: Option<Ballot>,
     accepted_round: Option<Ballot>,
     decided_idx: usize,
@@ -20,83 +20,75 @@ pub struct Disk {
 
 /// The storage OmniPaxos is built with: each write changes the image and journals the change
 /// (appends cost the appended entries).
-pub struct Store(pub Journaled<Disk>);
-
-impl Storage<Command> for Store {
+impl Storage<Command> for Journaled<Disk> {
     /// One call into OmniPaxos ends in one disk write, so these are atomic on the disk too.
     fn write_atomically(&mut self, ops: Vec<StorageOp<Command>>) -> StorageResult<()> {
-        for op in ops {
-            match op {
-                StorageOp::AppendEntry(e) => self.append_entry(e)?,
-                StorageOp::AppendEntries(es) => self.append_entries(es)?,
-                StorageOp::AppendOnPrefix(from, es) => self.append_on_prefix(from, es)?,
-                StorageOp::SetPromise(b) => self.set_promise(b)?,
-                StorageOp::SetDecidedIndex(i) => self.set_decided_idx(i)?,
-                StorageOp::SetAcceptedRound(b) => self.set_accepted_round(b)?,
-                StorageOp::SetStopsign(s) => self.set_stopsign(s)?,
-                other => panic!("this adapter never trims or snapshots: {other:?}"),
-            }
-        }
-        Ok(())
-    }
-
-    fn append_entry(&mut self, e: Command) -> StorageResult<()> {
-        self.0.write(move |d| d.log.push(e.clone()))
-    }
-
-    fn append_entries(&mut self, es: Vec<Command>) -> StorageResult<()> {
-        self.0.write(move |d| d.log.extend_from_slice(&es))
-    }
-
-    fn append_on_prefix(&mut self, from: usize, es: Vec<Command>) -> StorageResult<()> {
-        self.0.write(move |d| {
-            d.log.truncate(from);
-            d.log.extend_from_slice(&es);
+        ops.into_iter().try_for_each(|op| match op {
+            StorageOp::AppendEntry(e) => self.append_entry(e),
+            StorageOp::AppendEntries(es) => self.append_entries(es),
+            StorageOp::AppendOnPrefix(from, es) => self.append_on_prefix(from, es),
+            StorageOp::SetPromise(b) => self.set_promise(b),
+            StorageOp::SetDecidedIndex(i) => self.set_decided_idx(i),
+            StorageOp::SetAcceptedRound(b) => self.set_accepted_round(b),
+            StorageOp::SetStopsign(s) => self.set_stopsign(s),
+            other => panic!("this adapter never trims or snapshots: {other:?}"),
         })
     }
 
+    fn append_entry(&mut self, e: Command) -> StorageResult<()> {
+        self.write(move |d| d.log.push(e.clone()))
+    }
+
+    fn append_entries(&mut self, es: Vec<Command>) -> StorageResult<()> {
+        self.write(move |d| d.log.extend_from_slice(&es))
+    }
+
+    fn append_on_prefix(&mut self, from: usize, es: Vec<Command>) -> StorageResult<()> {
+        self.write(move |d| d.log.replace_from(from, &es))
+    }
+
     fn set_promise(&mut self, b: Ballot) -> StorageResult<()> {
-        self.0.write(move |d| d.promise = Some(b))
+        self.write(move |d| d.promise = Some(b))
     }
 
     fn set_decided_idx(&mut self, i: usize) -> StorageResult<()> {
-        self.0.write(move |d| d.decided_idx = i)
+        self.write(move |d| d.decided_idx = i)
     }
 
     fn get_decided_idx(&self) -> StorageResult<usize> {
-        Ok(self.0.decided_idx)
+        Ok(self.decided_idx)
     }
 
     fn set_accepted_round(&mut self, b: Ballot) -> StorageResult<()> {
-        self.0.write(move |d| d.accepted_round = Some(b))
+        self.write(move |d| d.accepted_round = Some(b))
     }
 
     fn get_accepted_round(&self) -> StorageResult<Option<Ballot>> {
-        Ok(self.0.accepted_round)
+        Ok(self.accepted_round)
     }
 
     fn get_entries(&self, from: usize, to: usize) -> StorageResult<Vec<Command>> {
-        Ok(self.0.log.get(from..to).unwrap_or_default().to_vec())
+        Ok(self.log.range(from, to))
     }
 
     fn get_log_len(&self) -> StorageResult<usize> {
-        Ok(self.0.log.len())
+        Ok(self.log.len())
     }
 
     fn get_suffix(&self, from: usize) -> StorageResult<Vec<Command>> {
-        Ok(self.0.log.get(from..).unwrap_or_default().to_vec())
+        Ok(self.log.suffix(from))
     }
 
     fn get_promise(&self) -> StorageResult<Option<Ballot>> {
-        Ok(self.0.promise)
+        Ok(self.promise)
     }
 
     fn set_stopsign(&mut self, s: Option<StopSign>) -> StorageResult<()> {
-        self.0.write(move |d| d.stopsign = s.clone())
+        self.write(move |d| d.stopsign = s.clone())
     }
 
     fn get_stopsign(&self) -> StorageResult<Option<StopSign>> {
-        Ok(self.0.stopsign.clone())
+        Ok(self.stopsign.clone())
     }
 
     fn trim(&mut self, _idx: usize) -> StorageResult<()> {

@@ -3,10 +3,11 @@
 //! (`io.write`): an append costs the appended entries, a hard state its few fields.
 
 use raft::eraftpb::{Entry, HardState};
+use splitbrain::replica::Log;
 
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
     pub hard_state: HardState,
     /// Entry `i` (raft-rs numbers from 1) at position `i - 1`: this adapter never compacts.
-    pub entries: Vec<Entry>,
+    pub entries: Log<Entry>,
 }

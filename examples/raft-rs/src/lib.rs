@@ -26,10 +26,9 @@ use splitbrain::BasicEntry;
 
 /// raft-rs's registry entry: the Raft catalogue, every cluster size from 1 to 9.
 pub fn entry() -> BasicEntry<Replicated<RaftRs>> {
-    BasicEntry::new(
+    BasicEntry::replicated(
         "raft-rs",
         "tikv's raft-rs 0.7 (RawNode/Ready, pre-vote, check-quorum) serving the key-value workload",
-        |_variant| Replicated::new(()),
     )
     .correct(
         "raft-swarm",

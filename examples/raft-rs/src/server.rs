@@ -117,7 +117,7 @@ impl RaftRs {
             return;
         }
         let mut rd = self.node.ready();
-        send(io, rd.take_messages());
+        io.send_all(rd.take_messages(), |m| m.to);
         assert!(rd.snapshot().metadata.is_none(), "no snapshots here");
         apply(io, rd.take_committed_entries());
         if let Some(first) = rd.entries().first() {
@@ -125,10 +125,7 @@ impl RaftRs {
             store.expect("entries follow the log");
             // Entry `i` is at position `i - 1`; the new ones replace any from the first on.
             let (at, entries) = (first.index as usize - 1, rd.entries().to_vec());
-            io.write(move |disk: &mut Disk| {
-                disk.entries.truncate(at);
-                disk.entries.extend(entries);
-            });
+            io.write(move |disk: &mut Disk| disk.entries.replace_from(at, &entries));
         }
         if let Some(hs) = rd.hs() {
             self.node.mut_store().wl().set_hardstate(hs.clone());
@@ -136,20 +133,14 @@ impl RaftRs {
             io.write(move |disk: &mut Disk| disk.hard_state = hs);
         }
         io.barrier();
-        send(io, rd.take_persisted_messages());
+        io.send_all(rd.take_persisted_messages(), |m| m.to);
         let mut light = self.node.advance(rd);
         if let Some(commit) = light.commit_index() {
             self.node.mut_store().wl().mut_hard_state().commit = commit;
         }
-        send(io, light.take_messages());
+        io.send_all(light.take_messages(), |m| m.to);
         apply(io, light.take_committed_entries());
         self.node.advance_apply();
-    }
-}
-
-fn send(io: &mut Io<RaftRs>, msgs: Vec<RaftMsg>) {
-    for m in msgs {
-        io.send(node_of_peer_id(m.to), m);
     }
 }
 

@@ -3,6 +3,5 @@
 //! generic-partitions --seeds 0..100`.
 
 fn main() -> std::process::ExitCode {
-    splitbrain::register(splitbrain_example_toykv::entry()).expect("the name toykv is free");
-    splitbrain::cli::main()
+    splitbrain::cli::main_registering(splitbrain_example_toykv::entry())
 }

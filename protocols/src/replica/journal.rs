@@ -1,9 +1,10 @@
 //! The storage of a library that owns it. Such a library (OmniPaxos's `Storage` trait) is
 //! handed a storage object at build time, reads it back synchronously and gives no access to
-//! it afterwards. The adapter's storage keeps its disk image in a [`Journaled`]: every change
-//! is applied to the image at once (what the library reads) and recorded in a [`Journal`] the
-//! adapter kept a handle to, whose `flush` moves the recorded changes onto the simulated disk
-//! with `Io::write_journal` (one write; a crash keeps exactly the writes that were synced).
+//! it afterwards. The adapter's storage keeps its disk image in a [`Journaled`] (from
+//! `Io::journaled`): every change is applied to the image at once (what the library reads) and
+//! recorded in a [`Journal`] the replica keeps a handle to; after every call into the library
+//! the replica moves the recorded changes onto the simulated disk (one write; a crash keeps
+//! exactly the writes that were synced) and holds the library's messages behind a barrier.
 
 use std::cell::RefCell;
 use std::ops::Deref;
@@ -38,7 +39,7 @@ pub struct Journaled<D> {
 
 impl<D> Journaled<D> {
     /// `image` (a restarted server's disk as read back, or a fresh one) and the handle to its
-    /// journal for the adapter's `flush`.
+    /// journal (`Io::journaled` keeps it for the replica; tests read it directly).
     pub fn new(image: D) -> (Journaled<D>, Journal<D>) {
         let journal = Journal(Rc::default());
         let handle = journal.clone();

@@ -12,18 +12,21 @@
 //!
 //! What stays the adapter's is what only it knows: the library's configuration, its storage
 //! calls mapped to the simulated disk (with a barrier before messages that assert durable
-//! state; [`Journaled`] for a library that owns its storage), and its roles and terms in a
-//! `NodeView`. Its messages need no wrapper: the replica names and hashes them through their
-//! `Debug` text ([`variant_name`], [`hash_debug`]) unless the adapter names them itself.
+//! state; [`Io::journaled`] for a library that owns its storage, with its log in a [`Log`]),
+//! and its roles and terms in a `NodeView`. Its messages need no wrapper: the replica names and
+//! hashes them through their `Debug` text ([`variant_name`], [`hash_debug`]) unless the
+//! adapter names them itself; [`Io::send_all`] addresses them by the library's server ids.
 
 mod debug_text;
 mod journal;
+mod log;
 mod server;
 pub mod session;
 mod wire;
 
 pub use debug_text::{hash_debug, variant_name};
 pub use journal::{Journal, Journaled};
+pub use log::Log;
 pub use server::{Io, Replica, Replicated, Stored, Tick};
 pub use wire::{node_of_peer_id, peer_id, PeerMsg, Wire};
 

@@ -3,9 +3,10 @@
 
 use super::session::Sessions;
 use super::wire::{PeerMsg, Wire};
-use super::{Journal, Library};
+use super::{node_of_peer_id, Journal, Journaled, Library};
 use crate::kv::{Applied, Cmd, CmdKind, Kv, KvClient, KvMsg};
 use splitbrain_api::{Ctx, NodeId, NodeView, Op, Process, Protocol, SimRng, Time};
+use std::borrow::Borrow;
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
 
@@ -40,6 +41,8 @@ pub struct Replica<L: Library> {
     lib: Option<L>,
     service: Service,
     sessions: Option<Sessions>,
+    /// The journal of the storage the library owns, if it asked for one ([`Io::journaled`]).
+    journal: Option<Journal<L::Disk>>,
     /// Whether the library named this server the leader after the last call.
     leads: bool,
 }
@@ -50,6 +53,7 @@ pub struct Io<'a, 'c, L: Library> {
     ctx: &'a mut Ctx<'c, Replica<L>>,
     service: &'a mut Service,
     sessions: &'a mut Option<Sessions>,
+    journal: &'a mut Option<Journal<L::Disk>>,
 }
 
 impl<L: Library> Io<'_, '_, L> {
@@ -78,18 +82,47 @@ impl<L: Library> Io<'_, '_, L> {
         self.ctx.send(to, Wire::Peer(link, PeerMsg(Box::new(msg))));
     }
 
+    /// Sends each of `msgs` to the server whose 1-based library id `peer_of` reads from it
+    /// (see [`peer_id`](super::peer_id)), in order.
+    pub fn send_all(
+        &mut self,
+        msgs: impl IntoIterator<Item = L::Msg>,
+        peer_of: impl Fn(&L::Msg) -> u64,
+    ) {
+        for msg in msgs {
+            self.send(node_of_peer_id(peer_of(&msg)), msg);
+        }
+    }
+
     /// Changes the disk incrementally; later sends wait until it is durable (`Ctx::write`).
     pub fn write(&mut self, change: impl FnOnce(&mut L::Disk) + 'static) {
         self.ctx
             .write(move |stored: &mut Stored<L::Disk>| change(&mut stored.disk));
     }
 
-    /// Moves the changes `journal` recorded onto the disk, as one write (nothing if none).
-    pub fn write_journal(&mut self, journal: &Journal<L::Disk>) {
+    /// The storage for a library that owns its storage (call it in `start`, at most once): an
+    /// image of `disk` (the disk read back, or a fresh one) whose every change is journaled.
+    /// After each call into the library, before [`Library::flush`], the replica moves the
+    /// journaled changes onto the disk as one write and then pushes a barrier: such a library's
+    /// storage calls return as if durable, so none of its messages may leave before them.
+    pub fn journaled(&mut self, disk: Option<&L::Disk>) -> Journaled<L::Disk> {
+        assert!(self.journal.is_none(), "one journaled storage per server");
+        let (image, journal) = Journaled::new(disk.cloned().unwrap_or_default());
+        *self.journal = Some(journal);
+        image
+    }
+
+    /// The journaled changes onto the disk (one write, nothing if none), then a barrier; only
+    /// for a library with a journaled storage.
+    fn sync_journal(&mut self) {
+        let Some(journal) = self.journal.as_ref() else {
+            return;
+        };
         let changes = journal.take();
         if !changes.is_empty() {
             self.write(move |disk| changes.iter().for_each(|change| change(disk)));
         }
+        self.barrier();
     }
 
     /// Holds the sends that follow until every earlier write is durable: push it before a
@@ -102,6 +135,14 @@ impl<L: Library> Io<'_, '_, L> {
     /// that is asked for its committed entries reads them from the one after.
     pub fn applied(&self) -> u64 {
         self.service.applied
+    }
+
+    /// Applies `cmds`, the commands committed after the last applied one, at the indexes that
+    /// follow it ([`Io::applied`] + 1 on), with [`Io::apply`].
+    pub fn apply_next<C: Borrow<Cmd>>(&mut self, cmds: impl IntoIterator<Item = C>) {
+        for (index, cmd) in (self.service.applied + 1..).zip(cmds) {
+            self.apply(index, cmd.borrow());
+        }
     }
 
     /// The library committed `cmd` at `index` (in log order): reported for the
@@ -131,18 +172,20 @@ impl<L: Library> Replica<L> {
             lib: None,
             service: Service::default(),
             sessions: None,
+            journal: None,
             leads: false,
         }
     }
 
     /// Calls the library with an [`Io`], marks `leader-elected` if this server became the
-    /// leader it names, then lets the library flush.
+    /// leader it names, syncs its journaled storage (if any), then lets the library flush.
     fn call(&mut self, ctx: &mut Ctx<Self>, f: impl FnOnce(&mut L, &mut Io<L>)) {
         let lib = self.lib.as_mut().expect("started");
         let mut io = Io {
             ctx,
             service: &mut self.service,
             sessions: &mut self.sessions,
+            journal: &mut self.journal,
         };
         f(lib, &mut io);
         let leads = lib.leader() == Some(io.id());
@@ -150,6 +193,7 @@ impl<L: Library> Replica<L> {
             io.mark("leader-elected");
         }
         self.leads = leads;
+        io.sync_journal();
         lib.flush(&mut io);
     }
 
@@ -189,10 +233,12 @@ impl<L: Library> Process for Replica<L> {
             ctx,
             service: &mut self.service,
             sessions: &mut self.sessions,
+            journal: &mut self.journal,
         };
         let disk = durable.map(|d| &d.disk);
         let mut lib = L::start(&self.config, &mut io, &self.servers, disk);
         io.ctx.set_timer(Tick::Tick, L::TICK);
+        io.sync_journal();
         lib.flush(&mut io);
         self.lib = Some(lib);
     }
