@@ -29,6 +29,7 @@ pub mod history;
 pub mod tree;
 
 mod clients;
+mod nodes;
 mod realtime;
 mod replay;
 mod watches;

@@ -4,9 +4,10 @@
 //! documentation, apart from any implementation, so that a server's bug shows as a reply the
 //! specification would not give.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::history::{Mode, Stat, Step, StepResult, WatchKind, ZkError};
+use super::nodes::Nodes;
 
 /// Who owns an ephemeral znode: a session the history named, or the session (unknown id)
 /// a client had when it created the znode.
@@ -80,7 +81,7 @@ pub struct Change {
 /// The data tree. Writes can be rolled back (a failed `multi`, a trial) through an undo log.
 #[derive(Clone, Debug)]
 pub struct Tree {
-    nodes: BTreeMap<String, Znode>,
+    nodes: Nodes<Znode>,
     undo: Vec<Undo>,
 }
 
@@ -112,7 +113,7 @@ enum Undo {
 
 impl Default for Tree {
     fn default() -> Tree {
-        let mut nodes = BTreeMap::new();
+        let mut nodes = Nodes::default();
         nodes.insert("/".to_string(), Znode::new(String::new(), 0, None));
         Tree {
             nodes,
@@ -396,12 +397,14 @@ impl Tree {
 
     /// Closes a session at `zxid`: every ephemeral znode it owns is deleted.
     pub fn close_session(&mut self, owner: Owner, zxid: u64, changes: &mut Vec<Change>) {
-        let gone: Vec<String> = self
+        let mut gone: Vec<String> = self
             .nodes
             .iter()
             .filter(|(_, n)| n.owner == Some(owner))
             .map(|(p, _)| p.clone())
             .collect();
+        // In path order, as ZooKeeper's tree and the changes reported expect.
+        gone.sort_unstable();
         for path in gone {
             self.delete(&path, None, zxid)
                 .expect("an ephemeral znode has no children");
