@@ -127,7 +127,7 @@ pub fn explore(
     progress(known.len() as u64, resumed_failures as u64);
     let cancelled = || opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let mut interrupted = false;
-    let mut guidance = Guidance::default();
+    let mut guidance = Guidance::with_hints(entry.hints());
     let mut results: Vec<SeedResult> = Vec::with_capacity(seeds.len());
     let mut stopped_early = false;
     for batch in seeds.chunks(chunk_size(opts)) {

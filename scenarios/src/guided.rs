@@ -70,6 +70,8 @@ pub struct Guidance {
     elites: Vec<Vec<Kind>>,
     features: BTreeSet<(String, u32)>,
     corpus: Vec<Arc<Kept>>,
+    /// The protocol's hint marks ([`crate::registry::ProtocolEntry::hints`]).
+    hints: Vec<String>,
 }
 
 pub(crate) fn mix(seed: u64) -> u64 {
@@ -115,6 +117,14 @@ fn mutant_of(parent: &Kept, m: Mutation, budget: &FaultBudget) -> Plan {
 }
 
 impl Guidance {
+    /// Guidance for a protocol that declares `hints`.
+    pub fn with_hints(hints: &[&str]) -> Guidance {
+        Guidance {
+            hints: hints.iter().map(|h| h.to_string()).collect(),
+            ..Guidance::default()
+        }
+    }
+
     /// What `seed` runs: its own draw for half the seeds (a fresh seed finds as much as a
     /// mutant does for many bugs, and these are the seeds the uniform swarm runs too, so
     /// guided mode finds what they find at the same run), and before the corpus has any run,
@@ -126,8 +136,12 @@ impl Guidance {
         let any = !self.corpus.is_empty();
         match h % 4 {
             0 | 2 => Plan::Own,
-            1 if any && mix(h ^ PEERS_SALT) % 4 < 2 => self.peers_mutant(h, budget),
-            1 if any => self.mutant(h, budget, Family::Late),
+            1 if any => match mix(h ^ PEERS_SALT) % 4 {
+                0 => self.correlated(h, budget, Family::Peers),
+                1 if self.hints.is_empty() => self.correlated(h, budget, Family::Peers),
+                1 => self.correlated(h, budget, Family::Cut),
+                _ => self.mutant(h, budget, Family::Late),
+            },
             3 if any => self.mutant(h, budget, Family::Single),
             _ => self.kinds_for(h, available).map_or(Plan::Own, Plan::Kinds),
         }
@@ -194,25 +208,44 @@ impl Guidance {
         mutant_of(parent, m, budget)
     }
 
-    /// The correlated edit on a kept run drawn uniformly, anchored on one of the marks it
-    /// reached, drawn uniformly: its power lies in the timing of common events (a leader
-    /// about to hear its followers' answers), which rarity weighting would hardly ever pick.
-    fn peers_mutant(&self, h: u64, budget: &FaultBudget) -> Plan {
+    /// A correlated or cut edit ([`Family::Peers`], [`Family::Cut`]). Three times in four,
+    /// when a kept run reached one of the protocol's hint marks, anchored on a hint mark (drawn
+    /// uniformly among those reached) of a kept run that reached it; otherwise on a kept run
+    /// drawn uniformly and one of the marks it reached, drawn uniformly: the power of these
+    /// edits lies in the timing of common events (a leader about to hear its followers'
+    /// answers), which rarity weighting would hardly ever pick.
+    fn correlated(&self, h: u64, budget: &FaultBudget, family: Family) -> Plan {
         let h2 = mix(mix(h ^ PEERS_SALT));
-        let parent = &self.corpus[(h2 % self.corpus.len() as u64) as usize];
         let h3 = mix(h2);
-        let Some(anchor) = parent
-            .marks
-            .keys()
-            .nth((h3 % parent.marks.len().max(1) as u64) as usize)
-        else {
-            return Plan::Own;
+        let hinted: Vec<&String> = self
+            .hints
+            .iter()
+            .filter(|m| self.corpus.iter().any(|k| k.marks.contains_key(*m)))
+            .collect();
+        let (parent, anchor) = if !hinted.is_empty() && (h2 >> 32) % 4 != 0 {
+            let anchor = hinted[(h3 % hinted.len() as u64) as usize];
+            let holders: Vec<&Arc<Kept>> = self
+                .corpus
+                .iter()
+                .filter(|k| k.marks.contains_key(anchor))
+                .collect();
+            (holders[(h2 % holders.len() as u64) as usize], anchor)
+        } else {
+            let parent = &self.corpus[(h2 % self.corpus.len() as u64) as usize];
+            let Some(anchor) = parent
+                .marks
+                .keys()
+                .nth((h3 % parent.marks.len().max(1) as u64) as usize)
+            else {
+                return Plan::Own;
+            };
+            (parent, anchor)
         };
         let m = Mutation {
             anchor: anchor.clone(),
             last: (h3 >> 40) & 1 == 1,
             op: mix(h3) >> 16,
-            family: Family::Peers,
+            family,
         };
         mutant_of(parent, m, budget)
     }

@@ -57,6 +57,8 @@ pub enum Family {
     Peers,
     /// One server's messages are late for a while from the anchor on.
     Late,
+    /// The anchor is cut off from every other server but not from some of the clients.
+    Cut,
 }
 
 impl fmt::Display for Mutation {
@@ -67,6 +69,7 @@ impl fmt::Display for Mutation {
             Family::Single => {}
             Family::Peers => write!(f, "/{PEERS}")?,
             Family::Late => write!(f, "/{LATE}")?,
+            Family::Cut => write!(f, "/{CUT}")?,
         }
         Ok(())
     }
@@ -84,16 +87,17 @@ impl Mutation {
             parts.next(),
         ) else {
             return Err(format!(
-                "`{text}` is not MARK/first|last/HEX[/{PEERS}|/{LATE}]"
+                "`{text}` is not MARK/first|last/HEX[/{PEERS}|/{LATE}|/{CUT}]"
             ));
         };
         let family = match tail {
             None => Family::Single,
             Some(PEERS) => Family::Peers,
             Some(LATE) => Family::Late,
+            Some(CUT) => Family::Cut,
             Some(other) => {
                 return Err(format!(
-                    "`{text}`: `{other}` is neither `{PEERS}` nor `{LATE}`"
+                    "`{text}`: `{other}` is none of `{PEERS}`, `{LATE}`, `{CUT}`"
                 ))
             }
         };
@@ -125,6 +129,8 @@ impl Mutation {
 const PEERS: &str = "peers";
 /// The token suffix of the late edit.
 const LATE: &str = "late";
+/// The token suffix of the cut edit.
+const CUT: &str = "cut";
 
 /// A chain as `run --mutations` takes it.
 pub fn list_arg(chain: &[Mutation]) -> String {
@@ -178,10 +184,10 @@ pub fn apply(
             node,
             safety_us,
         };
-        if m.family == Family::Peers {
-            editor.peers(rng);
-        } else {
-            editor.late(rng);
+        match m.family {
+            Family::Peers => editor.peers(rng),
+            Family::Late => editor.late(rng),
+            _ => editor.cut(rng),
         }
         return s;
     }
@@ -407,6 +413,50 @@ impl Editor<'_> {
         self.push(at, Fault::Link { from, to, profile });
         let profile = LinkProfile::default();
         self.push(until, Fault::Link { from, to, profile });
+    }
+
+    /// The cut edit: right after the anchor, the anchor server is cut off from every other
+    /// server but keeps some of the clients (each with even odds, at least one, and at least
+    /// one left on the other side when there are two or more), for 200 ms to 4 s. The rest
+    /// move on without it (a new leader, a new configuration that drops it) while it still
+    /// hears clients that have not learnt of the change: a removed or deposed node that
+    /// keeps answering. When a client reached the mark, a server is drawn as the anchor.
+    fn cut(&mut self, rng: &mut SimRng) {
+        let n = self.servers();
+        let clients = self.s.clients;
+        if n < 2 || clients == 0 {
+            return self.edit(rng);
+        }
+        let anchor = if !self.node.is_client() && self.node.index() < n {
+            self.node
+        } else {
+            NodeId::server(rng.gen_range(0..n))
+        };
+        let kept: Vec<bool> = (0..clients).map(|_| rng.gen_bool(0.5)).collect();
+        let first = rng.gen_range(0..clients);
+        let second = (first + rng.gen_range(1..clients.max(2))) % clients;
+        let mut left = vec![anchor];
+        let mut right: Vec<NodeId> = (0..n)
+            .filter(|&i| i != anchor.index())
+            .map(NodeId::server)
+            .collect();
+        for (c, &keep) in kept.iter().enumerate() {
+            let on_left = c == first || (keep && (clients < 2 || c != second));
+            if on_left {
+                left.push(NodeId::client(c));
+            } else {
+                right.push(NodeId::client(c));
+            }
+        }
+        let at = self.t + 1;
+        let until = (at + log_uniform(rng, 200_000, 4_000_000)).min(self.safety_us - 1);
+        self.push(
+            at,
+            Fault::Partition {
+                groups: vec![left, right],
+            },
+        );
+        self.push(until, Fault::Heal);
     }
 
     /// The servers other than `node`, up at `at`, that the schedule's partitions leave

@@ -56,6 +56,14 @@ pub trait ProtocolEntry: Send + Sync {
     fn params(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
+    /// Hint marks for guided exploration: protocol events after which faults correlated
+    /// across nodes are worth trying first (a leader about to depend on its followers'
+    /// acknowledgements, a data replica that clients read from). Guided mode anchors most of
+    /// its correlated and cut edits on them when a kept run reached one; the rest, and every
+    /// edit of a protocol without hints, on a mark drawn uniformly. Names no bug.
+    fn hints(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// A registered protocol, shared by every caller that looks it up.

@@ -73,6 +73,13 @@ impl ProtocolEntry for ChainEntry {
         PARAMS
     }
 
+    /// Events of the chain replicas themselves, not of the manager's replicas: a replica back
+    /// with its disk's history, resending to its successor, answering a retried write. Edits
+    /// anchored on them land on the nodes clients talk to.
+    fn hints(&self) -> &'static [&'static str] {
+        &["recovered-history", "resent", "dedup-hit"]
+    }
+
     fn run(
         &self,
         variant: &VariantInfo,

@@ -82,6 +82,12 @@ impl ProtocolEntry for ZabEntry {
         PARAMS
     }
 
+    /// A leader whose quorum lacks part of its history is about to sync it to followers and
+    /// act on their acknowledgements.
+    fn hints(&self) -> &'static [&'static str] {
+        &["leads-unshared-history"]
+    }
+
     fn run(
         &self,
         variant: &VariantInfo,
