@@ -136,10 +136,9 @@ impl Guidance {
         let any = !self.corpus.is_empty();
         match h % 4 {
             0 | 2 => Plan::Own,
-            1 if any => match mix(h ^ PEERS_SALT) % 4 {
-                0 => self.correlated(h, budget, Family::Peers),
-                1 if self.hints.is_empty() => self.correlated(h, budget, Family::Peers),
-                1 => self.correlated(h, budget, Family::Cut),
+            1 if any => match (mix(h ^ PEERS_SALT) % 4, self.hints.is_empty()) {
+                (0 | 2, false) | (0 | 1, true) => self.correlated(h, budget, Family::Peers),
+                (1, false) => self.correlated(h, budget, Family::Cut),
                 _ => self.mutant(h, budget, Family::Late),
             },
             3 if any => self.mutant(h, budget, Family::Single),
@@ -455,6 +454,45 @@ mod tests {
         assert!(
             rare * 2 > anchors.len(),
             "the rare mark anchors most: {rare}"
+        );
+    }
+
+    #[test]
+    fn hint_marks_anchor_most_correlated_and_cut_edits() {
+        let mut g = Guidance::with_hints(&["hinted"]);
+        let budget = FaultBudget::minority();
+        let chunk: Vec<SeedResult> = (0..20)
+            .map(|s| result(s, &["a", "b", "c", "hinted"], vec![]))
+            .collect();
+        let mut first = kept(0, &[("a", 1), ("b", 1), ("c", 1)]);
+        first.marks.insert("d".into(), 1);
+        let kept_runs = vec![Some(first), Some(kept(1, &[("a", 1), ("hinted", 1)]))];
+        g.learn(&chunk[..2], kept_runs);
+        let mut by_family: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for s in 0..2000 {
+            let Plan::Mutant { chain, root, .. } = g.plan(s, &[], &budget) else {
+                continue;
+            };
+            let m = &chain[0];
+            let family = format!("{:?}", m.family);
+            let e = by_family.entry(family).or_default();
+            e.1 += 1;
+            if m.anchor == "hinted" {
+                assert_eq!(root, 1, "a run that reached the hint");
+                e.0 += 1;
+            }
+        }
+        let share = |f: &str| {
+            let (hinted, all) = by_family[f];
+            hinted as f64 / all as f64
+        };
+        assert!(share("Peers") > 0.7, "{by_family:?}");
+        assert!(share("Cut") > 0.7, "{by_family:?}");
+        assert!(share("Single") < 0.6, "{by_family:?}");
+        let count = |f: &str| by_family[f].1;
+        assert!(
+            count("Peers") > count("Cut") * 3 / 2 && count("Late") * 3 / 2 < count("Peers"),
+            "with hints, the correlated edit an eighth, the cut and late edits a sixteenth each: {by_family:?}"
         );
     }
 }

@@ -789,6 +789,12 @@ mod tests {
         };
         assert_eq!(l.to_string(), "leader-elected/last/beef/late");
         assert_eq!(Mutation::parse(&l.to_string()), Ok(l));
+        let c = Mutation {
+            family: Family::Cut,
+            ..m.clone()
+        };
+        assert_eq!(c.to_string(), "leader-elected/last/beef/cut");
+        assert_eq!(Mutation::parse(&c.to_string()), Ok(c));
         assert!(Mutation::parse("a/first/1/all")
             .unwrap_err()
             .contains("all"));
@@ -1018,6 +1024,47 @@ mod tests {
         assert!(
             to_anchor > 20 && from_anchor > 20,
             "{to_anchor} {from_anchor}"
+        );
+    }
+
+    #[test]
+    fn the_cut_edit_cuts_the_anchor_off_the_servers_but_not_off_every_client() {
+        let text = r#"{"name": "p", "clients": 3, "safety_ms": 5000, "servers": 5,
+            "workload": {"kind": "kv", "keys": 2}}"#;
+        let p = Scenario::from_json(text, "t").expect("parses");
+        let anchor = NodeId::server(1);
+        let mut kept_counts = BTreeMap::new();
+        for op in 0..100 {
+            let m = Mutation {
+                anchor: "leader-elected".into(),
+                last: false,
+                op,
+                family: Family::Cut,
+            };
+            let child = apply(&p, &marks(), &m, &FaultBudget::minority());
+            let faults = &child.schedule.0;
+            assert_eq!(faults.len(), 2, "a partition and its heal: {faults:?}");
+            assert_eq!(faults[0].at_us, 1_000_001, "right after the anchor");
+            assert!(faults[1].at_us >= 1_200_001 || faults[1].at_us == 4_999_999);
+            assert_eq!(faults[1].fault, Fault::Heal);
+            let Fault::Partition { groups } = &faults[0].fault else {
+                panic!("{faults:?}")
+            };
+            let (left, right) = (&groups[0], &groups[1]);
+            assert_eq!(left[0], anchor);
+            assert!(
+                left[1..].iter().all(|n| n.is_client()),
+                "alone among servers"
+            );
+            assert_eq!(right.iter().filter(|n| !n.is_client()).count(), 4);
+            let kept = left.len() - 1;
+            assert!((1..3).contains(&kept), "some clients, not all: {left:?}");
+            *kept_counts.entry(kept).or_insert(0) += 1;
+        }
+        assert_eq!(
+            kept_counts.len(),
+            2,
+            "one or two clients kept: {kept_counts:?}"
         );
     }
 

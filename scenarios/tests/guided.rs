@@ -163,3 +163,65 @@ fn the_late_edit_reaches_r14_on_the_raft_swarm() {
         );
     }
 }
+
+/// Runs `seed` of `protocol`'s `swarm` with the mutation `chain` on the planted bug and on
+/// the correct variant: the bug fails, the correct variant passes the same edit of its own
+/// run of that seed.
+fn the_edit_fails_only_with_the_bug(
+    protocol: &str,
+    swarm: &str,
+    seed: u64,
+    chain: &str,
+    bug: &str,
+) {
+    let entry = find_protocol(protocol).unwrap();
+    let scenario = entry
+        .scenarios()
+        .into_iter()
+        .find(|s| s.name == swarm)
+        .unwrap();
+    let chain = Mutation::parse_list(chain).unwrap();
+    let opts = RunOptions::default();
+    for (variant, fails) in [(bug, true), ("correct", false)] {
+        let v = resolve_variant(entry.as_ref(), Some(variant)).unwrap();
+        let mutant = derive(entry.as_ref(), &v, &scenario, seed, &chain, &opts).unwrap();
+        let run = run_seed(entry.as_ref(), &v, &mutant, seed, &opts).unwrap();
+        assert_eq!(
+            run.record.outcome.is_failure(),
+            fails,
+            "{variant}: {}",
+            run.record.headline()
+        );
+    }
+}
+
+/// C03 (a removed or partitioned tail keeps answering reads) as guided exploration of the
+/// chain swarm finds it (`explore chain --variant C03 --scenario chain-swarm --guided
+/// --until-first`, run 84): seed 13's run, with the cut edit anchored on a chain replica's
+/// return from its disk (a hint mark of the chain protocol): the replica is cut off from the
+/// other servers but not from a client, the manager reconfigures without it, and the client
+/// keeps reading from it.
+#[test]
+fn the_cut_edit_reaches_c03_on_the_chain_swarm() {
+    the_edit_fails_only_with_the_bug(
+        "chain",
+        "chain-swarm",
+        13,
+        "recovered-history/first/3fe15ab52602/cut",
+        "C03",
+    );
+}
+
+/// Z02 on the ZooKeeper swarm (`explore zab --variant Z02 --scenario zab-zk-swarm --guided
+/// --until-first`, run 795): seed 13's run (seven servers), the correlated edit anchored on
+/// ZAB's hint mark, a leader whose quorum lacks part of its history.
+#[test]
+fn the_correlated_edit_on_a_hint_reaches_z02_on_the_zk_swarm() {
+    the_edit_fails_only_with_the_bug(
+        "zab",
+        "zab-zk-swarm",
+        13,
+        "leads-unshared-history/first/b812be673f74/peers",
+        "Z02",
+    );
+}
