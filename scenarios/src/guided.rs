@@ -9,7 +9,9 @@
 //! with a fault placed right after a protocol event the kept run marked, rare marks chosen
 //! more often. Other seeds take the fault-kind set of a seed that reached a rare mark, with
 //! one kind flipped, until the corpus has runs; then an eighth run the correlated edit of a
-//! kept run and an eighth its late edit ([`crate::mutate`]). Half the seeds always run their
+//! kept run and an eighth its late edit ([`crate::mutate`]); for a protocol that declares hint
+//! marks (events where correlated faults are worth trying first), most correlated edits anchor
+//! on them and the cut edit takes half the late edit's share. Half the seeds always run their
 //! own draw, so exploration never collapses onto one line.
 //!
 //! Guidance changes only between fixed-size chunks of seeds, and each seed's plan is a pure
@@ -130,7 +132,8 @@ impl Guidance {
     /// guided mode finds what they find at the same run), and before the corpus has any run,
     /// an elite fault-kind set for the other half. Once it has runs, a quarter are mutants of
     /// kept runs, an eighth run the correlated edit and an eighth the late edit
-    /// ([`crate::mutate::Family`]).
+    /// ([`crate::mutate::Family`]); with hint marks, a sixteenth the late edit and a
+    /// sixteenth the cut edit.
     pub fn plan(&self, seed: u64, available: &[Kind], budget: &FaultBudget) -> Plan {
         let h = mix(seed);
         let any = !self.corpus.is_empty();
@@ -221,7 +224,7 @@ impl Guidance {
             .iter()
             .filter(|m| self.corpus.iter().any(|k| k.marks.contains_key(*m)))
             .collect();
-        let (parent, anchor) = if !hinted.is_empty() && (h2 >> 32) % 4 != 0 {
+        let (parent, anchor) = if !hinted.is_empty() && !(h2 >> 32).is_multiple_of(4) {
             let anchor = hinted[(h3 % hinted.len() as u64) as usize];
             let holders: Vec<&Arc<Kept>> = self
                 .corpus

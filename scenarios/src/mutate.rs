@@ -19,6 +19,10 @@
 //! since: stale replies and stale duplicates, in the window where a protocol event makes
 //! them matter.
 //!
+//! A fourth (`MARK/first/HEX/cut`) cuts the anchor off from every other server but not from
+//! some of the clients, for a while: the rest move on without it (a new leader, a
+//! configuration that drops it) while clients that have not learnt of it still talk to it.
+//!
 //! A mutation is named by a short token (`MARK/first/HEX`): the mark and occurrence it is
 //! anchored on and the draw that picks the fault. Replaying a chain of tokens from a seed
 //! (`run --seed S --mutations T1,T2`) re-runs each ancestor to find its mark times, so a
