@@ -24,6 +24,7 @@ pub mod zk;
 
 mod budget;
 mod checker;
+mod greedy;
 mod partition;
 mod schedule;
 mod search;

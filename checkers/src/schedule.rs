@@ -23,7 +23,7 @@ use crate::history::History;
 use crate::model::ModelKind;
 use crate::partition::Part;
 use crate::search::{Failure, Found, Poll, Problem, Search};
-use crate::spec::{AnySpec, Spec};
+use crate::spec::AnySpec;
 
 /// One part's search, alive between slices.
 pub(crate) struct Task {
@@ -36,23 +36,22 @@ pub(crate) struct Task {
 
 /// How a part starts.
 enum Start {
-    /// Its operations never overlap, and replayed in that one order every output is
-    /// right: linearizable, no search needed.
-    Replayed,
+    /// One greedy pass placed every completed operation: linearizable, no search needed.
+    Placed,
     Search(Box<Task>),
 }
 
 impl Task {
-    /// Compiles the part and replays it if its operations are one sequence; else
-    /// readies its search.
+    /// Compiles the part and decides it if one greedy pass linearizes it (see
+    /// [`crate::greedy`]); else readies its search.
     fn start(h: &History, model: ModelKind, part: &Part) -> Start {
         let (order, problem, mut spec) = compile_part(h, model, &part.ops);
         let replayed = match &mut spec {
-            AnySpec::Scalar(s) => replays(s, &problem),
-            AnySpec::Vector(s) => replays(s, &problem),
+            AnySpec::Scalar(s) => crate::greedy::linearizes(s, &problem),
+            AnySpec::Vector(s) => crate::greedy::linearizes(s, &problem),
         };
         if replayed {
-            return Start::Replayed;
+            return Start::Placed;
         }
         let task = Task::new(order, problem, spec);
         debug_assert!(
@@ -91,29 +90,6 @@ impl Task {
             AnySpec::Vector(spec) => s.run(spec, p, budget, end, limit),
         }
     }
-}
-
-/// True if the part's operations form one sequence (each returns before the next is
-/// called; none indeterminate) and the spec accepts every output in that order. Such a
-/// part has exactly one linearization, so this decides it without a search; when it
-/// fails the search runs anyway, for its evidence.
-fn replays<S: Spec>(spec: &mut S, p: &Problem) -> bool {
-    let n = p.calls.len();
-    let sequential = (0..n).all(|i| match p.rets[i] {
-        None => false,
-        Some(ret) => p.calls.get(i + 1).is_none_or(|&next| ret < next),
-    });
-    if !sequential {
-        return false;
-    }
-    let mut state = spec.init();
-    for op in 0..n as u32 {
-        match spec.step(state, op) {
-            Some(next) => state = next,
-            None => return false,
-        }
-    }
-    true
 }
 
 /// A part found not linearizable, with what evidence needs.
@@ -190,7 +166,7 @@ pub(crate) fn run_parts(
             let mut task = match std::mem::replace(slot, Slot::Ended) {
                 Slot::Live(t) => t,
                 _ => match Task::start(h, model, &parts[i]) {
-                    Start::Replayed => return Some((i, Poll::Done(Found::Linearizable))),
+                    Start::Placed => return Some((i, Poll::Done(Found::Linearizable))),
                     Start::Search(t) => t,
                 },
             };
