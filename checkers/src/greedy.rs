@@ -6,9 +6,12 @@
 //! every completed operation: at each point the candidates are the operations called no
 //! later than the earliest return of an operation not yet placed (the search's window);
 //! a legal read-only one is placed at once (it changes nothing), else the legal one that
-//! returned first. Indeterminate operations are left out: they may never have taken
-//! effect. If the pass places everything, that order is a linearization and the part is
-//! decided; if it gets stuck, that proves nothing and the search decides.
+//! returned first. Indeterminate operations may never have taken effect, so the pass
+//! places one only when no completed candidate is legal and the one it places (the first
+//! called) makes some completed candidate legal: a write whose reply was lost but whose
+//! value was read. If the pass places every completed operation, that order is a
+//! linearization and the part is decided; if it gets stuck, that proves nothing and the
+//! search decides.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -27,9 +30,8 @@ const TRIES_FIXED: usize = 4096;
 pub(crate) fn linearizes<S: Spec>(spec: &mut S, p: &Problem) -> bool {
     let n = p.calls.len();
     // Completed operations not yet placed, in call order (the search's numbering).
-    let mut pending: VecDeque<u32> = (0..n as u32)
-        .filter(|&op| p.rets[op as usize].is_some())
-        .collect();
+    let (mut pending, mut optional): (VecDeque<u32>, VecDeque<u32>) =
+        (0..n as u32).partition(|&op| p.rets[op as usize].is_some());
     let mut returns: BinaryHeap<Reverse<(u64, u32)>> = pending
         .iter()
         .map(|&op| Reverse((p.rets[op as usize].unwrap_or(u64::MAX), op)))
@@ -44,35 +46,77 @@ pub(crate) fn linearizes<S: Spec>(spec: &mut S, p: &Problem) -> bool {
         let Some(&Reverse((horizon, _))) = returns.peek() else {
             unreachable!("an operation still pending has its return in the heap");
         };
-        let Some((pos, next)) = choose(spec, p, &pending, horizon, state, &mut tries_left) else {
-            return false;
+        let window = Window {
+            pending: &pending,
+            horizon,
+            state,
         };
-        let op = pending.remove(pos).expect("chosen from pending");
-        placed[op as usize] = true;
-        state = next;
+        if let Some((pos, next)) = choose(spec, p, &window, &mut tries_left) {
+            let op = pending.remove(pos).expect("chosen from pending");
+            placed[op as usize] = true;
+            state = next;
+        } else if let Some((pos, next)) = enabler(spec, p, &window, &optional, &mut tries_left) {
+            optional.remove(pos);
+            state = next;
+        } else {
+            return false;
+        }
     }
     true
 }
 
-/// The operation to place next in `state`, as its position in `pending` and the state
-/// after it, among those called by `horizon` (at equal times a call comes before a return,
-/// as in the search): a legal read-only one if any, else the legal one that returned
-/// first. `None` if none is legal or the tries ran out.
-fn choose<S: Spec>(
-    spec: &mut S,
-    p: &Problem,
-    pending: &VecDeque<u32>,
+/// Where the pass stands: the completed operations not yet placed (in call order), the
+/// earliest return among them, and the state.
+#[derive(Clone, Copy)]
+struct Window<'a> {
+    pending: &'a VecDeque<u32>,
     horizon: u64,
     state: u32,
+}
+
+/// The first indeterminate operation called by the horizon that is legal now and after
+/// which some completed candidate is legal, as its position in `optional` and the state
+/// after it.
+fn enabler<S: Spec>(
+    spec: &mut S,
+    p: &Problem,
+    w: &Window,
+    optional: &VecDeque<u32>,
     tries_left: &mut usize,
 ) -> Option<(usize, u32)> {
-    let mut best: Option<(u64, usize, u32)> = None;
-    for (pos, &op) in pending.iter().enumerate() {
-        if p.calls[op as usize] > horizon {
+    for (pos, &op) in optional.iter().enumerate() {
+        if p.calls[op as usize] > w.horizon {
             break;
         }
         *tries_left = tries_left.checked_sub(1)?;
-        let Some(next) = spec.step(state, op) else {
+        let Some(next) = spec.step(w.state, op) else {
+            continue;
+        };
+        let after = Window { state: next, ..*w };
+        if choose(spec, p, &after, tries_left).is_some() {
+            return Some((pos, next));
+        }
+    }
+    None
+}
+
+/// The completed operation to place next, as its position in `pending` and the state
+/// after it, among those called by the horizon (at equal times a call comes before a
+/// return, as in the search): a legal read-only one if any, else the legal one that
+/// returned first. `None` if none is legal or the tries ran out.
+fn choose<S: Spec>(
+    spec: &mut S,
+    p: &Problem,
+    w: &Window,
+    tries_left: &mut usize,
+) -> Option<(usize, u32)> {
+    let mut best: Option<(u64, usize, u32)> = None;
+    for (pos, &op) in w.pending.iter().enumerate() {
+        if p.calls[op as usize] > w.horizon {
+            break;
+        }
+        *tries_left = tries_left.checked_sub(1)?;
+        let Some(next) = spec.step(w.state, op) else {
             continue;
         };
         if spec.read_only(op) {
@@ -146,6 +190,20 @@ mod tests {
         op(&mut h, None, 2, 15, Some(25));
         op(&mut h, Some(3), 0, 21, Some(30));
         op(&mut h, None, 3, 31, Some(32));
+        assert!(greedy(&h));
+        assert_eq!(verdict(&h), Verdict::Linearizable);
+    }
+
+    /// A write whose reply was lost, read afterwards: the pass places it to make the read
+    /// legal; an indeterminate write nobody read stays out.
+    #[test]
+    fn places_an_indeterminate_write_that_was_read() {
+        let mut h = History::default();
+        op(&mut h, Some(1), 0, 0, Some(10));
+        op(&mut h, Some(5), 0, 11, None);
+        op(&mut h, Some(6), 0, 12, None);
+        op(&mut h, None, 6, 20, Some(21));
+        op(&mut h, None, 6, 22, Some(23));
         assert!(greedy(&h));
         assert_eq!(verdict(&h), Verdict::Linearizable);
     }
