@@ -178,7 +178,13 @@ impl Network {
     /// Decides the fate of a message sent now. Draws from `rng` only as the profile needs.
     #[inline]
     pub fn send(&self, from: NodeId, to: NodeId, rng: &mut SimRng) -> Fate {
-        let link = self.link(from, to);
+        self.send_between(from.slot(self.servers), to.slot(self.servers), rng)
+    }
+
+    /// `send` between endpoint slots (`NodeId::slot`), for a caller that has them already.
+    #[inline]
+    pub fn send_between(&self, from: usize, to: usize, rng: &mut SimRng) -> Fate {
+        let link = from * self.endpoints + to;
         if self.any_cut && self.blocked[link] {
             return Fate::Cut;
         }
@@ -186,7 +192,7 @@ impl Network {
         if profile.drop > 0.0 && rng.gen_bool(profile.drop) {
             return Fate::Dropped;
         }
-        let slow = self.slow_us[from.slot(self.servers)];
+        let slow = self.slow_us[from];
         let first = profile.transit_us(rng) + slow;
         let copy = (profile.duplicate > 0.0 && rng.gen_bool(profile.duplicate))
             .then(|| profile.transit_us(rng) + slow);

@@ -2,6 +2,7 @@
 //! the network and disk streams, the trace, the client history and the online safety checks
 //! that need no protocol knowledge.
 
+use super::applied::FirstApplied;
 use super::queue::{key, EventQueue};
 use crate::network::{Fate, Network};
 use crate::record::{HistoryNotice, HistoryOp, OpStatus, TraceKind, Violation};
@@ -10,9 +11,6 @@ use crate::trace::{stable_hash_of, Entry, Tracer};
 use rand::Rng;
 use splitbrain_api::{Message, NodeId, NodeView, Notice, Op, Ret, Role, SimRng, Time};
 use std::collections::BTreeMap;
-
-/// Applied indices below this are recorded in a vector, the rest in a map.
-const DENSE_APPLIED: u64 = 1 << 20;
 
 /// Something that happens at a point of simulated time.
 pub enum Event<M> {
@@ -102,10 +100,8 @@ pub struct Kernel<M> {
     /// Per coverage mark: how often, and when and where first and last.
     pub marks: BTreeMap<&'static str, (u64, crate::record::MarkAt)>,
     pub violations: Vec<Violation>,
-    /// What was first applied at each index: dense indices in a vector (`None`: not yet),
-    /// far-off ones (a protocol with sparse indices) in a map.
-    applied: Vec<Option<(u64, NodeId)>>,
-    applied_far: BTreeMap<u64, Option<(u64, NodeId)>>,
+    /// What was first applied at each index.
+    applied: FirstApplied,
     leaders: BTreeMap<u64, NodeId>,
     pub events: u64,
 }
@@ -145,8 +141,7 @@ impl<M: Message> Kernel<M> {
             feed: None,
             marks: BTreeMap::new(),
             violations: Vec::new(),
-            applied: Vec::new(),
-            applied_far: BTreeMap::new(),
+            applied: FirstApplied::default(),
             leaders: BTreeMap::new(),
             events: 0,
         }
@@ -155,16 +150,26 @@ impl<M: Message> Kernel<M> {
     /// Schedules `ev` at `at`; equal times run in insertion order.
     #[inline]
     pub fn schedule(&mut self, at: Time, ev: Event<M>) {
-        let slot = match self.free.pop() {
-            Some(s) => {
-                self.slab[s as usize] = Some(ev);
-                s
-            }
+        let slot = self.vacant_slot();
+        self.slab[slot as usize] = Some(ev);
+        self.enqueue(at, slot);
+    }
+
+    /// A free slab slot for the caller to fill (the slab grows when none is free).
+    #[inline]
+    fn vacant_slot(&mut self) -> u32 {
+        match self.free.pop() {
+            Some(s) => s,
             None => {
-                self.slab.push(Some(ev));
+                self.slab.push(None);
                 (self.slab.len() - 1) as u32
             }
-        };
+        }
+    }
+
+    /// Queues the event in slab slot `slot` at `at`, after every event queued before it.
+    #[inline]
+    fn enqueue(&mut self, at: Time, slot: u32) {
         self.seq += 1;
         let k = key(at.0, self.seq, slot);
         if self.consumed_top {
@@ -173,6 +178,21 @@ impl<M: Message> Kernel<M> {
         } else {
             self.heap.push(k);
         }
+    }
+
+    /// Schedules the delivery of `msg` at `at`, written straight into its slab slot (a
+    /// message is the biggest part of an event: one copy fewer than `schedule`).
+    #[inline]
+    fn schedule_delivery(&mut self, at: Time, from: NodeId, to: NodeId, msg: M, copy: bool) {
+        let slot = self.vacant_slot();
+        self.slab[slot as usize] = Some(Event::Deliver {
+            from,
+            to,
+            msg,
+            sent: self.now,
+            copy,
+        });
+        self.enqueue(at, slot);
     }
 
     /// The next event at or before `end`, advancing `now` to it.
@@ -211,27 +231,15 @@ impl<M: Message> Kernel<M> {
     pub fn send(&mut self, from: NodeId, to: NodeId, msg: M) {
         let now = self.now;
         let servers = self.servers.len();
-        let rng = self.link_rngs.link(from.slot(servers), to.slot(servers));
-        match self.net.send(from, to, rng) {
+        let (a, b) = (from.slot(servers), to.slot(servers));
+        let rng = self.link_rngs.link(a, b);
+        match self.net.send_between(a, b, rng) {
             Fate::Delivered { first, copy } => {
                 if let Some(extra) = copy {
-                    let dup = Event::Deliver {
-                        from,
-                        to,
-                        msg: msg.clone(),
-                        sent: now,
-                        copy: true,
-                    };
-                    self.schedule(now + splitbrain_api::Dur(extra), dup);
+                    let dup = msg.clone();
+                    self.schedule_delivery(now + splitbrain_api::Dur(extra), from, to, dup, true);
                 }
-                let ev = Event::Deliver {
-                    from,
-                    to,
-                    msg,
-                    sent: now,
-                    copy: false,
-                };
-                self.schedule(now + splitbrain_api::Dur(first), ev);
+                self.schedule_delivery(now + splitbrain_api::Dur(first), from, to, msg, false);
             }
             Fate::Cut => self.note_lost(TraceKind::Cut, from, to, now, &msg),
             Fate::Dropped => self.note_lost(TraceKind::Drop, from, to, now, &msg),
@@ -303,7 +311,7 @@ impl<M: Message> Kernel<M> {
 
     /// State machine safety: no two nodes apply different commands at one index.
     pub fn check_applied(&mut self, node: NodeId, index: u64, digest: u64) {
-        let first = self.first_applied(index);
+        let first = self.applied.at(index);
         match *first {
             Some((d, other)) if d != digest => {
                 let msg =
@@ -313,19 +321,6 @@ impl<M: Message> Kernel<M> {
             Some(_) => {}
             None => *first = Some((digest, node)),
         }
-    }
-
-    /// Where the first command applied at `index` is recorded.
-    fn first_applied(&mut self, index: u64) -> &mut Option<(u64, NodeId)> {
-        if index >= DENSE_APPLIED {
-            return self.applied_far.entry(index).or_insert(None);
-        }
-        let i = index as usize;
-        if i >= self.applied.len() {
-            self.applied
-                .resize((i + 1).max(2 * self.applied.len()), None);
-        }
-        &mut self.applied[i]
     }
 
     pub fn violate(&mut self, checker: &str, message: String) {

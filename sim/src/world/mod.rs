@@ -3,6 +3,7 @@
 //! one entry point; it never hangs (bounded events and time) and never lets a protocol panic
 //! escape (it becomes the run's outcome).
 
+mod applied;
 mod clock;
 mod dispatch;
 mod faults;
@@ -352,15 +353,21 @@ impl<'p, P: Protocol> World<'p, P> {
     }
 
     /// Cross-node invariants after server `i` stepped.
+    #[inline]
     fn after_server_step(&mut self, i: usize) {
         if self.invariants.is_empty() {
             return;
         }
+        self.check_invariants(i);
+        self.after_disk(i);
+    }
+
+    fn check_invariants(&mut self, i: usize) {
+        let n = self.servers.len();
         let mut view: [Option<&P::Server>; MAX_SERVERS] = [None; MAX_SERVERS];
-        for (slot, s) in view.iter_mut().zip(&self.servers) {
+        for (slot, s) in view[..n].iter_mut().zip(&self.servers) {
             *slot = s.proc.as_ref();
         }
-        let n = self.servers.len();
         let stepped = NodeId::server(i);
         for inv in &mut self.invariants {
             if let Err(message) = inv.check(self.k.now, stepped, &view[..n]) {
@@ -368,15 +375,18 @@ impl<'p, P: Protocol> World<'p, P> {
                 self.k.violate(name, message);
             }
         }
-        self.after_disk(i);
     }
 
     /// Tells the cluster invariants what server `i`'s disk did (syncs, crashes) since they
     /// last heard.
+    #[inline]
     fn after_disk(&mut self, i: usize) {
-        if self.servers[i].disk_news.is_empty() {
-            return;
+        if !self.servers[i].disk_news.is_empty() {
+            self.tell_disk_news(i);
         }
+    }
+
+    fn tell_disk_news(&mut self, i: usize) {
         let news = std::mem::take(&mut self.servers[i].disk_news);
         let node = NodeId::server(i);
         for event in &news {
