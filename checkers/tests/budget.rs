@@ -6,7 +6,7 @@ use std::time::Duration;
 use splitbrain_checkers::{
     check_history, CheckOptions, History, Input, ModelKind, Operation, Output,
 };
-use splitbrain_checkers::{Source, Stopwatch, Value, Verdict};
+use splitbrain_checkers::{Source, Value, Verdict};
 
 /// `n` concurrent writes of distinct values, then a read of a value never written: the
 /// search must rule out every order of every subset before it can say "violation".
@@ -45,10 +45,13 @@ fn a_time_limit_turns_a_hard_search_into_unknown_promptly() {
         time_limit: Some(Duration::from_millis(50)),
         ..CheckOptions::default()
     };
-    let sw = Stopwatch::start();
+    // No wall-clock bound is asserted (tests assert no timings): the search over every order
+    // of every subset of 24 writes takes hours, so returning at all, for the time limit's
+    // reason, shows the limit stopped it.
     let r = check_history(&h, ModelKind::Register, &opts);
-    assert!(matches!(r.verdict, Verdict::Unknown(_)), "{:?}", r.verdict);
-    assert!(sw.elapsed_us() < 2_000_000, "took {} us", sw.elapsed_us());
+    let stopped_by_time =
+        matches!(&r.verdict, Verdict::Unknown(why) if why.ends_with("time limit reached"));
+    assert!(stopped_by_time, "{:?}", r.verdict);
 }
 
 #[test]
