@@ -87,9 +87,12 @@ fn color_choice() -> clap::ColorChoice {
 }
 
 /// Parses the process's arguments and runs the command over every registered protocol (the
-/// built-in ones and any the program registered with [`crate::register`] before).
+/// built-in ones and any the program registered with [`crate::register`] before), with
+/// mimalloc tuned for the command ([`crate::allocator::tune_for`]; install
+/// [`crate::allocator::Mimalloc`] as the global allocator for the speed of the `splitbrain`
+/// binary).
 pub fn main() -> ExitCode {
-    main_with(|_| {})
+    main_with(crate::allocator::tune_for)
 }
 
 /// [`main`] with `entry` registered beside the built-in protocols first: a user's whole
@@ -103,7 +106,7 @@ pub fn main_registering(entry: impl crate::ProtocolEntry + 'static) -> ExitCode 
 }
 
 /// [`main`], calling `before_run` with the chosen subcommand's name (`None`: the default
-/// campaign) once the command line is parsed and before any work starts (the binary tunes its
+/// campaign) once the command line is parsed and before any work starts ([`main`] tunes the
 /// allocator there: `check` returns freed memory at once).
 pub fn main_with(before_run: impl FnOnce(Option<&str>)) -> ExitCode {
     cmd::common::die_quietly_on_broken_pipe();

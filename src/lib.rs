@@ -11,6 +11,7 @@
 //! The built-in protocols come in through the same [`register`] door. `docs/bring-your-own.md`
 //! walks from an empty crate to a first failing seed.
 
+pub mod allocator;
 pub mod cli;
 mod cmd;
 pub mod testing;
