@@ -113,25 +113,13 @@ fn guided_mutants_reach_figure8_on_the_raft_swarm() {
 /// that seed, passes.
 #[test]
 fn the_correlated_edit_reaches_z02_on_the_zab_swarm() {
-    let entry = find_protocol("zab").unwrap();
-    let scenario = entry
-        .scenarios()
-        .into_iter()
-        .find(|s| s.name == "zab-swarm")
-        .unwrap();
-    let chain = Mutation::parse_list("sync-diff/last/f57e11781697/peers").unwrap();
-    let opts = RunOptions::default();
-    for (variant, fails) in [("Z02", true), ("correct", false)] {
-        let v = resolve_variant(entry.as_ref(), Some(variant)).unwrap();
-        let mutant = derive(entry.as_ref(), &v, &scenario, 24, &chain, &opts).unwrap();
-        let run = run_seed(entry.as_ref(), &v, &mutant, 24, &opts).unwrap();
-        assert_eq!(
-            run.record.outcome.is_failure(),
-            fails,
-            "{variant}: {}",
-            run.record.headline()
-        );
-    }
+    the_edit_fails_only_with_the_bug(
+        "zab",
+        "zab-swarm",
+        24,
+        "sync-diff/last/f57e11781697/peers",
+        "Z02",
+    );
 }
 
 /// R14 (replies from an older term are counted) as guided exploration of the swarm finds it
@@ -143,25 +131,13 @@ fn the_correlated_edit_reaches_z02_on_the_zab_swarm() {
 /// correct variant, given the same edit of its own run of that seed, passes.
 #[test]
 fn the_late_edit_reaches_r14_on_the_raft_swarm() {
-    let entry = find_protocol("raft").unwrap();
-    let scenario = entry
-        .scenarios()
-        .into_iter()
-        .find(|s| s.name == "raft-swarm")
-        .unwrap();
-    let chain = Mutation::parse_list("leader-change/first/6e3d6a17dfe3/late").unwrap();
-    let opts = RunOptions::default();
-    for (variant, fails) in [("R14", true), ("correct", false)] {
-        let v = resolve_variant(entry.as_ref(), Some(variant)).unwrap();
-        let mutant = derive(entry.as_ref(), &v, &scenario, 298, &chain, &opts).unwrap();
-        let run = run_seed(entry.as_ref(), &v, &mutant, 298, &opts).unwrap();
-        assert_eq!(
-            run.record.outcome.is_failure(),
-            fails,
-            "{variant}: {}",
-            run.record.headline()
-        );
-    }
+    the_edit_fails_only_with_the_bug(
+        "raft",
+        "raft-swarm",
+        298,
+        "leader-change/first/6e3d6a17dfe3/late",
+        "R14",
+    );
 }
 
 /// Runs `seed` of `protocol`'s `swarm` with the mutation `chain` on the planted bug and on
