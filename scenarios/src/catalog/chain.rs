@@ -96,13 +96,7 @@ impl ProtocolEntry for ChainEntry {
     }
 
     fn scenarios(&self) -> Vec<Scenario> {
-        CATALOGUE
-            .iter()
-            .map(|text| {
-                Scenario::from_json(text, "built-in chain scenario")
-                    .expect("built-in scenarios parse")
-            })
-            .collect()
+        super::parse_builtin("chain", &CATALOGUE)
     }
 }
 

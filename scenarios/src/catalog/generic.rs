@@ -9,13 +9,7 @@ use crate::scenario::Scenario;
 
 /// The generic scenarios, parsed.
 pub fn scenarios() -> Vec<Scenario> {
-    [PARTITIONS, CRASHES, CRASH_POINTS, SWARM]
-        .iter()
-        .map(|text| {
-            Scenario::from_json(text, "built-in generic scenario")
-                .expect("built-in scenarios parse")
-        })
-        .collect()
+    super::parse_builtin("generic", &[PARTITIONS, CRASHES, CRASH_POINTS, SWARM])
 }
 
 /// Partitions of every shape (split, isolate, bridge, one-way, partial) with clients on both

@@ -76,13 +76,7 @@ impl ProtocolEntry for MultiPaxosEntry {
     }
 
     fn scenarios(&self) -> Vec<Scenario> {
-        CATALOGUE
-            .iter()
-            .map(|text| {
-                Scenario::from_json(text, "built-in multipaxos scenario")
-                    .expect("built-in scenarios parse")
-            })
-            .collect()
+        super::parse_builtin("multipaxos", &CATALOGUE)
     }
 }
 

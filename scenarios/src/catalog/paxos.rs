@@ -40,13 +40,7 @@ impl ProtocolEntry for PaxosEntry {
     }
 
     fn scenarios(&self) -> Vec<Scenario> {
-        CATALOGUE
-            .iter()
-            .map(|text| {
-                Scenario::from_json(text, "built-in paxos scenario")
-                    .expect("built-in scenarios parse")
-            })
-            .collect()
+        super::parse_builtin("paxos", &CATALOGUE)
     }
 }
 

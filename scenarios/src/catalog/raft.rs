@@ -84,13 +84,7 @@ impl ProtocolEntry for RaftEntry {
     }
 
     fn scenarios(&self) -> Vec<Scenario> {
-        CATALOGUE
-            .iter()
-            .map(|text| {
-                Scenario::from_json(text, "built-in raft scenario")
-                    .expect("built-in scenarios parse")
-            })
-            .collect()
+        super::parse_builtin("raft", &CATALOGUE)
     }
 }
 

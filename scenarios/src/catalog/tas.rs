@@ -38,13 +38,7 @@ impl ProtocolEntry for TasEntry {
     }
 
     fn scenarios(&self) -> Vec<Scenario> {
-        [SPLIT, SPLIT_EXPLICIT, SWARM]
-            .iter()
-            .map(|text| {
-                Scenario::from_json(text, "built-in tas scenario")
-                    .expect("built-in scenarios parse")
-            })
-            .collect()
+        super::parse_builtin("tas", &[SPLIT, SPLIT_EXPLICIT, SWARM])
     }
 }
 

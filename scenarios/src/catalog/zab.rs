@@ -102,14 +102,10 @@ impl ProtocolEntry for ZabEntry {
     }
 
     fn scenarios(&self) -> Vec<Scenario> {
-        CATALOGUE
-            .iter()
-            .chain(super::zab_recipes::CATALOGUE.iter())
-            .map(|text| {
-                Scenario::from_json(text, "built-in zab scenario")
-                    .expect("built-in scenarios parse")
-            })
-            .collect()
+        super::parse_builtin(
+            "zab",
+            CATALOGUE.iter().chain(super::zab_recipes::CATALOGUE.iter()),
+        )
     }
 }
 
