@@ -10,6 +10,7 @@
 
 use super::log::{epoch_of, zxid, Snapshot, Txn};
 use super::server::{Phase, ZabServer};
+use super::tree::Events;
 use super::{ReadMode, ZabBug, ZabMsg};
 use crate::kv::{Applied, Cmd, CmdKind};
 use splitbrain_api::{Ctx, NodeId, Op, Ret};
@@ -263,10 +264,10 @@ impl ZabServer {
             next += 1;
             if let CmdKind::Client { client, seq, op } = &txn.cmd.kind {
                 let ret = if op.is_zookeeper() {
-                    let mut events = Vec::new();
+                    let mut events = Events::new(!self.watches.is_empty());
                     let (before, z) = (self.delivered, txn.zxid);
                     let recorded = self.tree.record(*client, *seq, op, before, z, &mut events);
-                    self.fire_watches(&events, z);
+                    self.fire_watches(events.list(), z);
                     // The result is copied out only where the client waits for it.
                     let waited = recorded && self.waiters.get(client) == Some(seq);
                     waited.then(|| self.tree.result_of(*client))
@@ -287,10 +288,10 @@ impl ZabServer {
                 open,
             } = &txn.cmd.kind
             {
-                let mut events = Vec::new();
+                let mut events = Events::new(!self.watches.is_empty());
                 self.tree
                     .apply_session(*client, *session, *open, txn.zxid, &mut events);
-                self.fire_watches(&events, txn.zxid);
+                self.fire_watches(events.list(), txn.zxid);
                 self.session_delivered(ctx, *client, *session, *open);
             }
             ctx.applied(txn.zxid, txn.cmd.digest);

@@ -69,13 +69,16 @@ impl std::hash::Hash for Snapshot {
 /// it. A copy whose window ends at the store's end appends in place (the others do not see
 /// past their own end); any other copy, and one that truncated, appends to a fresh store
 /// holding just its window. Copying a log is thus constant time, and appending after a
-/// persist no longer copies the whole log.
+/// persist no longer copies the whole log. The last zxid and its chain value are kept aside
+/// (asked for after every step, and by every append), so they cost no look into the store.
 pub struct Log {
     base_zxid: u64,
     base_chain: u64,
     store: Rc<RefCell<Vec<Entry>>>,
     start: usize,
     end: usize,
+    /// The last entry's zxid and chain value (the base's when the log is empty).
+    last: (u64, u64),
 }
 
 impl Default for Log {
@@ -92,6 +95,7 @@ impl Clone for Log {
             store: self.store.clone(),
             start: self.start,
             end: self.end,
+            last: self.last,
         }
     }
 }
@@ -128,6 +132,7 @@ impl Log {
             store: Rc::new(RefCell::new(Vec::new())),
             start: 0,
             end: 0,
+            last: (snap.zxid, snap.chain),
         }
     }
 
@@ -163,7 +168,7 @@ impl Log {
     }
 
     pub fn last_zxid(&self) -> u64 {
-        self.entries().last().map_or(self.base_zxid, |e| e.txn.zxid)
+        self.last.0
     }
 
     pub fn len(&self) -> usize {
@@ -175,6 +180,15 @@ impl Log {
     }
 
     fn position(&self, z: u64) -> Result<usize, usize> {
+        if z >= self.last.0 {
+            // At or past the end (most look-ups: the last zxid, a delivery point caught up).
+            let n = self.len();
+            return if z == self.last.0 && n > 0 {
+                Ok(n - 1)
+            } else {
+                Err(n)
+            };
+        }
         self.entries().binary_search_by_key(&z, |e| e.txn.zxid)
     }
 
@@ -182,6 +196,9 @@ impl Log {
     pub fn chain_at(&self, z: u64) -> Option<u64> {
         if z == self.base_zxid {
             return Some(self.base_chain);
+        }
+        if z == self.last.0 {
+            return Some(self.last.1);
         }
         self.position(z).ok().map(|i| self.entries()[i].chain)
     }
@@ -197,9 +214,9 @@ impl Log {
 
     /// Appends `txn`, whose zxid must be above every zxid held.
     pub fn append(&mut self, txn: Txn) {
-        assert!(txn.zxid > self.last_zxid(), "zxids grow along the log");
-        let prev = self.chain_at(self.last_zxid()).expect("last is held");
-        let chain = chain(prev, txn.zxid, txn.cmd.digest);
+        assert!(txn.zxid > self.last.0, "zxids grow along the log");
+        let chain = chain(self.last.1, txn.zxid, txn.cmd.digest);
+        self.last = (txn.zxid, chain);
         self.own_the_end();
         self.store.borrow_mut().push(Entry { txn, chain });
         self.end += 1;
@@ -213,6 +230,8 @@ impl Log {
         };
         let dropped = self.len() - keep;
         self.end = self.start + keep;
+        let last = self.entries().last().map(|e| (e.txn.zxid, e.chain));
+        self.last = last.unwrap_or((self.base_zxid, self.base_chain));
         dropped
     }
 

@@ -80,6 +80,43 @@ impl Default for DataTree {
 /// A change a transaction made, as the watches that fire on it see it.
 pub type WatchEvent = (String, WatchKind);
 
+/// The changes a transaction makes, as watches see them: collected only if `wanted` (a
+/// server where no watch is set has no use for them, and each costs a string).
+#[derive(Debug, Default)]
+pub struct Events {
+    wanted: bool,
+    list: Vec<WatchEvent>,
+}
+
+impl Events {
+    /// Events to collect (`wanted`) or to pass over.
+    pub fn new(wanted: bool) -> Events {
+        Events {
+            wanted,
+            list: Vec::new(),
+        }
+    }
+
+    pub fn list(&self) -> &[WatchEvent] {
+        &self.list
+    }
+
+    fn push(&mut self, path: &str, kind: WatchKind) {
+        if self.wanted {
+            self.list.push((path.to_string(), kind));
+        }
+    }
+
+    /// An empty list collecting as this one does (a `multi`'s staged events).
+    fn staging(&self) -> Events {
+        Events::new(self.wanted)
+    }
+
+    fn append(&mut self, staged: &mut Events) {
+        self.list.append(&mut staged.list);
+    }
+}
+
 fn new_stat(z: u64, owner: Option<u64>) -> Stat {
     Stat {
         czxid: z,
@@ -168,7 +205,7 @@ impl DataTree {
         session: u64,
         open: bool,
         z: u64,
-        events: &mut Vec<WatchEvent>,
+        events: &mut Events,
     ) {
         if open {
             if self.session_state(session) == SessionState::Unknown {
@@ -236,7 +273,7 @@ impl DataTree {
         op: &Op,
         before: u64,
         z: u64,
-        events: &mut Vec<WatchEvent>,
+        events: &mut Events,
     ) -> crate::kv::Applied {
         use crate::kv::Applied;
         let retry = self.session(client).is_some_and(|(last, _)| last == seq);
@@ -262,7 +299,7 @@ impl DataTree {
         op: &Op,
         before: u64,
         z: u64,
-        events: &mut Vec<WatchEvent>,
+        events: &mut Events,
     ) -> bool {
         if let Some((last, _)) = self.sessions.get(&client) {
             if seq <= *last {
@@ -286,14 +323,7 @@ impl DataTree {
         self.sessions[&client].1.clone()
     }
 
-    fn execute(
-        &mut self,
-        op: &Op,
-        session: u64,
-        before: u64,
-        z: u64,
-        events: &mut Vec<WatchEvent>,
-    ) -> Ret {
+    fn execute(&mut self, op: &Op, session: u64, before: u64, z: u64, events: &mut Events) -> Ret {
         let fail = |error| Ret::Error {
             error,
             zxid: before,
@@ -336,10 +366,10 @@ impl DataTree {
         session: u64,
         z: u64,
         before: u64,
-        events: &mut Vec<WatchEvent>,
+        events: &mut Events,
     ) -> Ret {
         let mut undo = Undo::default();
-        let mut staged = Vec::new();
+        let mut staged = events.staging();
         let mut results = Vec::new();
         for (i, step) in ops.iter().enumerate() {
             match self.multi_step(step, session, z, &mut undo, &mut staged) {
@@ -365,7 +395,7 @@ impl DataTree {
         session: u64,
         z: u64,
         undo: &mut Undo,
-        staged: &mut Vec<WatchEvent>,
+        staged: &mut Events,
     ) -> Result<MultiResult, ZkError> {
         match step {
             MultiOp::Create { path, data, mode } => {
@@ -432,7 +462,7 @@ impl DataTree {
         mode: CreateMode,
         session: u64,
         z: u64,
-        events: &mut Vec<WatchEvent>,
+        events: &mut Events,
     ) -> Result<String, ZkError> {
         let parent_path = parent_of(path).ok_or(ZkError::NoNode)?;
         let parent = self.nodes.get(parent_path).ok_or(ZkError::NoNode)?;
@@ -440,13 +470,18 @@ impl DataTree {
             return Err(ZkError::NoChildrenForEphemerals);
         }
         let made = if mode.is_sequential() {
-            sequential_name(path, parent.stat.cversion)
+            let name = sequential_name(path, parent.stat.cversion);
+            if self.nodes.contains(&name) {
+                return Err(ZkError::NodeExists);
+            }
+            name
         } else {
+            // Looked up before a string is made: most creates of a busy tree fail here.
+            if self.nodes.contains(path) {
+                return Err(ZkError::NodeExists);
+            }
             path.to_string()
         };
-        if self.nodes.contains(&made) {
-            return Err(ZkError::NodeExists);
-        }
         let parent = self.znode_mut(parent_path).expect("checked above");
         parent.children.insert(Rc::from(name_of(&made)));
         parent.stat.cversion += 1;
@@ -458,8 +493,8 @@ impl DataTree {
             children: BTreeSet::new(),
         };
         self.nodes.insert(Rc::from(made.as_str()), Rc::new(node));
-        events.push((made.clone(), WatchKind::NodeCreated));
-        events.push((parent_path.to_string(), WatchKind::NodeChildrenChanged));
+        events.push(&made, WatchKind::NodeCreated);
+        events.push(parent_path, WatchKind::NodeChildrenChanged);
         Ok(made)
     }
 
@@ -468,7 +503,7 @@ impl DataTree {
         path: &str,
         version: Option<u32>,
         z: u64,
-        events: &mut Vec<WatchEvent>,
+        events: &mut Events,
     ) -> Result<(), ZkError> {
         let parent_path = parent_of(path).ok_or(ZkError::NoNode)?;
         let node = self.nodes.get(path).ok_or(ZkError::NoNode)?;
@@ -487,8 +522,8 @@ impl DataTree {
         parent.children.remove(name_of(path));
         parent.stat.cversion += 1;
         parent.stat.pzxid = z;
-        events.push((path.to_string(), WatchKind::NodeDeleted));
-        events.push((parent_path.to_string(), WatchKind::NodeChildrenChanged));
+        events.push(path, WatchKind::NodeDeleted);
+        events.push(parent_path, WatchKind::NodeChildrenChanged);
         Ok(())
     }
 
@@ -498,17 +533,17 @@ impl DataTree {
         data: &str,
         version: Option<u32>,
         z: u64,
-        events: &mut Vec<WatchEvent>,
+        events: &mut Events,
     ) -> Result<Stat, ZkError> {
         let node = self.nodes.get(path).ok_or(ZkError::NoNode)?;
         if !version_ok(&node.stat, version) {
             return Err(ZkError::BadVersion);
         }
         let node = self.znode_mut(path).expect("checked above");
-        node.data = data.to_string();
+        data.clone_into(&mut node.data);
         node.stat.version += 1;
         node.stat.mzxid = z;
-        events.push((path.to_string(), WatchKind::NodeDataChanged));
+        events.push(path, WatchKind::NodeDataChanged);
         Ok(node.stat.clone())
     }
 
@@ -530,7 +565,7 @@ mod tests {
 
     /// Applies `op` for client C1 as a fresh request at zxid `z`; returns its result.
     fn tx(t: &mut DataTree, seq: u64, op: Op, z: u64) -> Ret {
-        match t.apply(c(0), seq, &op, z - 1, z, &mut Vec::new()) {
+        match t.apply(c(0), seq, &op, z - 1, z, &mut Events::new(true)) {
             Applied::Fresh(r) => r,
             other => panic!("{other:?}"),
         }
@@ -743,7 +778,7 @@ mod tests {
                 version: 9,
             },
         ];
-        let mut events = Vec::new();
+        let mut events = Events::new(true);
         let r = t.multi(&ops, 7, 4, 3, &mut events);
         assert_eq!(
             r,
@@ -753,7 +788,7 @@ mod tests {
                 step: Some(5)
             }
         );
-        assert!(events.is_empty(), "a failed multi fires no watch");
+        assert!(events.list().is_empty(), "a failed multi fires no watch");
         assert_eq!(t, before);
     }
 
@@ -761,8 +796,8 @@ mod tests {
     fn a_retried_request_is_applied_once() {
         let mut t = DataTree::default();
         let op = create("/s", CreateMode::Sequential);
-        let first = t.apply(c(1), 7, &op, 0, 1, &mut Vec::new());
-        let again = t.apply(c(1), 7, &op, 1, 2, &mut Vec::new());
+        let first = t.apply(c(1), 7, &op, 0, 1, &mut Events::new(true));
+        let again = t.apply(c(1), 7, &op, 1, 2, &mut Events::new(true));
         let Applied::Fresh(r) = first else { panic!() };
         assert_eq!(again, Applied::Duplicate(r));
         let Ret::Children { children, .. } = t.read(
@@ -780,7 +815,7 @@ mod tests {
     #[test]
     fn a_closed_session_takes_its_ephemerals_and_its_client_can_change_nothing() {
         let mut t = DataTree::default();
-        let mut ev = Vec::new();
+        let mut ev = Events::new(true);
         t.apply_session(c(1), 7, true, 1, &mut ev);
         let op = Op::Create {
             path: "/e".into(),
@@ -790,10 +825,12 @@ mod tests {
         let made = t.apply(c(1), 1, &op, 1, 2, &mut ev);
         assert!(matches!(made, Applied::Fresh(Ret::Created { .. })));
         assert_eq!(t.stat("/e").and_then(|s| s.ephemeral_owner), Some(7));
-        ev.clear();
+        let mut ev = Events::new(true);
         t.apply_session(c(1), 7, false, 3, &mut ev);
         assert!(t.stat("/e").is_none());
-        assert!(ev.contains(&("/e".to_string(), WatchKind::NodeDeleted)));
+        assert!(ev
+            .list()
+            .contains(&("/e".to_string(), WatchKind::NodeDeleted)));
         assert_eq!(t.deleted_at("/e"), 3);
         assert_eq!(t.deleted_created_at("/e"), 2);
         assert_eq!(t.session_state(7), SessionState::Closed);
