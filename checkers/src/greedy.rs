@@ -1,17 +1,22 @@
-//! A first try before any search: place a part's operations one by one, never going back.
+//! A first try before any search: place a part's operations one by one, backing up over
+//! the last choices when stuck.
 //!
-//! Most parts of a real history are linearizable in the order their effects happened, and
-//! the search would walk straight through them anyway; but readying a search (event list,
-//! memo, stacks) costs more than walking. So before it, one greedy pass tries to place
+//! Most parts of a real history are linearizable in nearly the order their effects
+//! happened, and the search would walk straight through them anyway; but readying a search
+//! (event list, memo, stacks) costs more than walking. So before it, one pass tries to place
 //! every completed operation: at each point the candidates are the operations called no
-//! later than the earliest return of an operation not yet placed (the search's window);
-//! a legal read-only one is placed at once (it changes nothing), else the legal one that
-//! returned first. Indeterminate operations may never have taken effect, so the pass
-//! places one only when no completed candidate is legal and the one it places (the first
-//! called) makes some completed candidate legal: a write whose reply was lost but whose
-//! value was read. If the pass places every completed operation, that order is a
-//! linearization and the part is decided; if it gets stuck, that proves nothing and the
-//! search decides.
+//! later than the earliest return of an operation not yet placed (the search's window, so
+//! any order the pass builds respects real time); a legal read-only one is placed at once
+//! (it changes nothing, so placing it never needs undoing), else the legal one that
+//! returned first, its other legal ones kept as alternatives. Indeterminate operations may
+//! never have taken effect, so the pass places one only when no completed candidate is
+//! legal and the one it places (the first called) makes some completed candidate legal: a
+//! write whose reply was lost but whose value was read. When nothing is legal the pass
+//! backs up: it undoes placements up to the latest choice with an untried alternative and
+//! takes that one instead (concurrent writes that returned in another order than they took
+//! effect, as a later read shows). If the pass places every completed operation, that
+//! order is a linearization and the part is decided; if it runs out of choices or tries,
+//! that proves nothing and the search decides.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -20,114 +25,234 @@ use crate::search::Problem;
 use crate::spec::Spec;
 
 /// Operations the pass may try per operation of the part (plus a fixed allowance) before
-/// it gives up: a pass over a part with a very wide window never costs more than a few
-/// search steps per operation.
+/// it gives up: a pass over a part with a very wide window, or one that keeps backing up,
+/// never costs more than a few search steps per operation.
 const TRIES_PER_OP: usize = 64;
 const TRIES_FIXED: usize = 4096;
 
-/// True if one greedy pass places every completed operation of `p` in an order that real
-/// time allows and `spec` accepts (a linearization); `false` when it gets stuck.
+/// True if the pass places every completed operation of `p` in an order that real time
+/// allows and `spec` accepts (a linearization); `false` when it gives up.
 pub(crate) fn linearizes<S: Spec>(spec: &mut S, p: &Problem) -> bool {
-    let n = p.calls.len();
-    // Completed operations not yet placed, in call order (the search's numbering).
-    let (mut pending, mut optional): (VecDeque<u32>, VecDeque<u32>) =
-        (0..n as u32).partition(|&op| p.rets[op as usize].is_some());
-    let mut returns: BinaryHeap<Reverse<(u64, u32)>> = pending
-        .iter()
-        .map(|&op| Reverse((p.rets[op as usize].unwrap_or(u64::MAX), op)))
-        .collect();
-    let mut placed = vec![false; n];
-    let mut tries_left = TRIES_PER_OP * n + TRIES_FIXED;
-    let mut state = spec.init();
-    while !pending.is_empty() {
-        while returns.peek().is_some_and(|r| placed[r.0 .1 as usize]) {
-            returns.pop();
+    Pass::new(spec, p).run(spec).unwrap_or(false)
+}
+
+/// One placement, undone when the pass backs up over it.
+struct Placed {
+    op: u32,
+    /// An indeterminate operation (from `optional`) rather than a completed one.
+    optional: bool,
+    /// The state before it.
+    before: u32,
+    /// This choice's untried alternatives are `alts[alts_from..]` while it is the latest.
+    alts_from: usize,
+}
+
+/// What the candidates allow in a state.
+enum Next {
+    /// A legal operation (read-only, or the only legal one) at this position of `pending`,
+    /// and the state after it.
+    One(usize, u32, u32),
+    /// Several legal operations that change the state, in `Pass::legal`, first returned
+    /// first.
+    Writes,
+    /// No candidate is legal.
+    Stuck,
+}
+
+struct Pass<'a> {
+    p: &'a Problem,
+    /// Completed operations not yet placed, in call order (the search's numbering).
+    pending: VecDeque<u32>,
+    /// Indeterminate operations not yet placed, in call order.
+    optional: VecDeque<u32>,
+    /// Returns of completed operations; entries of placed ones are skipped when met.
+    returns: BinaryHeap<Reverse<(u64, u32)>>,
+    placed: Vec<bool>,
+    state: u32,
+    /// The placements since the oldest choice with an untried alternative, oldest first
+    /// (with no alternative left, backing up cannot help and nothing is kept).
+    trail: Vec<Placed>,
+    /// Untried alternatives (operation, state after it) of the choices on the trail, each
+    /// choice's in reverse order of preference (the next one is popped from the end).
+    alts: Vec<(u32, u32)>,
+    /// Scratch: the legal state-changing candidates (return, operation, state after), when
+    /// there are several.
+    legal: Vec<(u64, u32, u32)>,
+    tries_left: usize,
+}
+
+impl<'a> Pass<'a> {
+    fn new<S: Spec>(spec: &mut S, p: &'a Problem) -> Self {
+        let n = p.calls.len();
+        let (pending, optional): (VecDeque<u32>, VecDeque<u32>) =
+            (0..n as u32).partition(|&op| p.rets[op as usize].is_some());
+        let returns = pending
+            .iter()
+            .map(|&op| Reverse((ret(p, op), op)))
+            .collect();
+        Pass {
+            p,
+            pending,
+            optional,
+            returns,
+            placed: vec![false; n],
+            state: spec.init(),
+            trail: Vec::new(),
+            alts: Vec::new(),
+            legal: Vec::new(),
+            tries_left: TRIES_PER_OP * n + TRIES_FIXED,
         }
-        let Some(&Reverse((horizon, _))) = returns.peek() else {
+    }
+
+    /// `Some(true)` once every completed operation is placed, `Some(false)` when no choice
+    /// is left to back up to, `None` when the tries ran out.
+    fn run<S: Spec>(&mut self, spec: &mut S) -> Option<bool> {
+        while !self.pending.is_empty() {
+            let horizon = self.horizon();
+            match self.scan(spec, self.state, horizon)? {
+                Next::One(at, op, next) => self.place(op, false, next, self.alts.len(), Some(at)),
+                Next::Writes => {
+                    let from = self.alts.len();
+                    let (_, op, next) = self.legal[0];
+                    let rest = self.legal[1..].iter().rev();
+                    self.alts.extend(rest.map(|&(_, op, next)| (op, next)));
+                    self.place(op, false, next, from, None);
+                }
+                Next::Stuck => match self.enabler(spec, horizon)? {
+                    Some((op, next)) => self.place(op, true, next, self.alts.len(), None),
+                    None if self.back_up() => {}
+                    None => return Some(false),
+                },
+            }
+        }
+        Some(true)
+    }
+
+    /// The earliest return of a completed operation not yet placed.
+    fn horizon(&mut self) -> u64 {
+        while let Some(&Reverse((_, op))) = self.returns.peek() {
+            if !self.placed[op as usize] {
+                break;
+            }
+            self.returns.pop();
+        }
+        let Some(&Reverse((horizon, _))) = self.returns.peek() else {
             unreachable!("an operation still pending has its return in the heap");
         };
-        let window = Window {
-            pending: &pending,
-            horizon,
-            state,
-        };
-        if let Some((pos, next)) = choose(spec, p, &window, &mut tries_left) {
-            let op = pending.remove(pos).expect("chosen from pending");
-            placed[op as usize] = true;
-            state = next;
-        } else if let Some((pos, next)) = enabler(spec, p, &window, &optional, &mut tries_left) {
-            optional.remove(pos);
-            state = next;
+        horizon
+    }
+
+    /// The completed candidates called by `horizon` (at equal times a call comes before a
+    /// return, as in the search) in `state`: a legal read-only one if any, else the legal
+    /// one, or the legal ones (into `legal`, first returned first). `None` if the tries
+    /// ran out.
+    fn scan<S: Spec>(&mut self, spec: &mut S, state: u32, horizon: u64) -> Option<Next> {
+        self.legal.clear();
+        let mut first = None;
+        for (at, &op) in self.pending.iter().enumerate() {
+            if self.p.calls[op as usize] > horizon {
+                break;
+            }
+            self.tries_left = self.tries_left.checked_sub(1)?;
+            let Some(next) = spec.step(state, op) else {
+                continue;
+            };
+            if spec.read_only(op) {
+                return Some(Next::One(at, op, next));
+            }
+            let legal = (ret(self.p, op), op, next);
+            match first {
+                None => first = Some((at, legal)),
+                Some((_, one)) => {
+                    if self.legal.is_empty() {
+                        self.legal.push(one);
+                    }
+                    self.legal.push(legal);
+                }
+            }
+        }
+        Some(match first {
+            None => Next::Stuck,
+            Some((at, (_, op, next))) if self.legal.is_empty() => Next::One(at, op, next),
+            Some(_) => {
+                self.legal.sort_unstable();
+                Next::Writes
+            }
+        })
+    }
+
+    /// The first indeterminate operation called by the horizon that is legal now and after
+    /// which some completed candidate is legal, with the state after it.
+    fn enabler<S: Spec>(&mut self, spec: &mut S, horizon: u64) -> Option<Option<(u32, u32)>> {
+        for i in 0..self.optional.len() {
+            let op = self.optional[i];
+            if self.p.calls[op as usize] > horizon {
+                break;
+            }
+            self.tries_left = self.tries_left.checked_sub(1)?;
+            let Some(next) = spec.step(self.state, op) else {
+                continue;
+            };
+            if !matches!(self.scan(spec, next, horizon)?, Next::Stuck) {
+                return Some(Some((op, next)));
+            }
+        }
+        Some(None)
+    }
+
+    /// Places `op` (at position `at` of its queue, if known), leading to state `next`; its
+    /// untried alternatives are `alts[alts_from..]`.
+    fn place(&mut self, op: u32, optional: bool, next: u32, alts_from: usize, at: Option<usize>) {
+        let queue = if optional {
+            &mut self.optional
         } else {
-            return false;
-        }
-    }
-    true
-}
-
-/// Where the pass stands: the completed operations not yet placed (in call order), the
-/// earliest return among them, and the state.
-#[derive(Clone, Copy)]
-struct Window<'a> {
-    pending: &'a VecDeque<u32>,
-    horizon: u64,
-    state: u32,
-}
-
-/// The first indeterminate operation called by the horizon that is legal now and after
-/// which some completed candidate is legal, as its position in `optional` and the state
-/// after it.
-fn enabler<S: Spec>(
-    spec: &mut S,
-    p: &Problem,
-    w: &Window,
-    optional: &VecDeque<u32>,
-    tries_left: &mut usize,
-) -> Option<(usize, u32)> {
-    for (pos, &op) in optional.iter().enumerate() {
-        if p.calls[op as usize] > w.horizon {
-            break;
-        }
-        *tries_left = tries_left.checked_sub(1)?;
-        let Some(next) = spec.step(w.state, op) else {
-            continue;
+            self.placed[op as usize] = true;
+            &mut self.pending
         };
-        let after = Window { state: next, ..*w };
-        if choose(spec, p, &after, tries_left).is_some() {
-            return Some((pos, next));
+        let at = at.unwrap_or_else(|| queue.binary_search(&op).expect("an unplaced operation"));
+        debug_assert_eq!(queue[at], op);
+        queue.remove(at);
+        if self.alts.is_empty() {
+            self.trail.clear();
+        } else {
+            self.trail.push(Placed {
+                op,
+                optional,
+                before: self.state,
+                alts_from,
+            });
         }
+        self.state = next;
     }
-    None
+
+    /// Undoes placements up to the latest choice with an untried alternative and places
+    /// that instead; false if there is none.
+    fn back_up(&mut self) -> bool {
+        while let Some(last) = self.trail.pop() {
+            self.state = last.before;
+            let op = last.op;
+            if last.optional {
+                let at = self.optional.binary_search(&op).unwrap_err();
+                self.optional.insert(at, op);
+            } else {
+                let at = self.pending.binary_search(&op).unwrap_err();
+                self.pending.insert(at, op);
+                self.placed[op as usize] = false;
+                self.returns.push(Reverse((ret(self.p, op), op)));
+            }
+            if self.alts.len() > last.alts_from {
+                let (op, next) = self.alts.pop().expect("an alternative");
+                self.place(op, false, next, last.alts_from, None);
+                return true;
+            }
+        }
+        false
+    }
 }
 
-/// The completed operation to place next, as its position in `pending` and the state
-/// after it, among those called by the horizon (at equal times a call comes before a
-/// return, as in the search): a legal read-only one if any, else the legal one that
-/// returned first. `None` if none is legal or the tries ran out.
-fn choose<S: Spec>(
-    spec: &mut S,
-    p: &Problem,
-    w: &Window,
-    tries_left: &mut usize,
-) -> Option<(usize, u32)> {
-    let mut best: Option<(u64, usize, u32)> = None;
-    for (pos, &op) in w.pending.iter().enumerate() {
-        if p.calls[op as usize] > w.horizon {
-            break;
-        }
-        *tries_left = tries_left.checked_sub(1)?;
-        let Some(next) = spec.step(w.state, op) else {
-            continue;
-        };
-        if spec.read_only(op) {
-            return Some((pos, next));
-        }
-        let ret = p.rets[op as usize].unwrap_or(u64::MAX);
-        if best.is_none_or(|(first, _, _)| ret < first) {
-            best = Some((ret, pos, next));
-        }
-    }
-    best.map(|(_, pos, next)| (pos, next))
+/// The return time of operation `op` (`u64::MAX` for an indeterminate one).
+fn ret(p: &Problem, op: u32) -> u64 {
+    p.rets[op as usize].unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -209,17 +334,31 @@ mod tests {
     }
 
     /// Write `b` returned first, so the pass places it first; but the read of `a` inside
-    /// both writes and the later read of `b` need `a` first. The pass gets stuck, and the
-    /// search still finds the linearization.
+    /// both writes and the later read of `b` need `a` first. The pass gets stuck at the
+    /// last read, backs up to the choice between the writes and takes `a` first.
     #[test]
-    fn a_stuck_pass_leaves_the_verdict_to_the_search() {
+    fn a_stuck_pass_backs_up_to_the_other_order_of_concurrent_writes() {
         let mut h = History::default();
         op(&mut h, Some(1), 0, 0, Some(10));
         op(&mut h, Some(2), 0, 1, Some(5));
         op(&mut h, None, 1, 2, Some(8));
         op(&mut h, None, 2, 9, Some(12));
-        assert!(!greedy(&h));
+        assert!(greedy(&h));
         assert_eq!(verdict(&h), Verdict::Linearizable);
+    }
+
+    /// Two concurrent writes and, after both, reads of each value in turn: no order of the
+    /// writes gives both reads, so the pass backs up over every choice and gives up (and
+    /// the search finds the history not linearizable).
+    #[test]
+    fn a_pass_out_of_choices_gives_up() {
+        let mut h = History::default();
+        op(&mut h, Some(1), 0, 0, Some(10));
+        op(&mut h, Some(2), 0, 1, Some(11));
+        op(&mut h, None, 1, 12, Some(13));
+        op(&mut h, None, 2, 14, Some(15));
+        assert!(!greedy(&h));
+        assert_eq!(verdict(&h), Verdict::NotLinearizable);
     }
 
     /// A read of a value nobody wrote: no order places it.
