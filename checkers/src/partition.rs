@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use crate::history::{History, Input, Micro, Value};
 use crate::model::{Family, ModelKind};
+use crate::table::Interner;
 
 /// One independent part of a history.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,22 +72,30 @@ fn scalar_key(input: &Input) -> std::borrow::Cow<'_, Value> {
 }
 
 fn by_key(h: &History, keep: &[usize]) -> Vec<Part> {
-    let mut groups: BTreeMap<std::borrow::Cow<'_, Value>, Vec<usize>> = BTreeMap::new();
+    // Keys found by hash (a history of many small parts meets each key a few times), then
+    // the groups put in key order once.
+    let mut keys = Interner::new();
+    let mut found: Vec<Vec<usize>> = Vec::new();
     for &i in keep {
-        groups
-            .entry(scalar_key(&h.ops[i].input))
-            .or_default()
-            .push(i);
+        let k = keys.intern(scalar_key(&h.ops[i].input)) as usize;
+        if k == found.len() {
+            found.push(Vec::new());
+        }
+        found[k].push(i);
     }
+    let mut order: Vec<u32> = (0..found.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| keys.resolve(a).cmp(keys.resolve(b)));
+    let groups = order
+        .into_iter()
+        .map(|k| (keys.resolve(k), std::mem::take(&mut found[k as usize])));
     let lock = keep.first().is_some_and(|&i| {
         matches!(
             h.ops[i].input,
             Input::Acquire { .. } | Input::Release { .. }
         )
     });
-    let single = groups.len() == 1;
+    let single = keys.len() == 1;
     groups
-        .into_iter()
         .map(|(k, ops)| {
             let label = match (k.as_ref(), lock, single) {
                 (Value::Nil, _, true) => Label::Text("all".to_string()),
