@@ -6,8 +6,8 @@
 //! acceptor's disk (a vote lost in a crash before its sync was never acknowledged).
 
 use super::ballot::Ballot;
+use super::lookup::Lookup;
 use splitbrain_api::{ClusterInvariant, DiskEvent, NodeId, Time};
-use std::collections::{BTreeMap, BTreeSet};
 
 /// A value an acceptor can vote for: a stable digest, and a label for messages.
 pub trait Voted: Clone {
@@ -79,14 +79,15 @@ struct Instance {
 }
 
 /// Instance ids below this (Multi-Paxos' slots) are kept in a vector, the rest (Basic Paxos'
-/// hashed register ids) in a map: a vote costs an index instead of a tree search.
+/// hashed register ids) in a lookup map: a vote costs an index or a hash probe, not a tree
+/// search.
 const DENSE_INSTANCES: u64 = 1 << 20;
 
 /// Every instance the check has met.
 #[derive(Default)]
 struct Instances {
     dense: Vec<Instance>,
-    far: BTreeMap<u64, Instance>,
+    far: Lookup<u64, Instance>,
 }
 
 impl Instances {
@@ -94,7 +95,7 @@ impl Instances {
     #[inline]
     fn entry(&mut self, id: u64) -> &mut Instance {
         if id >= DENSE_INSTANCES {
-            return self.far.entry(id).or_default();
+            return self.far.get_or_insert_with(id, Instance::default);
         }
         let i = id as usize;
         if i >= self.dense.len() {
@@ -150,7 +151,7 @@ pub struct Agreement {
     /// Values valid in every instance without a client proposing them (a no-op).
     always_valid: Vec<u64>,
     instances: Instances,
-    proposed: BTreeSet<(Option<u64>, u64)>,
+    proposed: Lookup<(Option<u64>, u64), ()>,
     /// Each server's votes cast but not yet on its disk.
     tentative: Vec<Vec<Cast>>,
     servers: usize,
@@ -162,7 +163,7 @@ impl Agreement {
             what,
             always_valid,
             instances: Instances::default(),
-            proposed: BTreeSet::new(),
+            proposed: Lookup::default(),
             tentative: Vec::new(),
             servers: 0,
         }
@@ -214,8 +215,8 @@ impl Agreement {
             }
             None => {
                 let valid = self.always_valid.contains(&digest)
-                    || self.proposed.contains(&(None, digest))
-                    || self.proposed.contains(&(Some(vote.instance), digest));
+                    || self.proposed.contains_key(&(None, digest))
+                    || self.proposed.contains_key(&(Some(vote.instance), digest));
                 if !valid {
                     return Err(format!(
                         "{}: {} was chosen at ballot {} but no client proposed it (validity)",
@@ -294,7 +295,7 @@ impl<S: Voter> ClusterInvariant<S> for Agreement {
             self.tentative.resize_with(servers.len(), Vec::new);
         }
         for p in s.fresh_proposals() {
-            self.proposed.insert(*p);
+            self.proposed.insert(*p, ());
         }
         let by = stepped.index();
         for vote in s.fresh_votes() {
@@ -338,7 +339,7 @@ mod tests {
     fn checker() -> Agreement {
         let mut a = Agreement::new("register", Vec::new());
         for v in ["a", "b"] {
-            a.proposed.insert((Some(1), v.digest()));
+            a.proposed.insert((Some(1), v.digest()), ());
         }
         a
     }

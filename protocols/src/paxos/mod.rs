@@ -10,13 +10,15 @@
 //!
 //! - `ballot`: `(round, proposer)` ballots; `acceptor`: promise and accept rules and the value
 //!   rule P2c; `agreement`: the online agreement and validity check; `slots`: Multi-Paxos'
-//!   per-slot state in a sliding window.
+//!   per-slot state in a sliding window; `lookup`: a lookup-only hash map for registers and
+//!   the check's instances.
 
 pub mod acceptor;
 pub mod agreement;
 pub mod ballot;
 pub mod basic;
 pub mod journal;
+pub mod lookup;
 pub mod multi;
 pub mod slots;
 pub mod variants;

@@ -27,10 +27,11 @@ impl BasicServer {
             .iter()
             .map(|(key, run)| run.describe(&key.name))
             .collect();
-        let undecided = self
-            .acceptors
-            .iter()
-            .filter(|(key, _)| !self.learned.contains_key(*key))
+        let mut acceptors: Vec<_> = self.acceptors.entries().iter().collect();
+        acceptors.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let undecided = acceptors
+            .into_iter()
+            .filter(|(key, _)| !self.learned.contains_key(key))
             .map(|(key, inst)| {
                 let accepted = inst
                     .accepted

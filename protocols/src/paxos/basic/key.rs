@@ -2,8 +2,12 @@
 //! (acceptor state, learned values, proposer runs), and comparing names byte by byte was a
 //! fifth of a run's time: `RegKey` orders names exactly as `str` does, but carries its first
 //! eight bytes as one big-endian integer, so that two names which differ there (nearly all:
-//! `r17` and `r170` included) compare in one instruction.
+//! `r17` and `r170` included) compare in one instruction. The same head makes the name's
+//! hash for the lookup maps (`crate::paxos::lookup`) of registers that are never iterated in
+//! order.
 
+use crate::paxos::lookup::{mix, LookupKey};
+use splitbrain_api::stable_hash;
 use std::cmp::Ordering;
 use std::fmt;
 use std::rc::Rc;
@@ -51,6 +55,19 @@ impl Ord for RegKey {
 impl PartialOrd for RegKey {
     fn partial_cmp(&self, other: &RegKey) -> Option<Ordering> {
         Some(self.cmp(other))
+    }
+}
+
+impl LookupKey for RegKey {
+    fn lookup_hash(&self) -> u64 {
+        // The head alone tells apart nearly all names (and every one of at most 8 bytes but
+        // for trailing zero bytes); longer names add the hash of all their bytes.
+        let tail = if self.name.len() > 8 {
+            stable_hash(self.name.as_bytes())
+        } else {
+            self.name.len() as u64
+        };
+        mix(self.head ^ mix(tail))
     }
 }
 

@@ -295,10 +295,14 @@ impl BasicServer {
         value: Rc<str>,
         saw_quorum: bool,
     ) {
-        if self.learned.contains_key(&RegKey::of(&key)) {
+        let mut fresh = false;
+        self.learned.get_or_insert_with(RegKey::of(&key), || {
+            fresh = true;
+            Rc::clone(&value)
+        });
+        if !fresh {
             return;
         }
-        self.learned.insert(RegKey::of(&key), Rc::clone(&value));
         self.mark(ctx, if saw_quorum { "chosen" } else { "learned" });
         ctx.barrier();
         if saw_quorum {

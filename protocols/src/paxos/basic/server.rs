@@ -11,6 +11,7 @@ use crate::paxos::acceptor::{Answer, Instance};
 use crate::paxos::agreement::{DeferredLabel, Vote, Voted, Voter};
 use crate::paxos::ballot::Ballot;
 use crate::paxos::journal::Journal;
+use crate::paxos::lookup::Lookup;
 use crate::paxos::PaxosBug;
 use splitbrain_api::{stable_hash, Ctx, NodeId, NodeView, Op, Process, Role, Time};
 use std::collections::BTreeMap;
@@ -37,10 +38,11 @@ pub struct BasicServer {
     pub(super) cfg: BasicConfig,
     /// The highest round this server used or saw.
     pub(super) round: u64,
-    pub(super) acceptors: BTreeMap<RegKey, Instance<Rc<str>>>,
+    /// Looked up by name only (`describe` sorts them).
+    pub(super) acceptors: Lookup<RegKey, Instance<Rc<str>>>,
     journal: Journal<(Rc<str>, Instance<Rc<str>>)>,
     /// What this learner knows was chosen.
-    pub(super) learned: BTreeMap<RegKey, Rc<str>>,
+    pub(super) learned: Lookup<RegKey, Rc<str>>,
     pub(super) runs: BTreeMap<RegKey, Run>,
     pub(super) wake_at: Option<Time>,
     fresh_votes: Vec<Vote<Rc<str>>>,
@@ -75,9 +77,9 @@ impl BasicServer {
             servers,
             cfg,
             round: 0,
-            acceptors: BTreeMap::new(),
+            acceptors: Lookup::default(),
             journal: Journal::default(),
-            learned: BTreeMap::new(),
+            learned: Lookup::default(),
             runs: BTreeMap::new(),
             wake_at: None,
             fresh_votes: Vec::new(),
@@ -110,7 +112,9 @@ impl BasicServer {
         value: Option<&Rc<str>>,
     ) -> Answer<Rc<str>> {
         self.round = self.round.max(ballot.round);
-        let inst = self.acceptors.entry(RegKey::of(key)).or_default();
+        let inst = self
+            .acceptors
+            .get_or_insert_with(RegKey::of(key), Instance::default);
         let (answer, changed) = match value {
             None => inst.prepare(ballot),
             Some(v) => inst.accept(ballot, Rc::clone(v)),
