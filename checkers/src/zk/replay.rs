@@ -938,10 +938,14 @@ fn observation_fits(
 }
 
 /// True if `names` (in any order) are exactly the names in `set`. Servers list children
-/// sorted, so the copy and sort are needed only for a reply that is not.
+/// sorted, so the copy and sort are needed only for a reply that is not: a sorted list
+/// that differs from the set differs sorted too.
 fn same_names(names: &[String], set: &BTreeSet<String>) -> bool {
+    if names.iter().eq(set.iter()) {
+        return true;
+    }
     if names.is_sorted() {
-        return names.iter().eq(set.iter());
+        return false;
     }
     let mut got: Vec<&String> = names.iter().collect();
     got.sort_unstable();

@@ -360,13 +360,18 @@ impl Tree {
         };
         let parent = self.node(parent_path)?;
         let made = if mode.is_sequential() {
-            sequential_name(path, parent.cversion)
+            let name = sequential_name(path, parent.cversion);
+            if self.nodes.contains_key(&name) {
+                return Err(ZkError::NodeExists);
+            }
+            name
         } else {
+            // Looked up before a string is made: most creates the replay tries fail here.
+            if self.nodes.contains_key(path) {
+                return Err(ZkError::NodeExists);
+            }
             path.to_string()
         };
-        if self.nodes.contains_key(&made) {
-            return Err(ZkError::NodeExists);
-        }
         if parent.owner.is_some() {
             return Err(ZkError::NoChildrenForEphemerals);
         }

@@ -46,7 +46,35 @@ pub(super) struct PathMap<V> {
     clashed: BTreeMap<Rc<str>, V>,
 }
 
-type Shard<V> = BTreeMap<u64, (Rc<str>, V)>;
+/// One shard: (hash, path, value) sorted by hash. A few entries each (a tree of a few
+/// hundred znodes over 64 shards), so a vector searched from the front is quicker to look
+/// in, to copy when a snapshot shares it and to drop than a map.
+struct Shard<V>(Vec<(u64, Rc<str>, V)>);
+
+impl<V: Clone> Clone for Shard<V> {
+    fn clone(&self) -> Shard<V> {
+        Shard(self.0.clone())
+    }
+}
+
+impl<V> Shard<V> {
+    /// Where `h` is, or where it would go.
+    fn find(&self, h: u64) -> Result<usize, usize> {
+        match self.0.iter().position(|e| e.0 >= h) {
+            Some(i) if self.0[i].0 == h => Ok(i),
+            Some(i) => Err(i),
+            None => Err(self.0.len()),
+        }
+    }
+
+    fn get(&self, h: u64) -> Option<&(u64, Rc<str>, V)> {
+        self.find(h).ok().map(|i| &self.0[i])
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
 
 const SHARDS: u64 = 64;
 
@@ -57,7 +85,7 @@ fn shard_of(h: u64) -> usize {
 impl<V> Default for PathMap<V> {
     fn default() -> PathMap<V> {
         // One empty shard shared by all: the first insert into each copies it.
-        let empty = Rc::new(BTreeMap::new());
+        let empty = Rc::new(Shard(Vec::new()));
         PathMap {
             shards: vec![empty; SHARDS as usize],
             clashed: BTreeMap::new(),
@@ -70,8 +98,8 @@ impl<V: Clone> PathMap<V> {
         self.shards.iter().map(|s| s.len()).sum::<usize>() + self.clashed.len()
     }
 
-    fn primary(&self, h: u64) -> Option<&(Rc<str>, V)> {
-        self.shards[shard_of(h)].get(&h)
+    fn primary(&self, h: u64) -> Option<(&Rc<str>, &V)> {
+        self.shards[shard_of(h)].get(h).map(|(_, p, v)| (p, v))
     }
 
     /// The shard of `h` to change, copied first if a copy of the map still shares it.
@@ -93,7 +121,9 @@ impl<V: Clone> PathMap<V> {
         if **p != *path {
             return self.clashed.get_mut(path);
         }
-        self.shard_mut(h).get_mut(&h).map(|(_, v)| v)
+        let shard = self.shard_mut(h);
+        let i = shard.find(h).ok()?;
+        Some(&mut shard.0[i].2)
     }
 
     pub(super) fn contains(&self, path: &str) -> bool {
@@ -106,9 +136,14 @@ impl<V: Clone> PathMap<V> {
         if self.primary(h).is_some_and(|(p, _)| *p != path) {
             return self.clashed.insert(path, value);
         }
-        self.shard_mut(h)
-            .insert(h, (path, value))
-            .map(|(_, old)| old)
+        let shard = self.shard_mut(h);
+        match shard.find(h) {
+            Ok(i) => Some(std::mem::replace(&mut shard.0[i].2, value)),
+            Err(i) => {
+                shard.0.insert(i, (h, path, value));
+                None
+            }
+        }
     }
 
     /// Takes the entry at `path` out, with the shared path it was stored under.
@@ -118,13 +153,18 @@ impl<V: Clone> PathMap<V> {
         if **p != *path {
             return self.clashed.remove_entry(path);
         }
-        let removed = self.shard_mut(h).remove(&h).expect("just found");
+        let shard = self.shard_mut(h);
+        let i = shard.find(h).expect("just found");
         let heir = self.clashed.keys().find(|k| path_hash(k) == h).cloned();
-        if let Some(heir) = heir {
-            let value = self.clashed.remove(&heir).expect("just found");
-            self.shard_mut(h).insert(h, (heir, value));
-        }
-        Some(removed)
+        let (_, path, value) = match heir {
+            Some(heir) => {
+                let value = self.clashed.remove(&heir).expect("just found");
+                let shard = self.shard_mut(h);
+                std::mem::replace(&mut shard.0[i], (h, heir, value))
+            }
+            None => self.shard_mut(h).0.remove(i),
+        };
+        Some((path, value))
     }
 
     /// Every (path, value), in no particular order.
@@ -132,7 +172,7 @@ impl<V: Clone> PathMap<V> {
         let primary = self
             .shards
             .iter()
-            .flat_map(|s| s.values().map(|(p, v)| (p, v)));
+            .flat_map(|s| s.0.iter().map(|(_, p, v)| (p, v)));
         primary.chain(&self.clashed)
     }
 
