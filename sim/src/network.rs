@@ -99,7 +99,7 @@ impl LinkProfile {
     }
 
     /// Draws one message's transit time (latency, jitter, reorder hold-back).
-    #[inline]
+    #[inline(always)]
     fn transit_us(&self, rng: &mut SimRng) -> u64 {
         let base = match self.latency {
             Latency::Constant { us } => us,
@@ -182,7 +182,7 @@ impl Network {
     }
 
     /// `send` between endpoint slots (`NodeId::slot`), for a caller that has them already.
-    #[inline]
+    #[inline(always)]
     pub fn send_between(&self, from: usize, to: usize, rng: &mut SimRng) -> Fate {
         let link = from * self.endpoints + to;
         if self.any_cut && self.blocked[link] {

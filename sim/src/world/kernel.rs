@@ -168,7 +168,7 @@ impl<M: Message> Kernel<M> {
     }
 
     /// Queues the event in slab slot `slot` at `at`, after every event queued before it.
-    #[inline]
+    #[inline(always)]
     fn enqueue(&mut self, at: Time, slot: u32) {
         self.seq += 1;
         let k = key(at.0, self.seq, slot);
@@ -182,7 +182,7 @@ impl<M: Message> Kernel<M> {
 
     /// Schedules the delivery of `msg` at `at`, written straight into its slab slot (a
     /// message is the biggest part of an event: one copy fewer than `schedule`).
-    #[inline]
+    #[inline(always)]
     fn schedule_delivery(&mut self, at: Time, from: NodeId, to: NodeId, msg: M, copy: bool) {
         let slot = self.vacant_slot();
         self.slab[slot as usize] = Some(Event::Deliver {
@@ -228,6 +228,7 @@ impl<M: Message> Kernel<M> {
     }
 
     /// Puts `msg` on the network now.
+    #[inline]
     pub fn send(&mut self, from: NodeId, to: NodeId, msg: M) {
         let now = self.now;
         let servers = self.servers.len();

@@ -25,15 +25,6 @@ pub struct Disk<P: Process> {
     sync_due: Option<splitbrain_api::Time>,
 }
 
-/// The write a `Persist` or `Write` effect asks for.
-fn pending_write<P: Process>(effect: Effect<P>) -> Pending<P::Durable> {
-    match effect {
-        Effect::Persist { durable } => Pending::Replace(durable),
-        Effect::Write { change } => Pending::Change(change),
-        _ => unreachable!("called for writes only"),
-    }
-}
-
 /// One unsynced write.
 enum Pending<D> {
     /// `Ctx::persist`: the whole state.
@@ -203,44 +194,72 @@ impl<P: Process> Slot<P> {
         let mut holding = false;
         let mut crash = None;
         for effect in effects.drain(..) {
-            match effect {
-                Effect::Send { to, msg } if holding => self.disk.held.push((to, msg)),
+            // Each arm moves only its own fields out (a guard or a whole-effect move would
+            // copy every effect to the stack once more).
+            let write = match effect {
                 Effect::Send { to, msg } => {
-                    crash = self.depart(k, to, msg);
-                    if crash.is_some() {
-                        break;
+                    if holding {
+                        self.disk.held.push((to, msg));
+                    } else {
+                        crash = self.depart(k, to, msg);
+                        if crash.is_some() {
+                            break;
+                        }
                     }
+                    continue;
                 }
-                Effect::SetTimer { timer, after } => self.arm(k, timer, after),
-                Effect::CancelTimer { timer } => self.disarm(timer),
-                Effect::Persist { .. } | Effect::Write { .. } => {
-                    holding = true;
-                    self.write(k, pending_write(effect));
-                    if let Some(restart_after_us) = self.crash_before_sync.take() {
-                        crash = Some(CrashNow {
-                            lose_unsynced: true,
-                            restart_after_us,
-                        });
-                        break;
-                    }
+                Effect::Persist { durable } => Pending::Replace(durable),
+                Effect::Write { change } => Pending::Change(change),
+                Effect::Barrier => {
+                    holding |= self.disk.sync_due.is_some();
+                    continue;
                 }
-                Effect::Barrier => holding |= self.disk.sync_due.is_some(),
-                Effect::Complete { ret } => self.finish(k, OpStatus::Ok, Some(ret)),
-                Effect::Fail => self.finish(k, OpStatus::Fail, None),
-                Effect::GiveUp => self.finish(k, OpStatus::Indeterminate, None),
-                Effect::Notify { notice } => {
-                    assert!(
-                        self.id.is_client(),
-                        "server {} sent a client notice",
-                        self.id
-                    );
-                    k.notice(self.id, notice)
+                Effect::Applied { index, digest } => {
+                    k.check_applied(self.id, index, digest);
+                    continue;
                 }
-                Effect::Mark { name } => k.mark(self.id, name),
-                Effect::Applied { index, digest } => k.check_applied(self.id, index, digest),
+                other => {
+                    self.apply_rare(k, other);
+                    continue;
+                }
+            };
+            holding = true;
+            self.write(k, write);
+            if let Some(restart_after_us) = self.crash_before_sync.take() {
+                crash = Some(CrashNow {
+                    lose_unsynced: true,
+                    restart_after_us,
+                });
+                break;
             }
         }
         crash
+    }
+
+    /// The effects that neither send, write nor hold: timers, a client's outcomes, notices,
+    /// marks.
+    fn apply_rare(&mut self, k: &mut Kernel<P::Msg>, effect: Effect<P>) {
+        match effect {
+            Effect::SetTimer { timer, after } => self.arm(k, timer, after),
+            Effect::CancelTimer { timer } => self.disarm(timer),
+            Effect::Complete { ret } => self.finish(k, OpStatus::Ok, Some(ret)),
+            Effect::Fail => self.finish(k, OpStatus::Fail, None),
+            Effect::GiveUp => self.finish(k, OpStatus::Indeterminate, None),
+            Effect::Notify { notice } => {
+                assert!(
+                    self.id.is_client(),
+                    "server {} sent a client notice",
+                    self.id
+                );
+                k.notice(self.id, notice)
+            }
+            Effect::Mark { name } => k.mark(self.id, name),
+            Effect::Send { .. }
+            | Effect::Persist { .. }
+            | Effect::Write { .. }
+            | Effect::Barrier
+            | Effect::Applied { .. } => unreachable!("handled by apply"),
+        }
     }
 
     fn finish(
