@@ -18,8 +18,7 @@
 //! order is a linearization and the part is decided; if it runs out of choices or tries,
 //! that proves nothing and the search decides.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use crate::search::Problem;
 use crate::spec::Spec;
@@ -65,8 +64,11 @@ struct Pass<'a> {
     pending: VecDeque<u32>,
     /// Indeterminate operations not yet placed, in call order.
     optional: VecDeque<u32>,
-    /// Returns of completed operations; entries of placed ones are skipped when met.
-    returns: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Completed operations by return (then call order), and each one's position there.
+    by_return: Vec<u32>,
+    rank: Vec<u32>,
+    /// Every completed operation before this position in `by_return` is placed.
+    first_unplaced: usize,
     placed: Vec<bool>,
     state: u32,
     /// The placements since the oldest choice with an untried alternative, oldest first
@@ -86,15 +88,19 @@ impl<'a> Pass<'a> {
         let n = p.calls.len();
         let (pending, optional): (VecDeque<u32>, VecDeque<u32>) =
             (0..n as u32).partition(|&op| p.rets[op as usize].is_some());
-        let returns = pending
-            .iter()
-            .map(|&op| Reverse((ret(p, op), op)))
-            .collect();
+        let mut by_return: Vec<u32> = pending.iter().copied().collect();
+        by_return.sort_unstable_by_key(|&op| (ret(p, op), op));
+        let mut rank = vec![0; n];
+        for (i, &op) in by_return.iter().enumerate() {
+            rank[op as usize] = i as u32;
+        }
         Pass {
             p,
             pending,
             optional,
-            returns,
+            by_return,
+            rank,
+            first_unplaced: 0,
             placed: vec![false; n],
             state: spec.init(),
             trail: Vec::new(),
@@ -130,16 +136,10 @@ impl<'a> Pass<'a> {
 
     /// The earliest return of a completed operation not yet placed.
     fn horizon(&mut self) -> u64 {
-        while let Some(&Reverse((_, op))) = self.returns.peek() {
-            if !self.placed[op as usize] {
-                break;
-            }
-            self.returns.pop();
+        while self.placed[self.by_return[self.first_unplaced] as usize] {
+            self.first_unplaced += 1;
         }
-        let Some(&Reverse((horizon, _))) = self.returns.peek() else {
-            unreachable!("an operation still pending has its return in the heap");
-        };
-        horizon
+        ret(self.p, self.by_return[self.first_unplaced])
     }
 
     /// The completed candidates called by `horizon` (at equal times a call comes before a
@@ -238,7 +238,8 @@ impl<'a> Pass<'a> {
                 let at = self.pending.binary_search(&op).unwrap_err();
                 self.pending.insert(at, op);
                 self.placed[op as usize] = false;
-                self.returns.push(Reverse((ret(self.p, op), op)));
+                let rank = self.rank[op as usize] as usize;
+                self.first_unplaced = self.first_unplaced.min(rank);
             }
             if self.alts.len() > last.alts_from {
                 let (op, next) = self.alts.pop().expect("an alternative");

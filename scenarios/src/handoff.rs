@@ -21,6 +21,7 @@ pub const RETIRED_CLIENT_STRIDE: usize = 1_000;
 /// validates before it searches and answers `Unknown` for an invalid history.
 pub fn to_checker(run: &RunHistory) -> Result<History, String> {
     let mut h = History::default();
+    h.ops.reserve_exact(run.ops.len());
     // Checker client ids by run client id: each name is built once, not once per operation.
     let mut ids: BTreeMap<NodeId, u32> = BTreeMap::new();
     let mut lives: BTreeMap<usize, usize> = BTreeMap::new();

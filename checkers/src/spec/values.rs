@@ -23,6 +23,35 @@ fn mul(a: u64, b: u64) -> u64 {
     }
 }
 
+/// `BASE^len mod P` for the lengths most strings have, computed at compile time.
+const POW_TABLE: [u64; 64] = {
+    let mut t = [1u64; 64];
+    let mut i = 1;
+    while i < 64 {
+        let x = t[i - 1] as u128 * BASE as u128;
+        let r = ((x & P as u128) + (x >> 61)) as u64;
+        t[i] = if r >= P { r - P } else { r };
+        i += 1;
+    }
+    t
+};
+
+/// `BASE^len mod P`: from the table, or by squaring for a long string.
+fn pow_of(len: usize) -> u64 {
+    if let Some(&p) = POW_TABLE.get(len) {
+        return p;
+    }
+    let (mut result, mut square, mut e) = (1, BASE, len);
+    while e > 0 {
+        if e & 1 == 1 {
+            result = mul(result, square);
+        }
+        square = mul(square, square);
+        e >>= 1;
+    }
+    result
+}
+
 fn add(a: u64, b: u64) -> u64 {
     let r = a + b;
     if r >= P {
@@ -80,12 +109,11 @@ impl ValueTable {
     pub(crate) fn intern_ref(&mut self, v: &Value) -> u32 {
         let (hash, len, pow) = match v {
             Value::Str(s) => {
-                let (mut h, mut pow) = (0, 1);
+                let mut h = 0;
                 for &b in s.as_bytes() {
                     h = add(mul(h, BASE), u64::from(b) + 1);
-                    pow = mul(pow, BASE);
                 }
-                (h, s.len() as u64, pow)
+                (h, s.len() as u64, pow_of(s.len()))
             }
             other => (hash_of(other) | (1 << 63), 0, 1),
         };
@@ -256,6 +284,16 @@ mod tests {
 
     fn s(x: &str) -> Value {
         Value::Str(x.into())
+    }
+
+    /// The table and the squaring give `BASE^len` as repeated multiplication does.
+    #[test]
+    fn powers_of_the_base_agree_with_repeated_multiplication() {
+        let mut pow = 1;
+        for len in 0..300 {
+            assert_eq!(pow_of(len), pow, "BASE^{len}");
+            pow = mul(pow, BASE);
+        }
     }
 
     #[test]
