@@ -2,7 +2,7 @@
 //! never go back, and `sync` followed by a read. Also the index of clients, their operations
 //! in order and the session each operation ran in, which the other checks share.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::history::{Call, Notice, Reply, Step, ZkHistory};
 use super::replay::Replayed;
@@ -85,21 +85,28 @@ impl Index {
     }
 }
 
-/// Client names to dense ids.
+/// Client names to dense ids, in order of first appearance. A history has a handful of
+/// clients, so the list is searched (from the last name found, which most operations
+/// repeat) rather than kept in a map.
 #[derive(Default)]
 struct Names {
-    ids: BTreeMap<String, u32>,
     list: Vec<String>,
+    last: u32,
 }
 
 impl Names {
     fn id(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
+        if self.list.get(self.last as usize).is_some_and(|n| n == name) {
+            return self.last;
         }
-        let id = self.list.len() as u32;
-        self.list.push(name.to_string());
-        self.ids.insert(name.to_string(), id);
+        let id = match self.list.iter().position(|n| n == name) {
+            Some(i) => i as u32,
+            None => {
+                self.list.push(name.to_string());
+                (self.list.len() - 1) as u32
+            }
+        };
+        self.last = id;
         id
     }
 }

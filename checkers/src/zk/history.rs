@@ -112,19 +112,27 @@ pub enum Call {
 impl Call {
     /// The steps of a write request (one for a single write); `None` for reads and sync.
     pub fn steps(&self) -> Option<Vec<Step>> {
-        Some(match self.clone() {
-            Call::Create { path, data, mode } => vec![Step::Create { path, data, mode }],
-            Call::Delete { path, version } => vec![Step::Delete { path, version }],
+        // Matched by reference: only a write's strings are copied.
+        Some(match self {
+            Call::Create { path, data, mode } => vec![Step::Create {
+                path: path.clone(),
+                data: data.clone(),
+                mode: *mode,
+            }],
+            Call::Delete { path, version } => vec![Step::Delete {
+                path: path.clone(),
+                version: *version,
+            }],
             Call::SetData {
                 path,
                 data,
                 version,
             } => vec![Step::SetData {
-                path,
-                data,
-                version,
+                path: path.clone(),
+                data: data.clone(),
+                version: *version,
             }],
-            Call::Multi { ops } => ops,
+            Call::Multi { ops } => ops.clone(),
             Call::Exists { .. }
             | Call::GetData { .. }
             | Call::GetChildren { .. }

@@ -80,7 +80,7 @@ impl ZabServer {
             ZabMsg::Proposal {
                 epoch,
                 prev: acked,
-                txns,
+                txns: txns.into(),
             },
         );
     }
@@ -129,7 +129,7 @@ impl ZabServer {
         let msg = ZabMsg::Proposal {
             epoch,
             prev: last,
-            txns: vec![txn],
+            txns: Rc::new([txn]),
         };
         ctx.broadcast(&to, &msg);
     }
@@ -141,7 +141,7 @@ impl ZabServer {
         from: NodeId,
         epoch: u64,
         prev: u64,
-        txns: Vec<Txn>,
+        txns: Rc<[Txn]>,
     ) {
         let Phase::Following {
             leader,
@@ -159,9 +159,9 @@ impl ZabServer {
             self.touch(ctx);
         }
         if prev <= self.log.last_zxid() {
-            for txn in txns {
+            for txn in txns.iter() {
                 if txn.zxid > self.log.last_zxid() {
-                    self.log_mut().append(txn);
+                    self.log_mut().append(txn.clone());
                 }
             }
         }

@@ -189,11 +189,12 @@ pub enum ZabMsg {
         epoch: u64,
         last_zxid: u64,
     },
-    /// Broadcast: transactions following `prev` (new or retransmitted).
+    /// Broadcast: transactions following `prev` (new or retransmitted), shared by the
+    /// copies a broadcast sends (they hash as a `Vec` would).
     Proposal {
         epoch: u64,
         prev: u64,
-        txns: Vec<Txn>,
+        txns: Rc<[Txn]>,
     },
     /// The follower holds everything up to `last_zxid` durably (an ACK, also a ping reply).
     Ack {

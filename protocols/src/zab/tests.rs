@@ -69,7 +69,7 @@ fn a_follower_acknowledges_a_proposal_of_its_epoch_only_after_it_is_durable() {
     let msg = ZabMsg::Proposal {
         epoch: 2,
         prev: 0,
-        txns: vec![txn(2, 1)],
+        txns: vec![txn(2, 1)].into(),
     };
     let effects = deliver(&mut s, leader_id(), msg);
     let ack = position(&effects, |e| {
@@ -86,7 +86,7 @@ fn a_follower_refuses_a_proposal_of_an_older_epoch_unless_z06() {
     let old = ZabMsg::Proposal {
         epoch: 1,
         prev: 0,
-        txns: vec![txn(1, 1)],
+        txns: vec![txn(1, 1)].into(),
     };
     let deposed = NodeId::server(2);
     let mut s = follower(ZabBug::None, 2);
@@ -201,7 +201,7 @@ fn a_restarted_server_recovers_its_epochs_and_history_from_disk() {
     let msg = ZabMsg::Proposal {
         epoch: 2,
         prev: 0,
-        txns: vec![txn(2, 1)],
+        txns: vec![txn(2, 1)].into(),
     };
     let effects = deliver(&mut s, leader_id(), msg);
     let durable = effects
@@ -237,7 +237,7 @@ fn a_sync_of_the_current_epoch_never_takes_a_follower_back() {
     let proposal = ZabMsg::Proposal {
         epoch: 2,
         prev: 0,
-        txns: vec![txn(2, 1), txn(2, 2)],
+        txns: vec![txn(2, 1), txn(2, 2)].into(),
     };
     deliver(&mut s, leader_id(), proposal);
     let commit = ZabMsg::Commit {
