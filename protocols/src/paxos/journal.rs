@@ -1,15 +1,20 @@
 //! An append-only journal of durable changes whose persisted copies cost a reference count:
 //! every copy is a prefix view `(store, len)` of one shared store, so persisting after a
-//! change is O(1) instead of cloning the acceptor's whole state. A restarted process folds the
-//! prefix it recovered and starts a store of its own.
+//! change is O(1) instead of cloning the acceptor's whole state. The store grows by chunks, so
+//! a long journal is never moved to a larger buffer. A restarted process folds the prefix it
+//! recovered and starts a store of its own.
 
 use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
+/// Changes per chunk of the store: a growing journal adds chunks instead of moving every
+/// change it holds to a buffer twice as large.
+const CHUNK: usize = 256;
+
 /// The journal (or a persisted prefix of it).
 pub struct Journal<T> {
-    store: Rc<RefCell<Vec<T>>>,
+    store: Rc<RefCell<Vec<Vec<T>>>>,
     len: usize,
 }
 
@@ -41,12 +46,18 @@ impl<T: Clone> Journal<T> {
     /// Appends a change. Only the live journal appends; its persisted copies are prefixes.
     pub fn push(&mut self, change: T) {
         let mut store = self.store.borrow_mut();
-        assert_eq!(
-            store.len(),
-            self.len,
-            "only the newest copy of a journal appends"
-        );
-        store.push(change);
+        let held = store
+            .last()
+            .map_or(0, |c| (store.len() - 1) * CHUNK + c.len());
+        assert_eq!(held, self.len, "only the newest copy of a journal appends");
+        match store.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(change),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(change);
+                store.push(chunk);
+            }
+        }
         self.len += 1;
     }
 
@@ -60,15 +71,15 @@ impl<T: Clone> Journal<T> {
 
     /// Visits the changes of this prefix, oldest first.
     pub fn for_each(&self, mut f: impl FnMut(&T)) {
-        self.store.borrow()[..self.len].iter().for_each(&mut f);
+        let store = self.store.borrow();
+        store.iter().flatten().take(self.len).for_each(&mut f);
     }
 
     /// A journal of its own holding this prefix (a restart recovering a persisted copy).
     pub fn recovered(&self) -> Journal<T> {
-        Journal {
-            store: Rc::new(RefCell::new(self.store.borrow()[..self.len].to_vec())),
-            len: self.len,
-        }
+        let mut copy = Journal::default();
+        self.for_each(|change| copy.push(change.clone()));
+        copy
     }
 }
 
@@ -95,5 +106,24 @@ mod tests {
             2,
             "the old store is untouched by the recovered one"
         );
+    }
+
+    /// Prefixes across chunk boundaries: every persisted copy keeps exactly its changes.
+    #[test]
+    fn prefixes_span_chunks() {
+        let mut j = Journal::default();
+        let mut copies = Vec::new();
+        for i in 0..3 * CHUNK + 5 {
+            if i % 97 == 0 {
+                copies.push(j.clone());
+            }
+            j.push(i);
+        }
+        copies.push(j.clone());
+        for copy in copies.iter().chain([&j.recovered()]) {
+            let mut seen = Vec::new();
+            copy.for_each(|x| seen.push(*x));
+            assert_eq!(seen, (0..copy.len()).collect::<Vec<_>>());
+        }
     }
 }

@@ -102,7 +102,7 @@ impl BasicServer {
     ) {
         if let Some(chosen) = self.learned.get(&RegKey::of(&key)) {
             let ret = Ret::Value {
-                value: Some(chosen.to_string()),
+                value: Some(String::from(&**chosen)),
             };
             ctx.send(client, BasicMsg::ClientReply { seq, ret });
             return;
@@ -315,7 +315,7 @@ impl BasicServer {
         if let Some(run) = self.runs.remove(&RegKey::of(&key)) {
             for (client, seq) in run.waiters {
                 let ret = Ret::Value {
-                    value: Some(value.to_string()),
+                    value: Some(String::from(&*value)),
                 };
                 ctx.send(client, BasicMsg::ClientReply { seq, ret });
             }
