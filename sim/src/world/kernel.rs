@@ -151,7 +151,7 @@ impl<M: Message> Kernel<M> {
     #[inline]
     pub fn schedule(&mut self, at: Time, ev: Event<M>) {
         let slot = self.vacant_slot();
-        self.slab[slot as usize] = Some(ev);
+        self.fill(slot, ev);
         self.enqueue(at, slot);
     }
 
@@ -185,14 +185,28 @@ impl<M: Message> Kernel<M> {
     #[inline(always)]
     fn schedule_delivery(&mut self, at: Time, from: NodeId, to: NodeId, msg: M, copy: bool) {
         let slot = self.vacant_slot();
-        self.slab[slot as usize] = Some(Event::Deliver {
-            from,
-            to,
-            msg,
-            sent: self.now,
-            copy,
-        });
+        let sent = self.now;
+        self.fill(
+            slot,
+            Event::Deliver {
+                from,
+                to,
+                msg,
+                sent,
+                copy,
+            },
+        );
         self.enqueue(at, slot);
+    }
+
+    /// Writes `ev` into the vacant slab slot `slot`. A vacant slot holds `None`, which needs
+    /// no drop: forgetting it lets the event be built in place (a plain assignment would
+    /// first build it aside, check the old value for a drop, then copy it over).
+    #[inline(always)]
+    fn fill(&mut self, slot: u32, ev: Event<M>) {
+        let cell = &mut self.slab[slot as usize];
+        debug_assert!(cell.is_none(), "slab slot {slot} filled twice");
+        std::mem::forget(cell.replace(ev));
     }
 
     /// The next event at or before `end`, advancing `now` to it.
