@@ -138,26 +138,23 @@ impl MultiServer {
     /// Counts `from`'s acceptance of `slots`; a slot with a majority is chosen.
     fn count_accepts(&mut self, ctx: &mut Ctx<Self>, from: NodeId, slots: &[u64]) {
         let quorum = majority(self.servers.len());
-        let Some(lead) = self.lead() else {
+        let super::election::Role::Leader(lead) = &mut self.role else {
             return;
         };
-        let mut newly = Vec::new();
-        for slot in slots {
-            if let Some((cmd, mask, _)) = lead.pending.get_mut(*slot) {
-                *mask |= 1 << from.index();
-                if mask.count_ones() as usize >= quorum {
-                    newly.push((*slot, Rc::clone(cmd)));
-                }
+        let mut newly = false;
+        for &slot in slots {
+            let Some((_, mask, _)) = lead.pending.get_mut(slot) else {
+                continue;
+            };
+            *mask |= 1 << from.index();
+            if mask.count_ones() as usize >= quorum {
+                let (cmd, _, _) = lead.pending.remove(slot).expect("a pending slot");
+                self.chosen.insert(slot, cmd);
+                newly = true;
             }
         }
-        for (slot, _) in &newly {
-            lead.pending.remove(*slot);
-        }
-        if newly.is_empty() {
+        if !newly {
             return;
-        }
-        for (slot, cmd) in newly {
-            self.chosen.insert(slot, cmd);
         }
         self.apply_chosen(ctx);
         self.serve_reads(ctx);
