@@ -8,6 +8,7 @@
 //! Client requests: the connected server forwards them to the leader and answers the client
 //! once it has delivered the transaction itself, so the answer reflects its own state.
 
+use super::few::Few;
 use super::log::{epoch_of, zxid, Snapshot, Txn};
 use super::server::{Phase, ZabServer};
 use super::tree::Events;
@@ -111,13 +112,14 @@ impl ZabServer {
             cmd,
         };
         let z = txn.zxid;
-        let to: Vec<NodeId> = lead
-            .peers
-            .iter()
-            .filter(|(_, p)| p.synced && p.sent == last)
-            .map(|(&id, _)| id)
-            .collect();
-        for id in &to {
+        let to = Few::collect(
+            self.id,
+            lead.peers
+                .iter()
+                .filter(|(_, p)| p.synced && p.sent == last)
+                .map(|(&id, _)| id),
+        );
+        for id in to.iter() {
             if let Some(p) = self.lead.as_mut().and_then(|l| l.peers.get_mut(id)) {
                 p.sent = z;
             }
@@ -190,13 +192,8 @@ impl ZabServer {
         };
         peer.acked = peer.acked.max(last.min(my_last));
         peer.heard = now;
-        let mut held: Vec<u64> = lead
-            .peers
-            .values()
-            .filter(|p| p.synced)
-            .map(|p| p.acked)
-            .collect();
-        held.push(my_last);
+        let acked = lead.peers.values().filter(|p| p.synced).map(|p| p.acked);
+        let mut held = Few::collect(0, acked.chain(std::iter::once(my_last)));
         held.sort_unstable_by(|a, b| b.cmp(a));
         let Some(&point) = held.get(quorum - 1) else {
             return;
@@ -212,12 +209,13 @@ impl ZabServer {
         let lead = self.lead.as_mut().expect("leading");
         lead.commit = z;
         let epoch = lead.epoch;
-        let to: Vec<NodeId> = lead
-            .peers
-            .iter()
-            .filter(|(_, p)| p.synced)
-            .map(|(&id, _)| id)
-            .collect();
+        let to = Few::collect(
+            self.id,
+            lead.peers
+                .iter()
+                .filter(|(_, p)| p.synced)
+                .map(|(&id, _)| id),
+        );
         self.deliver_upto(ctx, z);
         ctx.broadcast(&to, &ZabMsg::Commit { epoch, zxid: z });
     }
