@@ -76,12 +76,7 @@ pub struct Guidance {
     hints: Vec<String>,
 }
 
-pub(crate) fn mix(seed: u64) -> u64 {
-    let mut x = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
-}
+pub(crate) use splitbrain_api::splitmix64 as mix;
 
 /// The bucket of a mark count: 1, 2-3, 4-7, ... (AFL's hit-count classes, coarser).
 fn bucket(count: u64) -> u32 {

@@ -10,13 +10,8 @@ pub trait LookupKey: Eq {
     fn lookup_hash(&self) -> u64;
 }
 
-/// The finaliser of splitmix64: spreads a word's bits over the whole word.
-pub fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+/// The splitmix64 finaliser, the project's one deterministic word mixer.
+pub use splitbrain_api::splitmix64 as mix;
 
 impl LookupKey for u64 {
     fn lookup_hash(&self) -> u64 {

@@ -5,6 +5,7 @@
 
 pub mod ctx;
 pub mod ids;
+pub mod mix;
 pub mod ops;
 pub mod process;
 pub mod time;
@@ -13,6 +14,7 @@ pub mod zk;
 
 pub use ctx::{Ctx, Effect};
 pub use ids::NodeId;
+pub use mix::splitmix64;
 pub use ops::{Op, Ret};
 pub use process::{
     ClientProcess, ClusterInvariant, DiskEvent, Expect, FaultBudget, Message, Process, Protocol,
