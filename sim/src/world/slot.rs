@@ -193,7 +193,8 @@ impl<P: Process> Slot<P> {
     fn apply(&mut self, k: &mut Kernel<P::Msg>, effects: &mut Vec<Effect<P>>) -> Option<CrashNow> {
         let mut holding = false;
         let mut crash = None;
-        for effect in effects.drain(..) {
+        let mut drain = effects.drain(..);
+        for effect in drain.by_ref() {
             // Each arm moves only its own fields out (a guard or a whole-effect move would
             // copy every effect to the stack once more).
             let write = match effect {
@@ -212,10 +213,13 @@ impl<P: Process> Slot<P> {
                 Effect::Write { change } => Pending::Change(change),
                 Effect::Barrier => {
                     holding |= self.disk.sync_due.is_some();
+                    // Nothing to drop: forgetting it saves a drop call per barrier.
+                    std::mem::forget(effect);
                     continue;
                 }
                 Effect::Applied { index, digest } => {
                     k.check_applied(self.id, index, digest);
+                    std::mem::forget(effect);
                     continue;
                 }
                 other => {
@@ -232,6 +236,14 @@ impl<P: Process> Slot<P> {
                 });
                 break;
             }
+        }
+        if crash.is_some() {
+            // Stopped early: the effects left are dropped (the drain's drop does it).
+            drop(drain);
+        } else {
+            // Every effect was taken and the drain covered the whole buffer, whose length is
+            // already 0: its drop would only check that (a call per step), so it is skipped.
+            std::mem::forget(drain);
         }
         crash
     }
