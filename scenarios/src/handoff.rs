@@ -10,7 +10,6 @@
 use splitbrain_api::{NodeId, Op, Ret};
 use splitbrain_checkers::{History, Input, Operation, Output, Source, Value};
 use splitbrain_sim::{History as RunHistory, OpStatus};
-use std::collections::BTreeMap;
 
 /// Client ids of a client's later lives start this far above its own (`C1` -> `C1001`).
 pub const RETIRED_CLIENT_STRIDE: usize = 1_000;
@@ -22,15 +21,23 @@ pub const RETIRED_CLIENT_STRIDE: usize = 1_000;
 pub fn to_checker(run: &RunHistory) -> Result<History, String> {
     let mut h = History::default();
     h.ops.reserve_exact(run.ops.len());
-    // Checker client ids by run client id: each name is built once, not once per operation.
-    let mut ids: BTreeMap<NodeId, u32> = BTreeMap::new();
-    let mut lives: BTreeMap<usize, usize> = BTreeMap::new();
+    // Per run client (by index): its current life and that life's checker id, named on the
+    // life's first operation that reaches the checker (each name is built once).
+    let mut lives: Vec<Life> = Vec::new();
     for (i, op) in run.ops.iter().enumerate() {
         let index = op.client.index();
-        let life = lives.entry(index).or_insert(0);
-        let client = NodeId::client(index + *life * RETIRED_CLIENT_STRIDE);
+        if index >= lives.len() {
+            lives.resize(index + 1, Life::default());
+        }
+        let life = &mut lives[index];
+        let named = life.id;
+        let client = NodeId::client(index + life.count * RETIRED_CLIENT_STRIDE);
         if op.status == OpStatus::Indeterminate {
-            *life += 1;
+            // Later operations belong to the next life, under a new name.
+            *life = Life {
+                count: life.count + 1,
+                id: None,
+            };
         }
         let ok = match op.status {
             OpStatus::Ok => true,
@@ -46,9 +53,10 @@ pub fn to_checker(run: &RunHistory) -> Result<History, String> {
         } else {
             None
         };
-        let client = *ids
-            .entry(client)
-            .or_insert_with(|| h.client_id(&client.to_string()));
+        let client = named.unwrap_or_else(|| h.client_id(&client.to_string()));
+        if op.status == OpStatus::Ok {
+            lives[index].id = Some(client);
+        }
         h.ops.push(Operation {
             client,
             input: input_of(&op.op)
@@ -69,6 +77,14 @@ pub fn to_checker(run: &RunHistory) -> Result<History, String> {
         });
     }
     Ok(h)
+}
+
+/// One run client's current life: how many it had before, and the checker id of this one
+/// once named.
+#[derive(Clone, Copy, Default)]
+struct Life {
+    count: usize,
+    id: Option<u32>,
 }
 
 fn text(s: &str) -> Value {
