@@ -52,17 +52,22 @@ impl ClusterInvariant<ZabServer> for ZabChecks {
         if r.delivered.is_empty() && r.proposed.is_empty() && r.established.is_none() {
             return Ok(());
         }
-        let checks: [&mut dyn ClusterInvariant<ZabServer>; 4] = [
-            &mut self.one_leader,
-            &mut self.primary,
-            &mut self.agreement,
-            &mut self.lost,
-        ];
-        for c in checks {
-            if let Err(message) = c.check(at, stepped, servers) {
-                self.failed = c.name();
-                return Err(message);
-            }
+        // Called one after another (not through a list of trait objects): each is inlined.
+        if let Err(m) = self.one_leader.check(at, stepped, servers) {
+            self.failed = self.one_leader.name();
+            return Err(m);
+        }
+        if let Err(m) = self.primary.check(at, stepped, servers) {
+            self.failed = self.primary.name();
+            return Err(m);
+        }
+        if let Err(m) = self.agreement.check(at, stepped, servers) {
+            self.failed = self.agreement.name();
+            return Err(m);
+        }
+        if let Err(m) = self.lost.check(at, stepped, servers) {
+            self.failed = self.lost.name();
+            return Err(m);
         }
         Ok(())
     }
@@ -253,8 +258,26 @@ impl Agreement {
 /// seed 8978), so deliveries are kept per epoch.
 #[derive(Default)]
 pub struct NoDeliveredLost {
-    /// Per epoch: the highest delivered zxid of it, its chain value and who delivered it first.
-    last: BTreeMap<u64, (u64, u64, NodeId)>,
+    /// Per epoch, in epoch order: the epoch, the highest delivered zxid of it, its chain value
+    /// and who delivered it first. A delivery is nearly always of the latest epoch: the
+    /// list's end.
+    last: Vec<(u64, u64, u64, NodeId)>,
+}
+
+impl NoDeliveredLost {
+    fn note(&mut self, z: u64, chain: u64, by: NodeId) {
+        let e = z >> 32;
+        let at = match self.last.last() {
+            Some(l) if l.0 < e => self.last.len(),
+            Some(l) if l.0 == e => self.last.len() - 1,
+            _ => self.last.partition_point(|l| l.0 < e),
+        };
+        match self.last.get_mut(at).filter(|l| l.0 == e) {
+            Some(l) if z > l.1 => *l = (e, z, chain, by),
+            Some(_) => {}
+            None => self.last.insert(at, (e, z, chain, by)),
+        }
+    }
 }
 
 impl ClusterInvariant<ZabServer> for NoDeliveredLost {
@@ -272,15 +295,13 @@ impl ClusterInvariant<ZabServer> for NoDeliveredLost {
             return Ok(());
         };
         for &(_, z, chain) in &s.report().delivered {
-            let last = self.last.entry(z >> 32).or_insert((z, chain, stepped));
-            if z > last.0 {
-                *last = (z, chain, stepped);
-            }
+            self.note(z, chain, stepped);
         }
         let Some(epoch) = s.report().established else {
             return Ok(());
         };
-        let Some((_, &(z, chain, by))) = self.last.range(..epoch).next_back() else {
+        let before = self.last.partition_point(|l| l.0 < epoch);
+        let Some(&(_, z, chain, by)) = before.checked_sub(1).map(|i| &self.last[i]) else {
             return Ok(());
         };
         if z <= s.log().base_zxid() || s.log().chain_at(z) == Some(chain) {

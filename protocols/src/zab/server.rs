@@ -92,8 +92,8 @@ pub struct ZabServer {
     pub(super) proposed_seq: BTreeMap<NodeId, u64>,
     /// Clients waiting for their session to be opened (session -> client).
     pub(super) connecting: BTreeMap<u64, NodeId>,
-    /// Follower: sessions heard from since the last report to the leader.
-    pub(super) touched: BTreeSet<u64>,
+    /// Follower: sessions heard from since the last report to the leader (sorted).
+    pub(super) touched: Vec<u64>,
     /// Leader: when each live session was last heard of; sessions being opened or closed.
     pub(super) session_heard: BTreeMap<u64, Time>,
     pub(super) opening: BTreeSet<u64>,
@@ -138,7 +138,7 @@ impl ZabServer {
             waiters: BTreeMap::new(),
             proposed_seq: BTreeMap::new(),
             connecting: BTreeMap::new(),
-            touched: BTreeSet::new(),
+            touched: Vec::new(),
             session_heard: BTreeMap::new(),
             opening: BTreeSet::new(),
             closing: BTreeSet::new(),

@@ -127,14 +127,17 @@ impl ZabServer {
         if self.serving_leader() == Some(self.id) {
             self.session_heard.insert(session, ctx.now());
         } else {
-            self.touched.insert(session);
+            // Sorted and without repeats, as the Touch message lists them.
+            if let Err(at) = self.touched.binary_search(&session) {
+                self.touched.insert(at, session);
+            }
         }
     }
 
     /// Follower: the sessions heard from since the last ping reply go to the leader.
     pub(super) fn send_touches(&mut self, ctx: &mut Ctx<Self>, leader: NodeId, epoch: u64) {
         if !self.touched.is_empty() {
-            let sessions: Vec<u64> = std::mem::take(&mut self.touched).into_iter().collect();
+            let sessions = std::mem::take(&mut self.touched);
             ctx.send(leader, ZabMsg::Touch { epoch, sessions });
         }
     }
