@@ -44,7 +44,8 @@ pub fn zookeeper_order(history: &History) -> Option<Violation> {
 /// [`zookeeper_order`] with the operations that show the broken guarantee (indices into
 /// `history.ops`), which the shrinker keeps first.
 pub fn zookeeper_order_with_ops(history: &History) -> Option<(Violation, Vec<usize>)> {
-    let h = match crate::zk_handoff::to_zk(history) {
+    let names = crate::zk_handoff::ClientNames::of(history);
+    let h = match crate::zk_handoff::to_zk(history, &names) {
         Ok(h) => h,
         Err(e) => {
             let v = Violation {
@@ -301,7 +302,8 @@ mod tests {
         });
         let text = serde_json::to_string(&h).unwrap();
         let read = splitbrain_checkers::zk::read_zk_history(&text, "h").unwrap();
-        assert_eq!(crate::zk_handoff::to_zk(&h).unwrap(), read);
+        let names = crate::zk_handoff::ClientNames::of(&h);
+        assert_eq!(crate::zk_handoff::to_zk(&h, &names).unwrap(), read);
     }
 
     fn acquire(client: usize, lock: u64, won: bool, status: OpStatus) -> HistoryOp {

@@ -1,6 +1,8 @@
 //! A run's `zookeeper` history as the ordering checker's [`ZkHistory`], built in memory
 //! field for field: what `read_zk_history` would read back from the run's JSON history file
-//! (a test holds the two equal), without printing and parsing it once per seed.
+//! (a test holds the two equal), without printing and parsing it once per seed. Its strings
+//! are borrowed from the run's history (and the clients' names from [`ClientNames`]), not
+//! copied.
 
 use splitbrain_api::{
     CreateMode, MultiOp, MultiResult, NodeId, Notice, Op, Ret, Stat, WatchKind, ZkError,
@@ -8,13 +10,29 @@ use splitbrain_api::{
 use splitbrain_checkers::zk::history as zk;
 use splitbrain_checkers::zk::ZkHistory;
 use splitbrain_sim::{History as RunHistory, OpStatus};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+/// The name of every client of a history, written once (not once per operation).
+pub struct ClientNames(BTreeMap<NodeId, String>);
+
+impl ClientNames {
+    pub fn of(run: &RunHistory) -> ClientNames {
+        let mut names = BTreeMap::new();
+        let clients = run.ops.iter().map(|o| o.client);
+        for c in clients.chain(run.notices.iter().map(|n| n.client)) {
+            names.entry(c).or_insert_with(|| c.to_string());
+        }
+        ClientNames(names)
+    }
+
+    fn name(&self, c: NodeId) -> Cow<'_, str> {
+        Cow::Borrowed(&self.0[&c])
+    }
+}
+
 /// The checker's history; `Err` names an operation that is not a ZooKeeper operation.
-pub fn to_zk(run: &RunHistory) -> Result<ZkHistory, String> {
-    // Each client's name, written once (not once per operation).
-    let mut names: BTreeMap<NodeId, String> = BTreeMap::new();
-    let mut name = |c: NodeId| names.entry(c).or_insert_with(|| c.to_string()).clone();
+pub fn to_zk<'a>(run: &'a RunHistory, names: &'a ClientNames) -> Result<ZkHistory<'a>, String> {
     let mut ops = Vec::with_capacity(run.ops.len());
     for (i, op) in run.ops.iter().enumerate() {
         let call =
@@ -26,7 +44,7 @@ pub fn to_zk(run: &RunHistory) -> Result<ZkHistory, String> {
             }
         };
         ops.push(zk::ZkOp {
-            client: name(op.client),
+            client: names.name(op.client),
             call_us: op.call_us,
             ret_us: op.ret_us,
             status: match op.status {
@@ -42,7 +60,7 @@ pub fn to_zk(run: &RunHistory) -> Result<ZkHistory, String> {
         .notices
         .iter()
         .map(|n| zk::ZkNotice {
-            client: name(n.client),
+            client: names.name(n.client),
             at_us: n.at_us,
             ops_ended: n.ops_ended,
             notice: notice(&n.notice),
@@ -65,56 +83,74 @@ fn mode(m: CreateMode) -> zk::Mode {
     }
 }
 
-fn step(s: &MultiOp) -> zk::Step {
-    match s.clone() {
+fn step(s: &MultiOp) -> zk::Step<'_> {
+    match s {
         MultiOp::Create {
             path,
             data,
             mode: m,
         } => zk::Step::Create {
-            path,
-            data,
-            mode: mode(m),
+            path: path.into(),
+            data: data.into(),
+            mode: mode(*m),
         },
-        MultiOp::Delete { path, version } => zk::Step::Delete { path, version },
+        MultiOp::Delete { path, version } => zk::Step::Delete {
+            path: path.into(),
+            version: *version,
+        },
         MultiOp::SetData {
             path,
             data,
             version,
         } => zk::Step::SetData {
-            path,
-            data,
-            version,
+            path: path.into(),
+            data: data.into(),
+            version: *version,
         },
-        MultiOp::Check { path, version } => zk::Step::Check { path, version },
+        MultiOp::Check { path, version } => zk::Step::Check {
+            path: path.into(),
+            version: *version,
+        },
     }
 }
 
-fn call(op: &Op) -> Option<zk::Call> {
-    Some(match op.clone() {
+fn call(op: &Op) -> Option<zk::Call<'_>> {
+    Some(match op {
         Op::Create {
             path,
             data,
             mode: m,
         } => zk::Call::Create {
-            path,
-            data,
-            mode: mode(m),
+            path: path.into(),
+            data: data.into(),
+            mode: mode(*m),
         },
-        Op::Delete { path, version } => zk::Call::Delete { path, version },
-        Op::Exists { path, watch } => zk::Call::Exists { path, watch },
-        Op::GetData { path, watch } => zk::Call::GetData { path, watch },
+        Op::Delete { path, version } => zk::Call::Delete {
+            path: path.into(),
+            version: *version,
+        },
+        Op::Exists { path, watch } => zk::Call::Exists {
+            path: path.into(),
+            watch: *watch,
+        },
+        Op::GetData { path, watch } => zk::Call::GetData {
+            path: path.into(),
+            watch: *watch,
+        },
         Op::SetData {
             path,
             data,
             version,
         } => zk::Call::SetData {
-            path,
-            data,
-            version,
+            path: path.into(),
+            data: data.into(),
+            version: *version,
         },
-        Op::GetChildren { path, watch } => zk::Call::GetChildren { path, watch },
-        Op::Sync { path } => zk::Call::Sync { path },
+        Op::GetChildren { path, watch } => zk::Call::GetChildren {
+            path: path.into(),
+            watch: *watch,
+        },
+        Op::Sync { path } => zk::Call::Sync { path: path.into() },
         Op::Multi { ops } => zk::Call::Multi {
             ops: ops.iter().map(step).collect(),
         },
@@ -143,19 +179,19 @@ fn error(e: ZkError) -> zk::ZkError {
     }
 }
 
-fn result(r: &MultiResult) -> zk::StepResult {
+fn result(r: &MultiResult) -> zk::StepResult<'_> {
     match r {
-        MultiResult::Created { path } => zk::StepResult::Created { path: path.clone() },
+        MultiResult::Created { path } => zk::StepResult::Created { path: path.into() },
         MultiResult::Deleted => zk::StepResult::Deleted,
         MultiResult::Stat { stat: s } => zk::StepResult::Stat { stat: stat(s) },
         MultiResult::Checked => zk::StepResult::Checked,
     }
 }
 
-fn reply(r: &Ret) -> Option<zk::Reply> {
+fn reply(r: &Ret) -> Option<zk::Reply<'_>> {
     Some(match r {
         Ret::Created { path, zxid } => zk::Reply::Created {
-            path: path.clone(),
+            path: path.into(),
             zxid: *zxid,
         },
         Ret::Deleted { zxid } => zk::Reply::Deleted { zxid: *zxid },
@@ -168,7 +204,7 @@ fn reply(r: &Ret) -> Option<zk::Reply> {
             stat: s,
             zxid,
         } => zk::Reply::Data {
-            data: data.clone(),
+            data: data.into(),
             stat: stat(s),
             zxid: *zxid,
         },
@@ -177,7 +213,7 @@ fn reply(r: &Ret) -> Option<zk::Reply> {
             stat: s,
             zxid,
         } => zk::Reply::Children {
-            children: children.clone(),
+            children: Cow::Borrowed(children),
             stat: stat(s),
             zxid: *zxid,
         },
@@ -199,10 +235,10 @@ fn reply(r: &Ret) -> Option<zk::Reply> {
     })
 }
 
-fn notice(n: &Notice) -> zk::Notice {
+fn notice(n: &Notice) -> zk::Notice<'_> {
     match n {
         Notice::Watch { path, kind, zxid } => zk::Notice::Watch {
-            path: path.clone(),
+            path: path.into(),
             kind: match kind {
                 WatchKind::NodeCreated => zk::WatchKind::NodeCreated,
                 WatchKind::NodeDeleted => zk::WatchKind::NodeDeleted,

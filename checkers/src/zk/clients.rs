@@ -10,7 +10,7 @@ use super::tree::Owner;
 use super::{zxid_label, Found, Guarantee};
 
 /// Clients, their operations and notices in order, and each operation's session.
-pub(crate) struct Index {
+pub(crate) struct Index<'h> {
     pub names: Vec<String>,
     /// Per operation: its client.
     pub client_of: Vec<u32>,
@@ -23,14 +23,14 @@ pub(crate) struct Index {
     /// Per operation: the session its client had (an ephemeral znode's owner).
     pub owner: Vec<Owner>,
     /// Per operation: the steps of a write (built once; the replay asks for them often).
-    steps: Vec<Option<Vec<Step>>>,
+    steps: Vec<Option<Vec<Step<'h>>>>,
     /// Sessions whose client was told they expired: by id, and per client how many.
     expired_ids: BTreeSet<u64>,
     expiries: Vec<u32>,
 }
 
-impl Index {
-    pub fn new(h: &ZkHistory) -> Index {
+impl<'h> Index<'h> {
+    pub fn new(h: &'h ZkHistory) -> Index<'h> {
         let mut names = Names::default();
         let client_of: Vec<u32> = h.ops.iter().map(|o| names.id(&o.client)).collect();
         let notice_client: Vec<u32> = h.notices.iter().map(|n| names.id(&n.client)).collect();
@@ -68,7 +68,7 @@ impl Index {
     }
 
     /// The steps of operation `op` if it is a write (`Call::steps`).
-    pub fn steps(&self, op: usize) -> Option<&[Step]> {
+    pub fn steps(&self, op: usize) -> Option<&[Step<'h>]> {
         self.steps[op].as_deref()
     }
 

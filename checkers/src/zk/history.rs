@@ -4,6 +4,11 @@
 //! depends on no other splitbrain crate).
 
 use serde::Deserialize;
+use std::borrow::Cow;
+
+/// A string of a history: owned when read from a file, borrowed when a run hands its
+/// history over in memory (no copy of every path and value per check).
+pub type Text<'a> = Cow<'a, str>;
 
 /// A znode's stat as a reply reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -50,77 +55,107 @@ pub enum ZkError {
 /// A step of `multi`, or a single write.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "f", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Step {
+pub enum Step<'a> {
     Create {
-        path: String,
-        data: String,
+        path: Text<'a>,
+        data: Text<'a>,
         mode: Mode,
     },
     Delete {
-        path: String,
+        path: Text<'a>,
         version: Option<u32>,
     },
     SetData {
-        path: String,
-        data: String,
+        path: Text<'a>,
+        data: Text<'a>,
         version: Option<u32>,
     },
     Check {
-        path: String,
+        path: Text<'a>,
         version: u32,
     },
+}
+
+impl Step<'_> {
+    /// This step with its strings borrowed from it.
+    pub fn borrowed(&self) -> Step<'_> {
+        match self {
+            Step::Create { path, data, mode } => Step::Create {
+                path: Cow::Borrowed(path),
+                data: Cow::Borrowed(data),
+                mode: *mode,
+            },
+            Step::Delete { path, version } => Step::Delete {
+                path: Cow::Borrowed(path),
+                version: *version,
+            },
+            Step::SetData {
+                path,
+                data,
+                version,
+            } => Step::SetData {
+                path: Cow::Borrowed(path),
+                data: Cow::Borrowed(data),
+                version: *version,
+            },
+            Step::Check { path, version } => Step::Check {
+                path: Cow::Borrowed(path),
+                version: *version,
+            },
+        }
+    }
 }
 
 /// A ZooKeeper call.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "f", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Call {
+pub enum Call<'a> {
     Create {
-        path: String,
-        data: String,
+        path: Text<'a>,
+        data: Text<'a>,
         mode: Mode,
     },
     Delete {
-        path: String,
+        path: Text<'a>,
         version: Option<u32>,
     },
     Exists {
-        path: String,
+        path: Text<'a>,
         watch: bool,
     },
     GetData {
-        path: String,
+        path: Text<'a>,
         watch: bool,
     },
     SetData {
-        path: String,
-        data: String,
+        path: Text<'a>,
+        data: Text<'a>,
         version: Option<u32>,
     },
     GetChildren {
-        path: String,
+        path: Text<'a>,
         watch: bool,
     },
     Sync {
-        path: String,
+        path: Text<'a>,
     },
     Multi {
-        ops: Vec<Step>,
+        ops: Vec<Step<'a>>,
     },
 }
 
-impl Call {
-    /// The steps of a write request (one for a single write); `None` for reads and sync.
-    pub fn steps(&self) -> Option<Vec<Step>> {
-        // Matched by reference: only a write's strings are copied.
+impl<'a> Call<'a> {
+    /// The steps of a write request (one for a single write), borrowing this call's
+    /// strings; `None` for reads and sync.
+    pub fn steps(&self) -> Option<Vec<Step<'_>>> {
         Some(match self {
             Call::Create { path, data, mode } => vec![Step::Create {
-                path: path.clone(),
-                data: data.clone(),
+                path: Cow::Borrowed(path),
+                data: Cow::Borrowed(data),
                 mode: *mode,
             }],
             Call::Delete { path, version } => vec![Step::Delete {
-                path: path.clone(),
+                path: Cow::Borrowed(path),
                 version: *version,
             }],
             Call::SetData {
@@ -128,11 +163,11 @@ impl Call {
                 data,
                 version,
             } => vec![Step::SetData {
-                path: path.clone(),
-                data: data.clone(),
+                path: Cow::Borrowed(path),
+                data: Cow::Borrowed(data),
                 version: *version,
             }],
-            Call::Multi { ops } => ops.clone(),
+            Call::Multi { ops } => ops.iter().map(Step::borrowed).collect(),
             Call::Exists { .. }
             | Call::GetData { .. }
             | Call::GetChildren { .. }
@@ -173,8 +208,8 @@ pub enum WatchOn {
 /// The result of one step of a `multi` that took effect.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "r", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum StepResult {
-    Created { path: String },
+pub enum StepResult<'a> {
+    Created { path: Text<'a> },
     Deleted,
     Stat { stat: Stat },
     Checked,
@@ -183,9 +218,9 @@ pub enum StepResult {
 /// A ZooKeeper reply.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "r", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Reply {
+pub enum Reply<'a> {
     Created {
-        path: String,
+        path: Text<'a>,
         zxid: u64,
     },
     Deleted {
@@ -196,12 +231,12 @@ pub enum Reply {
         zxid: u64,
     },
     Data {
-        data: String,
+        data: Text<'a>,
         stat: Stat,
         zxid: u64,
     },
     Children {
-        children: Vec<String>,
+        children: Cow<'a, [String]>,
         stat: Stat,
         zxid: u64,
     },
@@ -209,7 +244,7 @@ pub enum Reply {
         zxid: u64,
     },
     Multi {
-        results: Vec<StepResult>,
+        results: Vec<StepResult<'a>>,
         zxid: u64,
     },
     Error {
@@ -220,7 +255,7 @@ pub enum Reply {
     },
 }
 
-impl Reply {
+impl Reply<'_> {
     pub fn zxid(&self) -> u64 {
         match self {
             Reply::Created { zxid, .. }
@@ -247,18 +282,18 @@ pub enum Status {
 /// One client operation.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ZkOp {
-    pub client: String,
+pub struct ZkOp<'a> {
+    pub client: Text<'a>,
     pub call_us: u64,
     pub ret_us: Option<u64>,
     pub status: Status,
-    pub op: Call,
-    pub out: Option<Reply>,
+    pub op: Call<'a>,
+    pub out: Option<Reply<'a>>,
 }
 
-impl ZkOp {
+impl<'a> ZkOp<'a> {
     /// The reply of an operation that returned one.
-    pub fn reply(&self) -> Option<&Reply> {
+    pub fn reply(&self) -> Option<&Reply<'a>> {
         match self.status {
             Status::Ok => self.out.as_ref(),
             Status::Fail | Status::Indeterminate => None,
@@ -278,9 +313,9 @@ pub enum WatchKind {
 /// A notice a client heard outside any operation.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(tag = "n", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum Notice {
+pub enum Notice<'a> {
     Watch {
-        path: String,
+        path: Text<'a>,
         kind: WatchKind,
         zxid: u64,
     },
@@ -295,21 +330,21 @@ pub enum Notice {
 /// A notice in a client's history: after the first `ops_ended` of its operations ended.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ZkNotice {
-    pub client: String,
+pub struct ZkNotice<'a> {
+    pub client: Text<'a>,
     pub at_us: u64,
     pub ops_ended: u64,
-    pub notice: Notice,
+    pub notice: Notice<'a>,
 }
 
 /// A whole ZooKeeper history.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-pub struct ZkHistory {
+pub struct ZkHistory<'a> {
     pub schema_version: u32,
     pub model: String,
-    pub ops: Vec<ZkOp>,
+    pub ops: Vec<ZkOp<'a>>,
     #[serde(default)]
-    pub notices: Vec<ZkNotice>,
+    pub notices: Vec<ZkNotice<'a>>,
 }
 
 /// A ZooKeeper history file that cannot be read: names the file, line and field.
@@ -324,9 +359,9 @@ pub struct ZkReadError {
 
 /// Reads a ZooKeeper history from JSON text; `file` names it in errors. Schema 1 had no
 /// ZooKeeper operations, so only schema 2 is a ZooKeeper history.
-pub fn read_zk_history(text: &str, file: &str) -> Result<ZkHistory, ZkReadError> {
+pub fn read_zk_history(text: &str, file: &str) -> Result<ZkHistory<'static>, ZkReadError> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    let h: ZkHistory = serde_path_to_error::deserialize(de).map_err(|e| ZkReadError {
+    let h: ZkHistory<'static> = serde_path_to_error::deserialize(de).map_err(|e| ZkReadError {
         file: file.to_string(),
         line: e.inner().line(),
         field: e.path().to_string(),

@@ -55,8 +55,8 @@ pub(crate) fn replay(h: &ZkHistory, ix: &Index, out: &mut Found) -> Replayed {
 }
 
 struct State<'h> {
-    h: &'h ZkHistory,
-    ix: &'h Index,
+    h: &'h ZkHistory<'h>,
+    ix: &'h Index<'h>,
     write_zxid: Vec<Option<u64>>,
     /// Per operation: the highest zxid it can have taken effect at by FIFO client order
     /// (the zxid of its client's next write or sync that was answered). It bounds where a
@@ -188,12 +188,12 @@ impl<'h> State<'h> {
                 continue;
             }
             let data = match reply {
-                Reply::Data { data, .. } => Some(data.clone()),
+                Reply::Data { data, .. } => Some(&**data),
                 _ => None,
             };
             let kids = match reply {
                 Reply::Children { children, .. } => {
-                    let mut v = children.clone();
+                    let mut v = children.to_vec();
                     v.sort_unstable();
                     Some(v)
                 }
@@ -201,7 +201,7 @@ impl<'h> State<'h> {
             };
             for (path, stat) in stats {
                 hints.extend(
-                    stat_hints(path, stat, &data, &kids)
+                    stat_hints(path, stat, data, kids.as_deref())
                         .into_iter()
                         .map(|(z, hint, target)| (z, hint, at, target)),
                 );
@@ -834,7 +834,7 @@ fn fits(call: &Call, reply: &Reply) -> bool {
 fn results_fit(
     steps: &[Step],
     reply: &Reply,
-    got: &Result<Vec<StepResult>, (usize, super::history::ZkError)>,
+    got: &Result<Vec<StepResult<'static>>, (usize, super::history::ZkError)>,
 ) -> bool {
     let Ok(results) = got else { return false };
     match reply {
@@ -895,7 +895,7 @@ fn observation_fits(
         Call::Exists { path, .. }
         | Call::GetData { path, .. }
         | Call::GetChildren { path, .. }
-        | Call::Sync { path } => path.as_str(),
+        | Call::Sync { path } => &**path,
         _ => "",
     };
     let node = t.get(path);
@@ -960,7 +960,7 @@ fn step_paths(step: &Step) -> Vec<String> {
         | Step::SetData { path, .. }
         | Step::Check { path, .. } => path,
     };
-    let mut v = vec![path.clone()];
+    let mut v = vec![path.to_string()];
     v.extend(parent_of(path).map(str::to_string));
     v
 }
@@ -972,9 +972,9 @@ fn call_paths(call: &Call) -> Vec<String> {
         | Call::GetData { path, .. }
         | Call::GetChildren { path, .. }
         | Call::Sync { path } => {
-            let mut v = vec![path.clone()];
+            let mut v = vec![path.to_string()];
             if let Call::GetChildren { .. } = call {
-                v.push(path.clone());
+                v.push(path.to_string());
             }
             v
         }
@@ -994,13 +994,11 @@ fn reply_stats<'a>(call: &'a Call, reply: &'a Reply) -> Vec<(&'a str, &'a Stat)>
         (Call::Exists { path, .. }, Reply::Stat { stat: Some(s), .. })
         | (Call::SetData { path, .. }, Reply::Stat { stat: Some(s), .. })
         | (Call::GetData { path, .. }, Reply::Data { stat: s, .. })
-        | (Call::GetChildren { path, .. }, Reply::Children { stat: s, .. }) => {
-            v.push((path.as_str(), s))
-        }
+        | (Call::GetChildren { path, .. }, Reply::Children { stat: s, .. }) => v.push((&**path, s)),
         (Call::Multi { ops }, Reply::Multi { results, .. }) => {
             for (step, r) in ops.iter().zip(results) {
                 if let (Step::SetData { path, .. }, StepResult::Stat { stat }) = (step, r) {
-                    v.push((path.as_str(), stat));
+                    v.push((&**path, stat));
                 }
             }
         }
@@ -1074,7 +1072,7 @@ impl Hint {
                 path == p
                     || (mode.is_sequential()
                         && p.len() == path.len() + 10
-                        && p.starts_with(path.as_str())
+                        && p.starts_with(&**path)
                         && p[path.len()..].bytes().all(|b| b.is_ascii_digit()))
             }
             (Hint::Modified(p), Step::SetData { path, .. }) => path == p,
@@ -1094,15 +1092,15 @@ impl Hint {
 fn stat_hints(
     path: &str,
     s: &Stat,
-    data: &Option<String>,
-    kids: &Option<Vec<String>>,
+    data: Option<&str>,
+    kids: Option<&[String]>,
 ) -> Vec<(u64, Hint, Target)> {
     let p = || path.to_string();
     // A znode never changed since its creation still holds the data it was created with.
     let created = Target {
         count: None,
         data: if s.mzxid == s.czxid {
-            data.clone()
+            data.map(str::to_string)
         } else {
             None
         },
@@ -1112,7 +1110,7 @@ fn stat_hints(
     if s.mzxid != s.czxid {
         let t = Target {
             count: Some(s.version),
-            data: data.clone(),
+            data: data.map(str::to_string),
             children: None,
         };
         v.push((s.mzxid, Hint::Modified(p()), t));
@@ -1121,7 +1119,7 @@ fn stat_hints(
         let t = Target {
             count: Some(s.cversion),
             data: None,
-            children: kids.clone(),
+            children: kids.map(<[String]>::to_vec),
         };
         v.push((s.pzxid, Hint::Child(p()), t));
     }
@@ -1143,7 +1141,7 @@ const MAX_HIDDEN: usize = 4;
 const HIDDEN_TRIALS: usize = 4096;
 
 /// What the tree gave a write: its results, or the failing step and its error.
-type Applied = Result<Vec<StepResult>, (usize, super::history::ZkError)>;
+type Applied = Result<Vec<StepResult<'static>>, (usize, super::history::ZkError)>;
 
 /// What a revealing reply says a znode looked like right after the revealed write:
 /// `version` (a data change) or `cversion` (a change of children), and the data.
@@ -1192,7 +1190,7 @@ enum Move {
 }
 
 struct Hidden<'a> {
-    ix: &'a Index,
+    ix: &'a Index<'a>,
     z: u64,
     pool: &'a [Move],
     finals: &'a [Move],

@@ -172,7 +172,7 @@ impl Tree {
         zxid: u64,
         owner: Option<Owner>,
         changes: &mut Vec<Change>,
-    ) -> Result<Vec<StepResult>, (usize, ZkError)> {
+    ) -> Result<Vec<StepResult<'static>>, (usize, ZkError)> {
         let got = self.apply_undoably(steps, zxid, owner, changes);
         self.undo.clear();
         got
@@ -187,8 +187,8 @@ impl Tree {
         zxid: u64,
         owner: Option<Owner>,
         changes: &mut Vec<Change>,
-        keep: impl FnOnce(&Result<Vec<StepResult>, (usize, ZkError)>) -> bool,
-    ) -> (Result<Vec<StepResult>, (usize, ZkError)>, bool) {
+        keep: impl FnOnce(&Result<Vec<StepResult<'static>>, (usize, ZkError)>) -> bool,
+    ) -> (Result<Vec<StepResult<'static>>, (usize, ZkError)>, bool) {
         let (mark, seen) = (self.undo.len(), changes.len());
         let got = self.apply_undoably(steps, zxid, owner, changes);
         let kept = keep(&got);
@@ -207,7 +207,7 @@ impl Tree {
         steps: &[Step],
         zxid: u64,
         owner: Option<Owner>,
-    ) -> Result<Vec<StepResult>, (usize, ZkError)> {
+    ) -> Result<Vec<StepResult<'static>>, (usize, ZkError)> {
         let mark = self.undo.len();
         let got = self.apply_undoably(steps, zxid, owner, &mut Vec::new());
         self.roll_back_to(mark);
@@ -220,7 +220,7 @@ impl Tree {
         zxid: u64,
         owner: Option<Owner>,
         changes: &mut Vec<Change>,
-    ) -> Result<Vec<StepResult>, (usize, ZkError)> {
+    ) -> Result<Vec<StepResult<'static>>, (usize, ZkError)> {
         let (mark, seen) = (self.undo.len(), changes.len());
         let mut results = Vec::with_capacity(steps.len());
         for (i, step) in steps.iter().enumerate() {
@@ -298,7 +298,7 @@ impl Tree {
         zxid: u64,
         owner: Option<Owner>,
         changes: &mut Vec<Change>,
-    ) -> Result<StepResult, ZkError> {
+    ) -> Result<StepResult<'static>, ZkError> {
         let change = |path: &str, kind| Change {
             path: path.to_string(),
             kind,
@@ -309,7 +309,7 @@ impl Tree {
                 changes.push(change(&made, WatchKind::NodeCreated));
                 let parent = parent_of(&made).expect("created below a parent");
                 changes.push(change(parent, WatchKind::NodeChildrenChanged));
-                Ok(StepResult::Created { path: made })
+                Ok(StepResult::Created { path: made.into() })
             }
             Step::Delete { path, version } => {
                 self.delete(path, *version, zxid)?;
@@ -325,9 +325,9 @@ impl Tree {
             } => {
                 check_version(self.node(path)?, *version)?;
                 let n = self.nodes.get_mut(path).expect("checked above");
-                let old = std::mem::replace(&mut n.data, data.clone());
+                let old = std::mem::replace(&mut n.data, data.to_string());
                 self.undo.push(Undo::Data {
-                    path: path.clone(),
+                    path: path.to_string(),
                     data: old,
                     version: n.version,
                     mzxid: n.mzxid,
@@ -457,7 +457,7 @@ pub fn stat_of(n: &Znode) -> Stat {
 mod tests {
     use super::*;
 
-    fn create(path: &str, mode: Mode) -> Step {
+    fn create(path: &str, mode: Mode) -> Step<'_> {
         Step::Create {
             path: path.into(),
             data: "d".into(),
@@ -475,7 +475,7 @@ mod tests {
             .unwrap();
         let r = t.apply(&[create("/q/n-", Mode::Sequential)], 3, None, &mut ch);
         let made = "/q/n-0000000001".to_string();
-        assert_eq!(r, Ok(vec![StepResult::Created { path: made }]));
+        assert_eq!(r, Ok(vec![StepResult::Created { path: made.into() }]));
         let missing = t.apply(&[create("/none/a", Mode::Persistent)], 4, None, &mut ch);
         assert_eq!(missing, Err((0, ZkError::NoNode)));
         let eph = Some(Owner::Session(7));

@@ -151,7 +151,7 @@ fn check_notices(h: &ZkHistory, ix: &Index, r: &Replayed, cl: &Client, out: &mut
         last = Some(last.map_or(z, |l| l.max(z)));
         let real = r
             .changes
-            .get(path.as_str())
+            .get(&**path)
             .is_some_and(|v| v.binary_search(&(z, *kind)).is_ok());
         if !real {
             let msg = format!(
@@ -161,7 +161,7 @@ fn check_notices(h: &ZkHistory, ix: &Index, r: &Replayed, cl: &Client, out: &mut
             out.add(Guarantee::WatchOrder, msg, Vec::new(), at);
             continue;
         }
-        let on_path = by_path.get(path.as_str()).map_or(&[][..], |v| v.as_slice());
+        let on_path = by_path.get(&**path).map_or(&[][..], |v| v.as_slice());
         let set_before = |g: &Registration| g.pos < notice.ops_ended && g.at_zxid < z;
         let reg = on_path.iter().copied().find(|&k| {
             let g = &regs[k];
@@ -228,7 +228,7 @@ fn check_missed(h: &ZkHistory, ix: &Index, r: &Replayed, cl: &Client, out: &mut 
         let notice = &h.notices[n];
         match &notice.notice {
             Notice::Watch { path, zxid, kind } => {
-                let e = heard.entry((path.as_str(), *kind)).or_default();
+                let e = heard.entry((&**path, *kind)).or_default();
                 e.ended.push(notice.ops_ended);
                 e.zxids.push(*zxid);
             }

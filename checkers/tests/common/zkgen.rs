@@ -39,7 +39,7 @@ const CREATION: u8 = 4;
 pub struct Gen {
     rng: Rng,
     leader: Tree,
-    log: Vec<(u64, Vec<Step>, u32)>,
+    log: Vec<(u64, Vec<Step<'static>>, u32)>,
     servers: Vec<Server>,
     clients: Vec<Client>,
     zxid: u64,
@@ -112,7 +112,7 @@ impl Gen {
             0..=9 => self.write(
                 c,
                 Step::Create {
-                    path: path.clone(),
+                    path: path.clone().into(),
                     data: "0".into(),
                     mode: Mode::Persistent,
                 },
@@ -120,7 +120,7 @@ impl Gen {
             10..=12 => self.write(
                 c,
                 Step::Delete {
-                    path: path.clone(),
+                    path: path.clone().into(),
                     version: None,
                 },
             ),
@@ -129,8 +129,8 @@ impl Gen {
                 self.write(
                     c,
                     Step::SetData {
-                        path: path.clone(),
-                        data,
+                        path: path.clone().into(),
+                        data: data.into(),
                         version: None,
                     },
                 )
@@ -148,7 +148,7 @@ impl Gen {
         self.clients[c].ended += 1;
     }
 
-    fn write(&mut self, c: usize, step: Step) -> (String, String) {
+    fn write(&mut self, c: usize, step: Step<'static>) -> (String, String) {
         let call = match &step {
             Step::Create { path, data, .. } => format!(
                 r#"{{"f": "create", "path": "{path}", "data": "{data}", "mode": "persistent"}}"#
