@@ -68,25 +68,38 @@ struct Tally {
 }
 
 /// What the check knows of one instance: its value once chosen, the votes per ballot and
-/// value (one entry in a quiet run, a few under contention), and for messages the labels of
-/// the values voted for and the instance's name.
+/// value, and for messages the labels of the values voted for and the instance's name.
+/// A quiet run votes for one value in one ballot per instance: the first tally and label
+/// sit in the instance itself, any further ones in `more`, allocated only then.
 #[derive(Default)]
 struct Instance {
     chosen: Option<Tally>,
-    tallies: Vec<Tally>,
-    labels: Vec<(u64, DeferredLabel)>,
-    name: Option<String>,
+    tally: Option<Tally>,
+    label: Option<(u64, DeferredLabel)>,
+    name: Option<Box<str>>,
+    more: Option<Box<More>>,
 }
 
-/// Instance ids below this (Multi-Paxos' slots) are kept in a vector, the rest (Basic Paxos'
-/// hashed register ids) in a lookup map: a vote costs an index or a hash probe, not a tree
-/// search.
+/// An instance's tallies and labels after its first (votes in several ballots or for
+/// several values: contention, a new leader).
+#[derive(Default)]
+struct More {
+    tallies: Vec<Tally>,
+    labels: Vec<(u64, DeferredLabel)>,
+}
+
+/// Instance ids below this (Multi-Paxos' slots) are kept in chunks indexed by id, the rest
+/// (Basic Paxos' hashed register ids) in a lookup map: a vote costs an index or a hash
+/// probe, not a tree search.
 const DENSE_INSTANCES: u64 = 1 << 20;
+
+/// Dense instances per chunk: the chunks never move once made (no copy as slots grow).
+const CHUNK: usize = 256;
 
 /// Every instance the check has met.
 #[derive(Default)]
 struct Instances {
-    dense: Vec<Instance>,
+    dense: Vec<Box<[Instance]>>,
     far: Lookup<u64, Instance>,
 }
 
@@ -97,45 +110,90 @@ impl Instances {
         if id >= DENSE_INSTANCES {
             return self.far.get_or_insert_with(id, Instance::default);
         }
-        let i = id as usize;
-        if i >= self.dense.len() {
-            self.grow(i);
+        let (chunk, at) = (id as usize / CHUNK, id as usize % CHUNK);
+        if chunk >= self.dense.len() {
+            self.grow(chunk);
         }
-        &mut self.dense[i]
+        &mut self.dense[chunk][at]
     }
 
-    /// Makes room for dense instance `i`.
+    /// Makes room for dense chunk `chunk`.
     #[cold]
-    fn grow(&mut self, i: usize) {
-        let len = (i + 1).max(2 * self.dense.len());
-        self.dense.resize_with(len, Instance::default);
+    fn grow(&mut self, chunk: usize) {
+        while self.dense.len() <= chunk {
+            self.dense
+                .push((0..CHUNK).map(|_| Instance::default()).collect());
+        }
     }
 
     fn get(&self, id: u64) -> Option<&Instance> {
         if id >= DENSE_INSTANCES {
             return self.far.get(&id);
         }
-        self.dense.get(id as usize)
+        let chunk = self.dense.get(id as usize / CHUNK)?;
+        Some(&chunk[id as usize % CHUNK])
     }
 }
 
 impl Instance {
     /// Adds `by`'s vote for `digest` at `ballot`; returns the voters of that ballot and value.
     fn tally(&mut self, by: usize, ballot: Ballot, digest: u64) -> u32 {
-        let at = self
-            .tallies
+        let first = self.tally.get_or_insert(Tally {
+            ballot,
+            digest,
+            voters: 0,
+        });
+        let t = if first.ballot == ballot && first.digest == digest {
+            first
+        } else {
+            let more = self.more.get_or_insert_with(Box::default);
+            Self::other_tally(&mut more.tallies, ballot, digest)
+        };
+        t.voters |= 1 << by;
+        t.voters
+    }
+
+    /// The tally of `ballot` and `digest` among the instance's further ones, added if new.
+    #[cold]
+    fn other_tally(more: &mut Vec<Tally>, ballot: Ballot, digest: u64) -> &mut Tally {
+        let at = more
             .iter()
             .position(|t| t.ballot == ballot && t.digest == digest);
         let at = at.unwrap_or_else(|| {
-            self.tallies.push(Tally {
+            more.push(Tally {
                 ballot,
                 digest,
                 voters: 0,
             });
-            self.tallies.len() - 1
+            more.len() - 1
         });
-        self.tallies[at].voters |= 1 << by;
-        self.tallies[at].voters
+        &mut more[at]
+    }
+
+    /// Whether a label for `digest` is kept.
+    fn labelled(&self, digest: u64) -> bool {
+        let first = self.label.as_ref().is_some_and(|(d, _)| *d == digest);
+        first || self.more_labels().iter().any(|(d, _)| *d == digest)
+    }
+
+    fn more_labels(&self) -> &[(u64, DeferredLabel)] {
+        self.more.as_ref().map_or(&[], |m| &m.labels)
+    }
+
+    /// Keeps `label` for `digest` (not yet labelled).
+    fn keep_label(&mut self, digest: u64, label: DeferredLabel) {
+        if self.label.is_none() {
+            self.label = Some((digest, label));
+        } else {
+            let more = self.more.get_or_insert_with(Box::default);
+            more.labels.push((digest, label));
+        }
+    }
+
+    /// The label kept for `digest`, written out.
+    fn label_of(&self, digest: u64) -> Option<String> {
+        let mut all = self.label.iter().chain(self.more_labels());
+        all.find(|(d, _)| *d == digest).map(|(_, l)| l())
     }
 }
 
@@ -173,11 +231,11 @@ impl Agreement {
     fn cast<V: Voted>(&mut self, vote: &Vote<V>) -> Cast {
         let digest = vote.value.digest();
         let instance = self.instances.entry(vote.instance);
-        if !instance.labels.iter().any(|(d, _)| *d == digest) {
-            instance.labels.push((digest, vote.value.deferred_label()));
+        if !instance.labelled(digest) {
+            instance.keep_label(digest, vote.value.deferred_label());
         }
         if let (None, Some(name)) = (&instance.name, &vote.name) {
-            instance.name = Some(name.to_string());
+            instance.name = Some(Box::from(&**name));
         }
         Cast {
             instance: vote.instance,
@@ -245,12 +303,11 @@ impl Agreement {
 
     /// The label of `digest`, a value voted for in `instance`.
     fn label(&self, instance: u64, digest: u64) -> String {
-        let labels = self.instances.get(instance).map(|i| &i.labels[..]);
-        labels
-            .unwrap_or_default()
-            .iter()
-            .find(|(d, _)| *d == digest)
-            .map_or_else(|| "?".to_string(), |(_, l)| l())
+        let label = self
+            .instances
+            .get(instance)
+            .and_then(|i| i.label_of(digest));
+        label.unwrap_or_else(|| "?".to_string())
     }
 
     /// Server `by`'s tentative votes take effect (`Durable`) or are gone (`Lost`).
@@ -258,6 +315,9 @@ impl Agreement {
         let Some(pending) = self.tentative.get_mut(by) else {
             return Ok(());
         };
+        if pending.is_empty() {
+            return Ok(());
+        }
         let pending = std::mem::take(pending);
         if event == DiskEvent::Durable {
             let n = self.servers;
@@ -290,27 +350,39 @@ impl<S: Voter> ClusterInvariant<S> for Agreement {
         let Some(Some(s)) = servers.get(stepped.index()) else {
             return Ok(());
         };
-        self.servers = servers.len();
-        if self.tentative.len() < servers.len() {
-            self.tentative.resize_with(servers.len(), Vec::new);
+        // Most steps cast no vote and take no proposal.
+        if s.fresh_votes().is_empty() && s.fresh_proposals().is_empty() {
+            return Ok(());
+        }
+        self.take_step(stepped.index(), servers.len(), *s)
+    }
+
+    fn on_disk(&mut self, _at: Time, node: NodeId, event: DiskEvent) -> Result<(), String> {
+        self.settle(node.index(), event)
+    }
+}
+
+impl Agreement {
+    /// Notes the proposals and votes of server `by` (of `n`) in the step it just took.
+    #[inline(never)]
+    fn take_step<S: Voter>(&mut self, by: usize, n: usize, s: &S) -> Result<(), String> {
+        let servers = n;
+        self.servers = servers;
+        if self.tentative.len() < servers {
+            self.tentative.resize_with(servers, Vec::new);
         }
         for p in s.fresh_proposals() {
             self.proposed.insert(*p, ());
         }
-        let by = stepped.index();
         for vote in s.fresh_votes() {
             if s.votes_wait_for_disk() {
                 let cast = self.cast(vote);
                 self.tentative[by].push(cast);
             } else {
-                self.record(by, servers.len(), vote)?;
+                self.record(by, servers, vote)?;
             }
         }
         Ok(())
-    }
-
-    fn on_disk(&mut self, _at: Time, node: NodeId, event: DiskEvent) -> Result<(), String> {
-        self.settle(node.index(), event)
     }
 }
 
