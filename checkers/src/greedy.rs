@@ -88,9 +88,8 @@ impl<'a> Pass<'a> {
         let n = p.calls.len();
         let (pending, optional): (VecDeque<u32>, VecDeque<u32>) =
             (0..n as u32).partition(|&op| p.rets[op as usize].is_some());
-        let mut keyed: Vec<(u64, u32)> = pending.iter().map(|&op| (ret(p, op), op)).collect();
-        sort_nearly_sorted(&mut keyed);
-        let by_return: Vec<u32> = keyed.into_iter().map(|(_, op)| op).collect();
+        let mut by_return: Vec<u32> = pending.iter().copied().collect();
+        sort_nearly_sorted(&mut by_return, |op| (ret(p, op), op));
         let mut rank = vec![0; n];
         for (i, &op) in by_return.iter().enumerate() {
             rank[op as usize] = i as u32;
@@ -257,15 +256,16 @@ impl<'a> Pass<'a> {
 /// in return order too (each client's operations are sequential, so only concurrent ones
 /// swap). Insertion sort moves each item past the few it overtakes; if that turns out to
 /// be many, the rest goes to the library's sort.
-fn sort_nearly_sorted(v: &mut [(u64, u32)]) {
+fn sort_nearly_sorted<T: Copy, K: Ord>(v: &mut [T], key: impl Fn(T) -> K) {
     let mut moves_left = 8 * v.len() + 64;
     for i in 1..v.len() {
         let x = v[i];
+        let k = key(x);
         let mut j = i;
-        while j > 0 && v[j - 1] > x {
+        while j > 0 && key(v[j - 1]) > k {
             if moves_left == 0 {
                 v[j] = x;
-                v.sort_unstable();
+                v.sort_unstable_by_key(|&y| key(y));
                 return;
             }
             moves_left -= 1;
@@ -416,7 +416,7 @@ mod tests {
             for v in [&mut near, &mut shuffled] {
                 let mut want = v.clone();
                 want.sort();
-                sort_nearly_sorted(v);
+                sort_nearly_sorted(v, |x| x);
                 assert_eq!(*v, want);
             }
         }
