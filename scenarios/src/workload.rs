@@ -270,47 +270,75 @@ impl Workload for ProposeRace {
     }
 }
 
-/// Appends the decimal digits of `n` to `s`.
-fn push_decimal(s: &mut String, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
+/// A short name assembled on the stack, then allocated once at its exact length (a workload
+/// names a key or value per operation, and building it was a visible share of a run's time).
+struct Name {
+    bytes: [u8; Name::CAPACITY],
+    len: usize,
+}
+
+impl Name {
+    /// Two numbers of up to 20 digits and three short words.
+    const CAPACITY: usize = 64;
+
+    fn new() -> Name {
+        Name {
+            bytes: [0; Name::CAPACITY],
+            len: 0,
         }
     }
-    digits[at..].iter().for_each(|&d| s.push(char::from(d)));
+
+    /// Appends `word` a byte at a time (the words joined here are a few characters long).
+    fn word(&mut self, word: &str) -> &mut Name {
+        for &b in word.as_bytes() {
+            self.bytes[self.len] = b;
+            self.len += 1;
+        }
+        self
+    }
+
+    /// Appends the decimal digits of `n`.
+    fn decimal(&mut self, n: u64) -> &mut Name {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        for &d in &digits[at..] {
+            self.bytes[self.len] = d;
+            self.len += 1;
+        }
+        self
+    }
+
+    fn finish(&self) -> String {
+        std::str::from_utf8(&self.bytes[..self.len])
+            .expect("words and digits")
+            .to_string()
+    }
 }
 
-/// Appends `text` a character at a time (the words joined here are a few characters long).
-fn push_short(s: &mut String, text: &str) {
-    text.chars().for_each(|c| s.push(c));
-}
-
-/// `{prefix}{n}{suffix}`, as `format!` writes it but without its machinery (a workload names
-/// a key or value per operation, and formatting was a visible share of a run's time).
+/// `{prefix}{n}{suffix}`, as `format!` writes it but without its machinery.
 fn numbered(prefix: &str, n: u64, suffix: &str) -> String {
-    let mut s = String::with_capacity(prefix.len() + 20 + suffix.len());
-    push_short(&mut s, prefix);
-    push_decimal(&mut s, n);
-    push_short(&mut s, suffix);
-    s
+    Name::new().word(prefix).decimal(n).word(suffix).finish()
 }
 
 /// The value the client numbered `number` (from 1) writes in its operation `n`:
 /// `c{number}.{n}`, followed by `suffix`.
 fn client_value(number: u64, n: u64, suffix: &str) -> String {
-    let mut s = String::with_capacity(42 + suffix.len());
-    push_short(&mut s, "c");
-    push_decimal(&mut s, number);
-    push_short(&mut s, ".");
-    push_decimal(&mut s, n);
-    push_short(&mut s, suffix);
-    s
+    Name::new()
+        .word("c")
+        .decimal(number)
+        .word(".")
+        .decimal(n)
+        .word(suffix)
+        .finish()
 }
 
 struct KvMix {
