@@ -38,31 +38,28 @@ pub enum Applied {
 impl Kv {
     /// Applies `op` for request `seq` of `client`, once.
     pub fn apply(&mut self, client: NodeId, seq: u64, op: &Op) -> Applied {
-        if let Some((last, ret)) = self.sessions.get(&client) {
-            if seq == *last {
-                return Applied::Duplicate(ret.clone());
-            }
-            if seq < *last {
-                return Applied::Stale;
-            }
+        // One search of the session table: the data is a separate field.
+        let Some((last, remembered)) = self.sessions.get_mut(&client) else {
+            let ret = execute(&mut self.data, op);
+            self.sessions.insert(client, (seq, ret.clone()));
+            return Applied::Fresh(ret);
+        };
+        if seq == *last {
+            return Applied::Duplicate(remembered.clone());
         }
-        let ret = self.execute(op);
-        match self.sessions.get_mut(&client) {
-            Some(session) => {
-                session.0 = seq;
-                session.1.clone_from(&ret);
-            }
-            None => {
-                self.sessions.insert(client, (seq, ret.clone()));
-            }
+        if seq < *last {
+            return Applied::Stale;
         }
+        let ret = execute(&mut self.data, op);
+        *last = seq;
+        remembered.clone_from(&ret);
         Applied::Fresh(ret)
     }
 
     /// Applies `op` without recording its request id: what a replica that keeps no session
     /// table does (chain replication's planted bug C02). A retry applies again.
     pub fn apply_unrecorded(&mut self, op: &Op) -> Ret {
-        self.execute(op)
+        execute(&mut self.data, op)
     }
 
     /// The remembered result of `client`'s request `seq`, if it was its latest.
@@ -72,47 +69,60 @@ impl Kv {
 
     /// A read against the current state (ReadIndex reads, §6.4 of the thesis).
     pub fn read(&self, key: &str) -> Ret {
-        Ret::Value {
-            value: self.data.get(key).cloned(),
+        read(&self.data, key)
+    }
+}
+
+fn read(data: &BTreeMap<String, String>, key: &str) -> Ret {
+    Ret::Value {
+        value: data.get(key).cloned(),
+    }
+}
+
+/// `key` now holds `value`; an existing key keeps its name and its value's buffer.
+fn set(data: &mut BTreeMap<String, String>, key: &str, value: &str) {
+    match data.get_mut(key) {
+        Some(v) => value.clone_into(v),
+        None => {
+            data.insert(key.to_string(), value.to_string());
         }
     }
+}
 
-    /// `key` now holds `value`; an existing key keeps its name and its value's buffer.
-    fn set(&mut self, key: &str, value: &str) {
-        match self.data.get_mut(key) {
-            Some(v) => value.clone_into(v),
-            None => {
-                self.data.insert(key.to_string(), value.to_string());
+/// Performs `op` on the data.
+fn execute(data: &mut BTreeMap<String, String>, op: &Op) -> Ret {
+    match op {
+        Op::Get { key } => read(data, key),
+        Op::Put { key, value } => {
+            set(data, key, value);
+            Ret::Done
+        }
+        Op::Append { key, value } => {
+            match data.get_mut(key) {
+                Some(v) => v.push_str(value),
+                None => {
+                    data.insert(key.clone(), value.clone());
+                }
+            }
+            Ret::Done
+        }
+        Op::Cas { key, from, to } => {
+            // One search: the value found is the one replaced.
+            match data.get_mut(key) {
+                Some(v) if from.as_deref() == Some(v.as_str()) => {
+                    to.clone_into(v);
+                    Ret::Bool { value: true }
+                }
+                Some(_) => Ret::Bool { value: false },
+                None if from.is_none() => {
+                    data.insert(key.clone(), to.clone());
+                    Ret::Bool { value: true }
+                }
+                None => Ret::Bool { value: false },
             }
         }
-    }
-
-    fn execute(&mut self, op: &Op) -> Ret {
-        match op {
-            Op::Get { key } => self.read(key),
-            Op::Put { key, value } => {
-                self.set(key, value);
-                Ret::Done
-            }
-            Op::Append { key, value } => {
-                match self.data.get_mut(key) {
-                    Some(v) => v.push_str(value),
-                    None => {
-                        self.data.insert(key.clone(), value.clone());
-                    }
-                }
-                Ret::Done
-            }
-            Op::Cas { key, from, to } => {
-                let ok = self.data.get(key) == from.as_ref();
-                if ok {
-                    self.set(key, to);
-                }
-                Ret::Bool { value: ok }
-            }
-            _ => {
-                panic!("the key-value service does not serve {op:?}")
-            }
+        _ => {
+            panic!("the key-value service does not serve {op:?}")
         }
     }
 }
