@@ -49,7 +49,7 @@ pub(crate) fn replay(h: &ZkHistory, ix: &Index, out: &mut Found) -> Replayed {
     st.fifo_bound = fifo_bounds(h, ix);
     st.classify(out);
     st.reveal(h);
-    let events = st.events(h);
+    let events = st.events();
     st.run(h, ix, &events, out);
     st.finish(h)
 }
@@ -171,7 +171,9 @@ impl<'h> State<'h> {
     /// Places unfinished writes at the zxids that stats and notices reveal and no known
     /// write explains.
     fn reveal(&mut self, h: &ZkHistory) {
-        let known: BTreeSet<u64> = self.known.iter().map(|k| k.0).collect();
+        // The known zxids, sorted and each once (`classify`): looked up by binary search.
+        let known_zxids: Vec<u64> = self.known.iter().map(|k| k.0).collect();
+        let known = Sorted(&known_zxids);
         // A stat whose zxids are all of known writes (most are) reveals nothing to place.
         let reveals = |s: &Stat| {
             [s.czxid, s.mzxid, s.pzxid]
@@ -310,17 +312,19 @@ impl<'h> State<'h> {
         self.write_zxid[c] = Some(z);
     }
 
-    fn events(&self, h: &ZkHistory) -> Vec<(u64, What)> {
-        let mut ev: Vec<(u64, What)> = Vec::with_capacity(h.ops.len());
-        ev.extend(self.known.iter().map(|&(z, i)| (z, What::Write(i))));
-        ev.extend(self.placed.iter().map(|(&z, &i)| (z, What::Write(i))));
-        ev.extend(self.closes.keys().map(|&z| (z, What::Close)));
-        ev.extend(self.observed.iter().map(|&i| {
-            let z = h.ops[i].reply().expect("replied").zxid();
-            (z, What::Observe(i))
-        }));
-        ev.sort_unstable();
-        ev
+    /// Every write (known and placed), close and observation, in (zxid, what) order: merged
+    /// from the lists, each already in that order, rather than sorted.
+    fn events(&self) -> Vec<(u64, What)> {
+        let known = self.known.iter().map(|&(z, i)| (z, What::Write(i)));
+        let placed = self.placed.iter().map(|(&z, &i)| (z, What::Write(i)));
+        let writes = merged(known, placed);
+        let closes = self.closes.keys().map(|&z| (z, What::Close));
+        let changes = merged(writes.into_iter(), closes);
+        let observed = self
+            .observed_by_zxid
+            .iter()
+            .map(|&(z, i)| (z, What::Observe(i)));
+        merged(changes.into_iter(), observed)
     }
 
     fn run(&mut self, h: &ZkHistory, ix: &Index, events: &[(u64, What)], out: &mut Found) {
@@ -769,9 +773,8 @@ impl<'h> State<'h> {
     }
 
     fn finish(mut self, h: &ZkHistory) -> Replayed {
-        let mut order: Vec<(u64, usize)> = self.known.clone();
-        order.extend(self.placed.iter().map(|(&z, &i)| (z, i)));
-        order.sort_unstable();
+        let placed = self.placed.iter().map(|(&z, &i)| (z, i));
+        let order = merged(self.known.iter().copied(), placed);
         let mut by_ret: Vec<(u64, u64)> = self
             .known
             .iter()
@@ -1132,6 +1135,30 @@ fn child_path(parent: &str, name: &str) -> String {
         format!("/{name}")
     } else {
         format!("{parent}/{name}")
+    }
+}
+
+/// A sorted list of distinct zxids, for membership tests.
+struct Sorted<'a>(&'a [u64]);
+
+impl Sorted<'_> {
+    fn contains(&self, z: &u64) -> bool {
+        self.0.binary_search(z).is_ok()
+    }
+}
+
+/// The items of two sorted sequences, sorted: what sorting their concatenation gives.
+fn merged<T: Ord>(a: impl Iterator<Item = T>, b: impl Iterator<Item = T>) -> Vec<T> {
+    let (mut a, mut b) = (a.peekable(), b.peekable());
+    let mut out = Vec::with_capacity(a.size_hint().0 + b.size_hint().0);
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x <= y,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return out,
+        };
+        out.extend(if take_a { a.next() } else { b.next() });
     }
 }
 
