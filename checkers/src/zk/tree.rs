@@ -128,7 +128,11 @@ pub fn parent_of(path: &str) -> Option<&str> {
     if path == "/" || !path.starts_with('/') {
         return None;
     }
-    let cut = path.rfind('/').expect("starts with /");
+    // A byte loop from the end: paths are short, and `rfind` goes through `memrchr`.
+    let cut = path
+        .bytes()
+        .rposition(|b| b == b'/')
+        .expect("starts with /");
     Some(if cut == 0 { "/" } else { &path[..cut] })
 }
 

@@ -189,7 +189,18 @@ impl Log {
                 Err(n)
             };
         }
-        self.entries().binary_search_by_key(&z, |e| e.txn.zxid)
+        // Most other look-ups are of the last few entries (a commit of a recent proposal,
+        // a delivery point just behind the end): those are tried first.
+        let entries = self.entries();
+        let mut i = entries.len();
+        for _ in 0..4 {
+            match i.checked_sub(1).map(|j| entries[j].txn.zxid.cmp(&z)) {
+                Some(std::cmp::Ordering::Greater) => i -= 1,
+                Some(std::cmp::Ordering::Equal) => return Ok(i - 1),
+                Some(std::cmp::Ordering::Less) | None => return Err(i),
+            }
+        }
+        entries[..i].binary_search_by_key(&z, |e| e.txn.zxid)
     }
 
     /// The chain value of the prefix ending at `z`, if `z` is the base or in the log.
@@ -352,6 +363,18 @@ pub fn sync_plan(log: &Log, follower_last: u64) -> SyncPlan {
 mod tests {
     use super::*;
     use splitbrain_api::{NodeId, Op};
+
+    #[test]
+    fn position_from_the_end_agrees_with_a_binary_search() {
+        let mut log = Log::default();
+        for z in (2..=40).step_by(2) {
+            log.append(txn(z));
+        }
+        let zxids: Vec<u64> = log.entries().iter().map(|e| e.txn.zxid).collect();
+        for z in 0..44 {
+            assert_eq!(log.position(z), zxids.binary_search(&z), "{z}");
+        }
+    }
 
     fn txn(z: u64) -> Txn {
         let op = Op::Put {

@@ -16,11 +16,27 @@ use std::rc::Rc;
 /// not every znode, and a znode is copied when first changed after a snapshot. The child
 /// names are a sorted vector: copying one after a snapshot is one allocation, and a
 /// sequential child (the common create) goes at its end.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 struct Znode {
     data: String,
     stat: Stat,
     children: Vec<Rc<str>>,
+}
+
+/// Room for this many more children in a copy: a znode is copied (after a snapshot) to be
+/// changed, often by a create under it, which then needs no reallocation.
+const CHILD_ROOM: usize = 4;
+
+impl Clone for Znode {
+    fn clone(&self) -> Znode {
+        let mut children = Vec::with_capacity(self.children.len() + CHILD_ROOM);
+        children.extend(self.children.iter().cloned());
+        Znode {
+            data: self.data.clone(),
+            stat: self.stat.clone(),
+            children,
+        }
+    }
 }
 
 impl Znode {
@@ -152,7 +168,11 @@ pub fn parent_of(path: &str) -> Option<&str> {
     if !path.starts_with('/') || path == "/" || path.ends_with('/') {
         return None;
     }
-    let cut = path.rfind('/').expect("starts with /");
+    // A byte loop from the end: paths are short, and `rfind` goes through `memrchr`.
+    let cut = path
+        .bytes()
+        .rposition(|b| b == b'/')
+        .expect("starts with /");
     Some(if cut == 0 { "/" } else { &path[..cut] })
 }
 
