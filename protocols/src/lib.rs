@@ -2,6 +2,7 @@
 //! implementation and its planted bugs as named variants of that one implementation.
 
 pub mod chain;
+mod few;
 pub mod kv;
 pub mod paxos;
 pub mod pingpong;

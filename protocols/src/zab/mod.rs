@@ -30,7 +30,7 @@ mod broadcast;
 pub mod client;
 mod discovery;
 mod election;
-mod few;
+use crate::few;
 pub mod invariants;
 pub mod log;
 mod paths;

@@ -219,7 +219,7 @@ impl MultiServer {
             ctx.now(),
         )));
         let everyone = self.servers.clone();
-        self.propose_to(ctx, proposals, &everyone);
+        self.propose_to(ctx, &proposals, &everyone);
         self.send_heartbeats(ctx);
     }
 

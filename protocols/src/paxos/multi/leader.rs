@@ -7,6 +7,7 @@
 
 use super::server::{MultiServer, MultiTimer};
 use super::{MultiMsg, SlotCmd};
+use crate::few::Few;
 use crate::kv::Cmd;
 use crate::paxos::ballot::Ballot;
 use crate::paxos::majority;
@@ -85,37 +86,38 @@ impl MultiServer {
     /// last two heartbeat intervals (the same ones whatever happened before, unless one falls
     /// silent); every server if too few did. The others learn by heartbeat and catch-up, and
     /// heartbeats resend them a proposal still waiting for a majority.
-    pub(super) fn quorum_peers(&self, now: Time) -> Vec<NodeId> {
+    pub(super) fn quorum_peers(&self, now: Time) -> Few<NodeId> {
         let n = self.servers.len();
+        let everyone = || Few::collect(self.id, self.servers.iter().copied());
         let super::election::Role::Leader(lead) = &self.role else {
-            return self.servers.clone();
+            return everyone();
         };
         let me = self.id.index();
         let alive = |i: usize| lead.last_ack[i] + self.cfg.heartbeat + self.cfg.heartbeat >= now;
-        let peers: Vec<NodeId> = (1..n)
+        let peers = (1..n)
             .map(|k| (me + k) % n)
             .filter(|&i| alive(i))
             .take(majority(n) - 1)
-            .map(|i| self.servers[i])
-            .collect();
+            .map(|i| self.servers[i]);
+        let peers = Few::collect(self.id, peers);
         if peers.len() + 1 < majority(n) {
-            return self.servers.clone();
+            return everyone();
         }
         peers
     }
 
     /// Proposes `entries` in this leader's ballot: its own acceptor first, then `to`.
-    pub(super) fn propose_to(&mut self, ctx: &mut Ctx<Self>, entries: Vec<SlotCmd>, to: &[NodeId]) {
+    pub(super) fn propose_to(&mut self, ctx: &mut Ctx<Self>, entries: &[SlotCmd], to: &[NodeId]) {
         let Some(lead) = self.lead() else {
             return;
         };
         let ballot = lead.ballot;
         let now = ctx.now();
-        for (slot, cmd) in &entries {
+        for (slot, cmd) in entries {
             lead.pending.insert(*slot, (Rc::clone(cmd), 0, now));
             lead.next_slot = lead.next_slot.max(slot + 1);
         }
-        let mine = match self.acceptor_accept(ctx, ballot, &entries) {
+        let mine = match self.acceptor_accept(ctx, ballot, entries) {
             Ok(slots) => slots,
             Err(promised) => return self.on_nack(ctx, ballot, promised),
         };

@@ -177,7 +177,7 @@ impl MultiServer {
         let cmd = Cmd::client(client, seq, op);
         self.fresh_proposals.push((None, cmd.digest));
         let peers = self.quorum_peers(ctx.now());
-        self.propose_to(ctx, vec![(slot, cmd)], &peers);
+        self.propose_to(ctx, &[(slot, cmd)], &peers);
     }
 
     fn on_read(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, key: String) {

@@ -1,12 +1,13 @@
-//! A short list kept on the stack: the peers one message goes to and the zxids they
-//! acknowledged, gathered per message (clusters have three to seven servers), without an
-//! allocation each time. Beyond eight items it moves to a vector.
+//! A short list kept on the stack: the peers one message goes to (ZAB's proposals, a
+//! Multi-Paxos leader's bare majority) and the zxids they acknowledged, gathered per
+//! message (clusters have three to seven servers), without an allocation each time.
+//! Beyond eight items it moves to a vector.
 
 use std::ops::{Deref, DerefMut};
 
 const ROOM: usize = 8;
 
-pub(super) struct Few<T> {
+pub(crate) struct Few<T> {
     len: usize,
     small: [T; ROOM],
     more: Vec<T>,
@@ -14,7 +15,7 @@ pub(super) struct Few<T> {
 
 impl<T: Copy> Few<T> {
     /// The items of `items` in order; `fill` only pads the unused room.
-    pub(super) fn collect(fill: T, items: impl IntoIterator<Item = T>) -> Few<T> {
+    pub(crate) fn collect(fill: T, items: impl IntoIterator<Item = T>) -> Few<T> {
         let mut few = Few {
             len: 0,
             small: [fill; ROOM],
