@@ -175,17 +175,20 @@ impl<'h> State<'h> {
         let known_zxids: Vec<u64> = self.known.iter().map(|k| k.0).collect();
         let known = Sorted(&known_zxids);
         // A stat whose zxids are all of known writes (most are) reveals nothing to place.
+        let unknown = |z: u64| z != 0 && !known.contains(&z);
+        // (A stat's three zxids are often the same: each different one is looked up once.)
         let reveals = |s: &Stat| {
-            [s.czxid, s.mzxid, s.pzxid]
-                .iter()
-                .any(|z| *z != 0 && !known.contains(z))
+            unknown(s.czxid)
+                || (s.mzxid != s.czxid && unknown(s.mzxid))
+                || (s.pzxid != s.czxid && s.pzxid != s.mzxid && unknown(s.pzxid))
         };
+        let mut stats = Vec::new();
         let mut hints: Vec<(u64, Hint, u64, Target)> = Vec::new();
         for &i in self.observed.iter().chain(self.known.iter().map(|k| &k.1)) {
             let op = &h.ops[i];
             let at = op.ret_us.unwrap_or(u64::MAX);
             let reply = op.reply().expect("replied");
-            let stats = reply_stats(&op.op, reply);
+            reply_stats_into(&op.op, reply, &mut stats);
             if !stats.iter().any(|(_, s)| reveals(s)) {
                 continue;
             }
@@ -201,7 +204,7 @@ impl<'h> State<'h> {
                 }
                 _ => None,
             };
-            for (path, stat) in stats {
+            for &(path, stat) in &stats {
                 hints.extend(
                     stat_hints(path, stat, data, kids.as_deref())
                         .into_iter()
@@ -990,9 +993,10 @@ fn call_paths(call: &Call) -> Vec<String> {
     }
 }
 
-/// The stats a reply reports, with the path each belongs to.
-fn reply_stats<'a>(call: &'a Call, reply: &'a Reply) -> Vec<(&'a str, &'a Stat)> {
-    let mut v = Vec::new();
+/// The stats a reply reports, with the path each belongs to, into `v` (cleared first, so
+/// that a loop over many replies reuses it).
+fn reply_stats_into<'a>(call: &'a Call, reply: &'a Reply, v: &mut Vec<(&'a str, &'a Stat)>) {
+    v.clear();
     match (call, reply) {
         (Call::Exists { path, .. }, Reply::Stat { stat: Some(s), .. })
         | (Call::SetData { path, .. }, Reply::Stat { stat: Some(s), .. })
@@ -1007,7 +1011,6 @@ fn reply_stats<'a>(call: &'a Call, reply: &'a Reply) -> Vec<(&'a str, &'a Stat)>
         }
         _ => {}
     }
-    v
 }
 
 /// Everything the replies and notices say about one revealed zxid.
