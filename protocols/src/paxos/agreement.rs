@@ -197,6 +197,9 @@ impl Instance {
     }
 }
 
+/// Client proposals the check makes room for at the start.
+const PROPOSALS_ROOM: usize = 4096;
+
 /// The agreement and validity check over every acceptor of a world.
 ///
 /// A vote counts once it takes effect: when the acceptor's disk holds it (a sync, or a crash
@@ -221,7 +224,8 @@ impl Agreement {
             what,
             always_valid,
             instances: Instances::default(),
-            proposed: Lookup::default(),
+            // A run's proposals number in the thousands: no rehashing on the way there.
+            proposed: Lookup::with_capacity(PROPOSALS_ROOM),
             tentative: Vec::new(),
             servers: 0,
         }

@@ -43,6 +43,14 @@ impl<K, V> Default for Lookup<K, V> {
 }
 
 impl<K: LookupKey, V> Lookup<K, V> {
+    /// An empty map with room for `n` entries before it grows.
+    pub fn with_capacity(n: usize) -> Self {
+        Lookup {
+            slots: vec![0; (2 * n).next_power_of_two().max(16)],
+            entries: Vec::with_capacity(n),
+        }
+    }
+
     /// The index in `entries` of `key`, else the empty slot where it would go.
     fn find(&self, key: &K) -> Result<usize, usize> {
         let mask = self.slots.len().wrapping_sub(1);
@@ -155,5 +163,17 @@ mod tests {
         let keys: Vec<u64> = table.entries().iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, order);
         assert!(table.entries().iter().all(|(k, v)| map[k] == *v));
+    }
+
+    /// A map made with room for `n` entries takes `n` without growing, and finds them.
+    #[test]
+    fn room_for_n_entries_is_room_for_n() {
+        let mut table = Lookup::with_capacity(100);
+        let slots = table.slots.len();
+        for key in 0..100u64 {
+            table.insert(key * 7, key);
+        }
+        assert_eq!(table.slots.len(), slots);
+        assert!((0..100u64).all(|key| table.get(&(key * 7)) == Some(&key)));
     }
 }
