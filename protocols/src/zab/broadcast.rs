@@ -314,15 +314,8 @@ impl ZabServer {
             kv: self.kv.clone(),
             tree: self.tree.clone(),
         });
-        let held: Vec<u64> = self
-            .log
-            .range(self.log.base_zxid(), self.delivered)
-            .iter()
-            .map(|(t, _)| t.zxid)
-            .collect();
         let retain = self.cfg.retain as usize;
-        if held.len() > retain {
-            let cut = held[held.len() - retain - 1];
+        if let Some(cut) = self.log.compaction_point(self.delivered, retain) {
             self.log_mut().compact_to(cut);
         }
         self.dirty = true;

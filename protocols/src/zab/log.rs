@@ -279,14 +279,13 @@ impl Log {
             .collect()
     }
 
-    /// The transactions in `(after, upto]`, with the chain value after each.
-    pub fn range(&self, after: u64, upto: u64) -> Vec<(Txn, u64)> {
-        let from = self.first_after(after);
-        self.entries()[from..]
-            .iter()
-            .take_while(|e| e.txn.zxid <= upto)
-            .map(|e| (e.txn.clone(), e.chain))
-            .collect()
+    /// Where to compact so that at most `retain` of the entries up to `upto` stay: the zxid
+    /// `retain + 1` entries back from `upto` (counted without copying the entries), or `None`
+    /// if the log holds no more than `retain` of them.
+    pub fn compaction_point(&self, upto: u64, retain: usize) -> Option<u64> {
+        let held = self.first_after(upto);
+        let cut = held.checked_sub(retain + 1)?;
+        Some(self.entries()[cut].txn.zxid)
     }
 
     /// The index of the first entry above `after`: where walking the log with
@@ -457,6 +456,19 @@ mod tests {
         assert_eq!(image2.len(), 3, "compaction leaves the copies whole");
         assert_eq!(live.store.borrow().len(), live.end, "the store was shed");
         assert!(live.store.borrow().len() <= 2 * APPEND_ROOM + 2);
+    }
+
+    #[test]
+    fn the_compaction_point_keeps_the_last_entries_up_to_the_delivery_point() {
+        let mut log = log_of(&(1..=10).map(|c| zxid(1, c)).collect::<Vec<_>>());
+        // Up to 1.7 the log holds 7 entries: keeping 3 (1.5 to 1.7) cuts after 1.4.
+        assert_eq!(log.compaction_point(zxid(1, 7), 3), Some(zxid(1, 4)));
+        assert_eq!(log.compaction_point(zxid(1, 4), 3), Some(zxid(1, 1)));
+        assert_eq!(log.compaction_point(zxid(1, 3), 3), None);
+        assert_eq!(log.compaction_point(zxid(1, 4), 2), Some(zxid(1, 2)));
+        log.compact_to(zxid(1, 4));
+        assert_eq!(log.compaction_point(zxid(1, 9), 3), Some(zxid(1, 6)));
+        assert_eq!(log.compaction_point(zxid(1, 6), 2), None);
     }
 
     #[test]
