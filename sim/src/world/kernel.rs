@@ -3,7 +3,7 @@
 //! that need no protocol knowledge.
 
 use super::applied::FirstApplied;
-use super::queue::{key, EventQueue};
+use super::queue::EventQueue;
 use crate::network::{Fate, Network};
 use crate::record::{HistoryNotice, HistoryOp, OpStatus, TraceKind, Violation};
 use crate::rng::LinkRngs;
@@ -71,10 +71,7 @@ pub enum Fed {
 pub struct Kernel<M> {
     pub now: Time,
     seq: u64,
-    heap: EventQueue,
-    /// The heap's top was handed out by `pop` but is still in the heap: the next `schedule`
-    /// overwrites it in place (one sift instead of a pop's and a push's).
-    consumed_top: bool,
+    queue: EventQueue,
     slab: Vec<Option<Event<M>>>,
     free: Vec<u32>,
     pub net: Network,
@@ -120,8 +117,7 @@ impl<M: Message> Kernel<M> {
         Kernel {
             now: Time::ZERO,
             seq: 0,
-            heap: EventQueue::with_capacity(1024),
-            consumed_top: false,
+            queue: EventQueue::default(),
             slab: Vec::with_capacity(1024),
             free: Vec::new(),
             net,
@@ -171,13 +167,7 @@ impl<M: Message> Kernel<M> {
     #[inline(always)]
     fn enqueue(&mut self, at: Time, slot: u32) {
         self.seq += 1;
-        let k = key(at.0, self.seq, slot);
-        if self.consumed_top {
-            self.consumed_top = false;
-            self.heap.replace_top(k);
-        } else {
-            self.heap.push(k);
-        }
+        self.queue.push(at.0, self.seq, slot);
     }
 
     /// Schedules the delivery of `msg` at `at`, written straight into its slab slot (a
@@ -212,15 +202,7 @@ impl<M: Message> Kernel<M> {
     /// The next event at or before `end`, advancing `now` to it.
     #[inline]
     pub fn pop(&mut self, end: Time) -> Option<Event<M>> {
-        if self.consumed_top {
-            self.consumed_top = false;
-            self.heap.pop();
-        }
-        let (at, slot) = self.heap.peek()?;
-        if at > end.0 {
-            return None;
-        }
-        self.consumed_top = true;
+        let (at, slot) = self.queue.pop(end.0)?;
         self.now = Time(at);
         self.free.push(slot);
         self.slab[slot as usize].take()

@@ -1,27 +1,193 @@
-//! The event queue: a 4-ary min-heap of `u128` keys, each packing an event's time, its
-//! insertion counter and its slab slot (in that order of significance, so one integer
-//! compare orders two events by time, then insertion). Four children per node halve the
-//! depth of a binary heap, one word per entry keeps sifts to plain moves, and `replace_top`
-//! turns the common "handle one event, schedule one" step into a single sift.
+//! The event queue: pending events (slab slots) in order of time, then insertion.
+//!
+//! Nearly every event a world schedules falls within a few milliseconds of now (a message
+//! delivery, a disk sync, a client's think time); timers and faults lie further out. So the
+//! queue is two parts:
+//! - a *wheel* of one bucket per microsecond over the next `WHEEL` µs: a bucket is the FIFO
+//!   list of the events at that one time (linked through the slots), and a two-level bitmap
+//!   of the buckets in use finds the earliest with two bit scans. Scheduling and popping are
+//!   a few plain moves, with no compares between events;
+//! - a *far* 4-ary min-heap of `u128` keys for the rest (at least `WHEEL` µs ahead, or
+//!   behind the wheel's base), each key packing time, insertion counter and slot, in that
+//!   order of significance.
+//!
+//! The order is exactly (time, insertion): within a bucket, the FIFO is insertion order; and
+//! when the far heap and the wheel both hold events at one time, the far ones were inserted
+//! first (an event goes far only when its time is at least `WHEEL` past the base then, and
+//! the wheel takes it only when it is less than `WHEEL` past the base then, which only moves
+//! forward), so the far heap wins ties.
+
+/// Microseconds the wheel covers ahead of its base (a power of two, a multiple of 64).
+const WHEEL: usize = 4096;
+
+/// Words of the bitmap of buckets in use (one bit per bucket); the summary word has a bit
+/// per bitmap word, so `WORDS` must not exceed 64.
+const WORDS: usize = WHEEL / 64;
+const _: () = assert!(WHEEL.is_power_of_two() && WORDS <= 64 && WORDS >= 1);
+
+/// No slot: the end of a bucket's list, or an empty bucket.
+const NONE: u32 = u32::MAX;
 
 const ARITY: usize = 4;
 
-/// Bits of a key that hold the slab slot (at most this many events pending at once).
+/// Bits of a far key that hold the slab slot (at most this many events pending at once).
 const SLOT_BITS: u32 = 24;
 
 /// Insertion counters must stay below this (a run is bounded far below it by `max_events`).
 const SEQ_LIMIT: u64 = 1 << (64 - SLOT_BITS);
 
-/// Min-heap of packed keys.
-#[derive(Default)]
+/// Pending events: the near wheel and the far heap.
 pub struct EventQueue {
-    keys: Vec<u128>,
+    /// The time of the latest event popped (never decreases): the wheel covers
+    /// `base..base + WHEEL`, each bucket holding the one time in that range congruent to its
+    /// index.
+    base: u64,
+    buckets: Box<[Bucket; WHEEL]>,
+    /// Per slot: the next slot in its bucket's list.
+    next: Vec<u32>,
+    /// Bit `b % 64` of word `b / 64`: bucket `b` is in use.
+    used: [u64; WORDS],
+    /// Bit `w`: word `w` of `used` is not zero.
+    summary: u64,
+    far: FarHeap,
+}
+
+/// The first and last slot of a bucket's list (`NONE` when empty).
+#[derive(Copy, Clone)]
+struct Bucket {
+    first: u32,
+    last: u32,
+}
+
+impl Bucket {
+    const EMPTY: Bucket = Bucket {
+        first: NONE,
+        last: NONE,
+    };
+}
+
+impl Default for EventQueue {
+    fn default() -> Self {
+        EventQueue {
+            base: 0,
+            buckets: Box::new([Bucket::EMPTY; WHEEL]),
+            next: Vec::new(),
+            used: [0; WORDS],
+            summary: 0,
+            far: FarHeap::default(),
+        }
+    }
+}
+
+impl EventQueue {
+    /// Queues slab slot `slot` at `time_us`, after every event queued before it; `seq` is its
+    /// insertion counter (increasing with each push).
+    #[inline(always)]
+    pub fn push(&mut self, time_us: u64, seq: u64, slot: u32) {
+        let ahead = time_us.wrapping_sub(self.base);
+        if ahead < WHEEL as u64 {
+            self.push_near(time_us as usize % WHEEL, slot);
+        } else {
+            self.far.push(key(time_us, seq, slot));
+        }
+    }
+
+    /// Appends `slot` to bucket `b`'s list.
+    #[inline(always)]
+    fn push_near(&mut self, b: usize, slot: u32) {
+        let s = slot as usize;
+        if s >= self.next.len() {
+            self.next.resize(s + 1, NONE);
+        }
+        self.next[s] = NONE;
+        let bucket = &mut self.buckets[b];
+        let tail = bucket.last;
+        bucket.last = slot;
+        if tail == NONE {
+            bucket.first = slot;
+            self.used[b / 64] |= 1 << (b % 64);
+            self.summary |= 1 << (b / 64);
+        } else {
+            self.next[tail as usize] = slot;
+        }
+    }
+
+    /// Removes and returns the earliest event (time, slot) if it is at or before `end_us`.
+    #[inline(always)]
+    pub fn pop(&mut self, end_us: u64) -> Option<(u64, u32)> {
+        match self.earliest_bucket() {
+            Some((t, b)) if self.far.peek().is_none_or(|(far_us, _)| t < far_us) => {
+                self.pop_near(t, b, end_us)
+            }
+            _ => self.pop_far(end_us),
+        }
+    }
+
+    /// Takes the far heap's earliest event if it is not past `end_us` (the caller found it
+    /// earlier than the wheel's, or the wheel empty).
+    #[inline(never)]
+    fn pop_far(&mut self, end_us: u64) -> Option<(u64, u32)> {
+        let (t, slot) = self.far.peek()?;
+        if t > end_us {
+            return None;
+        }
+        self.far.pop();
+        self.base = self.base.max(t);
+        Some((t, slot))
+    }
+
+    /// Takes the first event of bucket `b`, whose time is `t`, if `t` is not past `end_us`.
+    #[inline(always)]
+    fn pop_near(&mut self, t: u64, b: usize, end_us: u64) -> Option<(u64, u32)> {
+        if t > end_us {
+            return None;
+        }
+        let bucket = &mut self.buckets[b];
+        let slot = bucket.first;
+        let after = self.next[slot as usize];
+        bucket.first = after;
+        if after == NONE {
+            bucket.last = NONE;
+            self.used[b / 64] &= !(1 << (b % 64));
+            if self.used[b / 64] == 0 {
+                self.summary &= !(1 << (b / 64));
+            }
+        }
+        self.base = t;
+        Some((t, slot))
+    }
+
+    /// The earliest bucket in use (its time and index), scanning forward from the base's
+    /// bucket and wrapping around.
+    #[inline(always)]
+    fn earliest_bucket(&self) -> Option<(u64, usize)> {
+        let from = self.base as usize % WHEEL;
+        let (w, bit) = (from / 64, from % 64);
+        let here = self.used[w] & (u64::MAX << bit);
+        let b = if here != 0 {
+            w * 64 + here.trailing_zeros() as usize
+        } else {
+            // Words after `w`, else wrap around to the lowest word in use (the bits of word
+            // `w` at or past `from` are clear, so its bits found here lie before `from`).
+            let later = self.summary & ((u64::MAX << w) << 1);
+            let word = if later != 0 {
+                later.trailing_zeros()
+            } else if self.summary != 0 {
+                self.summary.trailing_zeros()
+            } else {
+                return None;
+            } as usize;
+            word * 64 + self.used[word].trailing_zeros() as usize
+        };
+        let ahead = b.wrapping_sub(from) % WHEEL;
+        Some((self.base + ahead as u64, b))
+    }
 }
 
 /// Packs a time and an insertion counter (earlier time first, then earlier insertion) with
 /// the event's slab slot, which never decides an order since insertion counters are unique.
 #[inline]
-pub fn key(time_us: u64, seq: u64, slot: u32) -> u128 {
+fn key(time_us: u64, seq: u64, slot: u32) -> u128 {
     assert!(
         seq < SEQ_LIMIT,
         "more than 2^40 events scheduled in one run"
@@ -38,41 +204,33 @@ fn slot_of(key: u128) -> u32 {
     (key as u32) & ((1 << SLOT_BITS) - 1)
 }
 
-impl EventQueue {
-    pub fn with_capacity(n: usize) -> Self {
-        EventQueue {
-            keys: Vec::with_capacity(n),
-        }
-    }
+/// Min-heap of packed keys.
+#[derive(Default)]
+struct FarHeap {
+    keys: Vec<u128>,
+}
 
+impl FarHeap {
     /// The earliest (time, slot), if any.
     #[inline]
-    pub fn peek(&self) -> Option<(u64, u32)> {
+    fn peek(&self) -> Option<(u64, u32)> {
         let top = *self.keys.first()?;
         Some(((top >> 64) as u64, slot_of(top)))
     }
 
-    #[inline]
-    pub fn push(&mut self, key: u128) {
+    #[inline(never)]
+    fn push(&mut self, key: u128) {
         self.keys.push(key);
         self.sift_up(self.keys.len() - 1);
     }
 
     /// Removes the earliest entry.
-    #[inline]
-    pub fn pop(&mut self) {
+    fn pop(&mut self) {
         let last_key = self.keys.pop().expect("pop on an empty queue");
         if !self.keys.is_empty() {
             self.keys[0] = last_key;
             self.sift_down(0);
         }
-    }
-
-    /// Replaces the earliest entry with a new one (a pop and a push in one sift).
-    #[inline]
-    pub fn replace_top(&mut self, key: u128) {
-        self.keys[0] = key;
-        self.sift_down(0);
     }
 
     fn sift_up(&mut self, mut i: usize) {
@@ -132,30 +290,66 @@ mod tests {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
 
-    /// Same order as a binary heap over (time, seq), under random pushes, pops and replaces.
+    /// Pops in the order of a binary heap over (time, insertion), under random pushes (near,
+    /// far and at the base) and pops, with an end bound that sometimes holds events back.
     #[test]
     fn orders_like_a_binary_heap_over_time_then_insertion() {
         let mut rng = stream(9, Stream::Network);
         let (mut q, mut reference) = (EventQueue::default(), BinaryHeap::new());
-        for seq in 0..20_000u64 {
-            let t = rng.gen_range(0..50u64);
-            match rng.gen_range(0..3) {
-                0 if q.peek().is_some() => {
-                    q.pop();
-                    reference.pop();
-                }
-                1 if q.peek().is_some() => {
-                    q.replace_top(key(t, seq, seq as u32 & 0xff_ffff));
-                    reference.pop();
-                    reference.push(Reverse((t, seq)));
-                }
-                _ => {
-                    q.push(key(t, seq, seq as u32 & 0xff_ffff));
-                    reference.push(Reverse((t, seq)));
+        let mut now = 0u64;
+        let mut free: Vec<u32> = Vec::new();
+        let mut slots = 0u32;
+        for seq in 0..200_000u64 {
+            if rng.gen_range(0..2) == 0 {
+                let ahead = match rng.gen_range(0..4) {
+                    0 => 0,
+                    1 => rng.gen_range(0..64),
+                    2 => rng.gen_range(0..2 * WHEEL as u64),
+                    _ => rng.gen_range(WHEEL as u64 - 3..WHEEL as u64 + 3),
+                };
+                let slot = free.pop().unwrap_or_else(|| {
+                    slots += 1;
+                    slots - 1
+                });
+                q.push(now + ahead, seq, slot);
+                reference.push(Reverse((now + ahead, seq, slot)));
+            } else {
+                let end = now + rng.gen_range(0..3 * WHEEL as u64);
+                let want = match reference.peek() {
+                    Some(&Reverse((t, _, slot))) if t <= end => {
+                        reference.pop();
+                        Some((t, slot))
+                    }
+                    _ => None,
+                };
+                assert_eq!(q.pop(end), want, "pop {seq} up to {end}");
+                if let Some((t, slot)) = want {
+                    now = t;
+                    free.push(slot);
                 }
             }
-            let want = reference.peek().map(|Reverse((t, s))| (*t, *s as u32));
-            assert_eq!(q.peek(), want);
         }
+        while let Some(Reverse((t, _, slot))) = reference.pop() {
+            assert_eq!(q.pop(u64::MAX), Some((t, slot)));
+        }
+        assert_eq!(q.pop(u64::MAX), None);
+    }
+
+    /// Times far beyond the wheel, up to the saturated end of time, go through the far heap.
+    #[test]
+    fn far_and_saturated_times_keep_their_order() {
+        let mut q = EventQueue::default();
+        q.push(u64::MAX, 1, 0);
+        q.push(10 * WHEEL as u64, 2, 1);
+        q.push(5, 3, 2);
+        q.push(10 * WHEEL as u64, 4, 3);
+        let order: Vec<_> = std::iter::from_fn(|| q.pop(u64::MAX)).collect();
+        let want = [
+            (5, 2),
+            (10 * WHEEL as u64, 1),
+            (10 * WHEEL as u64, 3),
+            (u64::MAX, 0),
+        ];
+        assert_eq!(order, want);
     }
 }
