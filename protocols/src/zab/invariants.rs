@@ -52,25 +52,40 @@ impl ClusterInvariant<ZabServer> for ZabChecks {
         if r.delivered.is_empty() && r.proposed.is_empty() && r.established.is_none() {
             return Ok(());
         }
-        // Called one after another (not through a list of trait objects): each is inlined.
-        if let Err(m) = self.one_leader.check(at, stepped, servers) {
-            self.failed = self.one_leader.name();
-            return Err(m);
-        }
-        if let Err(m) = self.primary.check(at, stepped, servers) {
-            self.failed = self.primary.name();
-            return Err(m);
-        }
-        if let Err(m) = self.agreement.check(at, stepped, servers) {
-            self.failed = self.agreement.name();
-            return Err(m);
-        }
-        if let Err(m) = self.lost.check(at, stepped, servers) {
-            self.failed = self.lost.name();
-            return Err(m);
-        }
-        Ok(())
+        self.check_report(at, stepped, servers)
     }
+}
+
+impl ZabChecks {
+    /// The four properties on a step that reported something. Kept out of line: the
+    /// common empty step then returns from a small function that saves no registers.
+    #[inline(never)]
+    fn check_report(
+        &mut self,
+        at: Time,
+        stepped: NodeId,
+        servers: &[Option<&ZabServer>],
+    ) -> Result<(), String> {
+        let failed = &mut self.failed;
+        first_failure(&mut self.one_leader, failed, at, stepped, servers)?;
+        first_failure(&mut self.primary, failed, at, stepped, servers)?;
+        first_failure(&mut self.agreement, failed, at, stepped, servers)?;
+        first_failure(&mut self.lost, failed, at, stepped, servers)
+    }
+}
+
+/// Runs one property's check; a violation is recorded in `failed` under its name. Generic
+/// (not through a list of trait objects), so each check is inlined.
+fn first_failure<C: ClusterInvariant<ZabServer>>(
+    check: &mut C,
+    failed: &mut &'static str,
+    at: Time,
+    stepped: NodeId,
+    servers: &[Option<&ZabServer>],
+) -> Result<(), String> {
+    check
+        .check(at, stepped, servers)
+        .inspect_err(|_| *failed = check.name())
 }
 
 fn stepped_server<'a>(stepped: NodeId, servers: &[Option<&'a ZabServer>]) -> Option<&'a ZabServer> {
