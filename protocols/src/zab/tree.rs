@@ -61,7 +61,7 @@ impl Znode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataTree {
     nodes: PathMap<Rc<Znode>>,
-    sessions: BTreeMap<NodeId, (u64, Ret)>,
+    sessions: Remembered,
     /// Open ZooKeeper sessions and their clients; each client's current session (0: its
     /// last one closed and no new one is open); sessions closed for good.
     live: BTreeMap<u64, NodeId>,
@@ -75,6 +75,31 @@ pub struct DataTree {
 
 /// A path's last deletion: the deleted znode's czxid and the deletion's zxid.
 type Deletion = (u64, u64);
+
+/// The session table: each client's last request id and its result, sorted by client. A
+/// vector searched from the front, the result replaced in place: a run has a handful of
+/// clients, and every server records a result for every transaction it applies.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Remembered(Vec<(NodeId, u64, Ret)>);
+
+impl Remembered {
+    fn get(&self, client: NodeId) -> Option<(u64, &Ret)> {
+        let (_, seq, ret) = self.0.iter().find(|e| e.0 == client)?;
+        Some((*seq, ret))
+    }
+
+    fn set(&mut self, client: NodeId, seq: u64, ret: Ret) {
+        match self.0.iter().position(|e| e.0 >= client) {
+            Some(i) if self.0[i].0 == client => {
+                let e = &mut self.0[i];
+                e.1 = seq;
+                e.2 = ret;
+            }
+            Some(i) => self.0.insert(i, (client, seq, ret)),
+            None => self.0.push((client, seq, ret)),
+        }
+    }
+}
 
 /// The entries a failed `multi` puts back: znodes (`None`: there was none) and deletion
 /// records as they were before its steps, in the order recorded.
@@ -103,7 +128,7 @@ impl Default for DataTree {
         nodes.insert(Rc::from("/"), Rc::new(root));
         DataTree {
             nodes,
-            sessions: BTreeMap::new(),
+            sessions: Remembered::default(),
             live: BTreeMap::new(),
             session_of: BTreeMap::new(),
             closed: BTreeSet::new(),
@@ -198,7 +223,7 @@ fn version_ok(stat: &Stat, version: Option<u32>) -> bool {
 impl DataTree {
     /// The remembered result of `client`'s request `seq`, if it was its latest.
     pub fn session(&self, client: NodeId) -> Option<(u64, &Ret)> {
-        self.sessions.get(&client).map(|(s, r)| (*s, r))
+        self.sessions.get(client)
     }
 
     pub fn session_state(&self, session: u64) -> SessionState {
@@ -340,9 +365,9 @@ impl DataTree {
         z: u64,
         events: &mut Events,
     ) -> bool {
-        if let Some((last, _)) = self.sessions.get(&client) {
-            if seq <= *last {
-                return seq == *last;
+        if let Some((last, _)) = self.sessions.get(client) {
+            if seq <= last {
+                return seq == last;
             }
         }
         // A client without sessions (unit tests) owns its ephemerals by its id; a client
@@ -353,13 +378,14 @@ impl DataTree {
             Some(&s) => s,
         };
         let ret = self.execute(op, owner, before, z, events);
-        self.sessions.insert(client, (seq, ret));
+        self.sessions.set(client, seq, ret);
         true
     }
 
     /// The result of `client`'s latest request in the session table.
     pub fn result_of(&self, client: NodeId) -> Ret {
-        self.sessions[&client].1.clone()
+        let (_, ret) = self.sessions.get(client).expect("recorded");
+        ret.clone()
     }
 
     fn execute(&mut self, op: &Op, session: u64, before: u64, z: u64, events: &mut Events) -> Ret {
