@@ -119,7 +119,7 @@ impl<M: Message> Kernel<M> {
             seq: 0,
             queue: EventQueue::default(),
             slab: Vec::with_capacity(1024),
-            free: Vec::new(),
+            free: Vec::with_capacity(1024),
             net,
             link_rngs,
             disk_rng,
@@ -141,6 +141,18 @@ impl<M: Message> Kernel<M> {
             leaders: BTreeMap::new(),
             events: 0,
         }
+    }
+
+    /// Makes room for the history of `clients` clients over `run_us` of simulated time, at
+    /// about one operation per client per `US_PER_OP` (swarm clients take some 9 ms each), so
+    /// the history is not copied at every doubling as it grows; a longer one still grows.
+    pub fn reserve_history(&mut self, clients: usize, run_us: u64) {
+        const US_PER_OP: u64 = 6_000;
+        let ops = (clients as u64)
+            .saturating_mul(run_us / US_PER_OP)
+            .min(1 << 16) as usize;
+        self.history.reserve_exact(ops);
+        self.ended_indeterminate_us.reserve_exact(ops);
     }
 
     /// Schedules `ev` at `at`; equal times run in insertion order.

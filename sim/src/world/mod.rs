@@ -204,6 +204,7 @@ impl<'p, P: Protocol> World<'p, P> {
             cfg.servers,
             cfg.clients,
         );
+        k.reserve_history(cfg.clients, cfg.safety_us.saturating_add(cfg.liveness_us));
         k.sync_us = cfg.sync_us;
         k.think_us = cfg.think_us;
         k.workload_rngs = (0..cfg.clients)
