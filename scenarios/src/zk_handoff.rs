@@ -11,23 +11,26 @@ use splitbrain_checkers::zk::history as zk;
 use splitbrain_checkers::zk::ZkHistory;
 use splitbrain_sim::{History as RunHistory, OpStatus};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
-/// The name of every client of a history, written once (not once per operation).
-pub struct ClientNames(BTreeMap<NodeId, String>);
+/// The name of every client of a history, written once (not once per operation). A
+/// history has a handful of clients: a list searched front to back is quicker than a map.
+pub struct ClientNames(Vec<(NodeId, String)>);
 
 impl ClientNames {
     pub fn of(run: &RunHistory) -> ClientNames {
-        let mut names = BTreeMap::new();
+        let mut names: Vec<(NodeId, String)> = Vec::new();
         let clients = run.ops.iter().map(|o| o.client);
         for c in clients.chain(run.notices.iter().map(|n| n.client)) {
-            names.entry(c).or_insert_with(|| c.to_string());
+            if !names.iter().any(|(n, _)| *n == c) {
+                names.push((c, c.to_string()));
+            }
         }
         ClientNames(names)
     }
 
     fn name(&self, c: NodeId) -> Cow<'_, str> {
-        Cow::Borrowed(&self.0[&c])
+        let (_, name) = self.0.iter().find(|(n, _)| *n == c).expect("named in `of`");
+        Cow::Borrowed(name)
     }
 }
 

@@ -11,7 +11,7 @@ use super::{zxid_label, Found, Guarantee};
 
 /// Clients, their operations and notices in order, and each operation's session.
 pub(crate) struct Index<'h> {
-    pub names: Vec<String>,
+    pub names: Vec<&'h str>,
     /// Per operation: its client.
     pub client_of: Vec<u32>,
     /// Per operation: its position among its client's operations.
@@ -22,8 +22,10 @@ pub(crate) struct Index<'h> {
     pub notices_by_client: Vec<Vec<usize>>,
     /// Per operation: the session its client had (an ephemeral znode's owner).
     pub owner: Vec<Owner>,
-    /// Per operation: the steps of a write (built once; the replay asks for them often).
-    steps: Vec<Option<Vec<Step<'h>>>>,
+    /// The steps of every write, one after another (built once; the replay asks for them
+    /// often), and per operation where its steps start and end (`None` for a read or sync).
+    steps: Vec<Step<'h>>,
+    steps_of: Vec<Option<(u32, u32)>>,
     /// Sessions whose client was told they expired: by id, and per client how many.
     expired_ids: BTreeSet<u64>,
     expiries: Vec<u32>,
@@ -45,7 +47,7 @@ impl<'h> Index<'h> {
         for (i, &c) in notice_client.iter().enumerate() {
             notices_by_client[c as usize].push(i);
         }
-        let owner = owners(h, &client_of, &pos, &notices_by_client);
+        let owner = owners(h, &client_of, &by_client, &notices_by_client);
         let mut expired_ids = BTreeSet::new();
         let mut expiries = vec![0; names.len()];
         for (n, &c) in h.notices.iter().zip(&notice_client) {
@@ -54,6 +56,16 @@ impl<'h> Index<'h> {
                 expiries[c as usize] += 1;
             }
         }
+        let mut steps = Vec::with_capacity(h.ops.len());
+        let steps_of = h
+            .ops
+            .iter()
+            .map(|o| {
+                let from = steps.len() as u32;
+                let write = o.op.push_steps(&mut steps);
+                write.then_some((from, steps.len() as u32))
+            })
+            .collect();
         Index {
             names,
             client_of,
@@ -61,7 +73,8 @@ impl<'h> Index<'h> {
             by_client,
             notices_by_client,
             owner,
-            steps: h.ops.iter().map(|o| o.op.steps()).collect(),
+            steps,
+            steps_of,
             expired_ids,
             expiries,
         }
@@ -69,7 +82,8 @@ impl<'h> Index<'h> {
 
     /// The steps of operation `op` if it is a write (`Call::steps`).
     pub fn steps(&self, op: usize) -> Option<&[Step<'h>]> {
-        self.steps[op].as_deref()
+        let (from, to) = self.steps_of[op]?;
+        Some(&self.steps[from as usize..to as usize])
     }
 
     /// True if the client of session `o` was told, at some point, that it expired.
@@ -80,55 +94,51 @@ impl<'h> Index<'h> {
         }
     }
 
-    pub fn name(&self, op: usize) -> &str {
-        &self.names[self.client_of[op] as usize]
+    pub fn name(&self, op: usize) -> &'h str {
+        self.names[self.client_of[op] as usize]
     }
 }
 
 /// Client names to dense ids, in order of first appearance. A history has a handful of
-/// clients, so the list is searched (from the last name found, which most operations
-/// repeat) rather than kept in a map.
+/// clients, so the list is searched rather than kept in a map: first by address (a history
+/// handed over in memory lends every operation its client's one string), then by text.
 #[derive(Default)]
-struct Names {
-    list: Vec<String>,
-    last: u32,
+struct Names<'h> {
+    list: Vec<&'h str>,
 }
 
-impl Names {
-    fn id(&mut self, name: &str) -> u32 {
-        if self.list.get(self.last as usize).is_some_and(|n| n == name) {
-            return self.last;
-        }
-        let id = match self.list.iter().position(|n| n == name) {
+impl<'h> Names<'h> {
+    fn id(&mut self, name: &'h str) -> u32 {
+        let same_string = |n: &&str| n.as_ptr() == name.as_ptr() && n.len() == name.len();
+        let found = self.list.iter().position(same_string);
+        match found.or_else(|| self.list.iter().position(|n| *n == name)) {
             Some(i) => i as u32,
             None => {
-                self.list.push(name.to_string());
+                self.list.push(name);
                 (self.list.len() - 1) as u32
             }
-        };
-        self.last = id;
-        id
+        }
     }
 }
 
 /// The session of each operation: the last `connected` notice that arrived before the
 /// operation ended names it; without one, the client's n-th session (counting expiries).
+/// Each client's operations and notices are walked once, side by side: the notices that
+/// arrived before an operation ended arrived before each later one ended too.
 fn owners(
     h: &ZkHistory,
     client_of: &[u32],
-    pos: &[u32],
+    by_client: &[Vec<usize>],
     notices_by_client: &[Vec<usize>],
 ) -> Vec<Owner> {
-    (0..h.ops.len())
-        .map(|i| {
-            let c = client_of[i];
-            let mut owner = Owner::ClientSession { client: c, life: 0 };
-            let mut life = 0;
-            for &n in &notices_by_client[c as usize] {
-                let notice = &h.notices[n];
-                if notice.ops_ended > u64::from(pos[i]) {
-                    break;
-                }
+    let mut owner_of = vec![Owner::Session(0); client_of.len()];
+    for (c, (ops, notices)) in by_client.iter().zip(notices_by_client).enumerate() {
+        let c = c as u32;
+        let mut owner = Owner::ClientSession { client: c, life: 0 };
+        let mut life = 0;
+        let mut heard = notices.iter().map(|&n| &h.notices[n]).peekable();
+        for (pos, &i) in ops.iter().enumerate() {
+            while let Some(notice) = heard.next_if(|n| n.ops_ended <= pos as u64) {
                 match notice.notice {
                     Notice::Connected { session } => owner = Owner::Session(session),
                     Notice::Expired { .. } => {
@@ -138,9 +148,10 @@ fn owners(
                     Notice::Watch { .. } => {}
                 }
             }
-            owner
-        })
-        .collect()
+            owner_of[i] = owner;
+        }
+    }
+    owner_of
 }
 
 /// FIFO order, own writes, never going back and sync, client by client.

@@ -148,31 +148,39 @@ impl<'a> Call<'a> {
     /// The steps of a write request (one for a single write), borrowing this call's
     /// strings; `None` for reads and sync.
     pub fn steps(&self) -> Option<Vec<Step<'_>>> {
-        Some(match self {
-            Call::Create { path, data, mode } => vec![Step::Create {
+        let mut steps = Vec::new();
+        self.push_steps(&mut steps).then_some(steps)
+    }
+
+    /// Appends the steps of a write request to `steps` (as [`Call::steps`] gives them);
+    /// false, appending nothing, for reads and sync.
+    pub fn push_steps<'s>(&'s self, steps: &mut Vec<Step<'s>>) -> bool {
+        match self {
+            Call::Create { path, data, mode } => steps.push(Step::Create {
                 path: Cow::Borrowed(path),
                 data: Cow::Borrowed(data),
                 mode: *mode,
-            }],
-            Call::Delete { path, version } => vec![Step::Delete {
+            }),
+            Call::Delete { path, version } => steps.push(Step::Delete {
                 path: Cow::Borrowed(path),
                 version: *version,
-            }],
+            }),
             Call::SetData {
                 path,
                 data,
                 version,
-            } => vec![Step::SetData {
+            } => steps.push(Step::SetData {
                 path: Cow::Borrowed(path),
                 data: Cow::Borrowed(data),
                 version: *version,
-            }],
-            Call::Multi { ops } => ops.iter().map(Step::borrowed).collect(),
+            }),
+            Call::Multi { ops } => steps.extend(ops.iter().map(Step::borrowed)),
             Call::Exists { .. }
             | Call::GetData { .. }
             | Call::GetChildren { .. }
-            | Call::Sync { .. } => return None,
-        })
+            | Call::Sync { .. } => return false,
+        }
+        true
     }
 
     /// True for a write request (one with steps), without building the steps.
