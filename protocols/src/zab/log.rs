@@ -189,9 +189,22 @@ impl Log {
                 Err(n)
             };
         }
+        if z <= self.base_zxid {
+            // Every entry is above the base.
+            return Err(0);
+        }
+        let entries = self.entries();
+        // Within an epoch zxids count up by one, so a zxid of the last entry's epoch is
+        // likely `last - z` entries back from it (checked: a guess that misses goes on).
+        let back = self.last.0 - z;
+        if epoch_of(z) == epoch_of(self.last.0) && back < entries.len() as u64 {
+            let guess = entries.len() - 1 - back as usize;
+            if entries[guess].txn.zxid == z {
+                return Ok(guess);
+            }
+        }
         // Most other look-ups are of the last few entries (a commit of a recent proposal,
         // a delivery point just behind the end): those are tried first.
-        let entries = self.entries();
         let mut i = entries.len();
         for _ in 0..4 {
             match i.checked_sub(1).map(|j| entries[j].txn.zxid.cmp(&z)) {
@@ -372,6 +385,24 @@ mod tests {
         let zxids: Vec<u64> = log.entries().iter().map(|e| e.txn.zxid).collect();
         for z in 0..44 {
             assert_eq!(log.position(z), zxids.binary_search(&z), "{z}");
+        }
+    }
+
+    #[test]
+    fn position_by_counter_agrees_with_a_binary_search() {
+        let counters = [(1, 1..=5), (2, 1..=5), (3, 2..=6)];
+        let zs: Vec<u64> = counters
+            .into_iter()
+            .flat_map(|(e, cs)| cs.map(move |c| zxid(e, c)))
+            .collect();
+        let mut log = log_of(&zs);
+        log.compact_to(zxid(1, 2));
+        let zxids: Vec<u64> = log.entries().iter().map(|e| e.txn.zxid).collect();
+        for e in 0..=4 {
+            for c in 0..=8 {
+                let z = zxid(e, c);
+                assert_eq!(log.position(z), zxids.binary_search(&z), "{e}.{c}");
+            }
         }
     }
 
