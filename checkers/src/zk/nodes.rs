@@ -1,28 +1,49 @@
-//! The specification tree's znodes by path, looked up by a hash of the path: ZooKeeper paths
-//! share long prefixes (`/locks/n-0000000041`, `/locks/n-0000000042`), and a map ordered by
-//! path compares many of those bytes at every step of every lookup, where this one compares
-//! a word and then the one path found. Paths whose hashes clash share a bucket. The order of
-//! the entries means nothing: whoever needs paths in order sorts them.
-
-use std::collections::BTreeMap;
+//! The specification tree's znodes by path, in a hash table of its own: ZooKeeper paths share
+//! long prefixes (`/locks/n-0000000041`, `/locks/n-0000000042`), and a map ordered by path
+//! compares many of those bytes at every step of every lookup, where this one compares a
+//! word and then the one path found. The table is open-addressed (linear probing, at most
+//! half full, deletions shift the entries after them back) and keeps the hashes apart from
+//! the entries, so that a probe reads one small array. The order of the entries means
+//! nothing: whoever needs paths in order sorts them.
 
 /// Values by path.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub(crate) struct Nodes<V> {
-    buckets: BTreeMap<u64, Vec<(String, V)>>,
+    /// Per slot: the hash of its path, or [`EMPTY`].
+    hashes: Vec<u64>,
+    slots: Vec<Option<(String, V)>>,
+    len: usize,
 }
+
+/// The hash of a free slot (no path hashes to it: see [`hash`]).
+const EMPTY: u64 = 0;
+
+/// Slots of a table's first allocation.
+const FIRST_CAPACITY: usize = 64;
 
 impl<V> Default for Nodes<V> {
     fn default() -> Nodes<V> {
         Nodes {
-            buckets: BTreeMap::new(),
+            hashes: Vec::new(),
+            slots: Vec::new(),
+            len: 0,
         }
     }
 }
 
+/// Equal tables hold the same paths with equal values, wherever their slots put them.
+impl<V: PartialEq> PartialEq for Nodes<V> {
+    fn eq(&self, other: &Nodes<V>) -> bool {
+        self.len == other.len && self.iter().all(|(p, v)| other.get(p) == Some(v))
+    }
+}
+
+impl<V: Eq> Eq for Nodes<V> {}
+
 /// The path's hash: its bytes as little-endian words (the last one zero-padded) folded in
-/// by a multiply and a rotation. The same on every machine, and a few instructions per word
-/// (SipHash took about a hundred per path, and the replay looks up paths millions of times).
+/// by a multiply and a rotation, never [`EMPTY`]. The same on every machine, and a few
+/// instructions per word (SipHash took about a hundred per path, and the replay looks up
+/// paths millions of times).
 fn hash(path: &str) -> u64 {
     const MUL: u64 = 0xff51_afd7_ed55_8ccd;
     let bytes = path.as_bytes();
@@ -37,50 +58,119 @@ fn hash(path: &str) -> u64 {
         .iter()
         .rev()
         .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
-    (h ^ tail).wrapping_mul(MUL).rotate_left(29)
+    (h ^ tail).wrapping_mul(MUL).rotate_left(29) | 1
 }
 
 impl<V> Nodes<V> {
+    fn mask(&self) -> usize {
+        self.hashes.len() - 1
+    }
+
+    /// The slot holding `path` (hash `h`), or the free slot that ends its probe sequence.
+    fn probe(&self, path: &str, h: u64) -> Result<usize, usize> {
+        let mask = self.mask();
+        let mut i = h as usize & mask;
+        loop {
+            match self.hashes[i] {
+                EMPTY => return Err(i),
+                x if x == h && self.slots[i].as_ref().is_some_and(|(p, _)| p == path) => {
+                    return Ok(i)
+                }
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    fn find(&self, path: &str) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        self.probe(path, hash(path)).ok()
+    }
+
     pub(crate) fn get(&self, path: &str) -> Option<&V> {
-        let bucket = self.buckets.get(&hash(path))?;
-        bucket.iter().find(|(p, _)| p == path).map(|(_, v)| v)
+        let i = self.find(path)?;
+        self.slots[i].as_ref().map(|(_, v)| v)
     }
 
     pub(crate) fn get_mut(&mut self, path: &str) -> Option<&mut V> {
-        let bucket = self.buckets.get_mut(&hash(path))?;
-        bucket.iter_mut().find(|(p, _)| p == path).map(|(_, v)| v)
+        let i = self.find(path)?;
+        self.slots[i].as_mut().map(|(_, v)| v)
     }
 
     pub(crate) fn contains_key(&self, path: &str) -> bool {
-        self.get(path).is_some()
+        self.find(path).is_some()
     }
 
     /// Sets the value at `path`; returns the one it replaces.
     pub(crate) fn insert(&mut self, path: String, value: V) -> Option<V> {
-        let bucket = self.buckets.entry(hash(&path)).or_default();
-        match bucket.iter_mut().find(|(p, _)| *p == path) {
-            Some((_, v)) => Some(std::mem::replace(v, value)),
-            None => {
-                bucket.push((path, value));
+        if 2 * (self.len + 1) > self.hashes.len() {
+            self.grow();
+        }
+        let h = hash(&path);
+        match self.probe(&path, h) {
+            Ok(i) => {
+                let (_, v) = self.slots[i].as_mut().expect("a full slot");
+                Some(std::mem::replace(v, value))
+            }
+            Err(i) => {
+                self.hashes[i] = h;
+                self.slots[i] = Some((path, value));
+                self.len += 1;
                 None
             }
         }
     }
 
-    pub(crate) fn remove(&mut self, path: &str) -> Option<V> {
-        let h = hash(path);
-        let bucket = self.buckets.get_mut(&h)?;
-        let at = bucket.iter().position(|(p, _)| p == path)?;
-        let (_, v) = bucket.remove(at);
-        if bucket.is_empty() {
-            self.buckets.remove(&h);
+    /// Doubles the table (or makes its first one) and puts every entry back.
+    fn grow(&mut self) {
+        let capacity = (2 * self.hashes.len()).max(FIRST_CAPACITY);
+        let hashes = std::mem::replace(&mut self.hashes, vec![EMPTY; capacity]);
+        let slots = std::mem::take(&mut self.slots);
+        self.slots.resize_with(capacity, || None);
+        let mask = self.mask();
+        for (h, slot) in hashes.into_iter().zip(slots) {
+            if h == EMPTY {
+                continue;
+            }
+            let mut i = h as usize & mask;
+            while self.hashes[i] != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.hashes[i] = h;
+            self.slots[i] = slot;
         }
-        Some(v)
+    }
+
+    pub(crate) fn remove(&mut self, path: &str) -> Option<V> {
+        let mut hole = self.find(path)?;
+        let (_, value) = self.slots[hole].take().expect("a full slot");
+        self.hashes[hole] = EMPTY;
+        self.len -= 1;
+        // Entries after the hole that probed past it move back into it, so that every
+        // probe sequence stays unbroken by free slots.
+        let mask = self.mask();
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            let h = self.hashes[j];
+            if h == EMPTY {
+                return Some(value);
+            }
+            let home = h as usize & mask;
+            // Its distance from home is at least the hole's: it may sit in the hole.
+            if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(hole) & mask) {
+                self.hashes[hole] = h;
+                self.hashes[j] = EMPTY;
+                self.slots[hole] = self.slots[j].take();
+                hole = j;
+            }
+        }
     }
 
     /// Every (path, value), in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
-        self.buckets.values().flatten().map(|(p, v)| (p, v))
+        self.slots.iter().flatten().map(|(p, v)| (p, v))
     }
 
     pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
@@ -104,5 +194,33 @@ mod tests {
         assert!(!m.contains_key("/a/n-0000000002"));
         assert_eq!(m.remove("/a"), None);
         assert_eq!(m.values().copied().collect::<Vec<_>>(), vec![3]);
+    }
+
+    /// Many paths in and out, through growth and deletions that shift entries back: the
+    /// table always holds exactly what a map ordered by path holds.
+    #[test]
+    fn the_table_holds_what_an_ordered_map_holds() {
+        let mut m = Nodes::default();
+        let mut want = std::collections::BTreeMap::new();
+        let mut x: u64 = 7;
+        for step in 0..20_000u64 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let path = format!("/q/n-{:010}", (x >> 33) % 700);
+            if (x >> 20).is_multiple_of(3) {
+                assert_eq!(m.remove(&path), want.remove(&path), "step {step}");
+            } else {
+                assert_eq!(m.insert(path.clone(), step), want.insert(path, step));
+            }
+        }
+        let mut got: Vec<(String, u64)> = m.iter().map(|(p, v)| (p.clone(), *v)).collect();
+        got.sort();
+        assert_eq!(got, want.into_iter().collect::<Vec<_>>());
+        let mut other = Nodes::default();
+        for (p, v) in m.iter() {
+            other.insert(p.clone(), *v);
+        }
+        assert_eq!(other, m);
     }
 }

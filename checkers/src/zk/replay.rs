@@ -3,7 +3,7 @@
 //! data, stat and children. Unfinished writes are placed where a stat reveals them or where a
 //! read needs them. The result also feeds the real-time, client and watch checks.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::clients::{describe_call, Index};
 use super::history::{Call, Notice, Reply, Stat, Status, Step, StepResult, WatchKind, ZkHistory};
@@ -142,13 +142,15 @@ impl<'h> State<'h> {
                 }
             }
         }
-        self.observed_by_zxid = self
-            .observed
-            .iter()
-            .map(|&i| (self.h.ops[i].reply().expect("replied").zxid(), i))
-            .collect();
-        self.observed_by_zxid.sort_unstable();
-        self.known.sort_unstable();
+        let ix = self.ix;
+        let (client_of, clients) = (&ix.client_of, ix.names.len());
+        let observed = self.observed.iter().map(|&i| {
+            let z = self.h.ops[i].reply().expect("replied").zxid();
+            (client_of[i], (z, i))
+        });
+        self.observed_by_zxid = sorted_by_client(observed, clients);
+        let known = self.known.iter().map(|&(z, i)| (client_of[i], (z, i)));
+        self.known = sorted_by_client(known, clients);
         let mut keep: Vec<(u64, usize)> = Vec::with_capacity(self.known.len());
         for &(z, i) in &self.known {
             if let Some(&(prev_z, prev)) = keep.last().filter(|(pz, _)| *pz == z) {
@@ -171,9 +173,8 @@ impl<'h> State<'h> {
     /// Places unfinished writes at the zxids that stats and notices reveal and no known
     /// write explains.
     fn reveal(&mut self, h: &ZkHistory) {
-        // The known zxids, sorted and each once (`classify`): looked up by binary search.
-        let known_zxids: Vec<u64> = self.known.iter().map(|k| k.0).collect();
-        let known = Sorted(&known_zxids);
+        // The known zxids, sorted and each once (`classify`).
+        let known = ZxidSet::new(self.known.iter().map(|k| k.0));
         // A stat whose zxids are all of known writes (most are) reveals nothing to place.
         let unknown = |z: u64| z != 0 && !known.contains(&z);
         // (A stat's three zxids are often the same: each different one is looked up once.)
@@ -778,12 +779,12 @@ impl<'h> State<'h> {
     fn finish(mut self, h: &ZkHistory) -> Replayed {
         let placed = self.placed.iter().map(|(&z, &i)| (z, i));
         let order = merged(self.known.iter().copied(), placed);
-        let mut by_ret: Vec<(u64, u64)> = self
+        let client_of = &self.ix.client_of;
+        let returned = self
             .known
             .iter()
-            .filter_map(|&(z, i)| h.ops[i].ret_us.map(|r| (r, z)))
-            .collect();
-        by_ret.sort_unstable();
+            .filter_map(|&(z, i)| h.ops[i].ret_us.map(|r| (client_of[i], (r, z))));
+        let mut by_ret = sorted_by_client(returned, self.ix.names.len());
         let mut high = 0;
         for e in &mut by_ret {
             high = high.max(e.1);
@@ -932,10 +933,9 @@ fn observation_fits(
     Err(match (call, node) {
         (_, None) => format!("has no {path}"),
         (Call::GetChildren { .. }, Some(n)) => {
-            let kids: Vec<&str> = n.children.iter().map(String::as_str).collect();
             format!(
                 "has {path} with children [{}] ({})",
-                kids.join(" "),
+                n.children.join(" "),
                 n.describe()
             )
         }
@@ -943,11 +943,11 @@ fn observation_fits(
     })
 }
 
-/// True if `names` (in any order) are exactly the names in `set`. Servers list children
+/// True if `names` (in any order) are exactly the names in `sorted`. Servers list children
 /// sorted, so the copy and sort are needed only for a reply that is not: a sorted list
-/// that differs from the set differs sorted too.
-fn same_names(names: &[String], set: &BTreeSet<String>) -> bool {
-    if names.iter().eq(set.iter()) {
+/// that differs differs sorted too.
+fn same_names(names: &[String], sorted: &[String]) -> bool {
+    if names == sorted {
         return true;
     }
     if names.is_sorted() {
@@ -955,7 +955,7 @@ fn same_names(names: &[String], set: &BTreeSet<String>) -> bool {
     }
     let mut got: Vec<&String> = names.iter().collect();
     got.sort_unstable();
-    got.into_iter().eq(set.iter())
+    got.into_iter().eq(sorted.iter())
 }
 
 /// The paths a step names, and their parents (where a sequential name's node appears).
@@ -1141,13 +1141,86 @@ fn child_path(parent: &str, name: &str) -> String {
     }
 }
 
-/// A sorted list of distinct zxids, for membership tests.
-struct Sorted<'a>(&'a [u64]);
+/// A set of zxids for membership tests, in a bitmap of counters per epoch: a run's zxids
+/// count up nearly without gaps, and the replay asks about every zxid of every stat (a
+/// binary search of the list took most of `reveal`). An epoch whose zxids are too sparse
+/// for a bitmap (a hand-written history) keeps them in a sorted list.
+struct ZxidSet {
+    /// By epoch, ascending.
+    epochs: Vec<(u64, Counters)>,
+}
 
-impl Sorted<'_> {
-    fn contains(&self, z: &u64) -> bool {
-        self.0.binary_search(z).is_ok()
+enum Counters {
+    /// Bit `c - first` is set for each counter `c` in the set.
+    Bits {
+        first: u64,
+        bits: Vec<u64>,
+    },
+    Sorted(Vec<u64>),
+}
+
+impl ZxidSet {
+    /// The set of `zxids`, given sorted.
+    fn new(zxids: impl Iterator<Item = u64>) -> ZxidSet {
+        let mut by_epoch: Vec<(u64, Vec<u64>)> = Vec::new();
+        for z in zxids {
+            let (epoch, counter) = (z >> 32, z & 0xffff_ffff);
+            match by_epoch.last_mut() {
+                Some((e, counters)) if *e == epoch => counters.push(counter),
+                _ => by_epoch.push((epoch, vec![counter])),
+            }
+        }
+        let epochs = by_epoch
+            .into_iter()
+            .map(|(epoch, counters)| {
+                let (first, last) = (counters[0], counters[counters.len() - 1]);
+                let words = (last - first) / 64 + 1;
+                if words > counters.len() as u64 + 16 {
+                    return (epoch, Counters::Sorted(counters));
+                }
+                let mut bits = vec![0u64; words as usize];
+                for c in counters {
+                    let k = c - first;
+                    bits[(k / 64) as usize] |= 1 << (k % 64);
+                }
+                (epoch, Counters::Bits { first, bits })
+            })
+            .collect();
+        ZxidSet { epochs }
     }
+
+    fn contains(&self, z: &u64) -> bool {
+        let (epoch, counter) = (z >> 32, z & 0xffff_ffff);
+        let Ok(e) = self.epochs.binary_search_by_key(&epoch, |(e, _)| *e) else {
+            return false;
+        };
+        match &self.epochs[e].1 {
+            Counters::Bits { first, bits } => counter.checked_sub(*first).is_some_and(|k| {
+                bits.get((k / 64) as usize)
+                    .is_some_and(|w| w >> (k % 64) & 1 == 1)
+            }),
+            Counters::Sorted(counters) => counters.binary_search(&counter).is_ok(),
+        }
+    }
+}
+
+/// `items`, each with its client and in the order of the history's operations, sorted: what
+/// `sort_unstable` gives. A client's items nearly always come sorted already (its replies
+/// never go back in zxid, its operations return one after another), so each client's run
+/// is sorted only if it is not, and the runs are merged: a fraction of a sort's comparisons.
+fn sorted_by_client<T: Ord>(items: impl Iterator<Item = (u32, T)>, clients: usize) -> Vec<T> {
+    let mut runs: Vec<Vec<T>> = (0..clients).map(|_| Vec::new()).collect();
+    for (c, item) in items {
+        runs[c as usize].push(item);
+    }
+    let mut all = Vec::new();
+    for mut run in runs {
+        if !run.is_sorted() {
+            run.sort_unstable();
+        }
+        all = merged(all.into_iter(), run.into_iter());
+    }
+    all
 }
 
 /// The items of two sorted sequences, sorted: what sorting their concatenation gives.
@@ -1201,10 +1274,7 @@ impl Target {
         changed == z
             && self.count.is_none_or(|c| c == count)
             && self.data.as_ref().is_none_or(|d| *d == n.data)
-            && self
-                .children
-                .as_ref()
-                .is_none_or(|k| k.iter().eq(n.children.iter()))
+            && self.children.as_ref().is_none_or(|k| *k == n.children)
     }
 }
 

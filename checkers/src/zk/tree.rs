@@ -27,7 +27,9 @@ pub struct Znode {
     pub version: u32,
     pub cversion: u32,
     pub owner: Option<Owner>,
-    pub children: BTreeSet<String>,
+    /// The children's names, sorted: a vector, as replies are compared with it far more
+    /// often than children come and go (and a sequential child goes at the end).
+    pub children: Vec<String>,
 }
 
 impl Znode {
@@ -40,7 +42,7 @@ impl Znode {
             version: 0,
             cversion: 0,
             owner,
-            children: BTreeSet::new(),
+            children: Vec::new(),
         }
     }
 
@@ -90,18 +92,10 @@ pub struct Tree {
 /// waiters) per step cost more than the rest of the check.
 #[derive(Clone, Debug)]
 enum Undo {
-    /// A znode was created at the path.
-    Created(String),
-    /// The znode at the path was deleted.
-    Deleted(String, Znode),
-    /// The parent gained (`added`) or lost the child `name`; its cversion and pzxid were.
-    Child {
-        parent: String,
-        name: String,
-        added: bool,
-        cversion: u32,
-        pzxid: u64,
-    },
+    /// A znode was created at `path`, a child of its parent, whose `Parent` was.
+    Created(String, Parent),
+    /// The znode at `path` was deleted, and left its parent, whose `Parent` was.
+    Deleted(String, Znode, Parent),
     /// The znode's data, version and mzxid were.
     Data {
         path: String,
@@ -109,6 +103,13 @@ enum Undo {
         version: u32,
         mzxid: u64,
     },
+}
+
+/// A parent's count and zxid of changes of children, before a child came or went.
+#[derive(Clone, Copy, Debug)]
+struct Parent {
+    cversion: u32,
+    pzxid: u64,
 }
 
 impl Default for Tree {
@@ -153,6 +154,23 @@ fn sequential_name(path: &str, n: u32) -> String {
 
 fn name_of(path: &str) -> &str {
     &path[path.rfind('/').map_or(0, |i| i + 1)..]
+}
+
+/// Adds `name` to the sorted `children` (it is not there yet).
+fn add_child(children: &mut Vec<String>, name: &str) {
+    // A sequential child (most children) sorts last: no search.
+    if children.last().is_none_or(|last| last.as_str() < name) {
+        children.push(name.to_string());
+    } else if let Err(at) = children.binary_search_by(|c| c.as_str().cmp(name)) {
+        children.insert(at, name.to_string());
+    }
+}
+
+/// Removes `name` from the sorted `children`.
+fn remove_child(children: &mut Vec<String>, name: &str) {
+    if let Ok(at) = children.binary_search_by(|c| c.as_str().cmp(name)) {
+        children.remove(at);
+    }
 }
 
 impl Tree {
@@ -243,26 +261,19 @@ impl Tree {
     fn roll_back_to(&mut self, mark: usize) {
         while self.undo.len() > mark {
             match self.undo.pop().expect("above the mark") {
-                Undo::Created(path) => {
+                Undo::Created(path, was) => {
                     self.nodes.remove(&path);
+                    remove_child(
+                        &mut self.restore_parent(&path, was).children,
+                        name_of(&path),
+                    );
                 }
-                Undo::Deleted(path, n) => {
+                Undo::Deleted(path, n, was) => {
+                    add_child(
+                        &mut self.restore_parent(&path, was).children,
+                        name_of(&path),
+                    );
                     self.nodes.insert(path, n);
-                }
-                Undo::Child {
-                    parent,
-                    name,
-                    added,
-                    cversion,
-                    pzxid,
-                } => {
-                    let p = self.node_mut(&parent);
-                    (p.cversion, p.pzxid) = (cversion, pzxid);
-                    if added {
-                        p.children.remove(&name);
-                    } else {
-                        p.children.insert(name);
-                    }
                 }
                 Undo::Data {
                     path,
@@ -277,23 +288,29 @@ impl Tree {
         }
     }
 
-    /// Adds (`add`) or removes child `name` of `parent` at `zxid`, remembering how it was.
-    fn change_child(&mut self, parent: &str, name: &str, add: bool, zxid: u64) {
+    /// Puts back the parent of `path` as it `was` before `path` came or went.
+    fn restore_parent(&mut self, path: &str, was: Parent) -> &mut Znode {
+        let p = self.node_mut(parent_of(path).expect("below a parent"));
+        (p.cversion, p.pzxid) = (was.cversion, was.pzxid);
+        p
+    }
+
+    /// Adds (`add`) or removes child `name` of `parent` at `zxid`; returns how the parent
+    /// was, for the undo log.
+    fn change_child(&mut self, parent: &str, name: &str, add: bool, zxid: u64) -> Parent {
         let p = self.nodes.get_mut(parent).expect("a parent checked above");
-        self.undo.push(Undo::Child {
-            parent: parent.to_string(),
-            name: name.to_string(),
-            added: add,
+        let was = Parent {
             cversion: p.cversion,
             pzxid: p.pzxid,
-        });
+        };
         p.cversion += 1;
         p.pzxid = zxid;
         if add {
-            p.children.insert(name.to_string());
+            add_child(&mut p.children, name);
         } else {
-            p.children.remove(name);
+            remove_child(&mut p.children, name);
         }
+        was
     }
 
     fn step(
@@ -379,12 +396,12 @@ impl Tree {
         if parent.owner.is_some() {
             return Err(ZkError::NoChildrenForEphemerals);
         }
-        self.change_child(parent_path, name_of(&made), true, zxid);
+        let was = self.change_child(parent_path, name_of(&made), true, zxid);
         let owner = if mode.is_ephemeral() { owner } else { None };
         let owner = owner.or_else(|| mode.is_ephemeral().then_some(Owner::Session(0)));
         let node = Znode::new(data.to_string(), zxid, owner);
         self.nodes.insert(made.clone(), node);
-        self.undo.push(Undo::Created(made.clone()));
+        self.undo.push(Undo::Created(made.clone(), was));
         Ok(made)
     }
 
@@ -398,9 +415,9 @@ impl Tree {
             return Err(ZkError::NotEmpty);
         }
         self.node(parent_path)?;
-        self.change_child(parent_path, name_of(path), false, zxid);
+        let was = self.change_child(parent_path, name_of(path), false, zxid);
         let gone = self.nodes.remove(path).expect("checked above");
-        self.undo.push(Undo::Deleted(path.to_string(), gone));
+        self.undo.push(Undo::Deleted(path.to_string(), gone, was));
         Ok(())
     }
 
