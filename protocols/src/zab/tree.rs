@@ -203,17 +203,25 @@ pub fn parent_of(path: &str) -> Option<&str> {
 
 /// `path` followed by `n` as ten digits, ZooKeeper's sequential suffix (`%010d`).
 fn sequential_name(path: &str, n: u32) -> String {
+    // Digits written from the last (division by the constant 10 is a multiply), not a
+    // division by a power of ten per place.
+    let mut digits = [b'0'; 10];
+    let mut rest = n;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
     let mut s = String::with_capacity(path.len() + 10);
     s.push_str(path);
-    for place in (0..10).rev() {
-        let digit = (n / 10u32.pow(place)) % 10;
-        s.push(char::from(b'0' + digit as u8));
-    }
+    s.push_str(std::str::from_utf8(&digits).expect("ASCII digits"));
     s
 }
 
+/// The last segment of `path` (`/a/b` -> `b`), found by a byte loop from the end as in
+/// `parent_of` (not `rfind`, which goes through `memrchr`).
 fn name_of(path: &str) -> &str {
-    &path[path.rfind('/').map_or(0, |i| i + 1)..]
+    let from = path.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1);
+    &path[from..]
 }
 
 fn version_ok(stat: &Stat, version: Option<u32>) -> bool {
