@@ -387,7 +387,7 @@ impl ZabServer {
         self.delivered = snap.zxid;
         self.delivered_chain = snap.chain;
         self.since_snapshot = 0;
-        self.log = Rc::new(Log::after(&snap));
+        self.log = Log::after(&snap);
         self.snapshot = snap;
         self.dirty = true;
     }

@@ -21,13 +21,14 @@ pub enum ZabTimer {
 }
 
 /// What survives a crash once synced: the two epochs of the paper, the history and the
-/// snapshot it continues.
+/// snapshot it continues. The log is held by value: a copy of a `Log` shares its entries
+/// (constant time, no allocation), and the server appends to its own copy right after.
 #[derive(Clone, Debug)]
 pub struct ZabDurable {
     pub accepted_epoch: u64,
     pub current_epoch: u64,
     pub snapshot: Rc<Snapshot>,
-    pub log: Rc<Log>,
+    pub log: Log,
 }
 
 /// The phase of the protocol this server is in.
@@ -69,7 +70,7 @@ pub struct ZabServer {
     // Durable.
     pub(super) accepted_epoch: u64,
     pub(super) current_epoch: u64,
-    pub(super) log: Rc<Log>,
+    pub(super) log: Log,
     pub(super) snapshot: Rc<Snapshot>,
     pub(super) dirty: bool,
     // Volatile.
@@ -122,7 +123,7 @@ impl ZabServer {
             cfg,
             accepted_epoch: 0,
             current_epoch: 0,
-            log: Rc::new(Log::after(&snapshot)),
+            log: Log::after(&snapshot),
             snapshot,
             dirty: false,
             phase: Phase::Looking,
@@ -176,7 +177,7 @@ impl ZabServer {
 
     pub(super) fn log_mut(&mut self) -> &mut Log {
         self.dirty = true;
-        Rc::make_mut(&mut self.log)
+        &mut self.log
     }
 
     pub(super) fn my_vote(&self) -> Vote {
