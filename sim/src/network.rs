@@ -2,6 +2,7 @@
 //! reordering, per-node slowness, and a connectivity matrix that partitions cut.
 
 use crate::faults::{Fault, Timed};
+use crate::rng::uniform_inclusive;
 use petgraph::graphmap::UnGraphMap;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -103,7 +104,7 @@ impl LinkProfile {
     fn transit_us(&self, rng: &mut SimRng) -> u64 {
         let base = match self.latency {
             Latency::Constant { us } => us,
-            Latency::Uniform { min_us, max_us } => rng.gen_range(min_us..=max_us),
+            Latency::Uniform { min_us, max_us } => uniform_inclusive(rng, min_us, max_us),
             Latency::LongTail {
                 min_us,
                 mean_tail_us,

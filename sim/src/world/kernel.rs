@@ -6,9 +6,8 @@ use super::applied::FirstApplied;
 use super::queue::EventQueue;
 use crate::network::{Fate, Network};
 use crate::record::{HistoryNotice, HistoryOp, OpStatus, TraceKind, Violation};
-use crate::rng::LinkRngs;
+use crate::rng::{uniform_inclusive, LinkRngs};
 use crate::trace::{stable_hash_of, Entry, Tracer};
-use rand::Rng;
 use splitbrain_api::{Message, NodeId, NodeView, Notice, Op, Ret, Role, SimRng, Time};
 use std::collections::BTreeMap;
 
@@ -413,7 +412,7 @@ impl<M: Message> Kernel<M> {
             feed.push(Fed::Ended(idx));
         }
         let (lo, hi) = self.think_us;
-        let think = self.workload_rngs[client.index()].gen_range(lo..=hi);
+        let think = uniform_inclusive(&mut self.workload_rngs[client.index()], lo, hi);
         self.schedule(
             self.now + splitbrain_api::Dur(think),
             Event::Invoke { client },
@@ -442,6 +441,6 @@ impl<M: Message> Kernel<M> {
     /// A disk sync latency draw.
     pub fn sync_delay(&mut self) -> splitbrain_api::Dur {
         let (lo, hi) = self.sync_us;
-        splitbrain_api::Dur(self.disk_rng.gen_range(lo..=hi))
+        splitbrain_api::Dur(uniform_inclusive(&mut self.disk_rng, lo, hi))
     }
 }

@@ -346,7 +346,7 @@ impl<'p, P: Protocol> World<'p, P> {
         let fresh = self.proto.client(id, &self.k.servers);
         self.clients[i].start(&mut self.k, fresh);
         let (lo, hi) = self.k.think_us;
-        let first = rand::Rng::gen_range(&mut self.k.workload_rngs[i], lo..=hi);
+        let first = crate::rng::uniform_inclusive(&mut self.k.workload_rngs[i], lo, hi);
         self.k.schedule(
             self.k.now + splitbrain_api::Dur(first),
             Event::Invoke { client: id },
