@@ -9,7 +9,7 @@
 //! once it has delivered the transaction itself, so the answer reflects its own state.
 
 use super::few::Few;
-use super::log::{epoch_of, zxid, Snapshot, Txn};
+use super::log::{epoch_of, zxid, Batch, Snapshot, Txn};
 use super::server::{Phase, ZabServer};
 use super::tree::Events;
 use super::{ReadMode, ZabBug, ZabMsg};
@@ -131,7 +131,7 @@ impl ZabServer {
         let msg = ZabMsg::Proposal {
             epoch,
             prev: last,
-            txns: Rc::new([txn]),
+            txns: Batch::One(txn),
         };
         ctx.broadcast(&to, &msg);
     }
@@ -143,7 +143,7 @@ impl ZabServer {
         from: NodeId,
         epoch: u64,
         prev: u64,
-        txns: Rc<[Txn]>,
+        txns: Batch,
     ) {
         let Phase::Following {
             leader,

@@ -9,6 +9,7 @@
 
 use super::log::{sync_plan, Log, Snapshot, SyncPlan, Txn};
 use super::server::{Phase, ZabServer};
+use super::small_map::SmallMap;
 use super::{ZabBug, ZabMsg};
 use splitbrain_api::{Ctx, NodeId, Time};
 use std::collections::BTreeMap;
@@ -49,7 +50,7 @@ pub(super) struct Leading {
     pub infos: BTreeMap<NodeId, u64>,
     /// ACKEPOCH histories (currentEpoch, last zxid), this leader's own included.
     pub histories: BTreeMap<NodeId, (u64, u64)>,
-    pub peers: BTreeMap<NodeId, Peer>,
+    pub peers: SmallMap<NodeId, Peer>,
     pub commit: u64,
 }
 
@@ -77,7 +78,7 @@ impl ZabServer {
             started: ctx.now(),
             infos: BTreeMap::from([(self.id, self.accepted_epoch)]),
             histories: BTreeMap::new(),
-            peers: BTreeMap::new(),
+            peers: SmallMap::new(),
             commit: 0,
         });
         self.try_choose_epoch(ctx);

@@ -42,54 +42,66 @@ impl ClusterInvariant<ZabServer> for ZabChecks {
 
     fn check(
         &mut self,
-        at: Time,
+        _: Time,
         stepped: NodeId,
         servers: &[Option<&ZabServer>],
     ) -> Result<(), String> {
-        let Some(r) = stepped_server(stepped, servers).map(ZabServer::report) else {
+        let Some(s) = stepped_server(stepped, servers) else {
             return Ok(());
         };
+        let r = s.report();
         if r.delivered.is_empty() && r.proposed.is_empty() && r.established.is_none() {
             return Ok(());
         }
-        self.check_report(at, stepped, servers)
+        self.check_report(stepped, s)
     }
 }
 
 impl ZabChecks {
-    /// The four properties on a step that reported something. Kept out of line: the
-    /// common empty step then returns from a small function that saves no registers.
+    /// The four properties on a step that reported something, each handed the stepped
+    /// server once. Kept out of line: the common empty step then returns from a small
+    /// function that saves no registers.
     #[inline(never)]
-    fn check_report(
-        &mut self,
-        at: Time,
-        stepped: NodeId,
-        servers: &[Option<&ZabServer>],
-    ) -> Result<(), String> {
-        let failed = &mut self.failed;
-        first_failure(&mut self.one_leader, failed, at, stepped, servers)?;
-        first_failure(&mut self.primary, failed, at, stepped, servers)?;
-        first_failure(&mut self.agreement, failed, at, stepped, servers)?;
-        first_failure(&mut self.lost, failed, at, stepped, servers)
+    fn check_report(&mut self, stepped: NodeId, s: &ZabServer) -> Result<(), String> {
+        let r = self.one_leader.after(stepped, s);
+        named(&self.one_leader, &mut self.failed, r)?;
+        let r = self.primary.after(stepped, s);
+        named(&self.primary, &mut self.failed, r)?;
+        let r = self.agreement.after(stepped, s);
+        named(&self.agreement, &mut self.failed, r)?;
+        let r = self.lost.after(stepped, s);
+        named(&self.lost, &mut self.failed, r)
     }
 }
 
-/// Runs one property's check; a violation is recorded in `failed` under its name. Generic
-/// (not through a list of trait objects), so each check is inlined.
-fn first_failure<C: ClusterInvariant<ZabServer>>(
-    check: &mut C,
+/// `result` of one property's check; a violation is recorded in `failed` under its name.
+fn named<C: ClusterInvariant<ZabServer>>(
+    check: &C,
     failed: &mut &'static str,
-    at: Time,
-    stepped: NodeId,
-    servers: &[Option<&ZabServer>],
+    result: Result<(), String>,
 ) -> Result<(), String> {
-    check
-        .check(at, stepped, servers)
-        .inspect_err(|_| *failed = check.name())
+    result.inspect_err(|_| *failed = check.name())
 }
 
 fn stepped_server<'a>(stepped: NodeId, servers: &[Option<&'a ZabServer>]) -> Option<&'a ZabServer> {
     servers.get(stepped.index()).copied().flatten()
+}
+
+/// A property's check after a step of server `stepped`, also run on its own as a cluster
+/// invariant.
+trait AfterStep {
+    fn after(&mut self, stepped: NodeId, s: &ZabServer) -> Result<(), String>;
+}
+
+fn check_alone<C: AfterStep>(
+    check: &mut C,
+    stepped: NodeId,
+    servers: &[Option<&ZabServer>],
+) -> Result<(), String> {
+    match stepped_server(stepped, servers) {
+        Some(s) => check.after(stepped, s),
+        None => Ok(()),
+    }
 }
 
 #[derive(Default)]
@@ -108,7 +120,13 @@ impl ClusterInvariant<ZabServer> for OneLeaderPerEpoch {
         stepped: NodeId,
         servers: &[Option<&ZabServer>],
     ) -> Result<(), String> {
-        let Some(e) = stepped_server(stepped, servers).and_then(|s| s.report().established) else {
+        check_alone(self, stepped, servers)
+    }
+}
+
+impl AfterStep for OneLeaderPerEpoch {
+    fn after(&mut self, stepped: NodeId, s: &ZabServer) -> Result<(), String> {
+        let Some(e) = s.report().established else {
             return Ok(());
         };
         match self.leaders.insert(e, stepped) {
@@ -125,6 +143,8 @@ pub struct PrimaryOrder {
     /// (zxid, chain value) as the established leader of its epoch proposed it, in zxid
     /// order: proposals come in zxid order (a deposed leader's late ones go in place).
     proposed: Vec<(u64, u64)>,
+    /// Per server: where in `proposed` its next delivery likely is (right after its last).
+    next: Hints,
 }
 
 impl PrimaryOrder {
@@ -136,10 +156,42 @@ impl PrimaryOrder {
         }
     }
 
+    #[cfg(test)]
     fn chain_of(&self, z: u64) -> Option<u64> {
         let i = lower_bound(&self.proposed, z, |p| p.0);
         self.proposed.get(i).filter(|p| p.0 == z).map(|p| p.1)
     }
+}
+
+/// Per server (by index), an index into a zxid-ordered list where its next delivery is
+/// likely to be: each server delivers in zxid order, mostly just behind the others, so a
+/// delivery is found at once instead of searched for. Only a hint: checked before use.
+#[derive(Default)]
+struct Hints(Vec<usize>);
+
+impl Hints {
+    fn get(&self, who: NodeId) -> Option<usize> {
+        self.0.get(who.index()).copied()
+    }
+
+    fn set(&mut self, who: NodeId, at: usize) {
+        let k = who.index();
+        if self.0.len() <= k {
+            self.0.resize(k + 1, 0);
+        }
+        self.0[k] = at;
+    }
+}
+
+/// [`lower_bound`], trying `hint` first.
+fn hinted_lower_bound<T>(v: &[T], hint: Option<usize>, z: u64, key: impl Fn(&T) -> u64) -> usize {
+    if let Some(i) = hint.filter(|&i| i <= v.len()) {
+        let above = i == 0 || key(&v[i - 1]) < z;
+        if above && v.get(i).is_none_or(|e| key(e) >= z) {
+            return i;
+        }
+    }
+    lower_bound(v, z, key)
 }
 
 /// The index of the first entry of `v` (sorted by `key`) whose key is not below `z`, looked
@@ -166,9 +218,12 @@ impl ClusterInvariant<ZabServer> for PrimaryOrder {
         stepped: NodeId,
         servers: &[Option<&ZabServer>],
     ) -> Result<(), String> {
-        let Some(s) = stepped_server(stepped, servers) else {
-            return Ok(());
-        };
+        check_alone(self, stepped, servers)
+    }
+}
+
+impl AfterStep for PrimaryOrder {
+    fn after(&mut self, stepped: NodeId, s: &ZabServer) -> Result<(), String> {
         for &(z, chain) in &s.report().proposed {
             self.note(z, chain);
         }
@@ -180,7 +235,9 @@ impl ClusterInvariant<ZabServer> for PrimaryOrder {
                     zxid_label(prev)
                 ));
             }
-            if self.chain_of(z) != Some(chain) {
+            let at = hinted_lower_bound(&self.proposed, self.next.get(stepped), z, |p| p.0);
+            self.next.set(stepped, at + 1);
+            if self.proposed.get(at).filter(|p| p.0 == z).map(|p| p.1) != Some(chain) {
                 return Err(format!(
                     "{stepped} delivered {} on a history the leader of epoch {} never proposed \
                      it on",
@@ -198,12 +255,15 @@ impl ClusterInvariant<ZabServer> for PrimaryOrder {
 /// is a violation), so the sequence is a list that grows at its end.
 pub struct Agreement {
     walked: Vec<(u64, u64, NodeId)>,
+    /// Per server: where in `walked` its next delivery is expected (right after its last).
+    next: Hints,
 }
 
 impl Default for Agreement {
     fn default() -> Agreement {
         Agreement {
             walked: vec![(0, 0, NodeId::server(0))],
+            next: Hints::default(),
         }
     }
 }
@@ -219,9 +279,12 @@ impl ClusterInvariant<ZabServer> for Agreement {
         stepped: NodeId,
         servers: &[Option<&ZabServer>],
     ) -> Result<(), String> {
-        let Some(s) = stepped_server(stepped, servers) else {
-            return Ok(());
-        };
+        check_alone(self, stepped, servers)
+    }
+}
+
+impl AfterStep for Agreement {
+    fn after(&mut self, stepped: NodeId, s: &ZabServer) -> Result<(), String> {
         for &(prev, z, chain) in &s.report().delivered {
             self.walk(stepped, prev, z, chain)?;
         }
@@ -233,9 +296,10 @@ impl Agreement {
     fn walk(&mut self, who: NodeId, prev: u64, z: u64, chain: u64) -> Result<(), String> {
         // Formatted only for a violation: this runs for every delivery of every server.
         let label = || zxid_label(z);
-        let at = lower_bound(&self.walked, z, |w| w.0);
+        let at = hinted_lower_bound(&self.walked, self.next.get(who), z, |w| w.0);
         if let Some(&(_, known, by)) = self.walked.get(at).filter(|w| w.0 == z) {
             return if known == chain {
+                self.next.set(who, at + 1);
                 Ok(())
             } else {
                 Err(format!(
@@ -262,6 +326,7 @@ impl Agreement {
             ));
         }
         self.walked.push((z, chain, who));
+        self.next.set(who, self.walked.len());
         Ok(())
     }
 }
@@ -306,9 +371,12 @@ impl ClusterInvariant<ZabServer> for NoDeliveredLost {
         stepped: NodeId,
         servers: &[Option<&ZabServer>],
     ) -> Result<(), String> {
-        let Some(s) = stepped_server(stepped, servers) else {
-            return Ok(());
-        };
+        check_alone(self, stepped, servers)
+    }
+}
+
+impl AfterStep for NoDeliveredLost {
+    fn after(&mut self, stepped: NodeId, s: &ZabServer) -> Result<(), String> {
         for &(_, z, chain) in &s.report().delivered {
             self.note(z, chain, stepped);
         }
@@ -386,6 +454,20 @@ mod tests {
             );
         }
         assert_eq!(lower_bound(&[] as &[u64], 5, |&x| x), 0);
+    }
+
+    #[test]
+    fn a_hinted_lower_bound_agrees_with_a_binary_search_whatever_the_hint() {
+        let v: Vec<u64> = (0..20).map(|i| i * 2).collect();
+        for z in 0..42 {
+            for hint in (0..25).map(Some).chain([None]) {
+                assert_eq!(
+                    hinted_lower_bound(&v, hint, z, |&x| x),
+                    v.partition_point(|&x| x < z),
+                    "{z} {hint:?}"
+                );
+            }
+        }
     }
 
     #[test]

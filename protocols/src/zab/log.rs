@@ -40,6 +40,53 @@ pub struct Txn {
     pub cmd: Rc<Cmd>,
 }
 
+/// The transactions of a PROPOSAL: a new proposal's one transaction held inline (no
+/// allocation per proposal), or a batch (a retransmission) shared by the copies sent. It is
+/// used, hashed and compared as the slice of its transactions.
+#[derive(Clone, Debug)]
+pub enum Batch {
+    One(Txn),
+    Many(Rc<[Txn]>),
+}
+
+impl std::ops::Deref for Batch {
+    type Target = [Txn];
+
+    fn deref(&self) -> &[Txn] {
+        match self {
+            Batch::One(txn) => std::slice::from_ref(txn),
+            Batch::Many(txns) => txns,
+        }
+    }
+}
+
+impl From<Vec<Txn>> for Batch {
+    fn from(mut txns: Vec<Txn>) -> Batch {
+        match txns.pop() {
+            Some(txn) if txns.is_empty() => Batch::One(txn),
+            Some(txn) => {
+                txns.push(txn);
+                Batch::Many(txns.into())
+            }
+            None => Batch::Many(Rc::new([])),
+        }
+    }
+}
+
+impl std::hash::Hash for Batch {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
+}
+
+impl PartialEq for Batch {
+    fn eq(&self, other: &Batch) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Batch {}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Entry {
     txn: Txn,

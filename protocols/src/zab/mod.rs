@@ -21,6 +21,7 @@
 //!   failure without going back in zxid, expiry noticed, one-shot watches).
 //! - `sessions`: sessions on the server side, opened and expired by replicated transactions.
 //! - `watches`: one-shot watches and the numbered notifications that travel with replies.
+//! - `small_map`: the sorted vector that holds the per-peer and per-client tables.
 //!
 //! A server forwards writes (and `sync`) to the leader and answers once it has delivered the
 //! transaction itself, and answers data-tree reads from its own state, refusing a client that
@@ -37,6 +38,7 @@ mod paths;
 pub mod recipes;
 mod server;
 mod sessions;
+mod small_map;
 #[cfg(test)]
 mod tests;
 pub mod tree;
@@ -47,7 +49,7 @@ pub use server::ZabServer;
 pub use watches::{Note, WatchOn};
 
 use crate::kv::{KvWire, WireReply};
-use log::{Snapshot, Txn};
+use log::{Batch, Snapshot, Txn};
 use splitbrain_api::{
     Dur, Expect, FaultBudget, Message, NodeId, Op, Protocol, ProtocolInfo, Ret, VariantInfo,
 };
@@ -190,12 +192,12 @@ pub enum ZabMsg {
         epoch: u64,
         last_zxid: u64,
     },
-    /// Broadcast: transactions following `prev` (new or retransmitted), shared by the
-    /// copies a broadcast sends (they hash as a `Vec` would).
+    /// Broadcast: transactions following `prev` (new or retransmitted); a batch is shared
+    /// by the copies a broadcast sends (they hash as a `Vec` would).
     Proposal {
         epoch: u64,
         prev: u64,
-        txns: Rc<[Txn]>,
+        txns: Batch,
     },
     /// The follower holds everything up to `last_zxid` durably (an ACK, also a ping reply).
     Ack {

@@ -7,6 +7,7 @@
 //! for an earlier handler's write that is not synced yet.
 
 use super::log::{Log, Snapshot};
+use super::small_map::SmallMap;
 use super::tree::DataTree;
 use super::{Vote, ZabConfig, ZabMsg};
 use crate::kv::Kv;
@@ -87,10 +88,10 @@ pub struct ZabServer {
     pub(super) contact: Time,
     pub(super) patience_us: u64,
     /// Clients this server owes a reply, with their request id.
-    pub(super) waiters: BTreeMap<NodeId, u64>,
+    pub(super) waiters: SmallMap<NodeId, u64>,
     /// Leader: the latest request id of each client proposed while leading (a retry of a
     /// request still in flight is not proposed again).
-    pub(super) proposed_seq: BTreeMap<NodeId, u64>,
+    pub(super) proposed_seq: SmallMap<NodeId, u64>,
     /// Clients waiting for their session to be opened (session -> client).
     pub(super) connecting: BTreeMap<u64, NodeId>,
     /// Follower: sessions heard from since the last report to the leader (sorted).
@@ -104,7 +105,7 @@ pub struct ZabServer {
     pub(super) watches: BTreeMap<(String, super::watches::WatchOn), BTreeSet<NodeId>>,
     pub(super) outbox: BTreeMap<NodeId, (u64, Vec<super::watches::Note>)>,
     /// Each connected client's connection number (from its connect), echoed in every answer.
-    pub(super) conns: BTreeMap<NodeId, u64>,
+    pub(super) conns: SmallMap<NodeId, u64>,
     /// Clients connected here since this server last started or lost its leader.
     pub(super) clients: BTreeSet<NodeId>,
     /// The epoch this server acknowledged in discovery and the leader it came from (a second
@@ -136,8 +137,8 @@ impl ZabServer {
             lead: None,
             contact: Time::ZERO,
             patience_us: 0,
-            waiters: BTreeMap::new(),
-            proposed_seq: BTreeMap::new(),
+            waiters: SmallMap::new(),
+            proposed_seq: SmallMap::new(),
             connecting: BTreeMap::new(),
             touched: Vec::new(),
             session_heard: BTreeMap::new(),
@@ -145,7 +146,7 @@ impl ZabServer {
             closing: BTreeSet::new(),
             watches: BTreeMap::new(),
             outbox: BTreeMap::new(),
-            conns: BTreeMap::new(),
+            conns: SmallMap::new(),
             clients: BTreeSet::new(),
             promised: None,
             report: StepReport::default(),

@@ -538,6 +538,11 @@ impl DataTree {
         events: &mut Events,
     ) -> Result<String, ZkError> {
         let parent_path = parent_of(path).ok_or(ZkError::NoNode)?;
+        // Most creates of a busy tree fail here, so this is looked at before the parent: a
+        // znode that exists has a parent, and not an ephemeral one, so the error is the same.
+        if !mode.is_sequential() && self.nodes.contains(path) {
+            return Err(ZkError::NodeExists);
+        }
         let parent = self.nodes.get(parent_path).ok_or(ZkError::NoNode)?;
         if parent.stat.ephemeral_owner.is_some() {
             return Err(ZkError::NoChildrenForEphemerals);
@@ -549,10 +554,6 @@ impl DataTree {
             }
             name
         } else {
-            // Looked up before a string is made: most creates of a busy tree fail here.
-            if self.nodes.contains(path) {
-                return Err(ZkError::NodeExists);
-            }
             path.to_string()
         };
         let parent = self.znode_mut(parent_path).expect("checked above");
