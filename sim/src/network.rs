@@ -99,6 +99,18 @@ impl LinkProfile {
         )
     }
 
+    /// `(min_us, max_us)` when a send over this profile draws one uniform latency and nothing
+    /// else (no loss, jitter, reordering or duplication), exactly as `Network::send_between`
+    /// would find drawing it in full: such a send takes a short path with that one draw.
+    fn plain_latency(&self) -> Option<(u64, u64)> {
+        let Latency::Uniform { min_us, max_us } = self.latency else {
+            return None;
+        };
+        let draws_more =
+            self.jitter_us > 0 || self.drop > 0.0 || self.reorder > 0.0 || self.duplicate > 0.0;
+        (!draws_more).then_some((min_us, max_us))
+    }
+
     /// Draws one message's transit time (latency, jitter, reorder hold-back).
     #[inline(always)]
     fn transit_us(&self, rng: &mut SimRng) -> u64 {
@@ -148,6 +160,8 @@ pub struct Network {
     /// Whether any link is cut (lets the hot path skip the matrix lookup).
     any_cut: bool,
     profiles: Vec<LinkProfile>,
+    /// Per profile, its `plain_latency`: nearly every send takes this one-draw path.
+    plain: Vec<Option<(u64, u64)>>,
     link_profile: Vec<u16>,
     slow_us: Vec<u64>,
 }
@@ -160,6 +174,7 @@ impl Network {
             endpoints,
             blocked: vec![false; endpoints * endpoints],
             any_cut: false,
+            plain: vec![default.plain_latency()],
             profiles: vec![default],
             link_profile: vec![0; endpoints * endpoints],
             slow_us: vec![0; endpoints],
@@ -189,11 +204,16 @@ impl Network {
         if self.any_cut && self.blocked[link] {
             return Fate::Cut;
         }
-        let profile = &self.profiles[self.link_profile[link] as usize];
+        let index = self.link_profile[link] as usize;
+        let slow = self.slow_us[from];
+        if let Some((min_us, max_us)) = self.plain[index] {
+            let first = uniform_inclusive(rng, min_us, max_us) + slow;
+            return Fate::Delivered { first, copy: None };
+        }
+        let profile = &self.profiles[index];
         if profile.drop > 0.0 && rng.gen_bool(profile.drop) {
             return Fate::Dropped;
         }
-        let slow = self.slow_us[from];
         let first = profile.transit_us(rng) + slow;
         let copy = (profile.duplicate > 0.0 && rng.gen_bool(profile.duplicate))
             .then(|| profile.transit_us(rng) + slow);
@@ -293,6 +313,7 @@ impl Network {
         let idx = match self.profiles.iter().position(|q| *q == p) {
             Some(i) => i,
             None => {
+                self.plain.push(p.plain_latency());
                 self.profiles.push(p);
                 self.profiles.len() - 1
             }
@@ -445,6 +466,49 @@ mod tests {
         let mut rng = stream(1, Stream::Network);
         assert_eq!(net.send(a, b, &mut rng), Fate::Cut);
         assert!(matches!(net.send(b, a, &mut rng), Fate::Delivered { .. }));
+    }
+
+    /// A plain profile's one-draw path gives what drawing the profile in full gives, and a
+    /// profile that draws anything more is not plain.
+    #[test]
+    fn a_plain_profile_draws_as_in_full() {
+        let profile = LinkProfile::default();
+        assert_eq!(profile.plain_latency(), Some((500, 2_000)));
+        let mut net = Network::new(2, 0, profile.clone());
+        let (a, b) = (NodeId::server(0), NodeId::server(1));
+        net.set_slow(a, 7);
+        let (mut ours, mut full) = (stream(3, Stream::Network), stream(3, Stream::Network));
+        for _ in 0..1_000 {
+            let first = profile.transit_us(&mut full) + 7;
+            assert_eq!(
+                net.send(a, b, &mut ours),
+                Fate::Delivered { first, copy: None }
+            );
+        }
+        for more in [
+            LinkProfile {
+                jitter_us: 1,
+                ..LinkProfile::default()
+            },
+            LinkProfile {
+                drop: 0.1,
+                ..LinkProfile::default()
+            },
+            LinkProfile {
+                duplicate: 0.1,
+                ..LinkProfile::default()
+            },
+            LinkProfile {
+                reorder: 0.1,
+                ..LinkProfile::default()
+            },
+            LinkProfile {
+                latency: Latency::Constant { us: 5 },
+                ..LinkProfile::default()
+            },
+        ] {
+            assert_eq!(more.plain_latency(), None, "{more:?}");
+        }
     }
 
     #[test]
