@@ -161,8 +161,8 @@ mod tests {
                     0,
                     Some(5),
                     Op::Put {
-                        key: k("a"),
-                        value: k("1"),
+                        key: k("a").into(),
+                        value: k("1").into(),
                     },
                     Some(Ret::Done),
                 ),
@@ -170,7 +170,7 @@ mod tests {
                     1,
                     1,
                     Some(9),
-                    Op::Get { key: k("a") },
+                    Op::Get { key: k("a").into() },
                     Some(Ret::Value { value: None }),
                 ),
                 op(
@@ -178,8 +178,8 @@ mod tests {
                     2,
                     None,
                     Op::Append {
-                        key: k("b"),
-                        value: k("x"),
+                        key: k("b").into(),
+                        value: k("x").into(),
                     },
                     None,
                 ),
@@ -187,7 +187,7 @@ mod tests {
                     0,
                     6,
                     Some(8),
-                    Op::Get { key: k("b") },
+                    Op::Get { key: k("b").into() },
                     Some(Ret::Value {
                         value: Some(k("x")),
                     }),
@@ -197,9 +197,9 @@ mod tests {
                     10,
                     Some(12),
                     Op::Cas {
-                        key: k("a"),
+                        key: k("a").into(),
                         from: None,
-                        to: k("2"),
+                        to: k("2").into(),
                     },
                     Some(Ret::Bool { value: false }),
                 ),
@@ -208,8 +208,8 @@ mod tests {
                     11,
                     Some(13),
                     Op::Put {
-                        key: k("c"),
-                        value: k("3"),
+                        key: k("c").into(),
+                        value: k("3").into(),
                     },
                     None,
                 ),

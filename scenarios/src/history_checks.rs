@@ -210,7 +210,7 @@ mod tests {
         };
         let op = Op::SetData {
             path: "/c".into(),
-            data: value.to_string(),
+            data: value.to_string().into(),
             version: Some(value as u32 - 1),
         };
         let out = Ret::Stat {

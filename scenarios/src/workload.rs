@@ -4,7 +4,7 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use splitbrain_api::zk::{CreateMode, MultiOp};
-use splitbrain_api::{Op, SimRng};
+use splitbrain_api::{Op, SimRng, Text};
 use splitbrain_protocols::zab::recipes::{Ended, Program, Recipe, RecipeParams};
 use splitbrain_sim::{HistoryNotice, HistoryOp, OpStatus, Workload};
 
@@ -140,7 +140,7 @@ impl WorkloadSpec {
                 read_percent,
                 max_ops_per_client,
             } => Box::new(KvMix {
-                keys: (0..keys.max(1)).map(|k| format!("k{k}")).collect(),
+                keys: (0..keys.max(1)).map(|k| numbered("k", k, "")).collect(),
                 read_percent,
                 issued: vec![0; clients],
                 limit: max_ops_per_client,
@@ -270,8 +270,8 @@ impl Workload for ProposeRace {
     }
 }
 
-/// A short name assembled on the stack, then allocated once at its exact length (a workload
-/// names a key or value per operation, and building it was a visible share of a run's time).
+/// A short name assembled on the stack, then made a [`Text`] (inline up to its size, so most
+/// names allocate nothing: a workload names a key or value per operation).
 struct Name {
     bytes: [u8; Name::CAPACITY],
     len: usize,
@@ -317,21 +317,19 @@ impl Name {
         self
     }
 
-    fn finish(&self) -> String {
-        std::str::from_utf8(&self.bytes[..self.len])
-            .expect("words and digits")
-            .to_string()
+    fn finish(&self) -> Text {
+        Text::from(std::str::from_utf8(&self.bytes[..self.len]).expect("words and digits"))
     }
 }
 
 /// `{prefix}{n}{suffix}`, as `format!` writes it but without its machinery.
-fn numbered(prefix: &str, n: u64, suffix: &str) -> String {
+fn numbered(prefix: &str, n: u64, suffix: &str) -> Text {
     Name::new().word(prefix).decimal(n).word(suffix).finish()
 }
 
 /// The value the client numbered `number` (from 1) writes in its operation `n`:
 /// `c{number}.{n}`, followed by `suffix`.
-fn client_value(number: u64, n: u64, suffix: &str) -> String {
+fn client_value(number: u64, n: u64, suffix: &str) -> Text {
     Name::new()
         .word("c")
         .decimal(number)
@@ -343,7 +341,7 @@ fn client_value(number: u64, n: u64, suffix: &str) -> String {
 
 struct KvMix {
     /// The key names, `k0`.., written once.
-    keys: Vec<String>,
+    keys: Vec<Text>,
     read_percent: u32,
     issued: Vec<u64>,
     limit: Option<u64>,
@@ -404,7 +402,8 @@ impl Workload for ZkMix {
             return None;
         }
         self.issued[client] += 1;
-        let path = numbered("/z", rng.gen_range(0..self.paths), "");
+        let z = rng.gen_range(0..self.paths);
+        let path = numbered("/z", z, "");
         // Made only for a write (it draws nothing from the rng).
         let data = || client_value(client as u64 + 1, n, "");
         let version = |rng: &mut SimRng| (rng.gen_range(0..3) > 0).then(|| rng.gen_range(0..3));
@@ -428,7 +427,7 @@ impl Workload for ZkMix {
                 version: version(rng),
             },
             5 => Op::Create {
-                path: path + "/n-",
+                path: numbered("/z", z, "/n-"),
                 data: data(),
                 mode: CreateMode::Sequential,
             },

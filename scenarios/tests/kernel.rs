@@ -171,7 +171,7 @@ impl Workload for Counting {
         self.0 += 1;
         (self.0 <= 3).then(|| Op::Put {
             key: "r".into(),
-            value: self.0.to_string(),
+            value: self.0.to_string().into(),
         })
     }
 }

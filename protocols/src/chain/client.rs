@@ -105,7 +105,7 @@ impl ChainClient {
             Source::Raft(link) => {
                 let (to, seq) = link.ask(ctx.now());
                 let op = Op::Get {
-                    key: CONFIG_KEY.to_string(),
+                    key: CONFIG_KEY.into(),
                 };
                 ctx.send(to, ChainMsg::Raft(RaftMsg::ClientRequest { seq, op }));
             }
@@ -126,7 +126,7 @@ impl ChainClient {
         }
         *stale = false;
         let op = Op::GetData {
-            path: CONFIG_PATH.to_string(),
+            path: CONFIG_PATH.into(),
             watch: true,
         };
         let events = session.call(ctx, ClientTimer::Session, op);

@@ -61,7 +61,7 @@ impl RaftDriver {
         let seq = self.next_seq(term);
         self.pending = Some((seq, Pending::Read, now));
         let key = CONFIG_KEY.to_string();
-        Some((seq, Op::Get { key }))
+        Some((seq, Op::Get { key: key.into() }))
     }
 
     /// The local Raft server answered request `seq`; maybe the next request.
@@ -81,9 +81,9 @@ impl RaftDriver {
         let (next, bypass) = self.core.next_layout(cur.as_ref(), now)?;
         let seq = self.next_seq(term);
         let op = Op::Cas {
-            key: CONFIG_KEY.to_string(),
-            from: value,
-            to: next.encode(),
+            key: CONFIG_KEY.into(),
+            from: value.map(Into::into),
+            to: next.encode().into(),
         };
         self.pending = Some((seq, Pending::Install(next, bypass), now));
         Some((seq, op))
@@ -186,7 +186,7 @@ impl ManagerReplica {
                 let heard = Heard { at, boot, shards };
                 self.driver.core.note(from, heard);
                 let op = Op::Get {
-                    key: CONFIG_KEY.to_string(),
+                    key: CONFIG_KEY.into(),
                 };
                 let m = RaftMsg::ClientRequest { seq, op };
                 self.with_raft(ctx, |r, c| r.on_message(c, from, m));

@@ -430,7 +430,7 @@ impl ChainNode {
             self.want_report = true;
         }
         match op {
-            Op::Get { key } => self.on_read(ctx, client, epoch, seq, key),
+            Op::Get { key } => self.on_read(ctx, client, epoch, seq, key.into()),
             op if epoch == self.epoch() && self.is_head() => self.on_write(ctx, client, seq, op),
             _ => self.reject(ctx, client, seq),
         }

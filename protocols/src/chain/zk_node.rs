@@ -195,8 +195,8 @@ impl ZkNode {
         if self.setup < 2 {
             let path = [CHAIN_PATH, MEMBERS_PATH][self.setup as usize].to_string();
             let op = Op::Create {
-                path,
-                data: String::new(),
+                path: path.into(),
+                data: String::new().into(),
                 mode: CreateMode::Persistent,
             };
             return Some((Call::Setup, op));
@@ -204,18 +204,24 @@ impl ZkNode {
         if self.owner_check {
             self.owner_check = false;
             let path = member_path(self.me);
-            return Some((Call::Owner, Op::GetData { path, watch: false }));
+            return Some((
+                Call::Owner,
+                Op::GetData {
+                    path: path.into(),
+                    watch: false,
+                },
+            ));
         }
         if let Some(version) = self.replace.take() {
             let path = member_path(self.me);
             let ops = vec![
                 MultiOp::Delete {
-                    path: path.clone(),
+                    path: path.as_str().into(),
                     version: Some(version),
                 },
                 MultiOp::Create {
-                    path,
-                    data: status.to_string(),
+                    path: path.into(),
+                    data: status.into(),
                     mode: CreateMode::Ephemeral,
                 },
             ];
@@ -223,31 +229,43 @@ impl ZkNode {
         }
         if !self.registered && now >= self.register_after {
             let op = Op::Create {
-                path: member_path(self.me),
-                data: status.to_string(),
+                path: member_path(self.me).into(),
+                data: status.into(),
                 mode: CreateMode::Ephemeral,
             };
             return Some((Call::Register, op));
         }
         if self.config_stale && now >= self.config_after {
             let path = CONFIG_PATH.to_string();
-            return Some((Call::ReadConfig, Op::GetData { path, watch: true }));
+            return Some((
+                Call::ReadConfig,
+                Op::GetData {
+                    path: path.into(),
+                    watch: true,
+                },
+            ));
         }
         if self.children_stale {
             let path = MEMBERS_PATH.to_string();
-            return Some((Call::Children, Op::GetChildren { path, watch: true }));
+            return Some((
+                Call::Children,
+                Op::GetChildren {
+                    path: path.into(),
+                    watch: true,
+                },
+            ));
         }
         if let Some((layout, version)) = self.layout.as_ref().filter(|_| self.renew_due) {
             if self.registered {
                 self.renew_due = false;
                 let ops = vec![
                     MultiOp::Check {
-                        path: CONFIG_PATH.to_string(),
+                        path: CONFIG_PATH.into(),
                         version: *version,
                     },
                     MultiOp::SetData {
-                        path: member_path(self.me),
-                        data: status.to_string(),
+                        path: member_path(self.me).into(),
+                        data: status.into(),
                         version: None,
                     },
                 ];
@@ -267,13 +285,13 @@ impl ZkNode {
             let (path, data) = (CONFIG_PATH.to_string(), layout.encode());
             let op = match version {
                 Some(v) => Op::SetData {
-                    path,
-                    data,
+                    path: path.into(),
+                    data: data.into(),
                     version: Some(v),
                 },
                 None => Op::Create {
-                    path,
-                    data,
+                    path: path.into(),
+                    data: data.into(),
                     mode: CreateMode::Persistent,
                 },
             };
@@ -292,7 +310,13 @@ impl ZkNode {
             self.pass = Some(Pass::default());
             self.driver.leader_since.get_or_insert(now);
             let path = MEMBERS_PATH.to_string();
-            return Some((Call::PassList, Op::GetChildren { path, watch: false }));
+            return Some((
+                Call::PassList,
+                Op::GetChildren {
+                    path: path.into(),
+                    watch: false,
+                },
+            ));
         }
         let pass = self.pass.as_ref()?;
         if pass.listed.is_empty() {
@@ -300,10 +324,22 @@ impl ZkNode {
         }
         if let Some(&node) = pass.listed.get(pass.read) {
             let path = member_path(node);
-            return Some((Call::PassStatus(node), Op::GetData { path, watch: false }));
+            return Some((
+                Call::PassStatus(node),
+                Op::GetData {
+                    path: path.into(),
+                    watch: false,
+                },
+            ));
         }
         let path = CONFIG_PATH.to_string();
-        Some((Call::PassConfig, Op::GetData { path, watch: false }))
+        Some((
+            Call::PassConfig,
+            Op::GetData {
+                path: path.into(),
+                watch: false,
+            },
+        ))
     }
 
     /// Takes what the session said back.

@@ -98,24 +98,24 @@ fn execute(data: &mut BTreeMap<String, String>, op: &Op) -> Ret {
             Ret::Done
         }
         Op::Append { key, value } => {
-            match data.get_mut(key) {
+            match data.get_mut(key.as_str()) {
                 Some(v) => v.push_str(value),
                 None => {
-                    data.insert(key.clone(), value.clone());
+                    data.insert(key.to_string(), value.to_string());
                 }
             }
             Ret::Done
         }
         Op::Cas { key, from, to } => {
             // One search: the value found is the one replaced.
-            match data.get_mut(key) {
+            match data.get_mut(key.as_str()) {
                 Some(v) if from.as_deref() == Some(v.as_str()) => {
-                    to.clone_into(v);
+                    to.as_str().clone_into(v);
                     Ret::Bool { value: true }
                 }
                 Some(_) => Ret::Bool { value: false },
                 None if from.is_none() => {
-                    data.insert(key.clone(), to.clone());
+                    data.insert(key.to_string(), to.to_string());
                     Ret::Bool { value: true }
                 }
                 None => Ret::Bool { value: false },
@@ -172,7 +172,7 @@ mod tests {
         let mut kv = Kv::default();
         let cas = |from: Option<&str>, to: &str| Op::Cas {
             key: "k".into(),
-            from: from.map(str::to_string),
+            from: from.map(str::to_string).map(Into::into),
             to: to.into(),
         };
         assert_eq!(

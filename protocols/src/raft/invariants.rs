@@ -262,7 +262,7 @@ mod tests {
         let mut log = Log::default();
         for &(term, n) in entries {
             let op = Op::Get {
-                key: format!("k{n}"),
+                key: format!("k{n}").into(),
             };
             log.push(Entry {
                 term,

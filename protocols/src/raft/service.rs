@@ -23,7 +23,7 @@ impl RaftServer {
         }
         match op {
             Op::Get { key } if self.cfg.reads == ReadMode::ReadIndex => {
-                self.on_read(ctx, client, seq, key)
+                self.on_read(ctx, client, seq, key.into())
             }
             op => self.on_write(ctx, client, seq, op),
         }

@@ -31,7 +31,7 @@ fn deliver(s: &mut RaftServer, msg: RaftMsg) -> Vec<Effect<RaftServer>> {
 fn entry(term: u64, n: u64) -> Entry {
     let op = Op::Put {
         key: "k".into(),
-        value: n.to_string(),
+        value: n.to_string().into(),
     };
     Entry {
         term,

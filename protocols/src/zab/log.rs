@@ -456,7 +456,7 @@ mod tests {
     fn txn(z: u64) -> Txn {
         let op = Op::Put {
             key: "k".into(),
-            value: z.to_string(),
+            value: z.to_string().into(),
         };
         Txn {
             zxid: z,

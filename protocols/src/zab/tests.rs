@@ -43,7 +43,7 @@ fn deliver(s: &mut ZabServer, from: NodeId, msg: ZabMsg) -> Vec<Effect<ZabServer
 fn txn(epoch: u64, n: u64) -> Txn {
     let op = Op::Put {
         key: "k".into(),
-        value: n.to_string(),
+        value: n.to_string().into(),
     };
     Txn {
         zxid: zxid(epoch, n),

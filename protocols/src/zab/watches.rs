@@ -38,14 +38,14 @@ pub struct Note {
 pub fn watch_left(op: &Op, ret: &Ret) -> Option<(String, WatchOn)> {
     match (op, ret) {
         (Op::Exists { path, watch: true }, Ret::Stat { stat: None, .. }) => {
-            Some((path.clone(), WatchOn::Creation))
+            Some((path.to_string(), WatchOn::Creation))
         }
         (Op::Exists { path, watch: true }, Ret::Stat { stat: Some(_), .. })
         | (Op::GetData { path, watch: true }, Ret::Data { .. }) => {
-            Some((path.clone(), WatchOn::Data))
+            Some((path.to_string(), WatchOn::Data))
         }
         (Op::GetChildren { path, watch: true }, Ret::Children { .. }) => {
-            Some((path.clone(), WatchOn::Children))
+            Some((path.to_string(), WatchOn::Children))
         }
         _ => None,
     }

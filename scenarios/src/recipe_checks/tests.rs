@@ -227,7 +227,7 @@ fn queue(parent: &str, c2_second_list_at: u64) -> History {
             2,
             20,
             Op::Exists {
-                path: p(a),
+                path: p(a).into(),
                 watch: true,
             },
             Ret::Stat {
@@ -342,7 +342,7 @@ fn a_newer_value_before_the_watch_fires_breaks_the_watch_order() {
 fn increment(c: usize, at: u64, value: i64, out: Ret) -> Build {
     let op = Op::SetData {
         path: "/counter".into(),
-        data: value.to_string(),
+        data: value.to_string().into(),
         version: Some(value as u32 - 1),
     };
     Build::default().op(c, at, op, out)

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod mix;
 pub mod ops;
 pub mod process;
+pub mod text;
 pub mod time;
 pub mod view;
 pub mod zk;
@@ -20,6 +21,7 @@ pub use process::{
     ClientProcess, ClusterInvariant, DiskEvent, Expect, FaultBudget, Message, Process, Protocol,
     ProtocolInfo, VariantInfo, BUDGET_SIZES,
 };
+pub use text::Text;
 pub use time::{ms_label, Dur, Time};
 pub use view::{NodeView, Role};
 pub use zk::{CreateMode, MultiOp, MultiResult, Notice, Stat, WatchKind, ZkError};

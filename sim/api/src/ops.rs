@@ -5,6 +5,7 @@
 //! History schema 2 added the ZooKeeper operations and results (types in [`crate::zk`]);
 //! every schema-1 operation reads the same in schema 2.
 
+use crate::text::Text;
 use crate::zk::{self, CreateMode, MultiOp, MultiResult, Stat, ZkError};
 use serde::{Deserialize, Serialize};
 
@@ -13,20 +14,20 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "f", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Op {
     /// Key-value read.
-    Get { key: String },
+    Get { key: Text },
     /// Key-value blind write.
-    Put { key: String, value: String },
+    Put { key: Text, value: Text },
     /// Key-value append to the current string (missing = empty).
-    Append { key: String, value: String },
+    Append { key: Text, value: Text },
     /// Key-value compare-and-set; missing compares as `null`.
     Cas {
-        key: String,
-        from: Option<String>,
-        to: String,
+        key: Text,
+        from: Option<Text>,
+        to: Text,
     },
     /// Write-once register (Basic Paxos): propose `value` for `key`; returns the value chosen
     /// (`Ret::Value`), which is `value` only if this proposal won.
-    Propose { key: String, value: String },
+    Propose { key: Text, value: Text },
     /// Test-and-set on a lock: true for the one client that wins it.
     Acquire { lock: u64 },
     /// Gives a held lock back.
@@ -34,31 +35,31 @@ pub enum Op {
     /// ZooKeeper: creates `path` (a sequential mode appends the parent's next sequence
     /// number); returns `Ret::Created` with the path made.
     Create {
-        path: String,
-        data: String,
+        path: Text,
+        data: Text,
         mode: CreateMode,
     },
     /// ZooKeeper: deletes `path` if it has `version` (`None`: any version) and no children.
-    Delete { path: String, version: Option<u32> },
+    Delete { path: Text, version: Option<u32> },
     /// ZooKeeper: the stat of `path`, or `None` (`Ret::Stat`); `watch` sets a one-shot watch
     /// for its creation, deletion or data change.
-    Exists { path: String, watch: bool },
+    Exists { path: Text, watch: bool },
     /// ZooKeeper: data and stat of `path` (`Ret::Data`); `watch` watches deletion and data
     /// changes.
-    GetData { path: String, watch: bool },
+    GetData { path: Text, watch: bool },
     /// ZooKeeper: sets the data of `path` if it has `version` (`None`: any version); returns
     /// the new stat (`Ret::Stat`).
     SetData {
-        path: String,
-        data: String,
+        path: Text,
+        data: Text,
         version: Option<u32>,
     },
     /// ZooKeeper: the names of the children of `path` (`Ret::Children`); `watch` watches
     /// child creation and deletion and the znode's own deletion.
-    GetChildren { path: String, watch: bool },
+    GetChildren { path: Text, watch: bool },
     /// ZooKeeper: the connected server catches up with the leader (`Ret::Synced`); the next
     /// read sees every write committed before the sync began.
-    Sync { path: String },
+    Sync { path: Text },
     /// ZooKeeper: every step in one transaction, or none (`Ret::Multi`, or `Ret::Error`
     /// naming the step that failed).
     Multi { ops: Vec<MultiOp> },
@@ -113,7 +114,7 @@ impl Op {
             | Op::Put { key, .. }
             | Op::Append { key, .. }
             | Op::Cas { key, .. }
-            | Op::Propose { key, .. } => key.clone(),
+            | Op::Propose { key, .. } => key.to_string(),
             Op::Acquire { lock } | Op::Release { lock } => format!("lock{lock}"),
             Op::Create { path, .. }
             | Op::Delete { path, .. }
@@ -121,7 +122,7 @@ impl Op {
             | Op::GetData { path, .. }
             | Op::SetData { path, .. }
             | Op::GetChildren { path, .. }
-            | Op::Sync { path } => path.clone(),
+            | Op::Sync { path } => path.to_string(),
             Op::Multi { .. } => "multi".to_string(),
         }
     }

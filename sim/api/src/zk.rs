@@ -7,6 +7,7 @@
 //! A ZooKeeper error is a result (`status: ok`, `{"r": "error", ..}`), not a failed operation:
 //! `fail` still means the request definitely never took effect.
 
+use crate::text::Text;
 use serde::{Deserialize, Serialize};
 
 /// How `create` makes its znode.
@@ -99,19 +100,19 @@ impl ZkError {
 #[serde(tag = "f", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum MultiOp {
     Create {
-        path: String,
-        data: String,
+        path: Text,
+        data: Text,
         mode: CreateMode,
     },
     /// `version: None` deletes whatever the version (ZooKeeper's -1).
-    Delete { path: String, version: Option<u32> },
+    Delete { path: Text, version: Option<u32> },
     SetData {
-        path: String,
-        data: String,
+        path: Text,
+        data: Text,
         version: Option<u32>,
     },
     /// Fails the whole `multi` with BadVersion (or NoNode) unless `path` has `version`.
-    Check { path: String, version: u32 },
+    Check { path: Text, version: u32 },
 }
 
 impl MultiOp {

@@ -194,7 +194,7 @@ impl BasicServer {
         };
         self.fresh_proposals
             .push((Some(register_id(&key)), stable_hash(value.as_bytes())));
-        self.propose(ctx, client, seq, key.into(), value.into());
+        self.propose(ctx, client, seq, key.as_str().into(), value.as_str().into());
     }
 }
 

@@ -143,7 +143,7 @@ impl MultiServer {
         }
         match op {
             Op::Get { key } if self.cfg.reads == ReadMode::Confirm => {
-                self.on_read(ctx, client, seq, key)
+                self.on_read(ctx, client, seq, key.into())
             }
             op @ Op::Get { .. } => {
                 self.mark(ctx, "read-ordered");

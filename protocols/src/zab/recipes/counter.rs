@@ -55,14 +55,17 @@ impl Program for Counter {
         let path = COUNTER_PATH.to_string();
         Some(match &self.step {
             Step::Create => Op::Create {
-                path,
-                data: "0".to_string(),
+                path: path.into(),
+                data: "0".into(),
                 mode: CreateMode::Persistent,
             },
-            Step::Read => Op::GetData { path, watch: false },
+            Step::Read => Op::GetData {
+                path: path.into(),
+                watch: false,
+            },
             Step::Write { value, version } => Op::SetData {
-                path,
-                data: value.to_string(),
+                path: path.into(),
+                data: value.to_string().into(),
                 version: Some(*version),
             },
             Step::Done => return None,

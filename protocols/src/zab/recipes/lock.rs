@@ -137,19 +137,25 @@ impl Program for SimpleLock {
         }
         match self.step {
             Step::Create => Some(Op::Create {
-                path,
-                data: self.token(),
+                path: path.into(),
+                data: self.token().into(),
                 mode: CreateMode::Ephemeral,
             }),
             Step::Watch => {
                 self.poked = false;
-                Some(Op::GetData { path, watch: true })
+                Some(Op::GetData {
+                    path: path.into(),
+                    watch: true,
+                })
             }
-            Step::VerifyRelease => Some(Op::GetData { path, watch: false }),
+            Step::VerifyRelease => Some(Op::GetData {
+                path: path.into(),
+                watch: false,
+            }),
             Step::Held { .. } | Step::Release => {
                 self.step = Step::Release;
                 Some(Op::Delete {
-                    path,
+                    path: path.into(),
                     version: None,
                 })
             }

@@ -178,31 +178,31 @@ impl Program for Queue {
         }
         match &self.step {
             Step::Parent => Some(Op::Create {
-                path: parent,
-                data: String::new(),
+                path: parent.into(),
+                data: String::new().into(),
                 mode: CreateMode::Persistent,
             }),
             Step::Enqueue => Some(Op::Create {
-                path: self.child(&self.token()),
-                data: self.name.clone(),
+                path: self.child(&self.token()).into(),
+                data: self.name.clone().into(),
                 mode: CreateMode::EphemeralSequential,
             }),
             Step::List => {
                 self.poked = false;
                 Some(Op::GetChildren {
-                    path: parent,
+                    path: parent.into(),
                     watch: false,
                 })
             }
             Step::Watch(path) => Some(Op::Exists {
-                path: path.clone(),
+                path: path.clone().into(),
                 watch: true,
             }),
             Step::Held { .. } | Step::Release => {
                 self.step = Step::Release;
                 let path = self.mine.clone().expect("a holder knows its znode");
                 Some(Op::Delete {
-                    path,
+                    path: path.into(),
                     version: None,
                 })
             }

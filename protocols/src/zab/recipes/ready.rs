@@ -95,20 +95,20 @@ impl Program for ReadyWriter {
             self.step = self.next_version();
         }
         let create = |path: String, data: String| Op::Create {
-            path,
-            data,
+            path: path.into(),
+            data: data.into(),
             mode: CreateMode::Persistent,
         };
         Some(match self.step {
             WriterStep::Setup(None) => create(CONFIG_PATH.to_string(), String::new()),
             WriterStep::Setup(Some(j)) => create(config_key(j), version_value(0)),
             WriterStep::DeleteReady => Op::Delete {
-                path: READY_PATH.to_string(),
+                path: READY_PATH.into(),
                 version: None,
             },
             WriterStep::Write(j) => Op::SetData {
-                path: config_key(j),
-                data: version_value(self.version),
+                path: config_key(j).into(),
+                data: version_value(self.version).into(),
                 version: None,
             },
             WriterStep::CreateReady => create(READY_PATH.to_string(), version_value(self.version)),
@@ -214,12 +214,12 @@ impl Program for ReadyReader {
             ReaderStep::Check => {
                 self.poked = false;
                 Some(Op::Exists {
-                    path: READY_PATH.to_string(),
+                    path: READY_PATH.into(),
                     watch: true,
                 })
             }
             ReaderStep::Read(j) => Some(Op::GetData {
-                path: config_key(j),
+                path: config_key(j).into(),
                 watch: false,
             }),
             _ => None,

@@ -52,13 +52,13 @@ fn the_counter_reads_again_after_bad_version_and_stops_after_its_rounds() {
     let mut p = Recipe::Counter.program(0, params(1));
     let path = || "/counter".to_string();
     let create = Op::Create {
-        path: path(),
+        path: path().into(),
         data: "0".into(),
         mode: CreateMode::Persistent,
     };
     answer(&mut *p, &create, Some(error(ZkError::NodeExists)), 1);
     let read = Op::GetData {
-        path: path(),
+        path: path().into(),
         watch: false,
     };
     let data = |n: &str, v| Ret::Data {
@@ -68,7 +68,7 @@ fn the_counter_reads_again_after_bad_version_and_stops_after_its_rounds() {
     };
     answer(&mut *p, &read, Some(data("4", 4)), 2);
     let write = |n: &str, v| Op::SetData {
-        path: path(),
+        path: path().into(),
         data: n.into(),
         version: Some(v),
     };
@@ -150,7 +150,7 @@ fn a_scalable_lock_waiter_watches_only_the_next_lower_znode() {
     let mut p = Recipe::ScalableLock.program(2, params(1));
     let parent = Op::Create {
         path: "/locks".into(),
-        data: String::new(),
+        data: String::new().into(),
         mode: CreateMode::Persistent,
     };
     answer(&mut *p, &parent, Some(error(ZkError::NodeExists)), 1);
@@ -237,7 +237,7 @@ fn a_ready_reader_reads_the_configuration_only_once_ready_exists() {
     answer(&mut *p, &check, Some(present), 3);
     for k in 0..2 {
         let read = Op::GetData {
-            path: config_key(k),
+            path: config_key(k).into(),
             watch: false,
         };
         let value = Ret::Data {
