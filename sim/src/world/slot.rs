@@ -292,7 +292,9 @@ impl<P: Process> Slot<P> {
         k.finish_op(self.id, status, ret);
     }
 
-    /// Sends a message now and fires a crash-after-send point if it matches.
+    /// Sends a message now and fires a crash-after-send point if it matches. Kept out of line
+    /// (its two callers are big; inlining it there made them save more registers).
+    #[inline(never)]
     fn depart(&mut self, k: &mut Kernel<P::Msg>, to: NodeId, msg: P::Msg) -> Option<CrashNow> {
         let fires = self
             .crash_after_kind
