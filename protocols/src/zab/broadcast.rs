@@ -8,7 +8,6 @@
 //! Client requests: the connected server forwards them to the leader and answers the client
 //! once it has delivered the transaction itself, so the answer reflects its own state.
 
-use super::few::Few;
 use super::log::{epoch_of, zxid, Batch, Snapshot, Txn};
 use super::server::{Phase, ZabServer};
 use super::tree::Events;
@@ -112,18 +111,6 @@ impl ZabServer {
             cmd,
         };
         let z = txn.zxid;
-        let to = Few::collect(
-            self.id,
-            lead.peers
-                .iter()
-                .filter(|(_, p)| p.synced && p.sent == last)
-                .map(|(&id, _)| id),
-        );
-        for id in to.iter() {
-            if let Some(p) = self.lead.as_mut().and_then(|l| l.peers.get_mut(id)) {
-                p.sent = z;
-            }
-        }
         self.log_mut().append(txn.clone());
         let chain = self.log.chain_at(z).expect("just appended");
         self.report.proposed.push((z, chain));
@@ -133,7 +120,16 @@ impl ZabServer {
             prev: last,
             txns: Batch::One(txn),
         };
-        ctx.broadcast(&to, &msg);
+        // Peers sent everything up to `last` get it now; the others catch up from their ACKs.
+        let lead = self.lead.as_mut().expect("leading");
+        for (&id, p) in lead.peers.iter_mut() {
+            if p.synced && p.sent == last {
+                p.sent = z;
+                if id != self.id {
+                    ctx.send(id, msg.clone());
+                }
+            }
+        }
     }
 
     /// Follower: accept proposals from the leader of the current epoch, in zxid order.
@@ -193,9 +189,7 @@ impl ZabServer {
         peer.acked = peer.acked.max(last.min(my_last));
         peer.heard = now;
         let acked = lead.peers.values().filter(|p| p.synced).map(|p| p.acked);
-        let mut held = Few::collect(0, acked.chain(std::iter::once(my_last)));
-        held.sort_unstable_by(|a, b| b.cmp(a));
-        let Some(&point) = held.get(quorum - 1) else {
+        let Some(point) = quorum_point(acked.chain(std::iter::once(my_last)), quorum) else {
             return;
         };
         if point > lead.commit {
@@ -209,15 +203,15 @@ impl ZabServer {
         let lead = self.lead.as_mut().expect("leading");
         lead.commit = z;
         let epoch = lead.epoch;
-        let to = Few::collect(
-            self.id,
-            lead.peers
-                .iter()
-                .filter(|(_, p)| p.synced)
-                .map(|(&id, _)| id),
-        );
+        // Delivery changes no peer: the synced ones are told once it is done.
         self.deliver_upto(ctx, z);
-        ctx.broadcast(&to, &ZabMsg::Commit { epoch, zxid: z });
+        let lead = self.lead.as_ref().expect("leading");
+        let msg = ZabMsg::Commit { epoch, zxid: z };
+        for (&id, p) in lead.peers.iter() {
+            if p.synced && id != self.id {
+                ctx.send(id, msg.clone());
+            }
+        }
     }
 
     /// Follower: COMMIT (or a PING carrying the commit point) from the current leader.
@@ -443,5 +437,63 @@ impl ZabServer {
         }
         self.proposed_seq.insert(client, seq);
         self.propose(ctx, Cmd::client(client, seq, op));
+    }
+}
+
+/// Quorums this large or smaller are counted in a fixed array (up to 15 servers).
+const MAX_QUORUM: usize = 8;
+
+/// The highest zxid at least `quorum` of the `held` zxids reach: the `quorum`-th highest of
+/// them (`None` if there are fewer). The `quorum` highest seen so far are kept in order in a
+/// fixed array (an insertion each): no copy of all of them, no sort.
+fn quorum_point(held: impl Iterator<Item = u64>, quorum: usize) -> Option<u64> {
+    if quorum > MAX_QUORUM {
+        let mut all: Vec<u64> = held.collect();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        return all.get(quorum - 1).copied();
+    }
+    let mut top = [0u64; MAX_QUORUM];
+    let mut seen = 0;
+    for h in held {
+        let mut i = seen.min(quorum);
+        while i > 0 && top[i - 1] < h {
+            if i < quorum {
+                top[i] = top[i - 1];
+            }
+            i -= 1;
+        }
+        if i < quorum {
+            top[i] = h;
+        }
+        seen += 1;
+    }
+    (quorum > 0 && seen >= quorum).then(|| top[quorum - 1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quorum_point;
+
+    #[test]
+    fn the_quorum_point_is_the_quorum_th_highest() {
+        // A fixed pseudo-random walk of small lists, against sorting them.
+        let mut x: u64 = 11;
+        for n in 0..20usize {
+            for quorum in 1..=12usize {
+                let held: Vec<u64> = (0..n)
+                    .map(|_| {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        (x >> 59) % 7
+                    })
+                    .collect();
+                let mut sorted = held.clone();
+                sorted.sort_unstable_by(|a, b| b.cmp(a));
+                assert_eq!(
+                    quorum_point(held.iter().copied(), quorum),
+                    sorted.get(quorum - 1).copied(),
+                    "{held:?} {quorum}"
+                );
+            }
+        }
     }
 }

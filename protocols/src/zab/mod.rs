@@ -31,7 +31,6 @@ mod broadcast;
 pub mod client;
 mod discovery;
 mod election;
-use crate::few;
 pub mod invariants;
 pub mod log;
 mod paths;

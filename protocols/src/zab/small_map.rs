@@ -59,6 +59,10 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         self.0.iter().map(|(k, v)| (k, v))
     }
 
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
+        self.0.iter_mut().map(|(k, v)| (&*k, v))
+    }
+
     pub(super) fn values(&self) -> impl Iterator<Item = &V> {
         self.0.iter().map(|(_, v)| v)
     }
