@@ -97,7 +97,7 @@ pub struct ZabServer {
     /// Follower: sessions heard from since the last report to the leader (sorted).
     pub(super) touched: Vec<u64>,
     /// Leader: when each live session was last heard of; sessions being opened or closed.
-    pub(super) session_heard: BTreeMap<u64, Time>,
+    pub(super) session_heard: SmallMap<u64, Time>,
     pub(super) opening: BTreeSet<u64>,
     pub(super) closing: BTreeSet<u64>,
     /// One-shot watches left here ((path, what) -> clients) and each client's notifications
@@ -141,7 +141,7 @@ impl ZabServer {
             proposed_seq: SmallMap::new(),
             connecting: BTreeMap::new(),
             touched: Vec::new(),
-            session_heard: BTreeMap::new(),
+            session_heard: SmallMap::new(),
             opening: BTreeSet::new(),
             closing: BTreeSet::new(),
             watches: BTreeMap::new(),

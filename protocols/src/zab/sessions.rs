@@ -159,7 +159,7 @@ impl ZabServer {
         let timeout = self.cfg.session_timeout;
         let live: Vec<(u64, NodeId)> = self.tree.live_sessions().collect();
         for (session, client) in live {
-            let heard = *self.session_heard.entry(session).or_insert(now);
+            let heard = *self.session_heard.get_or_insert(session, now);
             if now.saturating_sub(heard) > timeout && self.closing.insert(session) {
                 self.mark_once(ctx, "session-expired");
                 self.propose(ctx, Cmd::session(client, session, false));

@@ -47,6 +47,18 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         }
     }
 
+    /// The value at `key`, set to `value` first if there is none.
+    pub(super) fn get_or_insert(&mut self, key: K, value: V) -> &mut V {
+        let i = match self.find(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                i
+            }
+        };
+        &mut self.0[i].1
+    }
+
     pub(super) fn remove(&mut self, key: &K) -> Option<V> {
         self.find(key).ok().map(|i| self.0.remove(i).1)
     }
@@ -98,6 +110,11 @@ mod tests {
                 assert_eq!(small.remove(&key), btree.remove(&key));
             }
             assert_eq!(small.get(&key), btree.get(&key));
+            let fresh = step + 1000;
+            assert_eq!(
+                *small.get_or_insert(key ^ 1, fresh),
+                *btree.entry(key ^ 1).or_insert(fresh)
+            );
             assert!(small.iter().eq(btree.iter()));
         }
     }

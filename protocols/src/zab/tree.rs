@@ -62,15 +62,22 @@ impl Znode {
 pub struct DataTree {
     nodes: PathMap<Rc<Znode>>,
     sessions: Remembered,
-    /// Open ZooKeeper sessions and their clients; each client's current session (0: its
-    /// last one closed and no new one is open); sessions closed for good.
-    live: BTreeMap<u64, NodeId>,
-    session_of: BTreeMap<NodeId, u64>,
-    closed: BTreeSet<u64>,
+    /// Shared with the snapshots: sessions open and close rarely, so a snapshot copies a
+    /// pointer, and the first change after it copies the table.
+    table: Rc<SessionTable>,
     /// Each path's last deletion: the deleted znode's czxid and the deletion's zxid (a watch
     /// on a deleted znode fires with it; one waiting for a creation that came and went, with
     /// the creation).
     deleted: PathMap<Deletion>,
+}
+
+/// Open ZooKeeper sessions and their clients; each client's current session (0: its last
+/// one closed and no new one is open); sessions closed for good.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct SessionTable {
+    live: BTreeMap<u64, NodeId>,
+    session_of: BTreeMap<NodeId, u64>,
+    closed: BTreeSet<u64>,
 }
 
 /// A path's last deletion: the deleted znode's czxid and the deletion's zxid.
@@ -129,9 +136,7 @@ impl Default for DataTree {
         DataTree {
             nodes,
             sessions: Remembered::default(),
-            live: BTreeMap::new(),
-            session_of: BTreeMap::new(),
-            closed: BTreeSet::new(),
+            table: Rc::default(),
             deleted: PathMap::default(),
         }
     }
@@ -235,9 +240,9 @@ impl DataTree {
     }
 
     pub fn session_state(&self, session: u64) -> SessionState {
-        if self.live.contains_key(&session) {
+        if self.table.live.contains_key(&session) {
             SessionState::Live
-        } else if self.closed.contains(&session) {
+        } else if self.table.closed.contains(&session) {
             SessionState::Closed
         } else {
             SessionState::Unknown
@@ -261,12 +266,16 @@ impl DataTree {
 
     /// Every open session with its client.
     pub fn live_sessions(&self) -> impl Iterator<Item = (u64, NodeId)> + '_ {
-        self.live.iter().map(|(&s, &c)| (s, c))
+        self.table.live.iter().map(|(&s, &c)| (s, c))
     }
 
     /// The open session of `client`, if it has one.
     pub fn client_session(&self, client: NodeId) -> Option<u64> {
-        self.session_of.get(&client).copied().filter(|&s| s != 0)
+        self.table
+            .session_of
+            .get(&client)
+            .copied()
+            .filter(|&s| s != 0)
     }
 
     /// Applies a session transaction at `z`: an open of a session never seen makes it the
@@ -281,17 +290,20 @@ impl DataTree {
     ) {
         if open {
             if self.session_state(session) == SessionState::Unknown {
-                self.live.insert(session, client);
-                self.session_of.insert(client, session);
+                let table = Rc::make_mut(&mut self.table);
+                table.live.insert(session, client);
+                table.session_of.insert(client, session);
             }
             return;
         }
-        if self.live.remove(&session).is_none() {
+        if !self.table.live.contains_key(&session) {
             return;
         }
-        self.closed.insert(session);
-        if self.session_of.get(&client) == Some(&session) {
-            self.session_of.insert(client, 0);
+        let table = Rc::make_mut(&mut self.table);
+        table.live.remove(&session);
+        table.closed.insert(session);
+        if table.session_of.get(&client) == Some(&session) {
+            table.session_of.insert(client, 0);
         }
         let gone = self
             .nodes
@@ -380,7 +392,7 @@ impl DataTree {
         }
         // A client without sessions (unit tests) owns its ephemerals by its id; a client
         // whose session closed can change nothing until it opens a new one.
-        let owner = match self.session_of.get(&client) {
+        let owner = match self.table.session_of.get(&client) {
             None => u64::from(client.raw()),
             Some(0) => return false,
             Some(&s) => s,
