@@ -1,7 +1,6 @@
-//! A short list kept on the stack: the peers one message goes to (ZAB's proposals, a
-//! Multi-Paxos leader's bare majority) and the zxids they acknowledged, gathered per
-//! message (clusters have three to seven servers), without an allocation each time.
-//! Beyond eight items it moves to a vector.
+//! A short list kept on the stack: the peers one message goes to (a Multi-Paxos leader's
+//! bare majority), gathered per message (clusters have three to seven servers), without an
+//! allocation each time. Beyond eight items it moves to a vector.
 
 use std::ops::{Deref, DerefMut};
 
