@@ -25,7 +25,7 @@ use super::server::ChainServer;
 use super::zk::{member_path, ZkEvent, ZkSession, CHAIN_PATH, CONFIG_PATH, MEMBERS_PATH};
 use super::{ChainConfig, TICK};
 use crate::zab::{ZabClientTimer, ZabMsg};
-use splitbrain_api::{CreateMode, Ctx, MultiOp, NodeId, Op, Ret, Time, ZkError};
+use splitbrain_api::{CreateMode, Ctx, MultiOp, NodeId, Op, Ret, Text, Time, ZkError};
 use std::collections::BTreeMap;
 
 /// What the node's replicas should do after the session's news.
@@ -193,10 +193,10 @@ impl ZkNode {
     /// members' listing, the lease, the manager's pass.
     fn next_call(&mut self, now: Time, status: &str) -> Option<(Call, Op)> {
         if self.setup < 2 {
-            let path = [CHAIN_PATH, MEMBERS_PATH][self.setup as usize].to_string();
+            let path = [CHAIN_PATH, MEMBERS_PATH][self.setup as usize];
             let op = Op::Create {
                 path: path.into(),
-                data: String::new().into(),
+                data: Text::new(),
                 mode: CreateMode::Persistent,
             };
             return Some((Call::Setup, op));
@@ -236,7 +236,7 @@ impl ZkNode {
             return Some((Call::Register, op));
         }
         if self.config_stale && now >= self.config_after {
-            let path = CONFIG_PATH.to_string();
+            let path = CONFIG_PATH;
             return Some((
                 Call::ReadConfig,
                 Op::GetData {
@@ -246,7 +246,7 @@ impl ZkNode {
             ));
         }
         if self.children_stale {
-            let path = MEMBERS_PATH.to_string();
+            let path = MEMBERS_PATH;
             return Some((
                 Call::Children,
                 Op::GetChildren {
@@ -282,7 +282,7 @@ impl ZkNode {
     /// The acting manager's next read or write of its pass (`None` between passes).
     fn pass_call(&mut self, now: Time) -> Option<(Call, Op)> {
         if let Some((layout, bypass, version)) = self.install.take() {
-            let (path, data) = (CONFIG_PATH.to_string(), layout.encode());
+            let (path, data) = (CONFIG_PATH, layout.encode());
             let op = match version {
                 Some(v) => Op::SetData {
                     path: path.into(),
@@ -309,7 +309,7 @@ impl ZkNode {
             self.pass_due = false;
             self.pass = Some(Pass::default());
             self.driver.leader_since.get_or_insert(now);
-            let path = MEMBERS_PATH.to_string();
+            let path = MEMBERS_PATH;
             return Some((
                 Call::PassList,
                 Op::GetChildren {
@@ -332,7 +332,7 @@ impl ZkNode {
                 },
             ));
         }
-        let path = CONFIG_PATH.to_string();
+        let path = CONFIG_PATH;
         Some((
             Call::PassConfig,
             Op::GetData {

@@ -52,7 +52,7 @@ impl Counter {
 
 impl Program for Counter {
     fn next_call(&mut self) -> Option<Op> {
-        let path = COUNTER_PATH.to_string();
+        let path = COUNTER_PATH;
         Some(match &self.step {
             Step::Create => Op::Create {
                 path: path.into(),

@@ -127,7 +127,7 @@ impl Program for SimpleLock {
     }
 
     fn next_call(&mut self) -> Option<Op> {
-        let path = LOCK_PATH.to_string();
+        let path = LOCK_PATH;
         match self.step {
             Step::Rest { .. } => self.step = Step::Create,
             Step::Waiting {

@@ -168,7 +168,7 @@ impl Program for Queue {
     }
 
     fn next_call(&mut self) -> Option<Op> {
-        let parent = self.kind.parent().to_string();
+        let parent = self.kind.parent();
         match self.step {
             Step::Rest { .. } => self.step = Step::Enqueue,
             Step::Waiting {
