@@ -10,6 +10,8 @@ use crate::rng::{uniform_inclusive, LinkRngs};
 use crate::trace::{stable_hash_of, Entry, Tracer};
 use splitbrain_api::{Message, NodeId, NodeView, Notice, Op, Ret, Role, SimRng, Time};
 use std::collections::BTreeMap;
+use std::mem::ManuallyDrop;
+use std::ptr;
 
 /// Something that happens at a point of simulated time.
 pub enum Event<M> {
@@ -181,22 +183,40 @@ impl<M: Message> Kernel<M> {
         self.queue.push(at.0, self.seq, slot);
     }
 
-    /// Schedules the delivery of `msg` at `at`, written straight into its slab slot (a
-    /// message is the biggest part of an event: one copy fewer than `schedule`).
+    /// Schedules the delivery of the message behind `msg` at `at`, written straight into its
+    /// slab slot: the message is copied once, from where the handler left it.
+    ///
+    /// # Safety
+    /// Takes the message over: it is moved out of `msg` here, and the caller must neither use
+    /// nor drop it afterwards.
     #[inline(always)]
-    fn schedule_delivery(&mut self, at: Time, from: NodeId, to: NodeId, msg: M, copy: bool) {
+    unsafe fn schedule_delivery(
+        &mut self,
+        at: Time,
+        from: NodeId,
+        to: NodeId,
+        msg: *mut M,
+        copy: bool,
+    ) {
         let slot = self.vacant_slot();
         let sent = self.now;
-        self.fill(
-            slot,
-            Event::Deliver {
-                from,
-                to,
-                msg,
-                sent,
-                copy,
-            },
-        );
+        let cell: *mut Option<Event<M>> = &mut self.slab[slot as usize];
+        // SAFETY: a vacant slot holds `None`, which needs no drop, so the event is written
+        // over it in place; the message is read from `msg` once, as the caller handed it over.
+        unsafe {
+            debug_assert!((*cell).is_none(), "slab slot {slot} filled twice");
+            let msg = ptr::read(msg);
+            ptr::write(
+                cell,
+                Some(Event::Deliver {
+                    from,
+                    to,
+                    msg,
+                    sent,
+                    copy,
+                }),
+            );
+        }
         self.enqueue(at, slot);
     }
 
@@ -234,10 +254,14 @@ impl<M: Message> Kernel<M> {
         }
     }
 
-    /// Puts `msg` on the network now. Inlined into `Slot::depart`, its one caller, so a send
-    /// is one call (no second frame to save registers for, no second copy of the message).
+    /// Puts the message behind `msg` on the network now. Inlined into `Slot::depart`, its one
+    /// caller, so a send is one call (no second frame to save registers for).
+    ///
+    /// # Safety
+    /// Takes the message over (queued, or dropped when the network loses it): the caller must
+    /// neither use nor drop it afterwards.
     #[inline(always)]
-    pub fn send(&mut self, from: NodeId, to: NodeId, msg: M) {
+    pub unsafe fn send(&mut self, from: NodeId, to: NodeId, msg: *mut M) {
         let now = self.now;
         let servers = self.servers.len();
         let (a, b) = (from.slot(servers), to.slot(servers));
@@ -245,13 +269,25 @@ impl<M: Message> Kernel<M> {
         match self.net.send_between(a, b, rng) {
             Fate::Delivered { first, copy } => {
                 if let Some(extra) = copy {
-                    let dup = msg.clone();
-                    self.schedule_delivery(now + splitbrain_api::Dur(extra), from, to, dup, true);
+                    // SAFETY: `msg` is live; the copy is handed over to its delivery.
+                    let mut dup = ManuallyDrop::new(unsafe { (*msg).clone() });
+                    let at = now + splitbrain_api::Dur(extra);
+                    unsafe { self.schedule_delivery(at, from, to, &mut *dup, true) };
                 }
-                self.schedule_delivery(now + splitbrain_api::Dur(first), from, to, msg, false);
+                // SAFETY: handed over by the caller, taken once.
+                unsafe {
+                    self.schedule_delivery(now + splitbrain_api::Dur(first), from, to, msg, false)
+                };
             }
-            Fate::Cut => self.note_lost(TraceKind::Cut, from, to, now, &msg),
-            Fate::Dropped => self.note_lost(TraceKind::Drop, from, to, now, &msg),
+            // SAFETY: the lost message is recorded, then dropped once, in place.
+            Fate::Cut => unsafe {
+                self.note_lost(TraceKind::Cut, from, to, now, &*msg);
+                ptr::drop_in_place(msg);
+            },
+            Fate::Dropped => unsafe {
+                self.note_lost(TraceKind::Drop, from, to, now, &*msg);
+                ptr::drop_in_place(msg);
+            },
         }
     }
 

@@ -7,6 +7,7 @@ mod applied;
 mod clock;
 mod dispatch;
 mod faults;
+mod in_place;
 mod kernel;
 mod queue;
 mod slot;

@@ -2,10 +2,13 @@
 //! points; and the generic step that runs a handler and applies its effects in order.
 
 use super::clock::Clock;
+use super::in_place::take_each;
 use super::kernel::{Event, Kernel};
 use crate::record::{OpStatus, TraceKind};
 use splitbrain_api::ctx::DurableChange;
 use splitbrain_api::{Ctx, DiskEvent, Dur, Effect, NodeId, NodeView, Process, Role, SimRng};
+use std::ops::ControlFlow::{Break, Continue};
+use std::ptr;
 
 struct TimerEntry<T> {
     timer: T,
@@ -202,58 +205,55 @@ impl<P: Process> Slot<P> {
     fn apply(&mut self, k: &mut Kernel<P::Msg>, effects: &mut Vec<Effect<P>>) -> Option<CrashNow> {
         let mut holding = false;
         let mut crash = None;
-        let mut drain = effects.drain(..);
-        for effect in drain.by_ref() {
-            // Each arm moves only its own fields out (a guard or a whole-effect move would
-            // copy every effect to the stack once more).
-            let write = match effect {
-                Effect::Send { to, msg } => {
-                    if holding {
-                        self.disk.held.push((to, msg));
-                    } else {
-                        crash = self.depart(k, to, msg);
-                        if crash.is_some() {
-                            break;
+        // Each effect is read where it lies, each arm moving out only its own fields (a
+        // drain would copy every whole effect to the stack first).
+        // SAFETY: every arm consumes its effect once: it moves out the one field that needs
+        // dropping (`msg`, `durable`, `change`), or the whole effect (`apply_rare`), or has
+        // nothing to drop (`Barrier`, `Applied`); none touches it afterwards.
+        unsafe {
+            take_each(effects, |effect| {
+                let write = match &mut *effect {
+                    Effect::Send { to, msg } => {
+                        if holding {
+                            self.disk.held.push((*to, ptr::read(msg)));
+                        } else {
+                            crash = self.depart(k, *to, msg);
                         }
+                        return if crash.is_some() {
+                            Break(())
+                        } else {
+                            Continue(())
+                        };
                     }
-                    continue;
+                    Effect::Persist { durable } => Pending::Replace(ptr::read(durable)),
+                    Effect::Write { change } => Pending::Change(ptr::read(change)),
+                    Effect::Barrier => {
+                        holding |= self.disk.sync_due.is_some();
+                        return Continue(());
+                    }
+                    &mut Effect::Applied { index, digest } => {
+                        k.check_applied(self.id, index, digest);
+                        return Continue(());
+                    }
+                    _ => {
+                        self.apply_rare(k, ptr::read(effect));
+                        return Continue(());
+                    }
+                };
+                holding = true;
+                self.write(k, write);
+                match self.crash_before_sync.take() {
+                    Some(restart_after_us) => {
+                        crash = Some(CrashNow {
+                            lose_unsynced: true,
+                            restart_after_us,
+                        });
+                        Break(())
+                    }
+                    None => Continue(()),
                 }
-                Effect::Persist { durable } => Pending::Replace(durable),
-                Effect::Write { change } => Pending::Change(change),
-                Effect::Barrier => {
-                    holding |= self.disk.sync_due.is_some();
-                    // Nothing to drop: forgetting it saves a drop call per barrier.
-                    std::mem::forget(effect);
-                    continue;
-                }
-                Effect::Applied { index, digest } => {
-                    k.check_applied(self.id, index, digest);
-                    std::mem::forget(effect);
-                    continue;
-                }
-                other => {
-                    self.apply_rare(k, other);
-                    continue;
-                }
-            };
-            holding = true;
-            self.write(k, write);
-            if let Some(restart_after_us) = self.crash_before_sync.take() {
-                crash = Some(CrashNow {
-                    lose_unsynced: true,
-                    restart_after_us,
-                });
-                break;
-            }
-        }
-        if crash.is_some() {
-            // Stopped early: the effects left are dropped (the drain's drop does it).
-            drop(drain);
-        } else {
-            // Every effect was taken and the drain covered the whole buffer, whose length is
-            // already 0: its drop would only check that (a call per step), so it is skipped.
-            std::mem::forget(drain);
-        }
+            })
+        };
         crash
     }
 
@@ -299,13 +299,24 @@ impl<P: Process> Slot<P> {
 
     /// Sends a message now and fires a crash-after-send point if it matches. Kept out of line
     /// (its two callers are big; inlining it there made them save more registers).
+    ///
+    /// # Safety
+    /// The send takes the message behind `msg` over (it is moved out of there once, into the
+    /// event queue): the caller must neither use nor drop it afterwards.
     #[inline(never)]
-    fn depart(&mut self, k: &mut Kernel<P::Msg>, to: NodeId, msg: P::Msg) -> Option<CrashNow> {
+    unsafe fn depart(
+        &mut self,
+        k: &mut Kernel<P::Msg>,
+        to: NodeId,
+        msg: *mut P::Msg,
+    ) -> Option<CrashNow> {
+        // SAFETY: `msg` is live until `send` takes it.
         let fires = self
             .crash_after_kind
             .as_ref()
-            .is_some_and(|p| p.msg_kind == splitbrain_api::Message::kind(&msg));
-        k.send(self.id, to, msg);
+            .is_some_and(|p| p.msg_kind == splitbrain_api::Message::kind(unsafe { &*msg }));
+        // SAFETY: the caller handed the message over; `send` moves it out once.
+        unsafe { k.send(self.id, to, msg) };
         if !fires {
             return None;
         }
@@ -420,21 +431,28 @@ impl<P: Process> Slot<P> {
         self.tell_disk(DiskEvent::Durable);
         // The buffer goes back afterwards, so a busy server does not grow a new one per sync.
         let mut held = std::mem::take(&mut self.disk.held);
-        let mut leaving = held.drain(..);
-        for (to, msg) in leaving.by_ref() {
-            if let Some(c) = self.depart(k, to, msg) {
-                // The sends left behind are dropped with the drain.
-                drop(leaving);
-                self.crash_now(k, c);
-                return;
-            }
-        }
-        // All sent: as in `apply`, the emptied drain and the unallocated placeholder `take`
-        // left behind are forgotten rather than dropped (two calls per sync).
-        std::mem::forget(leaving);
+        let mut crash = None;
+        // SAFETY: each held send is handed to `depart`, which takes its message over, once;
+        // `to` is a plain copy.
+        unsafe {
+            take_each(&mut held, |send| {
+                let (to, msg) = &mut *send;
+                crash = self.depart(k, *to, msg);
+                if crash.is_some() {
+                    Break(())
+                } else {
+                    Continue(())
+                }
+            })
+        };
+        // As in `step`, the unallocated placeholder `take` left is forgotten, not dropped.
         let placeholder = std::mem::replace(&mut self.disk.held, held);
         debug_assert_eq!(placeholder.capacity(), 0);
         std::mem::forget(placeholder);
+        if let Some(c) = crash {
+            // The sends left behind were dropped.
+            self.crash_now(k, c);
+        }
     }
 
     fn tell_disk(&mut self, event: DiskEvent) {
