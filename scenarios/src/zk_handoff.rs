@@ -216,7 +216,7 @@ fn reply(r: &Ret) -> Option<zk::Reply<'_>> {
             stat: s,
             zxid,
         } => zk::Reply::Children {
-            children: Cow::Borrowed(children),
+            children: zk::Names::Borrowed(children),
             stat: stat(s),
             zxid: *zxid,
         },

@@ -3,8 +3,9 @@
 //! types mirror the file format field for field; they are the checkers' own (this crate
 //! depends on no other splitbrain crate).
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
+use std::fmt;
 
 /// A string of a history: owned when read from a file, borrowed when a run hands its
 /// history over in memory (no copy of every path and value per check).
@@ -244,7 +245,7 @@ pub enum Reply<'a> {
         zxid: u64,
     },
     Children {
-        children: Cow<'a, [String]>,
+        children: Names<'a>,
         stat: Stat,
         zxid: u64,
     },
@@ -275,6 +276,117 @@ impl Reply<'_> {
             | Reply::Multi { zxid, .. }
             | Reply::Error { zxid, .. } => *zxid,
         }
+    }
+}
+
+/// The child names of a `get-children` reply: owned when read from a file, borrowed when a
+/// run hands its reply over in memory, in whatever string type the run keeps them (this
+/// crate knows none of them), so that no list is copied per check.
+#[derive(Clone)]
+pub enum Names<'a> {
+    Owned(Vec<String>),
+    Borrowed(&'a dyn NameList),
+}
+
+/// A list of names a run's reply holds: any `Vec` of strings.
+pub trait NameList {
+    fn count(&self) -> usize;
+    fn name(&self, i: usize) -> &str;
+    /// [`Names::same_as_sorted`], compiled for the list's own string type (the replay asks
+    /// it of every get-children reply; one dynamic call per list, not per name).
+    fn same_as_sorted(&self, sorted: &[String]) -> bool;
+}
+
+impl<S: AsRef<str>> NameList for Vec<S> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn name(&self, i: usize) -> &str {
+        self[i].as_ref()
+    }
+
+    fn same_as_sorted(&self, sorted: &[String]) -> bool {
+        same_names(self, sorted)
+    }
+}
+
+/// True if `names` (in any order) are exactly the names in `sorted`. Servers list children
+/// sorted, so the copy and sort are needed only for a reply that is not: a sorted list
+/// that differs differs sorted too.
+fn same_names<S: AsRef<str>>(names: &[S], sorted: &[String]) -> bool {
+    if names.len() != sorted.len() {
+        return false;
+    }
+    let names = || names.iter().map(AsRef::as_ref);
+    if names().eq(sorted.iter().map(String::as_str)) {
+        return true;
+    }
+    if names().is_sorted() {
+        return false;
+    }
+    let mut got: Vec<&str> = names().collect();
+    got.sort_unstable();
+    got.into_iter().eq(sorted.iter().map(String::as_str))
+}
+
+impl Names<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            Names::Owned(v) => v.len(),
+            Names::Borrowed(l) => l.count(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The names in the reply's order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(move |i| match self {
+            Names::Owned(v) => v[i].as_str(),
+            Names::Borrowed(l) => l.name(i),
+        })
+    }
+
+    /// True if these names (in any order) are exactly the names in `sorted`.
+    pub fn same_as_sorted(&self, sorted: &[String]) -> bool {
+        match self {
+            Names::Owned(v) => same_names(v, sorted),
+            Names::Borrowed(l) => l.same_as_sorted(sorted),
+        }
+    }
+
+    /// The names joined with `sep`, for messages.
+    pub fn join(&self, sep: &str) -> String {
+        self.iter().collect::<Vec<_>>().join(sep)
+    }
+}
+
+impl<'a> From<Vec<String>> for Names<'a> {
+    fn from(v: Vec<String>) -> Names<'a> {
+        Names::Owned(v)
+    }
+}
+
+impl PartialEq for Names<'_> {
+    fn eq(&self, other: &Names<'_>) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Names<'_> {}
+
+impl fmt::Debug for Names<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'de> Deserialize<'de> for Names<'_> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::deserialize(d).map(Names::Owned)
     }
 }
 
@@ -397,4 +509,32 @@ pub fn read_zk_history(text: &str, file: &str) -> Result<ZkHistory<'static>, ZkR
         ));
     }
     Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Borrowed names (in any string type) read, compare and match as the owned ones.
+    #[test]
+    fn borrowed_names_behave_as_owned_ones() {
+        let sorted: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
+        let lists: [Vec<&str>; 4] = [
+            vec!["a", "b", "c"],
+            vec!["c", "a", "b"],
+            vec!["a", "b"],
+            vec!["a", "b", "d"],
+        ];
+        for list in &lists {
+            let owned = Names::Owned(list.iter().map(|s| s.to_string()).collect());
+            let borrowed = Names::Borrowed(list);
+            assert_eq!(owned, borrowed);
+            assert_eq!(borrowed.iter().collect::<Vec<_>>(), *list);
+            assert_eq!(borrowed.join(" "), list.join(" "));
+            assert_eq!(format!("{borrowed:?}"), format!("{list:?}"));
+            let same = list.len() == 3 && list.contains(&"c");
+            assert_eq!(owned.same_as_sorted(&sorted), same, "{list:?}");
+            assert_eq!(borrowed.same_as_sorted(&sorted), same, "{list:?}");
+        }
+    }
 }

@@ -199,7 +199,7 @@ impl<'h> State<'h> {
             };
             let kids = match reply {
                 Reply::Children { children, .. } => {
-                    let mut v = children.to_vec();
+                    let mut v: Vec<String> = children.iter().map(str::to_string).collect();
                     v.sort_unstable();
                     Some(v)
                 }
@@ -913,9 +913,7 @@ fn observation_fits(
             n.data == *data && n.stat_matches(stat)
         }
         (Call::GetChildren { .. }, Reply::Children { children, stat, .. }, Some(n)) => {
-            children.len() == n.children.len()
-                && same_names(children, &n.children)
-                && n.stat_matches(stat)
+            children.same_as_sorted(&n.children) && n.stat_matches(stat)
         }
         (
             Call::GetData { .. } | Call::GetChildren { .. },
@@ -941,21 +939,6 @@ fn observation_fits(
         }
         (_, Some(n)) => format!("has {path} with {}", n.describe()),
     })
-}
-
-/// True if `names` (in any order) are exactly the names in `sorted`. Servers list children
-/// sorted, so the copy and sort are needed only for a reply that is not: a sorted list
-/// that differs differs sorted too.
-fn same_names(names: &[String], sorted: &[String]) -> bool {
-    if names == sorted {
-        return true;
-    }
-    if names.is_sorted() {
-        return false;
-    }
-    let mut got: Vec<&String> = names.iter().collect();
-    got.sort_unstable();
-    got.into_iter().eq(sorted.iter())
 }
 
 /// The paths a step names, and their parents (where a sequential name's node appears).

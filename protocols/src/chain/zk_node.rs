@@ -549,7 +549,7 @@ impl ZkNode {
 }
 
 /// Member znode names as node ids, sorted (names it did not write are ignored).
-fn listed(children: &[String]) -> Vec<NodeId> {
+fn listed(children: &[Text]) -> Vec<NodeId> {
     let mut nodes: Vec<NodeId> = children.iter().filter_map(|c| NodeId::parse(c)).collect();
     nodes.sort();
     nodes

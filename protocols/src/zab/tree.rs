@@ -7,7 +7,7 @@
 
 use super::paths::PathMap;
 use splitbrain_api::zk::{CreateMode, MultiOp, MultiResult, Stat, WatchKind, ZkError};
-use splitbrain_api::{NodeId, Op, Ret};
+use splitbrain_api::{NodeId, Op, Ret, Text};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -329,7 +329,7 @@ impl DataTree {
             },
             Op::GetData { path, .. } => match self.nodes.get(path) {
                 Some(n) => Ret::Data {
-                    data: n.data.clone(),
+                    data: Text::from(n.data.as_str()),
                     stat: n.stat.clone(),
                     zxid,
                 },
@@ -337,7 +337,7 @@ impl DataTree {
             },
             Op::GetChildren { path, .. } => match self.nodes.get(path) {
                 Some(n) => Ret::Children {
-                    children: n.children.iter().map(|c| String::from(&**c)).collect(),
+                    children: n.children.iter().map(|c| Text::from(&**c)).collect(),
                     stat: n.stat.clone(),
                     zxid,
                 },
@@ -418,7 +418,10 @@ impl DataTree {
             Op::Sync { .. } => Ret::Synced { zxid: z },
             Op::Create { path, data, mode } => {
                 match self.create(path, data, *mode, session, z, events) {
-                    Ok(path) => Ret::Created { path, zxid: z },
+                    Ok(path) => Ret::Created {
+                        path: path.into(),
+                        zxid: z,
+                    },
                     Err(e) => fail(e),
                 }
             }

@@ -199,7 +199,7 @@ fn a_holder_whose_session_expired_is_the_documented_exception() {
 
 fn children(names: &[&str]) -> Ret {
     Ret::Children {
-        children: names.iter().map(|s| s.to_string()).collect(),
+        children: names.iter().map(|&s| s.into()).collect(),
         stat: stat(1),
         zxid: 0,
     }

@@ -76,16 +76,16 @@ pub enum Ret {
     /// A conditional operation's outcome (cas applied, lock acquired).
     Bool { value: bool },
     /// ZooKeeper `create`: the path made (with its sequence suffix) by transaction `zxid`.
-    Created { path: String, zxid: u64 },
+    Created { path: Text, zxid: u64 },
     /// ZooKeeper `delete` took effect as transaction `zxid`.
     Deleted { zxid: u64 },
     /// ZooKeeper `exists` (`None`: no such znode) or `set-data` (the stat after the write).
     Stat { stat: Option<Stat>, zxid: u64 },
     /// ZooKeeper `get-data`.
-    Data { data: String, stat: Stat, zxid: u64 },
+    Data { data: Text, stat: Stat, zxid: u64 },
     /// ZooKeeper `get-children`: the child names (any order) and the parent's stat.
     Children {
-        children: Vec<String>,
+        children: Vec<Text>,
         stat: Stat,
         zxid: u64,
     },

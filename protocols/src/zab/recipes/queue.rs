@@ -7,7 +7,7 @@
 //! lists (and holds through it if it is the lowest: it is this client's session's).
 
 use super::{more, sequence_of, Ended, Program, RecipeParams};
-use splitbrain_api::{CreateMode, Notice, Op, Ret, ZkError};
+use splitbrain_api::{CreateMode, Notice, Op, Ret, Text, ZkError};
 
 /// What the queue is used for: its parent znode and its words.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -104,9 +104,9 @@ impl Queue {
 
     /// What a listing means: hold when this client's lowest znode is the lowest of all,
     /// watch the znode just below it otherwise, enqueue again when it has none.
-    fn listed(&mut self, children: &[String], now_us: u64) -> Step {
+    fn listed(&mut self, children: &[Text], now_us: u64) -> Step {
         let own = format!("{}.", self.name);
-        let mut queue: Vec<&String> = children.iter().collect();
+        let mut queue: Vec<&Text> = children.iter().collect();
         queue.sort_by_key(|c| sequence_of(c));
         let Some(at) = queue.iter().position(|c| c.starts_with(&own)) else {
             // The create did not take effect: a new attempt.
@@ -127,7 +127,7 @@ impl Queue {
             (Step::Parent, Ended::Failed) => Step::Parent,
             (Step::Parent, _) => Step::Enqueue,
             (Step::Enqueue, Ended::Ok(Ret::Created { path, .. })) => {
-                self.mine = Some(path.clone());
+                self.mine = Some(path.to_string());
                 Step::List
             }
             (

@@ -241,7 +241,7 @@ fn a_ready_reader_reads_the_configuration_only_once_ready_exists() {
             watch: false,
         };
         let value = Ret::Data {
-            data: version_value(1),
+            data: version_value(1).into(),
             stat: stat(1),
             zxid: 2,
         };
