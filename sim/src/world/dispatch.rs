@@ -6,29 +6,38 @@ use super::World;
 use crate::record::{OpStatus, Outcome, TraceKind};
 use crate::trace::stable_hash_of;
 use splitbrain_api::{ClientProcess, NodeId, Process, Protocol, Time};
+use std::mem::ManuallyDrop;
+use std::ptr;
 
 impl<P: Protocol> World<'_, P> {
-    pub(super) fn dispatch(&mut self, ev: Event<<P::Server as Process>::Msg>) {
+    /// Runs event `ev`, taking it over: a delivery's message is moved out where it lies,
+    /// straight into the handler's argument (`ev` is not dropped by its owner).
+    pub(super) fn dispatch(&mut self, ev: &mut ManuallyDrop<Event<<P::Server as Process>::Msg>>) {
         if self.paused_nodes > 0 {
             if let Some(target) = ev.target().filter(|&t| self.is_paused(t)) {
-                self.park(target, ev);
+                // SAFETY: the event is taken once, here, and not read again.
+                self.park(target, unsafe { ManuallyDrop::take(ev) });
                 return;
             }
         }
-        match ev {
+        // Every other kind holds plain copies only: nothing of it is left to drop.
+        match &mut **ev {
             Event::Deliver {
                 from,
                 to,
                 msg,
                 sent,
                 copy,
-            } => self.deliver(from, to, msg, sent, copy),
-            Event::Timer { node, idx, gen } => self.fire_timer(node, idx, gen),
-            Event::SyncDone { node, epoch } => self.sync_done(node, epoch),
-            Event::Fault { index } => self.apply_fault(index as usize),
-            Event::Invoke { client } => self.invoke(client),
+            } => {
+                // SAFETY: the message is handed over once; the event is not read again.
+                unsafe { self.deliver(*from, *to, msg, *sent, *copy) }
+            }
+            &mut Event::Timer { node, idx, gen } => self.fire_timer(node, idx, gen),
+            &mut Event::SyncDone { node, epoch } => self.sync_done(node, epoch),
+            &mut Event::Fault { index } => self.apply_fault(index as usize),
+            &mut Event::Invoke { client } => self.invoke(client),
             Event::LivenessStart => self.start_liveness(),
-            Event::Restart { node } => self.restart(node),
+            &mut Event::Restart { node } => self.restart(node),
             Event::Heal => {
                 self.k
                     .note(TraceKind::Fault, None, 2, || "heal (cut point)".to_string());
@@ -53,26 +62,32 @@ impl<P: Protocol> World<'_, P> {
         }
     }
 
-    fn deliver(
+    /// Delivers the message behind `msg`, or records it lost.
+    ///
+    /// # Safety
+    /// Takes the message over: it is read once (into the handler's argument) or dropped in
+    /// place, and the caller must neither use nor drop it afterwards.
+    unsafe fn deliver(
         &mut self,
         from: NodeId,
         to: NodeId,
-        msg: <P::Server as Process>::Msg,
+        msg: *mut <P::Server as Process>::Msg,
         sent: splitbrain_api::Time,
         copy: bool,
     ) {
-        if self.k.net.is_cut(from, to) {
-            self.k.note_lost(TraceKind::Cut, from, to, sent, &msg);
-            return;
-        }
-        let up = if to.is_client() {
-            self.clients[to.index()].is_up()
+        // SAFETY: live until it is read into the handler's argument or dropped below.
+        let seen = unsafe { &*msg };
+        let lost = if self.k.net.is_cut(from, to) {
+            Some(TraceKind::Cut)
+        } else if !self.is_up(to) {
+            Some(TraceKind::LostAtDown)
         } else {
-            self.servers[to.index()].is_up()
+            None
         };
-        if !up {
-            self.k
-                .note_lost(TraceKind::LostAtDown, from, to, sent, &msg);
+        if let Some(kind) = lost {
+            self.k.note_lost(kind, from, to, sent, seen);
+            // SAFETY: dropped once, here; never read again.
+            unsafe { ptr::drop_in_place(msg) };
             return;
         }
         let kind = if copy {
@@ -86,31 +101,43 @@ impl<P: Protocol> World<'_, P> {
             node: Some(to),
             peer: Some(from),
             sent_us: Some(sent.0),
-            digest: stable_hash_of(&msg),
+            digest: stable_hash_of(seen),
         };
         let full = self.k.tracer.is_full();
         self.k.tracer.note(
             e,
             || {
                 if full {
-                    format!("{msg:?}")
+                    format!("{seen:?}")
                 } else {
                     String::new()
                 }
             },
             None,
         );
+        // The node is up, so its handler runs and reads the message, once: copied from the
+        // event straight into the argument.
+        // SAFETY: read once, here; never dropped or read elsewhere.
+        let take = || unsafe { ptr::read(msg) };
         if to.is_client() {
             let slot = &mut self.clients[to.index()];
-            slot.step(&mut self.k, |p, ctx| p.on_message(ctx, from, msg));
+            slot.step(&mut self.k, |p, ctx| p.on_message(ctx, from, take()));
             slot.heard(&mut self.k, from);
             return;
         }
         let changed =
-            self.servers[to.index()].step(&mut self.k, |p, ctx| p.on_message(ctx, from, msg));
+            self.servers[to.index()].step(&mut self.k, |p, ctx| p.on_message(ctx, from, take()));
         self.servers[to.index()].heard(&mut self.k, from);
         if changed || !self.invariants.is_empty() {
             self.after_server_step(to.index());
+        }
+    }
+
+    fn is_up(&self, node: NodeId) -> bool {
+        if node.is_client() {
+            self.clients[node.index()].is_up()
+        } else {
+            self.servers[node.index()].is_up()
         }
     }
 

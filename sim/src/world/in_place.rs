@@ -2,32 +2,56 @@
 //! to the stack before its fields are moved out, so an 88-byte effect costs a copy of all of
 //! it and then of its message; taken in place, an item costs only the fields moved out of it.
 
-use std::ops::ControlFlow;
 use std::ptr;
 
-/// Hands each item of `buf` to `take` once, in order, where it lies, and leaves `buf` empty
-/// with its capacity kept. When `take` breaks, the items after are dropped here. A panic in
-/// `take` leaks the items not yet handed over (never drops one twice).
-///
-/// # Safety
-/// `take` owns the item behind each pointer it gets: it must move the item (or each of its
-/// fields that needs dropping) out with `ptr::read`, or drop it in place, exactly once, and
-/// not touch it afterwards.
+/// The items of a buffer, handed over one at a time where they lie (see [`taking`]).
+pub struct Taking<'a, T> {
+    /// The buffer, whose length is already 0: it no longer owns the items.
+    buf: &'a mut Vec<T>,
+    /// The next item to hand over.
+    next: usize,
+    /// How many items the buffer held.
+    len: usize,
+}
+
+/// Hands over the items of `buf`, in order, as pointers to where they lie, and leaves `buf`
+/// empty with its capacity kept. Each pointer is the receiver's item: it must move the item
+/// (or each of its fields that needs dropping) out with `ptr::read`, or drop it in place,
+/// exactly once, and not touch it afterwards. The items not handed over when the `Taking` is
+/// dropped (a `break`, a panic) are dropped then; none is ever dropped twice.
 #[inline(always)]
-pub unsafe fn take_each<T>(buf: &mut Vec<T>, mut take: impl FnMut(*mut T) -> ControlFlow<()>) {
-    let n = buf.len();
-    let base = buf.as_mut_ptr();
+pub fn taking<T>(buf: &mut Vec<T>) -> Taking<'_, T> {
+    let len = buf.len();
     // SAFETY: the buffer forgets its items before any is handed over; from here each belongs
-    // to `take` or to the clean-up below.
+    // to its receiver or to `Taking::drop`.
     unsafe { buf.set_len(0) };
-    for i in 0..n {
-        // SAFETY: `i < n`, the length the buffer had: a live item, handed over once.
-        if take(unsafe { base.add(i) }).is_break() {
-            // SAFETY: items `i + 1..n` were never handed over; they are dropped once, here.
+    Taking { buf, next: 0, len }
+}
+
+impl<T> Iterator for Taking<'_, T> {
+    type Item = *mut T;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<*mut T> {
+        if self.next == self.len {
+            return None;
+        }
+        // SAFETY: `next < len`, the length the buffer had: a live item, handed over once.
+        let item = unsafe { self.buf.as_mut_ptr().add(self.next) };
+        self.next += 1;
+        Some(item)
+    }
+}
+
+impl<T> Drop for Taking<'_, T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.next < self.len {
+            // SAFETY: items `next..len` were never handed over; they are dropped once, here.
             unsafe {
-                ptr::drop_in_place(ptr::slice_from_raw_parts_mut(base.add(i + 1), n - i - 1))
-            };
-            return;
+                let rest = self.buf.as_mut_ptr().add(self.next);
+                ptr::drop_in_place(ptr::slice_from_raw_parts_mut(rest, self.len - self.next));
+            }
         }
     }
 }
@@ -41,23 +65,22 @@ mod tests {
     #[test]
     fn each_item_is_taken_or_dropped_once() {
         let shared = Rc::new(());
-        for stop_at in 0..5 {
+        for stop_after in 0..=5 {
             let mut buf: Vec<Rc<()>> = (0..4).map(|_| Rc::clone(&shared)).collect();
             let mut taken = Vec::new();
-            // SAFETY: each item handed over is moved out once with `ptr::read`.
-            unsafe {
-                take_each(&mut buf, |item| {
-                    taken.push(ptr::read(item));
-                    if taken.len() == stop_at {
-                        ControlFlow::Break(())
-                    } else {
-                        ControlFlow::Continue(())
-                    }
-                })
-            };
+            for item in taking(&mut buf) {
+                // SAFETY: each item handed over is moved out once.
+                taken.push(unsafe { ptr::read(item) });
+                if taken.len() == stop_after {
+                    break;
+                }
+            }
             assert!(buf.is_empty() && buf.capacity() >= 4);
-            // Stopping after the last item (or never) takes them all.
-            let expected = if stop_at == 0 { 4 } else { stop_at };
+            let expected = if stop_after == 0 {
+                4
+            } else {
+                stop_after.min(4)
+            };
             assert_eq!(taken.len(), expected);
             assert_eq!(Rc::strong_count(&shared), 1 + taken.len());
             drop(taken);

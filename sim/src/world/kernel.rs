@@ -73,7 +73,10 @@ pub struct Kernel<M> {
     pub now: Time,
     seq: u64,
     queue: EventQueue,
-    slab: Vec<Option<Event<M>>>,
+    /// The pending events by slot. Each is wrapped so that `pop` hands it out as it lies, to
+    /// be taken over by `World::dispatch` (a delivery's message moves out of it in place); the
+    /// events still pending when the kernel is dropped are dropped by `Kernel::drop`.
+    slab: Vec<Option<ManuallyDrop<Event<M>>>>,
     free: Vec<u32>,
     pub net: Network,
     pub link_rngs: LinkRngs,
@@ -102,6 +105,16 @@ pub struct Kernel<M> {
     applied: FirstApplied,
     leaders: BTreeMap<u64, NodeId>,
     pub events: u64,
+}
+
+impl<M> Drop for Kernel<M> {
+    /// Drops the events still pending (the slab does not: see `slab`).
+    fn drop(&mut self) {
+        for ev in self.slab.iter_mut().flatten() {
+            // SAFETY: a pending event is owned by the slab alone and dropped once, here.
+            unsafe { ManuallyDrop::drop(ev) };
+        }
+    }
 }
 
 impl<M: Message> Kernel<M> {
@@ -200,7 +213,7 @@ impl<M: Message> Kernel<M> {
     ) {
         let slot = self.vacant_slot();
         let sent = self.now;
-        let cell: *mut Option<Event<M>> = &mut self.slab[slot as usize];
+        let cell: *mut Option<ManuallyDrop<Event<M>>> = &mut self.slab[slot as usize];
         // SAFETY: a vacant slot holds `None`, which needs no drop, so the event is written
         // over it in place; the message is read from `msg` once, as the caller handed it over.
         unsafe {
@@ -208,31 +221,32 @@ impl<M: Message> Kernel<M> {
             let msg = ptr::read(msg);
             ptr::write(
                 cell,
-                Some(Event::Deliver {
+                Some(ManuallyDrop::new(Event::Deliver {
                     from,
                     to,
                     msg,
                     sent,
                     copy,
-                }),
+                })),
             );
         }
         self.enqueue(at, slot);
     }
 
     /// Writes `ev` into the vacant slab slot `slot`. A vacant slot holds `None`, which needs
-    /// no drop: forgetting it lets the event be built in place (a plain assignment would
-    /// first build it aside, check the old value for a drop, then copy it over).
+    /// no drop: replacing it lets the event be built in place (a plain assignment would
+    /// first build it aside, then copy it over).
     #[inline(always)]
     fn fill(&mut self, slot: u32, ev: Event<M>) {
         let cell = &mut self.slab[slot as usize];
         debug_assert!(cell.is_none(), "slab slot {slot} filled twice");
-        std::mem::forget(cell.replace(ev));
+        let _vacant = cell.replace(ManuallyDrop::new(ev));
     }
 
-    /// The next event at or before `end`, advancing `now` to it.
+    /// The next event at or before `end`, advancing `now` to it. The caller owns it: it must
+    /// drop it or hand it on (`ManuallyDrop::take`, or a message moved out in place).
     #[inline]
-    pub fn pop(&mut self, end: Time) -> Option<Event<M>> {
+    pub fn pop(&mut self, end: Time) -> Option<ManuallyDrop<Event<M>>> {
         let (at, slot) = self.queue.pop(end.0)?;
         self.now = Time(at);
         self.free.push(slot);

@@ -277,12 +277,14 @@ impl<'p, P: Protocol> World<'p, P> {
     fn run(&mut self) {
         self.boot();
         let end = self.end();
-        while let Some(ev) = self.k.pop(end) {
+        while let Some(mut ev) = self.k.pop(end) {
             if self.cfg.inspect_at_us.is_some_and(|t| self.k.now.0 > t) {
                 self.inspect();
             }
             self.k.events += 1;
-            self.dispatch(ev);
+            // `dispatch` takes the event over (its message moves out where it lies); a panic
+            // in a handler leaks the event rather than dropping the message twice.
+            self.dispatch(&mut ev);
             if self.k.feed.as_ref().is_some_and(|f| !f.is_empty()) {
                 self.feed_workload();
             }

@@ -2,12 +2,11 @@
 //! points; and the generic step that runs a handler and applies its effects in order.
 
 use super::clock::Clock;
-use super::in_place::take_each;
+use super::in_place::taking;
 use super::kernel::{Event, Kernel};
 use crate::record::{OpStatus, TraceKind};
 use splitbrain_api::ctx::DurableChange;
 use splitbrain_api::{Ctx, DiskEvent, Dur, Effect, NodeId, NodeView, Process, Role, SimRng};
-use std::ops::ControlFlow::{Break, Continue};
 use std::ptr;
 
 struct TimerEntry<T> {
@@ -207,53 +206,47 @@ impl<P: Process> Slot<P> {
         let mut crash = None;
         // Each effect is read where it lies, each arm moving out only its own fields (a
         // drain would copy every whole effect to the stack first).
-        // SAFETY: every arm consumes its effect once: it moves out the one field that needs
-        // dropping (`msg`, `durable`, `change`), or the whole effect (`apply_rare`), or has
-        // nothing to drop (`Barrier`, `Applied`); none touches it afterwards.
-        unsafe {
-            take_each(effects, |effect| {
-                let write = match &mut *effect {
-                    Effect::Send { to, msg } => {
-                        if holding {
-                            self.disk.held.push((*to, ptr::read(msg)));
-                        } else {
-                            crash = self.depart(k, *to, msg);
-                        }
-                        return if crash.is_some() {
-                            Break(())
-                        } else {
-                            Continue(())
-                        };
+        for effect in taking(effects) {
+            // SAFETY: every arm consumes its effect once: it moves out the one field that
+            // needs dropping (`msg`, `durable`, `change`), or the whole effect (`apply_rare`),
+            // or has nothing to drop (`Barrier`, `Applied`); none touches it afterwards.
+            let write = match unsafe { &mut *effect } {
+                Effect::Send { to, msg } => {
+                    if holding {
+                        self.disk.held.push((*to, unsafe { ptr::read(msg) }));
+                        continue;
                     }
-                    Effect::Persist { durable } => Pending::Replace(ptr::read(durable)),
-                    Effect::Write { change } => Pending::Change(ptr::read(change)),
-                    Effect::Barrier => {
-                        holding |= self.disk.sync_due.is_some();
-                        return Continue(());
+                    crash = unsafe { self.depart(k, *to, msg) };
+                    if crash.is_some() {
+                        break;
                     }
-                    &mut Effect::Applied { index, digest } => {
-                        k.check_applied(self.id, index, digest);
-                        return Continue(());
-                    }
-                    _ => {
-                        self.apply_rare(k, ptr::read(effect));
-                        return Continue(());
-                    }
-                };
-                holding = true;
-                self.write(k, write);
-                match self.crash_before_sync.take() {
-                    Some(restart_after_us) => {
-                        crash = Some(CrashNow {
-                            lose_unsynced: true,
-                            restart_after_us,
-                        });
-                        Break(())
-                    }
-                    None => Continue(()),
+                    continue;
                 }
-            })
-        };
+                Effect::Persist { durable } => Pending::Replace(unsafe { ptr::read(durable) }),
+                Effect::Write { change } => Pending::Change(unsafe { ptr::read(change) }),
+                Effect::Barrier => {
+                    holding |= self.disk.sync_due.is_some();
+                    continue;
+                }
+                &mut Effect::Applied { index, digest } => {
+                    k.check_applied(self.id, index, digest);
+                    continue;
+                }
+                _ => {
+                    self.apply_rare(k, unsafe { ptr::read(effect) });
+                    continue;
+                }
+            };
+            holding = true;
+            self.write(k, write);
+            if let Some(restart_after_us) = self.crash_before_sync.take() {
+                crash = Some(CrashNow {
+                    lose_unsynced: true,
+                    restart_after_us,
+                });
+                break;
+            }
+        }
         crash
     }
 
@@ -432,19 +425,14 @@ impl<P: Process> Slot<P> {
         // The buffer goes back afterwards, so a busy server does not grow a new one per sync.
         let mut held = std::mem::take(&mut self.disk.held);
         let mut crash = None;
-        // SAFETY: each held send is handed to `depart`, which takes its message over, once;
-        // `to` is a plain copy.
-        unsafe {
-            take_each(&mut held, |send| {
-                let (to, msg) = &mut *send;
-                crash = self.depart(k, *to, msg);
-                if crash.is_some() {
-                    Break(())
-                } else {
-                    Continue(())
-                }
-            })
-        };
+        for send in taking(&mut held) {
+            // SAFETY: `depart` takes the message over, once; `to` is a plain copy.
+            let (to, msg) = unsafe { &mut *send };
+            crash = unsafe { self.depart(k, *to, msg) };
+            if crash.is_some() {
+                break;
+            }
+        }
         // As in `step`, the unallocated placeholder `take` left is forgotten, not dropped.
         let placeholder = std::mem::replace(&mut self.disk.held, held);
         debug_assert_eq!(placeholder.capacity(), 0);
