@@ -11,26 +11,65 @@ use splitbrain_api::{NodeId, Op, Ret, Text};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-/// One znode. Paths, child names and znodes are shared (`Rc`) between a server's tree and
-/// the snapshots it takes every few transactions, so a snapshot copies the map's structure,
-/// not every znode, and a znode is copied when first changed after a snapshot. The child
-/// names are a sorted vector: copying one after a snapshot is one allocation, and a
-/// sequential child (the common create) goes at its end.
+/// One znode. Paths and znodes are shared (`Rc`) between a server's tree and the snapshots
+/// it takes every few transactions, so a snapshot copies the map's structure, not every
+/// znode, and a znode is copied when first changed after a snapshot. The children are a
+/// sorted vector: copying one after a snapshot is one allocation, and a sequential child (the
+/// common create) goes at its end.
 #[derive(Debug, PartialEq, Eq)]
 struct Znode {
     data: String,
     stat: Stat,
-    children: Vec<Rc<str>>,
+    children: Vec<Child>,
+}
+
+/// A child of a znode: its full path, the very `Rc` the path map keys it by (a create then
+/// allocates one path, not a path and a name), and where its name starts in it. It reads
+/// (`Deref`, `Debug`) as its name.
+#[derive(Clone, PartialEq, Eq)]
+struct Child {
+    path: Rc<str>,
+    name_at: usize,
+}
+
+impl Child {
+    fn new(path: &Rc<str>) -> Child {
+        let name_at = path.len() - name_of(path).len();
+        Child {
+            path: path.clone(),
+            name_at,
+        }
+    }
+}
+
+impl std::ops::Deref for Child {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.path[self.name_at..]
+    }
+}
+
+impl std::fmt::Debug for Child {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
 }
 
 /// Room for this many more children in a copy: a znode is copied (after a snapshot) to be
-/// changed, often by a create under it, which then needs no reallocation.
+/// changed, often by a create under it, which then needs no reallocation. A leaf (most
+/// copies: a set-data) is copied without room, which would cost an allocation.
 const CHILD_ROOM: usize = 4;
 
 impl Clone for Znode {
     fn clone(&self) -> Znode {
-        let mut children = Vec::with_capacity(self.children.len() + CHILD_ROOM);
-        children.extend(self.children.iter().cloned());
+        let children = if self.children.is_empty() {
+            Vec::new()
+        } else {
+            let mut children = Vec::with_capacity(self.children.len() + CHILD_ROOM);
+            children.extend(self.children.iter().cloned());
+            children
+        };
         Znode {
             data: self.data.clone(),
             stat: self.stat.clone(),
@@ -40,13 +79,15 @@ impl Clone for Znode {
 }
 
 impl Znode {
-    /// Adds child `name`, which is not a child yet, in name order.
-    fn add_child(&mut self, name: &str) {
+    /// Adds the child at `path`, which is not a child yet, in name order.
+    fn add_child(&mut self, path: &Rc<str>) {
+        let child = Child::new(path);
+        let name = &*child;
         let at = match self.children.last() {
             Some(last) if **last < *name => self.children.len(),
             _ => self.children.partition_point(|c| **c < *name),
         };
-        self.children.insert(at, Rc::from(name));
+        self.children.insert(at, child);
     }
 
     fn remove_child(&mut self, name: &str) {
@@ -571,8 +612,9 @@ impl DataTree {
         } else {
             path.to_string()
         };
+        let key: Rc<str> = Rc::from(made.as_str());
         let parent = self.znode_mut(parent_path).expect("checked above");
-        parent.add_child(name_of(&made));
+        parent.add_child(&key);
         parent.stat.cversion += 1;
         parent.stat.pzxid = z;
         let owner = mode.is_ephemeral().then_some(session);
@@ -581,7 +623,7 @@ impl DataTree {
             stat: new_stat(z, owner),
             children: Vec::new(),
         };
-        self.nodes.insert(Rc::from(made.as_str()), Rc::new(node));
+        self.nodes.insert(key, Rc::new(node));
         events.push(&made, WatchKind::NodeCreated);
         events.push(parent_path, WatchKind::NodeChildrenChanged);
         Ok(made)
