@@ -45,6 +45,7 @@ mod watches;
 
 pub use client::{nested, ZabClient, ZabClientTimer};
 pub use server::ZabServer;
+pub use sessions::SessionIds;
 pub use watches::{Note, WatchOn};
 
 use crate::kv::{KvWire, WireReply};
@@ -267,7 +268,7 @@ pub enum ZabMsg {
     /// A follower heard from these sessions (with its ping reply).
     Touch {
         epoch: u64,
-        sessions: Vec<u64>,
+        sessions: SessionIds,
     },
     /// A follower asks the leader to open a client's session.
     ForwardSession {

@@ -95,7 +95,7 @@ pub struct ZabServer {
     /// Clients waiting for their session to be opened (session -> client).
     pub(super) connecting: BTreeMap<u64, NodeId>,
     /// Follower: sessions heard from since the last report to the leader (sorted).
-    pub(super) touched: Vec<u64>,
+    pub(super) touched: super::sessions::SessionIds,
     /// Leader: when each live session was last heard of; sessions being opened or closed.
     pub(super) session_heard: SmallMap<u64, Time>,
     pub(super) opening: BTreeSet<u64>,
@@ -140,7 +140,7 @@ impl ZabServer {
             waiters: SmallMap::new(),
             proposed_seq: SmallMap::new(),
             connecting: BTreeMap::new(),
-            touched: Vec::new(),
+            touched: super::sessions::SessionIds::new(),
             session_heard: SmallMap::new(),
             opening: BTreeSet::new(),
             closing: BTreeSet::new(),

@@ -127,10 +127,7 @@ impl ZabServer {
         if self.serving_leader() == Some(self.id) {
             self.session_heard.insert(session, ctx.now());
         } else {
-            // Sorted and without repeats, as the Touch message lists them.
-            if let Err(at) = self.touched.binary_search(&session) {
-                self.touched.insert(at, session);
-            }
+            self.touched.insert(session);
         }
     }
 
@@ -143,12 +140,12 @@ impl ZabServer {
     }
 
     /// Leader: a follower heard from these sessions.
-    pub(super) fn on_touch(&mut self, ctx: &mut Ctx<Self>, epoch: u64, sessions: Vec<u64>) {
+    pub(super) fn on_touch(&mut self, ctx: &mut Ctx<Self>, epoch: u64, sessions: SessionIds) {
         if self.established_epoch() != Some(epoch) {
             return;
         }
         let now = ctx.now();
-        for s in sessions {
+        for &s in sessions.iter() {
             self.session_heard.insert(s, now);
         }
     }
@@ -215,5 +212,112 @@ fn closed(session: u64, conn: u64) -> ZabMsg {
         live: false,
         notes: Vec::new(),
         conn,
+    }
+}
+
+/// The sessions a TOUCH reports, sorted and without repeats: a follower's few clients, held
+/// inline up to [`SessionIds::INLINE`] (a follower sends one with most ping replies, and a
+/// `Vec` would allocate for each). Used, hashed (the same `write` calls as a `Vec<u64>`),
+/// compared and printed as the slice of its ids.
+#[derive(Clone)]
+pub enum SessionIds {
+    /// The first `len` ids.
+    Inline(usize, [u64; SessionIds::INLINE]),
+    Heap(Vec<u64>),
+}
+
+impl SessionIds {
+    pub const INLINE: usize = 3;
+
+    pub const fn new() -> SessionIds {
+        SessionIds::Inline(0, [0; SessionIds::INLINE])
+    }
+
+    /// Adds `id` in order, unless it is there.
+    pub fn insert(&mut self, id: u64) {
+        let Err(at) = self.binary_search(&id) else {
+            return;
+        };
+        match self {
+            SessionIds::Inline(len, ids) if *len < SessionIds::INLINE => {
+                ids.copy_within(at..*len, at + 1);
+                ids[at] = id;
+                *len += 1;
+            }
+            SessionIds::Inline(len, ids) => {
+                let mut all = Vec::with_capacity(2 * SessionIds::INLINE);
+                all.extend_from_slice(&ids[..*len]);
+                all.insert(at, id);
+                *self = SessionIds::Heap(all);
+            }
+            SessionIds::Heap(all) => all.insert(at, id),
+        }
+    }
+
+    pub fn clear(&mut self) {
+        *self = SessionIds::new();
+    }
+}
+
+impl Default for SessionIds {
+    fn default() -> SessionIds {
+        SessionIds::new()
+    }
+}
+
+impl std::ops::Deref for SessionIds {
+    type Target = [u64];
+
+    fn deref(&self) -> &[u64] {
+        match self {
+            SessionIds::Inline(len, ids) => &ids[..*len],
+            SessionIds::Heap(all) => all,
+        }
+    }
+}
+
+impl std::hash::Hash for SessionIds {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
+}
+
+impl PartialEq for SessionIds {
+    fn eq(&self, other: &SessionIds) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for SessionIds {}
+
+impl std::fmt::Debug for SessionIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SessionIds;
+    use std::hash::{DefaultHasher, Hash, Hasher};
+
+    #[test]
+    fn session_ids_keep_order_without_repeats_and_hash_as_a_vec() {
+        let mut ids = SessionIds::new();
+        let mut model: Vec<u64> = Vec::new();
+        for id in [5, 2, 9, 2, 7, 1, 9, 3, 8] {
+            ids.insert(id);
+            if let Err(at) = model.binary_search(&id) {
+                model.insert(at, id);
+            }
+            assert_eq!(*ids, *model);
+            let (mut a, mut b) = (DefaultHasher::new(), DefaultHasher::new());
+            ids.hash(&mut a);
+            model.hash(&mut b);
+            assert_eq!(a.finish(), b.finish());
+            assert_eq!(format!("{ids:?}"), format!("{model:?}"));
+        }
+        ids.clear();
+        assert!(ids.is_empty());
     }
 }

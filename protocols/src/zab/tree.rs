@@ -18,7 +18,9 @@ use std::rc::Rc;
 /// common create) goes at its end.
 #[derive(Debug, PartialEq, Eq)]
 struct Znode {
-    data: String,
+    /// A `Text`: the data a workload writes is short, so a create, a set-data and a copy
+    /// after a snapshot allocate nothing for it.
+    data: Text,
     stat: Stat,
     children: Vec<Child>,
 }
@@ -168,7 +170,7 @@ pub enum SessionState {
 impl Default for DataTree {
     fn default() -> DataTree {
         let root = Znode {
-            data: String::new(),
+            data: Text::new(),
             stat: new_stat(0, None),
             children: Vec::new(),
         };
@@ -247,20 +249,32 @@ pub fn parent_of(path: &str) -> Option<&str> {
     Some(if cut == 0 { "/" } else { &path[..cut] })
 }
 
-/// `path` followed by `n` as ten digits, ZooKeeper's sequential suffix (`%010d`).
-fn sequential_name(path: &str, n: u32) -> String {
-    // Digits written from the last (division by the constant 10 is a multiply), not a
-    // division by a power of ten per place.
+/// `path` followed by `n` as ten digits, ZooKeeper's sequential suffix (`%010d`). Built on
+/// the stack when it fits in a `Text` inline (no allocation for the usual short names).
+fn sequential_name(path: &str, n: u32) -> Text {
+    let len = path.len() + 10;
+    if len > Text::INLINE {
+        let mut s = String::with_capacity(len);
+        s.push_str(path);
+        s.push_str(std::str::from_utf8(&decimal_digits(n)).expect("ASCII digits"));
+        return Text::from(s);
+    }
+    let mut buf = [0u8; Text::INLINE];
+    buf[..path.len()].copy_from_slice(path.as_bytes());
+    buf[path.len()..len].copy_from_slice(&decimal_digits(n));
+    Text::from(std::str::from_utf8(&buf[..len]).expect("a path and ASCII digits"))
+}
+
+/// `n` as ten decimal digits with leading zeros, written from the last (division by the
+/// constant 10 is a multiply), not a division by a power of ten per place.
+fn decimal_digits(n: u32) -> [u8; 10] {
     let mut digits = [b'0'; 10];
     let mut rest = n;
     for d in digits.iter_mut().rev() {
         *d = b'0' + (rest % 10) as u8;
         rest /= 10;
     }
-    let mut s = String::with_capacity(path.len() + 10);
-    s.push_str(path);
-    s.push_str(std::str::from_utf8(&digits).expect("ASCII digits"));
-    s
+    digits
 }
 
 /// The last segment of `path` (`/a/b` -> `b`), found by a byte loop from the end as in
@@ -459,10 +473,7 @@ impl DataTree {
             Op::Sync { .. } => Ret::Synced { zxid: z },
             Op::Create { path, data, mode } => {
                 match self.create(path, data, *mode, session, z, events) {
-                    Ok(path) => Ret::Created {
-                        path: path.into(),
-                        zxid: z,
-                    },
+                    Ok(path) => Ret::Created { path, zxid: z },
                     Err(e) => fail(e),
                 }
             }
@@ -532,7 +543,9 @@ impl DataTree {
                 let made = self.create(path, data, *mode, session, z, staged)?;
                 // A sequential create's znode did not exist before (NodeExists otherwise).
                 undo.nodes.push((Rc::from(made.as_str()), None));
-                Ok(MultiResult::Created { path: made })
+                Ok(MultiResult::Created {
+                    path: made.to_string(),
+                })
             }
             MultiOp::Delete { path, version } => {
                 self.remember(undo, path, true);
@@ -592,7 +605,7 @@ impl DataTree {
         session: u64,
         z: u64,
         events: &mut Events,
-    ) -> Result<String, ZkError> {
+    ) -> Result<Text, ZkError> {
         let parent_path = parent_of(path).ok_or(ZkError::NoNode)?;
         // Most creates of a busy tree fail here, so this is looked at before the parent: a
         // znode that exists has a parent, and not an ephemeral one, so the error is the same.
@@ -610,7 +623,7 @@ impl DataTree {
             }
             name
         } else {
-            path.to_string()
+            Text::from(path)
         };
         let key: Rc<str> = Rc::from(made.as_str());
         let parent = self.znode_mut(parent_path).expect("checked above");
@@ -619,7 +632,7 @@ impl DataTree {
         parent.stat.pzxid = z;
         let owner = mode.is_ephemeral().then_some(session);
         let node = Znode {
-            data: data.to_string(),
+            data: Text::from(data),
             stat: new_stat(z, owner),
             children: Vec::new(),
         };
@@ -671,7 +684,7 @@ impl DataTree {
             return Err(ZkError::BadVersion);
         }
         let node = self.znode_mut(path).expect("checked above");
-        data.clone_into(&mut node.data);
+        node.data = Text::from(data);
         node.stat.version += 1;
         node.stat.mzxid = z;
         events.push(path, WatchKind::NodeDataChanged);
@@ -868,8 +881,10 @@ mod tests {
 
     #[test]
     fn sequential_names_are_ten_digits_as_zookeeper_writes_them() {
+        let long = "/a-path-too-long-to-be-inline/n-";
         for n in [0, 7, 42, 1_000_000, u32::MAX] {
             assert_eq!(sequential_name("/q/n-", n), format!("/q/n-{n:010}"));
+            assert_eq!(sequential_name(long, n), format!("{long}{n:010}"));
         }
     }
 
