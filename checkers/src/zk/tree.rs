@@ -195,7 +195,7 @@ impl Tree {
         owner: Option<Owner>,
         changes: &mut Vec<Change>,
     ) -> Result<Vec<StepResult<'static>>, (usize, ZkError)> {
-        let got = self.apply_undoably(steps, zxid, owner, changes);
+        let got = self.apply_undoably(steps, zxid, owner, Some(changes));
         self.undo.clear();
         got
     }
@@ -212,7 +212,7 @@ impl Tree {
         keep: impl FnOnce(&Result<Vec<StepResult<'static>>, (usize, ZkError)>) -> bool,
     ) -> (Result<Vec<StepResult<'static>>, (usize, ZkError)>, bool) {
         let (mark, seen) = (self.undo.len(), changes.len());
-        let got = self.apply_undoably(steps, zxid, owner, changes);
+        let got = self.apply_undoably(steps, zxid, owner, Some(&mut *changes));
         let kept = keep(&got);
         if kept {
             self.undo.clear();
@@ -223,7 +223,8 @@ impl Tree {
         (got, kept)
     }
 
-    /// What `steps` would give now as transaction `zxid`, leaving the tree as it was.
+    /// What `steps` would give now as transaction `zxid`, leaving the tree as it was (and
+    /// recording none of the changes it would make).
     pub fn trial(
         &mut self,
         steps: &[Step],
@@ -231,26 +232,31 @@ impl Tree {
         owner: Option<Owner>,
     ) -> Result<Vec<StepResult<'static>>, (usize, ZkError)> {
         let mark = self.undo.len();
-        let got = self.apply_undoably(steps, zxid, owner, &mut Vec::new());
+        let got = self.apply_undoably(steps, zxid, owner, None);
         self.roll_back_to(mark);
         got
     }
 
+    /// `changes`: where the steps' changes go; `None` for a trial, which is rolled back.
     fn apply_undoably(
         &mut self,
         steps: &[Step],
         zxid: u64,
         owner: Option<Owner>,
-        changes: &mut Vec<Change>,
+        mut changes: Option<&mut Vec<Change>>,
     ) -> Result<Vec<StepResult<'static>>, (usize, ZkError)> {
-        let (mark, seen) = (self.undo.len(), changes.len());
-        let mut results = Vec::with_capacity(steps.len());
+        let (mark, seen) = (self.undo.len(), changes.as_ref().map_or(0, |c| c.len()));
+        // Not sized ahead: most writes tried fail at their first step, and then allocate
+        // nothing.
+        let mut results = Vec::new();
         for (i, step) in steps.iter().enumerate() {
-            match self.step(step, zxid, owner, changes) {
+            match self.step(step, zxid, owner, &mut changes) {
                 Ok(r) => results.push(r),
                 Err(e) => {
                     self.roll_back_to(mark);
-                    changes.truncate(seen);
+                    if let Some(c) = changes {
+                        c.truncate(seen);
+                    }
                     return Err((i, e));
                 }
             }
@@ -318,25 +324,29 @@ impl Tree {
         step: &Step,
         zxid: u64,
         owner: Option<Owner>,
-        changes: &mut Vec<Change>,
+        changes: &mut Option<&mut Vec<Change>>,
     ) -> Result<StepResult<'static>, ZkError> {
-        let change = |path: &str, kind| Change {
-            path: path.to_string(),
-            kind,
+        let mut change = |path: &str, kind| {
+            if let Some(c) = changes {
+                c.push(Change {
+                    path: path.to_string(),
+                    kind,
+                });
+            }
         };
         match step {
             Step::Create { path, data, mode } => {
                 let made = self.create(path, data, *mode, zxid, owner)?;
-                changes.push(change(&made, WatchKind::NodeCreated));
+                change(&made, WatchKind::NodeCreated);
                 let parent = parent_of(&made).expect("created below a parent");
-                changes.push(change(parent, WatchKind::NodeChildrenChanged));
+                change(parent, WatchKind::NodeChildrenChanged);
                 Ok(StepResult::Created { path: made.into() })
             }
             Step::Delete { path, version } => {
                 self.delete(path, *version, zxid)?;
-                changes.push(change(path, WatchKind::NodeDeleted));
+                change(path, WatchKind::NodeDeleted);
                 let parent = parent_of(path).expect("deleted below a parent");
-                changes.push(change(parent, WatchKind::NodeChildrenChanged));
+                change(parent, WatchKind::NodeChildrenChanged);
                 Ok(StepResult::Deleted)
             }
             Step::SetData {
@@ -356,7 +366,7 @@ impl Tree {
                 n.version += 1;
                 n.mzxid = zxid;
                 let stat = stat_of(n);
-                changes.push(change(path, WatchKind::NodeDataChanged));
+                change(path, WatchKind::NodeDataChanged);
                 Ok(StepResult::Stat { stat })
             }
             Step::Check { path, version } => {
