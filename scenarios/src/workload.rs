@@ -150,13 +150,13 @@ impl WorkloadSpec {
                 read_percent,
                 watch_percent,
                 max_ops_per_client,
-            } => Box::new(ZkMix {
-                paths: paths.max(1),
+            } => Box::new(ZkMix::new(
+                paths.max(1),
                 read_percent,
                 watch_percent,
-                issued: vec![0; clients],
-                limit: max_ops_per_client,
-            }),
+                clients,
+                max_ops_per_client,
+            )),
             WorkloadSpec::Recipe {
                 recipe,
                 rounds,
@@ -393,6 +393,48 @@ struct ZkMix {
     watch_percent: u32,
     issued: Vec<u64>,
     limit: Option<u64>,
+    /// `/z{i}` and `/z{i}/n-` for the first [`ZkMix::NAMED`] paths, and each client's
+    /// `/e{c}`, written once: every operation names one, and copying a short `Text` is
+    /// cheaper than writing its digits again.
+    named: Vec<[Text; 2]>,
+    ephemeral: Vec<Text>,
+}
+
+impl ZkMix {
+    /// Paths named ahead (scenarios use a handful; more are written when drawn).
+    const NAMED: u64 = 256;
+
+    fn new(
+        paths: u64,
+        read_percent: u32,
+        watch_percent: u32,
+        clients: usize,
+        limit: Option<u64>,
+    ) -> ZkMix {
+        let named = (0..paths.min(ZkMix::NAMED))
+            .map(|z| [numbered("/z", z, ""), numbered("/z", z, "/n-")])
+            .collect();
+        let ephemeral = (0..clients as u64)
+            .map(|c| numbered("/e", c + 1, ""))
+            .collect();
+        ZkMix {
+            paths,
+            read_percent,
+            watch_percent,
+            issued: vec![0; clients],
+            limit,
+            named,
+            ephemeral,
+        }
+    }
+
+    /// `/z{z}`, or its sequential children's prefix `/z{z}/n-`.
+    fn path(&self, z: u64, sequential: bool) -> Text {
+        match self.named.get(z as usize) {
+            Some(names) => names[usize::from(sequential)].clone(),
+            None => numbered("/z", z, if sequential { "/n-" } else { "" }),
+        }
+    }
 }
 
 impl Workload for ZkMix {
@@ -403,7 +445,7 @@ impl Workload for ZkMix {
         }
         self.issued[client] += 1;
         let z = rng.gen_range(0..self.paths);
-        let path = numbered("/z", z, "");
+        let path = self.path(z, false);
         // Made only for a write (it draws nothing from the rng).
         let data = || client_value(client as u64 + 1, n, "");
         let version = |rng: &mut SimRng| (rng.gen_range(0..3) > 0).then(|| rng.gen_range(0..3));
@@ -427,7 +469,7 @@ impl Workload for ZkMix {
                 version: version(rng),
             },
             5 => Op::Create {
-                path: numbered("/z", z, "/n-"),
+                path: self.path(z, true),
                 data: data(),
                 mode: CreateMode::Sequential,
             },
@@ -437,7 +479,7 @@ impl Workload for ZkMix {
             },
             7 => Op::Sync { path },
             8 => Op::Create {
-                path: numbered("/e", client as u64 + 1, ""),
+                path: self.ephemeral[client].clone(),
                 data: data(),
                 mode: CreateMode::Ephemeral,
             },
