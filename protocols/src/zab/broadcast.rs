@@ -66,7 +66,7 @@ impl ZabServer {
         if acked < self.log.base_zxid() {
             return self.send_snap(ctx, peer, now);
         }
-        let txns = self.log.txns_above(acked, self.cfg.max_batch);
+        let txns = self.log.batch_above(acked, self.cfg.max_batch);
         let Some(end) = txns.last().map(|t| t.zxid) else {
             return;
         };
@@ -80,7 +80,7 @@ impl ZabServer {
             ZabMsg::Proposal {
                 epoch,
                 prev: acked,
-                txns: txns.into(),
+                txns,
             },
         );
     }
@@ -115,18 +115,23 @@ impl ZabServer {
         let chain = self.log.chain_at(z).expect("just appended");
         self.report.proposed.push((z, chain));
         self.flush(ctx);
-        let msg = ZabMsg::Proposal {
-            epoch,
-            prev: last,
-            txns: Batch::One(txn),
-        };
         // Peers sent everything up to `last` get it now; the others catch up from their ACKs.
+        // Each copy is built where it is sent (an Rc count for the transaction), not cloned
+        // from a template message through ZabMsg's clone.
         let lead = self.lead.as_mut().expect("leading");
         for (&id, p) in lead.peers.iter_mut() {
             if p.synced && p.sent == last {
                 p.sent = z;
                 if id != self.id {
-                    ctx.send(id, msg.clone());
+                    let txns = Batch::One(txn.clone());
+                    ctx.send(
+                        id,
+                        ZabMsg::Proposal {
+                            epoch,
+                            prev: last,
+                            txns,
+                        },
+                    );
                 }
             }
         }
@@ -188,11 +193,20 @@ impl ZabServer {
         };
         peer.acked = peer.acked.max(last.min(my_last));
         peer.heard = now;
-        let acked = lead.peers.values().filter(|p| p.synced).map(|p| p.acked);
-        let Some(point) = quorum_point(acked.chain(std::iter::once(my_last)), quorum) else {
-            return;
+        let held = || {
+            let acked = lead.peers.values().filter(|p| p.synced).map(|p| p.acked);
+            acked.chain(std::iter::once(my_last))
         };
-        if point > lead.commit {
+        // The commit point moves only if a quorum holds more than it: counted first, as most
+        // ACKs (ping replies, a quorum reached already) move nothing.
+        let (held_by, above) = held().fold((0, 0), |(n, a), h| {
+            (n + 1, a + usize::from(h > lead.commit))
+        });
+        if held_by < quorum {
+            return;
+        }
+        if above >= quorum {
+            let point = quorum_point(held(), quorum).expect("a quorum holds zxids");
             self.commit_upto(ctx, point);
         }
         self.catch_up(ctx, from);
@@ -206,10 +220,9 @@ impl ZabServer {
         // Delivery changes no peer: the synced ones are told once it is done.
         self.deliver_upto(ctx, z);
         let lead = self.lead.as_ref().expect("leading");
-        let msg = ZabMsg::Commit { epoch, zxid: z };
         for (&id, p) in lead.peers.iter() {
             if p.synced && id != self.id {
-                ctx.send(id, msg.clone());
+                ctx.send(id, ZabMsg::Commit { epoch, zxid: z });
             }
         }
     }

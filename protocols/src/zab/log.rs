@@ -339,6 +339,18 @@ impl Log {
             .collect()
     }
 
+    /// [`Log::txns_above`] as a PROPOSAL's batch, built in place: one transaction inline,
+    /// more in one shared allocation (not a `Vec` first, copied into the batch).
+    pub fn batch_above(&self, z: u64, max: usize) -> Batch {
+        assert!(z >= self.base_zxid, "txns above a compacted zxid");
+        let entries = self.entries();
+        let above = &entries[self.first_after(z)..];
+        match &above[..max.min(above.len())] {
+            [one] => Batch::One(one.txn.clone()),
+            some => Batch::Many(some.iter().map(|e| e.txn.clone()).collect()),
+        }
+    }
+
     /// Where to compact so that at most `retain` of the entries up to `upto` stay: the zxid
     /// `retain + 1` entries back from `upto` (counted without copying the entries), or `None`
     /// if the log holds no more than `retain` of them.
@@ -449,6 +461,22 @@ mod tests {
             for c in 0..=8 {
                 let z = zxid(e, c);
                 assert_eq!(log.position(z), zxids.binary_search(&z), "{e}.{c}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_batch_above_holds_what_txns_above_lists() {
+        let mut log = Log::default();
+        for z in 1..=12 {
+            log.append(txn(z));
+        }
+        log.compact_to(3);
+        for z in 3..=13 {
+            for max in [1, 2, 8] {
+                let batch = log.batch_above(z, max);
+                assert_eq!(*batch, *log.txns_above(z, max), "{z} {max}");
+                assert_eq!(matches!(batch, Batch::One(_)), batch.len() == 1);
             }
         }
     }
