@@ -356,8 +356,9 @@ impl<'p, P: Protocol> World<'p, P> {
         );
     }
 
-    /// Cross-node invariants after server `i` stepped.
-    #[inline]
+    /// Cross-node invariants after server `i` stepped. Inlined into its few callers: a call
+    /// per server step saved.
+    #[inline(always)]
     fn after_server_step(&mut self, i: usize) {
         if self.invariants.is_empty() {
             return;
