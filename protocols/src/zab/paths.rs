@@ -39,10 +39,11 @@ fn path_hash(path: &str) -> u64 {
 /// taken by another path lives in `clashed`, and only while its hash is taken (a removal
 /// promotes a clashed path to the freed hash). The shards split the hashes by their low bits
 /// and are shared (`Rc`) with the map's copies (a snapshot of the tree) until one of them
-/// changes: a copy costs a pointer per shard, and a change copies one small shard.
+/// changes: a copy costs a pointer per shard, and a change copies one small shard. The
+/// shards are an array in place, so a copy (every snapshot takes two) allocates nothing.
 #[derive(Clone)]
 pub(super) struct PathMap<V> {
-    shards: Vec<Rc<Shard<V>>>,
+    shards: [Rc<Shard<V>>; SHARDS as usize],
     clashed: BTreeMap<Rc<str>, V>,
 }
 
@@ -87,7 +88,7 @@ impl<V> Default for PathMap<V> {
         // One empty shard shared by all: the first insert into each copies it.
         let empty = Rc::new(Shard(Vec::new()));
         PathMap {
-            shards: vec![empty; SHARDS as usize],
+            shards: std::array::from_fn(|_| empty.clone()),
             clashed: BTreeMap::new(),
         }
     }
