@@ -325,16 +325,20 @@ impl Log {
             .collect()
     }
 
+    /// The entries above `z` (at least the base), at most `max` of them.
+    fn entries_above(&self, z: u64, max: usize) -> std::cell::Ref<'_, [Entry]> {
+        assert!(z >= self.base_zxid, "txns above a compacted zxid");
+        let from = self.first_after(z);
+        std::cell::Ref::map(self.entries(), |e| {
+            let above = &e[from..];
+            &above[..max.min(above.len())]
+        })
+    }
+
     /// The transactions above `z` (at least the base), at most `max` of them.
     pub fn txns_above(&self, z: u64, max: usize) -> Vec<Txn> {
-        assert!(z >= self.base_zxid, "txns above a compacted zxid");
-        let from = match self.position(z) {
-            Ok(i) => i + 1,
-            Err(i) => i,
-        };
-        self.entries()[from..]
+        self.entries_above(z, max)
             .iter()
-            .take(max)
             .map(|e| e.txn.clone())
             .collect()
     }
@@ -342,10 +346,7 @@ impl Log {
     /// [`Log::txns_above`] as a PROPOSAL's batch, built in place: one transaction inline,
     /// more in one shared allocation (not a `Vec` first, copied into the batch).
     pub fn batch_above(&self, z: u64, max: usize) -> Batch {
-        assert!(z >= self.base_zxid, "txns above a compacted zxid");
-        let entries = self.entries();
-        let above = &entries[self.first_after(z)..];
-        match &above[..max.min(above.len())] {
+        match &*self.entries_above(z, max) {
             [one] => Batch::One(one.txn.clone()),
             some => Batch::Many(some.iter().map(|e| e.txn.clone()).collect()),
         }
