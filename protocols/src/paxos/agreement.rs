@@ -7,7 +7,7 @@
 
 use super::ballot::Ballot;
 use super::lookup::Lookup;
-use splitbrain_api::{ClusterInvariant, DiskEvent, NodeId, Time};
+use splitbrain_api::{ClusterInvariant, DiskEvent, NodeId, Scope, Time};
 
 /// A value an acceptor can vote for: a stable digest, and a label for messages.
 pub trait Voted: Clone {
@@ -350,15 +350,31 @@ impl<S: Voter> ClusterInvariant<S> for Agreement {
         "agreement"
     }
 
-    fn check(&mut self, _at: Time, stepped: NodeId, servers: &[Option<&S>]) -> Result<(), String> {
-        let Some(Some(s)) = servers.get(stepped.index()) else {
-            return Ok(());
-        };
+    fn check(&mut self, at: Time, stepped: NodeId, servers: &[Option<&S>]) -> Result<(), String> {
+        match servers.get(stepped.index()) {
+            Some(Some(s)) => self.check_stepped(at, stepped, *s, servers.len()),
+            _ => Ok(()),
+        }
+    }
+
+    /// A step's votes and proposals are the stepped server's own; the cluster's size is all
+    /// the majority needs of the rest.
+    fn scope(&self) -> Scope {
+        Scope::Stepped
+    }
+
+    fn check_stepped(
+        &mut self,
+        _at: Time,
+        stepped: NodeId,
+        s: &S,
+        servers: usize,
+    ) -> Result<(), String> {
         // Most steps cast no vote and take no proposal.
         if s.fresh_votes().is_empty() && s.fresh_proposals().is_empty() {
             return Ok(());
         }
-        self.take_step(stepped.index(), servers.len(), *s)
+        self.take_step(stepped.index(), servers, s)
     }
 
     fn on_disk(&mut self, _at: Time, node: NodeId, event: DiskEvent) -> Result<(), String> {

@@ -12,7 +12,7 @@
 
 use super::log::Log;
 use super::RaftServer;
-use splitbrain_api::{ClusterInvariant, NodeId, Time};
+use splitbrain_api::{ClusterInvariant, NodeId, Scope, Time};
 use std::collections::BTreeMap;
 
 /// Log matching, checked on each log change against every entry any server ever held: with
@@ -88,18 +88,36 @@ impl ClusterInvariant<RaftServer> for LogMatching {
 
     fn check(
         &mut self,
-        _at: Time,
+        at: Time,
         stepped: NodeId,
         servers: &[Option<&RaftServer>],
     ) -> Result<(), String> {
-        let i = stepped.index();
-        let Some(a) = servers[i] else {
-            return Ok(());
-        };
-        if self.seen.len() < servers.len() {
-            self.seen.resize(servers.len(), (u64::MAX, u64::MAX, 0));
+        match servers[stepped.index()] {
+            Some(a) => self.check_stepped(at, stepped, a, servers.len()),
+            None => Ok(()),
+        }
+    }
+
+    /// Each step registers the stepped server's own log.
+    fn scope(&self) -> Scope {
+        Scope::Stepped
+    }
+
+    fn check_stepped(
+        &mut self,
+        _at: Time,
+        stepped: NodeId,
+        a: &RaftServer,
+        servers: usize,
+    ) -> Result<(), String> {
+        if self.seen.len() < servers {
+            self.seen.resize(servers, (u64::MAX, u64::MAX, 0));
         }
         self.check_log(stepped, a.log())
+    }
+
+    fn hears_disk(&self) -> bool {
+        false
     }
 }
 
@@ -223,16 +241,31 @@ impl ClusterInvariant<RaftServer> for LeaderCompleteness {
 
     fn check(
         &mut self,
-        _at: Time,
+        at: Time,
         stepped: NodeId,
         servers: &[Option<&RaftServer>],
     ) -> Result<(), String> {
+        match servers[stepped.index()] {
+            Some(s) => self.check_stepped(at, stepped, s, servers.len()),
+            None => Ok(()),
+        }
+    }
+
+    /// A new leader is judged against what was seen committed before: its own state alone.
+    fn scope(&self) -> Scope {
+        Scope::Stepped
+    }
+
+    fn check_stepped(
+        &mut self,
+        _at: Time,
+        stepped: NodeId,
+        s: &RaftServer,
+        servers: usize,
+    ) -> Result<(), String> {
         let i = stepped.index();
-        let Some(s) = servers[i] else {
-            return Ok(());
-        };
-        if self.checked.len() < servers.len() {
-            self.checked.resize(servers.len(), 0);
+        if self.checked.len() < servers {
+            self.checked.resize(servers, 0);
         }
         if s.is_leader() && self.checked[i] != s.term() {
             self.checked[i] = s.term();
@@ -240,6 +273,10 @@ impl ClusterInvariant<RaftServer> for LeaderCompleteness {
         }
         self.record(stepped, s);
         Ok(())
+    }
+
+    fn hears_disk(&self) -> bool {
+        false
     }
 }
 

@@ -14,7 +14,7 @@
 
 use super::log::zxid_label;
 use super::ZabServer;
-use splitbrain_api::{ClusterInvariant, NodeId, Time};
+use splitbrain_api::{ClusterInvariant, NodeId, Scope, Time};
 use std::collections::BTreeMap;
 
 /// Every ZAB invariant, ready for `run_world`, as one cluster invariant (`ZabChecks`).
@@ -42,18 +42,38 @@ impl ClusterInvariant<ZabServer> for ZabChecks {
 
     fn check(
         &mut self,
-        _: Time,
+        at: Time,
         stepped: NodeId,
         servers: &[Option<&ZabServer>],
     ) -> Result<(), String> {
-        let Some(s) = stepped_server(stepped, servers) else {
-            return Ok(());
-        };
+        match stepped_server(stepped, servers) {
+            Some(s) => self.check_stepped(at, stepped, s, servers.len()),
+            None => Ok(()),
+        }
+    }
+
+    /// Every property judges the stepped server's report alone.
+    fn scope(&self) -> Scope {
+        Scope::Stepped
+    }
+
+    fn check_stepped(
+        &mut self,
+        _: Time,
+        stepped: NodeId,
+        s: &ZabServer,
+        _: usize,
+    ) -> Result<(), String> {
         let r = s.report();
         if r.delivered.is_empty() && r.proposed.is_empty() && r.established.is_none() {
             return Ok(());
         }
         self.check_report(stepped, s)
+    }
+
+    /// No property judges durable state.
+    fn hears_disk(&self) -> bool {
+        false
     }
 }
 

@@ -19,7 +19,7 @@ pub use mix::splitmix64;
 pub use ops::{Op, Ret};
 pub use process::{
     ClientProcess, ClusterInvariant, DiskEvent, Expect, FaultBudget, Message, Process, Protocol,
-    ProtocolInfo, VariantInfo, BUDGET_SIZES,
+    ProtocolInfo, Scope, VariantInfo, BUDGET_SIZES,
 };
 pub use text::Text;
 pub use time::{ms_label, Dur, Time};

@@ -143,6 +143,9 @@ pub trait Protocol: Send + Sync + 'static {
 /// A cross-node safety property checked after every server step (log matching, leader
 /// completeness...). `servers[i]` is server `i`, `None` while it is crashed. Return a message
 /// saying what broke; the run records it as a violation at `at`.
+///
+/// A property that judges each step by the stepped server alone says so (`scope`) and is
+/// called through `check_stepped`: the world then builds no view of the cluster for it.
 pub trait ClusterInvariant<S>: Send {
     /// A sentence naming the property ("log matching").
     fn name(&self) -> &'static str;
@@ -152,6 +155,29 @@ pub trait ClusterInvariant<S>: Send {
         stepped: NodeId,
         servers: &[Option<&S>],
     ) -> Result<(), String>;
+    /// What `check` reads of the cluster; the default is every server.
+    fn scope(&self) -> Scope {
+        Scope::Cluster
+    }
+    /// `check` for a property of scope `Scope::Stepped`, handed the stepped server (up) and
+    /// the number of servers in the world. The default builds the view `check` takes, with
+    /// the other servers left out.
+    fn check_stepped(
+        &mut self,
+        at: crate::Time,
+        stepped: NodeId,
+        server: &S,
+        servers: usize,
+    ) -> Result<(), String> {
+        let mut view = vec![None; servers];
+        view[stepped.index()] = Some(server);
+        self.check(at, stepped, &view)
+    }
+    /// Whether the property wants `on_disk`. The default says yes; a property that keeps the
+    /// default `on_disk` may say no, and the world then keeps no disk news for it.
+    fn hears_disk(&self) -> bool {
+        true
+    }
     /// What became of server `node`'s writes so far: a disk sync (or a crash that keeps
     /// unsynced writes) made them durable, or a crash lost the unsynced ones. A property over
     /// durable state (an acceptor's vote counts once it is on disk) waits for this; the default
@@ -164,6 +190,16 @@ pub trait ClusterInvariant<S>: Send {
     ) -> Result<(), String> {
         Ok(())
     }
+}
+
+/// What a cluster invariant's `check` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every server of the world.
+    Cluster,
+    /// The stepped server alone: the world calls `check_stepped`, and only while that server
+    /// is up (a step that crashed it leaves nothing to judge).
+    Stepped,
 }
 
 /// What a server's disk did with the writes persisted so far (see `ClusterInvariant::on_disk`).

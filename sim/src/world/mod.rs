@@ -19,7 +19,7 @@ use crate::rng::{stream, LinkRngs, Stream};
 use kernel::{Event, Kernel};
 use serde::{Deserialize, Serialize};
 use slot::Slot;
-use splitbrain_api::{ClusterInvariant, NodeId, Op, Process, Protocol, SimRng, Time};
+use splitbrain_api::{ClusterInvariant, NodeId, Op, Process, Protocol, Scope, SimRng, Time};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The most servers one world hosts (invariant checks borrow them into a fixed array).
@@ -106,6 +106,12 @@ pub trait Workload: Send {
 
 type Msg<P> = <<P as Protocol>::Server as Process>::Msg;
 
+/// A cluster invariant and what it reads, asked once when the world is built.
+struct Invariant<'p, S> {
+    check: Box<dyn ClusterInvariant<S> + 'p>,
+    stepped_only: bool,
+}
+
 /// One world of protocol `P`.
 pub struct World<'p, P: Protocol> {
     proto: &'p P,
@@ -116,7 +122,9 @@ pub struct World<'p, P: Protocol> {
     workload: Box<dyn Workload + 'p>,
     /// Per-client stream the workload draws operations from.
     op_rngs: Vec<SimRng>,
-    invariants: Vec<Box<dyn ClusterInvariant<P::Server> + 'p>>,
+    invariants: Vec<Invariant<'p, P::Server>>,
+    /// Whether some invariant reads the whole cluster (else no step builds a view of it).
+    view_needed: bool,
     liveness_from: Option<Time>,
     stopped_early: bool,
     /// How many nodes are paused (lets the hot path skip the per-event pause check).
@@ -215,7 +223,15 @@ impl<'p, P: Protocol> World<'p, P> {
         if workload.reacts() {
             k.feed = Some(Vec::new());
         }
-        let track_disk = !invariants.is_empty();
+        let track_disk = invariants.iter().any(|inv| inv.hears_disk());
+        let invariants: Vec<_> = invariants
+            .into_iter()
+            .map(|check| Invariant {
+                stepped_only: check.scope() == Scope::Stepped,
+                check,
+            })
+            .collect();
+        let view_needed = invariants.iter().any(|inv| !inv.stepped_only);
         let servers = (0..cfg.servers)
             .map(|i| {
                 let mut slot = Slot::new(NodeId::server(i), stream(seed, Stream::Server(i)));
@@ -237,6 +253,7 @@ impl<'p, P: Protocol> World<'p, P> {
                 .map(|i| stream(seed, Stream::Ops(i)))
                 .collect(),
             invariants,
+            view_needed,
             liveness_from: None,
             stopped_early: false,
             paused_nodes: 0,
@@ -368,6 +385,29 @@ impl<'p, P: Protocol> World<'p, P> {
     }
 
     fn check_invariants(&mut self, i: usize) {
+        if self.view_needed {
+            self.check_with_view(i);
+        } else {
+            self.check_stepped_only(i);
+        }
+    }
+
+    /// Every invariant judges server `i`'s step by that server alone: no view of the cluster
+    /// is built, and a step that left the server down is not judged.
+    fn check_stepped_only(&mut self, i: usize) {
+        let Some(server) = self.servers[i].proc.as_ref() else {
+            return;
+        };
+        let (stepped, n) = (NodeId::server(i), self.servers.len());
+        for inv in &mut self.invariants {
+            if let Err(message) = inv.check.check_stepped(self.k.now, stepped, server, n) {
+                self.k.violate(inv.check.name(), message);
+            }
+        }
+    }
+
+    /// Some invariant reads the whole cluster: the servers are borrowed into one view.
+    fn check_with_view(&mut self, i: usize) {
         let n = self.servers.len();
         let mut view: [Option<&P::Server>; MAX_SERVERS] = [None; MAX_SERVERS];
         for (slot, s) in view[..n].iter_mut().zip(&self.servers) {
@@ -375,9 +415,13 @@ impl<'p, P: Protocol> World<'p, P> {
         }
         let stepped = NodeId::server(i);
         for inv in &mut self.invariants {
-            if let Err(message) = inv.check(self.k.now, stepped, &view[..n]) {
-                let name = inv.name();
-                self.k.violate(name, message);
+            let checked = match (inv.stepped_only, view[i]) {
+                (false, _) => inv.check.check(self.k.now, stepped, &view[..n]),
+                (true, Some(server)) => inv.check.check_stepped(self.k.now, stepped, server, n),
+                (true, None) => Ok(()),
+            };
+            if let Err(message) = checked {
+                self.k.violate(inv.check.name(), message);
             }
         }
     }
@@ -396,9 +440,8 @@ impl<'p, P: Protocol> World<'p, P> {
         let node = NodeId::server(i);
         for event in &news {
             for inv in &mut self.invariants {
-                if let Err(message) = inv.on_disk(self.k.now, node, *event) {
-                    let name = inv.name();
-                    self.k.violate(name, message);
+                if let Err(message) = inv.check.on_disk(self.k.now, node, *event) {
+                    self.k.violate(inv.check.name(), message);
                 }
             }
         }
