@@ -18,7 +18,8 @@ pub(crate) struct Replayed {
     pub order: Vec<(u64, usize)>,
     /// Completed writes by return time, with the highest zxid completed so far.
     by_ret: Vec<(u64, u64)>,
-    /// Per path: the changes the write order made to it, in zxid order.
+    /// Per path: the changes the write order made to it, in zxid order (only if the history
+    /// has watches to check; see [`has_watches`]).
     pub changes: BTreeMap<String, Vec<(u64, WatchKind)>>,
     pub writes: usize,
     pub reads: usize,
@@ -46,6 +47,7 @@ enum What {
 
 pub(crate) fn replay(h: &ZkHistory, ix: &Index, out: &mut Found) -> Replayed {
     let mut st = State::new(h, ix);
+    st.tree.record_changes(has_watches(h));
     st.fifo_bound = fifo_bounds(h, ix);
     st.classify(out);
     st.reveal(h);
@@ -804,6 +806,15 @@ impl<'h> State<'h> {
             placed,
         }
     }
+}
+
+/// True if some call set a watch or some client heard a watch notification: only then do
+/// the watch checks ask what the write order changed ([`Replayed::changes`]).
+fn has_watches(h: &ZkHistory) -> bool {
+    h.ops.iter().any(|o| o.op.watch().is_some())
+        || h.notices
+            .iter()
+            .any(|n| matches!(n.notice, Notice::Watch { .. }))
 }
 
 /// Per operation, the highest zxid at which it can have taken effect if its client never

@@ -85,6 +85,8 @@ pub struct Change {
 pub struct Tree {
     nodes: Nodes<Znode>,
     undo: Vec<Undo>,
+    /// Whether writes report their changes ([`Tree::record_changes`]).
+    recording: bool,
 }
 
 /// One change to put back, holding only what changed: a write is tried, and undone, for
@@ -119,6 +121,7 @@ impl Default for Tree {
         Tree {
             nodes,
             undo: Vec::new(),
+            recording: true,
         }
     }
 }
@@ -174,6 +177,14 @@ fn remove_child(children: &mut Vec<String>, name: &str) {
 }
 
 impl Tree {
+    /// Whether the writes applied from now on report their changes (on by default); off,
+    /// they leave the changes vectors they are given empty and make no path string per
+    /// change (a replay with no watch to check needs none). Closing a session reports its
+    /// deletions either way.
+    pub fn record_changes(&mut self, on: bool) {
+        self.recording = on;
+    }
+
     pub fn get(&self, path: &str) -> Option<&Znode> {
         self.nodes.get(path)
     }
@@ -243,8 +254,9 @@ impl Tree {
         steps: &[Step],
         zxid: u64,
         owner: Option<Owner>,
-        mut changes: Option<&mut Vec<Change>>,
+        changes: Option<&mut Vec<Change>>,
     ) -> Result<Vec<StepResult<'static>>, (usize, ZkError)> {
+        let mut changes = changes.filter(|_| self.recording);
         let (mark, seen) = (self.undo.len(), changes.as_ref().map_or(0, |c| c.len()));
         // Not sized ahead: most writes tried fail at their first step, and then allocate
         // nothing.

@@ -46,12 +46,24 @@ fn triggers(on: WatchOn, absent: bool, kind: WatchKind) -> bool {
 pub(crate) fn check(h: &ZkHistory, ix: &Index, r: &Replayed, out: &mut Found) {
     for (c, ops) in ix.by_client.iter().enumerate() {
         let regs = registrations(h, ix, ops);
+        // Without a watch set or a notification heard, there is nothing to check (most
+        // histories have no watches): the client's replies are not indexed.
+        if regs.is_empty() && !heard_watch(h, ix, c) {
+            continue;
+        }
         let replies =
             FirstAtLeast::new(ops.iter().map(|&i| h.ops[i].reply().map_or(0, Reply::zxid)));
         let client = Client { c, regs, replies };
         check_notices(h, ix, r, &client, out);
         check_missed(h, ix, r, &client, out);
     }
+}
+
+/// True if client `c` heard some watch notification.
+fn heard_watch(h: &ZkHistory, ix: &Index, c: usize) -> bool {
+    ix.notices_by_client[c]
+        .iter()
+        .any(|&n| matches!(h.notices[n].notice, Notice::Watch { .. }))
 }
 
 /// One client's watches and replies.
