@@ -6,24 +6,30 @@ use super::World;
 use crate::record::{OpStatus, Outcome, TraceKind};
 use crate::trace::stable_hash_of;
 use splitbrain_api::{ClientProcess, NodeId, Process, Protocol, Time};
-use std::mem::ManuallyDrop;
 use std::ptr;
 
 impl<P: Protocol> World<'_, P> {
-    /// Runs event `ev`, taking it over: a delivery's message is moved out where it lies,
-    /// straight into the handler's argument (`ev` is not dropped by its owner). Inlined into
-    /// the event loop, its one caller: a call per event saved.
+    /// Runs the event behind `ev`, taking it over where it lies in the slab: a delivery's
+    /// message moves from there straight into the handler's argument. Inlined into the event
+    /// loop, its one caller: a call per event saved.
+    ///
+    /// # Safety
+    /// `ev` is a live event that the caller hands over (`Kernel::pop`). It is read before
+    /// anything is scheduled: its plain fields are copied at once, and a delivery's message
+    /// is read into the handler's argument before the handler runs.
     #[inline(always)]
-    pub(super) fn dispatch(&mut self, ev: &mut ManuallyDrop<Event<<P::Server as Process>::Msg>>) {
+    pub(super) unsafe fn dispatch(&mut self, ev: *mut Event<<P::Server as Process>::Msg>) {
         if self.paused_nodes > 0 {
-            if let Some(target) = ev.target().filter(|&t| self.is_paused(t)) {
-                // SAFETY: the event is taken once, here, and not read again.
-                self.park(target, unsafe { ManuallyDrop::take(ev) });
+            // SAFETY: live (see above).
+            if let Some(target) = unsafe { &*ev }.target().filter(|&t| self.is_paused(t)) {
+                // SAFETY: the event is moved out once, here, and not read again.
+                self.park(target, unsafe { ptr::read(ev) });
                 return;
             }
         }
         // Every other kind holds plain copies only: nothing of it is left to drop.
-        match &mut **ev {
+        // SAFETY: live, and read as described above.
+        match unsafe { &mut *ev } {
             Event::Deliver {
                 from,
                 to,

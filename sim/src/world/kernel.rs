@@ -10,7 +10,7 @@ use crate::rng::{uniform_inclusive, LinkRngs};
 use crate::trace::{stable_hash_of, Entry, Tracer};
 use splitbrain_api::{Message, NodeId, NodeView, Notice, Op, Ret, Role, SimRng, Time};
 use std::collections::BTreeMap;
-use std::mem::ManuallyDrop;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::ptr;
 
 /// Something that happens at a point of simulated time.
@@ -73,10 +73,11 @@ pub struct Kernel<M> {
     pub now: Time,
     seq: u64,
     queue: EventQueue,
-    /// The pending events by slot. Each is wrapped so that `pop` hands it out as it lies, to
-    /// be taken over by `World::dispatch` (a delivery's message moves out of it in place); the
-    /// events still pending when the kernel is dropped are dropped by `Kernel::drop`.
-    slab: Vec<Option<ManuallyDrop<Event<M>>>>,
+    /// The events by slot. A slot holds a live event from its scheduling until `pop` hands
+    /// it out where it lies, to be taken over there by `World::dispatch` (a delivery's
+    /// message moves from it straight into the handler's argument); the slots in `free` hold
+    /// none. `Kernel::drop` drops the events still pending.
+    slab: Vec<MaybeUninit<Event<M>>>,
     free: Vec<u32>,
     pub net: Network,
     pub link_rngs: LinkRngs,
@@ -108,11 +109,19 @@ pub struct Kernel<M> {
 }
 
 impl<M> Drop for Kernel<M> {
-    /// Drops the events still pending (the slab does not: see `slab`).
+    /// Drops the events still pending: those in the slots not free (the slab does not: see
+    /// `slab`).
     fn drop(&mut self) {
-        for ev in self.slab.iter_mut().flatten() {
-            // SAFETY: a pending event is owned by the slab alone and dropped once, here.
-            unsafe { ManuallyDrop::drop(ev) };
+        let mut free = vec![false; self.slab.len()];
+        for &slot in &self.free {
+            free[slot as usize] = true;
+        }
+        for (ev, free) in self.slab.iter_mut().zip(free) {
+            if !free {
+                // SAFETY: a slot not free holds a pending event, owned by the slab alone and
+                // dropped once, here.
+                unsafe { ev.assume_init_drop() };
+            }
         }
     }
 }
@@ -183,7 +192,7 @@ impl<M: Message> Kernel<M> {
         match self.free.pop() {
             Some(s) => s,
             None => {
-                self.slab.push(None);
+                self.slab.push(MaybeUninit::uninit());
                 (self.slab.len() - 1) as u32
             }
         }
@@ -213,44 +222,45 @@ impl<M: Message> Kernel<M> {
     ) {
         let slot = self.vacant_slot();
         let sent = self.now;
-        let cell: *mut Option<ManuallyDrop<Event<M>>> = &mut self.slab[slot as usize];
-        // SAFETY: a vacant slot holds `None`, which needs no drop, so the event is written
-        // over it in place; the message is read from `msg` once, as the caller handed it over.
+        let cell = self.slab[slot as usize].as_mut_ptr();
+        // SAFETY: a free slot holds no live event, so the event is written over it in place;
+        // the message is read from `msg` once, as the caller handed it over.
         unsafe {
-            debug_assert!((*cell).is_none(), "slab slot {slot} filled twice");
             let msg = ptr::read(msg);
             ptr::write(
                 cell,
-                Some(ManuallyDrop::new(Event::Deliver {
+                Event::Deliver {
                     from,
                     to,
                     msg,
                     sent,
                     copy,
-                })),
+                },
             );
         }
         self.enqueue(at, slot);
     }
 
-    /// Writes `ev` into the vacant slab slot `slot`. A vacant slot holds `None`, which needs
-    /// no drop: replacing it lets the event be built in place (a plain assignment would
-    /// first build it aside, then copy it over).
+    /// Writes `ev` into the free slab slot `slot` (it holds no live event, so nothing is
+    /// dropped).
     #[inline(always)]
     fn fill(&mut self, slot: u32, ev: Event<M>) {
-        let cell = &mut self.slab[slot as usize];
-        debug_assert!(cell.is_none(), "slab slot {slot} filled twice");
-        let _vacant = cell.replace(ManuallyDrop::new(ev));
+        self.slab[slot as usize].write(ev);
     }
 
-    /// The next event at or before `end`, advancing `now` to it. The caller owns it: it must
-    /// drop it or hand it on (`ManuallyDrop::take`, or a message moved out in place).
+    /// The next event at or before `end`, advancing `now` to it, where it lies in the slab:
+    /// no copy of it is made. Its slot is free again at once.
+    ///
+    /// # Safety
+    /// The caller owns the event behind the pointer: it must take it over (move it out, or
+    /// each field that needs dropping, or drop it in place) exactly once, and finish reading
+    /// it before it schedules anything, since scheduling may reuse the slot or move the slab.
     #[inline]
-    pub fn pop(&mut self, end: Time) -> Option<ManuallyDrop<Event<M>>> {
+    pub unsafe fn pop(&mut self, end: Time) -> Option<*mut Event<M>> {
         let (at, slot) = self.queue.pop(end.0)?;
         self.now = Time(at);
         self.free.push(slot);
-        self.slab[slot as usize].take()
+        Some(self.slab[slot as usize].as_mut_ptr())
     }
 
     /// A fired cut point: `node` is cut from everyone now (replacing the partition in force),

@@ -294,14 +294,15 @@ impl<'p, P: Protocol> World<'p, P> {
     fn run(&mut self) {
         self.boot();
         let end = self.end();
-        while let Some(mut ev) = self.k.pop(end) {
+        // SAFETY: each event popped is handed to `dispatch`, which takes it over where it
+        // lies, reading it before anything is scheduled (`inspect` schedules nothing). A
+        // panic in a handler leaks the event rather than dropping the message twice.
+        while let Some(ev) = unsafe { self.k.pop(end) } {
             if self.cfg.inspect_at_us.is_some_and(|t| self.k.now.0 > t) {
                 self.inspect();
             }
             self.k.events += 1;
-            // `dispatch` takes the event over (its message moves out where it lies); a panic
-            // in a handler leaks the event rather than dropping the message twice.
-            self.dispatch(&mut ev);
+            unsafe { self.dispatch(ev) };
             if self.k.feed.as_ref().is_some_and(|f| !f.is_empty()) {
                 self.feed_workload();
             }
