@@ -178,8 +178,10 @@ impl<M: Message> Kernel<M> {
         self.ended_indeterminate_us.reserve_exact(ops);
     }
 
-    /// Schedules `ev` at `at`; equal times run in insertion order.
-    #[inline]
+    /// Schedules `ev` at `at`; equal times run in insertion order. Always inlined (into a
+    /// dozen callers): the event is then built straight in its slab slot, with no call and
+    /// no copy of a whole event per timer, sync or client operation.
+    #[inline(always)]
     pub fn schedule(&mut self, at: Time, ev: Event<M>) {
         let slot = self.vacant_slot();
         self.fill(slot, ev);
