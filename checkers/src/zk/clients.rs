@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::cursor::Cursor;
 use super::history::{Call, Notice, Reply, Step, ZkHistory};
 use super::replay::Replayed;
 use super::tree::Owner;
@@ -172,6 +173,7 @@ struct Seen {
 fn check_client(h: &ZkHistory, ix: &Index, r: &Replayed, ops: &[usize], out: &mut Found) {
     let mut seen = Seen::default();
     let mut sync_bound: Option<(u64, usize)> = None;
+    let mut cursor = Cursor::default();
     for &i in ops {
         let op = &h.ops[i];
         let Some(reply) = op.reply() else { continue };
@@ -223,7 +225,7 @@ fn check_client(h: &ZkHistory, ix: &Index, r: &Replayed, ops: &[usize], out: &mu
             }
         }
         if let (Call::Sync { .. }, Reply::Synced { .. }) = (&op.op, reply) {
-            if let Some(bound) = r.completed_before(op.call_us) {
+            if let Some(bound) = r.completed_before(op.call_us, &mut cursor) {
                 sync_bound = Some((bound.max(sync_bound.map_or(0, |b| b.0)), i));
             }
         }

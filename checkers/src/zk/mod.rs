@@ -29,6 +29,7 @@ pub mod history;
 pub mod tree;
 
 mod clients;
+mod cursor;
 mod nodes;
 mod realtime;
 mod replay;

@@ -3,6 +3,7 @@
 //! after the reply came back (a zxid too high is a false witness).
 
 use super::clients::{describe_call, Index};
+use super::cursor::Cursor;
 use super::history::ZkHistory;
 use super::replay::Replayed;
 use super::{zxid_label, Found, Guarantee};
@@ -15,13 +16,15 @@ pub(crate) fn check(h: &ZkHistory, ix: &Index, r: &Replayed, out: &mut Found) {
 /// Every write request (a failed one too: it is decided in the write order) sits after every
 /// write that completed before it was called.
 fn writes_respect_real_time(h: &ZkHistory, ix: &Index, r: &Replayed, out: &mut Found) {
+    let mut cursors = vec![Cursor::default(); ix.names.len()];
     for (i, op) in h.ops.iter().enumerate() {
         let Some(reply) = op.reply() else { continue };
         if !op.op.is_write() {
             continue;
         }
         let z = reply.zxid();
-        let Some(before) = r.completed_before(op.call_us) else {
+        let cursor = &mut cursors[ix.client_of[i] as usize];
+        let Some(before) = r.completed_before(op.call_us, cursor) else {
             continue;
         };
         if before > z {
@@ -53,12 +56,13 @@ fn replies_reflect_only_issued_writes(h: &ZkHistory, ix: &Index, r: &Replayed, o
             _ => latest.push((call, i)),
         }
     }
+    let mut cursors = vec![Cursor::default(); ix.names.len()];
     for (i, op) in h.ops.iter().enumerate() {
         let (Some(reply), Some(ret)) = (op.reply(), op.ret_us) else {
             continue;
         };
         let z = reply.zxid();
-        let n = r.order.partition_point(|&(w, _)| w <= z);
+        let n = cursors[ix.client_of[i] as usize].seek(&r.order, |&(w, _)| w <= z);
         let Some(&(called, w)) = n.checked_sub(1).map(|k| &latest[k]) else {
             continue;
         };

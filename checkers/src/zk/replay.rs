@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::clients::{describe_call, Index};
+use super::cursor::Cursor;
 use super::history::{Call, Notice, Reply, Stat, Status, Step, StepResult, WatchKind, ZkHistory};
 use super::tree::{parent_of, Change, Owner, Tree};
 use super::{zxid_label, Found, Guarantee};
@@ -27,9 +28,10 @@ pub(crate) struct Replayed {
 }
 
 impl Replayed {
-    /// The highest zxid of a write that completed before `t`.
-    pub fn completed_before(&self, t: u64) -> Option<u64> {
-        let n = self.by_ret.partition_point(|&(ret, _)| ret < t);
+    /// The highest zxid of a write that completed before `t`, searched from `cursor` (a
+    /// client's, asking about its operations in order).
+    pub fn completed_before(&self, t: u64, cursor: &mut Cursor) -> Option<u64> {
+        let n = cursor.seek(&self.by_ret, |&(ret, _)| ret < t);
         n.checked_sub(1).map(|i| self.by_ret[i].1)
     }
 }
