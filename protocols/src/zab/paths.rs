@@ -52,9 +52,15 @@ pub(super) struct PathMap<V> {
 /// in, to copy when a snapshot shares it and to drop than a map.
 struct Shard<V>(Vec<(u64, Rc<str>, V)>);
 
+/// Room a copy of a shard keeps for inserts: a shard is copied (after a snapshot) to be
+/// changed, often by the insert of a created znode, which then needs no reallocation.
+const SHARD_ROOM: usize = 2;
+
 impl<V: Clone> Clone for Shard<V> {
     fn clone(&self) -> Shard<V> {
-        Shard(self.0.clone())
+        let mut entries = Vec::with_capacity(self.0.len() + SHARD_ROOM);
+        entries.extend(self.0.iter().cloned());
+        Shard(entries)
     }
 }
 
@@ -105,6 +111,15 @@ impl<V: Clone> PathMap<V> {
         self.shards[shard_of(h)].get(h).map(|(_, p, v)| (p, v))
     }
 
+    /// Where `path` (hash `h`) is in its shard: `Ok(Some(i))` at `i`, `Ok(None)` among the
+    /// clashed paths (if anywhere), `Err(i)`: nowhere, and `i` is where it would go. Found
+    /// in the shard as it is shared: a copy made to change it keeps the indices.
+    fn slot(&self, h: u64, path: &str) -> Result<Option<usize>, usize> {
+        let shard = &self.shards[shard_of(h)];
+        let i = shard.find(h)?;
+        Ok((*shard.0[i].1 == *path).then_some(i))
+    }
+
     /// The shard of `h` to change, copied first if a copy of the map still shares it.
     fn shard_mut(&mut self, h: u64) -> &mut Shard<V> {
         Rc::make_mut(&mut self.shards[shard_of(h)])
@@ -120,13 +135,11 @@ impl<V: Clone> PathMap<V> {
 
     pub(super) fn get_mut(&mut self, path: &str) -> Option<&mut V> {
         let h = path_hash(path);
-        let (p, _) = self.primary(h)?;
-        if **p != *path {
-            return self.clashed.get_mut(path);
+        match self.slot(h, path) {
+            Ok(Some(i)) => Some(&mut self.shard_mut(h).0[i].2),
+            Ok(None) => self.clashed.get_mut(path),
+            Err(_) => None,
         }
-        let shard = self.shard_mut(h);
-        let i = shard.find(h).ok()?;
-        Some(&mut shard.0[i].2)
     }
 
     pub(super) fn contains(&self, path: &str) -> bool {
@@ -136,14 +149,11 @@ impl<V: Clone> PathMap<V> {
     /// Sets the value at `path`; returns the one it replaces.
     pub(super) fn insert(&mut self, path: Rc<str>, value: V) -> Option<V> {
         let h = path_hash(&path);
-        if self.primary(h).is_some_and(|(p, _)| *p != path) {
-            return self.clashed.insert(path, value);
-        }
-        let shard = self.shard_mut(h);
-        match shard.find(h) {
-            Ok(i) => Some(std::mem::replace(&mut shard.0[i].2, value)),
+        match self.slot(h, &path) {
+            Ok(Some(i)) => Some(std::mem::replace(&mut self.shard_mut(h).0[i].2, value)),
+            Ok(None) => self.clashed.insert(path, value),
             Err(i) => {
-                shard.0.insert(i, (h, path, value));
+                self.shard_mut(h).0.insert(i, (h, path, value));
                 None
             }
         }
