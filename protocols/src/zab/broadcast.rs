@@ -10,9 +10,10 @@
 
 use super::log::{epoch_of, zxid, Batch, Snapshot, Txn};
 use super::server::{Phase, ZabServer};
-use super::tree::Events;
+use super::snapshot::{apply, Applied, State};
+use super::tree::{Events, WatchEvent};
 use super::{ReadMode, ZabBug, ZabMsg};
-use crate::kv::{Applied, Cmd, CmdKind};
+use crate::kv::{self, Cmd};
 use splitbrain_api::{Ctx, NodeId, Op, Ret};
 use std::rc::Rc;
 
@@ -267,60 +268,90 @@ impl ZabServer {
         let mut next = self.log.first_after(self.delivered);
         while let Some((txn, chain)) = self.log.entry_upto(next, upto) {
             next += 1;
-            if let CmdKind::Client { client, seq, op } = &txn.cmd.kind {
-                let ret = if op.is_zookeeper() {
-                    let mut events = Events::new(!self.watches.is_empty());
-                    let (before, z) = (self.delivered, txn.zxid);
-                    let recorded = self.tree.record(*client, *seq, op, before, z, &mut events);
-                    self.fire_watches(events.list(), z);
-                    // The result is copied out only where the client waits for it.
-                    let waited = recorded && self.waiters.get(client) == Some(seq);
-                    waited.then(|| self.tree.result_of(*client))
-                } else {
-                    match self.kv.apply(*client, *seq, op) {
-                        Applied::Fresh(r) | Applied::Duplicate(r) => Some(r),
-                        Applied::Stale => None,
-                    }
-                };
-                if let Some(ret) = ret.filter(|_| self.waiters.get(client) == Some(seq)) {
-                    self.waiters.remove(client);
-                    self.reply(ctx, *client, *seq, ret, op.is_zookeeper());
-                }
-            }
-            if let CmdKind::Session {
-                client,
-                session,
-                open,
-            } = &txn.cmd.kind
-            {
-                let mut events = Events::new(!self.watches.is_empty());
-                self.tree
-                    .apply_session(*client, *session, *open, txn.zxid, &mut events);
-                self.fire_watches(events.list(), txn.zxid);
-                self.session_delivered(ctx, *client, *session, *open);
-            }
+            let mut events = Events::new(!self.watches.is_empty());
+            let applied = apply(
+                &mut self.kv,
+                &mut self.tree,
+                &txn,
+                self.delivered,
+                &mut events,
+            );
+            self.after_apply(ctx, applied, events.list(), txn.zxid);
             ctx.applied(txn.zxid, txn.cmd.digest);
             self.report
                 .delivered
                 .push((self.delivered, txn.zxid, chain));
             self.delivered = txn.zxid;
             self.delivered_chain = chain;
-            self.since_snapshot += 1;
+            self.since_snapshot.push(txn);
         }
         self.maybe_snapshot(ctx);
     }
 
+    /// What delivering transaction `z` did here: watches fire, a waiting client is answered,
+    /// a session opened or closed.
+    #[inline]
+    fn after_apply(
+        &mut self,
+        ctx: &mut Ctx<Self>,
+        applied: Applied,
+        events: &[WatchEvent],
+        z: u64,
+    ) {
+        match applied {
+            Applied::Zk {
+                client,
+                seq,
+                recorded,
+            } => {
+                self.fire_watches(events, z);
+                // The result is copied out only where the client waits for it.
+                if recorded && self.waiters.get(&client) == Some(&seq) {
+                    let ret = self.tree.result_of(client);
+                    self.waiters.remove(&client);
+                    self.reply(ctx, client, seq, ret, true);
+                }
+            }
+            Applied::Kv {
+                client,
+                seq,
+                applied: kv::Applied::Fresh(ret) | kv::Applied::Duplicate(ret),
+            } if self.waiters.get(&client) == Some(&seq) => {
+                self.waiters.remove(&client);
+                self.reply(ctx, client, seq, ret, false);
+            }
+            Applied::Session {
+                client,
+                session,
+                open,
+            } => {
+                self.fire_watches(events, z);
+                self.session_delivered(ctx, client, session, open);
+            }
+            Applied::Kv { .. } | Applied::Noop => {}
+        }
+    }
+
+    /// Takes a snapshot once `snapshot_every` transactions were delivered since the last:
+    /// a copy of the state every few, else one that replays them from the last (`snapshot`).
     fn maybe_snapshot(&mut self, ctx: &mut Ctx<Self>) {
-        if self.since_snapshot < self.cfg.snapshot_every {
+        if (self.since_snapshot.len() as u64) < self.cfg.snapshot_every {
             return;
         }
-        self.since_snapshot = 0;
-        self.snapshot = Rc::new(Snapshot {
-            zxid: self.delivered,
-            chain: self.delivered_chain,
-            kv: self.kv.clone(),
-            tree: self.tree.clone(),
-        });
+        let (zxid, chain) = (self.delivered, self.delivered_chain);
+        let snapshot = if self.snapshot.next_is_copy() {
+            self.since_snapshot.clear();
+            let state = State {
+                kv: self.kv.clone(),
+                tree: self.tree.clone(),
+            };
+            Snapshot::copy(zxid, chain, state)
+        } else {
+            let room = self.cfg.snapshot_every as usize;
+            let txns = std::mem::replace(&mut self.since_snapshot, Vec::with_capacity(room));
+            Snapshot::replaying(self.snapshot.clone(), txns, zxid, chain)
+        };
+        self.snapshot = Rc::new(snapshot);
         let retain = self.cfg.retain as usize;
         if let Some(cut) = self.log.compaction_point(self.delivered, retain) {
             self.log_mut().compact_to(cut);

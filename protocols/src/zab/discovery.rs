@@ -383,11 +383,12 @@ impl ZabServer {
     }
 
     fn install_snapshot(&mut self, snap: Rc<super::log::Snapshot>) {
-        self.kv = snap.kv.clone();
-        self.tree = snap.tree.clone();
+        let state = snap.state();
+        self.kv = state.kv.clone();
+        self.tree = state.tree.clone();
         self.delivered = snap.zxid;
         self.delivered_chain = snap.chain;
-        self.since_snapshot = 0;
+        self.since_snapshot.clear();
         self.log = Log::after(&snap);
         self.snapshot = snap;
         self.dirty = true;

@@ -1,9 +1,10 @@
 //! ZAB's transaction history: zxids (epoch in the high 32 bits, counter in the low 32), the
 //! log of proposals after the last snapshot with a hash chain over (zxid, txn) so that one
-//! value names a whole prefix, the snapshot of the delivered state, and the pure rule that
+//! value names a whole prefix (after the snapshot it continues, `snapshot`), and the pure rule that
 //! picks how a new leader synchronises a follower (DIFF, TRUNC or SNAP).
 
-use crate::kv::{Cmd, Kv};
+pub use super::snapshot::Snapshot;
+use crate::kv::Cmd;
 use splitbrain_api::Fnv1a;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -91,22 +92,6 @@ impl Eq for Batch {}
 struct Entry {
     txn: Txn,
     chain: u64,
-}
-
-/// The delivered state after `zxid`, with the chain value of the history it was built from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    pub zxid: u64,
-    pub chain: u64,
-    pub kv: Kv,
-    pub tree: super::tree::DataTree,
-}
-
-impl std::hash::Hash for Snapshot {
-    // The chain stands for the whole prefix; hashing the state would cost its size per trace.
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        (self.zxid, self.chain).hash(state);
-    }
 }
 
 /// The history after a base (the last snapshot's zxid and chain), in zxid order.

@@ -3,7 +3,9 @@
 //! protocol: Theory and practice"), with the replicated service on top, and its planted bugs
 //! as named variants of this one implementation.
 //!
-//! - `log`: zxids, the hash-chained history, snapshots and the DIFF/TRUNC/SNAP rule.
+//! - `log`: zxids, the hash-chained history and the DIFF/TRUNC/SNAP rule; `snapshot`: the
+//!   delivered state a snapshot holds (most replay their transactions when asked), and how
+//!   a transaction changes it.
 //! - `tree`: the ZooKeeper data tree the transactions build (znodes, stat, errors); `paths`:
 //!   the map from paths it looks znodes up in.
 //! - `server`: state, boot and recovery from the simulated disk, the tick and its timeouts.
@@ -38,6 +40,7 @@ pub mod recipes;
 mod server;
 mod sessions;
 mod small_map;
+mod snapshot;
 #[cfg(test)]
 mod tests;
 pub mod tree;

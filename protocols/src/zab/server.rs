@@ -79,7 +79,8 @@ pub struct ZabServer {
     /// Last zxid delivered to the state machine, and the chain of the history up to it.
     pub(super) delivered: u64,
     pub(super) delivered_chain: u64,
-    pub(super) since_snapshot: u64,
+    /// The transactions delivered since `snapshot` (the next one replays them).
+    pub(super) since_snapshot: Vec<super::log::Txn>,
     pub(super) kv: Kv,
     pub(super) tree: DataTree,
     pub(super) election: super::election::Election,
@@ -130,7 +131,7 @@ impl ZabServer {
             phase: Phase::Looking,
             delivered: 0,
             delivered_chain: 0,
-            since_snapshot: 0,
+            since_snapshot: Vec::new(),
             kv: Kv::default(),
             tree: DataTree::default(),
             election: super::election::Election::default(),
@@ -270,8 +271,9 @@ impl Process for ZabServer {
             self.current_epoch = d.current_epoch;
             self.snapshot = d.snapshot.clone();
             self.log = d.log.clone();
-            self.kv = d.snapshot.kv.clone();
-            self.tree = d.snapshot.tree.clone();
+            let state = d.snapshot.state();
+            self.kv = state.kv.clone();
+            self.tree = state.tree.clone();
             self.delivered = d.snapshot.zxid;
             self.delivered_chain = d.snapshot.chain;
             ctx.mark("recovered");
