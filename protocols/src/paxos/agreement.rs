@@ -7,7 +7,7 @@
 
 use super::ballot::Ballot;
 use super::lookup::Lookup;
-use splitbrain_api::{ClusterInvariant, DiskEvent, NodeId, Scope, Time};
+use splitbrain_api::{check_by_stepped, ClusterInvariant, DiskEvent, NodeId, Scope, Time};
 
 /// A value an acceptor can vote for: a stable digest, and a label for messages.
 pub trait Voted: Clone {
@@ -351,10 +351,7 @@ impl<S: Voter> ClusterInvariant<S> for Agreement {
     }
 
     fn check(&mut self, at: Time, stepped: NodeId, servers: &[Option<&S>]) -> Result<(), String> {
-        match servers.get(stepped.index()) {
-            Some(Some(s)) => self.check_stepped(at, stepped, *s, servers.len()),
-            _ => Ok(()),
-        }
+        check_by_stepped(self, at, stepped, servers)
     }
 
     /// A step's votes and proposals are the stepped server's own; the cluster's size is all

@@ -12,7 +12,7 @@
 
 use super::log::Log;
 use super::RaftServer;
-use splitbrain_api::{ClusterInvariant, NodeId, Scope, Time};
+use splitbrain_api::{check_by_stepped, ClusterInvariant, NodeId, Scope, Time};
 use std::collections::BTreeMap;
 
 /// Log matching, checked on each log change against every entry any server ever held: with
@@ -92,10 +92,7 @@ impl ClusterInvariant<RaftServer> for LogMatching {
         stepped: NodeId,
         servers: &[Option<&RaftServer>],
     ) -> Result<(), String> {
-        match servers[stepped.index()] {
-            Some(a) => self.check_stepped(at, stepped, a, servers.len()),
-            None => Ok(()),
-        }
+        check_by_stepped(self, at, stepped, servers)
     }
 
     /// Each step registers the stepped server's own log.
@@ -245,10 +242,7 @@ impl ClusterInvariant<RaftServer> for LeaderCompleteness {
         stepped: NodeId,
         servers: &[Option<&RaftServer>],
     ) -> Result<(), String> {
-        match servers[stepped.index()] {
-            Some(s) => self.check_stepped(at, stepped, s, servers.len()),
-            None => Ok(()),
-        }
+        check_by_stepped(self, at, stepped, servers)
     }
 
     /// A new leader is judged against what was seen committed before: its own state alone.

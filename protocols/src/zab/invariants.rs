@@ -14,7 +14,7 @@
 
 use super::log::zxid_label;
 use super::ZabServer;
-use splitbrain_api::{ClusterInvariant, NodeId, Scope, Time};
+use splitbrain_api::{check_by_stepped, ClusterInvariant, NodeId, Scope, Time};
 use std::collections::BTreeMap;
 
 /// Every ZAB invariant, ready for `run_world`, as one cluster invariant (`ZabChecks`).
@@ -46,10 +46,7 @@ impl ClusterInvariant<ZabServer> for ZabChecks {
         stepped: NodeId,
         servers: &[Option<&ZabServer>],
     ) -> Result<(), String> {
-        match stepped_server(stepped, servers) {
-            Some(s) => self.check_stepped(at, stepped, s, servers.len()),
-            None => Ok(()),
-        }
+        check_by_stepped(self, at, stepped, servers)
     }
 
     /// Every property judges the stepped server's report alone.

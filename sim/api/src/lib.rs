@@ -18,8 +18,8 @@ pub use ids::NodeId;
 pub use mix::splitmix64;
 pub use ops::{Op, Ret};
 pub use process::{
-    ClientProcess, ClusterInvariant, DiskEvent, Expect, FaultBudget, Message, Process, Protocol,
-    ProtocolInfo, Scope, VariantInfo, BUDGET_SIZES,
+    check_by_stepped, ClientProcess, ClusterInvariant, DiskEvent, Expect, FaultBudget, Message,
+    Process, Protocol, ProtocolInfo, Scope, VariantInfo, BUDGET_SIZES,
 };
 pub use text::Text;
 pub use time::{ms_label, Dur, Time};

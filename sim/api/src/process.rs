@@ -192,6 +192,20 @@ pub trait ClusterInvariant<S>: Send {
     }
 }
 
+/// `ClusterInvariant::check` for a property of scope `Scope::Stepped`, written once: the
+/// stepped server's `check_stepped` while it is up; a step that left it down has nothing to judge.
+pub fn check_by_stepped<S, I: ClusterInvariant<S> + ?Sized>(
+    inv: &mut I,
+    at: crate::Time,
+    stepped: NodeId,
+    servers: &[Option<&S>],
+) -> Result<(), String> {
+    match servers.get(stepped.index()).copied().flatten() {
+        Some(s) => inv.check_stepped(at, stepped, s, servers.len()),
+        None => Ok(()),
+    }
+}
+
 /// What a cluster invariant's `check` reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
