@@ -160,16 +160,28 @@ pub struct Network {
     /// Whether any link is cut (lets the hot path skip the matrix lookup).
     any_cut: bool,
     profiles: Vec<LinkProfile>,
-    /// Per profile, its `plain_latency`: nearly every send takes this one-draw path.
+    /// Per profile, its `plain_latency`.
     plain: Vec<Option<(u64, u64)>>,
     link_profile: Vec<u16>,
     slow_us: Vec<u64>,
+    /// Per link, its one-draw send when it has one (see [`Quick`]), kept in step with the
+    /// cuts, profiles and slowness: nearly every send reads this one entry and nothing else.
+    quick: Vec<Option<Quick>>,
+}
+
+/// What a send on a link that is not cut and whose profile is plain draws: one uniform
+/// latency in `min_us..=max_us`, plus the sender's slowness.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct Quick {
+    min_us: u64,
+    max_us: u64,
+    slow_us: u64,
 }
 
 impl Network {
     pub fn new(servers: usize, clients: usize, default: LinkProfile) -> Network {
         let endpoints = servers + clients;
-        Network {
+        let mut net = Network {
             servers,
             endpoints,
             blocked: vec![false; endpoints * endpoints],
@@ -178,7 +190,38 @@ impl Network {
             profiles: vec![default],
             link_profile: vec![0; endpoints * endpoints],
             slow_us: vec![0; endpoints],
+            quick: vec![None; endpoints * endpoints],
+        };
+        net.refresh_all();
+        net
+    }
+
+    /// Recomputes link `link`'s one-draw send from its cut, profile and sender.
+    fn refresh(&mut self, link: usize) {
+        let cut = self.any_cut && self.blocked[link];
+        let plain = self.plain[self.link_profile[link] as usize];
+        let slow_us = self.slow_us[link / self.endpoints];
+        self.quick[link] = match plain {
+            Some((min_us, max_us)) if !cut => Some(Quick {
+                min_us,
+                max_us,
+                slow_us,
+            }),
+            _ => None,
+        };
+    }
+
+    fn refresh_all(&mut self) {
+        for link in 0..self.quick.len() {
+            self.refresh(link);
         }
+    }
+
+    /// The index of the link from endpoint slot `from` to endpoint slot `to` (`NodeId::slot`),
+    /// the same numbering as the per-link random streams (`LinkRngs::at`).
+    #[inline(always)]
+    pub fn link_between(&self, from: usize, to: usize) -> usize {
+        from * self.endpoints + to
     }
 
     #[inline]
@@ -198,14 +241,32 @@ impl Network {
     }
 
     /// `send` between endpoint slots (`NodeId::slot`), for a caller that has them already.
-    #[inline(always)]
+    #[inline]
     pub fn send_between(&self, from: usize, to: usize, rng: &mut SimRng) -> Fate {
-        let link = from * self.endpoints + to;
+        self.send_on(self.link_between(from, to), rng)
+    }
+
+    /// `send` on link `link` (`link_between`). A link with a one-draw send reads its one
+    /// entry; any other (cut, or a profile that draws more) takes the full path, out of line.
+    #[inline(always)]
+    pub fn send_on(&self, link: usize, rng: &mut SimRng) -> Fate {
+        match self.quick[link] {
+            Some(q) => Fate::Delivered {
+                first: uniform_inclusive(rng, q.min_us, q.max_us) + q.slow_us,
+                copy: None,
+            },
+            None => self.send_in_full(link, rng),
+        }
+    }
+
+    /// A send on a link that is cut or whose profile draws more than one latency.
+    #[inline(never)]
+    fn send_in_full(&self, link: usize, rng: &mut SimRng) -> Fate {
         if self.any_cut && self.blocked[link] {
             return Fate::Cut;
         }
         let index = self.link_profile[link] as usize;
-        let slow = self.slow_us[from];
+        let slow = self.slow_us[link / self.endpoints];
         if let Some((min_us, max_us)) = self.plain[index] {
             let first = uniform_inclusive(rng, min_us, max_us) + slow;
             return Fate::Delivered { first, copy: None };
@@ -224,6 +285,7 @@ impl Network {
         let link = self.link(from, to);
         self.blocked[link] = cut;
         self.any_cut |= cut;
+        self.refresh(link);
     }
 
     /// Cuts every link between endpoints in different groups; unlisted endpoints keep theirs.
@@ -300,6 +362,7 @@ impl Network {
     pub fn heal(&mut self) {
         self.blocked.iter_mut().for_each(|b| *b = false);
         self.any_cut = false;
+        self.refresh_all();
     }
 
     /// Sets the profile of matching links (`None` matches every endpoint).
@@ -322,6 +385,7 @@ impl Network {
             for &b in all.iter().filter(|b| to.is_none_or(|t| t == **b)) {
                 let link = self.link(a, b);
                 self.link_profile[link] = idx;
+                self.refresh(link);
             }
         }
     }
@@ -330,11 +394,16 @@ impl Network {
     pub fn reset_profiles(&mut self) {
         self.link_profile.iter_mut().for_each(|l| *l = 0);
         self.slow_us.iter_mut().for_each(|s| *s = 0);
+        self.refresh_all();
     }
 
     pub fn set_slow(&mut self, node: NodeId, extra_us: u64) {
         let slot = node.slot(self.servers);
         self.slow_us[slot] = extra_us;
+        let row = self.link_between(slot, 0);
+        for link in row..row + self.endpoints {
+            self.refresh(link);
+        }
     }
 
     /// Groups of endpoints that can reach each other both ways (for reports and generators).
@@ -508,6 +577,50 @@ mod tests {
             },
         ] {
             assert_eq!(more.plain_latency(), None, "{more:?}");
+        }
+    }
+
+    /// After any sequence of cuts, heals, profile and slowness changes, every link's one-draw
+    /// entry gives what the full path gives (same fate, same draws), and a cut or non-plain
+    /// link has none.
+    #[test]
+    fn quick_sends_agree_with_the_full_path() {
+        use rand::{Rng, RngCore};
+        let all = ids();
+        let mut net = Network::new(2, 2, LinkProfile::default());
+        let mut pick = stream(5, Stream::Faults);
+        let lossy = LinkProfile {
+            drop: 0.5,
+            ..LinkProfile::default()
+        };
+        let narrow = LinkProfile {
+            latency: Latency::Uniform {
+                min_us: 10,
+                max_us: 20,
+            },
+            ..LinkProfile::default()
+        };
+        for step in 0..400 {
+            let (a, b) = (all[pick.gen_range(0..4)], all[pick.gen_range(0..4)]);
+            match pick.gen_range(0..7) {
+                0 => net.set_cut(a, b, true),
+                1 => net.set_cut(a, b, false),
+                2 => net.heal(),
+                3 => net.set_profile(Some(a), None, lossy.clone(), &all),
+                4 => net.set_profile(None, Some(b), narrow.clone(), &all),
+                5 => net.set_slow(a, pick.gen_range(0..50)),
+                _ => net.reset_profiles(),
+            }
+            for link in 0..net.quick.len() {
+                let (mut ours, mut full) = (stream(step, Stream::Disk), stream(step, Stream::Disk));
+                let fate = net.send_on(link, &mut ours);
+                assert_eq!(fate, net.send_in_full(link, &mut full), "step {step}");
+                assert_eq!(ours.next_u64(), full.next_u64(), "step {step}: draws");
+                let cut = net.any_cut && net.blocked[link];
+                if cut || net.plain[net.link_profile[link] as usize].is_none() {
+                    assert_eq!(net.quick[link], None, "step {step}");
+                }
+            }
         }
     }
 

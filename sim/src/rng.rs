@@ -88,13 +88,20 @@ impl LinkRngs {
         }
     }
 
-    /// The stream of the link from endpoint slot `from` to endpoint slot `to`.
-    #[inline]
-    pub fn link(&mut self, from: usize, to: usize) -> &mut SimRng {
-        let seed = self.seed;
-        self.rngs[from * self.endpoints + to]
-            .get_or_insert_with(|| stream(seed, Stream::Link(from, to)))
+    /// The stream of link number `link`: `from * endpoints + to` for the link from endpoint
+    /// slot `from` to endpoint slot `to` (`Network::link_between` numbers links the same way).
+    #[inline(always)]
+    pub fn at(&mut self, link: usize) -> &mut SimRng {
+        let (seed, endpoints) = (self.seed, self.endpoints);
+        self.rngs[link].get_or_insert_with(|| first_use(seed, endpoints, link))
     }
+}
+
+/// Link `link`'s stream, made on its first use (out of line: once per link and run).
+#[cold]
+#[inline(never)]
+fn first_use(seed: u64, endpoints: usize, link: usize) -> SimRng {
+    stream(seed, Stream::Link(link / endpoints, link % endpoints))
 }
 
 #[cfg(test)]

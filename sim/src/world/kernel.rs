@@ -290,9 +290,8 @@ impl<M: Message> Kernel<M> {
     pub unsafe fn send(&mut self, from: NodeId, to: NodeId, msg: *mut M) {
         let now = self.now;
         let servers = self.servers.len();
-        let (a, b) = (from.slot(servers), to.slot(servers));
-        let rng = self.link_rngs.link(a, b);
-        match self.net.send_between(a, b, rng) {
+        let link = self.net.link_between(from.slot(servers), to.slot(servers));
+        match self.net.send_on(link, self.link_rngs.at(link)) {
             Fate::Delivered { first, copy } => {
                 if let Some(extra) = copy {
                     // SAFETY: `msg` is live; the copy is handed over to its delivery.
