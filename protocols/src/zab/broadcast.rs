@@ -139,6 +139,7 @@ impl ZabServer {
     }
 
     /// Follower: accept proposals from the leader of the current epoch, in zxid order.
+    #[inline(never)]
     pub(super) fn on_proposal(
         &mut self,
         ctx: &mut Ctx<Self>,
@@ -178,6 +179,7 @@ impl ZabServer {
     }
 
     /// Leader: a follower holds everything up to `last` durably.
+    #[inline(never)]
     pub(super) fn on_ack(&mut self, ctx: &mut Ctx<Self>, from: NodeId, epoch: u64, last: u64) {
         let now = ctx.now();
         let quorum = self.quorum();
@@ -229,6 +231,7 @@ impl ZabServer {
     }
 
     /// Follower: COMMIT (or a PING carrying the commit point) from the current leader.
+    #[inline(never)]
     pub(super) fn on_commit(
         &mut self,
         ctx: &mut Ctx<Self>,
@@ -374,6 +377,7 @@ impl ZabServer {
         kv.max(tree)
     }
 
+    #[inline(never)]
     pub(super) fn on_client_request(
         &mut self,
         ctx: &mut Ctx<Self>,
@@ -462,6 +466,7 @@ impl ZabServer {
     }
 
     /// Leader: a request a follower passed on (skipped if it was applied already).
+    #[inline(never)]
     pub(super) fn on_forward(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, op: Op) {
         if self.established_epoch().is_none() || self.serving_leader() != Some(self.id) {
             return;

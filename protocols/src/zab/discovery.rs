@@ -84,6 +84,8 @@ impl ZabServer {
         self.try_choose_epoch(ctx);
     }
 
+    #[cold]
+    #[inline(never)]
     pub(super) fn on_follower_info(&mut self, ctx: &mut Ctx<Self>, from: NodeId, accepted: u64) {
         let Some(lead) = self.lead.as_mut() else {
             return;
@@ -138,6 +140,8 @@ impl ZabServer {
     /// epoch still cannot both gather a quorum, and a leader established in an epoch we once
     /// accepted from someone else can take us back (refusing it, we would join and be refused
     /// again for as long as it leads).
+    #[cold]
+    #[inline(never)]
     pub(super) fn on_new_epoch(&mut self, ctx: &mut Ctx<Self>, from: NodeId, epoch: u64) {
         let Phase::Following { leader, .. } = self.phase else {
             return;
@@ -170,6 +174,8 @@ impl ZabServer {
         ctx.send(from, msg);
     }
 
+    #[cold]
+    #[inline(never)]
     pub(super) fn on_ack_epoch(
         &mut self,
         ctx: &mut Ctx<Self>,
@@ -269,6 +275,8 @@ impl ZabServer {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     pub(super) fn on_sync_failed(&mut self, ctx: &mut Ctx<Self>, from: NodeId, epoch: u64) {
         if self.lead.as_ref().is_some_and(|l| l.epoch == epoch) {
             let now = ctx.now();
@@ -288,6 +296,8 @@ impl ZabServer {
     }
 
     /// Follower: apply the leader's synchronisation and NEWLEADER, durably, then acknowledge.
+    #[cold]
+    #[inline(never)]
     #[allow(clippy::too_many_arguments)]
     pub(super) fn on_sync(
         &mut self,
@@ -394,6 +404,8 @@ impl ZabServer {
         self.dirty = true;
     }
 
+    #[cold]
+    #[inline(never)]
     pub(super) fn on_ack_new_leader(
         &mut self,
         ctx: &mut Ctx<Self>,

@@ -60,6 +60,8 @@ impl ZabServer {
         ctx.broadcast(&self.servers, &msg);
     }
 
+    #[cold]
+    #[inline(never)]
     pub(super) fn on_notification(
         &mut self,
         ctx: &mut Ctx<Self>,

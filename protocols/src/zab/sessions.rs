@@ -18,6 +18,8 @@ use crate::kv::Cmd;
 use splitbrain_api::{Ctx, NodeId};
 
 impl ZabServer {
+    #[cold]
+    #[inline(never)]
     pub(super) fn on_connect(
         &mut self,
         ctx: &mut Ctx<Self>,
@@ -85,6 +87,7 @@ impl ZabServer {
         self.propose(ctx, Cmd::session(client, session, true));
     }
 
+    #[inline(never)]
     pub(super) fn on_client_ping(
         &mut self,
         ctx: &mut Ctx<Self>,
@@ -140,6 +143,7 @@ impl ZabServer {
     }
 
     /// Leader: a follower heard from these sessions.
+    #[inline(never)]
     pub(super) fn on_touch(&mut self, ctx: &mut Ctx<Self>, epoch: u64, sessions: SessionIds) {
         if self.established_epoch() != Some(epoch) {
             return;
