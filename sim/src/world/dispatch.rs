@@ -1,8 +1,9 @@
 //! Routing each event to the slot it concerns, the client workload loop, the liveness phase
 //! and the run's final outcome.
 
-use super::kernel::Event;
-use super::World;
+use super::kernel::{Event, Kernel};
+use super::slot::Slot;
+use super::{judge_stepped, World};
 use crate::record::{OpStatus, Outcome, TraceKind};
 use crate::trace::stable_hash_of;
 use splitbrain_api::{ClientProcess, NodeId, Process, Protocol, Time};
@@ -70,7 +71,8 @@ impl<P: Protocol> World<'_, P> {
         }
     }
 
-    /// Delivers the message behind `msg`, or records it lost.
+    /// Delivers the message behind `msg`, or records it lost. A server's slot is looked up
+    /// once for the delivery and the judging of its step.
     ///
     /// # Safety
     /// Takes the message over: it is read once (into the handler's argument) or dropped in
@@ -83,69 +85,22 @@ impl<P: Protocol> World<'_, P> {
         sent: splitbrain_api::Time,
         copy: bool,
     ) {
-        // SAFETY: live until it is read into the handler's argument or dropped below.
-        let seen = unsafe { &*msg };
-        let lost = if self.k.net.is_cut(from, to) {
-            Some(TraceKind::Cut)
-        } else if !self.is_up(to) {
-            Some(TraceKind::LostAtDown)
-        } else {
-            None
-        };
-        if let Some(kind) = lost {
-            self.k.note_lost(kind, from, to, sent, seen);
-            // SAFETY: dropped once, here; never read again.
-            unsafe { ptr::drop_in_place(msg) };
-            return;
-        }
-        let kind = if copy {
-            TraceKind::Duplicate
-        } else {
-            TraceKind::Deliver
-        };
-        let e = crate::trace::Entry {
-            at_us: self.k.now.0,
-            kind,
-            node: Some(to),
-            peer: Some(from),
-            sent_us: Some(sent.0),
-            digest: stable_hash_of(seen),
-        };
-        let full = self.k.tracer.is_full();
-        self.k.tracer.note(
-            e,
-            || {
-                if full {
-                    format!("{seen:?}")
-                } else {
-                    String::new()
-                }
-            },
-            None,
-        );
-        // The node is up, so its handler runs and reads the message, once: copied from the
-        // event straight into the argument.
-        // SAFETY: read once, here; never dropped or read elsewhere.
-        let take = || unsafe { ptr::read(msg) };
         if to.is_client() {
             let slot = &mut self.clients[to.index()];
-            slot.step(&mut self.k, |p, ctx| p.on_message(ctx, from, take()));
-            slot.heard(&mut self.k, from);
+            // SAFETY: handed over as this function was.
+            unsafe { hand_over(&mut self.k, slot, from, msg, sent, copy) };
             return;
         }
-        let changed =
-            self.servers[to.index()].step(&mut self.k, |p, ctx| p.on_message(ctx, from, take()));
-        self.servers[to.index()].heard(&mut self.k, from);
-        if changed || !self.invariants.is_empty() {
-            self.after_server_step(to.index());
+        let n = self.servers.len();
+        let slot = &mut self.servers[to.index()];
+        // SAFETY: handed over as this function was.
+        if !unsafe { hand_over(&mut self.k, slot, from, msg, sent, copy) } {
+            return;
         }
-    }
-
-    fn is_up(&self, node: NodeId) -> bool {
-        if node.is_client() {
-            self.clients[node.index()].is_up()
+        if self.view_needed {
+            self.after_server_step(to.index());
         } else {
-            self.servers[node.index()].is_up()
+            judge_stepped(&mut self.invariants, &mut self.k, slot, n);
         }
     }
 
@@ -161,6 +116,7 @@ impl<P: Protocol> World<'_, P> {
             }
             return;
         }
+        let n = self.servers.len();
         let slot = &mut self.servers[node.index()];
         if let Some(t) = slot.take_timer(idx, gen) {
             self.k
@@ -168,7 +124,11 @@ impl<P: Protocol> World<'_, P> {
                     format!("{t:?}")
                 });
             slot.step(&mut self.k, |p, ctx| p.on_timer(ctx, t));
-            self.after_server_step(node.index());
+            if self.view_needed {
+                self.after_server_step(node.index());
+            } else {
+                judge_stepped(&mut self.invariants, &mut self.k, slot, n);
+            }
         }
     }
 
@@ -291,4 +251,71 @@ impl<P: Protocol> World<'_, P> {
             slot.take();
         }
     }
+}
+
+/// Hands the message behind `msg`, sent by `from` at `sent`, to the process in `slot`, or
+/// records it lost (the link is cut, or the process is down). Returns whether the handler
+/// ran.
+///
+/// # Safety
+/// Takes the message over: it is read once (into the handler's argument) or dropped in
+/// place, and the caller must neither use nor drop it afterwards.
+#[inline(always)]
+unsafe fn hand_over<Q: Process>(
+    k: &mut Kernel<Q::Msg>,
+    slot: &mut Slot<Q>,
+    from: NodeId,
+    msg: *mut Q::Msg,
+    sent: Time,
+    copy: bool,
+) -> bool {
+    let to = slot.id;
+    // SAFETY: live until it is read into the handler's argument or dropped below.
+    let seen = unsafe { &*msg };
+    let lost = if k.net.is_cut(from, to) {
+        Some(TraceKind::Cut)
+    } else if !slot.is_up() {
+        Some(TraceKind::LostAtDown)
+    } else {
+        None
+    };
+    if let Some(kind) = lost {
+        k.note_lost(kind, from, to, sent, seen);
+        // SAFETY: dropped once, here; never read again.
+        unsafe { ptr::drop_in_place(msg) };
+        return false;
+    }
+    let kind = if copy {
+        TraceKind::Duplicate
+    } else {
+        TraceKind::Deliver
+    };
+    let e = crate::trace::Entry {
+        at_us: k.now.0,
+        kind,
+        node: Some(to),
+        peer: Some(from),
+        sent_us: Some(sent.0),
+        digest: stable_hash_of(seen),
+    };
+    let full = k.tracer.is_full();
+    k.tracer.note(
+        e,
+        || {
+            if full {
+                format!("{seen:?}")
+            } else {
+                String::new()
+            }
+        },
+        None,
+    );
+    // The node is up, so its handler runs and reads the message, once: copied from the
+    // event straight into the argument.
+    // SAFETY: read once, here; never dropped or read elsewhere.
+    slot.step(k, |p, ctx| {
+        p.on_message(ctx, from, unsafe { ptr::read(msg) })
+    });
+    slot.heard(k, from);
+    true
 }

@@ -196,6 +196,54 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// Every invariant judges the step of the server in `slot` by that server alone: no view of
+/// the cluster is built, and a step that left the server down is not judged; then the
+/// invariants hear what its disk did. It borrows only what it reads, so a caller holding
+/// the slot does not look it up again (when no invariant reads the cluster, the caller's
+/// `after_server_step` is this). Inlined into its few callers: the common step costs
+/// a check and one call per invariant, with no frame of its own to set up.
+#[inline(always)]
+fn judge_stepped<S: Process>(
+    invariants: &mut [Invariant<'_, S>],
+    k: &mut Kernel<S::Msg>,
+    slot: &mut Slot<S>,
+    servers: usize,
+) {
+    if invariants.is_empty() {
+        return;
+    }
+    if let Some(server) = slot.proc.as_ref() {
+        for inv in invariants.iter_mut() {
+            if let Err(message) = inv.check.check_stepped(k.now, slot.id, server, servers) {
+                k.violate(inv.check.name(), message);
+            }
+        }
+    }
+    if !slot.disk_news.is_empty() {
+        tell_disk_news(invariants, k, slot);
+    }
+}
+
+/// Tells the cluster invariants what the disk of the server in `slot` did (syncs, crashes)
+/// since they last heard.
+fn tell_disk_news<S: Process>(
+    invariants: &mut [Invariant<'_, S>],
+    k: &mut Kernel<S::Msg>,
+    slot: &mut Slot<S>,
+) {
+    let news = std::mem::take(&mut slot.disk_news);
+    for event in &news {
+        for inv in invariants.iter_mut() {
+            if let Err(message) = inv.check.on_disk(k.now, slot.id, *event) {
+                k.violate(inv.check.name(), message);
+            }
+        }
+    }
+    let mut news = news;
+    news.clear();
+    slot.disk_news = news;
+}
+
 impl<'p, P: Protocol> World<'p, P> {
     fn new(
         proto: &'p P,
@@ -378,36 +426,12 @@ impl<'p, P: Protocol> World<'p, P> {
     /// per server step saved.
     #[inline(always)]
     fn after_server_step(&mut self, i: usize) {
-        if self.invariants.is_empty() {
-            return;
-        }
-        self.check_invariants(i);
-        self.after_disk(i);
-    }
-
-    #[inline(always)]
-    fn check_invariants(&mut self, i: usize) {
         if self.view_needed {
             self.check_with_view(i);
+            self.after_disk(i);
         } else {
-            self.check_stepped_only(i);
-        }
-    }
-
-    /// Every invariant judges server `i`'s step by that server alone: no view of the cluster
-    /// is built, and a step that left the server down is not judged. Inlined into the few
-    /// callers of `after_server_step`: the common step costs a check and one call per
-    /// invariant, with no frame of its own to set up.
-    #[inline(always)]
-    fn check_stepped_only(&mut self, i: usize) {
-        let Some(server) = self.servers[i].proc.as_ref() else {
-            return;
-        };
-        let (stepped, n) = (NodeId::server(i), self.servers.len());
-        for inv in &mut self.invariants {
-            if let Err(message) = inv.check.check_stepped(self.k.now, stepped, server, n) {
-                self.k.violate(inv.check.name(), message);
-            }
+            let n = self.servers.len();
+            judge_stepped(&mut self.invariants, &mut self.k, &mut self.servers[i], n);
         }
     }
 
@@ -436,24 +460,10 @@ impl<'p, P: Protocol> World<'p, P> {
     /// last heard.
     #[inline]
     fn after_disk(&mut self, i: usize) {
-        if !self.servers[i].disk_news.is_empty() {
-            self.tell_disk_news(i);
+        let slot = &mut self.servers[i];
+        if !slot.disk_news.is_empty() {
+            tell_disk_news(&mut self.invariants, &mut self.k, slot);
         }
-    }
-
-    fn tell_disk_news(&mut self, i: usize) {
-        let news = std::mem::take(&mut self.servers[i].disk_news);
-        let node = NodeId::server(i);
-        for event in &news {
-            for inv in &mut self.invariants {
-                if let Err(message) = inv.check.on_disk(self.k.now, node, *event) {
-                    self.k.violate(inv.check.name(), message);
-                }
-            }
-        }
-        let mut news = news;
-        news.clear();
-        self.servers[i].disk_news = news;
     }
 
     fn into_record(mut self, panic: Option<String>) -> RunRecord {
