@@ -1,10 +1,12 @@
 //! Commands that carry client operations through a replicated log: a no-op (what a new
 //! leader proposes to commit its term or fill a hole) or a client operation with its session
 //! id and request id, each with a stable digest computed once (what `ctx.applied` reports and
-//! what traces hash).
+//! what traces hash). A command also remembers the last link of a log's hash chain computed
+//! over it ([`LinkMemo`]), for the replicas that extend their chains by the same link.
 
 use splitbrain_api::zk::MultiOp;
 use splitbrain_api::{stable_hash, Fnv1a, NodeId, Op};
+use std::cell::Cell;
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
@@ -24,11 +26,54 @@ pub enum CmdKind {
 }
 
 /// A command and its digest (computed once, at creation).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Cmd {
     pub digest: u64,
     pub kind: CmdKind,
+    pub link: LinkMemo,
 }
+
+impl std::fmt::Debug for Cmd {
+    // The command itself: the memo is no part of it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cmd")
+            .field("digest", &self.digest)
+            .field("kind", &self.kind)
+            .finish()
+    }
+}
+
+/// The last link of a log's hash chain computed over a command: the chain value before it,
+/// the index it was appended at and the chain value after. A command is shared (`Rc`) by
+/// the logs of every replica, which append it at the same index after the same history: the
+/// first computes the link, the others find it here (any other history computes its own).
+/// It is no part of the command: every memo compares equal to every other.
+#[derive(Clone, Default)]
+pub struct LinkMemo(Cell<Option<(u64, u64, u64)>>);
+
+impl LinkMemo {
+    /// The chain value after `prev` extended at `index`: remembered, or `compute`d (and
+    /// remembered in place of the last).
+    #[inline]
+    pub fn get_or(&self, prev: u64, index: u64, compute: impl FnOnce() -> u64) -> u64 {
+        match self.0.get() {
+            Some((p, i, next)) if (p, i) == (prev, index) => next,
+            _ => {
+                let next = compute();
+                self.0.set(Some((prev, index, next)));
+                next
+            }
+        }
+    }
+}
+
+impl PartialEq for LinkMemo {
+    fn eq(&self, _: &LinkMemo) -> bool {
+        true
+    }
+}
+
+impl Eq for LinkMemo {}
 
 impl Hash for Cmd {
     // The digest identifies the command; hashing it alone keeps trace hashing cheap.
@@ -42,6 +87,7 @@ impl Cmd {
         Rc::new(Cmd {
             digest: stable_hash(b"noop"),
             kind: CmdKind::Noop,
+            link: LinkMemo::default(),
         })
     }
 
@@ -54,6 +100,7 @@ impl Cmd {
         Rc::new(Cmd {
             digest: h.finish(),
             kind: CmdKind::Client { client, seq, op },
+            link: LinkMemo::default(),
         })
     }
 }
@@ -73,6 +120,7 @@ impl Cmd {
                 session,
                 open,
             },
+            link: LinkMemo::default(),
         })
     }
 }

@@ -271,7 +271,10 @@ impl Log {
     /// Appends `txn`, whose zxid must be above every zxid held.
     pub fn append(&mut self, txn: Txn) {
         assert!(txn.zxid > self.last.0, "zxids grow along the log");
-        let chain = chain(self.last.1, txn.zxid, txn.cmd.digest);
+        let (prev, z, digest) = (self.last.1, txn.zxid, txn.cmd.digest);
+        // Every server appends the same shared command after the same chain: one hashes the
+        // link, the others find it in the command.
+        let chain = txn.cmd.link.get_or(prev, z, || chain(prev, z, digest));
         self.last = (txn.zxid, chain);
         self.own_the_end();
         self.store.borrow_mut().push(Entry { txn, chain });
@@ -548,6 +551,24 @@ mod tests {
         assert_eq!(image2.len(), 3, "compaction leaves the copies whole");
         assert_eq!(live.store.borrow().len(), live.end, "the store was shed");
         assert!(live.store.borrow().len() <= 2 * APPEND_ROOM + 2);
+    }
+
+    #[test]
+    fn a_shared_command_links_each_history_by_its_own_chain() {
+        // One command appended at the same zxid after two histories, in turn: the memo of
+        // the one never stands for the other.
+        let (mut a, mut b) = (log_of(&[1, 2]), log_of(&[1, 3]));
+        let shared = txn(4);
+        for _ in 0..2 {
+            let (prev_a, prev_b) = (a.clone(), b.clone());
+            a.append(shared.clone());
+            b.append(shared.clone());
+            let want = |log: &Log| chain(log.last.1, 4, shared.cmd.digest);
+            assert_eq!(a.chain_at(4), Some(want(&prev_a)));
+            assert_eq!(b.chain_at(4), Some(want(&prev_b)));
+            assert_ne!(a.chain_at(4), b.chain_at(4));
+            (a, b) = (prev_a, prev_b);
+        }
     }
 
     #[test]
