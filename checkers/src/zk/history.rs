@@ -7,6 +7,8 @@ use serde::{Deserialize, Deserializer};
 use std::borrow::Cow;
 use std::fmt;
 
+use super::short::same_str;
+
 /// A string of a history: owned when read from a file, borrowed when a run hands its
 /// history over in memory (no copy of every path and value per check).
 pub type Text<'a> = Cow<'a, str>;
@@ -319,7 +321,7 @@ fn same_names<S: AsRef<str>>(names: &[S], sorted: &[String]) -> bool {
         return false;
     }
     let names = || names.iter().map(AsRef::as_ref);
-    if names().eq(sorted.iter().map(String::as_str)) {
+    if names().zip(sorted).all(|(a, b)| same_str(a, b)) {
         return true;
     }
     if names().is_sorted() {

@@ -33,6 +33,7 @@ mod cursor;
 mod nodes;
 mod realtime;
 mod replay;
+mod short;
 mod watches;
 
 use serde::Serialize;

@@ -6,6 +6,8 @@
 //! the entries, so that a probe reads one small array. The order of the entries means
 //! nothing: whoever needs paths in order sorts them.
 
+use super::short::{same_str, tail_word};
+
 /// Values by path.
 #[derive(Clone, Debug)]
 pub(crate) struct Nodes<V> {
@@ -53,11 +55,7 @@ fn hash(path: &str) -> u64 {
         let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
         h = (h ^ word).wrapping_mul(MUL).rotate_left(29);
     }
-    let tail = words
-        .remainder()
-        .iter()
-        .rev()
-        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let tail = tail_word(words.remainder());
     (h ^ tail).wrapping_mul(MUL).rotate_left(29) | 1
 }
 
@@ -73,7 +71,11 @@ impl<V> Nodes<V> {
         loop {
             match self.hashes[i] {
                 EMPTY => return Err(i),
-                x if x == h && self.slots[i].as_ref().is_some_and(|(p, _)| p == path) => {
+                x if x == h
+                    && self.slots[i]
+                        .as_ref()
+                        .is_some_and(|(p, _)| same_str(p, path)) =>
+                {
                     return Ok(i)
                 }
                 _ => i = (i + 1) & mask,

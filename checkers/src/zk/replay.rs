@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use super::clients::{describe_call, Index};
 use super::cursor::Cursor;
 use super::history::{Call, Notice, Reply, Stat, Status, Step, StepResult, WatchKind, ZkHistory};
+use super::short::same_str;
 use super::tree::{parent_of, Change, Owner, Tree};
 use super::{zxid_label, Found, Guarantee};
 
@@ -923,7 +924,7 @@ fn observation_fits(
         (Call::Exists { .. }, Reply::Stat { stat: None, .. }, None) => true,
         (Call::Exists { .. }, Reply::Stat { stat: Some(s), .. }, Some(n)) => n.stat_matches(s),
         (Call::GetData { .. }, Reply::Data { data, stat, .. }, Some(n)) => {
-            n.data == *data && n.stat_matches(stat)
+            same_str(&n.data, data) && n.stat_matches(stat)
         }
         (Call::GetChildren { .. }, Reply::Children { children, stat, .. }, Some(n)) => {
             children.same_as_sorted(&n.children) && n.stat_matches(stat)
