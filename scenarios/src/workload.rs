@@ -328,7 +328,9 @@ fn numbered(prefix: &str, n: u64, suffix: &str) -> Text {
 }
 
 /// The value the client numbered `number` (from 1) writes in its operation `n`:
-/// `c{number}.{n}`, followed by `suffix`.
+/// `c{number}.{n}`, followed by `suffix`. Out of line: each kind of write makes one, and a
+/// copy inlined in each would make the once-per-operation code too large to stay cached.
+#[inline(never)]
 fn client_value(number: u64, n: u64, suffix: &str) -> Text {
     Name::new()
         .word("c")
@@ -437,6 +439,35 @@ impl ZkMix {
     }
 }
 
+/// The draws of [`ZkMix::next_op`], each type's out of line: the operation's code runs once
+/// per operation, cold each time, and one copy of the sampling per type touches fewer cache
+/// lines than one inlined at every draw. Each is the very `gen_range` call it replaces.
+mod draw {
+    use rand::Rng;
+    use splitbrain_api::SimRng;
+
+    #[inline(never)]
+    pub(super) fn below_u64(rng: &mut SimRng, n: u64) -> u64 {
+        rng.gen_range(0..n)
+    }
+
+    #[inline(never)]
+    pub(super) fn below_u32(rng: &mut SimRng, n: u32) -> u32 {
+        rng.gen_range(0..n)
+    }
+
+    #[inline(never)]
+    pub(super) fn below_i32(rng: &mut SimRng, n: i32) -> i32 {
+        rng.gen_range(0..n)
+    }
+
+    /// A write's expected version: none one time in three, else 0, 1 or 2.
+    #[inline(never)]
+    pub(super) fn version(rng: &mut SimRng) -> Option<u32> {
+        (rng.gen_range(0..3) > 0).then(|| rng.gen_range(0..3))
+    }
+}
+
 impl Workload for ZkMix {
     fn next_op(&mut self, client: usize, rng: &mut SimRng) -> Option<Op> {
         let n = self.issued[client];
@@ -444,20 +475,20 @@ impl Workload for ZkMix {
             return None;
         }
         self.issued[client] += 1;
-        let z = rng.gen_range(0..self.paths);
+        let z = draw::below_u64(rng, self.paths);
         let path = self.path(z, false);
         // Made only for a write (it draws nothing from the rng).
         let data = || client_value(client as u64 + 1, n, "");
-        let version = |rng: &mut SimRng| (rng.gen_range(0..3) > 0).then(|| rng.gen_range(0..3));
-        if rng.gen_range(0..100u32) < self.read_percent {
-            let watch = self.watch_percent > 0 && rng.gen_range(0..100u32) < self.watch_percent;
-            return Some(match rng.gen_range(0..4) {
+        let version = draw::version;
+        if draw::below_u32(rng, 100) < self.read_percent {
+            let watch = self.watch_percent > 0 && draw::below_u32(rng, 100) < self.watch_percent;
+            return Some(match draw::below_i32(rng, 4) {
                 0 | 1 => Op::GetData { path, watch },
                 2 => Op::Exists { path, watch },
                 _ => Op::GetChildren { path, watch },
             });
         }
-        Some(match rng.gen_range(0..10) {
+        Some(match draw::below_i32(rng, 10) {
             0 | 1 => Op::Create {
                 path,
                 data: data(),
@@ -487,7 +518,7 @@ impl Workload for ZkMix {
                 ops: vec![
                     MultiOp::Check {
                         path: path.clone(),
-                        version: rng.gen_range(0..3),
+                        version: draw::below_u32(rng, 3),
                     },
                     MultiOp::SetData {
                         path,

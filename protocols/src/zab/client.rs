@@ -122,6 +122,10 @@ impl ZabClient {
         self.session
     }
 
+    /// Key-value operations (none in a ZooKeeper run): out of line and cold, so that the
+    /// library's handlers stay out of the ZooKeeper path's code.
+    #[cold]
+    #[inline(never)]
     fn kv_step(
         &mut self,
         ctx: &mut Ctx<Self>,
@@ -137,6 +141,8 @@ impl ZabClient {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn connect(&mut self, ctx: &mut Ctx<Self>) {
         if self.session == 0 {
             self.lives += 1;
@@ -187,8 +193,17 @@ impl ZabClient {
     }
 
     /// Takes the notifications not received yet and processes what it can, in order.
-    /// `answer_at`: the message also answers the call in flight, at that zxid.
+    /// `answer_at`: the message also answers the call in flight, at that zxid. Most messages
+    /// bring none and find none held: that test is inlined, the work is not.
+    #[inline]
     fn notes(&mut self, ctx: &mut Ctx<Self>, notes: Vec<Note>, answer_at: Option<u64>) {
+        if !notes.is_empty() || !self.held.is_empty() {
+            self.take_notes(ctx, notes, answer_at);
+        }
+    }
+
+    #[inline(never)]
+    fn take_notes(&mut self, ctx: &mut Ctx<Self>, notes: Vec<Note>, answer_at: Option<u64>) {
         for n in notes {
             let last = self.held.last().map_or(self.note_n, |h| h.n);
             if n.n > last {
@@ -198,6 +213,14 @@ impl ZabClient {
         self.process_notes(ctx, answer_at);
     }
 
+    /// Processes the held notifications, if any (most messages find none: tested inline).
+    #[inline]
+    fn process_notes(&mut self, ctx: &mut Ctx<Self>, answer_at: Option<u64>) {
+        if !self.held.is_empty() {
+            self.process_held(ctx, answer_at);
+        }
+    }
+
     /// Processes held notifications in order: each fires the watches it answers (set before
     /// its change); one that answers none (a watch the client never learned it had, its read
     /// given up or retried, or one already fired) is dropped. A notification on a path with a
@@ -205,7 +228,8 @@ impl ZabClient {
     /// the change's) waits, with those after it, for that answer: otherwise it could fire an
     /// older watch at once and the read's answer would register again the watch the server
     /// already used up (zab-zk-watches seed 438).
-    fn process_notes(&mut self, ctx: &mut Ctx<Self>, answer_at: Option<u64>) {
+    #[inline(never)]
+    fn process_held(&mut self, ctx: &mut Ctx<Self>, answer_at: Option<u64>) {
         while let Some(n) = self.held.first() {
             let may_be_set = answer_at.is_none_or(|z| z < n.zxid);
             if may_be_set && self.read_in_flight_watches(&n.path) {
@@ -244,6 +268,8 @@ impl ZabClient {
         })
     }
 
+    #[cold]
+    #[inline(never)]
     fn on_session(
         &mut self,
         ctx: &mut Ctx<Self>,
@@ -284,6 +310,7 @@ impl ZabClient {
         }
     }
 
+    #[inline(never)]
     fn on_tick(&mut self, ctx: &mut Ctx<Self>) {
         let now = ctx.now();
         if self.call.as_ref().is_some_and(|c| now >= c.give_up_at) {
