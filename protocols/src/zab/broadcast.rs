@@ -261,6 +261,8 @@ impl ZabServer {
     }
 
     /// Delivers the held transactions up to `z` in zxid order, answering waiting clients.
+    /// Inline: most calls (pings, commits already delivered) only make the first test.
+    #[inline]
     pub(super) fn deliver_upto(&mut self, ctx: &mut Ctx<Self>, z: u64) {
         let upto = z.min(self.log.last_zxid());
         if upto <= self.delivered {
@@ -268,7 +270,15 @@ impl ZabServer {
             // the delivery that makes it due.
             return;
         }
-        let mut next = self.log.first_after(self.delivered);
+        self.deliver_held(ctx, upto);
+    }
+
+    /// Delivers the log's entries after `delivered` up to `upto` (held, above `delivered`).
+    #[inline(never)]
+    fn deliver_held(&mut self, ctx: &mut Ctx<Self>, upto: u64) {
+        let mut next = self
+            .log
+            .first_after_from(self.delivered, self.delivery_cursor);
         while let Some((txn, chain)) = self.log.entry_upto(next, upto) {
             next += 1;
             let mut events = Events::new(!self.watches.is_empty());
@@ -288,6 +298,7 @@ impl ZabServer {
             self.delivered_chain = chain;
             self.since_snapshot.push(txn);
         }
+        self.delivery_cursor = next;
         self.maybe_snapshot(ctx);
     }
 

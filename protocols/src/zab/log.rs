@@ -358,6 +358,20 @@ impl Log {
         }
     }
 
+    /// [`Log::first_after`] given a guess `hint` (where the last walk from `after` stopped):
+    /// taken if the entry before it is `after`'s (zxids grow along the log, so that entry
+    /// names the index), else looked up. Delivery keeps such a cursor: this spares it the
+    /// lookup, and a truncated, compacted or replaced log only makes the guess miss.
+    pub fn first_after_from(&self, after: u64, hint: usize) -> usize {
+        let held = hint
+            .checked_sub(1)
+            .and_then(|i| self.entries().get(i).map(|e| e.txn.zxid));
+        if held == Some(after) {
+            return hint;
+        }
+        self.first_after(after)
+    }
+
     /// The entry at index `i` with its chain value, if there is one and its zxid is at most
     /// `upto`.
     pub fn entry_upto(&self, i: usize, upto: u64) -> Option<(Txn, u64)> {

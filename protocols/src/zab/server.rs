@@ -79,6 +79,9 @@ pub struct ZabServer {
     /// Last zxid delivered to the state machine, and the chain of the history up to it.
     pub(super) delivered: u64,
     pub(super) delivered_chain: u64,
+    /// Where the last delivery stopped in the log: a guess at the index of the entry after
+    /// `delivered` (checked before use, see [`Log::first_after_from`]).
+    pub(super) delivery_cursor: usize,
     /// The transactions delivered since `snapshot` (the next one replays them).
     pub(super) since_snapshot: Vec<super::log::Txn>,
     pub(super) kv: Kv,
@@ -131,6 +134,7 @@ impl ZabServer {
             phase: Phase::Looking,
             delivered: 0,
             delivered_chain: 0,
+            delivery_cursor: 0,
             since_snapshot: Vec::new(),
             kv: Kv::default(),
             tree: DataTree::default(),
