@@ -19,15 +19,15 @@ impl Hasher for StableHasher {
         self.0
     }
 
+    /// Folds `bytes` as little-endian words, the last one zero-padded.
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        // Whole words, then the rest zero-padded (no copy call per chunk).
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            self.write_u64(u64::from_le_bytes(w.try_into().expect("8 bytes")));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            self.write_u64(tail_word(rest));
+        // Most inputs are short strings (paths, child names, values): up to two words read
+        // straight off the ends, without the chunk loop's setup.
+        if bytes.len() <= 16 {
+            self.write_short(bytes);
+        } else {
+            self.write_long(bytes);
         }
     }
 
@@ -45,6 +45,42 @@ impl Hasher for StableHasher {
 
     fn write_usize(&mut self, x: usize) {
         self.write_u64(x as u64);
+    }
+}
+
+impl StableHasher {
+    /// `write` of at most 16 bytes: the first word and the rest (zero-padded), the rest read
+    /// as the last eight bytes shifted down past the ones the first word holds.
+    #[inline]
+    fn write_short(&mut self, bytes: &[u8]) {
+        let n = bytes.len();
+        debug_assert!(n <= 16);
+        if n >= 8 {
+            self.write_u64(u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes")));
+            if n > 8 {
+                let last = u64::from_le_bytes(bytes[n - 8..].try_into().expect("8 bytes"));
+                self.write_u64(last >> (8 * (16 - n)));
+            }
+        } else if n > 0 {
+            self.write_u64(tail_word(bytes));
+        }
+    }
+
+    /// `write` of more than 16 bytes: whole words, then the rest zero-padded, read as the
+    /// last eight bytes shifted down past the ones already folded.
+    #[inline]
+    fn write_long(&mut self, bytes: &[u8]) {
+        let n = bytes.len();
+        debug_assert!(n > 16);
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.write_u64(u64::from_le_bytes(w.try_into().expect("8 bytes")));
+        }
+        let rest = n % 8;
+        if rest != 0 {
+            let last = u64::from_le_bytes(bytes[n - 8..].try_into().expect("8 bytes"));
+            self.write_u64(last >> (8 * (8 - rest)));
+        }
     }
 }
 
@@ -141,12 +177,13 @@ impl Tracer {
 mod tests {
     use super::*;
 
-    /// Bytes fold as little-endian words, the last one zero-padded.
+    /// Bytes fold as little-endian words, the last one zero-padded: at every length (the
+    /// short and the long path) and wherever the bytes start.
     #[test]
     fn bytes_hash_as_zero_padded_little_endian_words() {
-        let all: Vec<u8> = (1..=24u8).map(|b| b.wrapping_mul(37)).collect();
-        for len in 0..=all.len() {
-            let bytes = &all[..len];
+        let all: Vec<u8> = (1..=48u8).map(|b| b.wrapping_mul(37)).collect();
+        for (start, len) in (0..8).flat_map(|s| (0..=40).map(move |l| (s, l))) {
+            let bytes = &all[start..start + len];
             let mut h = StableHasher::default();
             h.write(bytes);
             let mut want = StableHasher::default();
@@ -155,7 +192,7 @@ mod tests {
                 word[..chunk.len()].copy_from_slice(chunk);
                 want.write_u64(u64::from_le_bytes(word));
             }
-            assert_eq!(h.finish(), want.finish(), "{len} bytes");
+            assert_eq!(h.finish(), want.finish(), "{len} bytes from {start}");
         }
     }
 }
