@@ -5,6 +5,12 @@
 //! half full, deletions shift the entries after them back) and keeps the hashes apart from
 //! the entries, so that a probe reads one small array. The order of the entries means
 //! nothing: whoever needs paths in order sorts them.
+//!
+//! A lookup first tries the slot where a path like it was last found ([`Nodes::recent`]):
+//! the replay asks for a handful of paths (a few znodes and their parents) thousands of
+//! times, and comparing one slot's path costs a fraction of hashing and probing.
+
+use std::cell::Cell;
 
 use super::short::{same_str, tail_word};
 
@@ -15,6 +21,22 @@ pub(crate) struct Nodes<V> {
     hashes: Vec<u64>,
     slots: Vec<Option<(String, V)>>,
     len: usize,
+    /// Per [`recent_key`] of a path: the slot a path with that key was last found in. Only
+    /// a hint, never invalidated: a slot holding the very path asked for is its entry
+    /// (paths are unique), whatever moved since; any other slot is a miss.
+    recent: [Cell<u32>; RECENT],
+}
+
+/// Entries of [`Nodes::recent`].
+const RECENT: usize = 16;
+
+/// Which entry of [`Nodes::recent`] remembers `path`: its length, second and last bytes
+/// mixed (`/z0`, `/z1`, `/e1`, `/` and a sequential child's digits all differ there).
+fn recent_key(path: &str) -> usize {
+    let b = path.as_bytes();
+    let (second, last) = (b.get(1).copied(), b.last().copied());
+    let mixed = usize::from(last.unwrap_or(0)) ^ (usize::from(second.unwrap_or(0)) << 2) ^ b.len();
+    mixed % RECENT
 }
 
 /// The hash of a free slot (no path hashes to it: see [`hash`]).
@@ -29,6 +51,7 @@ impl<V> Default for Nodes<V> {
             hashes: Vec::new(),
             slots: Vec::new(),
             len: 0,
+            recent: Default::default(),
         }
     }
 }
@@ -87,7 +110,16 @@ impl<V> Nodes<V> {
         if self.len == 0 {
             return None;
         }
-        self.probe(path, hash(path)).ok()
+        let recent = &self.recent[recent_key(path)];
+        let at = recent.get() as usize;
+        if let Some(Some((p, _))) = self.slots.get(at) {
+            if same_str(p, path) {
+                return Some(at);
+            }
+        }
+        let found = self.probe(path, hash(path)).ok()?;
+        recent.set(found as u32);
+        Some(found)
     }
 
     pub(crate) fn get(&self, path: &str) -> Option<&V> {
@@ -196,6 +228,47 @@ mod tests {
         assert!(!m.contains_key("/a/n-0000000002"));
         assert_eq!(m.remove("/a"), None);
         assert_eq!(m.values().copied().collect::<Vec<_>>(), vec![3]);
+    }
+
+    /// Lookups that go through the remembered slots, while entries move (deletions shift
+    /// them back, growth puts them elsewhere) and other paths with the same key take the
+    /// slots remembered: every lookup finds exactly what a map ordered by path holds.
+    #[test]
+    fn remembered_slots_never_find_a_wrong_entry() {
+        let paths: Vec<String> = (0..300)
+            .map(|k| format!("/z{}/n-{k:010}", k % 7))
+            .chain((0..40).map(|k| format!("/e{k}")))
+            .chain(["/".to_string(), "/z1".to_string(), "/z2".to_string()])
+            .collect();
+        let mut m = Nodes::default();
+        let mut want = std::collections::BTreeMap::new();
+        let mut x: u64 = 11;
+        for step in 0..40_000u64 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let path = &paths[(x >> 33) as usize % paths.len()];
+            match (x >> 20) % 5 {
+                0 => assert_eq!(m.remove(path), want.remove(path), "step {step}"),
+                1 => assert_eq!(
+                    m.insert(path.clone(), step),
+                    want.insert(path.clone(), step)
+                ),
+                2 => {
+                    if let Some(v) = m.get_mut(path) {
+                        *v += 1;
+                    }
+                    if let Some(v) = want.get_mut(path) {
+                        *v += 1;
+                    }
+                }
+                _ => {
+                    assert_eq!(m.get(path), want.get(path), "step {step}");
+                    assert_eq!(m.contains_key(path), want.contains_key(path));
+                }
+            }
+        }
+        assert_eq!(m.iter().count(), want.len());
     }
 
     /// Many paths in and out, through growth and deletions that shift entries back: the
