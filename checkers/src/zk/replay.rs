@@ -324,16 +324,19 @@ impl<'h> State<'h> {
     /// Every write (known and placed), close and observation, in (zxid, what) order: merged
     /// from the lists, each already in that order, rather than sorted.
     fn events(&self) -> Vec<(u64, What)> {
-        let known = self.known.iter().map(|&(z, i)| (z, What::Write(i)));
-        let placed = self.placed.iter().map(|(&z, &i)| (z, What::Write(i)));
-        let writes = merged(known, placed);
-        let closes = self.closes.keys().map(|&z| (z, What::Close));
-        let changes = merged(writes.into_iter(), closes);
-        let observed = self
-            .observed_by_zxid
+        let known: Vec<(u64, What)> = self
+            .known
             .iter()
-            .map(|&(z, i)| (z, What::Observe(i)));
-        merged(changes.into_iter(), observed)
+            .map(|&(z, i)| (z, What::Write(i)))
+            .collect();
+        let placed: Vec<(u64, What)> = self
+            .placed
+            .iter()
+            .map(|(&z, &i)| (z, What::Write(i)))
+            .collect();
+        let closes: Vec<(u64, What)> = self.closes.keys().map(|&z| (z, What::Close)).collect();
+        let changes = merged(&merged(&known, &placed), &closes);
+        with_observations(changes, &self.observed_by_zxid)
     }
 
     fn run(&mut self, h: &ZkHistory, ix: &Index, events: &[(u64, What)], out: &mut Found) {
@@ -782,8 +785,8 @@ impl<'h> State<'h> {
     }
 
     fn finish(mut self, h: &ZkHistory) -> Replayed {
-        let placed = self.placed.iter().map(|(&z, &i)| (z, i));
-        let order = merged(self.known.iter().copied(), placed);
+        let placed: Vec<(u64, usize)> = self.placed.iter().map(|(&z, &i)| (z, i)).collect();
+        let order = merged(&self.known, &placed);
         let client_of = &self.ix.client_of;
         let returned = self
             .known
@@ -1205,7 +1208,10 @@ impl ZxidSet {
 /// `sort_unstable` gives. A client's items nearly always come sorted already (its replies
 /// never go back in zxid, its operations return one after another), so each client's run
 /// is sorted only if it is not, and the runs are merged: a fraction of a sort's comparisons.
-fn sorted_by_client<T: Ord>(items: impl Iterator<Item = (u32, T)>, clients: usize) -> Vec<T> {
+fn sorted_by_client<T: Ord + Copy>(
+    items: impl Iterator<Item = (u32, T)>,
+    clients: usize,
+) -> Vec<T> {
     // Each merge copies everything merged so far: past a few clients, one sort is cheaper.
     const MERGED_CLIENTS: usize = 8;
     if clients > MERGED_CLIENTS {
@@ -1217,29 +1223,54 @@ fn sorted_by_client<T: Ord>(items: impl Iterator<Item = (u32, T)>, clients: usiz
     for (c, item) in items {
         runs[c as usize].push(item);
     }
-    let mut all = Vec::new();
+    let mut all: Vec<T> = Vec::new();
     for mut run in runs {
         if !run.is_sorted() {
             run.sort_unstable();
         }
-        all = merged(all.into_iter(), run.into_iter());
+        all = if all.is_empty() {
+            run
+        } else {
+            merged(&all, &run)
+        };
     }
     all
 }
 
-/// The items of two sorted sequences, sorted: what sorting their concatenation gives.
-fn merged<T: Ord>(a: impl Iterator<Item = T>, b: impl Iterator<Item = T>) -> Vec<T> {
-    let (mut a, mut b) = (a.peekable(), b.peekable());
-    let mut out = Vec::with_capacity(a.size_hint().0 + b.size_hint().0);
-    loop {
-        let take_a = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => x <= y,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => return out,
-        };
-        out.extend(if take_a { a.next() } else { b.next() });
+/// The `changes` (writes and closes, sorted) and the observations (`(zxid, op)`, sorted)
+/// as events, sorted. The observations, most events, go straight into place rather than
+/// through a merge of two lists: each sorts after the writes and closes at its zxid.
+fn with_observations(changes: Vec<(u64, What)>, observed: &[(u64, usize)]) -> Vec<(u64, What)> {
+    let mut events = Vec::with_capacity(changes.len() + observed.len());
+    let mut changes = changes.into_iter().peekable();
+    for &(z, i) in observed {
+        while let Some(change) = changes.next_if(|&(cz, _)| cz <= z) {
+            events.push(change);
+        }
+        events.push((z, What::Observe(i)));
     }
+    events.extend(changes);
+    events
+}
+
+/// The items of two sorted lists, sorted: what sorting their concatenation gives. A loop
+/// over the two slices, and the rest of one copied whole when the other ends (the replay
+/// merges every operation of the history a few times; peeked iterators cost twice as much).
+fn merged<T: Ord + Copy>(a: &[T], b: &[T]) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        if x <= y {
+            out.push(x);
+            i += 1;
+        } else {
+            out.push(y);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// At most this many unfinished writes no reply revealed are assumed before a revealed one.
@@ -1367,7 +1398,7 @@ pub(crate) fn short(reply: &Reply) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{sorted_by_client, ZxidSet};
+    use super::{merged, sorted_by_client, with_observations, What, ZxidSet};
 
     /// A small deterministic stream of numbers for the tests.
     fn numbers(n: usize, mut x: u64) -> impl Iterator<Item = u64> {
@@ -1391,6 +1422,45 @@ mod tests {
             want.sort_unstable();
             assert_eq!(sorted_by_client(items.into_iter(), clients), want);
         }
+    }
+
+    /// Two sorted lists of any lengths, with equal items across them: what one sort gives.
+    #[test]
+    fn merged_equals_a_sort() {
+        let mut x = numbers(400, 5);
+        for (n, m) in [(0, 0), (0, 7), (9, 0), (50, 50), (3, 120), (120, 3)] {
+            let mut a: Vec<u64> = (&mut x).take(n).map(|v| v % 40).collect();
+            let mut b: Vec<u64> = (&mut x).take(m).map(|v| v % 40).collect();
+            a.sort_unstable();
+            b.sort_unstable();
+            let mut want = [a.clone(), b.clone()].concat();
+            want.sort_unstable();
+            assert_eq!(merged(&a, &b), want, "{n} and {m} items");
+        }
+    }
+
+    /// Writes, closes and observations at shared and separate zxids: the events are what
+    /// sorting them all gives (at one zxid the writes, then the close, then the reads).
+    #[test]
+    fn observations_go_after_the_changes_at_their_zxid() {
+        let mut changes: Vec<(u64, What)> = numbers(60, 3)
+            .enumerate()
+            .map(|(i, v)| match v % 3 {
+                0 => (v % 50, What::Close),
+                _ => (v % 50, What::Write(i)),
+            })
+            .collect();
+        changes.sort_unstable();
+        changes.dedup();
+        let mut observed: Vec<(u64, usize)> = numbers(200, 4)
+            .enumerate()
+            .map(|(i, v)| (v % 60, 100 + i))
+            .collect();
+        observed.sort_unstable();
+        let mut want = changes.clone();
+        want.extend(observed.iter().map(|&(z, i)| (z, What::Observe(i))));
+        want.sort_unstable();
+        assert_eq!(with_observations(changes, &observed), want);
     }
 
     /// Dense epochs (bitmaps) and a sparse one (a sorted list): membership as in a sorted list.
