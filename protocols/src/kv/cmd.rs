@@ -2,8 +2,11 @@
 //! leader proposes to commit its term or fill a hole) or a client operation with its session
 //! id and request id, each with a stable digest computed once (what `ctx.applied` reports and
 //! what traces hash). A command also remembers the last link of a log's hash chain computed
-//! over it ([`LinkMemo`]), for the replicas that extend their chains by the same link.
+//! over it ([`LinkMemo`]), for the replicas that extend their chains by the same link, and
+//! ZAB's first apply of it to a data tree ([`ApplyMemo`]), for the servers that apply it to
+//! the same tree.
 
+use crate::zab::ApplyMemo;
 use splitbrain_api::zk::MultiOp;
 use splitbrain_api::{stable_hash, Fnv1a, NodeId, Op};
 use std::cell::Cell;
@@ -31,6 +34,9 @@ pub struct Cmd {
     pub digest: u64,
     pub kind: CmdKind,
     pub link: LinkMemo,
+    /// ZAB's data tree: the first apply of the command, for the servers that apply it to
+    /// the same tree (no part of the command either).
+    pub apply_memo: ApplyMemo,
 }
 
 impl std::fmt::Debug for Cmd {
@@ -88,6 +94,7 @@ impl Cmd {
             digest: stable_hash(b"noop"),
             kind: CmdKind::Noop,
             link: LinkMemo::default(),
+            apply_memo: ApplyMemo::default(),
         })
     }
 
@@ -101,6 +108,7 @@ impl Cmd {
             digest: h.finish(),
             kind: CmdKind::Client { client, seq, op },
             link: LinkMemo::default(),
+            apply_memo: ApplyMemo::default(),
         })
     }
 }
@@ -121,6 +129,7 @@ impl Cmd {
                 open,
             },
             link: LinkMemo::default(),
+            apply_memo: ApplyMemo::default(),
         })
     }
 }

@@ -288,6 +288,7 @@ impl ZabServer {
                 &txn,
                 self.delivered,
                 &mut events,
+                self.servers.len() as u32 - 1,
             );
             self.after_apply(ctx, applied, events.list(), txn.zxid);
             ctx.applied(txn.zxid, txn.cmd.digest);

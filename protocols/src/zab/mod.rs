@@ -7,7 +7,8 @@
 //!   delivered state a snapshot holds (most replay their transactions when asked), and how
 //!   a transaction changes it.
 //! - `tree`: the ZooKeeper data tree the transactions build (znodes, stat, errors); `paths`:
-//!   the map from paths it looks znodes up in.
+//!   the map from paths it looks znodes up in; `adopt`: one apply of a transaction for the
+//!   servers whose trees are one shared content.
 //! - `server`: state, boot and recovery from the simulated disk, the tick and its timeouts.
 //! - `election`: fast leader election on (epoch, last zxid, server id).
 //! - `discovery`: phase 1 (FOLLOWERINFO, NEWEPOCH, ACKEPOCH with durable acceptedEpoch) and
@@ -29,6 +30,7 @@
 //! transaction itself, and answers data-tree reads from its own state, refusing a client that
 //! has seen a later zxid than it has delivered (FIFO client order, never back in time).
 
+mod adopt;
 mod broadcast;
 pub mod client;
 mod discovery;
@@ -46,6 +48,7 @@ mod tests;
 pub mod tree;
 mod watches;
 
+pub use adopt::ApplyMemo;
 pub use client::{nested, ZabClient, ZabClientTimer};
 pub use server::ZabServer;
 pub use sessions::SessionIds;

@@ -208,6 +208,16 @@ impl<V: Clone> PathMap<V> {
     }
 }
 
+impl<V: PartialEq> PathMap<V> {
+    /// Whether the two maps are equal entry by entry in the same layout (a shard shared by
+    /// both is not looked into): `true` proves them equal, `false` may be a difference of
+    /// layout alone (which paths clashed), as two maps built in different orders can have.
+    pub(super) fn same_as(&self, other: &PathMap<V>) -> bool {
+        let mut shards = self.shards.iter().zip(&other.shards);
+        shards.all(|(a, b)| Rc::ptr_eq(a, b) || a.0 == b.0) && self.clashed == other.clashed
+    }
+}
+
 /// Equal when they map the same paths to equal values, however their hashes clashed.
 impl<V: Clone + PartialEq> PartialEq for PathMap<V> {
     fn eq(&self, other: &PathMap<V>) -> bool {

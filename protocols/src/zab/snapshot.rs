@@ -9,6 +9,7 @@
 //! time it is asked for ([`Snapshot::state`]). Every [`COPY_EVERY`]-th snapshot is a copy of
 //! the server's state, which bounds both a replay and the chain a snapshot keeps alive.
 
+use super::adopt::Sharing;
 use super::log::Txn;
 use super::tree::{DataTree, Events};
 use crate::kv::{self, CmdKind, Kv};
@@ -54,19 +55,32 @@ impl State {
     /// Applies `txn`, delivered right after `before`; the watch events it triggers go to
     /// `events`. Delivery and the replay of a snapshot both apply transactions this way.
     pub fn apply(&mut self, txn: &Txn, before: u64, events: &mut Events) -> Applied {
-        apply(&mut self.kv, &mut self.tree, txn, before, events)
+        apply(&mut self.kv, &mut self.tree, txn, before, events, 0)
     }
 }
 
-/// [`State::apply`] on a state held as its two parts (as a server holds it). Inlined: it
-/// is most of each delivery's work, and a call would add a frame per delivered transaction.
+/// [`State::apply`] on a state held as its two parts (as a server holds it), by a server
+/// of an ensemble of `others + 1` that all apply the command: the data tree's change is
+/// made once for those holding the same tree ([`super::adopt`]). Inlined: it is most of
+/// each delivery's work, and a call would add a frame per delivered transaction.
 #[inline(always)]
-pub fn apply(kv: &mut Kv, tree: &mut DataTree, txn: &Txn, before: u64, e: &mut Events) -> Applied {
+pub fn apply(
+    kv: &mut Kv,
+    tree: &mut DataTree,
+    txn: &Txn,
+    before: u64,
+    e: &mut Events,
+    others: u32,
+) -> Applied {
+    let sharing = Some(Sharing {
+        memo: &txn.cmd.apply_memo,
+        others,
+    });
     match &txn.cmd.kind {
         CmdKind::Client { client, seq, op } if op.is_zookeeper() => Applied::Zk {
             client: *client,
             seq: *seq,
-            recorded: tree.record(*client, *seq, op, before, txn.zxid, e),
+            recorded: tree.record(*client, *seq, op, before, txn.zxid, e, sharing),
         },
         CmdKind::Client { client, seq, op } => Applied::Kv {
             client: *client,
@@ -78,7 +92,7 @@ pub fn apply(kv: &mut Kv, tree: &mut DataTree, txn: &Txn, before: u64, e: &mut E
             session,
             open,
         } => {
-            tree.apply_session(client, session, open, txn.zxid, e);
+            tree.apply_session(client, session, open, txn.zxid, e, sharing);
             Applied::Session {
                 client,
                 session,

@@ -5,6 +5,7 @@
 //! ZooKeeper names them. A sequential znode is numbered with its parent's cversion (`%010d`),
 //! as ZooKeeper does. Every applied transaction reports the watch events it triggers.
 
+use super::adopt::{Key, Sharing};
 use super::paths::PathMap;
 use splitbrain_api::zk::{CreateMode, MultiOp, MultiResult, Stat, WatchKind, ZkError};
 use splitbrain_api::{NodeId, Op, Ret, Text};
@@ -100,19 +101,82 @@ impl Znode {
 }
 
 /// The tree and the session table that makes a retried request take effect once (client ->
-/// last request id and its result).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// last request id and its result). The content transactions change is shared (`Rc`) with
+/// the snapshots and with the servers that applied the same transactions to the same content
+/// ([`super::adopt`]): the first change made to it while shared copies it (a pointer per
+/// shard of the path map), then copies the shards and znodes it changes.
+#[derive(Clone)]
 pub struct DataTree {
-    nodes: PathMap<Rc<Znode>>,
+    pub(super) content: Rc<Content>,
     sessions: Remembered,
-    /// Shared with the snapshots: sessions open and close rarely, so a snapshot copies a
-    /// pointer, and the first change after it copies the table.
+}
+
+/// What transactions change: the znodes, the open and closed sessions and the deletions.
+#[derive(Clone, PartialEq, Eq)]
+pub(super) struct Content {
+    nodes: PathMap<Rc<Znode>>,
+    /// Sessions open and close rarely, so a copy of the content copies a pointer, and the
+    /// first change after it copies the table.
     table: Rc<SessionTable>,
     /// Each path's last deletion: the deleted znode's czxid and the deletion's zxid (a watch
     /// on a deleted znode fires with it; one waiting for a creation that came and went, with
-    /// the creation).
-    deleted: PathMap<Deletion>,
+    /// the creation). Behind a pointer, as the table: few transactions delete.
+    deleted: Rc<PathMap<Deletion>>,
 }
+
+impl Content {
+    fn empty() -> Content {
+        let root = Znode {
+            data: Text::new(),
+            stat: new_stat(0, None),
+            children: Vec::new(),
+        };
+        let mut nodes = PathMap::default();
+        nodes.insert(Rc::from("/"), Rc::new(root));
+        Content {
+            nodes,
+            table: Rc::default(),
+            deleted: Rc::default(),
+        }
+    }
+
+    /// Whether this content is `other` or equal to it, part by part (a part either shares
+    /// is not looked into). `false` may be a difference of layout alone ([`PathMap::same_as`]).
+    pub(super) fn same_as(self: &Rc<Content>, other: &Rc<Content>) -> bool {
+        Rc::ptr_eq(self, other)
+            || (self.nodes.same_as(&other.nodes)
+                && self.table == other.table
+                && (Rc::ptr_eq(&self.deleted, &other.deleted)
+                    || self.deleted.same_as(&other.deleted)))
+    }
+}
+
+thread_local! {
+    /// The empty tree's content, one per thread (an `Rc` stays on its thread): servers that
+    /// start empty start from the very same content, so they can share the applies of the
+    /// transactions they all deliver ([`super::adopt`]).
+    static EMPTY: Rc<Content> = Rc::new(Content::empty());
+}
+
+/// As the tree's fields read (the content's parts, then the session table of results).
+impl std::fmt::Debug for DataTree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataTree")
+            .field("nodes", &self.content.nodes)
+            .field("sessions", &self.sessions)
+            .field("table", &self.content.table)
+            .field("deleted", &self.content.deleted)
+            .finish()
+    }
+}
+
+impl PartialEq for DataTree {
+    fn eq(&self, other: &DataTree) -> bool {
+        self.sessions == other.sessions && self.content == other.content
+    }
+}
+
+impl Eq for DataTree {}
 
 /// Open ZooKeeper sessions and their clients; each client's current session (0: its last
 /// one closed and no new one is open); sessions closed for good.
@@ -171,18 +235,9 @@ pub enum SessionState {
 
 impl Default for DataTree {
     fn default() -> DataTree {
-        let root = Znode {
-            data: Text::new(),
-            stat: new_stat(0, None),
-            children: Vec::new(),
-        };
-        let mut nodes = PathMap::default();
-        nodes.insert(Rc::from("/"), Rc::new(root));
         DataTree {
-            nodes,
+            content: EMPTY.with(Rc::clone),
             sessions: Remembered::default(),
-            table: Rc::default(),
-            deleted: PathMap::default(),
         }
     }
 }
@@ -209,6 +264,19 @@ impl Events {
 
     pub fn list(&self) -> &[WatchEvent] {
         &self.list
+    }
+
+    pub(super) fn wanted(&self) -> bool {
+        self.wanted
+    }
+
+    /// Adds copies of `events` (a remembered change's, [`super::adopt`]).
+    pub(super) fn extend_from(&mut self, events: &[WatchEvent]) {
+        self.list.extend_from_slice(events);
+    }
+
+    pub(super) fn into_list(self) -> Vec<WatchEvent> {
+        self.list
     }
 
     fn push(&mut self, path: &str, kind: WatchKind) {
@@ -297,9 +365,9 @@ impl DataTree {
     }
 
     pub fn session_state(&self, session: u64) -> SessionState {
-        if self.table.live.contains_key(&session) {
+        if self.content.table.live.contains_key(&session) {
             SessionState::Live
-        } else if self.table.closed.contains(&session) {
+        } else if self.content.table.closed.contains(&session) {
             SessionState::Closed
         } else {
             SessionState::Unknown
@@ -308,27 +376,28 @@ impl DataTree {
 
     /// The stat of the znode at `path`, if there is one.
     pub fn stat(&self, path: &str) -> Option<&Stat> {
-        self.nodes.get(path).map(|n| &n.stat)
+        self.content.nodes.get(path).map(|n| &n.stat)
     }
 
     /// The zxid of the last deletion of `path` (0: never deleted).
     pub fn deleted_at(&self, path: &str) -> u64 {
-        self.deleted.get(path).map_or(0, |d| d.1)
+        self.content.deleted.get(path).map_or(0, |d| d.1)
     }
 
     /// The czxid of the last znode deleted at `path` (0: never deleted).
     pub fn deleted_created_at(&self, path: &str) -> u64 {
-        self.deleted.get(path).map_or(0, |d| d.0)
+        self.content.deleted.get(path).map_or(0, |d| d.0)
     }
 
     /// Every open session with its client.
     pub fn live_sessions(&self) -> impl Iterator<Item = (u64, NodeId)> + '_ {
-        self.table.live.iter().map(|(&s, &c)| (s, c))
+        self.content.table.live.iter().map(|(&s, &c)| (s, c))
     }
 
     /// The open session of `client`, if it has one.
     pub fn client_session(&self, client: NodeId) -> Option<u64> {
-        self.table
+        self.content
+            .table
             .session_of
             .get(&client)
             .copied()
@@ -344,25 +413,46 @@ impl DataTree {
         open: bool,
         z: u64,
         events: &mut Events,
+        sharing: Option<Sharing<'_>>,
+    ) {
+        let key = Key {
+            owner: session,
+            before: 0,
+            zxid: z,
+        };
+        self.change_once(sharing, key, events, |tree, events| {
+            tree.change_session(client, session, open, z, events);
+            None
+        });
+    }
+
+    fn change_session(
+        &mut self,
+        client: NodeId,
+        session: u64,
+        open: bool,
+        z: u64,
+        events: &mut Events,
     ) {
         if open {
             if self.session_state(session) == SessionState::Unknown {
-                let table = Rc::make_mut(&mut self.table);
+                let table = Rc::make_mut(&mut self.content_mut().table);
                 table.live.insert(session, client);
                 table.session_of.insert(client, session);
             }
             return;
         }
-        if !self.table.live.contains_key(&session) {
+        if !self.content.table.live.contains_key(&session) {
             return;
         }
-        let table = Rc::make_mut(&mut self.table);
+        let table = Rc::make_mut(&mut self.content_mut().table);
         table.live.remove(&session);
         table.closed.insert(session);
         if table.session_of.get(&client) == Some(&session) {
             table.session_of.insert(client, 0);
         }
         let gone = self
+            .content
             .nodes
             .paths_where(|n| n.stat.ephemeral_owner == Some(session));
         for path in gone {
@@ -381,10 +471,10 @@ impl DataTree {
         };
         match op {
             Op::Exists { path, .. } => Ret::Stat {
-                stat: self.nodes.get(path).map(|n| n.stat.clone()),
+                stat: self.content.nodes.get(path).map(|n| n.stat.clone()),
                 zxid,
             },
-            Op::GetData { path, .. } => match self.nodes.get(path) {
+            Op::GetData { path, .. } => match self.content.nodes.get(path) {
                 Some(n) => Ret::Data {
                     data: Text::from(n.data.as_str()),
                     stat: n.stat.clone(),
@@ -392,7 +482,7 @@ impl DataTree {
                 },
                 None => err(ZkError::NoNode),
             },
-            Op::GetChildren { path, .. } => match self.nodes.get(path) {
+            Op::GetChildren { path, .. } => match self.content.nodes.get(path) {
                 Some(n) => Ret::Children {
                     children: n.children.iter().map(|c| Text::from(&**c)).collect(),
                     stat: n.stat.clone(),
@@ -418,7 +508,7 @@ impl DataTree {
     ) -> crate::kv::Applied {
         use crate::kv::Applied;
         let retry = self.session(client).is_some_and(|(last, _)| last == seq);
-        if !self.record(client, seq, op, before, z, events) {
+        if !self.record(client, seq, op, before, z, events, None) {
             return Applied::Stale;
         }
         let ret = self.result_of(client);
@@ -434,7 +524,10 @@ impl DataTree {
     /// table now holds the result of `seq` ([`DataTree::result_of`]), applied now or before;
     /// `false` for an older request, or a client whose session closed. Inlined into its
     /// callers (delivery): as a call of its own, its frame costs tens of instructions per
-    /// transaction applied.
+    /// transaction applied. `sharing`: the command's memo, for a server of an ensemble
+    /// ([`super::adopt`]).
+    // The request's fields, where it applies and the memo: a struct would only be unpacked.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn record(
         &mut self,
@@ -444,6 +537,7 @@ impl DataTree {
         before: u64,
         z: u64,
         events: &mut Events,
+        sharing: Option<Sharing<'_>>,
     ) -> bool {
         if let Some((last, _)) = self.sessions.get(client) {
             if seq <= last {
@@ -452,13 +546,23 @@ impl DataTree {
         }
         // A client without sessions (unit tests) owns its ephemerals by its id; a client
         // whose session closed can change nothing until it opens a new one.
-        let owner = match self.table.session_of.get(&client) {
+        let owner = match self.content.table.session_of.get(&client) {
             None => u64::from(client.raw()),
             Some(0) => return false,
             Some(&s) => s,
         };
-        let ret = self.execute(op, owner, before, z, events);
-        self.sessions.set(client, seq, ret);
+        // A sync changes nothing: there is no change to share.
+        let sharing = sharing.filter(|_| !matches!(op, Op::Sync { .. }));
+        let key = Key {
+            owner,
+            before,
+            zxid: z,
+        };
+        let ret = self.change_once(sharing, key, events, |tree, events| {
+            Some(tree.execute(op, owner, before, z, events))
+        });
+        self.sessions
+            .set(client, seq, ret.expect("a call's result"));
         true
     }
 
@@ -569,7 +673,7 @@ impl DataTree {
                 self.set_data(path, data, *version, z, staged)
                     .map(|stat| MultiResult::Stat { stat })
             }
-            MultiOp::Check { path, version } => match self.nodes.get(path) {
+            MultiOp::Check { path, version } => match self.content.nodes.get(path) {
                 None => Err(ZkError::NoNode),
                 Some(n) if n.stat.version != *version => Err(ZkError::BadVersion),
                 Some(_) => Ok(MultiResult::Checked),
@@ -581,10 +685,11 @@ impl DataTree {
     /// delete) the path's deletion record.
     fn remember(&self, undo: &mut Undo, path: &str, deleting: bool) {
         for p in std::iter::once(path).chain(parent_of(path)) {
-            undo.nodes.push((Rc::from(p), self.nodes.get(p).cloned()));
+            undo.nodes
+                .push((Rc::from(p), self.content.nodes.get(p).cloned()));
         }
         if deleting {
-            let was = self.deleted.get(path).copied();
+            let was = self.content.deleted.get(path).copied();
             undo.deleted.push((Rc::from(path), was));
         }
     }
@@ -593,14 +698,15 @@ impl DataTree {
     fn undo(&mut self, undo: Undo) {
         for (path, was) in undo.nodes.into_iter().rev() {
             match was {
-                Some(node) => drop(self.nodes.insert(path, node)),
-                None => drop(self.nodes.remove(&path)),
+                Some(node) => drop(self.content_mut().nodes.insert(path, node)),
+                None => drop(self.content_mut().nodes.remove(&path)),
             }
         }
         for (path, was) in undo.deleted.into_iter().rev() {
+            let deleted = Rc::make_mut(&mut self.content_mut().deleted);
             match was {
-                Some(d) => drop(self.deleted.insert(path, d)),
-                None => drop(self.deleted.remove(&path)),
+                Some(d) => drop(deleted.insert(path, d)),
+                None => drop(deleted.remove(&path)),
             }
         }
     }
@@ -617,16 +723,16 @@ impl DataTree {
         let parent_path = parent_of(path).ok_or(ZkError::NoNode)?;
         // Most creates of a busy tree fail here, so this is looked at before the parent: a
         // znode that exists has a parent, and not an ephemeral one, so the error is the same.
-        if !mode.is_sequential() && self.nodes.contains(path) {
+        if !mode.is_sequential() && self.content.nodes.contains(path) {
             return Err(ZkError::NodeExists);
         }
-        let parent = self.nodes.get(parent_path).ok_or(ZkError::NoNode)?;
+        let parent = self.content.nodes.get(parent_path).ok_or(ZkError::NoNode)?;
         if parent.stat.ephemeral_owner.is_some() {
             return Err(ZkError::NoChildrenForEphemerals);
         }
         let made = if mode.is_sequential() {
             let name = sequential_name(path, parent.stat.cversion);
-            if self.nodes.contains(&name) {
+            if self.content.nodes.contains(&name) {
                 return Err(ZkError::NodeExists);
             }
             name
@@ -644,7 +750,7 @@ impl DataTree {
             stat: new_stat(z, owner),
             children: Vec::new(),
         };
-        self.nodes.insert(key, Rc::new(node));
+        self.content_mut().nodes.insert(key, Rc::new(node));
         events.push(&made, WatchKind::NodeCreated);
         events.push(parent_path, WatchKind::NodeChildrenChanged);
         Ok(made)
@@ -658,7 +764,7 @@ impl DataTree {
         events: &mut Events,
     ) -> Result<(), ZkError> {
         let parent_path = parent_of(path).ok_or(ZkError::NoNode)?;
-        let node = self.nodes.get(path).ok_or(ZkError::NoNode)?;
+        let node = self.content.nodes.get(path).ok_or(ZkError::NoNode)?;
         if !version_ok(&node.stat, version) {
             return Err(ZkError::BadVersion);
         }
@@ -666,8 +772,9 @@ impl DataTree {
             return Err(ZkError::NotEmpty);
         }
         let czxid = node.stat.czxid;
-        let (key, _) = self.nodes.remove(path).expect("found above");
-        self.deleted.insert(key, (czxid, z));
+        let content = self.content_mut();
+        let (key, _) = content.nodes.remove(path).expect("found above");
+        Rc::make_mut(&mut content.deleted).insert(key, (czxid, z));
         let parent = self
             .znode_mut(parent_path)
             .expect("a znode's parent exists");
@@ -687,7 +794,7 @@ impl DataTree {
         z: u64,
         events: &mut Events,
     ) -> Result<Stat, ZkError> {
-        let node = self.nodes.get(path).ok_or(ZkError::NoNode)?;
+        let node = self.content.nodes.get(path).ok_or(ZkError::NoNode)?;
         if !version_ok(&node.stat, version) {
             return Err(ZkError::BadVersion);
         }
@@ -702,7 +809,12 @@ impl DataTree {
     /// The znode at `path` to change, copied first if a snapshot (or a `multi`'s undo log)
     /// still holds it.
     fn znode_mut(&mut self, path: &str) -> Option<&mut Znode> {
-        self.nodes.get_mut(path).map(Rc::make_mut)
+        self.content_mut().nodes.get_mut(path).map(Rc::make_mut)
+    }
+
+    /// The content to change, copied first if a snapshot or another server shares it.
+    fn content_mut(&mut self) -> &mut Content {
+        Rc::make_mut(&mut self.content)
     }
 }
 
@@ -970,7 +1082,7 @@ mod tests {
     fn a_closed_session_takes_its_ephemerals_and_its_client_can_change_nothing() {
         let mut t = DataTree::default();
         let mut ev = Events::new(true);
-        t.apply_session(c(1), 7, true, 1, &mut ev);
+        t.apply_session(c(1), 7, true, 1, &mut ev, None);
         let op = Op::Create {
             path: "/e".into(),
             data: "x".into(),
@@ -980,7 +1092,7 @@ mod tests {
         assert!(matches!(made, Applied::Fresh(Ret::Created { .. })));
         assert_eq!(t.stat("/e").and_then(|s| s.ephemeral_owner), Some(7));
         let mut ev = Events::new(true);
-        t.apply_session(c(1), 7, false, 3, &mut ev);
+        t.apply_session(c(1), 7, false, 3, &mut ev, None);
         assert!(t.stat("/e").is_none());
         assert!(ev
             .list()
@@ -992,7 +1104,7 @@ mod tests {
             t.apply(c(1), 2, &op, 3, 4, &mut ev),
             Applied::Stale
         ));
-        t.apply_session(c(1), 7, true, 5, &mut ev);
+        t.apply_session(c(1), 7, true, 5, &mut ev, None);
         assert_eq!(t.session_state(7), SessionState::Closed, "never reopened");
     }
 }

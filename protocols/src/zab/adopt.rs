@@ -1,0 +1,283 @@
+//! One apply of a transaction per ensemble. Every server applies every committed transaction
+//! to its data tree, and in a healthy ensemble the trees are the same: the servers that
+//! applied the same transactions from the same empty tree share one content (`Rc`). So the
+//! first server to apply a shared command ([`crate::kv::Cmd`]) remembers in it the content it
+//! changed, the content after and what the change returned (the result, the watch events);
+//! a server whose content is that content adopts the content after and the outcome instead of
+//! applying. Is means the very allocation (nothing changes a content in place while it is
+//! shared) or, for a server whose content was rebuilt apart (restarted from a snapshot), a
+//! content found equal part by part, most parts by identity ([`Content::same_as`]): never a
+//! hash, so a server whose tree differs in any way (diverged by a planted bug) never matches
+//! and applies the command itself. What is each server's own (its table of results, its
+//! watches, its replies) is still done by each.
+
+use super::tree::{Content, DataTree, Events, WatchEvent};
+use splitbrain_api::Ret;
+use std::cell::Cell;
+use std::rc::Rc;
+
+/// What the first server to apply a command did to its tree, for the others to adopt. It is
+/// no part of the command: every memo compares equal to every other, and a copy is empty.
+#[derive(Default)]
+pub struct ApplyMemo(Cell<Option<Box<Outcome>>>);
+
+impl Clone for ApplyMemo {
+    fn clone(&self) -> ApplyMemo {
+        ApplyMemo::default()
+    }
+}
+
+impl PartialEq for ApplyMemo {
+    fn eq(&self, _: &ApplyMemo) -> bool {
+        true
+    }
+}
+
+impl Eq for ApplyMemo {}
+
+/// An apply of a command: to what content and with which inputs, and what came of it.
+struct Outcome {
+    /// The content applied to (held, so its address is not reused and it is not changed in
+    /// place while remembered).
+    before: Rc<Content>,
+    key: Key,
+    after: Rc<Content>,
+    ret: Option<Ret>,
+    /// Every watch event of the change (collected whether the first server wanted them).
+    events: Vec<WatchEvent>,
+    /// Servers still expected to adopt it: the memo is dropped when none is.
+    left: u32,
+}
+
+/// What a change depends on besides the content and the command: the owner of the
+/// ephemeral znodes it creates, the zxid delivered before it and its own zxid.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct Key {
+    pub owner: u64,
+    pub before: u64,
+    pub zxid: u64,
+}
+
+/// A shared command's memo, and how many other servers apply the command.
+#[derive(Clone, Copy)]
+pub struct Sharing<'a> {
+    pub memo: &'a ApplyMemo,
+    pub others: u32,
+}
+
+impl ApplyMemo {
+    /// The remembered outcome, taken out, if it is for `key` on a content equal to
+    /// `content` (the very one, or one found equal: a server that restarted from a snapshot
+    /// rejoins the shared content); else whether there is none.
+    #[inline(always)]
+    fn take_fitting(&self, content: &Rc<Content>, key: Key) -> Result<Box<Outcome>, bool> {
+        match self.0.take() {
+            None => Err(true),
+            // The very content (most), else one rebuilt apart and found equal (rare).
+            Some(memo)
+                if memo.key == key
+                    && (Rc::ptr_eq(content, &memo.before) || content.same_as(&memo.before)) =>
+            {
+                Ok(memo)
+            }
+            other => {
+                self.0.set(other);
+                Err(false)
+            }
+        }
+    }
+}
+
+impl DataTree {
+    /// Runs `change` (a transaction's change of the content at `key`, which reads nothing
+    /// else of the tree) or adopts its outcome from `sharing`'s memo; the first to run it
+    /// remembers its outcome there (a change that fails, as most do, too: adopting its
+    /// result is quicker than finding it again). Out of line: one copy for delivery and
+    /// replay.
+    #[inline(never)]
+    pub(super) fn change_once(
+        &mut self,
+        sharing: Option<Sharing<'_>>,
+        key: Key,
+        events: &mut Events,
+        change: impl FnOnce(&mut DataTree, &mut Events) -> Option<Ret>,
+    ) -> Option<Ret> {
+        let Some(sharing) = sharing.filter(|s| s.others > 0) else {
+            return change(self, events);
+        };
+        match sharing.memo.take_fitting(&self.content, key) {
+            Ok(memo) => return self.adopt(sharing.memo, memo, events),
+            Err(false) => return change(self, events),
+            Err(true) => {}
+        }
+        let before = self.content.clone();
+        let mut all = Events::new(true);
+        let ret = change(self, &mut all);
+        if events.wanted() {
+            events.extend_from(all.list());
+        }
+        sharing.memo.0.set(Some(Box::new(Outcome {
+            before,
+            key,
+            after: self.content.clone(),
+            ret: ret.clone(),
+            events: all.into_list(),
+            left: sharing.others,
+        })));
+        ret
+    }
+
+    /// Takes the content after `memo`'s change and its outcome; puts the memo back for the
+    /// servers still to adopt it.
+    #[inline(always)]
+    fn adopt(
+        &mut self,
+        slot: &ApplyMemo,
+        mut memo: Box<Outcome>,
+        events: &mut Events,
+    ) -> Option<Ret> {
+        // Most changes fail (a create of a znode that exists, a stale version), leaving the
+        // content as it was: no reference counts to touch then.
+        if !Rc::ptr_eq(&self.content, &memo.after) {
+            self.content = memo.after.clone();
+        }
+        if events.wanted() {
+            events.extend_from(&memo.events);
+        }
+        memo.left -= 1;
+        if memo.left == 0 {
+            return memo.ret;
+        }
+        let ret = memo.ret.clone();
+        slot.0.set(Some(memo));
+        ret
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kv::{Cmd, Kv};
+    use crate::zab::log::Txn;
+    use crate::zab::snapshot::{apply, Applied};
+    use splitbrain_api::zk::CreateMode;
+    use splitbrain_api::{NodeId, Op};
+
+    const CLIENT: NodeId = NodeId::client(0);
+
+    fn create(path: &str) -> Op {
+        Op::Create {
+            path: path.into(),
+            data: "d".into(),
+            mode: CreateMode::Persistent,
+        }
+    }
+
+    fn set(path: &str, version: u32) -> Op {
+        Op::SetData {
+            path: path.into(),
+            data: "x".into(),
+            version: Some(version),
+        }
+    }
+
+    /// A tree built by `ops` (client requests 1, 2, ... at zxids 1, 2, ...), unshared.
+    fn built(ops: &[Op]) -> DataTree {
+        let mut tree = DataTree::default();
+        for (i, op) in ops.iter().enumerate() {
+            let n = i as u64 + 1;
+            tree.apply(CLIENT, n, op, n - 1, n, &mut Events::new(false));
+        }
+        tree
+    }
+
+    /// Applies `txn` (after zxid `before`) as a server of an ensemble of `servers`; returns
+    /// the events it collected and the result recorded.
+    fn deliver(
+        tree: &mut DataTree,
+        txn: &Txn,
+        before: u64,
+        servers: u32,
+    ) -> (Vec<WatchEvent>, Ret) {
+        let mut events = Events::new(true);
+        let applied = apply(
+            &mut Kv::default(),
+            tree,
+            txn,
+            before,
+            &mut events,
+            servers - 1,
+        );
+        assert!(matches!(applied, Applied::Zk { recorded: true, .. }));
+        (events.into_list(), tree.result_of(CLIENT))
+    }
+
+    #[test]
+    fn servers_on_one_content_adopt_the_first_apply_and_a_different_tree_applies_its_own() {
+        let history = [create("/a"), create("/a/b"), create("/c")];
+        let base = built(&history);
+        let txn = Txn {
+            zxid: 4,
+            cmd: Cmd::client(CLIENT, 4, set("/a/b", 0)),
+        };
+        // Applied alone (an ensemble of one shares nothing).
+        let fresh = |mut tree: DataTree| {
+            let (events, ret) = deliver(&mut tree, &txn, 3, 1);
+            (tree, events, ret)
+        };
+        let (expected, expected_events, expected_ret) = fresh(base.clone());
+        // Four servers: three share the base content, one rebuilt it apart (a restart).
+        let (mut first, mut second) = (base.clone(), base.clone());
+        let mut apart = built(&history);
+        // The fourth's tree differs in one znode (another client set it): there the set of
+        // /a/b at version 0 fails.
+        let mut differs = base.clone();
+        let other = NodeId::client(1);
+        differs.apply(other, 1, &set("/a/b", 0), 3, 3, &mut Events::new(false));
+        let (differs_expected, _, differs_ret) = fresh(differs.clone());
+
+        let ran = deliver(&mut first, &txn, 3, 4);
+        assert_eq!(ran, (expected_events.clone(), expected_ret.clone()));
+        for tree in [&mut second, &mut apart] {
+            let adopted = deliver(tree, &txn, 3, 4);
+            assert!(Rc::ptr_eq(&tree.content, &first.content), "adopted");
+            assert_eq!(adopted, (expected_events.clone(), expected_ret.clone()));
+            assert_eq!(*tree, expected);
+        }
+        let own = deliver(&mut differs, &txn, 3, 4);
+        assert!(!Rc::ptr_eq(&differs.content, &first.content));
+        assert_eq!(own.1, differs_ret);
+        assert_ne!(own.1, expected_ret, "the change fails on this tree");
+        assert_eq!(differs, differs_expected);
+        assert_eq!(first, expected);
+    }
+
+    #[test]
+    fn a_command_applied_after_another_zxid_is_applied_again() {
+        let base = built(&[create("/a")]);
+        let txn = |zxid| Txn {
+            zxid,
+            cmd: Cmd::client(CLIENT, 2, create("/a/n")),
+        };
+        let (mut one, mut two) = (base.clone(), base.clone());
+        let shared = txn(2);
+        deliver(&mut one, &shared, 1, 3);
+        let later = Txn {
+            zxid: 3,
+            cmd: shared.cmd.clone(),
+        };
+        let (_, ret) = deliver(&mut two, &later, 1, 3);
+        assert_eq!(
+            ret,
+            Ret::Created {
+                path: "/a/n".into(),
+                zxid: 3
+            }
+        );
+        assert_eq!(two, {
+            let mut tree = base.clone();
+            deliver(&mut tree, &txn(3), 1, 1);
+            tree
+        });
+    }
+}
