@@ -87,13 +87,14 @@ impl ZabChecks {
         if report.established.is_some() {
             return self.check_in_turn(stepped, s, 0, true);
         }
-        self.primary.note_all(&report.proposed);
-        let mut agreed = 0;
-        while let Some(&d) = report.delivered.get(agreed) {
+        // A call only for the leader's steps: a follower's delivery step proposes nothing.
+        if !report.proposed.is_empty() {
+            self.primary.note_all(&report.proposed);
+        }
+        for (agreed, &d) in report.delivered.iter().enumerate() {
             if !self.agreed(stepped, d) {
                 return self.check_in_turn(stepped, s, agreed, false);
             }
-            agreed += 1;
         }
         Ok(())
     }
@@ -116,11 +117,11 @@ impl ZabChecks {
         if z <= prev || !proposed || !(known || extends) {
             return false;
         }
-        primary.next.set(stepped, p + 1);
+        primary.next.advance(stepped);
         if extends {
             agreement.walked.push((z, chain, stepped));
         }
-        agreement.next.set(stepped, a + 1);
+        agreement.next.advance(stepped);
         self.lost.note(z, chain, stepped);
         true
     }
@@ -260,6 +261,14 @@ struct Hints(Vec<usize>);
 impl Hints {
     fn get(&self, who: NodeId) -> Option<usize> {
         self.0.get(who.index()).copied()
+    }
+
+    /// Moves `who`'s hint one entry on; `who` has one (no growth to check for).
+    #[inline]
+    fn advance(&mut self, who: NodeId) {
+        if let Some(at) = self.0.get_mut(who.index()) {
+            *at += 1;
+        }
     }
 
     fn set(&mut self, who: NodeId, at: usize) {
@@ -454,9 +463,22 @@ impl NoDeliveredLost {
     #[inline]
     fn note(&mut self, z: u64, chain: u64, by: NodeId) {
         let e = z >> 32;
+        // Nearly every delivery is of the latest epoch: its entry, the list's last, is
+        // updated in place without the general search.
+        if let Some(l) = self.last.last_mut().filter(|l| l.0 == e) {
+            if z > l.1 {
+                *l = (e, z, chain, by);
+            }
+            return;
+        }
+        self.note_other_epoch(e, z, chain, by);
+    }
+
+    /// [`NoDeliveredLost::note`] of a delivery in an epoch other than the latest noted.
+    #[inline(never)]
+    fn note_other_epoch(&mut self, e: u64, z: u64, chain: u64, by: NodeId) {
         let at = match self.last.last() {
             Some(l) if l.0 < e => self.last.len(),
-            Some(l) if l.0 == e => self.last.len() - 1,
             _ => self.last.partition_point(|l| l.0 < e),
         };
         match self.last.get_mut(at).filter(|l| l.0 == e) {
@@ -645,6 +667,27 @@ mod tests {
         assert_eq!(p.chain_of(0x2_0000_0001), Some(22));
         assert_eq!(p.chain_of(0x1_0000_0003), None);
         assert!(p.proposed.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn no_delivered_lost_keeps_the_highest_delivery_of_every_epoch() {
+        let mut lost = NoDeliveredLost::default();
+        let mut model: BTreeMap<u64, (u64, u64, NodeId)> = BTreeMap::new();
+        let mut x: u64 = 3;
+        for i in 0..2000u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let (e, n) = ((x >> 60) % 5, (x >> 33) % 50);
+            let (z, by) = ((e << 32) | n, NodeId::server((i % 3) as usize));
+            lost.note(z, i, by);
+            let best = model.entry(e).or_insert((z, i, by));
+            if z > best.0 {
+                *best = (z, i, by);
+            }
+            let kept: Vec<_> = model.iter().map(|(&e, &(z, c, b))| (e, z, c, b)).collect();
+            assert_eq!(lost.last, kept, "after note {i}");
+        }
     }
 
     #[test]
