@@ -230,6 +230,14 @@ mod tests {
         assert_eq!(m.values().copied().collect::<Vec<_>>(), vec![3]);
     }
 
+    /// The next number of a small deterministic stream (a linear congruential step).
+    fn next_random(state: &mut u64) -> u64 {
+        *state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        *state
+    }
+
     /// Lookups that go through the remembered slots, while entries move (deletions shift
     /// them back, growth puts them elsewhere) and other paths with the same key take the
     /// slots remembered: every lookup finds exactly what a map ordered by path holds.
@@ -242,11 +250,9 @@ mod tests {
             .collect();
         let mut m = Nodes::default();
         let mut want = std::collections::BTreeMap::new();
-        let mut x: u64 = 11;
+        let mut seed: u64 = 11;
         for step in 0..40_000u64 {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
+            let x = next_random(&mut seed);
             let path = &paths[(x >> 33) as usize % paths.len()];
             match (x >> 20) % 5 {
                 0 => assert_eq!(m.remove(path), want.remove(path), "step {step}"),
@@ -277,11 +283,9 @@ mod tests {
     fn the_table_holds_what_an_ordered_map_holds() {
         let mut m = Nodes::default();
         let mut want = std::collections::BTreeMap::new();
-        let mut x: u64 = 7;
+        let mut seed: u64 = 7;
         for step in 0..20_000u64 {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
+            let x = next_random(&mut seed);
             let path = format!("/q/n-{:010}", (x >> 33) % 700);
             if (x >> 20).is_multiple_of(3) {
                 assert_eq!(m.remove(&path), want.remove(&path), "step {step}");
