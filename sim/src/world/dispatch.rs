@@ -6,7 +6,7 @@ use super::slot::Slot;
 use super::{judge_stepped, World};
 use crate::record::{OpStatus, Outcome, TraceKind};
 use crate::trace::stable_hash_of;
-use splitbrain_api::{ClientProcess, NodeId, Process, Protocol, Time};
+use splitbrain_api::{ClientProcess, Effect, NodeId, Process, Protocol, Time};
 use std::ptr;
 
 impl<P: Protocol> World<'_, P> {
@@ -87,14 +87,16 @@ impl<P: Protocol> World<'_, P> {
     ) {
         if to.is_client() {
             let slot = &mut self.clients[to.index()];
+            let fx = &mut self.client_effects;
             // SAFETY: handed over as this function was.
-            unsafe { hand_over(&mut self.k, slot, from, msg, sent, copy) };
+            unsafe { hand_over(&mut self.k, slot, fx, from, msg, sent, copy) };
             return;
         }
         let n = self.servers.len();
         let slot = &mut self.servers[to.index()];
+        let fx = &mut self.server_effects;
         // SAFETY: handed over as this function was.
-        if !unsafe { hand_over(&mut self.k, slot, from, msg, sent, copy) } {
+        if !unsafe { hand_over(&mut self.k, slot, fx, from, msg, sent, copy) } {
             return;
         }
         if self.view_needed {
@@ -112,7 +114,8 @@ impl<P: Protocol> World<'_, P> {
                     .note(TraceKind::Timer, Some(node), u64::from(idx), || {
                         format!("{t:?}")
                     });
-                slot.step(&mut self.k, |p, ctx| p.on_timer(ctx, t));
+                let fx = &mut self.client_effects;
+                slot.step(&mut self.k, fx, |p, ctx| p.on_timer(ctx, t));
             }
             return;
         }
@@ -123,7 +126,8 @@ impl<P: Protocol> World<'_, P> {
                 .note(TraceKind::Timer, Some(node), u64::from(idx), || {
                     format!("{t:?}")
                 });
-            slot.step(&mut self.k, |p, ctx| p.on_timer(ctx, t));
+            let fx = &mut self.server_effects;
+            slot.step(&mut self.k, fx, |p, ctx| p.on_timer(ctx, t));
             if self.view_needed {
                 self.after_server_step(node.index());
             } else {
@@ -154,7 +158,8 @@ impl<P: Protocol> World<'_, P> {
             return;
         };
         self.k.begin_op(client, op.clone());
-        self.clients[i].step(&mut self.k, |p, ctx| p.on_invoke(ctx, op));
+        let fx = &mut self.client_effects;
+        self.clients[i].step(&mut self.k, fx, |p, ctx| p.on_invoke(ctx, op));
     }
 
     /// Faults stop: links heal and return to the default profile, paused nodes resume, clocks
@@ -264,6 +269,7 @@ impl<P: Protocol> World<'_, P> {
 unsafe fn hand_over<Q: Process>(
     k: &mut Kernel<Q::Msg>,
     slot: &mut Slot<Q>,
+    effects: &mut Vec<Effect<Q>>,
     from: NodeId,
     msg: *mut Q::Msg,
     sent: Time,
@@ -313,7 +319,7 @@ unsafe fn hand_over<Q: Process>(
     // The node is up, so its handler runs and reads the message, once: copied from the
     // event straight into the argument.
     // SAFETY: read once, here; never dropped or read elsewhere.
-    slot.step(k, |p, ctx| {
+    slot.step(k, effects, |p, ctx| {
         p.on_message(ctx, from, unsafe { ptr::read(msg) })
     });
     slot.heard(k, from);

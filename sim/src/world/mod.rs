@@ -19,7 +19,9 @@ use crate::rng::{stream, LinkRngs, Stream};
 use kernel::{Event, Kernel};
 use serde::{Deserialize, Serialize};
 use slot::Slot;
-use splitbrain_api::{ClusterInvariant, NodeId, Op, Process, Protocol, Scope, SimRng, Time};
+use splitbrain_api::{
+    ClusterInvariant, Effect, NodeId, Op, Process, Protocol, Scope, SimRng, Time,
+};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// The most servers one world hosts (invariant checks borrow them into a fixed array).
@@ -119,6 +121,10 @@ pub struct World<'p, P: Protocol> {
     k: Kernel<Msg<P>>,
     servers: Vec<Slot<P::Server>>,
     clients: Vec<Slot<P::Client>>,
+    /// The effects of the step running now, one buffer per process kind: empty between
+    /// steps, and lent to each step in turn (see `Slot::step`).
+    server_effects: Vec<Effect<P::Server>>,
+    client_effects: Vec<Effect<P::Client>>,
     workload: Box<dyn Workload + 'p>,
     /// Per-client stream the workload draws operations from.
     op_rngs: Vec<SimRng>,
@@ -296,6 +302,8 @@ impl<'p, P: Protocol> World<'p, P> {
             k,
             servers,
             clients,
+            server_effects: Vec::new(),
+            client_effects: Vec::new(),
             workload,
             op_rngs: (0..clients_n)
                 .map(|i| stream(seed, Stream::Ops(i)))
@@ -404,7 +412,7 @@ impl<'p, P: Protocol> World<'p, P> {
     fn restart_server(&mut self, i: usize) {
         let id = NodeId::server(i);
         let fresh = self.proto.server(id, &self.k.servers);
-        if self.servers[i].start(&mut self.k, fresh) {
+        if self.servers[i].start(&mut self.k, &mut self.server_effects, fresh) {
             self.after_server_step(i);
         }
         self.after_disk(i);
@@ -413,7 +421,7 @@ impl<'p, P: Protocol> World<'p, P> {
     fn restart_client(&mut self, i: usize) {
         let id = NodeId::client(i);
         let fresh = self.proto.client(id, &self.k.servers);
-        self.clients[i].start(&mut self.k, fresh);
+        self.clients[i].start(&mut self.k, &mut self.client_effects, fresh);
         let (lo, hi) = self.k.think_us;
         let first = crate::rng::uniform_inclusive(&mut self.k.workload_rngs[i], lo, hi);
         self.k.schedule(

@@ -66,7 +66,6 @@ pub struct Slot<P: Process> {
     /// Armed to crash before its next sync: `Some(restart_after_us)`.
     pub crash_before_sync: Option<Option<u64>>,
     pub cut_after_hearing: Option<CutPoint>,
-    effects: Vec<Effect<P>>,
     /// What the disk did since the world last looked: syncs and crashes, in order, for the
     /// cluster invariants that judge durable state (kept only when `track_disk` is set).
     pub disk_news: Vec<DiskEvent>,
@@ -123,7 +122,6 @@ impl<P: Process> Slot<P> {
             crash_after_kind: None,
             crash_before_sync: None,
             cut_after_hearing: None,
-            effects: Vec::new(),
             disk_news: Vec::new(),
             track_disk: false,
         }
@@ -135,18 +133,23 @@ impl<P: Process> Slot<P> {
 
     /// Runs `handler` on the live process, checks its invariants and applies its effects.
     /// Returns true when the view changed. A crash point may stop the node during this call.
+    ///
+    /// `effects` is the world's one buffer for processes of this kind, empty between steps
+    /// (one step runs at a time): the handler pushes into it and `apply` empties it, so no
+    /// step moves a buffer in or out of its slot.
     pub fn step(
         &mut self,
         k: &mut Kernel<P::Msg>,
+        effects: &mut Vec<Effect<P>>,
         handler: impl FnOnce(&mut P, &mut Ctx<P>),
     ) -> bool {
         let Some(proc) = self.proc.as_mut() else {
             return false;
         };
-        let mut effects = std::mem::take(&mut self.effects);
+        debug_assert!(effects.is_empty(), "a step begins with no effects pending");
         let local_now = self.clock.local(k.now);
         {
-            let mut ctx = Ctx::new(self.id, local_now, &mut self.rng, &mut effects);
+            let mut ctx = Ctx::new(self.id, local_now, &mut self.rng, effects);
             handler(proc, &mut ctx);
         }
         proc.invariants();
@@ -154,25 +157,13 @@ impl<P: Process> Slot<P> {
         let crash = if effects.is_empty() {
             None
         } else {
-            self.apply(k, &mut effects)
+            self.apply(k, effects)
         };
-        effects.clear();
-        self.put_back(effects);
         if let Some(c) = crash {
             self.crash_now(k, c);
             return true;
         }
         self.refresh_view(k)
-    }
-
-    /// Returns the (emptied) effect buffer for the next step. The placeholder `step` left in
-    /// its place is an unallocated `Vec::new()`: forgetting it frees nothing and saves a drop
-    /// call per step.
-    #[inline]
-    fn put_back(&mut self, effects: Vec<Effect<P>>) {
-        let placeholder = std::mem::replace(&mut self.effects, effects);
-        debug_assert_eq!(placeholder.capacity(), 0);
-        std::mem::forget(placeholder);
     }
 
     /// After a handler of a message from `from`: fires an isolate-after-hearing point once
@@ -201,8 +192,9 @@ impl<P: Process> Slot<P> {
         true
     }
 
-    /// Applies a step's effects in order. Inlined into `step`, its one caller: a call per
-    /// step with effects saved.
+    /// Applies a step's effects in order and leaves the buffer empty (the effects a crash
+    /// point cut short are dropped). Inlined into `step`, its one caller: a call per step with
+    /// effects saved.
     #[inline(always)]
     fn apply(&mut self, k: &mut Kernel<P::Msg>, effects: &mut Vec<Effect<P>>) -> Option<CrashNow> {
         let mut holding = false;
@@ -497,10 +489,15 @@ impl<P: Process> Slot<P> {
     }
 
     /// Puts a fresh process in place and boots it from the durable state.
-    pub fn start(&mut self, k: &mut Kernel<P::Msg>, fresh: P) -> bool {
+    pub fn start(
+        &mut self,
+        k: &mut Kernel<P::Msg>,
+        effects: &mut Vec<Effect<P>>,
+        fresh: P,
+    ) -> bool {
         self.proc = Some(fresh);
         k.note(TraceKind::Restart, Some(self.id), 0, || "start".to_string());
         let durable = self.disk.durable.clone();
-        self.step(k, |p, ctx| p.on_start(ctx, durable.as_ref()))
+        self.step(k, effects, |p, ctx| p.on_start(ctx, durable.as_ref()))
     }
 }
