@@ -13,13 +13,14 @@
 
 use super::tree::{Content, DataTree, Events, WatchEvent};
 use splitbrain_api::Ret;
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::rc::Rc;
 
 /// What the first server to apply a command did to its tree, for the others to adopt. It is
 /// no part of the command: every memo compares equal to every other, and a copy is empty.
+/// Held in the command itself (no allocation of its own) and read in place by the adopters.
 #[derive(Default)]
-pub struct ApplyMemo(Cell<Option<Box<Outcome>>>);
+pub struct ApplyMemo(RefCell<Option<Outcome>>);
 
 impl Clone for ApplyMemo {
     fn clone(&self) -> ApplyMemo {
@@ -42,18 +43,19 @@ struct Outcome {
     before: Rc<Content>,
     key: Key,
     after: Rc<Content>,
-    ret: Option<Ret>,
+    /// The result, shared by every server that records it.
+    ret: Option<Rc<Ret>>,
     /// Every watch event of the change (collected whether the first server wanted them).
     events: Vec<WatchEvent>,
     /// Servers still expected to adopt it: the memo is dropped when none is.
     left: u32,
 }
 
-/// What a change depends on besides the content and the command: the owner of the
-/// ephemeral znodes it creates, the zxid delivered before it and its own zxid.
+/// What a change depends on besides the content and the command: the zxid delivered before
+/// it and its own zxid. (Whatever else it reads, such as the owner of the ephemeral znodes
+/// it creates, is part of the content.)
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct Key {
-    pub owner: u64,
     pub before: u64,
     pub zxid: u64,
 }
@@ -65,26 +67,13 @@ pub struct Sharing<'a> {
     pub others: u32,
 }
 
-impl ApplyMemo {
-    /// The remembered outcome, taken out, if it is for `key` on a content equal to
-    /// `content` (the very one, or one found equal: a server that restarted from a snapshot
-    /// rejoins the shared content); else whether there is none.
+impl Outcome {
+    /// Whether this is the outcome of the change at `key` on a content equal to `content`:
+    /// the very one (most), else one rebuilt apart and found equal (a server that restarted
+    /// from a snapshot rejoins the shared content).
     #[inline(always)]
-    fn take_fitting(&self, content: &Rc<Content>, key: Key) -> Result<Box<Outcome>, bool> {
-        match self.0.take() {
-            None => Err(true),
-            // The very content (most), else one rebuilt apart and found equal (rare).
-            Some(memo)
-                if memo.key == key
-                    && (Rc::ptr_eq(content, &memo.before) || content.same_as(&memo.before)) =>
-            {
-                Ok(memo)
-            }
-            other => {
-                self.0.set(other);
-                Err(false)
-            }
-        }
+    fn fits(&self, content: &Rc<Content>, key: Key) -> bool {
+        self.key == key && (Rc::ptr_eq(content, &self.before) || content.same_as(&self.before))
     }
 }
 
@@ -100,42 +89,48 @@ impl DataTree {
         sharing: Option<Sharing<'_>>,
         key: Key,
         events: &mut Events,
-        change: impl FnOnce(&mut DataTree, &mut Events) -> Option<Ret>,
-    ) -> Option<Ret> {
+        change: impl FnOnce(&mut DataTree, &mut Events) -> Option<Rc<Ret>>,
+    ) -> Option<Rc<Ret>> {
         let Some(sharing) = sharing.filter(|s| s.others > 0) else {
             return change(self, events);
         };
-        match sharing.memo.take_fitting(&self.content, key) {
-            Ok(memo) => return self.adopt(sharing.memo, memo, events),
-            Err(false) => return change(self, events),
-            Err(true) => {}
+        let mut slot = sharing.memo.0.borrow_mut();
+        match &mut *slot {
+            Some(memo) if memo.fits(&self.content, key) => {
+                self.adopt(memo, events);
+                if memo.left > 0 {
+                    return memo.ret.clone();
+                }
+                // The last adopter takes the result and drops the rest.
+                return slot.take().and_then(|memo| memo.ret);
+            }
+            Some(_) => {
+                drop(slot);
+                return change(self, events);
+            }
+            None => {}
         }
+        drop(slot);
         let before = self.content.clone();
         let mut all = Events::new(true);
         let ret = change(self, &mut all);
         if events.wanted() {
             events.extend_from(all.list());
         }
-        sharing.memo.0.set(Some(Box::new(Outcome {
+        *sharing.memo.0.borrow_mut() = Some(Outcome {
             before,
             key,
             after: self.content.clone(),
             ret: ret.clone(),
             events: all.into_list(),
             left: sharing.others,
-        })));
+        });
         ret
     }
 
-    /// Takes the content after `memo`'s change and its outcome; puts the memo back for the
-    /// servers still to adopt it.
+    /// Takes the content after `memo`'s change and its events; counts this server off.
     #[inline(always)]
-    fn adopt(
-        &mut self,
-        slot: &ApplyMemo,
-        mut memo: Box<Outcome>,
-        events: &mut Events,
-    ) -> Option<Ret> {
+    fn adopt(&mut self, memo: &mut Outcome, events: &mut Events) {
         // Most changes fail (a create of a znode that exists, a stale version), leaving the
         // content as it was: no reference counts to touch then.
         if !Rc::ptr_eq(&self.content, &memo.after) {
@@ -145,12 +140,6 @@ impl DataTree {
             events.extend_from(&memo.events);
         }
         memo.left -= 1;
-        if memo.left == 0 {
-            return memo.ret;
-        }
-        let ret = memo.ret.clone();
-        slot.0.set(Some(memo));
-        ret
     }
 }
 
@@ -210,6 +199,80 @@ mod tests {
         );
         assert!(matches!(applied, Applied::Zk { recorded: true, .. }));
         (events.into_list(), tree.result_of(CLIENT))
+    }
+
+    /// Applies `txn` (after zxid `before`) as a server of an ensemble of `servers`; returns
+    /// whether the result was recorded.
+    fn recorded(tree: &mut DataTree, txn: &Txn, before: u64, servers: u32) -> bool {
+        let mut events = Events::new(true);
+        let applied = apply(
+            &mut Kv::default(),
+            tree,
+            txn,
+            before,
+            &mut events,
+            servers - 1,
+        );
+        let Applied::Zk { recorded, .. } = applied else {
+            panic!("a ZooKeeper call")
+        };
+        recorded
+    }
+
+    #[test]
+    fn the_owner_of_an_ephemeral_and_a_closed_session_come_with_the_content() {
+        // Session 7 of the client opened at 1, /a created at 2; then (3) /a set on two
+        // servers, the session closed on two others.
+        let mut open = DataTree::default();
+        open.apply_session(CLIENT, 7, true, 1, &mut Events::new(false), None);
+        open.apply(CLIENT, 1, &create("/a"), 1, 2, &mut Events::new(false));
+        let mut closed = open.clone();
+        open.apply(CLIENT, 2, &set("/a", 0), 2, 3, &mut Events::new(false));
+        closed.apply_session(CLIENT, 7, false, 3, &mut Events::new(false), None);
+        let ephemeral = Op::Create {
+            path: "/a/e".into(),
+            data: "x".into(),
+            mode: CreateMode::Ephemeral,
+        };
+        let expected = Ret::Created {
+            path: "/a/e".into(),
+            zxid: 4,
+        };
+        // Either kind of server first: the others of its kind adopt, the others apply.
+        for open_first in [true, false] {
+            let txn = Txn {
+                zxid: 4,
+                cmd: Cmd::client(CLIENT, 3, ephemeral.clone()),
+            };
+            let mut servers = [open.clone(), closed.clone(), open.clone(), closed.clone()];
+            if !open_first {
+                servers.swap(0, 1);
+            }
+            for tree in servers.iter_mut() {
+                let is_open = tree.client_session(CLIENT) == Some(7);
+                assert_eq!(
+                    recorded(tree, &txn, 3, 4),
+                    is_open,
+                    "open first: {open_first}"
+                );
+                if is_open {
+                    assert_eq!(tree.result_of(CLIENT), expected);
+                    assert_eq!(tree.stat("/a/e").unwrap().ephemeral_owner, Some(7));
+                } else {
+                    assert!(tree.stat("/a/e").is_none());
+                    assert_eq!(tree.session(CLIENT).map(|(seq, _)| seq), Some(1));
+                }
+            }
+            // The servers of a kind end equal; the open ones share the first's change when
+            // theirs was the first apply (the memo holds one outcome: the other kind's
+            // first apply leaves them each to apply their own).
+            let (a, b) = if open_first { (0, 1) } else { (1, 0) };
+            assert!(servers[a] == servers[2] && servers[b] == servers[3]);
+            assert_eq!(
+                Rc::ptr_eq(&servers[a].content, &servers[2].content),
+                open_first
+            );
+        }
     }
 
     #[test]

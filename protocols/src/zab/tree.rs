@@ -192,9 +192,11 @@ type Deletion = (u64, u64);
 
 /// The session table: each client's last request id and its result, sorted by client. A
 /// vector searched from the front, the result replaced in place: a run has a handful of
-/// clients, and every server records a result for every transaction it applies.
+/// clients, and every server records a result for every transaction it applies. A result is
+/// one `Rc` shared by the servers that adopted it ([`super::adopt`]): recording it is a
+/// count, not a copy of the result (and the one it replaces is a count down, not a drop).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Remembered(Vec<(NodeId, u64, Ret)>);
+struct Remembered(Vec<(NodeId, u64, Rc<Ret>)>);
 
 impl Remembered {
     fn get(&self, client: NodeId) -> Option<(u64, &Ret)> {
@@ -204,7 +206,7 @@ impl Remembered {
 
     // Inlined, as `DataTree::record`, its one caller, is.
     #[inline(always)]
-    fn set(&mut self, client: NodeId, seq: u64, ret: Ret) {
+    fn set(&mut self, client: NodeId, seq: u64, ret: Rc<Ret>) {
         match self.0.iter().position(|e| e.0 >= client) {
             Some(i) if self.0[i].0 == client => {
                 let e = &mut self.0[i];
@@ -415,11 +417,8 @@ impl DataTree {
         events: &mut Events,
         sharing: Option<Sharing<'_>>,
     ) {
-        let key = Key {
-            owner: session,
-            before: 0,
-            zxid: z,
-        };
+        // The change reads nothing but the content, the command and `z`.
+        let key = Key { before: 0, zxid: z };
         self.change_once(sharing, key, events, |tree, events| {
             tree.change_session(client, session, open, z, events);
             None
@@ -544,26 +543,32 @@ impl DataTree {
                 return seq == last;
             }
         }
-        // A client without sessions (unit tests) owns its ephemerals by its id; a client
-        // whose session closed can change nothing until it opens a new one.
-        let owner = match self.content.table.session_of.get(&client) {
-            None => u64::from(client.raw()),
-            Some(0) => return false,
-            Some(&s) => s,
-        };
-        // A sync changes nothing: there is no change to share.
-        let sharing = sharing.filter(|_| !matches!(op, Op::Sync { .. }));
-        let key = Key {
-            owner,
-            before,
-            zxid: z,
-        };
+        // The change reads the content (the owner of the client's ephemerals is in its
+        // session table, so a server adopting the change needs no look-up of its own), the
+        // command, `before` and `z`. A sync's result is shared as well.
+        let key = Key { before, zxid: z };
         let ret = self.change_once(sharing, key, events, |tree, events| {
-            Some(tree.execute(op, owner, before, z, events))
+            let owner = tree.owner_of(client)?;
+            Some(Rc::new(tree.execute(op, owner, before, z, events)))
         });
-        self.sessions
-            .set(client, seq, ret.expect("a call's result"));
-        true
+        match ret {
+            Some(ret) => {
+                self.sessions.set(client, seq, ret);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The owner of the ephemeral znodes `client` creates: its open session, or its id for
+    /// a client without sessions (unit tests); `None` for a client whose session closed,
+    /// which can change nothing until it opens a new one.
+    fn owner_of(&self, client: NodeId) -> Option<u64> {
+        match self.content.table.session_of.get(&client) {
+            None => Some(u64::from(client.raw())),
+            Some(0) => None,
+            Some(&s) => Some(s),
+        }
     }
 
     /// The result of `client`'s latest request in the session table.
