@@ -17,37 +17,46 @@ struct TimerEntry<T> {
     due_local: u64,
 }
 
-/// The simulated disk: the last synced state, and the writes waiting for their sync (whole
-/// states and in-place changes, in order) together with the sends that must wait for them.
+/// The simulated disk: the last synced state, and the writes waiting for their sync (the last
+/// whole state persisted, then the in-place changes written after it, in order) together with
+/// the sends that must wait for them.
 pub struct Disk<P: Process> {
     pub durable: Option<P::Durable>,
-    pending: Vec<Pending<P::Durable>>,
+    /// The last unsynced whole state (`Ctx::persist`): it makes every write before it moot.
+    pending_state: Option<P::Durable>,
+    /// The unsynced changes (`Ctx::write`) after `pending_state` (or after the synced state
+    /// when there is none), in order.
+    pending_changes: Vec<DurableChange<P::Durable>>,
     held: Vec<(NodeId, P::Msg)>,
     epoch: u32,
     sync_due: Option<splitbrain_api::Time>,
 }
 
-/// One unsynced write.
-enum Pending<D> {
-    /// `Ctx::persist`: the whole state.
-    Replace(D),
-    /// `Ctx::write`: a change to the state before it.
-    Change(DurableChange<D>),
-}
-
 impl<P: Process> Disk<P> {
-    /// Every unsynced write reaches the durable state, in order.
+    /// Every unsynced write reaches the durable state, in order: the whole state, then the
+    /// changes after it. Inlined into its two callers: a protocol that persists whole states
+    /// costs a move here, with no call per sync.
+    #[inline]
     fn settle(&mut self) {
-        let mut writes = self.pending.drain(..);
-        for write in writes.by_ref() {
-            match write {
-                Pending::Replace(d) => self.durable = Some(d),
-                Pending::Change(change) => change.apply(&mut self.durable),
-            }
+        if let Some(state) = self.pending_state.take() {
+            self.durable = Some(state);
         }
-        // Every write was taken and the buffer's length is already 0: the drain's drop would
-        // only check that (a call per sync).
-        std::mem::forget(writes);
+        if !self.pending_changes.is_empty() {
+            self.settle_changes();
+        }
+    }
+
+    /// The unsynced changes reach the durable state, in order.
+    fn settle_changes(&mut self) {
+        for change in self.pending_changes.drain(..) {
+            change.apply(&mut self.durable);
+        }
+    }
+
+    /// Every unsynced write is lost.
+    fn forget_unsynced(&mut self) {
+        self.pending_state = None;
+        self.pending_changes.clear();
     }
 }
 
@@ -107,7 +116,8 @@ impl<P: Process> Slot<P> {
             timers: Vec::new(),
             disk: Disk {
                 durable: None,
-                pending: Vec::new(),
+                pending_state: None,
+                pending_changes: Vec::new(),
                 held: Vec::new(),
                 epoch: 0,
                 sync_due: None,
@@ -205,20 +215,28 @@ impl<P: Process> Slot<P> {
             // SAFETY: every arm consumes its effect once: it moves out the one field that
             // needs dropping (`msg`, `durable`, `change`), or the whole effect (`apply_rare`),
             // or has nothing to drop (`Barrier`, `Applied`); none touches it afterwards.
-            let write = match unsafe { &mut *effect } {
+            match unsafe { &mut *effect } {
                 Effect::Send { to, msg } => {
                     if holding {
                         self.disk.held.push((*to, unsafe { ptr::read(msg) }));
                         continue;
                     }
-                    crash = unsafe { self.depart(k, *to, msg) };
+                    let point = &mut self.crash_after_kind;
+                    crash = unsafe { depart(point, self.id, k, *to, msg) };
                     if crash.is_some() {
                         break;
                     }
                     continue;
                 }
-                Effect::Persist { durable } => Pending::Replace(unsafe { ptr::read(durable) }),
-                Effect::Write { change } => Pending::Change(unsafe { ptr::read(change) }),
+                Effect::Persist { durable } => {
+                    // A whole state makes every earlier unsynced write moot.
+                    self.disk.pending_state = Some(unsafe { ptr::read(durable) });
+                    self.disk.pending_changes.clear();
+                }
+                Effect::Write { change } => {
+                    let change = unsafe { ptr::read(change) };
+                    self.disk.pending_changes.push(change);
+                }
                 Effect::Barrier => {
                     holding |= self.disk.sync_due.is_some();
                     continue;
@@ -231,9 +249,9 @@ impl<P: Process> Slot<P> {
                     self.apply_rare(k, unsafe { ptr::read(effect) });
                     continue;
                 }
-            };
+            }
             holding = true;
-            self.write(k, write);
+            self.sync_soon(k);
             if let Some(restart_after_us) = self.crash_before_sync.take() {
                 crash = Some(CrashNow {
                     lose_unsynced: true,
@@ -283,36 +301,6 @@ impl<P: Process> Slot<P> {
             self.id
         );
         k.finish_op(self.id, status, ret);
-    }
-
-    /// Sends a message now and fires a crash-after-send point if it matches. Kept out of line
-    /// (its two callers are big; inlining it there made them save more registers).
-    ///
-    /// # Safety
-    /// The send takes the message behind `msg` over (it is moved out of there once, into the
-    /// event queue): the caller must neither use nor drop it afterwards.
-    #[inline(never)]
-    unsafe fn depart(
-        &mut self,
-        k: &mut Kernel<P::Msg>,
-        to: NodeId,
-        msg: *mut P::Msg,
-    ) -> Option<CrashNow> {
-        // SAFETY: `msg` is live until `send` takes it.
-        let fires = self
-            .crash_after_kind
-            .as_ref()
-            .is_some_and(|p| p.msg_kind == splitbrain_api::Message::kind(unsafe { &*msg }));
-        // SAFETY: the caller handed the message over; `send` moves it out once.
-        unsafe { k.send(self.id, to, msg) };
-        if !fires {
-            return None;
-        }
-        let point = self.crash_after_kind.take().expect("armed: it fired");
-        Some(CrashNow {
-            lose_unsynced: point.lose_unsynced,
-            restart_after_us: point.restart_after_us,
-        })
     }
 
     /// A fired crash point: the crash, and its own restart when it has one.
@@ -389,12 +377,8 @@ impl<P: Process> Slot<P> {
         Some(entry.timer)
     }
 
-    fn write(&mut self, k: &mut Kernel<P::Msg>, write: Pending<P::Durable>) {
-        if let Pending::Replace(_) = write {
-            // A whole state makes every earlier unsynced write moot: keep one, as before.
-            self.disk.pending.clear();
-        }
-        self.disk.pending.push(write);
+    /// A write was made: the disk syncs after a sync latency unless a sync is under way.
+    fn sync_soon(&mut self, k: &mut Kernel<P::Msg>) {
         if self.disk.sync_due.is_none() {
             let due = k.now + k.sync_delay();
             self.disk.sync_due = Some(due);
@@ -417,21 +401,18 @@ impl<P: Process> Slot<P> {
         self.disk.settle();
         k.note(TraceKind::Sync, Some(self.id), 0, || "synced".to_string());
         self.tell_disk(DiskEvent::Durable);
-        // The buffer goes back afterwards, so a busy server does not grow a new one per sync.
-        let mut held = std::mem::take(&mut self.disk.held);
+        // The held sends leave in order, taken where they lie; the buffer keeps its capacity,
+        // so a busy server does not grow a new one per sync.
+        let (id, point) = (self.id, &mut self.crash_after_kind);
         let mut crash = None;
-        for send in taking(&mut held) {
+        for send in taking(&mut self.disk.held) {
             // SAFETY: `depart` takes the message over, once; `to` is a plain copy.
             let (to, msg) = unsafe { &mut *send };
-            crash = unsafe { self.depart(k, *to, msg) };
+            crash = unsafe { depart(point, id, k, *to, msg) };
             if crash.is_some() {
                 break;
             }
         }
-        // As in `step`, the unallocated placeholder `take` left is forgotten, not dropped.
-        let placeholder = std::mem::replace(&mut self.disk.held, held);
-        debug_assert_eq!(placeholder.capacity(), 0);
-        std::mem::forget(placeholder);
         if let Some(c) = crash {
             // The sends left behind were dropped.
             self.crash_now(k, c);
@@ -454,7 +435,7 @@ impl<P: Process> Slot<P> {
             t.armed = false;
         }
         if lose_unsynced {
-            self.disk.pending.clear();
+            self.disk.forget_unsynced();
         } else {
             self.disk.settle();
         }
@@ -500,4 +481,36 @@ impl<P: Process> Slot<P> {
         let durable = self.disk.durable.clone();
         self.step(k, effects, |p, ctx| p.on_start(ctx, durable.as_ref()))
     }
+}
+
+/// Sends a message from `from` now and fires its crash-after-send `point` if the message
+/// matches. Kept out of line (its two callers are big; inlining it there made them save more
+/// registers). It borrows only the crash point of the sender's slot, so a caller may walk a
+/// buffer of that slot (the sends held for a sync) while it sends.
+///
+/// # Safety
+/// The send takes the message behind `msg` over (it is moved out of there once, into the
+/// event queue): the caller must neither use nor drop it afterwards.
+#[inline(never)]
+unsafe fn depart<M: splitbrain_api::Message>(
+    point: &mut Option<CrashPoint>,
+    from: NodeId,
+    k: &mut Kernel<M>,
+    to: NodeId,
+    msg: *mut M,
+) -> Option<CrashNow> {
+    // SAFETY: `msg` is live until `send` takes it.
+    let fires = point
+        .as_ref()
+        .is_some_and(|p| p.msg_kind == splitbrain_api::Message::kind(unsafe { &*msg }));
+    // SAFETY: the caller handed the message over; `send` moves it out once.
+    unsafe { k.send(from, to, msg) };
+    if !fires {
+        return None;
+    }
+    let point = point.take().expect("armed: it fired");
+    Some(CrashNow {
+        lose_unsynced: point.lose_unsynced,
+        restart_after_us: point.restart_after_us,
+    })
 }
