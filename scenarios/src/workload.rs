@@ -389,6 +389,52 @@ impl Workload for KvMix {
     }
 }
 
+/// `{prefix}{n}` as text, with `n` counted up in place: a workload that names a value after
+/// each operation's number copies the text rather than writing the digits of `n` again
+/// (a carry touches a digit or two; writing them costs a division per digit). A `String`,
+/// so that making a `Text` of it needs no UTF-8 check.
+struct Counter {
+    /// The prefix, then the decimal digits of `n`.
+    text: String,
+    digits_from: usize,
+}
+
+impl Counter {
+    /// `{prefix}0`.
+    fn new(prefix: &str) -> Counter {
+        let mut text = String::with_capacity(prefix.len() + 20);
+        text.push_str(prefix);
+        text.push('0');
+        Counter {
+            text,
+            digits_from: prefix.len(),
+        }
+    }
+
+    fn text(&self) -> Text {
+        Text::from(self.text.as_str())
+    }
+
+    /// `n` + 1: the trailing nines become zeros and the digit before them goes up; when
+    /// every digit was a nine, a one takes the first's place (99 -> 100).
+    fn count_up(&mut self) {
+        let digits = &self.text.as_bytes()[self.digits_from..];
+        let nines = digits.iter().rev().take_while(|&&d| d == b'9').count();
+        if nines == digits.len() {
+            self.text.truncate(self.digits_from);
+            self.text.push('1');
+        } else {
+            let at = self.text.len() - nines - 1;
+            let up = char::from(self.text.as_bytes()[at] + 1);
+            self.text.truncate(at);
+            self.text.push(up);
+        }
+        for _ in 0..nines {
+            self.text.push('0');
+        }
+    }
+}
+
 struct ZkMix {
     paths: u64,
     read_percent: u32,
@@ -400,6 +446,9 @@ struct ZkMix {
     /// cheaper than writing its digits again.
     named: Vec<[Text; 2]>,
     ephemeral: Vec<Text>,
+    /// Per client, the value its next operation writes ([`client_value`] of the operation's
+    /// number), counted up with each operation.
+    values: Vec<Counter>,
 }
 
 impl ZkMix {
@@ -419,6 +468,9 @@ impl ZkMix {
         let ephemeral = (0..clients as u64)
             .map(|c| numbered("/e", c + 1, ""))
             .collect();
+        let values = (0..clients)
+            .map(|c| Counter::new(&numbered("c", c as u64 + 1, ".")))
+            .collect();
         ZkMix {
             paths,
             read_percent,
@@ -427,6 +479,7 @@ impl ZkMix {
             limit,
             named,
             ephemeral,
+            values,
         }
     }
 
@@ -475,20 +528,30 @@ impl Workload for ZkMix {
             return None;
         }
         self.issued[client] += 1;
+        let op = self.draw_op(client, rng);
+        self.values[client].count_up();
+        Some(op)
+    }
+}
+
+impl ZkMix {
+    /// Client `client`'s next operation: a read or a write of one path drawn from `rng`.
+    #[inline(always)]
+    fn draw_op(&self, client: usize, rng: &mut SimRng) -> Op {
         let z = draw::below_u64(rng, self.paths);
         let path = self.path(z, false);
-        // Made only for a write (it draws nothing from the rng).
-        let data = || client_value(client as u64 + 1, n, "");
+        // Made only for a write (it draws nothing from the rng): `c{client + 1}.{n}`.
+        let data = || self.values[client].text();
         let version = draw::version;
         if draw::below_u32(rng, 100) < self.read_percent {
             let watch = self.watch_percent > 0 && draw::below_u32(rng, 100) < self.watch_percent;
-            return Some(match draw::below_i32(rng, 4) {
+            return match draw::below_i32(rng, 4) {
                 0 | 1 => Op::GetData { path, watch },
                 2 => Op::Exists { path, watch },
                 _ => Op::GetChildren { path, watch },
-            });
+            };
         }
-        Some(match draw::below_i32(rng, 10) {
+        match draw::below_i32(rng, 10) {
             0 | 1 => Op::Create {
                 path,
                 data: data(),
@@ -527,7 +590,7 @@ impl Workload for ZkMix {
                     },
                 ],
             },
-        })
+        }
     }
 }
 
@@ -541,6 +604,49 @@ mod tests {
         for n in [0, 1, 9, 10, 99, 12_345, u64::MAX] {
             assert_eq!(numbered("r", n, ""), format!("r{n}"));
             assert_eq!(client_value(3, n, ";"), format!("c3.{n};"));
+        }
+    }
+
+    /// A counter's text is `{prefix}{n}` after `n` counts up, across every carry (9 -> 10,
+    /// 99 -> 100, ...), as `client_value` writes it.
+    #[test]
+    fn a_counter_counts_as_format_writes() {
+        let mut counter = Counter::new("c3.");
+        for n in 0..120_000 {
+            assert_eq!(counter.text(), client_value(3, n, ""), "{n}");
+            counter.count_up();
+        }
+        let mut counter = Counter::new("c2.");
+        for _ in 0..9_999_998 {
+            counter.count_up();
+        }
+        assert_eq!(counter.text(), "c2.9999998");
+        counter.count_up();
+        counter.count_up();
+        assert_eq!(counter.text(), "c2.10000000");
+    }
+
+    /// ZkMix writes the value `c{client}.{n}` of the client's `n`-th operation, counted per
+    /// client.
+    #[test]
+    fn zk_mix_writes_each_clients_operation_number() {
+        let mut mix = ZkMix::new(3, 0, 0, 2, None);
+        let mut rng = splitbrain_sim::rng::stream(7, splitbrain_sim::rng::Stream::Workload(0));
+        for n in 0..300u64 {
+            for client in 0..2 {
+                let want = client_value(client as u64 + 1, n, "");
+                let data = match mix.next_op(client, &mut rng).expect("no limit") {
+                    Op::Create { data, .. } | Op::SetData { data, .. } => Some(data),
+                    Op::Multi { ops } => match &ops[1] {
+                        MultiOp::SetData { data, .. } => Some(data.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(data) = data {
+                    assert_eq!(data, want);
+                }
+            }
         }
     }
 
