@@ -75,10 +75,9 @@ pub struct Kernel<M> {
     queue: EventQueue,
     /// The events by slot. A slot holds a live event from its scheduling until `pop` hands
     /// it out where it lies, to be taken over there by `World::dispatch` (a delivery's
-    /// message moves from it straight into the handler's argument); the slots in `free` hold
-    /// none. `Kernel::drop` drops the events still pending.
+    /// message moves from it straight into the handler's argument); the queue's free slots
+    /// hold none. `Kernel::drop` drops the events still pending.
     slab: Vec<MaybeUninit<Event<M>>>,
-    free: Vec<u32>,
     pub net: Network,
     pub link_rngs: LinkRngs,
     pub disk_rng: SimRng,
@@ -102,6 +101,9 @@ pub struct Kernel<M> {
     /// Per coverage mark: how often, and when and where first and last.
     pub marks: BTreeMap<&'static str, (u64, crate::record::MarkAt)>,
     pub violations: Vec<Violation>,
+    /// Set when the event loop has something to look at after this event: a violation was
+    /// recorded or a reacting workload has news in `feed` (one test per event for both).
+    pub attention: bool,
     /// What was first applied at each index.
     applied: FirstApplied,
     leaders: BTreeMap<u64, NodeId>,
@@ -113,7 +115,7 @@ impl<M> Drop for Kernel<M> {
     /// `slab`).
     fn drop(&mut self) {
         let mut free = vec![false; self.slab.len()];
-        for &slot in &self.free {
+        for slot in self.queue.free_slots() {
             free[slot as usize] = true;
         }
         for (ev, free) in self.slab.iter_mut().zip(free) {
@@ -142,7 +144,6 @@ impl<M: Message> Kernel<M> {
             seq: 0,
             queue: EventQueue::default(),
             slab: Vec::with_capacity(1024),
-            free: Vec::with_capacity(1024),
             net,
             link_rngs,
             disk_rng,
@@ -160,6 +161,7 @@ impl<M: Message> Kernel<M> {
             feed: None,
             marks: BTreeMap::new(),
             violations: Vec::new(),
+            attention: false,
             applied: FirstApplied::default(),
             leaders: BTreeMap::new(),
             events: 0,
@@ -191,13 +193,11 @@ impl<M: Message> Kernel<M> {
     /// A free slab slot for the caller to fill (the slab grows when none is free).
     #[inline]
     fn vacant_slot(&mut self) -> u32 {
-        match self.free.pop() {
-            Some(s) => s,
-            None => {
-                self.slab.push(MaybeUninit::uninit());
-                (self.slab.len() - 1) as u32
-            }
+        let (slot, new) = self.queue.vacant_slot();
+        if new {
+            self.slab.push(MaybeUninit::uninit());
         }
+        slot
     }
 
     /// Queues the event in slab slot `slot` at `at`, after every event queued before it.
@@ -261,7 +261,6 @@ impl<M: Message> Kernel<M> {
     pub unsafe fn pop(&mut self, end: Time) -> Option<*mut Event<M>> {
         let (at, slot) = self.queue.pop(end.0)?;
         self.now = Time(at);
-        self.free.push(slot);
         Some(self.slab[slot as usize].as_mut_ptr())
     }
 
@@ -398,6 +397,7 @@ impl<M: Message> Kernel<M> {
         self.note(TraceKind::Violation, None, 0, || {
             format!("{checker}: {message}")
         });
+        self.attention = true;
         self.violations.push(Violation {
             checker: checker.to_string(),
             message,
@@ -472,6 +472,7 @@ impl<M: Message> Kernel<M> {
         entry.out = out;
         if let Some(feed) = &mut self.feed {
             feed.push(Fed::Ended(idx));
+            self.attention = true;
         }
         let (lo, hi) = self.think_us;
         let think = uniform_inclusive(&mut self.workload_rngs[client.index()], lo, hi);
@@ -491,6 +492,7 @@ impl<M: Message> Kernel<M> {
         );
         if let Some(feed) = &mut self.feed {
             feed.push(Fed::Notice(self.notices.len()));
+            self.attention = true;
         }
         self.notices.push(HistoryNotice {
             client,

@@ -359,10 +359,7 @@ impl<'p, P: Protocol> World<'p, P> {
             }
             self.k.events += 1;
             unsafe { self.dispatch(ev) };
-            if self.k.feed.as_ref().is_some_and(|f| !f.is_empty()) {
-                self.feed_workload();
-            }
-            if !self.k.violations.is_empty() {
+            if self.k.attention && self.attend() {
                 self.stopped_early = true;
                 return;
             }
@@ -375,6 +372,16 @@ impl<'p, P: Protocol> World<'p, P> {
         if self.cfg.inspect_at_us.is_some() {
             self.inspect();
         }
+    }
+
+    /// After an event that asked for attention: a reacting workload hears its news; returns
+    /// whether a violation stops the run.
+    fn attend(&mut self) -> bool {
+        self.k.attention = false;
+        if self.k.feed.as_ref().is_some_and(|f| !f.is_empty()) {
+            self.feed_workload();
+        }
+        !self.k.violations.is_empty()
     }
 
     /// Records every node's description once, as of the inspection time.

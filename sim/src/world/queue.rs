@@ -11,6 +11,10 @@
 //!   behind the wheel's base), each key packing time, insertion counter and slot, in that
 //!   order of significance.
 //!
+//! The queue also numbers the slots: a slot not queued is free, and the free slots are kept in
+//! a list threaded through the same links the buckets use (a free slot is in no bucket), so
+//! freeing and reusing one is a couple of moves.
+//!
 //! The order is exactly (time, insertion): within a bucket, the FIFO is insertion order; and
 //! when the far heap and the wheel both hold events at one time, the far ones were inserted
 //! first (an event goes far only when its time is at least `WHEEL` past the base then, and
@@ -43,8 +47,10 @@ pub struct EventQueue {
     /// index.
     base: u64,
     buckets: Box<[Bucket; WHEEL]>,
-    /// Per slot: the next slot in its bucket's list.
+    /// Per slot: the next slot in its bucket's list, or in the free list for a free slot.
     next: Vec<u32>,
+    /// The first free slot (`NONE`: none; a new slot is then added).
+    free: u32,
     /// Bit `b % 64` of word `b / 64`: bucket `b` is in use.
     used: [u64; WORDS],
     /// Bit `w`: word `w` of `used` is not zero.
@@ -72,6 +78,7 @@ impl Default for EventQueue {
             base: 0,
             buckets: Box::new([Bucket::EMPTY; WHEEL]),
             next: Vec::new(),
+            free: NONE,
             used: [0; WORDS],
             summary: 0,
             far: FarHeap::default(),
@@ -80,8 +87,35 @@ impl Default for EventQueue {
 }
 
 impl EventQueue {
-    /// Queues slab slot `slot` at `time_us`, after every event queued before it; `seq` is its
-    /// insertion counter (increasing with each push).
+    /// A free slot to queue an event in, and whether it is a new one (the caller's slab grows
+    /// by one then: slots are numbered `0..`, each new one the next).
+    #[inline(always)]
+    pub fn vacant_slot(&mut self) -> (u32, bool) {
+        let slot = self.free;
+        if slot == NONE {
+            self.next.push(NONE);
+            return ((self.next.len() - 1) as u32, true);
+        }
+        self.free = self.next[slot as usize];
+        (slot, false)
+    }
+
+    /// Makes `slot` (just popped, so queued nowhere) free again.
+    #[inline(always)]
+    fn release(&mut self, slot: u32) {
+        self.next[slot as usize] = self.free;
+        self.free = slot;
+    }
+
+    /// Every free slot, in the order they would be reused.
+    pub fn free_slots(&self) -> impl Iterator<Item = u32> + '_ {
+        std::iter::successors(Some(self.free).filter(|&s| s != NONE), |&s| {
+            Some(self.next[s as usize]).filter(|&n| n != NONE)
+        })
+    }
+
+    /// Queues slot `slot` (from `vacant_slot`) at `time_us`, after every event queued before
+    /// it; `seq` is its insertion counter (increasing with each push).
     #[inline(always)]
     pub fn push(&mut self, time_us: u64, seq: u64, slot: u32) {
         let ahead = time_us.wrapping_sub(self.base);
@@ -95,11 +129,7 @@ impl EventQueue {
     /// Appends `slot` to bucket `b`'s list.
     #[inline(always)]
     fn push_near(&mut self, b: usize, slot: u32) {
-        let s = slot as usize;
-        if s >= self.next.len() {
-            self.next.resize(s + 1, NONE);
-        }
-        self.next[s] = NONE;
+        self.next[slot as usize] = NONE;
         let bucket = &mut self.buckets[b];
         let tail = bucket.last;
         bucket.last = slot;
@@ -112,27 +142,31 @@ impl EventQueue {
         }
     }
 
-    /// Removes and returns the earliest event (time, slot) if it is at or before `end_us`.
+    /// Removes and returns the earliest event (time, slot) if it is at or before `end_us`; its
+    /// slot is free again at once (the caller reads the event before it queues another).
     #[inline(always)]
     pub fn pop(&mut self, end_us: u64) -> Option<(u64, u32)> {
         match self.earliest_bucket() {
-            Some((t, b)) if self.far.peek().is_none_or(|(far_us, _)| t < far_us) => {
-                self.pop_near(t, b, end_us)
-            }
-            _ => self.pop_far(end_us),
+            Some((t, b)) if t < self.far.earliest_us => self.pop_near(t, b, end_us),
+            near => self.pop_far(near, end_us),
         }
     }
 
     /// Takes the far heap's earliest event if it is not past `end_us` (the caller found it
-    /// earlier than the wheel's, or the wheel empty).
+    /// no later than the wheel's earliest, `near`); with the far heap empty, the wheel's (whose
+    /// time is then `u64::MAX`, the empty heap's mark).
     #[inline(never)]
-    fn pop_far(&mut self, end_us: u64) -> Option<(u64, u32)> {
-        let (t, slot) = self.far.peek()?;
+    fn pop_far(&mut self, near: Option<(u64, usize)>, end_us: u64) -> Option<(u64, u32)> {
+        let Some((t, slot)) = self.far.peek() else {
+            let (t, b) = near?;
+            return self.pop_near(t, b, end_us);
+        };
         if t > end_us {
             return None;
         }
         self.far.pop();
         self.base = self.base.max(t);
+        self.release(slot);
         Some((t, slot))
     }
 
@@ -154,6 +188,7 @@ impl EventQueue {
             }
         }
         self.base = t;
+        self.release(slot);
         Some((t, slot))
     }
 
@@ -205,9 +240,21 @@ fn slot_of(key: u128) -> u32 {
 }
 
 /// Min-heap of packed keys.
-#[derive(Default)]
 struct FarHeap {
     keys: Vec<u128>,
+    /// The time of the earliest key (`u64::MAX` when empty): the wheel's pop compares with it
+    /// without looking into the heap. An event at `u64::MAX` itself is never earlier than a
+    /// wheel one, so the sentinel decides no order.
+    earliest_us: u64,
+}
+
+impl Default for FarHeap {
+    fn default() -> Self {
+        FarHeap {
+            keys: Vec::new(),
+            earliest_us: u64::MAX,
+        }
+    }
 }
 
 impl FarHeap {
@@ -222,6 +269,7 @@ impl FarHeap {
     fn push(&mut self, key: u128) {
         self.keys.push(key);
         self.sift_up(self.keys.len() - 1);
+        self.note_earliest();
     }
 
     /// Removes the earliest entry.
@@ -231,6 +279,11 @@ impl FarHeap {
             self.keys[0] = last_key;
             self.sift_down(0);
         }
+        self.note_earliest();
+    }
+
+    fn note_earliest(&mut self) {
+        self.earliest_us = self.peek().map_or(u64::MAX, |(t, _)| t);
     }
 
     fn sift_up(&mut self, mut i: usize) {
@@ -297,8 +350,7 @@ mod tests {
         let mut rng = stream(9, Stream::Network);
         let (mut q, mut reference) = (EventQueue::default(), BinaryHeap::new());
         let mut now = 0u64;
-        let mut free: Vec<u32> = Vec::new();
-        let mut slots = 0u32;
+        let mut pending = std::collections::BTreeSet::new();
         for seq in 0..200_000u64 {
             if rng.gen_range(0..2) == 0 {
                 let ahead = match rng.gen_range(0..4) {
@@ -307,10 +359,8 @@ mod tests {
                     2 => rng.gen_range(0..2 * WHEEL as u64),
                     _ => rng.gen_range(WHEEL as u64 - 3..WHEEL as u64 + 3),
                 };
-                let slot = free.pop().unwrap_or_else(|| {
-                    slots += 1;
-                    slots - 1
-                });
+                let (slot, _) = q.vacant_slot();
+                assert!(pending.insert(slot), "slot {slot} handed out while queued");
                 q.push(now + ahead, seq, slot);
                 reference.push(Reverse((now + ahead, seq, slot)));
             } else {
@@ -325,7 +375,7 @@ mod tests {
                 assert_eq!(q.pop(end), want, "pop {seq} up to {end}");
                 if let Some((t, slot)) = want {
                     now = t;
-                    free.push(slot);
+                    pending.remove(&slot);
                 }
             }
         }
@@ -339,6 +389,8 @@ mod tests {
     #[test]
     fn far_and_saturated_times_keep_their_order() {
         let mut q = EventQueue::default();
+        let slots: Vec<u32> = (0..4).map(|_| q.vacant_slot().0).collect();
+        assert_eq!(slots, [0, 1, 2, 3]);
         q.push(u64::MAX, 1, 0);
         q.push(10 * WHEEL as u64, 2, 1);
         q.push(5, 3, 2);
@@ -351,5 +403,39 @@ mod tests {
             (u64::MAX, 0),
         ];
         assert_eq!(order, want);
+    }
+
+    /// A popped slot is free at once and reused first; a slot is new only when none is free,
+    /// and the free list lists exactly the slots not queued.
+    #[test]
+    fn popped_slots_are_reused_before_new_ones() {
+        let mut q = EventQueue::default();
+        assert_eq!(q.vacant_slot(), (0, true));
+        assert_eq!(q.vacant_slot(), (1, true));
+        q.push(3, 1, 0);
+        q.push(7, 2, 1);
+        assert_eq!(q.free_slots().count(), 0);
+        assert_eq!(q.pop(u64::MAX), Some((3, 0)));
+        assert_eq!(q.free_slots().collect::<Vec<_>>(), [0]);
+        assert_eq!(q.pop(u64::MAX), Some((7, 1)));
+        assert_eq!(q.free_slots().collect::<Vec<_>>(), [1, 0]);
+        assert_eq!(q.vacant_slot(), (1, false));
+        assert_eq!(q.vacant_slot(), (0, false));
+        assert_eq!(q.vacant_slot(), (2, true));
+    }
+
+    /// An event at the very end of time on the wheel (its base that far on) pops even with
+    /// the far heap empty, whose earliest time reads as that same `u64::MAX`.
+    #[test]
+    fn a_wheel_event_at_the_end_of_time_pops_with_no_far_event() {
+        let mut q = EventQueue::default();
+        let (a, _) = q.vacant_slot();
+        q.push(u64::MAX - 1, 1, a);
+        assert_eq!(q.pop(u64::MAX), Some((u64::MAX - 1, a)));
+        let (b, _) = q.vacant_slot();
+        q.push(u64::MAX, 2, b);
+        assert!(q.far.keys.is_empty(), "on the wheel");
+        assert_eq!(q.pop(u64::MAX), Some((u64::MAX, b)));
+        assert_eq!(q.pop(u64::MAX), None);
     }
 }
