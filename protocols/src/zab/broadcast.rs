@@ -191,28 +191,45 @@ impl ZabServer {
         else {
             return;
         };
-        let Some(peer) = lead.peers.get_mut(&from).filter(|p| p.synced) else {
+        // One walk over the peers: `from`'s entry is updated where it is found (nothing, if
+        // it is not synced), and the synced ones (with this server's own last zxid) are
+        // counted as holders and as holders of more than the commit point, which moves only
+        // if a quorum holds more than it (most ACKs, ping replies or a quorum reached
+        // already, move nothing).
+        let commit = lead.commit;
+        let (mut held_by, mut above) = (1, usize::from(my_last > commit));
+        let mut acked_sent = None;
+        for (&id, p) in lead.peers.iter_mut() {
+            if id == from {
+                if !p.synced {
+                    return;
+                }
+                p.acked = p.acked.max(last.min(my_last));
+                p.heard = now;
+                acked_sent = Some((p.acked, p.sent));
+            }
+            if p.synced {
+                held_by += 1;
+                above += usize::from(p.acked > commit);
+            }
+        }
+        let Some((acked, sent)) = acked_sent else {
             return;
         };
-        peer.acked = peer.acked.max(last.min(my_last));
-        peer.heard = now;
-        let held = || {
-            let acked = lead.peers.values().filter(|p| p.synced).map(|p| p.acked);
-            acked.chain(std::iter::once(my_last))
-        };
-        // The commit point moves only if a quorum holds more than it: counted first, as most
-        // ACKs (ping replies, a quorum reached already) move nothing.
-        let (held_by, above) = held().fold((0, 0), |(n, a), h| {
-            (n + 1, a + usize::from(h > lead.commit))
-        });
         if held_by < quorum {
             return;
         }
         if above >= quorum {
-            let point = quorum_point(held(), quorum).expect("a quorum holds zxids");
+            let held = lead.peers.values().filter(|p| p.synced).map(|p| p.acked);
+            let point = quorum_point(held.chain(std::iter::once(my_last)), quorum)
+                .expect("a quorum holds zxids");
             self.commit_upto(ctx, point);
+            return self.catch_up(ctx, from);
         }
-        self.catch_up(ctx, from);
+        // `catch_up` with the entry in hand (nothing changed it since).
+        if acked >= sent && acked < my_last {
+            self.resend_from(ctx, from, acked);
+        }
     }
 
     /// Leader: everything up to `z` is committed; deliver it and tell the followers.

@@ -204,17 +204,28 @@ impl Remembered {
         Some((*seq, ret))
     }
 
-    // Inlined, as `DataTree::record`, its one caller, is.
+    /// Where `client`'s entry is (`Ok`), or where it would go (`Err`). Inlined, as
+    /// `DataTree::record`, its caller, is: the one search of a delivery.
     #[inline(always)]
-    fn set(&mut self, client: NodeId, seq: u64, ret: Rc<Ret>) {
+    fn find(&self, client: NodeId) -> Result<usize, usize> {
         match self.0.iter().position(|e| e.0 >= client) {
-            Some(i) if self.0[i].0 == client => {
+            Some(i) if self.0[i].0 == client => Ok(i),
+            Some(i) => Err(i),
+            None => Err(self.0.len()),
+        }
+    }
+
+    /// Records `client`'s request `seq` and its result at `at`, where [`Remembered::find`]
+    /// found its entry or its place (the table unchanged since).
+    #[inline(always)]
+    fn set_at(&mut self, at: Result<usize, usize>, client: NodeId, seq: u64, ret: Rc<Ret>) {
+        match at {
+            Ok(i) => {
                 let e = &mut self.0[i];
                 e.1 = seq;
                 e.2 = ret;
             }
-            Some(i) => self.0.insert(i, (client, seq, ret)),
-            None => self.0.push((client, seq, ret)),
+            Err(i) => self.0.insert(i, (client, seq, ret)),
         }
     }
 }
@@ -538,7 +549,11 @@ impl DataTree {
         events: &mut Events,
         sharing: Option<Sharing<'_>>,
     ) -> bool {
-        if let Some((last, _)) = self.sessions.get(client) {
+        // The client's entry is looked for once: the change below touches the content
+        // only, so the entry (or its place) is still where it was found when recorded.
+        let at = self.sessions.find(client);
+        if let Ok(i) = at {
+            let last = self.sessions.0[i].1;
             if seq <= last {
                 return seq == last;
             }
@@ -553,7 +568,7 @@ impl DataTree {
         });
         match ret {
             Some(ret) => {
-                self.sessions.set(client, seq, ret);
+                self.sessions.set_at(at, client, seq, ret);
                 true
             }
             None => false,
@@ -1061,6 +1076,45 @@ mod tests {
         );
         assert!(events.list().is_empty(), "a failed multi fires no watch");
         assert_eq!(t, before);
+    }
+
+    #[test]
+    fn each_client_keeps_its_own_entry_in_the_session_table() {
+        let mut t = DataTree::default();
+        let make =
+            |client: usize, seq: u64| create(&format!("/c{client}-{seq}"), CreateMode::Persistent);
+        let mut z = 0;
+        // Clients arrive out of order (each new one goes in its place), then each sends a
+        // second request, which replaces its own entry only.
+        for seq in 1..=2 {
+            for client in [3, 0, 2, 1] {
+                z += 1;
+                let applied = t.apply(
+                    c(client),
+                    seq,
+                    &make(client, seq),
+                    z - 1,
+                    z,
+                    &mut Events::new(false),
+                );
+                assert!(matches!(applied, Applied::Fresh(Ret::Created { .. })));
+            }
+        }
+        let created = |client: usize| Ret::Created {
+            path: format!("/c{client}-2").into(),
+            zxid: 5 + [3, 0, 2, 1].iter().position(|&x| x == client).unwrap() as u64,
+        };
+        for client in 0..4 {
+            assert_eq!(t.session(c(client)), Some((2, &created(client))));
+        }
+        // An older request changes nothing; a retry of the latest gets its result back.
+        let stale = t.apply(c(2), 1, &make(2, 3), z, z + 1, &mut Events::new(false));
+        assert_eq!(stale, Applied::Stale);
+        let again = t.apply(c(2), 2, &make(2, 2), z, z + 1, &mut Events::new(false));
+        assert_eq!(again, Applied::Duplicate(created(2)));
+        for client in 0..4 {
+            assert_eq!(t.session(c(client)), Some((2, &created(client))));
+        }
     }
 
     #[test]
