@@ -339,9 +339,9 @@ impl ZabServer {
                 self.fire_watches(events, z);
                 // The result is copied out only where the client waits for it.
                 if recorded && self.waiters.get(&client) == Some(&seq) {
-                    let ret = self.tree.result_of(client);
+                    let ret = self.tree.shared_result_of(client);
                     self.waiters.remove(&client);
-                    self.reply(ctx, client, seq, ret, true);
+                    self.zk_reply(ctx, client, seq, ret);
                 }
             }
             Applied::Kv {
@@ -350,7 +350,7 @@ impl ZabServer {
                 applied: kv::Applied::Fresh(ret) | kv::Applied::Duplicate(ret),
             } if self.waiters.get(&client) == Some(&seq) => {
                 self.waiters.remove(&client);
-                self.reply(ctx, client, seq, ret, false);
+                self.kv_reply(ctx, client, seq, ret);
             }
             Applied::Session {
                 client,
@@ -412,7 +412,7 @@ impl ZabServer {
         ctx: &mut Ctx<Self>,
         client: NodeId,
         seq: u64,
-        op: Box<Op>,
+        op: Rc<Op>,
         seen: u64,
     ) {
         if let Some(session) = self.tree.client_session(client) {
@@ -424,7 +424,11 @@ impl ZabServer {
         }
         if let Some(ret) = self.remembered(client, seq) {
             self.mark_once(ctx, "dedup-hit");
-            return self.reply(ctx, client, seq, ret, op.is_zookeeper());
+            return if op.is_zookeeper() {
+                self.zk_reply(ctx, client, seq, Rc::new(ret))
+            } else {
+                self.kv_reply(ctx, client, seq, ret)
+            };
         }
         let Some(leader) = self.serving_leader() else {
             let hint = None;
@@ -446,7 +450,8 @@ impl ZabServer {
         }
         self.waiters.insert(client, seq);
         if leader == self.id {
-            self.propose_request(ctx, client, seq, *op);
+            // The client keeps its operation (to resend it): the command takes a copy.
+            self.propose_request(ctx, client, seq, Rc::unwrap_or_clone(op));
         } else {
             ctx.send(leader, ZabMsg::Forward { client, seq, op });
         }
@@ -470,28 +475,27 @@ impl ZabServer {
         if let Some((path, on)) = super::watches::watch_left(op, &ret) {
             self.add_watch(client, path, on);
         }
-        self.reply(ctx, client, seq, ret, true);
+        self.zk_reply(ctx, client, seq, Rc::new(ret));
     }
 
-    /// Answers `client`'s request `seq`; a ZooKeeper answer carries the client's
-    /// notifications not yet acknowledged, processed before it.
-    fn reply(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, ret: Ret, zk: bool) {
-        let msg = if zk {
-            let notes = self.notes_for(client);
-            let conn = self.conn_of(client);
-            ZabMsg::ZkReply {
-                seq,
-                ret: Box::new(ret),
-                notes,
-                conn,
-            }
-        } else {
-            ZabMsg::ClientReply {
-                seq,
-                ret: Box::new(ret),
-            }
+    /// Answers `client`'s ZooKeeper request `seq`, with the client's notifications not yet
+    /// acknowledged (processed before the answer).
+    fn zk_reply(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, ret: Rc<Ret>) {
+        let notes = self.notes_for(client);
+        let conn = self.conn_of(client);
+        let msg = ZabMsg::ZkReply {
+            seq,
+            ret,
+            notes,
+            conn,
         };
         ctx.send(client, msg);
+    }
+
+    /// Answers `client`'s key-value request `seq`.
+    fn kv_reply(&mut self, ctx: &mut Ctx<Self>, client: NodeId, seq: u64, ret: Ret) {
+        let ret = Box::new(ret);
+        ctx.send(client, ZabMsg::ClientReply { seq, ret });
     }
 
     /// Leader: a request a follower passed on (skipped if it was applied already).

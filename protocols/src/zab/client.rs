@@ -30,6 +30,7 @@ use splitbrain_api::{
     ClientProcess, Ctx, Dur, Effect, NodeId, NodeView, Notice, Op, Process, Role, Time,
 };
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// The client's timers: the key-value library's own, and the session tick.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -59,7 +60,8 @@ enum Conn {
 /// A ZooKeeper call in flight.
 struct Call {
     seq: u64,
-    op: Op,
+    /// Shared with the requests that carry it (no copy per send).
+    op: Rc<Op>,
     sent_at: Option<Time>,
     give_up_at: Time,
 }
@@ -179,7 +181,7 @@ impl ZabClient {
             c.sent_at = Some(ctx.now());
             let msg = ZabMsg::ClientRequest {
                 seq: c.seq,
-                op: Box::new(c.op.clone()),
+                op: Rc::clone(&c.op),
                 seen: self.seen,
             };
             ctx.send(self.servers[self.target], msg);
@@ -260,7 +262,7 @@ impl ZabClient {
 
     /// True if the call in flight is a read that leaves a watch on `path`.
     fn read_in_flight_watches(&self, path: &str) -> bool {
-        self.call.as_ref().is_some_and(|c| match &c.op {
+        self.call.as_ref().is_some_and(|c| match &*c.op {
             Op::Exists { path: p, watch }
             | Op::GetData { path: p, watch }
             | Op::GetChildren { path: p, watch } => *watch && p == path,
@@ -373,7 +375,8 @@ impl ZabClient {
                     return;
                 }
                 let call = self.call.take().expect("mine");
-                let ret = *ret;
+                // Shared with the server's session table: the history takes a copy.
+                let ret = Rc::unwrap_or_clone(ret);
                 if let Some(w) = watch_left(&call.op, &ret) {
                     self.watches.insert(w, ret.zxid().unwrap_or(0));
                 }
@@ -504,7 +507,7 @@ impl ClientProcess for ZabClient {
         self.seq += 1;
         self.call = Some(Call {
             seq: self.seq,
-            op,
+            op: Rc::new(op),
             sent_at: None,
             give_up_at: ctx.now() + GIVE_UP_AFTER,
         });

@@ -151,9 +151,9 @@ pub struct Vote {
     pub id: NodeId,
 }
 
-/// ZAB's wire messages. Operations and results travel boxed, so that a message stays small
-/// (the simulator moves every message several times between send and delivery, and a move
-/// of more than a few words is a call to `memcpy`).
+/// ZAB's wire messages. Operations and results travel boxed or shared (`Rc`), so that a
+/// message stays small (the simulator moves every message several times between send and
+/// delivery, and a move of more than a few words is a call to `memcpy`).
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum ZabMsg {
     /// An election notification. `leading`: the sender is not looking; it follows or leads
@@ -224,12 +224,14 @@ pub enum ZabMsg {
     Forward {
         client: NodeId,
         seq: u64,
-        op: Box<Op>,
+        op: Rc<Op>,
     },
-    /// `seen`: the highest zxid the client has seen in a reply.
+    /// `seen`: the highest zxid the client has seen in a reply. The operation is the
+    /// client's own (`Rc`): its sends and resends share it, and a read is served from it
+    /// without a copy.
     ClientRequest {
         seq: u64,
-        op: Box<Op>,
+        op: Rc<Op>,
         seen: u64,
     },
     ClientReply {
@@ -238,9 +240,10 @@ pub enum ZabMsg {
     },
     /// A ZooKeeper call's answer, with the notifications the client has not acknowledged
     /// (processed before the answer), on connection `conn`.
+    /// The result is shared with the server's session table (`Rc`: no copy).
     ZkReply {
         seq: u64,
-        ret: Box<Ret>,
+        ret: Rc<Ret>,
         notes: Vec<Note>,
         conn: u64,
     },
@@ -325,12 +328,12 @@ impl Message for ZabMsg {
 
 impl KvWire for ZabMsg {
     fn request(seq: u64, op: Op) -> ZabMsg {
-        let op = Box::new(op);
+        let op = Rc::new(op);
         ZabMsg::ClientRequest { seq, op, seen: 0 }
     }
 
     fn request_seen(seq: u64, op: Op, seen: u64) -> ZabMsg {
-        let op = Box::new(op);
+        let op = Rc::new(op);
         ZabMsg::ClientRequest { seq, op, seen }
     }
 

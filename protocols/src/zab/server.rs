@@ -343,7 +343,9 @@ impl Process for ZabServer {
                 std::mem::forget(msg);
                 self.on_commit(ctx, from, epoch, commit, true)
             }
-            ZabMsg::Forward { client, seq, op } => self.on_forward(ctx, client, seq, *op),
+            ZabMsg::Forward { client, seq, op } => {
+                self.on_forward(ctx, client, seq, Rc::unwrap_or_clone(op))
+            }
             ZabMsg::ClientRequest { seq, op, seen } => {
                 self.on_client_request(ctx, from, seq, op, seen)
             }

@@ -199,7 +199,7 @@ type Deletion = (u64, u64);
 struct Remembered(Vec<(NodeId, u64, Rc<Ret>)>);
 
 impl Remembered {
-    fn get(&self, client: NodeId) -> Option<(u64, &Ret)> {
+    fn get(&self, client: NodeId) -> Option<(u64, &Rc<Ret>)> {
         let (_, seq, ret) = self.0.iter().find(|e| e.0 == client)?;
         Some((*seq, ret))
     }
@@ -374,7 +374,8 @@ fn version_ok(stat: &Stat, version: Option<u32>) -> bool {
 impl DataTree {
     /// The remembered result of `client`'s request `seq`, if it was its latest.
     pub fn session(&self, client: NodeId) -> Option<(u64, &Ret)> {
-        self.sessions.get(client)
+        let (seq, ret) = self.sessions.get(client)?;
+        Some((seq, ret))
     }
 
     pub fn session_state(&self, session: u64) -> SessionState {
@@ -588,8 +589,13 @@ impl DataTree {
 
     /// The result of `client`'s latest request in the session table.
     pub fn result_of(&self, client: NodeId) -> Ret {
+        Ret::clone(&self.shared_result_of(client))
+    }
+
+    /// The same, shared with the table: a reply carries it without a copy.
+    pub fn shared_result_of(&self, client: NodeId) -> Rc<Ret> {
         let (_, ret) = self.sessions.get(client).expect("recorded");
-        ret.clone()
+        Rc::clone(ret)
     }
 
     // Inlined, as `DataTree::record`, its one caller, is (a frame of its own costs more
