@@ -188,6 +188,14 @@ mod tests {
         before: u64,
         servers: u32,
     ) -> (Vec<WatchEvent>, Ret) {
+        let (applied, events) = apply_as(tree, txn, before, servers);
+        assert!(matches!(applied, Applied::Zk { recorded: true, .. }));
+        (events.into_list(), tree.result_of(CLIENT))
+    }
+
+    /// Applies `txn` (after zxid `before`) as a server of an ensemble of `servers`, collecting
+    /// every watch event; returns what `apply` said and the events.
+    fn apply_as(tree: &mut DataTree, txn: &Txn, before: u64, servers: u32) -> (Applied, Events) {
         let mut events = Events::new(true);
         let applied = apply(
             &mut Kv::default(),
@@ -197,22 +205,13 @@ mod tests {
             &mut events,
             servers - 1,
         );
-        assert!(matches!(applied, Applied::Zk { recorded: true, .. }));
-        (events.into_list(), tree.result_of(CLIENT))
+        (applied, events)
     }
 
     /// Applies `txn` (after zxid `before`) as a server of an ensemble of `servers`; returns
     /// whether the result was recorded.
     fn recorded(tree: &mut DataTree, txn: &Txn, before: u64, servers: u32) -> bool {
-        let mut events = Events::new(true);
-        let applied = apply(
-            &mut Kv::default(),
-            tree,
-            txn,
-            before,
-            &mut events,
-            servers - 1,
-        );
+        let (applied, _) = apply_as(tree, txn, before, servers);
         let Applied::Zk { recorded, .. } = applied else {
             panic!("a ZooKeeper call")
         };
