@@ -91,7 +91,7 @@ impl ZabServer {
         let Some(p) = self.lead.as_ref().and_then(|l| l.peers.get(&peer)) else {
             return;
         };
-        if p.synced && p.acked >= p.sent && p.acked < self.log.last_zxid() {
+        if p.needs_next_batch(self.log.last_zxid()) {
             let acked = p.acked;
             self.resend_from(ctx, peer, acked);
         }
@@ -198,7 +198,9 @@ impl ZabServer {
         // already, move nothing).
         let commit = lead.commit;
         let (mut held_by, mut above) = (1, usize::from(my_last > commit));
-        let mut acked_sent = None;
+        // `from`'s acknowledged zxid, and whether it needs the next batch (`catch_up`'s
+        // test, made on the entry in hand).
+        let mut from_entry = None;
         for (&id, p) in lead.peers.iter_mut() {
             if id == from {
                 if !p.synced {
@@ -206,14 +208,14 @@ impl ZabServer {
                 }
                 p.acked = p.acked.max(last.min(my_last));
                 p.heard = now;
-                acked_sent = Some((p.acked, p.sent));
+                from_entry = Some((p.acked, p.needs_next_batch(my_last)));
             }
             if p.synced {
                 held_by += 1;
                 above += usize::from(p.acked > commit);
             }
         }
-        let Some((acked, sent)) = acked_sent else {
+        let Some((acked, behind)) = from_entry else {
             return;
         };
         if held_by < quorum {
@@ -227,7 +229,7 @@ impl ZabServer {
             return self.catch_up(ctx, from);
         }
         // `catch_up` with the entry in hand (nothing changed it since).
-        if acked >= sent && acked < my_last {
+        if behind {
             self.resend_from(ctx, from, acked);
         }
     }

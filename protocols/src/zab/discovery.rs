@@ -41,6 +41,14 @@ pub(super) struct Peer {
     pub heard: Time,
 }
 
+impl Peer {
+    /// A peer that has processed everything sent to it but is behind the leader's `last`
+    /// zxid: it gets the next batch.
+    pub fn needs_next_batch(&self, last: u64) -> bool {
+        self.synced && self.acked >= self.sent && self.acked < last
+    }
+}
+
 /// Leader-only state.
 pub(super) struct Leading {
     pub stage: Stage,
