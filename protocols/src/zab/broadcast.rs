@@ -164,9 +164,20 @@ impl ZabServer {
             self.touch(ctx);
         }
         if prev <= self.log.last_zxid() {
-            for txn in txns.iter() {
-                if txn.zxid > self.log.last_zxid() {
-                    self.log_mut().append(txn.clone());
+            match txns {
+                // A new proposal (most): its transaction moves into the log, no count taken
+                // and none dropped.
+                Batch::One(txn) => {
+                    if txn.zxid > self.log.last_zxid() {
+                        self.log_mut().append(txn);
+                    }
+                }
+                Batch::Many(txns) => {
+                    for txn in txns.iter() {
+                        if txn.zxid > self.log.last_zxid() {
+                            self.log_mut().append(txn.clone());
+                        }
+                    }
                 }
             }
         }
@@ -340,9 +351,8 @@ impl ZabServer {
             } => {
                 self.fire_watches(events, z);
                 // The result is copied out only where the client waits for it.
-                if recorded && self.waiters.get(&client) == Some(&seq) {
+                if recorded && self.waiters.remove_if_eq(&client, &seq) {
                     let ret = self.tree.shared_result_of(client);
-                    self.waiters.remove(&client);
                     self.zk_reply(ctx, client, seq, ret);
                 }
             }
@@ -350,9 +360,10 @@ impl ZabServer {
                 client,
                 seq,
                 applied: kv::Applied::Fresh(ret) | kv::Applied::Duplicate(ret),
-            } if self.waiters.get(&client) == Some(&seq) => {
-                self.waiters.remove(&client);
-                self.kv_reply(ctx, client, seq, ret);
+            } => {
+                if self.waiters.remove_if_eq(&client, &seq) {
+                    self.kv_reply(ctx, client, seq, ret);
+                }
             }
             Applied::Session {
                 client,

@@ -63,6 +63,21 @@ impl<K: Ord + Copy, V> SmallMap<K, V> {
         self.find(key).ok().map(|i| self.0.remove(i).1)
     }
 
+    /// Removes the entry at `key` if its value is `value` (one look-up, not a `get` and a
+    /// `remove`); whether it did.
+    pub(super) fn remove_if_eq(&mut self, key: &K, value: &V) -> bool
+    where
+        V: PartialEq,
+    {
+        match self.find(key) {
+            Ok(i) if self.0[i].1 == *value => {
+                self.0.remove(i);
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn clear(&mut self) {
         self.0.clear();
     }
@@ -117,5 +132,18 @@ mod tests {
             );
             assert!(small.iter().eq(btree.iter()));
         }
+    }
+
+    #[test]
+    fn removes_only_an_entry_holding_the_value() {
+        let mut small = SmallMap::new();
+        small.insert(3u64, 30u64);
+        small.insert(1, 10);
+        assert!(!small.remove_if_eq(&3, &31));
+        assert!(!small.remove_if_eq(&2, &30));
+        assert_eq!(small.get(&3), Some(&30));
+        assert!(small.remove_if_eq(&3, &30));
+        assert_eq!(small.get(&3), None);
+        assert!(small.iter().eq([(&1, &10)]));
     }
 }
