@@ -63,7 +63,8 @@ impl<'h> Index<'h> {
             .iter()
             .map(|o| {
                 let from = steps.len() as u32;
-                let write = o.op.push_steps(&mut steps);
+                // Tested first: reads (half the operations) skip the call.
+                let write = o.op.is_write() && o.op.push_steps(&mut steps);
                 write.then_some((from, steps.len() as u32))
             })
             .collect();

@@ -1242,34 +1242,37 @@ fn sorted_by_client<T: Ord + Copy>(
 /// through a merge of two lists: each sorts after the writes and closes at its zxid.
 fn with_observations(changes: Vec<(u64, What)>, observed: &[(u64, usize)]) -> Vec<(u64, What)> {
     let mut events = Vec::with_capacity(changes.len() + observed.len());
-    let mut changes = changes.into_iter().peekable();
+    // An index into the changes rather than a peekable iterator (twice the instructions).
+    let mut next = 0;
     for &(z, i) in observed {
-        while let Some(change) = changes.next_if(|&(cz, _)| cz <= z) {
+        while let Some(&change) = changes.get(next).filter(|&&(cz, _)| cz <= z) {
             events.push(change);
+            next += 1;
         }
         events.push((z, What::Observe(i)));
     }
-    events.extend(changes);
+    events.extend_from_slice(&changes[next..]);
     events
 }
 
 /// The items of two sorted lists, sorted: what sorting their concatenation gives. A loop
 /// over the two slices, and the rest of one copied whole when the other ends (the replay
 /// merges every operation of the history a few times; peeked iterators cost twice as much).
+/// The slices are taken apart by pattern, which needs no bounds check per item.
 fn merged<T: Ord + Copy>(a: &[T], b: &[T]) -> Vec<T> {
     let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+    let (mut a, mut b) = (a, b);
+    while let ([x, rest_a @ ..], [y, rest_b @ ..]) = (a, b) {
         if x <= y {
-            out.push(x);
-            i += 1;
+            out.push(*x);
+            a = rest_a;
         } else {
-            out.push(y);
-            j += 1;
+            out.push(*y);
+            b = rest_b;
         }
     }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
+    out.extend_from_slice(a);
+    out.extend_from_slice(b);
     out
 }
 

@@ -141,7 +141,8 @@ pub fn parent_of(path: &str) -> Option<&str> {
 }
 
 /// `path` followed by `n` as ten digits (`%010d`), without the formatting machinery: the
-/// replay makes one for every sequential create it tries.
+/// replay makes one for every sequential create it tries. The digits go in as chars (a
+/// UTF-8 check of the ten bytes cost as much as writing them).
 fn sequential_name(path: &str, n: u32) -> String {
     let mut digits = [b'0'; 10];
     let mut rest = n;
@@ -151,7 +152,7 @@ fn sequential_name(path: &str, n: u32) -> String {
     }
     let mut s = String::with_capacity(path.len() + 10);
     s.push_str(path);
-    s.push_str(std::str::from_utf8(&digits).expect("ASCII digits"));
+    s.extend(digits.iter().map(|&d| char::from(d)));
     s
 }
 
@@ -276,7 +277,17 @@ impl Tree {
         Ok(results)
     }
 
+    /// Undoes the changes logged above `mark`. Inlined for its usual case, nothing to undo
+    /// (a trial that failed at its first step: most replies of failed writes), which then
+    /// costs no call.
+    #[inline]
     fn roll_back_to(&mut self, mark: usize) {
+        if self.undo.len() > mark {
+            self.undo_above(mark);
+        }
+    }
+
+    fn undo_above(&mut self, mark: usize) {
         while self.undo.len() > mark {
             match self.undo.pop().expect("above the mark") {
                 Undo::Created(path, was) => {
