@@ -42,14 +42,25 @@ impl FirstApplied {
         &mut self.pages[at][(index as usize) & (PAGE - 1)]
     }
 
+    #[inline]
     fn dense_at(&mut self, i: usize) -> &mut First {
         if i >= self.dense.len() {
-            self.dense.resize((i + 1).max(2 * self.dense.len()), None);
+            self.grow_dense(i);
         }
         &mut self.dense[i]
     }
 
+    /// Makes room for index `i` in the dense vector (doubling it at least). Out of line: the
+    /// look-up that inlines `at` stays small.
+    #[cold]
+    #[inline(never)]
+    fn grow_dense(&mut self, i: usize) {
+        self.dense.resize((i + 1).max(2 * self.dense.len()), None);
+    }
+
     /// The position of page number `page`, made on first use; remembered as the last page.
+    /// Out of line, as `grow_dense`: a new page comes once per `PAGE` indices.
+    #[inline(never)]
     fn page(&mut self, page: u64) -> usize {
         let next = self.pages.len();
         let at = *self.page_at.entry(page).or_insert(next);

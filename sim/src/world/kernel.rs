@@ -107,6 +107,9 @@ pub struct Kernel<M> {
     /// What was first applied at each index.
     applied: FirstApplied,
     leaders: BTreeMap<u64, NodeId>,
+    /// A term and the leader `leaders` records for it (the last one checked): its views need
+    /// no look-up.
+    last_leader: Option<(u64, NodeId)>,
     pub events: u64,
 }
 
@@ -164,6 +167,7 @@ impl<M: Message> Kernel<M> {
             attention: false,
             applied: FirstApplied::default(),
             leaders: BTreeMap::new(),
+            last_leader: None,
             events: 0,
         }
     }
@@ -186,7 +190,8 @@ impl<M: Message> Kernel<M> {
     #[inline(always)]
     pub fn schedule(&mut self, at: Time, ev: Event<M>) {
         let slot = self.vacant_slot();
-        self.fill(slot, ev);
+        // SAFETY: just handed out.
+        unsafe { self.fill(slot, ev) };
         self.enqueue(at, slot);
     }
 
@@ -198,6 +203,22 @@ impl<M: Message> Kernel<M> {
             self.slab.push(MaybeUninit::uninit());
         }
         slot
+    }
+
+    /// Where slab slot `slot` lies, found without a bounds check (one per event scheduled and
+    /// one per event popped).
+    ///
+    /// # Safety
+    /// `slot` was handed out by the queue (`Kernel::vacant_slot`): the slab grew to cover each
+    /// new slot as it was handed out and never shrinks, so it is in bounds.
+    #[inline(always)]
+    unsafe fn cell(&mut self, slot: u32) -> *mut Event<M> {
+        debug_assert!(
+            (slot as usize) < self.slab.len(),
+            "slot {slot} not handed out"
+        );
+        // SAFETY: in bounds, as the caller guarantees.
+        unsafe { self.slab.get_unchecked_mut(slot as usize) }.as_mut_ptr()
     }
 
     /// Queues the event in slab slot `slot` at `at`, after every event queued before it.
@@ -224,10 +245,11 @@ impl<M: Message> Kernel<M> {
     ) {
         let slot = self.vacant_slot();
         let sent = self.now;
-        let cell = self.slab[slot as usize].as_mut_ptr();
-        // SAFETY: a free slot holds no live event, so the event is written over it in place;
-        // the message is read from `msg` once, as the caller handed it over.
+        // SAFETY: a free slot holds no live event, so the event is written over it in place
+        // (`vacant_slot` handed the slot out); the message is read from `msg` once, as the
+        // caller handed it over.
         unsafe {
+            let cell = self.cell(slot);
             let msg = ptr::read(msg);
             ptr::write(
                 cell,
@@ -245,9 +267,13 @@ impl<M: Message> Kernel<M> {
 
     /// Writes `ev` into the free slab slot `slot` (it holds no live event, so nothing is
     /// dropped).
+    ///
+    /// # Safety
+    /// `slot` was just handed out by `vacant_slot`.
     #[inline(always)]
-    fn fill(&mut self, slot: u32, ev: Event<M>) {
-        self.slab[slot as usize].write(ev);
+    unsafe fn fill(&mut self, slot: u32, ev: Event<M>) {
+        // SAFETY: handed out by the queue, as the caller guarantees.
+        unsafe { self.cell(slot).write(ev) };
     }
 
     /// The next event at or before `end`, advancing `now` to it, where it lies in the slab:
@@ -261,7 +287,8 @@ impl<M: Message> Kernel<M> {
     pub unsafe fn pop(&mut self, end: Time) -> Option<*mut Event<M>> {
         let (at, slot) = self.queue.pop(end.0)?;
         self.now = Time(at);
-        Some(self.slab[slot as usize].as_mut_ptr())
+        // SAFETY: the queue pops only slots it handed out.
+        Some(unsafe { self.cell(slot) })
     }
 
     /// A fired cut point: `node` is cut from everyone now (replacing the partition in force),
@@ -364,32 +391,47 @@ impl<M: Message> Kernel<M> {
         }
     }
 
-    /// Election safety: at most one leader per term (epoch, ballot).
+    /// Election safety: at most one leader per term (epoch, ballot). A leader's views come
+    /// in runs (each step of its term that moves its progress): the last leader found
+    /// recorded as the one of its term is remembered, and its next views look nothing up.
     fn check_one_leader(&mut self, node: NodeId, term: u64) {
+        if self.last_leader == Some((term, node)) {
+            return;
+        }
         match self.leaders.get(&term) {
             Some(&other) if other != node => {
                 let msg = format!("{other} and {node} were both leader in term {term}");
                 self.violate("election safety", msg);
+                return;
             }
             Some(_) => {}
             None => {
                 self.leaders.insert(term, node);
             }
         }
+        self.last_leader = Some((term, node));
     }
 
-    /// State machine safety: no two nodes apply different commands at one index.
+    /// State machine safety: no two nodes apply different commands at one index. Inlined
+    /// into the step's effect loop: the common case (the first command at its index, or the
+    /// same one again) is a look-up and a compare, with no call.
+    #[inline]
     pub fn check_applied(&mut self, node: NodeId, index: u64, digest: u64) {
         let first = self.applied.at(index);
         match *first {
-            Some((d, other)) if d != digest => {
-                let msg =
-                    format!("{node} applied a different command than {other} at index {index}");
-                self.violate("state machine safety", msg);
-            }
+            Some((d, other)) if d != digest => self.applied_differently(node, other, index),
             Some(_) => {}
             None => *first = Some((digest, node)),
         }
+    }
+
+    /// The state machine safety violation: `node` applied another command than `other` did
+    /// at `index`.
+    #[cold]
+    #[inline(never)]
+    fn applied_differently(&mut self, node: NodeId, other: NodeId, index: u64) {
+        let msg = format!("{node} applied a different command than {other} at index {index}");
+        self.violate("state machine safety", msg);
     }
 
     pub fn violate(&mut self, checker: &str, message: String) {
@@ -506,5 +548,75 @@ impl<M: Message> Kernel<M> {
     pub fn sync_delay(&mut self) -> splitbrain_api::Dur {
         let (lo, hi) = self.sync_us;
         splitbrain_api::Dur(uniform_inclusive(&mut self.disk_rng, lo, hi))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::LinkProfile;
+    use crate::rng::{stream, Stream};
+
+    #[derive(Clone, Debug, Hash)]
+    struct Ping;
+
+    impl Message for Ping {
+        fn kind(&self) -> &'static str {
+            "ping"
+        }
+    }
+
+    fn kernel() -> Kernel<Ping> {
+        let net = Network::new(3, 0, LinkProfile::default());
+        Kernel::new(net, LinkRngs::new(1, 3), stream(1, Stream::Disk), 3, 0)
+    }
+
+    fn leader(term: u64) -> NodeView {
+        NodeView {
+            role: Role::Leader,
+            term,
+            ..NodeView::default()
+        }
+    }
+
+    /// A leader's repeated views are one leader; a second leader of its term is reported at
+    /// each of its views, whatever the first one's views in between; another term is free.
+    #[test]
+    fn a_second_leader_of_a_term_is_reported_after_the_first_ones_views() {
+        let mut k = kernel();
+        let (a, b) = (NodeId::server(0), NodeId::server(1));
+        k.note_view(a, &leader(1));
+        k.note_view(a, &leader(1));
+        assert!(k.violations.is_empty());
+        k.note_view(b, &leader(1));
+        k.note_view(a, &leader(1));
+        k.note_view(b, &leader(1));
+        assert_eq!(k.violations.len(), 2, "{:?}", k.violations);
+        k.note_view(b, &leader(2));
+        k.note_view(b, &leader(2));
+        k.note_view(a, &leader(3));
+        assert_eq!(k.violations.len(), 2);
+        k.note_view(a, &leader(2));
+        assert_eq!(k.violations.len(), 3);
+    }
+
+    /// A different command at an index already applied is reported, the same one is not.
+    #[test]
+    fn a_different_command_at_an_applied_index_is_reported() {
+        let mut k = kernel();
+        let (a, b) = (NodeId::server(0), NodeId::server(1));
+        let zxid = (1u64 << 32) | 7;
+        for index in [5, zxid] {
+            k.check_applied(a, index, 11);
+            k.check_applied(b, index, 11);
+        }
+        assert!(k.violations.is_empty());
+        k.check_applied(b, zxid, 12);
+        k.check_applied(b, 5, 12);
+        let found: Vec<_> = k.violations.iter().map(|v| v.checker.as_str()).collect();
+        assert_eq!(found, ["state machine safety"; 2]);
+        assert!(k.violations[0]
+            .message
+            .contains("S2 applied a different command than S1"));
     }
 }

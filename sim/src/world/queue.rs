@@ -47,7 +47,8 @@ pub struct EventQueue {
     /// index.
     base: u64,
     buckets: Box<[Bucket; WHEEL]>,
-    /// Per slot: the next slot in its bucket's list, or in the free list for a free slot.
+    /// Per slot: the next slot in its bucket's list (meaningless for a bucket's last slot:
+    /// a list ends at its bucket's `last`), or in the free list for a free slot.
     next: Vec<u32>,
     /// The first free slot (`NONE`: none; a new slot is then added).
     free: u32,
@@ -126,10 +127,10 @@ impl EventQueue {
         }
     }
 
-    /// Appends `slot` to bucket `b`'s list.
+    /// Appends `slot` to bucket `b`'s list. The new last slot's link is left as it is: the
+    /// list ends at `last`, so a push writes no link of its own (most buckets hold one event).
     #[inline(always)]
     fn push_near(&mut self, b: usize, slot: u32) {
-        self.next[slot as usize] = NONE;
         let bucket = &mut self.buckets[b];
         let tail = bucket.last;
         bucket.last = slot;
@@ -178,10 +179,10 @@ impl EventQueue {
         }
         let bucket = &mut self.buckets[b];
         let slot = bucket.first;
-        let after = self.next[slot as usize];
-        bucket.first = after;
-        if after == NONE {
-            bucket.last = NONE;
+        if slot != bucket.last {
+            bucket.first = self.next[slot as usize];
+        } else {
+            *bucket = Bucket::EMPTY;
             self.used[b / 64] &= !(1 << (b % 64));
             if self.used[b / 64] == 0 {
                 self.summary &= !(1 << (b / 64));
@@ -422,6 +423,31 @@ mod tests {
         assert_eq!(q.vacant_slot(), (1, false));
         assert_eq!(q.vacant_slot(), (0, false));
         assert_eq!(q.vacant_slot(), (2, true));
+    }
+
+    /// A bucket's list ends at its last slot, whatever that slot's link still says: reused
+    /// slots, whose links point along the free list, queue and pop at one time in order.
+    #[test]
+    fn a_bucket_ends_at_its_last_slot_not_at_a_link() {
+        let mut q = EventQueue::default();
+        let slots: Vec<u32> = (0..3).map(|_| q.vacant_slot().0).collect();
+        for (seq, &s) in slots.iter().enumerate() {
+            q.push(10, seq as u64, s);
+        }
+        let popped: Vec<_> = std::iter::from_fn(|| q.pop(u64::MAX)).collect();
+        assert_eq!(popped, [(10, 0), (10, 1), (10, 2)]);
+        // The free list is 2 -> 1 -> 0: each reused slot's link points at another free one.
+        let (a, _) = q.vacant_slot();
+        q.push(12, 4, a);
+        assert_eq!(q.pop(u64::MAX), Some((12, 2)));
+        let (b, _) = q.vacant_slot();
+        let (c, _) = q.vacant_slot();
+        q.push(15, 5, b);
+        q.push(15, 6, c);
+        assert_eq!(q.pop(u64::MAX), Some((15, 2)));
+        assert_eq!(q.pop(u64::MAX), Some((15, 1)));
+        assert_eq!(q.pop(u64::MAX), None);
+        assert_eq!(q.free_slots().collect::<Vec<_>>(), [1, 2, 0]);
     }
 
     /// An event at the very end of time on the wheel (its base that far on) pops even with
