@@ -60,6 +60,26 @@ impl<P: Process> Disk<P> {
     }
 }
 
+/// Appends `(to, msg)` to `held`, the message copied from where it lies straight into the
+/// vector. (A tuple built on the stack first and then copied in read back a wider word than
+/// was just written to it: a store-forwarding stall on every held send.)
+///
+/// # Safety
+/// The message behind `msg` is handed over: the caller neither uses nor drops it afterwards.
+#[inline(always)]
+unsafe fn push_held<M>(held: &mut Vec<(NodeId, M)>, to: NodeId, msg: *mut M) {
+    held.reserve(1);
+    let len = held.len();
+    // SAFETY: room for one more was reserved; both fields are written before the length
+    // covers them, and the message is moved (read once, as the caller hands it over).
+    unsafe {
+        let dst = held.as_mut_ptr().add(len);
+        ptr::addr_of_mut!((*dst).0).write(to);
+        ptr::addr_of_mut!((*dst).1).copy_from_nonoverlapping(msg, 1);
+        held.set_len(len + 1);
+    }
+}
+
 /// A server or client slot.
 pub struct Slot<P: Process> {
     pub id: NodeId,
@@ -218,7 +238,8 @@ impl<P: Process> Slot<P> {
             match unsafe { &mut *effect } {
                 Effect::Send { to, msg } => {
                     if holding {
-                        self.disk.held.push((*to, unsafe { ptr::read(msg) }));
+                        // SAFETY: the message is handed over once, here.
+                        unsafe { push_held(&mut self.disk.held, *to, msg) };
                         continue;
                     }
                     let point = &mut self.crash_after_kind;
