@@ -129,16 +129,23 @@ impl EventQueue {
 
     /// Appends `slot` to bucket `b`'s list. The new last slot's link is left as it is: the
     /// list ends at `last`, so a push writes no link of its own (most buckets hold one event).
+    /// Whether the bucket is empty is read from its bit in `used` (a few hundred bytes, always
+    /// in cache), so pushing into an empty bucket only writes it: the bucket, untouched since
+    /// the wheel last came round, is not read (that read missed the cache on most sends).
     #[inline(always)]
     fn push_near(&mut self, b: usize, slot: u32) {
-        let bucket = &mut self.buckets[b];
-        let tail = bucket.last;
-        bucket.last = slot;
-        if tail == NONE {
-            bucket.first = slot;
-            self.used[b / 64] |= 1 << (b % 64);
+        let bit = 1 << (b % 64);
+        if self.used[b / 64] & bit == 0 {
+            self.buckets[b] = Bucket {
+                first: slot,
+                last: slot,
+            };
+            self.used[b / 64] |= bit;
             self.summary |= 1 << (b / 64);
         } else {
+            let bucket = &mut self.buckets[b];
+            let tail = bucket.last;
+            bucket.last = slot;
             self.next[tail as usize] = slot;
         }
     }
