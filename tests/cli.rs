@@ -298,7 +298,8 @@ fn bench_raft_json_reports_the_one_core_and_all_core_figures() {
 }
 
 /// `bench zookeeper` measures ZAB's ZooKeeper swarm, its histories checked by the ordering
-/// checker (issue 11 item 8).
+/// checker (issue 11 item 8). With `--trials`, each figure is the median over the trials and
+/// lies within the range of the trials' own figures.
 #[test]
 fn bench_zookeeper_measures_the_zookeeper_swarm() {
     let o = splitbrain(&[
@@ -308,6 +309,8 @@ fn bench_zookeeper_measures_the_zookeeper_swarm() {
         "0..2",
         "--jobs",
         "2",
+        "--trials",
+        "3",
         "--json",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -317,7 +320,21 @@ fn bench_zookeeper_measures_the_zookeeper_swarm() {
         (&"zab".into(), &"zab-zk-swarm".into())
     );
     assert!(doc["one_core"]["check_ms_per_seed"].as_f64().unwrap() > 0.0);
-    assert!(doc["seeds_per_min"].as_f64().unwrap() > 0.0);
+    assert_eq!(doc["trials"], 3);
+    assert_eq!(doc["each_trial"].as_array().unwrap().len(), 3);
+    let within = |value: &serde_json::Value, range: &serde_json::Value| {
+        let (v, lo, hi) = (
+            value.as_f64().unwrap(),
+            range[0].as_f64().unwrap(),
+            range[1].as_f64().unwrap(),
+        );
+        assert!(0.0 < lo && lo <= v && v <= hi, "{v} outside {lo}..{hi}");
+    };
+    within(&doc["seeds_per_min"], &doc["seeds_per_min_range"]);
+    within(
+        &doc["one_core"]["acceleration"],
+        &doc["one_core"]["acceleration_range"],
+    );
 }
 
 /// The Z07 control case on a ZooKeeper scenario: the verdict (ZooKeeper's ordering

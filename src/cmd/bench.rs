@@ -33,13 +33,18 @@ pub struct BenchArgs {
     /// Messages in flight at once.
     #[arg(long, default_value_t = 64, value_parser = count_flag(1, 1_000_000))]
     pub balls: u64,
-    /// Interleaved trials; the best of each side is reported.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
-    pub trials: u32,
+    /// Trials. `kernel` and `persist` (default 5): interleaved, the best of each side is
+    /// reported. Protocol swarms (default 1): the one-core and all-cores passes are repeated
+    /// in turn, and each figure is the median over the trials, with its range.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub trials: Option<u32>,
     /// Print the figures as one JSON object.
     #[arg(long)]
     pub json: bool,
 }
+
+/// Trials of `bench kernel` and `bench persist` unless `--trials` says otherwise.
+const KERNEL_TRIALS: u32 = 5;
 
 struct NoOps;
 
@@ -88,17 +93,19 @@ pub fn heap_floor(events: u64, balls: u64) -> f64 {
 
 pub fn run(args: &BenchArgs) -> i32 {
     if args.what.eq_ignore_ascii_case("persist") {
-        return super::bench_persist::run(args.trials, args.json);
+        return super::bench_persist::run(args.trials.unwrap_or(KERNEL_TRIALS), args.json);
     }
     if !args.what.eq_ignore_ascii_case("kernel") {
-        return super::bench_swarm::run(&args.what, &args.seeds, args.jobs, args.json);
+        let trials = args.trials.unwrap_or(1);
+        return super::bench_swarm::run(&args.what, &args.seeds, args.jobs, trials, args.json);
     }
     let _ = kernel_run(args.events / 10, args.balls); // warm-up
                                                       // Interleaved trials, best of each: the machine is shared and noisy, and the minimum is
                                                       // the figure least disturbed by other work.
     let (mut events, mut secs, mut floor_secs) = (0, f64::MAX, f64::MAX);
-    let progress = Progress::start("bench kernel", "trials", u64::from(args.trials));
-    for _ in 0..args.trials.max(1) {
+    let trials = args.trials.unwrap_or(KERNEL_TRIALS);
+    let progress = Progress::start("bench kernel", "trials", u64::from(trials));
+    for _ in 0..trials {
         let (n, s) = kernel_run(args.events, args.balls);
         events = n;
         secs = secs.min(s);

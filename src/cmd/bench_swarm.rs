@@ -7,25 +7,18 @@
 //! figure is always for this one workload): on one core the time per seed with its linearizability check,
 //! split into the simulation (the world with its online invariants) and the offline check,
 //! events per second and simulated time per wall time for both; on all cores the seeds per
-//! minute of a plain `explore`.
+//! minute of a plain `explore`. With `--trials N` both passes run N times in turn and each
+//! figure is the median, with its range (`bench_report`).
 
+use super::bench_report::{OneCore, Report, Trial};
 use super::common::{default_jobs, wall_start, EXIT_PASS, EXIT_USAGE};
 use super::progress::Progress;
-use serde_json::json;
 use splitbrain_scenarios::explore::{explore, ExploreOptions};
 use splitbrain_scenarios::linearizability;
 use splitbrain_scenarios::registry::{find_protocol, protocol_names, scenarios_for, ProtocolEntry};
 use splitbrain_scenarios::runner::resolve_variant;
 use splitbrain_scenarios::{run_seed, RunOptions, Scenario};
 use std::hint::black_box;
-
-/// One core's figures: seconds per whole seed and for its history check alone.
-struct OneCore {
-    secs: f64,
-    check_secs: f64,
-    events: u64,
-    sim_us: u64,
-}
 
 /// One core: seeds run back to back, each with its history check, as `explore --jobs 1`
 /// does. The check's share is timed by checking each history once more on its own.
@@ -112,7 +105,7 @@ fn swarm_scenario(entry: &dyn ProtocolEntry, own: Option<&str>) -> Option<Scenar
         .cloned()
 }
 
-pub fn run(protocol: &str, range: &str, jobs: Option<usize>, as_json: bool) -> i32 {
+pub fn run(protocol: &str, range: &str, jobs: Option<usize>, trials: u32, as_json: bool) -> i32 {
     let range = match super::common::parse_seed_range(range) {
         Ok(r) => r,
         Err(e) => {
@@ -120,7 +113,6 @@ pub fn run(protocol: &str, range: &str, jobs: Option<usize>, as_json: bool) -> i
             return EXIT_USAGE;
         }
     };
-    let seeds = range.end - range.start;
     // `zookeeper`: the ZooKeeper service on ZAB, its swarm judged by the ordering checker.
     let (protocol, own) = if protocol.eq_ignore_ascii_case("zookeeper") {
         ("zab", Some("zab-zk-swarm"))
@@ -141,57 +133,41 @@ pub fn run(protocol: &str, range: &str, jobs: Option<usize>, as_json: bool) -> i
         );
         return EXIT_USAGE;
     };
-    let protocol = entry.info().name;
-    let name = scenario.name.clone();
     // The figure is for the swarm's standard shape (its own servers, clients and length);
     // `explore` draws a shape per seed, whose cost varies with the cluster and the load.
     scenario.vary = None;
     let jobs = jobs.unwrap_or_else(default_jobs);
-    let label = format!("bench {protocol}");
-    let progress = Progress::start(&label, "seeds (one core, then all)", 2 * seeds);
-    let one = one_core(entry.as_ref(), &scenario, &range, &progress);
-    let wide = all_cores(entry.as_ref(), &scenario, &range, jobs, &progress);
+    let seeds = range.end - range.start;
+    let label = format!("bench {}", entry.info().name);
+    let progress = Progress::start(
+        &label,
+        "seeds (one core, then all)",
+        2 * seeds * u64::from(trials),
+    );
+    // The passes alternate, so a slow spell of a shared machine falls on both figures.
+    let runs: Vec<Trial> = (0..trials)
+        .map(|_| Trial {
+            one: one_core(entry.as_ref(), &scenario, &range, &progress),
+            wide_secs: all_cores(entry.as_ref(), &scenario, &range, jobs, &progress),
+        })
+        .collect();
     progress.finish();
-    let n = seeds as f64;
-    let sim_s = one.sim_us as f64 / 1e6;
-    let world_secs = one.secs - one.check_secs;
-    let ms_per_seed = one.secs * 1e3 / n;
-    let (world_ms, check_ms) = (world_secs * 1e3 / n, one.check_secs * 1e3 / n);
-    let (accel, world_accel) = (sim_s / one.secs, sim_s / world_secs);
-    let eps = one.events as f64 / world_secs;
-    let per_min = n / wide * 60.0;
+    let report = Report {
+        protocol: entry.info().name,
+        scenario: &scenario,
+        checker: if own.is_some() {
+            "ZooKeeper ordering check"
+        } else {
+            "linearizability check"
+        },
+        seeds,
+        jobs,
+        runs: &runs,
+    };
     if as_json {
-        println!(
-            "{}",
-            json!({"protocol": protocol, "scenario": name, "seeds": seeds, "one_core": {"ms_per_seed": ms_per_seed,
-                "world_ms_per_seed": world_ms, "check_ms_per_seed": check_ms,
-                "world_events_per_sec": eps, "world_acceleration": world_accel,
-                "acceleration": accel, "events_per_seed": one.events / seeds},
-                "jobs": jobs, "seeds_per_min": per_min})
-        );
+        println!("{}", report.json());
     } else {
-        println!(
-            "{name} (standard shape: {} servers, {} clients, no per-seed draw): {seeds} seeds, {:.0} events and {:.1} simulated s per seed",
-            scenario
-                .servers
-                .map_or_else(|| "the protocol's".to_string(), |n| n.to_string()),
-            scenario.clients,
-            one.events as f64 / n,
-            sim_s / n
-        );
-        println!(
-            "one core:  simulation (world and online invariants) {world_ms:.2} ms/seed, {:.2} M events/s, {world_accel:.0}x simulated/wall",
-            eps / 1e6
-        );
-        println!(
-            "           with the offline {} (+{check_ms:.2} ms) {ms_per_seed:.2} ms/seed, {accel:.0}x simulated/wall",
-            if own.is_some() {
-                "ZooKeeper ordering check"
-            } else {
-                "linearizability check"
-            }
-        );
-        println!("{jobs} jobs:    {per_min:.0} seeds/min ({wide:.1} s)");
+        report.print();
     }
     EXIT_PASS
 }

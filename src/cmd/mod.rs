@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_persist;
+pub mod bench_report;
 pub mod bench_swarm;
 pub mod campaign;
 pub mod check;
