@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::cursor::Cursor;
-use super::history::{Call, Notice, Reply, Step, ZkHistory};
+use super::history::{Call, Notice, Reply, Step, ZkHistory, ZkOp};
 use super::replay::Replayed;
 use super::tree::Owner;
 use super::{zxid_label, Found, Guarantee};
@@ -15,6 +15,8 @@ pub(crate) struct Index<'h> {
     pub names: Vec<&'h str>,
     /// Per operation: its client.
     pub client_of: Vec<u32>,
+    /// Per operation: what the passes over every operation read of it ([`Facts`]).
+    pub facts: Vec<Facts>,
     /// Per operation: its position among its client's operations.
     pub pos: Vec<u32>,
     /// Per client: its operations (indices into `ops`), in order.
@@ -36,6 +38,18 @@ impl<'h> Index<'h> {
     pub fn new(h: &'h ZkHistory) -> Index<'h> {
         let mut names = Names::default();
         let client_of: Vec<u32> = h.ops.iter().map(|o| names.id(&o.client)).collect();
+        let facts = h.ops.iter().map(Facts::of).collect();
+        let mut steps = Vec::with_capacity(h.ops.len());
+        let steps_of = h
+            .ops
+            .iter()
+            .map(|o| {
+                let from = steps.len() as u32;
+                // Tested first: reads (half the operations) skip the call.
+                let write = o.op.is_write() && o.op.push_steps(&mut steps);
+                write.then_some((from, steps.len() as u32))
+            })
+            .collect();
         let notice_client: Vec<u32> = h.notices.iter().map(|n| names.id(&n.client)).collect();
         let names = names.list;
         let mut by_client = vec![Vec::new(); names.len()];
@@ -57,20 +71,10 @@ impl<'h> Index<'h> {
                 expiries[c as usize] += 1;
             }
         }
-        let mut steps = Vec::with_capacity(h.ops.len());
-        let steps_of = h
-            .ops
-            .iter()
-            .map(|o| {
-                let from = steps.len() as u32;
-                // Tested first: reads (half the operations) skip the call.
-                let write = o.op.is_write() && o.op.push_steps(&mut steps);
-                write.then_some((from, steps.len() as u32))
-            })
-            .collect();
         Index {
             names,
             client_of,
+            facts,
             pos,
             by_client,
             notices_by_client,
@@ -98,6 +102,56 @@ impl<'h> Index<'h> {
 
     pub fn name(&self, op: usize) -> &'h str {
         self.names[self.client_of[op] as usize]
+    }
+}
+
+/// What the passes over every operation (real time, FIFO order, sync, watches, the
+/// replay's bounds) read of it, packed: an operation of the history is some 200 bytes (call,
+/// reply, stat, strings), and thousands of them do not stay in the cache from one pass to
+/// the next, where these 48 bytes each do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Facts {
+    pub call_us: u64,
+    pub ret_us: Option<u64>,
+    /// The zxid of the operation's reply, if it returned one ([`ZkOp::reply`]).
+    pub reply_zxid: Option<u64>,
+    pub kind: Kind,
+    /// A sync answered `synced`.
+    pub synced: bool,
+    /// The call sets a watch ([`Call::watch`]).
+    pub watches: bool,
+}
+
+/// What kind of call an operation made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Read,
+    Write,
+    Sync,
+}
+
+impl Facts {
+    fn of(o: &ZkOp) -> Facts {
+        let reply = o.reply();
+        // One match for what `Call::is_write` and `Call::watch` tell.
+        let (kind, watches) = match o.op {
+            Call::Create { .. }
+            | Call::Delete { .. }
+            | Call::SetData { .. }
+            | Call::Multi { .. } => (Kind::Write, false),
+            Call::Exists { watch, .. }
+            | Call::GetData { watch, .. }
+            | Call::GetChildren { watch, .. } => (Kind::Read, watch),
+            Call::Sync { .. } => (Kind::Sync, false),
+        };
+        Facts {
+            call_us: o.call_us,
+            ret_us: o.ret_us,
+            reply_zxid: reply.map(Reply::zxid),
+            kind,
+            synced: kind == Kind::Sync && matches!(reply, Some(Reply::Synced { .. })),
+            watches,
+        }
     }
 }
 
@@ -176,10 +230,10 @@ fn check_client(h: &ZkHistory, ix: &Index, r: &Replayed, ops: &[usize], out: &mu
     let mut sync_bound: Option<(u64, usize)> = None;
     let mut cursor = Cursor::default();
     for &i in ops {
+        let f = &ix.facts[i];
+        let Some(z) = f.reply_zxid else { continue };
         let op = &h.ops[i];
-        let Some(reply) = op.reply() else { continue };
-        let z = reply.zxid();
-        let at = op.ret_us.unwrap_or(op.call_us);
+        let at = f.ret_us.unwrap_or(f.call_us);
         let name = ix.name(i);
         let is_write = r.write_zxid[i].is_some();
         let prev = seen.op.unwrap_or(i);
@@ -213,7 +267,7 @@ fn check_client(h: &ZkHistory, ix: &Index, r: &Replayed, ops: &[usize], out: &mu
             out.add(g, msg, vec![prev, i], at);
         }
         if let Some((bound, s)) = sync_bound {
-            if !matches!(op.op, Call::Sync { .. }) && z < bound {
+            if f.kind != Kind::Sync && z < bound {
                 let msg = format!(
                     "{name}'s {} after its sync (op {s}) reflects zxid {} but a write with zxid {} \
                      had completed before the sync began",
@@ -225,8 +279,8 @@ fn check_client(h: &ZkHistory, ix: &Index, r: &Replayed, ops: &[usize], out: &mu
                 sync_bound = None;
             }
         }
-        if let (Call::Sync { .. }, Reply::Synced { .. }) = (&op.op, reply) {
-            if let Some(bound) = r.completed_before(op.call_us, &mut cursor) {
+        if f.synced {
+            if let Some(bound) = r.completed_before(f.call_us, &mut cursor) {
                 sync_bound = Some((bound.max(sync_bound.map_or(0, |b| b.0)), i));
             }
         }
@@ -251,5 +305,60 @@ pub(crate) fn describe_call(call: &Call) -> String {
         Call::GetChildren { path, .. } => format!("get-children {path}"),
         Call::Sync { path } => format!("sync {path}"),
         Call::Multi { ops } => format!("multi of {} steps", ops.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zk::read_zk_history;
+
+    /// Each operation's facts are what reading the operation itself gives: every kind of
+    /// call, with a reply, an error, a failure, no outcome, a sync answered or not, a watch.
+    #[test]
+    fn facts_say_what_the_operations_say() {
+        let ops = [
+            r#"{"client": "a", "call_us": 1, "ret_us": 2, "status": "ok", "op": {"f": "create", "path": "/x", "data": "d", "mode": "persistent"}, "out": {"r": "created", "path": "/x", "zxid": 5}}"#,
+            r#"{"client": "b", "call_us": 3, "ret_us": 4, "status": "ok", "op": {"f": "delete", "path": "/y", "version": null}, "out": {"r": "error", "error": "NoNode", "zxid": 6}}"#,
+            r#"{"client": "a", "call_us": 5, "ret_us": 9, "status": "fail", "op": {"f": "set-data", "path": "/x", "data": "e", "version": 1}, "out": null}"#,
+            r#"{"client": "b", "call_us": 6, "ret_us": null, "status": "indeterminate", "op": {"f": "multi", "ops": [{"f": "check", "path": "/x", "version": 0}]}, "out": null}"#,
+            r#"{"client": "a", "call_us": 7, "ret_us": 8, "status": "ok", "op": {"f": "get-data", "path": "/x", "watch": true}, "out": {"r": "error", "error": "NoNode", "zxid": 7}}"#,
+            r#"{"client": "a", "call_us": 8, "ret_us": 9, "status": "ok", "op": {"f": "exists", "path": "/x", "watch": false}, "out": {"r": "stat", "stat": null, "zxid": 7}}"#,
+            r#"{"client": "c", "call_us": 8, "ret_us": 10, "status": "ok", "op": {"f": "get-children", "path": "/", "watch": true}, "out": {"r": "children", "children": ["x"], "stat": {"czxid": 0, "mzxid": 0, "pzxid": 5, "version": 0, "cversion": 1, "ephemeral_owner": null}, "zxid": 8}}"#,
+            r#"{"client": "c", "call_us": 11, "ret_us": 12, "status": "ok", "op": {"f": "sync", "path": "/"}, "out": {"r": "synced", "zxid": 9}}"#,
+            r#"{"client": "c", "call_us": 13, "ret_us": 14, "status": "ok", "op": {"f": "sync", "path": "/"}, "out": {"r": "error", "error": "NoNode", "zxid": 9}}"#,
+            r#"{"client": "b", "call_us": 15, "ret_us": null, "status": "indeterminate", "op": {"f": "sync", "path": "/"}, "out": null}"#,
+        ];
+        let text = format!(
+            r#"{{"schema_version": 2, "model": "zookeeper", "ops": [{}]}}"#,
+            ops.join(",")
+        );
+        let h = read_zk_history(&text, "h.json").expect("a valid history");
+        let ix = Index::new(&h);
+        assert_eq!(ix.facts.len(), h.ops.len());
+        for (o, f) in h.ops.iter().zip(&ix.facts) {
+            assert_eq!((f.call_us, f.ret_us), (o.call_us, o.ret_us));
+            assert_eq!(f.reply_zxid, o.reply().map(Reply::zxid), "{o:?}");
+            let kind = match o.op {
+                Call::Sync { .. } => Kind::Sync,
+                _ if o.op.is_write() => Kind::Write,
+                _ => Kind::Read,
+            };
+            assert_eq!(f.kind, kind, "{o:?}");
+            let synced = matches!(
+                (&o.op, o.reply()),
+                (Call::Sync { .. }, Some(Reply::Synced { .. }))
+            );
+            assert_eq!(f.synced, synced, "{o:?}");
+            assert_eq!(f.watches, o.op.watch().is_some(), "{o:?}");
+        }
+        let kinds: Vec<Kind> = ix.facts.iter().map(|f| f.kind).collect();
+        assert_eq!(kinds[..2], [Kind::Write, Kind::Write]);
+        assert_eq!(ix.facts.iter().filter(|f| f.synced).count(), 1);
+        assert_eq!(ix.facts.iter().filter(|f| f.watches).count(), 2);
+        assert_eq!(
+            ix.facts.iter().filter(|f| f.reply_zxid.is_some()).count(),
+            7
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! smaller zxid (writes are linearizable), and no reply reflects a write that was called only
 //! after the reply came back (a zxid too high is a false witness).
 
-use super::clients::{describe_call, Index};
+use super::clients::{describe_call, Index, Kind};
 use super::cursor::Cursor;
 use super::history::ZkHistory;
 use super::replay::Replayed;
@@ -17,17 +17,17 @@ pub(crate) fn check(h: &ZkHistory, ix: &Index, r: &Replayed, out: &mut Found) {
 /// write that completed before it was called.
 fn writes_respect_real_time(h: &ZkHistory, ix: &Index, r: &Replayed, out: &mut Found) {
     let mut cursors = vec![Cursor::default(); ix.names.len()];
-    for (i, op) in h.ops.iter().enumerate() {
-        let Some(reply) = op.reply() else { continue };
-        if !op.op.is_write() {
+    for (i, f) in ix.facts.iter().enumerate() {
+        let Some(z) = f.reply_zxid else { continue };
+        if f.kind != Kind::Write {
             continue;
         }
-        let z = reply.zxid();
         let cursor = &mut cursors[ix.client_of[i] as usize];
-        let Some(before) = r.completed_before(op.call_us, cursor) else {
+        let Some(before) = r.completed_before(f.call_us, cursor) else {
             continue;
         };
         if before > z {
+            let op = &h.ops[i];
             let earlier = r.order[r.order.partition_point(|&(w, _)| w < before)].1;
             let msg = format!(
                 "{}'s {} (zxid {}) was called after {}'s {} (zxid {}) had completed, yet is \
@@ -39,7 +39,7 @@ fn writes_respect_real_time(h: &ZkHistory, ix: &Index, r: &Replayed, out: &mut F
                 describe_call(&h.ops[earlier].op),
                 zxid_label(before)
             );
-            let at = op.ret_us.unwrap_or(op.call_us);
+            let at = f.ret_us.unwrap_or(f.call_us);
             out.add(Guarantee::WritesLinearizable, msg, vec![earlier, i], at);
         }
     }
@@ -50,18 +50,17 @@ fn replies_reflect_only_issued_writes(h: &ZkHistory, ix: &Index, r: &Replayed, o
     // latest[k]: the write among order[..=k] called last, and its call time.
     let mut latest: Vec<(u64, usize)> = Vec::with_capacity(r.order.len());
     for &(_, i) in &r.order {
-        let call = h.ops[i].call_us;
+        let call = ix.facts[i].call_us;
         match latest.last() {
             Some(&(c, j)) if c >= call => latest.push((c, j)),
             _ => latest.push((call, i)),
         }
     }
     let mut cursors = vec![Cursor::default(); ix.names.len()];
-    for (i, op) in h.ops.iter().enumerate() {
-        let (Some(reply), Some(ret)) = (op.reply(), op.ret_us) else {
+    for (i, f) in ix.facts.iter().enumerate() {
+        let (Some(z), Some(ret)) = (f.reply_zxid, f.ret_us) else {
             continue;
         };
-        let z = reply.zxid();
         let n = cursors[ix.client_of[i] as usize].seek(&r.order, |&(w, _)| w <= z);
         let Some(&(called, w)) = n.checked_sub(1).map(|k| &latest[k]) else {
             continue;
@@ -69,7 +68,8 @@ fn replies_reflect_only_issued_writes(h: &ZkHistory, ix: &Index, r: &Replayed, o
         if called <= ret || w == i {
             continue;
         }
-        let g = if op.op.is_write() {
+        let op = &h.ops[i];
+        let g = if f.kind == Kind::Write {
             Guarantee::WritesLinearizable
         } else {
             Guarantee::ReadReflectsPrefix

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::clients::{describe_call, Index};
+use super::clients::{describe_call, Index, Kind};
 use super::cursor::Cursor;
 use super::history::{Call, Notice, Reply, Stat, Status, Step, StepResult, WatchKind, ZkHistory};
 use super::short::same_str;
@@ -50,13 +50,13 @@ enum What {
 
 pub(crate) fn replay(h: &ZkHistory, ix: &Index, out: &mut Found) -> Replayed {
     let mut st = State::new(h, ix);
-    st.tree.record_changes(has_watches(h));
+    st.tree.record_changes(has_watches(h, ix));
     st.fifo_bound = fifo_bounds(h, ix);
     st.classify(out);
     st.reveal(h);
     let events = st.events();
     st.run(h, ix, &events, out);
-    st.finish(h)
+    st.finish()
 }
 
 struct State<'h> {
@@ -150,7 +150,7 @@ impl<'h> State<'h> {
         let ix = self.ix;
         let (client_of, clients) = (&ix.client_of, ix.names.len());
         let observed = self.observed.iter().map(|&i| {
-            let z = self.h.ops[i].reply().expect("replied").zxid();
+            let z = ix.facts[i].reply_zxid.expect("replied");
             (client_of[i], (z, i))
         });
         self.observed_by_zxid = sorted_by_client(observed, clients);
@@ -784,14 +784,14 @@ impl<'h> State<'h> {
         owners.into_iter().map(Move::Close).collect()
     }
 
-    fn finish(mut self, h: &ZkHistory) -> Replayed {
+    fn finish(mut self) -> Replayed {
         let placed: Vec<(u64, usize)> = self.placed.iter().map(|(&z, &i)| (z, i)).collect();
         let order = merged(&self.known, &placed);
-        let client_of = &self.ix.client_of;
+        let (client_of, facts) = (&self.ix.client_of, &self.ix.facts);
         let returned = self
             .known
             .iter()
-            .filter_map(|&(z, i)| h.ops[i].ret_us.map(|r| (client_of[i], (r, z))));
+            .filter_map(|&(z, i)| facts[i].ret_us.map(|r| (client_of[i], (r, z))));
         let mut by_ret = sorted_by_client(returned, self.ix.names.len());
         let mut high = 0;
         for e in &mut by_ret {
@@ -816,8 +816,8 @@ impl<'h> State<'h> {
 
 /// True if some call set a watch or some client heard a watch notification: only then do
 /// the watch checks ask what the write order changed ([`Replayed::changes`]).
-fn has_watches(h: &ZkHistory) -> bool {
-    h.ops.iter().any(|o| o.op.watch().is_some())
+fn has_watches(h: &ZkHistory, ix: &Index) -> bool {
+    ix.facts.iter().any(|f| f.watches)
         || h.notices
             .iter()
             .any(|n| matches!(n.notice, Notice::Watch { .. }))
@@ -833,10 +833,10 @@ fn fifo_bounds(h: &ZkHistory, ix: &Index) -> Vec<u64> {
         let mut next = u64::MAX;
         for &i in ops.iter().rev() {
             bound[i] = next;
-            let op = &h.ops[i];
-            let orders = op.op.is_write() || matches!(op.op, Call::Sync { .. });
-            if let (true, Some(r)) = (orders, op.reply()) {
-                next = next.min(r.zxid());
+            let f = &ix.facts[i];
+            let orders = f.kind != Kind::Read;
+            if let (true, Some(z)) = (orders, f.reply_zxid) {
+                next = next.min(z);
             }
         }
     }

@@ -51,8 +51,7 @@ pub(crate) fn check(h: &ZkHistory, ix: &Index, r: &Replayed, out: &mut Found) {
         if regs.is_empty() && !heard_watch(h, ix, c) {
             continue;
         }
-        let replies =
-            FirstAtLeast::new(ops.iter().map(|&i| h.ops[i].reply().map_or(0, Reply::zxid)));
+        let replies = FirstAtLeast::new(ops.iter().map(|&i| ix.facts[i].reply_zxid.unwrap_or(0)));
         let client = Client { c, regs, replies };
         check_notices(h, ix, r, &client, out);
         check_missed(h, ix, r, &client, out);
@@ -114,6 +113,10 @@ impl FirstAtLeast {
 fn registrations<'h>(h: &'h ZkHistory, ix: &Index, ops: &[usize]) -> Vec<Registration<'h>> {
     let mut regs = Vec::new();
     for &i in ops {
+        // Most operations set no watch: their (large) records are not read.
+        if !ix.facts[i].watches {
+            continue;
+        }
         let op = &h.ops[i];
         let (Some((path, on)), Some(reply)) = (op.op.watch(), op.reply()) else {
             continue;
